@@ -1,0 +1,36 @@
+#!/bin/sh
+# Installs the Debian packages latchkey needs to build and test, only those missing.
+# Idempotent and silent when everything is present.
+set -eu
+
+PACKAGES="meson ninja-build pkg-config gcc libc6-dev \
+libsqlite3-dev libsodium-dev libjansson-dev libcmocka-dev \
+libmicrohttpd-dev libcurl4-openssl-dev libpq-dev \
+nodejs valgrind"
+
+missing=""
+for p in $PACKAGES; do
+    status=$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null || true)
+    case "$status" in
+        *"install ok installed"*) ;;
+        *) missing="$missing $p" ;;
+    esac
+done
+# node may come from outside Debian's packages (the base image ships its own)
+if command -v node >/dev/null 2>&1; then
+    missing=$(echo "$missing" | sed 's/ nodejs//')
+fi
+[ -z "$(echo "$missing" | tr -d ' ')" ] && exit 0
+
+SUDO=""
+if [ "$(id -u)" -ne 0 ]; then
+    if command -v sudo >/dev/null 2>&1; then SUDO=sudo; else
+        echo "deps: missing packages:$missing — run as root: apt-get install$missing" >&2
+        exit 1
+    fi
+fi
+echo "deps: installing$missing" >&2
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -qq >/dev/null
+# shellcheck disable=SC2086
+$SUDO apt-get install -y -qq --no-install-recommends $missing >/dev/null

@@ -1,0 +1,123 @@
+/*
+ * model — the records of latchkey's domain (PRODUCT.md §1), as plain data.
+ *
+ * Shared by the core and the storage interface. Every string and array inside a
+ * record returned by a core or store call lives in the caller's arena. Times are
+ * seconds since the Unix epoch (UTC); 0 means "not set" for optional instants.
+ */
+#ifndef LK_CORE_MODEL_H
+#define LK_CORE_MODEL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define LK_WORKSPACE_ALLZONES 0  /* global scope, "AllZones" */
+#define LK_WORKSPACE_DEFAULT 1   /* "Default", exists from the start */
+#define LK_ROLE_ADMIN 1          /* the built-in system role "Admin" */
+
+#define LK_NAME_MAX 255          /* characters: names of people, roles, services, ... */
+#define LK_TEXT_MAX 1000         /* characters: reasons, descriptions */
+#define LK_SECRET_LEN 32         /* client secret: alphanumeric characters */
+#define LK_HASH_HEX 65           /* hex of a 32-byte hash, with NUL */
+#define LK_UUID_LEN 36
+
+typedef struct lk_workspace {
+    int64_t id;
+    const char *name;
+    const char *description;     /* "" when none */
+    int64_t created_at, updated_at;
+} lk_workspace;
+
+typedef enum lk_perm_group {
+    LK_GROUP_ADMIN = 0,          /* "Access Admin": console and admin API */
+    LK_GROUP_API = 1,            /* "Access API": REST calls made with tokens */
+} lk_perm_group;
+
+typedef struct lk_permission {
+    int64_t id;
+    const char *name;
+    const char *description;
+    lk_perm_group group;
+    bool builtin;                /* built-ins cannot be removed */
+} lk_permission;
+
+typedef struct lk_role {
+    int64_t id;
+    const char *name;
+    const char *description;
+    bool system;                 /* "system" (Admin) or "custom" */
+    bool only_all_zones;         /* may be granted in workspace 0 only */
+    int64_t created_at, updated_at;
+    lk_permission *perms;        /* sorted by group, then name */
+    size_t n_perms;
+} lk_role;
+
+/* one (role, workspace) pair held by a user */
+typedef struct lk_grant {
+    int64_t role_id;
+    const char *role_name;
+    int64_t workspace_id;
+    const char *workspace_name;
+} lk_grant;
+
+typedef enum lk_user_status {
+    LK_STATUS_PENDING = 0,       /* invited, not accepted */
+    LK_STATUS_ACTIVE = 1,
+    LK_STATUS_LOCKED = 2,
+} lk_user_status;
+
+typedef struct lk_user {
+    int64_t id;
+    const char *email;
+    const char *userid;          /* login id; defaults to the email */
+    const char *first_name;
+    const char *last_name;
+    const char *reason;          /* "" when none */
+    int64_t expires_at;          /* 0: never */
+    bool api_only;
+    lk_user_status status;       /* as stored; see lk_user_effective_status() */
+    const char *lock_reason;     /* "" unless locked */
+    const char *password_hash;   /* Argon2id string, NULL when none (API-only, pending) */
+    int failed_logins;
+    int64_t last_login_at;       /* 0: never */
+    int64_t created_at, updated_at;
+    lk_grant *grants;            /* sorted by role name, then workspace id */
+    size_t n_grants;
+} lk_user;
+
+typedef struct lk_invitation {
+    int64_t id;
+    int64_t user_id;
+    const char *token_hash;      /* hex; the token itself is never stored */
+    const char *message;
+    int64_t created_at;
+    int64_t expires_at;
+    int64_t accepted_at;         /* 0: not yet */
+} lk_invitation;
+
+typedef struct lk_service {
+    int64_t id;
+    const char *name;            /* display name, unique case-insensitively */
+    const char *description;
+    int64_t user_id;             /* owner: an API-only user */
+    const char *user_email;      /* filled by reads, for display */
+    const char *client_id;       /* UUID v4 */
+    const char *secret_hash;     /* hex of the current secret's hash */
+    const char *old_secret_hash; /* NULL unless a rotation grace period runs */
+    int64_t old_secret_expires_at;
+    int64_t created_at, updated_at;
+} lk_service;
+
+typedef struct lk_audit_event {
+    int64_t id;
+    int64_t at;
+    const char *actor;           /* "cli:root", "api:user@x/service", "user:a@x", "system" */
+    const char *address;         /* "" when not over the network */
+    const char *area;            /* "User", "Role", "Service", "Workspace", "Permission" */
+    const char *action;          /* "Create", "Edit", "Delete", "Lock", ... */
+    const char *target;          /* what was acted on, by name */
+    const char *details;         /* JSON object text: a snapshot of the change, no secrets */
+} lk_audit_event;
+
+#endif

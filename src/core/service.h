@@ -1,0 +1,28 @@
+/*
+ * service — LaunchPoint custom services: a display name, a description, an owning
+ * active API-only user, a client id (UUID v4) and a client secret (32 alphanumeric
+ * characters) that is shown once and stored only as a hash. A rotation may keep the
+ * previous secret valid for a grace period.
+ */
+#ifndef LK_CORE_SERVICE_H
+#define LK_CORE_SERVICE_H
+
+#include "core/op.h"
+
+typedef char lk_client_secret[LK_SECRET_LEN + 1];
+
+lk_code lk_service_list(lk_op *op, lk_service **out, size_t *n);
+/* by display name (case-insensitive) or client id */
+lk_code lk_service_find(lk_op *op, const char *name_or_client_id, lk_service *out);
+lk_code lk_service_create(lk_op *op, const char *name, const char *description,
+                          const char *owner, lk_service *out, lk_client_secret secret);
+/* grace: seconds the previous secret stays valid (0: revoked at once) */
+lk_code lk_service_rotate_secret(lk_op *op, const char *name, int64_t grace,
+                                 lk_service *out, lk_client_secret secret);
+lk_code lk_service_delete(lk_op *op, const char *name);
+
+/* constant-time check of a presented secret against the current one, and against
+ * the previous one while its grace period runs */
+bool lk_service_secret_matches(const lk_service *svc, const char *secret, int64_t now);
+
+#endif

@@ -1,0 +1,122 @@
+/*
+ * store — the storage interface of latchkey.
+ *
+ * The core talks to storage only through this table of functions, so that the
+ * embedded SQLite implementation (store/sqlite/) and a later PostgreSQL one are
+ * interchangeable without touching the core. An implementation keeps these
+ * contracts:
+ *
+ *  - Reads return records allocated in the caller's arena; they never fail because
+ *    nothing matched, except the single-record getters, which return LK_ENOTFOUND.
+ *  - Writes happen only between begin() and commit(); commit() returns only once
+ *    the transaction is durable. begin() takes the write lock at once, so that the
+ *    checks the core makes inside the transaction still hold at commit.
+ *  - A unique constraint that fails returns LK_EEXISTS; any other failure LK_ESTORE
+ *    with a message naming the operation (never a secret).
+ *  - Names (roles, permissions, workspaces, services), emails and user ids compare
+ *    case-insensitively (ASCII).
+ *  - One lk_store is used by one thread at a time; the server opens one per worker.
+ */
+#ifndef LK_STORE_STORE_H
+#define LK_STORE_STORE_H
+
+#include "core/error.h"
+#include "core/model.h"
+#include "util/arena.h"
+
+typedef struct lk_store lk_store;
+
+typedef struct lk_user_filter {
+    int api_only;       /* -1 any, 0 only people, 1 only API-only users */
+    int64_t offset;     /* rows to skip, ordered by id */
+    int64_t limit;      /* 0: no limit */
+} lk_user_filter;
+
+typedef struct lk_audit_filter {
+    int64_t since;      /* 0: from the beginning (inclusive) */
+    int64_t until;      /* 0: up to now (exclusive) */
+    const char *area;   /* NULL: any; otherwise exact, case-insensitive */
+    const char *action; /* NULL: any */
+    const char *actor;  /* NULL: any; substring match */
+    int64_t limit;      /* 0: no limit */
+} lk_audit_filter;
+
+typedef struct lk_store_ops {
+    const char *kind;                                   /* "sqlite" */
+    void (*close)(lk_store *s);                         /* frees s */
+
+    lk_code (*begin)(lk_store *s, lk_error *err);
+    lk_code (*commit)(lk_store *s, lk_error *err);
+    void (*rollback)(lk_store *s);
+    int (*schema_version)(lk_store *s);
+
+    /* workspaces */
+    lk_code (*workspace_list)(lk_store *s, lk_arena *a, lk_workspace **out, size_t *n, lk_error *err);
+    lk_code (*workspace_get)(lk_store *s, lk_arena *a, int64_t id, lk_workspace *out, lk_error *err);
+    lk_code (*workspace_find)(lk_store *s, lk_arena *a, const char *name, lk_workspace *out, lk_error *err);
+    lk_code (*workspace_insert)(lk_store *s, lk_workspace *w, lk_error *err); /* sets w->id */
+
+    /* permissions, ordered by group then name */
+    lk_code (*permission_list)(lk_store *s, lk_arena *a, lk_permission **out, size_t *n, lk_error *err);
+    lk_code (*permission_find)(lk_store *s, lk_arena *a, const char *name, lk_permission *out, lk_error *err);
+    lk_code (*permission_insert)(lk_store *s, lk_permission *p, lk_error *err); /* sets p->id */
+    lk_code (*permission_delete)(lk_store *s, int64_t id, lk_error *err);
+    /* names of the roles that include the permission */
+    lk_code (*permission_roles)(lk_store *s, lk_arena *a, int64_t id, const char ***names, size_t *n, lk_error *err);
+
+    /* roles, ordered by id; reads fill perms */
+    lk_code (*role_list)(lk_store *s, lk_arena *a, lk_role **out, size_t *n, lk_error *err);
+    lk_code (*role_get)(lk_store *s, lk_arena *a, int64_t id, lk_role *out, lk_error *err);
+    lk_code (*role_find)(lk_store *s, lk_arena *a, const char *name, lk_role *out, lk_error *err);
+    lk_code (*role_insert)(lk_store *s, lk_role *r, lk_error *err);       /* row + perms[].id; sets r->id */
+    lk_code (*role_update)(lk_store *s, const lk_role *r, lk_error *err); /* name, description, updated_at, perms */
+    lk_code (*role_delete)(lk_store *s, int64_t id, lk_error *err);
+    /* users holding the role in any workspace, grants filled */
+    lk_code (*role_holders)(lk_store *s, lk_arena *a, int64_t role_id, lk_user **out, size_t *n, lk_error *err);
+
+    /* users, ordered by id; reads fill grants */
+    lk_code (*user_list)(lk_store *s, lk_arena *a, const lk_user_filter *f, lk_user **out, size_t *n, lk_error *err);
+    lk_code (*user_count)(lk_store *s, const lk_user_filter *f, int64_t *n, lk_error *err);
+    lk_code (*user_get)(lk_store *s, lk_arena *a, int64_t id, lk_user *out, lk_error *err);
+    /* by email or user id */
+    lk_code (*user_find)(lk_store *s, lk_arena *a, const char *key, lk_user *out, lk_error *err);
+    lk_code (*user_insert)(lk_store *s, lk_user *u, lk_error *err);       /* row + grants; sets u->id */
+    lk_code (*user_update)(lk_store *s, const lk_user *u, lk_error *err); /* every column + grants */
+    lk_code (*user_delete)(lk_store *s, int64_t id, lk_error *err);       /* with grants and invitations */
+
+    /* invitations */
+    lk_code (*invitation_insert)(lk_store *s, lk_invitation *inv, lk_error *err); /* sets inv->id */
+    lk_code (*invitation_for_user)(lk_store *s, lk_arena *a, int64_t user_id, lk_invitation *out, lk_error *err); /* newest */
+    lk_code (*invitation_by_hash)(lk_store *s, lk_arena *a, const char *token_hash, lk_invitation *out, lk_error *err);
+    lk_code (*invitation_update)(lk_store *s, const lk_invitation *inv, lk_error *err); /* accepted_at, expires_at */
+
+    /* services, ordered by id; reads fill user_email */
+    lk_code (*service_list)(lk_store *s, lk_arena *a, lk_service **out, size_t *n, lk_error *err);
+    lk_code (*service_list_by_user)(lk_store *s, lk_arena *a, int64_t user_id, lk_service **out, size_t *n, lk_error *err);
+    lk_code (*service_find)(lk_store *s, lk_arena *a, const char *name, lk_service *out, lk_error *err);
+    lk_code (*service_find_client)(lk_store *s, lk_arena *a, const char *client_id, lk_service *out, lk_error *err);
+    lk_code (*service_insert)(lk_store *s, lk_service *svc, lk_error *err); /* sets svc->id */
+    lk_code (*service_update)(lk_store *s, const lk_service *svc, lk_error *err);
+    lk_code (*service_delete)(lk_store *s, int64_t id, lk_error *err);
+
+    /* audit trail, newest first */
+    lk_code (*audit_insert)(lk_store *s, lk_audit_event *ev, lk_error *err); /* sets ev->id */
+    lk_code (*audit_list)(lk_store *s, lk_arena *a, const lk_audit_filter *f, lk_audit_event **out, size_t *n, lk_error *err);
+} lk_store_ops;
+
+struct lk_store {
+    const lk_store_ops *ops;
+};
+
+/*
+ * Opens the store a location names: a file path (SQLite), or "sqlite:PATH".
+ * The folder of a SQLite file is created as needed, and pending migrations are
+ * applied. Returns NULL with err set on failure (LK_ESCHEMA for a database newer
+ * than this binary). Close with s->ops->close(s).
+ */
+lk_store *lk_store_open(const char *location, lk_error *err);
+
+/* The location to use: explicit (may be NULL), else $LATCHKEY_DB, else ./data/latchkey.db */
+const char *lk_store_default_location(const char *explicit_location);
+
+#endif

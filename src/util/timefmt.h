@@ -1,0 +1,33 @@
+/*
+ * timefmt — instants as int64 seconds since the Unix epoch (UTC), parsed from and
+ * formatted to ISO-8601.
+ *
+ * Accepted input (outside input: parsers never read past the terminating NUL):
+ *   YYYY-MM-DD                              midnight UTC starting that day
+ *   YYYY-MM-DDTHH:MM[:SS[.fff]]<zone>       zone: Z, z, ±HH:MM, ±HHMM, ±HH
+ *   YYYYMMDDTHH:MM:SS[.fff]<zone>           Marketo's compact form
+ * 'T' may be 't' or a space; Marketo writes a literal 't' before the zone
+ * ("20200731T20:49:54.0t+0000"), which is accepted too. A date-time without a zone
+ * is refused: the instant would be ambiguous.
+ */
+#ifndef LK_UTIL_TIMEFMT_H
+#define LK_UTIL_TIMEFMT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#define LK_TIME_BUF 32
+
+/* true and *out set on success; false on any malformed or out-of-range input. */
+bool lk_time_parse(const char *s, int64_t *out);
+
+/* "2026-11-27T23:17:27Z" into buf (LK_TIME_BUF bytes); returns buf. */
+char *lk_time_format(int64_t t, char buf[LK_TIME_BUF]);
+
+/* Marketo user-management form "2026-11-27T23:17:27.000t+0000"; returns buf. */
+char *lk_time_format_marketo(int64_t t, char buf[LK_TIME_BUF]);
+
+/* seconds since the epoch, from the real-time clock */
+int64_t lk_time_now(void);
+
+#endif

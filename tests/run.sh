@@ -1,0 +1,52 @@
+#!/bin/sh
+# Runs every test against one build folder (the ASan+UBSan one under `make test`):
+# the cmocka unit tests, then the end-to-end tests that drive the real binary.
+# Ends with the line "N passed, N failed" and exits non-zero when anything failed.
+set -u
+BUILD=${1:-build-asan}
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+BUILD=$(cd "$ROOT/$BUILD" && pwd)
+LOG=$(mktemp -d)
+trap 'rm -rf "$LOG"' EXIT
+
+export ASAN_OPTIONS="detect_leaks=1:abort_on_error=0:halt_on_error=1:exitcode=86"
+export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1:exitcode=87"
+export LSAN_OPTIONS="exitcode=88"
+
+passed=0
+failed=0
+
+echo "== unit tests ($BUILD)"
+for t in "$BUILD"/test_*; do
+    [ -x "$t" ] || continue
+    name=$(basename "$t")
+    if "$t" >"$LOG/$name.out" 2>&1; then rc=0; else rc=$?; fi
+    p=$(sed -n 's/^\[  PASSED  \] \([0-9]*\) test.*/\1/p' "$LOG/$name.out" | tail -n 1)
+    f=$(sed -n 's/^\[  FAILED  \] \([0-9]*\) test.*/\1/p' "$LOG/$name.out" | tail -n 1)
+    p=${p:-0}; f=${f:-0}
+    if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then f=1; fi   # crashed, leaked or sanitizer report
+    if [ "$rc" -ne 0 ] || [ "$f" -ne 0 ]; then
+        echo "FAIL $name (exit $rc)"; cat "$LOG/$name.out"
+    else
+        echo "ok   $name: $p"
+    fi
+    passed=$((passed + p)); failed=$((failed + f))
+done
+
+echo "== end-to-end tests"
+export LATCHKEY_BIN="$BUILD/latchkey"
+if ls "$ROOT"/tests/e2e/*.test.mjs >/dev/null 2>&1; then
+    if node --test --test-reporter=tap "$ROOT"/tests/e2e/*.test.mjs >"$LOG/e2e.tap" 2>&1; then rc=0; else rc=$?; fi
+    p=$(sed -n 's/^# pass \([0-9]*\)$/\1/p' "$LOG/e2e.tap" | tail -n 1)
+    f=$(sed -n 's/^# fail \([0-9]*\)$/\1/p' "$LOG/e2e.tap" | tail -n 1)
+    p=${p:-0}; f=${f:-0}
+    if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then f=1; fi
+    grep -E '^(not ok|# (pass|fail|tests))' "$LOG/e2e.tap" | grep -v '^# tests' || true
+    if [ "$f" -ne 0 ]; then
+        echo "--- failing end-to-end output"; grep -B2 -A30 '^not ok\|^    not ok' "$LOG/e2e.tap" | head -n 400
+    fi
+    passed=$((passed + p)); failed=$((failed + f))
+fi
+
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ] && [ "$passed" -gt 0 ]
