@@ -1,0 +1,38 @@
+/*
+ * internal — helpers shared by the core's modules and by nobody else: the
+ * transaction bracket, input checks that produce the catalog's messages, and the
+ * audit snapshot builder. Not part of the core's public API.
+ */
+#ifndef LK_CORE_INTERNAL_H
+#define LK_CORE_INTERNAL_H
+
+#include <jansson.h>
+
+#include "core/op.h"
+
+/* BEGIN a write transaction */
+lk_code lk_tx_begin(lk_op *op);
+/* COMMIT when rc is LK_OK (returning the commit's result), else ROLLBACK and return rc */
+lk_code lk_tx_end(lk_op *op, lk_code rc);
+
+/* Required human text: 1..max characters of UTF-8, no control characters, not blank.
+ * label names it in messages ("first name"). */
+lk_code lk_check_name(lk_op *op, const char *field, const char *label, const char *s, long max);
+/* Optional free text (NULL or ""), <= max characters, newlines allowed. */
+lk_code lk_check_text(lk_op *op, const char *field, const char *label, const char *s, long max);
+/* Parses an expiry that must lie in the future; "never" (if allowed) gives 0. */
+lk_code lk_check_expiry(lk_op *op, const char *field, const char *s, bool allow_never, int64_t *out);
+
+/* Records an audit event whose details are a JSON object (reference stolen). */
+lk_code lk_audit_json(lk_op *op, const char *area, const char *action, const char *target, json_t *details);
+
+/* Snapshots for audit details (new references; never contain secrets). */
+json_t *lk_snap_role(const lk_role *r);
+json_t *lk_snap_user(const lk_user *u);
+json_t *lk_snap_grants(const lk_grant *g, size_t n);
+json_t *lk_snap_time(int64_t t);     /* ISO-8601 string, or null for 0 */
+
+/* "a@x, b@y, c@z and 4 more" in the op's arena */
+const char *lk_join_names(lk_op *op, const char *const *names, size_t n);
+
+#endif

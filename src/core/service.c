@@ -1,0 +1,164 @@
+/*
+ * service — LaunchPoint custom services (rules in service.h).
+ *
+ * A client secret exists in clear only in the caller's buffer during create and
+ * rotate; the store receives its BLAKE2b-256 hash. A grace period keeps the
+ * previous hash alongside the new one until it runs out.
+ */
+#include "core/service.h"
+#include "core/internal.h"
+#include "core/secret.h"
+#include "core/user.h"
+
+#include <sodium.h>
+#include <string.h>
+
+#define GRACE_MAX (30 * 24 * 3600)
+
+lk_code lk_service_list(lk_op *op, lk_service **out, size_t *n)
+{
+    return op->store->ops->service_list(op->store, op->arena, out, n, &op->err);
+}
+
+lk_code lk_service_find(lk_op *op, const char *name_or_client_id, lk_service *out)
+{
+    if (!name_or_client_id || !*name_or_client_id)
+        return lk_fail(&op->err, LK_EINVAL, "service", "service name cannot be blank");
+    lk_code rc = op->store->ops->service_find(op->store, op->arena, name_or_client_id, out, &op->err);
+    if (rc == LK_ENOTFOUND)
+        rc = op->store->ops->service_find_client(op->store, op->arena, name_or_client_id, out, &op->err);
+    if (rc == LK_ENOTFOUND)
+        return lk_fail(&op->err, LK_ENOTFOUND, "service", "no service '%.255s' (see 'service list')",
+                       name_or_client_id);
+    return rc;
+}
+
+static json_t *snap_service(const lk_service *s)
+{
+    return json_pack("{s:s, s:s, s:s, s:s}", "name", s->name, "description", s->description ? s->description : "",
+                     "user", s->user_email ? s->user_email : "", "clientId", s->client_id);
+}
+
+/* the owner must be an active API-only user */
+static lk_code check_owner(lk_op *op, const char *owner, lk_user *u)
+{
+    lk_code rc = lk_user_find(op, owner, u);
+    if (rc != LK_OK)
+        return rc;
+    if (!u->api_only)
+        return lk_fail(&op->err, LK_ERULE, "user",
+                       "%s is not an API-only user; a custom service must belong to an API-only user", u->email);
+    const char *why = NULL;
+    if (lk_user_effective_status(u, op->now, &why) != LK_STATUS_ACTIVE)
+        return lk_fail(&op->err, LK_ERULE, "user", "%s is %s (%s); only an active API-only user can own a service",
+                       u->email, lk_user_status_name(lk_user_effective_status(u, op->now, NULL)), why);
+    return LK_OK;
+}
+
+lk_code lk_service_create(lk_op *op, const char *name, const char *description,
+                          const char *owner, lk_service *out, lk_client_secret secret)
+{
+    lk_code rc = lk_check_name(op, "name", "display name", name, LK_NAME_MAX);
+    if (rc == LK_OK)
+        rc = lk_check_text(op, "description", "description", description, LK_TEXT_MAX);
+    if (rc == LK_OK && (!owner || !*owner))
+        rc = lk_fail(&op->err, LK_EINVAL, "user", "the API-only user that owns the service cannot be blank");
+    if (rc != LK_OK)
+        return rc;
+    if ((rc = lk_tx_begin(op)) != LK_OK)
+        return rc;
+    lk_service existing;
+    rc = op->store->ops->service_find(op->store, op->arena, name, &existing, &op->err);
+    if (rc == LK_OK)
+        rc = lk_fail(&op->err, LK_EEXISTS, "name", "a service named '%s' already exists", existing.name);
+    else if (rc == LK_ENOTFOUND)
+        rc = LK_OK;
+    lk_user u;
+    if (rc == LK_OK)
+        rc = check_owner(op, owner, &u);
+    if (rc != LK_OK)
+        return lk_tx_end(op, rc);
+
+    char client_id[LK_UUID_LEN + 1], hash[LK_HASH_HEX];
+    lk_secret_uuid(client_id);
+    lk_secret_alnum(secret, LK_SECRET_LEN);
+    lk_secret_hash(secret, hash);
+    lk_service s = {
+        .name = name,
+        .description = description ? description : "",
+        .user_id = u.id,
+        .client_id = client_id,
+        .secret_hash = hash,
+        .created_at = op->now,
+        .updated_at = op->now,
+    };
+    rc = op->store->ops->service_insert(op->store, &s, &op->err);
+    if (rc == LK_OK)
+        rc = op->store->ops->service_find_client(op->store, op->arena, client_id, out, &op->err);
+    if (rc == LK_OK)
+        rc = lk_audit_json(op, "Service", "Create", out->name, snap_service(out));
+    rc = lk_tx_end(op, rc);
+    if (rc != LK_OK)
+        sodium_memzero(secret, LK_SECRET_LEN + 1);
+    return rc;
+}
+
+lk_code lk_service_rotate_secret(lk_op *op, const char *name, int64_t grace,
+                                 lk_service *out, lk_client_secret secret)
+{
+    if (grace < 0 || grace > GRACE_MAX)
+        return lk_fail(&op->err, LK_EINVAL, "grace",
+                       "grace period must be between 0 and %d seconds (30 days)", GRACE_MAX);
+    lk_code rc = lk_tx_begin(op);
+    if (rc != LK_OK)
+        return rc;
+    lk_service s;
+    rc = lk_service_find(op, name, &s);
+    if (rc != LK_OK)
+        return lk_tx_end(op, rc);
+    char hash[LK_HASH_HEX];
+    lk_secret_alnum(secret, LK_SECRET_LEN);
+    lk_secret_hash(secret, hash);
+    s.old_secret_hash = grace > 0 ? s.secret_hash : NULL;
+    s.old_secret_expires_at = grace > 0 ? op->now + grace : 0;
+    s.secret_hash = hash;
+    s.updated_at = op->now;
+    rc = op->store->ops->service_update(op->store, &s, &op->err);
+    if (rc == LK_OK)
+        rc = op->store->ops->service_find_client(op->store, op->arena, s.client_id, out, &op->err);
+    if (rc == LK_OK) {
+        json_t *d = snap_service(out);
+        json_object_set_new(d, "graceSeconds", json_integer(grace));
+        json_object_set_new(d, "previousSecretValidUntil", lk_snap_time(out->old_secret_expires_at));
+        rc = lk_audit_json(op, "Service", "Rotate Secret", out->name, d);
+    }
+    rc = lk_tx_end(op, rc);
+    if (rc != LK_OK)
+        sodium_memzero(secret, LK_SECRET_LEN + 1);
+    return rc;
+}
+
+lk_code lk_service_delete(lk_op *op, const char *name)
+{
+    lk_code rc = lk_tx_begin(op);
+    if (rc != LK_OK)
+        return rc;
+    lk_service s;
+    rc = lk_service_find(op, name, &s);
+    if (rc == LK_OK)
+        rc = op->store->ops->service_delete(op->store, s.id, &op->err);
+    if (rc == LK_OK)
+        rc = lk_audit_json(op, "Service", "Delete", s.name, snap_service(&s));
+    return lk_tx_end(op, rc);
+}
+
+bool lk_service_secret_matches(const lk_service *svc, const char *secret, int64_t now)
+{
+    if (!svc || !secret)
+        return false;
+    /* both checks always run, so timing does not tell which secret matched */
+    bool current = lk_secret_verify(secret, svc->secret_hash);
+    bool previous = svc->old_secret_hash && lk_secret_verify(secret, svc->old_secret_hash);
+    bool in_grace = svc->old_secret_hash && now < svc->old_secret_expires_at;
+    return current || (previous && in_grace);
+}
