@@ -7,9 +7,11 @@
 
 BUILD      := build
 ASAN_BUILD := build-asan
+FUZZ_BUILD := build-fuzz
+FUZZ_SECONDS ?= 60
 MESON_OPTS := --buildtype=debugoptimized -Dwerror=true
 
-.PHONY: all deps build build-asan run test clean
+.PHONY: all deps build build-asan build-fuzz run test fuzz clean
 
 all: build
 
@@ -23,17 +25,32 @@ $(ASAN_BUILD)/build.ninja:
 	@meson setup $(ASAN_BUILD) --buildtype=debug -Dwerror=true \
 	    -Db_sanitize=address,undefined -Db_lundef=false >/dev/null
 
+$(FUZZ_BUILD)/build.ninja:
+	@CC=clang meson setup $(FUZZ_BUILD) --buildtype=debug -Dwerror=true -Dfuzz=true -Dtests=disabled \
+	    -Db_sanitize=address,undefined -Db_lundef=false >/dev/null
+
 build: deps $(BUILD)/build.ninja
 	@ninja -C $(BUILD) --quiet
 
 build-asan: deps $(ASAN_BUILD)/build.ninja
 	@ninja -C $(ASAN_BUILD) --quiet
 
+build-fuzz: deps $(FUZZ_BUILD)/build.ninja
+	@ninja -C $(FUZZ_BUILD) --quiet
+
 run: build
 	./$(BUILD)/latchkey serve
 
-test: build build-asan
-	@sh tests/run.sh $(ASAN_BUILD)
+test: build build-asan build-fuzz
+	@FUZZ_BUILD=$(FUZZ_BUILD) sh tests/run.sh $(ASAN_BUILD)
+
+# every fuzz target for FUZZ_SECONDS each (make test runs them for a few seconds)
+fuzz: build-fuzz
+	@for f in $(FUZZ_BUILD)/fuzz_*; do \
+	    n=$${f##*/fuzz_}; mkdir -p tests/fuzz/corpus/$$n; \
+	    echo "== $$f ($(FUZZ_SECONDS) s)"; \
+	    $$f -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 tests/fuzz/corpus/$$n || exit 1; \
+	done
 
 clean:
-	rm -rf $(BUILD) $(ASAN_BUILD)
+	rm -rf $(BUILD) $(ASAN_BUILD) $(FUZZ_BUILD)

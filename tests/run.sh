@@ -33,6 +33,21 @@ for t in "$BUILD"/test_*; do
     passed=$((passed + p)); failed=$((failed + f))
 done
 
+if [ -n "${FUZZ_BUILD:-}" ] && [ -d "$ROOT/$FUZZ_BUILD" ]; then
+    echo "== fuzz targets (${FUZZ_TEST_SECONDS:-5} s each; 'make fuzz' runs them longer)"
+    for f in "$ROOT/$FUZZ_BUILD"/fuzz_*; do
+        [ -x "$f" ] || continue
+        name=$(basename "$f"); corpus="$LOG/corpus-$name"
+        mkdir -p "$corpus"
+        cp "$ROOT/tests/fuzz/corpus/${name#fuzz_}"/* "$corpus"/ 2>/dev/null || true
+        if "$f" -max_total_time="${FUZZ_TEST_SECONDS:-5}" "$corpus" >"$LOG/$name.out" 2>&1; then
+            echo "ok   $name"; passed=$((passed + 1))
+        else
+            echo "FAIL $name"; tail -n 40 "$LOG/$name.out"; failed=$((failed + 1))
+        fi
+    done
+fi
+
 echo "== end-to-end tests"
 export LATCHKEY_BIN="$BUILD/latchkey"
 if ls "$ROOT"/tests/e2e/*.test.mjs >/dev/null 2>&1; then

@@ -143,6 +143,9 @@ void lk_table_init(lk_table *t, lk_arena *a, size_t ncols);
 void lk_table_row(lk_table *t, ...);   /* exactly ncols const char * (NULL prints as "") */
 void lk_table_print(const lk_table *t, FILE *f);
 
+/* one "Label: value" line of a record's details ("Label:" when value is empty) */
+void lk_cli_field(lk_cli_cmd *c, const char *label, const char *value);
+
 /* text helpers for tables, in the command's arena */
 const char *lk_cli_time(lk_cli_cmd *c, int64_t t, const char *none); /* none when t == 0 */
 const char *lk_cli_i64(lk_cli_cmd *c, int64_t v);

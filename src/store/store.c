@@ -1,1 +1,62 @@
-/* placeholder: being written */
+/*
+ * store — picks the storage implementation a location names.
+ *
+ * Locations: a file path, "sqlite:PATH" or "sqlite://PATH" open the embedded
+ * SQLite store. "postgres://…" / "postgresql://…" name the PostgreSQL store,
+ * which this build does not contain; any other "scheme://" is refused rather
+ * than taken for a file name.
+ */
+#include "store/store.h"
+#include "store/sqlite/store_sqlite.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#define DEFAULT_LOCATION "./data/latchkey.db"
+
+static bool has_prefix(const char *s, const char *prefix)
+{
+    return strncasecmp(s, prefix, strlen(prefix)) == 0;
+}
+
+/* The length of "scheme" in "scheme://…", or 0 when s does not start that way. */
+static size_t url_scheme_len(const char *s)
+{
+    size_t n = strspn(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789+.-");
+    return n > 0 && strncmp(s + n, "://", 3) == 0 ? n : 0;
+}
+
+lk_store *lk_store_open(const char *location, lk_error *err)
+{
+    if (!location || !*location) {
+        lk_fail(err, LK_EINVAL, "database", "no database location given");
+        return NULL;
+    }
+    if (has_prefix(location, "postgres:") || has_prefix(location, "postgresql:")) {
+        lk_fail(err, LK_EINVAL, "database",
+                "PostgreSQL storage is not available in this build; use a SQLite file path");
+        return NULL;
+    }
+    if (has_prefix(location, "sqlite://"))
+        return lk_store_sqlite_open(location + strlen("sqlite://"), err);
+    if (has_prefix(location, "sqlite:"))
+        return lk_store_sqlite_open(location + strlen("sqlite:"), err);
+    size_t scheme = url_scheme_len(location);
+    if (scheme) {
+        lk_fail(err, LK_EINVAL, "database",
+                "unknown database location '%.*s://…'; give a SQLite file path", (int)scheme, location);
+        return NULL;
+    }
+    return lk_store_sqlite_open(location, err);
+}
+
+const char *lk_store_default_location(const char *explicit_location)
+{
+    if (explicit_location && *explicit_location)
+        return explicit_location;
+    const char *env = getenv("LATCHKEY_DB");
+    if (env && *env)
+        return env;
+    return DEFAULT_LOCATION;
+}

@@ -11,8 +11,11 @@
  *  - Writes happen only between begin() and commit(); commit() returns only once
  *    the transaction is durable. begin() takes the write lock at once, so that the
  *    checks the core makes inside the transaction still hold at commit.
- *  - A unique constraint that fails returns LK_EEXISTS; any other failure LK_ESTORE
- *    with a message naming the operation (never a secret).
+ *  - A unique constraint that fails returns LK_EEXISTS; a row still referenced
+ *    (RESTRICT) LK_EINUSE; an update or delete of a missing id LK_ENOTFOUND; any
+ *    other failure LK_ESTORE with a message naming the operation (never a secret).
+ *  - Updates write every column of the record except id (and replace its child
+ *    sets: grants, permissions); a multi-row write succeeds or fails whole.
  *  - Names (roles, permissions, workspaces, services), emails and user ids compare
  *    case-insensitively (ASCII).
  *  - One lk_store is used by one thread at a time; the server opens one per worker.
@@ -76,7 +79,7 @@ typedef struct lk_store_ops {
 
     /* users, ordered by id; reads fill grants */
     lk_code (*user_list)(lk_store *s, lk_arena *a, const lk_user_filter *f, lk_user **out, size_t *n, lk_error *err);
-    lk_code (*user_count)(lk_store *s, const lk_user_filter *f, int64_t *n, lk_error *err);
+    lk_code (*user_count)(lk_store *s, const lk_user_filter *f, int64_t *n, lk_error *err); /* ignores offset, limit */
     lk_code (*user_get)(lk_store *s, lk_arena *a, int64_t id, lk_user *out, lk_error *err);
     /* by email or user id */
     lk_code (*user_find)(lk_store *s, lk_arena *a, const char *key, lk_user *out, lk_error *err);

@@ -1,3 +1,1290 @@
-/* placeholder: being written */
+/*
+ * test_store — the SQLite store through the storage interface (store.h): opening
+ * and migrations, seed data, every op's round trip, constraints and their codes,
+ * transactions, filters. A second SQLite connection looks at the file where the
+ * interface has no window (schema_migrations, NULL columns, journal mode); one
+ * white-box test reads the per-connection PRAGMAs of the store's own connection.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include "fixture.h"
+#include "store/sqlite/sqlite_internal.h"
+
+#include <pthread.h>
+#include <sqlite3.h>
 #include <stdio.h>
-int main(void) { puts("[  FAILED  ] 1 test(s), not written yet"); return 1; }
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+/* --- helpers ------------------------------------------------------------------ */
+
+#define OPS(f) ((f)->store->ops)
+
+static lk_fixture *fx(void **state)
+{
+    return *state;
+}
+
+/* a second read-write connection to the fixture's file */
+static sqlite3 *side_open(lk_fixture *f)
+{
+    sqlite3 *db = NULL;
+    assert_int_equal(sqlite3_open_v2(f->path, &db, SQLITE_OPEN_READWRITE, NULL), SQLITE_OK);
+    sqlite3_busy_timeout(db, 5000);
+    return db;
+}
+
+static void side_exec(lk_fixture *f, const char *sql)
+{
+    sqlite3 *db = side_open(f);
+    char *msg = NULL;
+    int rc = sqlite3_exec(db, sql, NULL, NULL, &msg);
+    if (rc != SQLITE_OK)
+        fprintf(stderr, "side_exec: %s\n", msg ? msg : "?");
+    sqlite3_free(msg);
+    sqlite3_close(db);
+    assert_int_equal(rc, SQLITE_OK);
+}
+
+/* the first column of the first row of sql, as text (static buffer) or integer */
+static const char *side_text(lk_fixture *f, const char *sql)
+{
+    static char buf[256];
+    sqlite3 *db = side_open(f);
+    sqlite3_stmt *st = NULL;
+    buf[0] = '\0';
+    assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &st, NULL), SQLITE_OK);
+    if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_text(st, 0))
+        snprintf(buf, sizeof buf, "%s", (const char *)sqlite3_column_text(st, 0));
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+    return buf;
+}
+
+static long side_int(lk_fixture *f, const char *sql)
+{
+    return atol(side_text(f, sql));
+}
+
+static void begin(lk_fixture *f)
+{
+    lk_error err = {0};
+    assert_int_equal(OPS(f)->begin(f->store, &err), LK_OK);
+}
+
+static void commit(lk_fixture *f)
+{
+    lk_error err = {0};
+    assert_int_equal(OPS(f)->commit(f->store, &err), LK_OK);
+}
+
+static void reopen(lk_fixture *f)
+{
+    OPS(f)->close(f->store);
+    lk_error err = {0};
+    f->store = lk_store_open(f->path, &err);
+    if (!f->store)
+        fprintf(stderr, "reopen: %s\n", err.msg);
+    assert_non_null(f->store);
+}
+
+static int64_t perm_id(lk_fixture *f, const char *name)
+{
+    lk_permission p;
+    lk_error err = {0};
+    assert_int_equal(OPS(f)->permission_find(f->store, &f->arena, name, &p, &err), LK_OK);
+    return p.id;
+}
+
+static int64_t add_role(lk_fixture *f, const char *name, const char *const *perm_names, size_t n)
+{
+    lk_permission *perms = lk_arena_alloc(&f->arena, (n ? n : 1) * sizeof *perms);
+    for (size_t i = 0; i < n; i++)
+        perms[i].id = perm_id(f, perm_names[i]);
+    lk_role r = {.name = name, .description = "test role", .created_at = 1000, .updated_at = 1000,
+                 .perms = perms, .n_perms = n};
+    lk_error err = {0};
+    begin(f);
+    assert_int_equal(OPS(f)->role_insert(f->store, &r, &err), LK_OK);
+    commit(f);
+    assert_true(r.id > 0);
+    return r.id;
+}
+
+/* an active API-only user with the given grants */
+static int64_t add_user(lk_fixture *f, const char *email, bool api_only, const lk_grant *g, size_t n)
+{
+    lk_user u = {.email = email, .userid = email, .first_name = "First", .last_name = "Last",
+                 .api_only = api_only, .status = LK_STATUS_ACTIVE, .created_at = 2000,
+                 .updated_at = 2000, .grants = (lk_grant *)g, .n_grants = n};
+    lk_error err = {0};
+    begin(f);
+    lk_code rc = OPS(f)->user_insert(f->store, &u, &err);
+    if (rc != LK_OK)
+        fprintf(stderr, "add_user: %s\n", err.msg);
+    assert_int_equal(rc, LK_OK);
+    commit(f);
+    return u.id;
+}
+
+static int64_t add_service(lk_fixture *f, const char *name, const char *client_id, int64_t user_id)
+{
+    lk_service s = {.name = name, .description = "d", .user_id = user_id, .client_id = client_id,
+                    .secret_hash = "aa", .created_at = 3000, .updated_at = 3000};
+    lk_error err = {0};
+    begin(f);
+    assert_int_equal(OPS(f)->service_insert(f->store, &s, &err), LK_OK);
+    commit(f);
+    return s.id;
+}
+
+/* --- opening and migrations ----------------------------------------------------- */
+
+static void migrations_applied_and_recorded(void **state)
+{
+    lk_fixture *f = fx(state);
+    assert_string_equal(OPS(f)->kind, "sqlite");
+    int v = OPS(f)->schema_version(f->store);
+    assert_true(v >= 1);
+    assert_int_equal(side_int(f, "SELECT max(version) FROM schema_migrations"), v);
+    assert_string_equal(side_text(f, "SELECT name FROM schema_migrations WHERE version = 1"), "0001_init.sql");
+    assert_true(side_int(f, "SELECT applied_at FROM schema_migrations WHERE version = 1") > 1700000000);
+    assert_int_equal(side_int(f, "PRAGMA user_version"), v);
+    for (const char *t = "workspaces permissions roles role_permissions users user_roles invitations"
+                         " services audit_events"; *t;) {
+        char name[32], sql[128];
+        size_t len = strcspn(t, " ");
+        snprintf(name, sizeof name, "%.*s", (int)len, t);
+        snprintf(sql, sizeof sql, "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = '%s'", name);
+        assert_int_equal(side_int(f, sql), 1);
+        t += len;
+        t += strspn(t, " ");
+    }
+}
+
+static void seed_data(void **state)
+{
+    lk_fixture *f = fx(state);
+    lk_error err = {0};
+
+    lk_workspace *ws;
+    size_t n;
+    assert_int_equal(OPS(f)->workspace_list(f->store, &f->arena, &ws, &n, &err), LK_OK);
+    assert_int_equal(n, 2);
+    assert_int_equal(ws[0].id, LK_WORKSPACE_ALLZONES);
+    assert_string_equal(ws[0].name, "AllZones");
+    assert_int_equal(ws[1].id, LK_WORKSPACE_DEFAULT);
+    assert_string_equal(ws[1].name, "Default");
+    assert_true(ws[1].created_at > 0);
+
+    lk_permission *perms;
+    assert_int_equal(OPS(f)->permission_list(f->store, &f->arena, &perms, &n, &err), LK_OK);
+    assert_int_equal(n, 42);
+    size_t admin = 0;
+    for (size_t i = 0; i < n; i++) {
+        assert_true(perms[i].builtin);
+        assert_true(perms[i].description[0] != '\0');
+        if (perms[i].group == LK_GROUP_ADMIN)
+            admin++;
+        if (i > 0) {
+            assert_true(perms[i - 1].group <= perms[i].group);
+            if (perms[i - 1].group == perms[i].group)
+                assert_true(strcasecmp(perms[i - 1].name, perms[i].name) < 0);
+        }
+    }
+    assert_int_equal(admin, 7);
+    assert_int_equal(perms[0].group, LK_GROUP_ADMIN);
+    assert_string_equal(perms[0].name, "Access Audit Trail");
+
+    lk_role r;
+    assert_int_equal(OPS(f)->role_get(f->store, &f->arena, LK_ROLE_ADMIN, &r, &err), LK_OK);
+    assert_string_equal(r.name, "Admin");
+    assert_true(r.system);
+    assert_true(r.only_all_zones);
+    assert_int_equal(r.n_perms, 7);
+    for (size_t i = 0; i < r.n_perms; i++) {
+        assert_int_equal(r.perms[i].group, LK_GROUP_ADMIN);
+        assert_int_equal(r.perms[i].id, perms[i].id); /* same order as the catalog */
+        assert_string_equal(r.perms[i].name, perms[i].name);
+    }
+    lk_role *roles;
+    assert_int_equal(OPS(f)->role_list(f->store, &f->arena, &roles, &n, &err), LK_OK);
+    assert_int_equal(n, 1);
+}
+
+static void reopen_is_idempotent(void **state)
+{
+    lk_fixture *f = fx(state);
+    int v = OPS(f)->schema_version(f->store);
+    reopen(f);
+    reopen(f);
+    assert_int_equal(OPS(f)->schema_version(f->store), v);
+    assert_int_equal(side_int(f, "SELECT count(*) FROM schema_migrations"), v);
+    assert_int_equal(lk_fixture_count(f, "permissions"), 42);
+    assert_int_equal(lk_fixture_count(f, "workspaces"), 2);
+    assert_int_equal(lk_fixture_count(f, "roles"), 1);
+    assert_int_equal(lk_fixture_count(f, "role_permissions"), 7);
+}
+
+static void newer_schema_is_refused(void **state)
+{
+    lk_fixture *f = fx(state);
+    int v = OPS(f)->schema_version(f->store);
+    OPS(f)->close(f->store);
+    f->store = NULL;
+    side_exec(f, "INSERT INTO schema_migrations (version, name, applied_at) VALUES (999, '0999_future.sql', 0)");
+
+    lk_error err = {0};
+    lk_store *s = lk_store_open(f->path, &err);
+    assert_null(s);
+    assert_int_equal(err.code, LK_ESCHEMA);
+    assert_non_null(strstr(err.msg, "999"));
+    assert_non_null(strstr(err.msg, "newer"));
+    char knows[32];
+    snprintf(knows, sizeof knows, "up to %d", v);
+    assert_non_null(strstr(err.msg, knows));
+    assert_int_equal(side_int(f, "SELECT count(*) FROM schema_migrations"), v + 1); /* untouched */
+
+    side_exec(f, "DELETE FROM schema_migrations WHERE version = 999");
+    f->store = lk_store_open(f->path, &err);
+    assert_non_null(f->store);
+}
+
+static void not_a_database_is_refused(void **state)
+{
+    lk_fixture *f = fx(state);
+    char path[400];
+    snprintf(path, sizeof path, "%s/junk.db", f->dir);
+    FILE *fp = fopen(path, "w");
+    assert_non_null(fp);
+    for (int i = 0; i < 200; i++)
+        fputs("this is not a database file. ", fp);
+    fclose(fp);
+    lk_error err = {0};
+    assert_null(lk_store_open(path, &err));
+    assert_int_equal(err.code, LK_ESCHEMA);
+    assert_non_null(strstr(err.msg, "junk.db"));
+    unlink(path);
+}
+
+/* a migration that fails rolls everything back and names itself */
+static void failed_migration_rolls_back(void **state)
+{
+    lk_fixture *f = fx(state);
+    char path[400];
+    snprintf(path, sizeof path, "%s/clash.db", f->dir);
+    sqlite3 *db = NULL;
+    assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+    assert_int_equal(sqlite3_exec(db, "CREATE TABLE workspaces (x INTEGER)", NULL, NULL, NULL), SQLITE_OK);
+    sqlite3_close(db);
+
+    lk_error err = {0};
+    assert_null(lk_store_open(path, &err));
+    assert_int_equal(err.code, LK_ESCHEMA);
+    assert_non_null(strstr(err.msg, "0001_init.sql"));
+
+    assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+    sqlite3_stmt *st = NULL;
+    assert_int_equal(sqlite3_prepare_v2(db, "SELECT count(*) FROM sqlite_master WHERE name IN"
+                                            " ('schema_migrations', 'permissions')", -1, &st, NULL), SQLITE_OK);
+    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+    assert_int_equal(sqlite3_column_int(st, 0), 0);
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+    const char *suffix[] = {"", "-wal", "-shm"};
+    for (size_t i = 0; i < 3; i++) {
+        char p[420];
+        snprintf(p, sizeof p, "%s%s", path, suffix[i]);
+        unlink(p);
+    }
+}
+
+static void pragmas_in_effect(void **state)
+{
+    lk_fixture *f = fx(state);
+    assert_string_equal(side_text(f, "PRAGMA journal_mode"), "wal"); /* persistent, in the file */
+
+    /* synchronous and foreign_keys belong to the connection: ask the store's own */
+    sqlite3 *db = lk_sq_of(f->store)->db;
+    const struct { const char *sql; int want; } checks[] = {
+        {"PRAGMA synchronous", 2},
+        {"PRAGMA foreign_keys", 1},
+        {"PRAGMA busy_timeout", 5000},
+    };
+    for (size_t i = 0; i < sizeof checks / sizeof *checks; i++) {
+        sqlite3_stmt *st = NULL;
+        assert_int_equal(sqlite3_prepare_v2(db, checks[i].sql, -1, &st, NULL), SQLITE_OK);
+        assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+        assert_int_equal(sqlite3_column_int(st, 0), checks[i].want);
+        sqlite3_finalize(st);
+    }
+    struct stat sb;
+    assert_int_equal(stat(f->path, &sb), 0);
+    assert_int_equal(sb.st_mode & 0777, 0600);
+}
+
+static void locations(void **state)
+{
+    lk_fixture *f = fx(state);
+    lk_error err = {0};
+    assert_null(lk_store_open("postgres://db.example/latchkey", &err));
+    assert_int_equal(err.code, LK_EINVAL);
+    assert_non_null(strstr(err.msg, "PostgreSQL"));
+    assert_null(lk_store_open("postgresql://db.example/latchkey", &err));
+    assert_int_equal(err.code, LK_EINVAL);
+    assert_null(lk_store_open("mysql://db.example/latchkey", &err));
+    assert_int_equal(err.code, LK_EINVAL);
+    assert_null(lk_store_open("", &err));
+    assert_int_equal(err.code, LK_EINVAL);
+    assert_null(lk_store_open(":memory:", &err));
+    assert_int_equal(err.code, LK_EINVAL);
+
+    /* sqlite:PATH, with folders created on the way (mode 0700) */
+    char loc[512], a[300], b[300], file[300];
+    snprintf(a, sizeof a, "%s/a", f->dir);
+    snprintf(b, sizeof b, "%s/a/b", f->dir);
+    snprintf(file, sizeof file, "%s/a/b/x.db", f->dir);
+    snprintf(loc, sizeof loc, "sqlite:%s", file);
+    lk_store *s = lk_store_open(loc, &err);
+    assert_non_null(s);
+    lk_workspace w;
+    assert_int_equal(s->ops->workspace_find(s, &f->arena, "default", &w, &err), LK_OK);
+    s->ops->close(s);
+    struct stat sb;
+    assert_int_equal(stat(a, &sb), 0);
+    assert_true(S_ISDIR(sb.st_mode));
+    assert_int_equal(sb.st_mode & 0777, 0700);
+    assert_int_equal(stat(b, &sb), 0);
+    assert_int_equal(sb.st_mode & 0777, 0700);
+
+    /* sqlite://PATH opens the same file */
+    snprintf(loc, sizeof loc, "sqlite://%s", file);
+    s = lk_store_open(loc, &err);
+    assert_non_null(s);
+    s->ops->close(s);
+
+    const char *suffix[] = {"", "-wal", "-shm"};
+    for (size_t i = 0; i < 3; i++) {
+        char p[420];
+        snprintf(p, sizeof p, "%s%s", file, suffix[i]);
+        unlink(p);
+    }
+    assert_int_equal(rmdir(b), 0);
+    assert_int_equal(rmdir(a), 0);
+}
+
+static void default_location(void **state)
+{
+    (void)state;
+    unsetenv("LATCHKEY_DB");
+    assert_string_equal(lk_store_default_location(NULL), "./data/latchkey.db");
+    setenv("LATCHKEY_DB", "", 1);
+    assert_string_equal(lk_store_default_location(NULL), "./data/latchkey.db");
+    setenv("LATCHKEY_DB", "/var/lib/latchkey/db", 1);
+    assert_string_equal(lk_store_default_location(NULL), "/var/lib/latchkey/db");
+    assert_string_equal(lk_store_default_location("mine.db"), "mine.db");
+    unsetenv("LATCHKEY_DB");
+}
+
+/* --- transactions ------------------------------------------------------------- */
+
+static void rollback_discards(void **state)
+{
+    lk_fixture *f = fx(state);
+    lk_error err = {0};
+    begin(f);
+    lk_workspace w = {.name = "Temp", .created_at = 1, .updated_at = 1};
+    assert_int_equal(OPS(f)->workspace_insert(f->store, &w, &err), LK_OK);
+    lk_workspace got;
+    assert_int_equal(OPS(f)->workspace_find(f->store, &f->arena, "temp", &got, &err), LK_OK); /* own write */
+    OPS(f)->rollback(f->store);
+    assert_int_equal(OPS(f)->workspace_find(f->store, &f->arena, "temp", &got, &err), LK_ENOTFOUND);
+    OPS(f)->rollback(f->store); /* harmless outside a transaction */
+
+    /* a transaction may follow, and a committed one survives reopening */
+    begin(f);
+    w.name = "Kept";
+    assert_int_equal(OPS(f)->workspace_insert(f->store, &w, &err), LK_OK);
+    commit(f);
+    reopen(f);
+    assert_int_equal(OPS(f)->workspace_find(f->store, &f->arena, "KEPT", &got, &err), LK_OK);
+    assert_int_equal(lk_fixture_count(f, "workspaces"), 3);
+
+    /* begin inside a transaction is an error, and leaves the first one usable */
+    begin(f);
+    assert_int_equal(OPS(f)->begin(f->store, &err), LK_ESTORE);
+    OPS(f)->rollback(f->store);
+    begin(f);
+    commit(f);
+}
+
+static void readers_see_committed_state_only(void **state)
+{
+    lk_fixture *f = fx(state);
+    lk_error err = {0};
+    lk_store *other = lk_store_open(f->path, &err);
+    assert_non_null(other);
+    begin(f);
+    lk_workspace w = {.name = "Pending", .created_at = 1, .updated_at = 1};
+    assert_int_equal(OPS(f)->workspace_insert(f->store, &w, &err), LK_OK);
+    lk_workspace got;
+    assert_int_equal(other->ops->workspace_find(other, &f->arena, "Pending", &got, &err), LK_ENOTFOUND);
+    commit(f);
+    assert_int_equal(other->ops->workspace_find(other, &f->arena, "Pending", &got, &err), LK_OK);
+    assert_int_equal(got.id, w.id);
+    other->ops->close(other);
+}
+
+typedef struct waiter {
+    lk_store *store;
+    lk_code begin_rc;
+} waiter;
+
+static void *begin_and_commit(void *arg)
+{
+    waiter *w = arg;
+    lk_error err = {0};
+    w->begin_rc = w->store->ops->begin(w->store, &err);
+    if (w->begin_rc == LK_OK)
+        w->store->ops->commit(w->store, &err);
+    return NULL;
+}
+
+/* a second writer waits for the first (busy timeout) instead of failing at once */
+static void writers_wait_for_each_other(void **state)
+{
+    lk_fixture *f = fx(state);
+    lk_error err = {0};
+    waiter w = {.store = lk_store_open(f->path, &err), .begin_rc = LK_ESTORE};
+    assert_non_null(w.store);
+    begin(f);
+    pthread_t t;
+    assert_int_equal(pthread_create(&t, NULL, begin_and_commit, &w), 0);
+    usleep(200 * 1000);
+    commit(f);
+    assert_int_equal(pthread_join(t, NULL), 0);
+    assert_int_equal(w.begin_rc, LK_OK);
+    w.store->ops->close(w.store);
+}
+
+static void failed_write_leaves_no_half(void **state)
+{
+    lk_fixture *f = fx(state);
+    lk_error err = {0};
+    /* a role whose second permission does not exist: neither row nor permissions stay */
+    lk_permission perms[2] = {{.id = perm_id(f, "Read-Only Lead")}, {.id = 9999}};
+    lk_role r = {.name = "Broken", .created_at = 1, .updated_at = 1, .perms = perms, .n_perms = 2};
+    begin(f);
+    assert_int_equal(OPS(f)->role_insert(f->store, &r, &err), LK_ENOTFOUND);
+    assert_int_equal(r.id, 0);
+    lk_role got;
+    assert_int_equal(OPS(f)->role_find(f->store, &f->arena, "Broken", &got, &err), LK_ENOTFOUND);
+    commit(f);
+    assert_int_equal(lk_fixture_count(f, "roles"), 1);
+    assert_int_equal(lk_fixture_count(f, "role_permissions"), 7);
+
+    /* a user whose grant names a missing workspace */
+    lk_grant g = {.role_id = LK_ROLE_ADMIN, .workspace_id = 77};
+    lk_user u = {.email = "half@x.com", .userid = "half@x.com", .first_name = "H", .last_name = "W",
+                 .status = LK_STATUS_ACTIVE, .grants = &g, .n_grants = 1};
+    begin(f);
+    assert_int_equal(OPS(f)->user_insert(f->store, &u, &err), LK_ENOTFOUND);
+    commit(f);
+    assert_int_equal(lk_fixture_count(f, "users"), 0);
+}
+
+/* --- workspaces and permissions --------------------------------------------------- */
+
+static void workspace_round_trip(void **state)
+{
+    lk_fixture *f = fx(state);
+    lk_error err = {0};
+    lk_workspace w = {.name = "Europe", .description = NULL, .created_at = 111, .updated_at = 222};
+    begin(f);
+    assert_int_equal(OPS(f)->workspace_insert(f->store, &w, &err), LK_OK);
+    commit(f);
+    assert_true(w.id > LK_WORKSPACE_DEFAULT);
+
+    lk_workspace got;
+    assert_int_equal(OPS(f)->workspace_get(f->store, &f->arena, w.id, &got, &err), LK_OK);
+    assert_int_equal(got.id, w.id);
+    assert_string_equal(got.name, "Europe");
+    assert_string_equal(got.description, "");
+    assert_int_equal(got.created_at, 111);
+    assert_int_equal(got.updated_at, 222);
+    assert_int_equal(OPS(f)->workspace_find(f->store, &f->arena, "eUROPE", &got, &err), LK_OK);
+    assert_int_equal(got.id, w.id);
+
+    lk_workspace dup = {.name = "EUROPE", .description = "again", .created_at = 1, .updated_at = 1};
+    begin(f);
+    assert_int_equal(OPS(f)->workspace_insert(f->store, &dup, &err), LK_EEXISTS);
+    assert_string_equal(err.field, "name");
+    assert_non_null(strstr(err.msg, "workspace"));
+    commit(f);
+
+    assert_int_equal(OPS(f)->workspace_get(f->store, &f->arena, 999, &got, &err), LK_ENOTFOUND);
+    assert_int_equal(err.code, LK_ENOTFOUND);
+    assert_int_equal(OPS(f)->workspace_find(f->store, &f->arena, "Asia", &got, &err), LK_ENOTFOUND);
+}
+
+static void permission_round_trip(void **state)
+{
+    lk_fixture *f = fx(state);
+    lk_error err = {0};
+    lk_permission p = {.name = "Read-Only Widgets", .description = "Read widgets", .group = LK_GROUP_API};
+    begin(f);
+    assert_int_equal(OPS(f)->permission_insert(f->store, &p, &err), LK_OK);
+    commit(f);
+    assert_true(p.id > 42);
+
+    lk_permission got;
+    assert_int_equal(OPS(f)->permission_find(f->store, &f->arena, "read-only WIDGETS", &got, &err), LK_OK);
+    assert_int_equal(got.id, p.id);
+    assert_string_equal(got.name, "Read-Only Widgets");
+    assert_string_equal(got.description, "Read widgets");
+    assert_int_equal(got.group, LK_GROUP_API);
+    assert_false(got.builtin);
+
+    lk_permission *all;
+    size_t n;
+    assert_int_equal(OPS(f)->permission_list(f->store, &f->arena, &all, &n, &err), LK_OK);
+    assert_int_equal(n, 43);
+    for (size_t i = 1; i < n; i++) {
+        assert_true(all[i - 1].group <= all[i].group);
+        if (all[i - 1].group == all[i].group)
+            assert_true(strcasecmp(all[i - 1].name, all[i].name) < 0);
+    }
+
+    lk_permission dup = {.name = "READ-ONLY WIDGETS", .group = LK_GROUP_API};
+    begin(f);
+    assert_int_equal(OPS(f)->permission_insert(f->store, &dup, &err), LK_EEXISTS);
+    assert_non_null(strstr(err.msg, "permission"));
+    commit(f);
+    assert_int_equal(OPS(f)->permission_find(f->store, &f->arena, "Nope", &got, &err), LK_ENOTFOUND);
+
+    /* in use by two roles: permission_roles names them (sorted), delete refuses */
+    const char *names[] = {"Read-Only Widgets"};
+    add_role(f, "zeta", names, 1);
+    add_role(f, "Alpha", names, 1);
+    const char **roles;
+    assert_int_equal(OPS(f)->permission_roles(f->store, &f->arena, p.id, &roles, &n, &err), LK_OK);
+    assert_int_equal(n, 2);
+    assert_string_equal(roles[0], "Alpha");
+    assert_string_equal(roles[1], "zeta");
+    begin(f);
+    assert_int_equal(OPS(f)->permission_delete(f->store, p.id, &err), LK_EINUSE);
+    commit(f);
+
+    /* unused: deleted; then gone */
+    lk_permission q = {.name = "Spare", .group = LK_GROUP_API};
+    begin(f);
+    assert_int_equal(OPS(f)->permission_insert(f->store, &q, &err), LK_OK);
+    assert_int_equal(OPS(f)->permission_roles(f->store, &f->arena, q.id, &roles, &n, &err), LK_OK);
+    assert_int_equal(n, 0);
+    assert_int_equal(OPS(f)->permission_delete(f->store, q.id, &err), LK_OK);
+    assert_int_equal(OPS(f)->permission_delete(f->store, q.id, &err), LK_ENOTFOUND);
+    commit(f);
+    assert_int_equal(OPS(f)->permission_find(f->store, &f->arena, "Spare", &got, &err), LK_ENOTFOUND);
+}
+
+/* --- roles ---------------------------------------------------------------------- */
+
+static void role_round_trip(void **state)
+{
+    lk_fixture *f = fx(state);
+    lk_error err = {0};
+    /* given out of order and with a duplicate: stored as a set, read sorted */
+    const char *names[] = {"Read-Write Lead", "Access Users", "read-only lead", "Read-Write Lead",
+                           "Access Audit Trail"};
+    lk_permission perms[5];
+    for (size_t i = 0; i < 5; i++)
+        perms[i] = (lk_permission){.id = perm_id(f, names[i])};
+    lk_role r = {.name = "API Only", .description = NULL, .system = false, .only_all_zones = true,
+                 .created_at = 500, .updated_at = 600, .perms = perms, .n_perms = 5};
+    begin(f);
+    assert_int_equal(OPS(f)->role_insert(f->store, &r, &err), LK_OK);
+    commit(f);
+    assert_true(r.id > LK_ROLE_ADMIN);
+
+    lk_role got;
+    assert_int_equal(OPS(f)->role_get(f->store, &f->arena, r.id, &got, &err), LK_OK);
+    assert_int_equal(got.id, r.id);
+    assert_string_equal(got.name, "API Only");
+    assert_string_equal(got.description, "");
+    assert_false(got.system);
+    assert_true(got.only_all_zones);
+    assert_int_equal(got.created_at, 500);
+    assert_int_equal(got.updated_at, 600);
+    assert_int_equal(got.n_perms, 4);
+    const char *want[] = {"Access Audit Trail", "Access Users", "Read-Only Lead", "Read-Write Lead"};
+    for (size_t i = 0; i < 4; i++) {
+        assert_string_equal(got.perms[i].name, want[i]);
+        assert_true(got.perms[i].builtin);
+        assert_true(got.perms[i].description[0] != '\0');
+    }
+    assert_int_equal(got.perms[0].group, LK_GROUP_ADMIN);
+    assert_int_equal(got.perms[3].group, LK_GROUP_API);
+
+    assert_int_equal(OPS(f)->role_find(f->store, &f->arena, "api ONLY", &got, &err), LK_OK);
+    assert_int_equal(got.id, r.id);
+    assert_int_equal(got.n_perms, 4);
+
+    /* update: name, description, updated_at and the permission set; not created_at */
+    lk_permission np[1] = {{.id = perm_id(f, "Execute Campaign")}};
+    lk_role upd = {.id = r.id, .name = "Integrations", .description = "for robots", .created_at = 1,
+                   .updated_at = 700, .perms = np, .n_perms = 1};
+    begin(f);
+    assert_int_equal(OPS(f)->role_update(f->store, &upd, &err), LK_OK);
+    commit(f);
+    assert_int_equal(OPS(f)->role_get(f->store, &f->arena, r.id, &got, &err), LK_OK);
+    assert_string_equal(got.name, "Integrations");
+    assert_string_equal(got.description, "for robots");
+    assert_int_equal(got.created_at, 500);
+    assert_int_equal(got.updated_at, 700);
+    assert_int_equal(got.n_perms, 1);
+    assert_string_equal(got.perms[0].name, "Execute Campaign");
+    assert_int_equal(OPS(f)->role_find(f->store, &f->arena, "API Only", &got, &err), LK_ENOTFOUND);
+
+    /* an empty permission set is fine */
+    upd.n_perms = 0;
+    upd.perms = NULL;
+    begin(f);
+    assert_int_equal(OPS(f)->role_update(f->store, &upd, &err), LK_OK);
+    commit(f);
+    assert_int_equal(OPS(f)->role_get(f->store, &f->arena, r.id, &got, &err), LK_OK);
+    assert_int_equal(got.n_perms, 0);
+
+    /* list: ordered by id, perms filled */
+    lk_role *roles;
+    size_t n;
+    assert_int_equal(OPS(f)->role_list(f->store, &f->arena, &roles, &n, &err), LK_OK);
+    assert_int_equal(n, 2);
+    assert_int_equal(roles[0].id, LK_ROLE_ADMIN);
+    assert_int_equal(roles[0].n_perms, 7);
+    assert_int_equal(roles[1].id, r.id);
+}
+
+static void role_errors(void **state)
+{
+    lk_fixture *f = fx(state);
+    lk_error err = {0};
+    int64_t id = add_role(f, "Marketing", NULL, 0);
+    int64_t other = add_role(f, "Sales", NULL, 0);
+
+    lk_role dup = {.name = "MARKETING", .created_at = 1, .updated_at = 1};
+    begin(f);
+    assert_int_equal(OPS(f)->role_insert(f->store, &dup, &err), LK_EEXISTS);
+    assert_string_equal(err.msg, "a role with that name already exists");
+    assert_string_equal(err.field, "name");
+    lk_role ren = {.id = other, .name = "marketing", .updated_at = 2};
+    assert_int_equal(OPS(f)->role_update(f->store, &ren, &err), LK_EEXISTS);
+    lk_role ghost = {.id = 4242, .name = "Ghost", .updated_at = 2};
+    assert_int_equal(OPS(f)->role_update(f->store, &ghost, &err), LK_ENOTFOUND);
+    assert_int_equal(OPS(f)->role_delete(f->store, 4242, &err), LK_ENOTFOUND);
+    commit(f);
+
+    lk_role got;
+    assert_int_equal(OPS(f)->role_get(f->store, &f->arena, 4242, &got, &err), LK_ENOTFOUND);
+    assert_int_equal(OPS(f)->role_find(f->store, &f->arena, "Nobody", &got, &err), LK_ENOTFOUND);
+
+    /* held by a user: refused; after the user is gone: deleted, permissions with it */
+    lk_grant g = {.role_id = id, .workspace_id = LK_WORKSPACE_DEFAULT};
+    int64_t uid = add_user(f, "holder@x.com", true, &g, 1);
+    begin(f);
+    assert_int_equal(OPS(f)->role_delete(f->store, id, &err), LK_EINUSE);
+    assert_non_null(strstr(err.msg, "held"));
+    assert_int_equal(OPS(f)->user_delete(f->store, uid, &err), LK_OK);
+    assert_int_equal(OPS(f)->role_delete(f->store, id, &err), LK_OK);
+    commit(f);
+    assert_int_equal(OPS(f)->role_get(f->store, &f->arena, id, &got, &err), LK_ENOTFOUND);
+
+    const char *pn[] = {"Approve Assets"};
+    int64_t with_perm = add_role(f, "Approvers", pn, 1);
+    assert_int_equal(lk_fixture_count(f, "role_permissions"), 8);
+    begin(f);
+    assert_int_equal(OPS(f)->role_delete(f->store, with_perm, &err), LK_OK);
+    commit(f);
+    assert_int_equal(lk_fixture_count(f, "role_permissions"), 7);
+}
+
+static void role_holders(void **state)
+{
+    lk_fixture *f = fx(state);
+    lk_error err = {0};
+    int64_t rid = add_role(f, "Readers", NULL, 0);
+    lk_grant g2[2] = {{.role_id = rid, .workspace_id = LK_WORKSPACE_DEFAULT},
+                      {.role_id = rid, .workspace_id = LK_WORKSPACE_ALLZONES}};
+    int64_t a = add_user(f, "a@x.com", true, g2, 2);
+    add_user(f, "b@x.com", true, NULL, 0);
+    lk_grant g1 = {.role_id = rid, .workspace_id = LK_WORKSPACE_DEFAULT};
+    int64_t c = add_user(f, "c@x.com", false, &g1, 1);
+
+    lk_user *users;
+    size_t n;
+    assert_int_equal(OPS(f)->role_holders(f->store, &f->arena, rid, &users, &n, &err), LK_OK);
+    assert_int_equal(n, 2); /* a once, though it holds the role twice */
+    assert_int_equal(users[0].id, a);
+    assert_int_equal(users[0].n_grants, 2);
+    assert_int_equal(users[1].id, c);
+    assert_string_equal(users[1].grants[0].role_name, "Readers");
+    assert_int_equal(OPS(f)->role_holders(f->store, &f->arena, LK_ROLE_ADMIN, &users, &n, &err), LK_OK);
+    assert_int_equal(n, 0);
+}
+
+/* --- users ---------------------------------------------------------------------- */
+
+static void user_round_trip(void **state)
+{
+    lk_fixture *f = fx(state);
+    lk_error err = {0};
+    int64_t zeta = add_role(f, "zeta", NULL, 0);
+    int64_t beta = add_role(f, "Beta", NULL, 0);
+    lk_workspace w = {.name = "Europe", .created_at = 1, .updated_at = 1};
+    begin(f);
+    assert_int_equal(OPS(f)->workspace_insert(f->store, &w, &err), LK_OK);
+    commit(f);
+
+    /* grants given unsorted: read back by role name (NOCASE), then workspace id */
+    lk_grant g[4] = {
+        {.role_id = zeta, .workspace_id = LK_WORKSPACE_DEFAULT},
+        {.role_id = beta, .workspace_id = w.id},
+        {.role_id = LK_ROLE_ADMIN, .workspace_id = LK_WORKSPACE_ALLZONES},
+        {.role_id = beta, .workspace_id = LK_WORKSPACE_DEFAULT},
+    };
+    lk_user u = {.email = "Ann@Example.com", .userid = "ann", .first_name = "Ann", .last_name = "Lee",
+                 .reason = "integration owner", .expires_at = 1900000000, .api_only = false,
+                 .status = LK_STATUS_PENDING, .lock_reason = NULL, .password_hash = NULL,
+                 .failed_logins = 0, .last_login_at = 0, .created_at = 1700000000,
+                 .updated_at = 1700000001, .grants = g, .n_grants = 4};
+    begin(f);
+    assert_int_equal(OPS(f)->user_insert(f->store, &u, &err), LK_OK);
+    commit(f);
+    assert_true(u.id > 0);
+
+    lk_user got;
+    assert_int_equal(OPS(f)->user_get(f->store, &f->arena, u.id, &got, &err), LK_OK);
+    assert_int_equal(got.id, u.id);
+    assert_string_equal(got.email, "Ann@Example.com");
+    assert_string_equal(got.userid, "ann");
+    assert_string_equal(got.first_name, "Ann");
+    assert_string_equal(got.last_name, "Lee");
+    assert_string_equal(got.reason, "integration owner");
+    assert_int_equal(got.expires_at, 1900000000);
+    assert_false(got.api_only);
+    assert_int_equal(got.status, LK_STATUS_PENDING);
+    assert_string_equal(got.lock_reason, "");
+    assert_null(got.password_hash);
+    assert_int_equal(got.failed_logins, 0);
+    assert_int_equal(got.last_login_at, 0);
+    assert_int_equal(got.created_at, 1700000000);
+    assert_int_equal(got.updated_at, 1700000001);
+    assert_int_equal(got.n_grants, 4);
+    const struct { const char *role; int64_t ws; const char *ws_name; } want[4] = {
+        {"Admin", LK_WORKSPACE_ALLZONES, "AllZones"},
+        {"Beta", LK_WORKSPACE_DEFAULT, "Default"},
+        {"Beta", 0, "Europe"},
+        {"zeta", LK_WORKSPACE_DEFAULT, "Default"},
+    };
+    for (size_t i = 0; i < 4; i++) {
+        assert_string_equal(got.grants[i].role_name, want[i].role);
+        assert_string_equal(got.grants[i].workspace_name, want[i].ws_name);
+        if (want[i].ws)
+            assert_int_equal(got.grants[i].workspace_id, want[i].ws);
+    }
+    assert_int_equal(got.grants[2].workspace_id, w.id);
+    assert_int_equal(got.grants[0].role_id, LK_ROLE_ADMIN);
+    assert_int_equal(got.grants[1].role_id, beta);
+    char sql[160];
+    snprintf(sql, sizeof sql, "SELECT password_hash IS NULL AND last_login_at IS NULL FROM users WHERE id = %lld",
+             (long long)u.id);
+    assert_int_equal(side_int(f, sql), 1);
+
+    /* found by email or user id, case-insensitively */
+    assert_int_equal(OPS(f)->user_find(f->store, &f->arena, "ann@example.COM", &got, &err), LK_OK);
+    assert_int_equal(got.id, u.id);
+    assert_int_equal(got.n_grants, 4);
+    assert_int_equal(OPS(f)->user_find(f->store, &f->arena, "ANN", &got, &err), LK_OK);
+    assert_int_equal(got.id, u.id);
+    assert_int_equal(OPS(f)->user_find(f->store, &f->arena, "bob@example.com", &got, &err), LK_ENOTFOUND);
+    assert_int_equal(OPS(f)->user_get(f->store, &f->arena, u.id + 100, &got, &err), LK_ENOTFOUND);
+
+    /* update: every column, grants replaced; optional instants back to NULL */
+    lk_grant g2 = {.role_id = zeta, .workspace_id = w.id};
+    lk_user upd = {.id = u.id, .email = "ann.lee@example.com", .userid = "ann.lee", .first_name = "Anne",
+                   .last_name = "Lee-Smith", .reason = NULL, .expires_at = 0, .api_only = false,
+                   .status = LK_STATUS_LOCKED, .lock_reason = "too many failed logins",
+                   .password_hash = "$argon2id$v=19$m=65536,t=2,p=1$c2FsdA$aGFzaA", .failed_logins = 5,
+                   .last_login_at = 1750000000, .created_at = 1700000000, .updated_at = 1760000000,
+                   .grants = &g2, .n_grants = 1};
+    begin(f);
+    assert_int_equal(OPS(f)->user_update(f->store, &upd, &err), LK_OK);
+    commit(f);
+    assert_int_equal(OPS(f)->user_get(f->store, &f->arena, u.id, &got, &err), LK_OK);
+    assert_string_equal(got.email, "ann.lee@example.com");
+    assert_string_equal(got.userid, "ann.lee");
+    assert_string_equal(got.first_name, "Anne");
+    assert_string_equal(got.last_name, "Lee-Smith");
+    assert_string_equal(got.reason, "");
+    assert_int_equal(got.expires_at, 0);
+    assert_int_equal(got.status, LK_STATUS_LOCKED);
+    assert_string_equal(got.lock_reason, "too many failed logins");
+    assert_string_equal(got.password_hash, upd.password_hash);
+    assert_int_equal(got.failed_logins, 5);
+    assert_int_equal(got.last_login_at, 1750000000);
+    assert_int_equal(got.updated_at, 1760000000);
+    assert_int_equal(got.n_grants, 1);
+    assert_string_equal(got.grants[0].role_name, "zeta");
+    assert_string_equal(got.grants[0].workspace_name, "Europe");
+    snprintf(sql, sizeof sql, "SELECT expires_at IS NULL FROM users WHERE id = %lld", (long long)u.id);
+    assert_int_equal(side_int(f, sql), 1);
+    assert_int_equal(lk_fixture_count(f, "user_roles"), 1);
+
+    /* status active round-trips too */
+    upd.status = LK_STATUS_ACTIVE;
+    begin(f);
+    assert_int_equal(OPS(f)->user_update(f->store, &upd, &err), LK_OK);
+    commit(f);
+    assert_int_equal(OPS(f)->user_get(f->store, &f->arena, u.id, &got, &err), LK_OK);
+    assert_int_equal(got.status, LK_STATUS_ACTIVE);
+
+    upd.id = u.id + 100;
+    begin(f);
+    assert_int_equal(OPS(f)->user_update(f->store, &upd, &err), LK_ENOTFOUND);
+    commit(f);
+}
+
+static void user_constraints(void **state)
+{
+    lk_fixture *f = fx(state);
+    lk_error err = {0};
+    add_user(f, "one@x.com", true, NULL, 0);
+    int64_t two = add_user(f, "two@x.com", true, NULL, 0);
+
+    lk_user u = {.email = "ONE@x.com", .userid = "fresh", .first_name = "A", .last_name = "B",
+                 .status = LK_STATUS_ACTIVE, .api_only = true};
+    begin(f);
+    assert_int_equal(OPS(f)->user_insert(f->store, &u, &err), LK_EEXISTS);
+    assert_string_equal(err.field, "email");
+    assert_string_equal(err.msg, "a user with that email already exists");
+    u.email = "three@x.com";
+    u.userid = "TWO@X.COM";
+    assert_int_equal(OPS(f)->user_insert(f->store, &u, &err), LK_EEXISTS);
+    assert_string_equal(err.field, "userid");
+    /* an API-only user never has a password (CHECK) */
+    u.userid = "three@x.com";
+    u.password_hash = "$argon2id$x";
+    assert_int_equal(OPS(f)->user_insert(f->store, &u, &err), LK_EINVAL);
+    /* required columns */
+    u.password_hash = NULL;
+    u.first_name = NULL;
+    assert_int_equal(OPS(f)->user_insert(f->store, &u, &err), LK_EINVAL);
+    assert_string_equal(err.field, "first_name");
+    /* a grant of a missing role */
+    u.first_name = "A";
+    lk_grant g = {.role_id = 555, .workspace_id = LK_WORKSPACE_DEFAULT};
+    u.grants = &g;
+    u.n_grants = 1;
+    assert_int_equal(OPS(f)->user_insert(f->store, &u, &err), LK_ENOTFOUND);
+    assert_int_equal(u.id, 0);
+    commit(f);
+    assert_int_equal(lk_fixture_count(f, "users"), 2);
+
+    lk_user got;
+    assert_int_equal(OPS(f)->user_get(f->store, &f->arena, two, &got, &err), LK_OK);
+    got.email = "one@X.com";
+    begin(f);
+    assert_int_equal(OPS(f)->user_update(f->store, &got, &err), LK_EEXISTS);
+    commit(f);
+}
+
+static void user_delete_cascades(void **state)
+{
+    lk_fixture *f = fx(state);
+    lk_error err = {0};
+    lk_grant g[2] = {{.role_id = LK_ROLE_ADMIN, .workspace_id = LK_WORKSPACE_ALLZONES},
+                     {.role_id = LK_ROLE_ADMIN, .workspace_id = LK_WORKSPACE_DEFAULT}};
+    int64_t person = add_user(f, "person@x.com", false, g, 2);
+    int64_t keeper = add_user(f, "keeper@x.com", false, g, 1);
+    lk_invitation inv = {.user_id = person, .token_hash = "h1", .message = "hi", .created_at = 1, .expires_at = 2};
+    lk_invitation inv2 = {.user_id = keeper, .token_hash = "h2", .created_at = 1, .expires_at = 2};
+    begin(f);
+    assert_int_equal(OPS(f)->invitation_insert(f->store, &inv, &err), LK_OK);
+    assert_int_equal(OPS(f)->invitation_insert(f->store, &inv2, &err), LK_OK);
+    commit(f);
+    assert_int_equal(lk_fixture_count(f, "user_roles"), 3);
+    assert_int_equal(lk_fixture_count(f, "invitations"), 2);
+
+    begin(f);
+    assert_int_equal(OPS(f)->user_delete(f->store, person, &err), LK_OK);
+    assert_int_equal(OPS(f)->user_delete(f->store, person, &err), LK_ENOTFOUND);
+    commit(f);
+    assert_int_equal(lk_fixture_count(f, "users"), 1);
+    assert_int_equal(lk_fixture_count(f, "user_roles"), 1);
+    assert_int_equal(lk_fixture_count(f, "invitations"), 1);
+
+    /* an owner of a service cannot be deleted */
+    int64_t robot = add_user(f, "robot@x.com", true, g, 1);
+    add_service(f, "Sync", "11111111-1111-4111-8111-111111111111", robot);
+    begin(f);
+    assert_int_equal(OPS(f)->user_delete(f->store, robot, &err), LK_EINUSE);
+    assert_non_null(strstr(err.msg, "service"));
+    commit(f);
+    lk_user got;
+    assert_int_equal(OPS(f)->user_get(f->store, &f->arena, robot, &got, &err), LK_OK);
+    assert_int_equal(got.n_grants, 1);
+}
+
+static void user_list_and_count(void **state)
+{
+    lk_fixture *f = fx(state);
+    lk_error err = {0};
+    int64_t ids[6];
+    for (int i = 0; i < 6; i++) {
+        char email[32];
+        snprintf(email, sizeof email, "u%d@x.com", i);
+        lk_grant g = {.role_id = LK_ROLE_ADMIN, .workspace_id = LK_WORKSPACE_ALLZONES};
+        ids[i] = add_user(f, lk_arena_strdup(&f->arena, email), i % 2 == 0, &g, 1); /* 0,2,4 API-only */
+    }
+
+    lk_user *users;
+    size_t n;
+    lk_user_filter any = {.api_only = -1};
+    assert_int_equal(OPS(f)->user_list(f->store, &f->arena, &any, &users, &n, &err), LK_OK);
+    assert_int_equal(n, 6);
+    for (size_t i = 0; i < n; i++) {
+        assert_int_equal(users[i].id, ids[i]);
+        assert_int_equal(users[i].n_grants, 1);
+        assert_string_equal(users[i].grants[0].role_name, "Admin");
+    }
+
+    lk_user_filter api = {.api_only = 1};
+    assert_int_equal(OPS(f)->user_list(f->store, &f->arena, &api, &users, &n, &err), LK_OK);
+    assert_int_equal(n, 3);
+    assert_int_equal(users[0].id, ids[0]);
+    assert_int_equal(users[2].id, ids[4]);
+    lk_user_filter people = {.api_only = 0};
+    assert_int_equal(OPS(f)->user_list(f->store, &f->arena, &people, &users, &n, &err), LK_OK);
+    assert_int_equal(n, 3);
+    assert_int_equal(users[0].id, ids[1]);
+
+    lk_user_filter page = {.api_only = -1, .offset = 2, .limit = 3};
+    assert_int_equal(OPS(f)->user_list(f->store, &f->arena, &page, &users, &n, &err), LK_OK);
+    assert_int_equal(n, 3);
+    assert_int_equal(users[0].id, ids[2]);
+    assert_int_equal(users[2].id, ids[4]);
+    page.offset = 5;
+    assert_int_equal(OPS(f)->user_list(f->store, &f->arena, &page, &users, &n, &err), LK_OK);
+    assert_int_equal(n, 1);
+    page.offset = 6;
+    assert_int_equal(OPS(f)->user_list(f->store, &f->arena, &page, &users, &n, &err), LK_OK);
+    assert_int_equal(n, 0);
+    lk_user_filter api_page = {.api_only = 1, .offset = 1, .limit = 1};
+    assert_int_equal(OPS(f)->user_list(f->store, &f->arena, &api_page, &users, &n, &err), LK_OK);
+    assert_int_equal(n, 1);
+    assert_int_equal(users[0].id, ids[2]);
+
+    int64_t count = -1;
+    assert_int_equal(OPS(f)->user_count(f->store, &any, &count, &err), LK_OK);
+    assert_int_equal(count, 6);
+    assert_int_equal(OPS(f)->user_count(f->store, &api, &count, &err), LK_OK);
+    assert_int_equal(count, 3);
+    assert_int_equal(OPS(f)->user_count(f->store, &api_page, &count, &err), LK_OK);
+    assert_int_equal(count, 3); /* offset and limit do not apply to a count */
+    assert_int_equal(OPS(f)->user_count(f->store, &people, &count, &err), LK_OK);
+    assert_int_equal(count, 3);
+}
+
+/* --- invitations ---------------------------------------------------------------- */
+
+static void invitation_round_trip(void **state)
+{
+    lk_fixture *f = fx(state);
+    lk_error err = {0};
+    int64_t uid = add_user(f, "invitee@x.com", false, NULL, 0);
+    lk_invitation old = {.user_id = uid, .token_hash = "aaaa", .message = NULL, .created_at = 100,
+                         .expires_at = 200};
+    lk_invitation fresh = {.user_id = uid, .token_hash = "bbbb", .message = "Welcome aboard",
+                           .created_at = 150, .expires_at = 250};
+    begin(f);
+    assert_int_equal(OPS(f)->invitation_insert(f->store, &fresh, &err), LK_OK);
+    assert_int_equal(OPS(f)->invitation_insert(f->store, &old, &err), LK_OK);
+    commit(f);
+    assert_true(old.id > fresh.id);
+
+    lk_invitation got;
+    assert_int_equal(OPS(f)->invitation_for_user(f->store, &f->arena, uid, &got, &err), LK_OK);
+    assert_int_equal(got.id, fresh.id); /* newest by creation */
+    assert_int_equal(got.user_id, uid);
+    assert_string_equal(got.token_hash, "bbbb");
+    assert_string_equal(got.message, "Welcome aboard");
+    assert_int_equal(got.created_at, 150);
+    assert_int_equal(got.expires_at, 250);
+    assert_int_equal(got.accepted_at, 0);
+
+    assert_int_equal(OPS(f)->invitation_by_hash(f->store, &f->arena, "aaaa", &got, &err), LK_OK);
+    assert_int_equal(got.id, old.id);
+    assert_string_equal(got.message, "");
+    assert_int_equal(OPS(f)->invitation_by_hash(f->store, &f->arena, "AAAA", &got, &err), LK_ENOTFOUND);
+    assert_null(strstr(err.msg, "AAAA")); /* a token hash never lands in a message */
+
+    got.accepted_at = 180;
+    got.expires_at = 181;
+    begin(f);
+    assert_int_equal(OPS(f)->invitation_update(f->store, &got, &err), LK_OK);
+    commit(f);
+    assert_int_equal(OPS(f)->invitation_by_hash(f->store, &f->arena, "aaaa", &got, &err), LK_OK);
+    assert_int_equal(got.accepted_at, 180);
+    assert_int_equal(got.expires_at, 181);
+    assert_string_equal(got.token_hash, "aaaa");
+
+    lk_invitation dup = {.user_id = uid, .token_hash = "aaaa", .created_at = 1, .expires_at = 2};
+    lk_invitation orphan = {.user_id = 999, .token_hash = "cccc", .created_at = 1, .expires_at = 2};
+    lk_invitation ghost = {.id = 999, .expires_at = 2};
+    begin(f);
+    assert_int_equal(OPS(f)->invitation_insert(f->store, &dup, &err), LK_EEXISTS);
+    assert_null(strstr(err.msg, "aaaa"));
+    assert_int_equal(OPS(f)->invitation_insert(f->store, &orphan, &err), LK_ENOTFOUND);
+    assert_int_equal(OPS(f)->invitation_update(f->store, &ghost, &err), LK_ENOTFOUND);
+    commit(f);
+    int64_t other = add_user(f, "nobody@x.com", false, NULL, 0);
+    assert_int_equal(OPS(f)->invitation_for_user(f->store, &f->arena, other, &got, &err), LK_ENOTFOUND);
+}
+
+/* --- services ------------------------------------------------------------------- */
+
+static void service_round_trip(void **state)
+{
+    lk_fixture *f = fx(state);
+    lk_error err = {0};
+    int64_t robot = add_user(f, "Robot@x.com", true, NULL, 0);
+    int64_t other = add_user(f, "other@x.com", true, NULL, 0);
+    const char *cid = "0b7f5a7e-3c1d-4a55-9a43-6f1e2d3c4b5a";
+    char hash[LK_HASH_HEX];
+    memset(hash, 'a', LK_HASH_HEX - 1);
+    hash[LK_HASH_HEX - 1] = '\0';
+
+    lk_service s = {.name = "CRM Sync", .description = NULL, .user_id = robot, .client_id = cid,
+                    .secret_hash = hash, .old_secret_hash = NULL, .old_secret_expires_at = 0,
+                    .created_at = 10, .updated_at = 11};
+    begin(f);
+    assert_int_equal(OPS(f)->service_insert(f->store, &s, &err), LK_OK);
+    commit(f);
+    assert_true(s.id > 0);
+
+    lk_service got;
+    assert_int_equal(OPS(f)->service_find(f->store, &f->arena, "crm SYNC", &got, &err), LK_OK);
+    assert_int_equal(got.id, s.id);
+    assert_string_equal(got.name, "CRM Sync");
+    assert_string_equal(got.description, "");
+    assert_int_equal(got.user_id, robot);
+    assert_string_equal(got.user_email, "Robot@x.com");
+    assert_string_equal(got.client_id, cid);
+    assert_string_equal(got.secret_hash, hash);
+    assert_null(got.old_secret_hash);
+    assert_int_equal(got.old_secret_expires_at, 0);
+    assert_int_equal(got.created_at, 10);
+    assert_int_equal(got.updated_at, 11);
+    assert_int_equal(OPS(f)->service_find_client(f->store, &f->arena, cid, &got, &err), LK_OK);
+    assert_int_equal(got.id, s.id);
+    assert_int_equal(OPS(f)->service_find_client(f->store, &f->arena, "nope", &got, &err), LK_ENOTFOUND);
+    assert_int_equal(OPS(f)->service_find(f->store, &f->arena, "nope", &got, &err), LK_ENOTFOUND);
+
+    /* rotation with a grace period, a new owner and name */
+    lk_service upd = got;
+    upd.name = "CRM Sync v2";
+    upd.description = "nightly";
+    upd.user_id = other;
+    upd.old_secret_hash = hash;
+    upd.secret_hash = "bbbb";
+    upd.old_secret_expires_at = 99;
+    upd.updated_at = 12;
+    begin(f);
+    assert_int_equal(OPS(f)->service_update(f->store, &upd, &err), LK_OK);
+    commit(f);
+    assert_int_equal(OPS(f)->service_find_client(f->store, &f->arena, cid, &got, &err), LK_OK);
+    assert_string_equal(got.name, "CRM Sync v2");
+    assert_string_equal(got.description, "nightly");
+    assert_int_equal(got.user_id, other);
+    assert_string_equal(got.user_email, "other@x.com");
+    assert_string_equal(got.secret_hash, "bbbb");
+    assert_string_equal(got.old_secret_hash, hash);
+    assert_int_equal(got.old_secret_expires_at, 99);
+    assert_int_equal(got.updated_at, 12);
+    /* grace over: back to NULL */
+    upd.old_secret_hash = NULL;
+    upd.old_secret_expires_at = 0;
+    begin(f);
+    assert_int_equal(OPS(f)->service_update(f->store, &upd, &err), LK_OK);
+    commit(f);
+    assert_int_equal(side_int(f, "SELECT old_secret_hash IS NULL AND old_secret_expires_at IS NULL FROM services"), 1);
+
+    /* lists */
+    int64_t s2 = add_service(f, "Billing", "22222222-2222-4222-8222-222222222222", robot);
+    lk_service *list;
+    size_t n;
+    assert_int_equal(OPS(f)->service_list(f->store, &f->arena, &list, &n, &err), LK_OK);
+    assert_int_equal(n, 2);
+    assert_int_equal(list[0].id, s.id);
+    assert_string_equal(list[0].user_email, "other@x.com");
+    assert_int_equal(list[1].id, s2);
+    assert_string_equal(list[1].user_email, "Robot@x.com");
+    assert_int_equal(OPS(f)->service_list_by_user(f->store, &f->arena, robot, &list, &n, &err), LK_OK);
+    assert_int_equal(n, 1);
+    assert_int_equal(list[0].id, s2);
+    assert_int_equal(OPS(f)->service_list_by_user(f->store, &f->arena, 12345, &list, &n, &err), LK_OK);
+    assert_int_equal(n, 0);
+
+    /* uniqueness, owners, missing ids */
+    lk_service dup = {.name = "billing", .user_id = robot, .client_id = "33333333-3333-4333-8333-333333333333",
+                      .secret_hash = "cc", .created_at = 1, .updated_at = 1};
+    begin(f);
+    assert_int_equal(OPS(f)->service_insert(f->store, &dup, &err), LK_EEXISTS);
+    assert_string_equal(err.msg, "a service with that name already exists");
+    dup.name = "Unique";
+    dup.client_id = cid;
+    assert_int_equal(OPS(f)->service_insert(f->store, &dup, &err), LK_EEXISTS);
+    assert_string_equal(err.field, "client_id");
+    dup.client_id = "44444444-4444-4444-8444-444444444444";
+    dup.user_id = 4242;
+    assert_int_equal(OPS(f)->service_insert(f->store, &dup, &err), LK_ENOTFOUND);
+    upd.id = 4242;
+    assert_int_equal(OPS(f)->service_update(f->store, &upd, &err), LK_ENOTFOUND);
+    assert_int_equal(OPS(f)->service_delete(f->store, s2, &err), LK_OK);
+    assert_int_equal(OPS(f)->service_delete(f->store, s2, &err), LK_ENOTFOUND);
+    commit(f);
+    assert_int_equal(lk_fixture_count(f, "services"), 1);
+}
+
+/* --- audit ---------------------------------------------------------------------- */
+
+static void audit_round_trip_and_filters(void **state)
+{
+    lk_fixture *f = fx(state);
+    lk_error err = {0};
+    lk_audit_event evs[] = {
+        {.at = 100, .actor = "cli:root", .address = NULL, .area = "Role", .action = "Create",
+         .target = "API Only", .details = "{\"name\":\"API Only\"}"},
+        {.at = 200, .actor = "user:Alice@x.com", .address = "10.0.0.1", .area = "User", .action = "Create",
+         .target = "bob@x.com", .details = NULL},
+        {.at = 200, .actor = "api:alice@x.com/Sync", .address = "10.0.0.2", .area = "User", .action = "Lock",
+         .target = "bob@x.com", .details = "{}"},
+        {.at = 300, .actor = "system", .address = "", .area = "Service", .action = "Delete",
+         .target = "Sync", .details = "{}"},
+    };
+    size_t n_ev = sizeof evs / sizeof *evs;
+    begin(f);
+    for (size_t i = 0; i < n_ev; i++)
+        assert_int_equal(OPS(f)->audit_insert(f->store, &evs[i], &err), LK_OK);
+    commit(f);
+
+    lk_audit_event *out;
+    size_t n;
+    lk_audit_filter all = {0};
+    assert_int_equal(OPS(f)->audit_list(f->store, &f->arena, &all, &out, &n, &err), LK_OK);
+    assert_int_equal(n, 4);
+    /* newest first; the same instant by id, newest first */
+    assert_int_equal(out[0].id, evs[3].id);
+    assert_int_equal(out[1].id, evs[2].id);
+    assert_int_equal(out[2].id, evs[1].id);
+    assert_int_equal(out[3].id, evs[0].id);
+    assert_int_equal(out[3].at, 100);
+    assert_string_equal(out[3].actor, "cli:root");
+    assert_string_equal(out[3].address, "");
+    assert_string_equal(out[3].area, "Role");
+    assert_string_equal(out[3].action, "Create");
+    assert_string_equal(out[3].target, "API Only");
+    assert_string_equal(out[3].details, "{\"name\":\"API Only\"}");
+    assert_string_equal(out[2].address, "10.0.0.1");
+    assert_string_equal(out[2].details, "{}");
+
+    lk_audit_filter since = {.since = 200};
+    assert_int_equal(OPS(f)->audit_list(f->store, &f->arena, &since, &out, &n, &err), LK_OK);
+    assert_int_equal(n, 3);
+    lk_audit_filter until = {.until = 300};
+    assert_int_equal(OPS(f)->audit_list(f->store, &f->arena, &until, &out, &n, &err), LK_OK);
+    assert_int_equal(n, 3);
+    assert_int_equal(out[0].at, 200);
+    lk_audit_filter window = {.since = 200, .until = 300};
+    assert_int_equal(OPS(f)->audit_list(f->store, &f->arena, &window, &out, &n, &err), LK_OK);
+    assert_int_equal(n, 2);
+
+    lk_audit_filter area = {.area = "user"};
+    assert_int_equal(OPS(f)->audit_list(f->store, &f->arena, &area, &out, &n, &err), LK_OK);
+    assert_int_equal(n, 2);
+    lk_audit_filter action = {.action = "CREATE"};
+    assert_int_equal(OPS(f)->audit_list(f->store, &f->arena, &action, &out, &n, &err), LK_OK);
+    assert_int_equal(n, 2);
+    lk_audit_filter both = {.area = "User", .action = "create"};
+    assert_int_equal(OPS(f)->audit_list(f->store, &f->arena, &both, &out, &n, &err), LK_OK);
+    assert_int_equal(n, 1);
+    assert_int_equal(out[0].id, evs[1].id);
+    lk_audit_filter partial_area = {.area = "Use"};
+    assert_int_equal(OPS(f)->audit_list(f->store, &f->arena, &partial_area, &out, &n, &err), LK_OK);
+    assert_int_equal(n, 0); /* area is exact, not a substring */
+
+    lk_audit_filter actor = {.actor = "ALICE"};
+    assert_int_equal(OPS(f)->audit_list(f->store, &f->arena, &actor, &out, &n, &err), LK_OK);
+    assert_int_equal(n, 2);
+    lk_audit_filter actor_svc = {.actor = "/sync"};
+    assert_int_equal(OPS(f)->audit_list(f->store, &f->arena, &actor_svc, &out, &n, &err), LK_OK);
+    assert_int_equal(n, 1);
+    assert_int_equal(out[0].id, evs[2].id);
+    lk_audit_filter actor_pct = {.actor = "%"};
+    assert_int_equal(OPS(f)->audit_list(f->store, &f->arena, &actor_pct, &out, &n, &err), LK_OK);
+    assert_int_equal(n, 0); /* no LIKE wildcards */
+
+    lk_audit_filter limit = {.limit = 2};
+    assert_int_equal(OPS(f)->audit_list(f->store, &f->arena, &limit, &out, &n, &err), LK_OK);
+    assert_int_equal(n, 2);
+    assert_int_equal(out[0].id, evs[3].id);
+    assert_int_equal(out[1].id, evs[2].id);
+    lk_audit_filter limit_area = {.area = "User", .limit = 1};
+    assert_int_equal(OPS(f)->audit_list(f->store, &f->arena, &limit_area, &out, &n, &err), LK_OK);
+    assert_int_equal(n, 1);
+    assert_int_equal(out[0].id, evs[2].id);
+
+    lk_audit_filter none = {.since = 1000};
+    assert_int_equal(OPS(f)->audit_list(f->store, &f->arena, &none, &out, &n, &err), LK_OK);
+    assert_int_equal(n, 0);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+#define T(fn) cmocka_unit_test_setup_teardown(fn, lk_fixture_setup, lk_fixture_teardown)
+        T(migrations_applied_and_recorded),
+        T(seed_data),
+        T(reopen_is_idempotent),
+        T(newer_schema_is_refused),
+        T(not_a_database_is_refused),
+        T(failed_migration_rolls_back),
+        T(pragmas_in_effect),
+        T(locations),
+        T(default_location),
+        T(rollback_discards),
+        T(readers_see_committed_state_only),
+        T(writers_wait_for_each_other),
+        T(failed_write_leaves_no_half),
+        T(workspace_round_trip),
+        T(permission_round_trip),
+        T(role_round_trip),
+        T(role_errors),
+        T(role_holders),
+        T(user_round_trip),
+        T(user_constraints),
+        T(user_delete_cascades),
+        T(user_list_and_count),
+        T(invitation_round_trip),
+        T(service_round_trip),
+        T(audit_round_trip_and_filters),
+#undef T
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,10 +1,11 @@
 -- 0001 — the domain of PRODUCT.md §1: workspaces, permissions, roles, users,
 -- invitations, custom services and the audit trail.
 -- Times are INTEGER seconds since the Unix epoch (UTC). Secrets are stored only as
--- hashes (hex). Names compare case-insensitively (COLLATE NOCASE).
+-- hashes (hex). Names compare case-insensitively (COLLATE NOCASE). Ids are never
+-- reused (AUTOINCREMENT): caches and logs may key on them.
 
 CREATE TABLE workspaces (
-    id          INTEGER PRIMARY KEY,
+    id          INTEGER PRIMARY KEY AUTOINCREMENT,
     name        TEXT NOT NULL UNIQUE COLLATE NOCASE,
     description TEXT NOT NULL DEFAULT '',
     created_at  INTEGER NOT NULL,
@@ -12,7 +13,7 @@ CREATE TABLE workspaces (
 );
 
 CREATE TABLE permissions (
-    id          INTEGER PRIMARY KEY,
+    id          INTEGER PRIMARY KEY AUTOINCREMENT,
     name        TEXT NOT NULL UNIQUE COLLATE NOCASE,
     description TEXT NOT NULL DEFAULT '',
     grp         INTEGER NOT NULL CHECK (grp IN (0, 1)),   -- 0 Access Admin, 1 Access API
@@ -20,7 +21,7 @@ CREATE TABLE permissions (
 );
 
 CREATE TABLE roles (
-    id             INTEGER PRIMARY KEY,
+    id             INTEGER PRIMARY KEY AUTOINCREMENT,
     name           TEXT NOT NULL UNIQUE COLLATE NOCASE,
     description    TEXT NOT NULL DEFAULT '',
     system         INTEGER NOT NULL DEFAULT 0 CHECK (system IN (0, 1)),
@@ -37,7 +38,7 @@ CREATE TABLE role_permissions (
 CREATE INDEX role_permissions_by_permission ON role_permissions(permission_id);
 
 CREATE TABLE users (
-    id             INTEGER PRIMARY KEY,
+    id             INTEGER PRIMARY KEY AUTOINCREMENT,
     email          TEXT NOT NULL UNIQUE COLLATE NOCASE,
     userid         TEXT NOT NULL UNIQUE COLLATE NOCASE,
     first_name     TEXT NOT NULL,
@@ -64,7 +65,7 @@ CREATE TABLE user_roles (
 CREATE INDEX user_roles_by_role ON user_roles(role_id);
 
 CREATE TABLE invitations (
-    id          INTEGER PRIMARY KEY,
+    id          INTEGER PRIMARY KEY AUTOINCREMENT,
     user_id     INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
     token_hash  TEXT NOT NULL UNIQUE,
     message     TEXT NOT NULL DEFAULT '',
@@ -75,7 +76,7 @@ CREATE TABLE invitations (
 CREATE INDEX invitations_by_user ON invitations(user_id);
 
 CREATE TABLE services (
-    id                    INTEGER PRIMARY KEY,
+    id                    INTEGER PRIMARY KEY AUTOINCREMENT,
     name                  TEXT NOT NULL UNIQUE COLLATE NOCASE,
     description           TEXT NOT NULL DEFAULT '',
     user_id               INTEGER NOT NULL REFERENCES users(id) ON DELETE RESTRICT,
@@ -89,7 +90,7 @@ CREATE TABLE services (
 CREATE INDEX services_by_user ON services(user_id);
 
 CREATE TABLE audit_events (
-    id       INTEGER PRIMARY KEY,
+    id       INTEGER PRIMARY KEY AUTOINCREMENT,
     at       INTEGER NOT NULL,
     actor    TEXT NOT NULL,
     address  TEXT NOT NULL DEFAULT '',

@@ -183,6 +183,10 @@ lk_code lk_sq_fail(lk_sq *q, int rc, const lk_sq_ctx *c, lk_error *err)
         if (*w == '_')
             *w = ' ';
 
+    /* ON DELETE RESTRICT reports itself as SQLITE_CONSTRAINT_TRIGGER */
+    if ((rc & 0xff) == SQLITE_CONSTRAINT && strstr(msg, "FOREIGN KEY constraint failed"))
+        rc = SQLITE_CONSTRAINT_FOREIGNKEY;
+
     switch (rc) {
     case SQLITE_CONSTRAINT_UNIQUE:
     case SQLITE_CONSTRAINT_PRIMARYKEY:

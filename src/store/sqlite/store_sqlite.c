@@ -103,9 +103,10 @@ static int pragma_value(sqlite3 *db, const char *sql, char *out, size_t cap)
 /* A file that is not SQLite is a schema problem (unreadable), the rest storage. */
 static lk_code open_failure(sqlite3 *db, int rc, const char *path, const char *what, lk_error *err)
 {
-    lk_code code = (rc & 0xff) == SQLITE_NOTADB || (rc & 0xff) == SQLITE_CORRUPT ? LK_ESCHEMA : LK_ESTORE;
-    return lk_fail(err, code, "database", "cannot open the database %s (%s): %s", path, what,
-                   db ? sqlite3_errmsg(db) : sqlite3_errstr(rc));
+    const char *why = db ? sqlite3_errmsg(db) : sqlite3_errstr(rc);
+    if ((rc & 0xff) == SQLITE_NOTADB || (rc & 0xff) == SQLITE_CORRUPT)
+        return lk_fail(err, LK_ESCHEMA, "database", "%s is not a readable SQLite database (%s)", path, why);
+    return lk_fail(err, LK_ESTORE, "database", "cannot open the database %s (%s): %s", path, what, why);
 }
 
 static lk_code apply_settings(sqlite3 *db, const char *path, lk_error *err)

@@ -1,0 +1,402 @@
+/*
+ * sqlite_users — users, their (role, workspace) grants, and invitations in the
+ * SQLite store.
+ *
+ * A user's grants live in user_roles; reads return them sorted by role name
+ * (NOCASE), then workspace id, with both names filled; writes replace them whole
+ * inside a savepoint together with the user's row. Deleting a user takes its
+ * grants and invitations with it (ON DELETE CASCADE) and is refused while it owns
+ * a service (ON DELETE RESTRICT). Optional instants are NULL in the table and 0 in
+ * the record; the password hash stays NULL (never "") when there is none.
+ */
+#include "store/sqlite/sqlite_internal.h"
+
+#include <string.h>
+
+/* --- users ----------------------------------------------------------------- */
+
+#define USER_COLS                                                                  \
+    "id, email, userid, first_name, last_name, reason, expires_at, api_only, status," \
+    " lock_reason, password_hash, failed_logins, last_login_at, created_at, updated_at"
+
+static const char SQL_USER_LIST[] =
+    "SELECT " USER_COLS " FROM users WHERE (?1 < 0 OR api_only = ?1) ORDER BY id LIMIT ?2 OFFSET ?3";
+static const char SQL_USER_COUNT[] = "SELECT count(*) FROM users WHERE (?1 < 0 OR api_only = ?1)";
+static const char SQL_USER_GET[] = "SELECT " USER_COLS " FROM users WHERE id = ?1";
+/* an email match wins over a user id match (a user id may look like another's email) */
+static const char SQL_USER_FIND[] =
+    "SELECT " USER_COLS " FROM users WHERE email = ?1 OR userid = ?1"
+    " ORDER BY email = ?1 DESC, id LIMIT 1";
+static const char SQL_USER_OF_ROLE[] =
+    "SELECT " USER_COLS " FROM users"
+    " WHERE id IN (SELECT user_id FROM user_roles WHERE role_id = ?1) ORDER BY id";
+static const char SQL_USER_INSERT[] =
+    "INSERT INTO users (email, userid, first_name, last_name, reason, expires_at, api_only, status,"
+    " lock_reason, password_hash, failed_logins, last_login_at, created_at, updated_at)"
+    " VALUES (?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)";
+static const char SQL_USER_UPDATE[] =
+    "UPDATE users SET email = ?2, userid = ?3, first_name = ?4, last_name = ?5, reason = ?6,"
+    " expires_at = ?7, api_only = ?8, status = ?9, lock_reason = ?10, password_hash = ?11,"
+    " failed_logins = ?12, last_login_at = ?13, created_at = ?14, updated_at = ?15 WHERE id = ?1";
+static const char SQL_USER_DELETE[] = "DELETE FROM users WHERE id = ?1";
+
+static const char SQL_GRANTS[] =
+    "SELECT ur.role_id, r.name, ur.workspace_id, w.name FROM user_roles ur"
+    " JOIN roles r ON r.id = ur.role_id JOIN workspaces w ON w.id = ur.workspace_id"
+    " WHERE ur.user_id = ?1 ORDER BY r.name, ur.workspace_id, ur.role_id";
+static const char SQL_GRANTS_CLEAR[] = "DELETE FROM user_roles WHERE user_id = ?1";
+static const char SQL_GRANT_ADD[] =
+    "INSERT OR IGNORE INTO user_roles (user_id, role_id, workspace_id) VALUES (?1, ?2, ?3)";
+
+/* the status column's words, indexed by lk_user_status */
+static const char *const status_words[] = {
+    [LK_STATUS_PENDING] = "pending",
+    [LK_STATUS_ACTIVE] = "active",
+    [LK_STATUS_LOCKED] = "locked",
+};
+#define N_STATUS (sizeof status_words / sizeof status_words[0])
+
+static lk_user_status status_of(const unsigned char *word)
+{
+    for (size_t i = 0; word && i < N_STATUS; i++)
+        if (strcmp((const char *)word, status_words[i]) == 0)
+            return (lk_user_status)i;
+    return LK_STATUS_LOCKED; /* the CHECK constraint makes this unreachable; fail closed */
+}
+
+static void user_row(lk_arena *a, sqlite3_stmt *st, void *out)
+{
+    lk_user *u = out;
+    u->id = lk_sq_int(st, 0);
+    u->email = lk_sq_text(a, st, 1);
+    u->userid = lk_sq_text(a, st, 2);
+    u->first_name = lk_sq_text(a, st, 3);
+    u->last_name = lk_sq_text(a, st, 4);
+    u->reason = lk_sq_text(a, st, 5);
+    u->expires_at = lk_sq_int(st, 6);
+    u->api_only = lk_sq_int(st, 7) != 0;
+    u->status = status_of(sqlite3_column_text(st, 8));
+    u->lock_reason = lk_sq_text(a, st, 9);
+    u->password_hash = lk_sq_text_or_null(a, st, 10);
+    u->failed_logins = (int)lk_sq_int(st, 11);
+    u->last_login_at = lk_sq_int(st, 12);
+    u->created_at = lk_sq_int(st, 13);
+    u->updated_at = lk_sq_int(st, 14);
+    u->grants = NULL;
+    u->n_grants = 0;
+}
+
+static void grant_row(lk_arena *a, sqlite3_stmt *st, void *out)
+{
+    lk_grant *g = out;
+    g->role_id = lk_sq_int(st, 0);
+    g->role_name = lk_sq_text(a, st, 1);
+    g->workspace_id = lk_sq_int(st, 2);
+    g->workspace_name = lk_sq_text(a, st, 3);
+}
+
+lk_code lk_sq_user_fill_grants(lk_sq *q, lk_arena *a, lk_user *users, size_t n, lk_error *err)
+{
+    static const lk_sq_ctx c = {.op = "user grants", .noun = "grant"};
+    for (size_t i = 0; i < n; i++) {
+        sqlite3_stmt *st;
+        lk_code code = lk_sq_prepare(q, SQL_GRANTS, &c, &st, err);
+        if (code != LK_OK)
+            return code;
+        lk_sq_bind_int(q, st, 1, users[i].id);
+        code = lk_sq_rows(q, st, a, sizeof *users[i].grants, grant_row, (void **)&users[i].grants,
+                          &users[i].n_grants, &c, err);
+        if (code != LK_OK)
+            return code;
+    }
+    return LK_OK;
+}
+
+/* Replaces the user's grants with u->grants (role_id, workspace_id). */
+static lk_code write_grants(lk_sq *q, int64_t user_id, const lk_grant *grants, size_t n, lk_error *err)
+{
+    static const lk_sq_ctx c = {
+        .op = "user grants", .noun = "grant", .fk_code = LK_ENOTFOUND,
+        .fk_msg = "a role or workspace granted to the user does not exist",
+    };
+    sqlite3_stmt *st;
+    lk_code code = lk_sq_prepare(q, SQL_GRANTS_CLEAR, &c, &st, err);
+    if (code != LK_OK)
+        return code;
+    lk_sq_bind_int(q, st, 1, user_id);
+    code = lk_sq_exec(q, st, &c, err);
+    for (size_t i = 0; code == LK_OK && i < n; i++) {
+        code = lk_sq_prepare(q, SQL_GRANT_ADD, &c, &st, err);
+        if (code != LK_OK)
+            return code;
+        lk_sq_bind_int(q, st, 1, user_id);
+        lk_sq_bind_int(q, st, 2, grants[i].role_id);
+        lk_sq_bind_int(q, st, 3, grants[i].workspace_id);
+        code = lk_sq_exec(q, st, &c, err);
+    }
+    return code;
+}
+
+/* Binds ?2..?15 of the insert and update statements (?1 is the id of an update). */
+static void bind_user(lk_sq *q, sqlite3_stmt *st, const lk_user *u)
+{
+    size_t status = (size_t)u->status < N_STATUS ? (size_t)u->status : LK_STATUS_LOCKED;
+    lk_sq_bind_text(q, st, 2, u->email);
+    lk_sq_bind_text(q, st, 3, u->userid);
+    lk_sq_bind_text(q, st, 4, u->first_name);
+    lk_sq_bind_text(q, st, 5, u->last_name);
+    lk_sq_bind_text0(q, st, 6, u->reason);
+    lk_sq_bind_time(q, st, 7, u->expires_at);
+    lk_sq_bind_int(q, st, 8, u->api_only ? 1 : 0);
+    lk_sq_bind_text(q, st, 9, status_words[status]);
+    lk_sq_bind_text0(q, st, 10, u->lock_reason);
+    lk_sq_bind_text(q, st, 11, u->password_hash);
+    lk_sq_bind_int(q, st, 12, u->failed_logins);
+    lk_sq_bind_time(q, st, 13, u->last_login_at);
+    lk_sq_bind_int(q, st, 14, u->created_at);
+    lk_sq_bind_int(q, st, 15, u->updated_at);
+}
+
+/* Runs a statement returning users, then fills their grants. */
+static lk_code user_rows(lk_sq *q, sqlite3_stmt *st, lk_arena *a, lk_user **out, size_t *n,
+                         const lk_sq_ctx *c, lk_error *err)
+{
+    lk_code code = lk_sq_rows(q, st, a, sizeof **out, user_row, (void **)out, n, c, err);
+    return code != LK_OK ? code : lk_sq_user_fill_grants(q, a, *out, *n, err);
+}
+
+lk_code lk_sq_users_of_role(lk_sq *q, lk_arena *a, int64_t role_id, lk_user **out, size_t *n, lk_error *err)
+{
+    static const lk_sq_ctx c = {.op = "role_holders", .noun = "user"};
+    sqlite3_stmt *st;
+    lk_code code = lk_sq_prepare(q, SQL_USER_OF_ROLE, &c, &st, err);
+    if (code != LK_OK)
+        return code;
+    lk_sq_bind_int(q, st, 1, role_id);
+    return user_rows(q, st, a, out, n, &c, err);
+}
+
+static int64_t filter_api_only(const lk_user_filter *f)
+{
+    return f && f->api_only >= 0 ? (f->api_only ? 1 : 0) : -1;
+}
+
+lk_code lk_sq_user_list(lk_store *s, lk_arena *a, const lk_user_filter *f, lk_user **out, size_t *n, lk_error *err)
+{
+    static const lk_sq_ctx c = {.op = "user_list", .noun = "user"};
+    lk_sq *q = lk_sq_of(s);
+    sqlite3_stmt *st;
+    lk_code code = lk_sq_prepare(q, SQL_USER_LIST, &c, &st, err);
+    if (code != LK_OK)
+        return code;
+    lk_sq_bind_int(q, st, 1, filter_api_only(f));
+    lk_sq_bind_int(q, st, 2, f && f->limit > 0 ? f->limit : -1); /* SQLite: negative = no limit */
+    lk_sq_bind_int(q, st, 3, f && f->offset > 0 ? f->offset : 0);
+    return user_rows(q, st, a, out, n, &c, err);
+}
+
+static void count_row(lk_arena *a, sqlite3_stmt *st, void *out)
+{
+    *(int64_t *)out = lk_sq_int(st, 0);
+}
+
+/* Counts the users f->api_only selects; offset and limit do not apply. */
+lk_code lk_sq_user_count(lk_store *s, const lk_user_filter *f, int64_t *n, lk_error *err)
+{
+    static const lk_sq_ctx c = {.op = "user_count", .noun = "user"};
+    lk_sq *q = lk_sq_of(s);
+    sqlite3_stmt *st;
+    lk_code code = lk_sq_prepare(q, SQL_USER_COUNT, &c, &st, err);
+    if (code != LK_OK)
+        return code;
+    lk_sq_bind_int(q, st, 1, filter_api_only(f));
+    *n = 0;
+    code = lk_sq_one(q, st, NULL, count_row, n, &c, err);
+    return code == LK_ENOTFOUND ? LK_OK : code;
+}
+
+lk_code lk_sq_user_get(lk_store *s, lk_arena *a, int64_t id, lk_user *out, lk_error *err)
+{
+    static const lk_sq_ctx c = {.op = "user_get", .noun = "user"};
+    lk_sq *q = lk_sq_of(s);
+    sqlite3_stmt *st;
+    lk_code code = lk_sq_prepare(q, SQL_USER_GET, &c, &st, err);
+    if (code != LK_OK)
+        return code;
+    lk_sq_bind_int(q, st, 1, id);
+    code = lk_sq_one(q, st, a, user_row, out, &c, err);
+    if (code == LK_ENOTFOUND)
+        return lk_fail(err, code, "user", "no user has the id %lld", (long long)id);
+    return code != LK_OK ? code : lk_sq_user_fill_grants(q, a, out, 1, err);
+}
+
+lk_code lk_sq_user_find(lk_store *s, lk_arena *a, const char *key, lk_user *out, lk_error *err)
+{
+    static const lk_sq_ctx c = {.op = "user_find", .noun = "user"};
+    lk_sq *q = lk_sq_of(s);
+    sqlite3_stmt *st;
+    lk_code code = lk_sq_prepare(q, SQL_USER_FIND, &c, &st, err);
+    if (code != LK_OK)
+        return code;
+    lk_sq_bind_text0(q, st, 1, key);
+    code = lk_sq_one(q, st, a, user_row, out, &c, err);
+    if (code == LK_ENOTFOUND)
+        return lk_fail(err, code, "user", "no user has the email or user id '%s'", key ? key : "");
+    return code != LK_OK ? code : lk_sq_user_fill_grants(q, a, out, 1, err);
+}
+
+lk_code lk_sq_user_insert(lk_store *s, lk_user *u, lk_error *err)
+{
+    static const lk_sq_ctx c = {.op = "user_insert", .noun = "user"};
+    lk_sq *q = lk_sq_of(s);
+    lk_code code = lk_sq_savepoint(q, &c, err);
+    if (code != LK_OK)
+        return code;
+    sqlite3_stmt *st;
+    int64_t id = 0;
+    code = lk_sq_prepare(q, SQL_USER_INSERT, &c, &st, err);
+    if (code == LK_OK) {
+        bind_user(q, st, u);
+        code = lk_sq_exec(q, st, &c, err);
+        id = sqlite3_last_insert_rowid(q->db);
+    }
+    if (code == LK_OK)
+        code = write_grants(q, id, u->grants, u->n_grants, err);
+    code = lk_sq_savepoint_end(q, code, &c, err);
+    if (code == LK_OK)
+        u->id = id;
+    return code;
+}
+
+lk_code lk_sq_user_update(lk_store *s, const lk_user *u, lk_error *err)
+{
+    static const lk_sq_ctx c = {.op = "user_update", .noun = "user"};
+    lk_sq *q = lk_sq_of(s);
+    lk_code code = lk_sq_savepoint(q, &c, err);
+    if (code != LK_OK)
+        return code;
+    sqlite3_stmt *st;
+    code = lk_sq_prepare(q, SQL_USER_UPDATE, &c, &st, err);
+    if (code == LK_OK) {
+        lk_sq_bind_int(q, st, 1, u->id);
+        bind_user(q, st, u);
+        code = lk_sq_exec(q, st, &c, err);
+    }
+    if (code == LK_OK && sqlite3_changes(q->db) == 0)
+        code = lk_fail(err, LK_ENOTFOUND, "user", "no user has the id %lld", (long long)u->id);
+    if (code == LK_OK)
+        code = write_grants(q, u->id, u->grants, u->n_grants, err);
+    return lk_sq_savepoint_end(q, code, &c, err);
+}
+
+lk_code lk_sq_user_delete(lk_store *s, int64_t id, lk_error *err)
+{
+    static const lk_sq_ctx c = {
+        .op = "user_delete", .noun = "user", .fk_code = LK_EINUSE,
+        .fk_msg = "the user owns custom services; delete them first",
+    };
+    lk_sq *q = lk_sq_of(s);
+    sqlite3_stmt *st;
+    lk_code code = lk_sq_prepare(q, SQL_USER_DELETE, &c, &st, err);
+    if (code != LK_OK)
+        return code;
+    lk_sq_bind_int(q, st, 1, id);
+    code = lk_sq_exec(q, st, &c, err);
+    if (code == LK_OK && sqlite3_changes(q->db) == 0)
+        return lk_fail(err, LK_ENOTFOUND, "user", "no user has the id %lld", (long long)id);
+    return code;
+}
+
+/* --- invitations ----------------------------------------------------------- */
+
+#define INV_COLS "id, user_id, token_hash, message, created_at, expires_at, accepted_at"
+
+static const char SQL_INV_INSERT[] =
+    "INSERT INTO invitations (user_id, token_hash, message, created_at, expires_at, accepted_at)"
+    " VALUES (?1, ?2, ?3, ?4, ?5, ?6)";
+static const char SQL_INV_FOR_USER[] =
+    "SELECT " INV_COLS " FROM invitations WHERE user_id = ?1 ORDER BY created_at DESC, id DESC LIMIT 1";
+static const char SQL_INV_BY_HASH[] = "SELECT " INV_COLS " FROM invitations WHERE token_hash = ?1";
+static const char SQL_INV_UPDATE[] = "UPDATE invitations SET accepted_at = ?2, expires_at = ?3 WHERE id = ?1";
+
+static void inv_row(lk_arena *a, sqlite3_stmt *st, void *out)
+{
+    lk_invitation *inv = out;
+    inv->id = lk_sq_int(st, 0);
+    inv->user_id = lk_sq_int(st, 1);
+    inv->token_hash = lk_sq_text(a, st, 2);
+    inv->message = lk_sq_text(a, st, 3);
+    inv->created_at = lk_sq_int(st, 4);
+    inv->expires_at = lk_sq_int(st, 5);
+    inv->accepted_at = lk_sq_int(st, 6);
+}
+
+lk_code lk_sq_invitation_insert(lk_store *s, lk_invitation *inv, lk_error *err)
+{
+    static const lk_sq_ctx c = {
+        .op = "invitation_insert", .noun = "invitation", .fk_code = LK_ENOTFOUND,
+        .fk_msg = "the invited user does not exist",
+    };
+    lk_sq *q = lk_sq_of(s);
+    sqlite3_stmt *st;
+    lk_code code = lk_sq_prepare(q, SQL_INV_INSERT, &c, &st, err);
+    if (code != LK_OK)
+        return code;
+    lk_sq_bind_int(q, st, 1, inv->user_id);
+    lk_sq_bind_text(q, st, 2, inv->token_hash);
+    lk_sq_bind_text0(q, st, 3, inv->message);
+    lk_sq_bind_int(q, st, 4, inv->created_at);
+    lk_sq_bind_int(q, st, 5, inv->expires_at);
+    lk_sq_bind_time(q, st, 6, inv->accepted_at);
+    code = lk_sq_exec(q, st, &c, err);
+    if (code == LK_OK)
+        inv->id = sqlite3_last_insert_rowid(q->db);
+    return code;
+}
+
+lk_code lk_sq_invitation_for_user(lk_store *s, lk_arena *a, int64_t user_id, lk_invitation *out, lk_error *err)
+{
+    static const lk_sq_ctx c = {.op = "invitation_for_user", .noun = "invitation"};
+    lk_sq *q = lk_sq_of(s);
+    sqlite3_stmt *st;
+    lk_code code = lk_sq_prepare(q, SQL_INV_FOR_USER, &c, &st, err);
+    if (code != LK_OK)
+        return code;
+    lk_sq_bind_int(q, st, 1, user_id);
+    code = lk_sq_one(q, st, a, inv_row, out, &c, err);
+    if (code == LK_ENOTFOUND)
+        return lk_fail(err, code, "invitation", "the user with id %lld has no invitation", (long long)user_id);
+    return code;
+}
+
+lk_code lk_sq_invitation_by_hash(lk_store *s, lk_arena *a, const char *token_hash, lk_invitation *out, lk_error *err)
+{
+    static const lk_sq_ctx c = {.op = "invitation_by_hash", .noun = "invitation"};
+    lk_sq *q = lk_sq_of(s);
+    sqlite3_stmt *st;
+    lk_code code = lk_sq_prepare(q, SQL_INV_BY_HASH, &c, &st, err);
+    if (code != LK_OK)
+        return code;
+    lk_sq_bind_text0(q, st, 1, token_hash);
+    code = lk_sq_one(q, st, a, inv_row, out, &c, err);
+    if (code == LK_ENOTFOUND)
+        return lk_fail(err, code, "invitation", "no invitation matches that token");
+    return code;
+}
+
+lk_code lk_sq_invitation_update(lk_store *s, const lk_invitation *inv, lk_error *err)
+{
+    static const lk_sq_ctx c = {.op = "invitation_update", .noun = "invitation"};
+    lk_sq *q = lk_sq_of(s);
+    sqlite3_stmt *st;
+    lk_code code = lk_sq_prepare(q, SQL_INV_UPDATE, &c, &st, err);
+    if (code != LK_OK)
+        return code;
+    lk_sq_bind_int(q, st, 1, inv->id);
+    lk_sq_bind_time(q, st, 2, inv->accepted_at);
+    lk_sq_bind_int(q, st, 3, inv->expires_at);
+    code = lk_sq_exec(q, st, &c, err);
+    if (code == LK_OK && sqlite3_changes(q->db) == 0)
+        return lk_fail(err, LK_ENOTFOUND, "invitation", "no invitation has the id %lld", (long long)inv->id);
+    return code;
+}
