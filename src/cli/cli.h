@@ -24,7 +24,7 @@
 #include "core/op.h"
 #include "core/user.h"
 
-#define LK_CLI_VERSION "0.1.0"
+#define LK_CLI_VERSION LK_VERSION /* from meson.build */
 
 typedef enum lk_cli_kind {
     LK_CLI_TEXT,    /* --opt VALUE, at most once */

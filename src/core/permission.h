@@ -14,7 +14,7 @@ const char *lk_perm_group_name(lk_perm_group g); /* "Access Admin" / "Access API
 
 lk_code lk_permission_list(lk_op *op, lk_permission **out, size_t *n);
 lk_code lk_permission_find(lk_op *op, const char *name, lk_permission *out);
-/* a custom Access API permission; name 1..255 characters, unique */
+/* a custom Access API permission; name 1..255 characters, unique; description may be NULL */
 lk_code lk_permission_create(lk_op *op, const char *name, const char *description, lk_permission *out);
 /* custom ones only, and only while no role includes it */
 lk_code lk_permission_delete(lk_op *op, const char *name);

@@ -20,7 +20,7 @@ typedef struct lk_role_change {
 
 lk_code lk_role_list(lk_op *op, lk_role **out, size_t *n);
 lk_code lk_role_find(lk_op *op, const char *name, lk_role *out);
-/* at least one permission; names match case-insensitively */
+/* at least one permission; names match case-insensitively; description may be NULL */
 lk_code lk_role_create(lk_op *op, const char *name, const char *description,
                        const char *const *perms, size_t n_perms, lk_role *out);
 lk_code lk_role_update(lk_op *op, const char *name, const lk_role_change *change, lk_role *out);

@@ -409,8 +409,12 @@ lk_code lk_user_update(lk_op *op, const char *key, const lk_user_change *c, lk_u
         rc = lk_check_expiry(op, "expiresAt", c->expires, true, &expires);
     if (rc == LK_OK && c->email)
         rc = check_key_free(op, "email", c->email, u.id);
-    if (rc == LK_OK && c->userid)
-        rc = check_key_free(op, "userid", c->userid, u.id);
+    /* a user id that was the email follows a new email */
+    const char *new_userid = c->userid;
+    if (!new_userid && c->email && lk_str_ieq(u.userid, u.email))
+        new_userid = c->email;
+    if (rc == LK_OK && new_userid)
+        rc = check_key_free(op, "userid", new_userid, u.id);
     if (rc == LK_OK)
         rc = load_grants(op, &u, &gs);
     if (rc == LK_OK)
@@ -432,7 +436,7 @@ lk_code lk_user_update(lk_op *op, const char *key, const lk_user_change *c, lk_u
     json_t *changes = json_object();
     char from[LK_TIME_BUF], to[LK_TIME_BUF];
     change_field(changes, "email", u.email, c->email);
-    change_field(changes, "userid", u.userid, c->userid);
+    change_field(changes, "userid", u.userid, new_userid);
     change_field(changes, "firstName", u.first_name, c->first_name);
     change_field(changes, "lastName", u.last_name, c->last_name);
     change_field(changes, "reason", u.reason, c->reason);
@@ -441,8 +445,8 @@ lk_code lk_user_update(lk_op *op, const char *key, const lk_user_change *c, lk_u
                      expires ? lk_time_format(expires, to) : "never");
     if (c->email)
         after.email = c->email;
-    if (c->userid)
-        after.userid = c->userid;
+    if (new_userid)
+        after.userid = new_userid;
     if (c->first_name)
         after.first_name = c->first_name;
     if (c->last_name)

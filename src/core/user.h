@@ -45,7 +45,7 @@ typedef struct lk_invite_token {
 
 typedef struct lk_user_change {
     const char *email;          /* NULL: keep */
-    const char *userid;
+    const char *userid;         /* NULL: keep, or follow a new email when it was the email */
     const char *first_name;
     const char *last_name;
     const char *reason;         /* "" clears */
@@ -56,7 +56,8 @@ typedef struct lk_user_change {
     size_t n_remove;
 } lk_user_change;
 
-/* status as it counts now: an expired user is locked with reason "access expired" */
+/* status as it counts now: an expired user is locked with reason "access expired";
+ * reason may be NULL */
 lk_user_status lk_user_effective_status(const lk_user *u, int64_t now, const char **reason);
 const char *lk_user_status_name(lk_user_status s); /* "pending", "active", "locked" */
 
@@ -68,6 +69,7 @@ lk_code lk_user_list_page(lk_op *op, const lk_user_filter *f, lk_user **out, siz
 lk_code lk_user_find(lk_op *op, const char *key, lk_user *out);
 /* active or locked users only; pending ones change through their invitation */
 lk_code lk_user_update(lk_op *op, const char *key, const lk_user_change *change, lk_user *out);
+/* reason NULL or "": "locked by an administrator" */
 lk_code lk_user_lock(lk_op *op, const char *key, const char *reason, lk_user *out);
 /* needs a new expiry ("never" or a future instant) when the old one has passed */
 lk_code lk_user_unlock(lk_op *op, const char *key, const char *expires, lk_user *out);

@@ -1,11 +1,12 @@
 // Global behaviour of the CLI: help, usage errors, --json, database location, schema
 // version, empty and very long arguments.
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import {
-  assertErrorOutput, dump, freshDb, makeApiUser, makeRole, newDb, ok, refuse, run, sql, tempDir,
+  BIN, assertErrorOutput, freshDb, makeApiUser, makeRole, newDb, ok, refuse, run, sql, tempDir,
 } from './lib.mjs';
 
 const VERBS = {
@@ -215,9 +216,11 @@ describe('empty and very long arguments (shared database)', () => {
     ['user', 'invite', '--email', 'n@example.com', '--first', v, '--last', 'B', '--role', 'API Only', '--api-only'],
     ['user', 'invite', '--email', 'n@example.com', '--first', 'A', '--last', 'B', '--role', v, '--api-only'],
     ['user', 'invite', '--email', 'n@example.com', '--first', 'A', '--last', 'B', '--role', `API Only@${v}`, '--api-only'],
-    ...(v ? [['user', 'invite', '--email', 'n@example.com', '--first', 'A', '--last', 'B', '--role', 'API Only', '--api-only', '--reason', v]] : []),
+    ...(v ? [['user', 'invite', '--email', 'n@example.com', '--first', 'A', '--last', 'B', '--role', 'API Only', '--api-only', '--reason', v],
+      ['user', 'invite', '--email', 'n@example.com', '--first', 'A', '--last', 'B', '--role', 'API Only', '--message', v]] : []),
     ['user', 'invite', '--email', 'n@example.com', '--first', 'A', '--last', 'B', '--role', 'API Only', '--api-only', '--expires', v],
     ['user', 'invite', '--email', 'n@example.com', '--first', 'A', '--last', 'B', '--role', 'API Only', '--api-only', '--userid', v],
+    ['user', 'invite', '--email', 'n@example.com', '--first', 'A', '--last', 'B', '--role', 'API Only', '--api-only', '--role', v],
     ['user', 'show', v],
     ['user', 'update', 'api@example.com', '--last', v],
     ['user', 'update', 'api@example.com', '--email', email],
@@ -255,3 +258,35 @@ describe('empty and very long arguments (shared database)', () => {
     }
   });
 });
+
+describe('concurrent use', () => {
+  test('parallel CLI processes on one new database: every change lands, once', async (t) => {
+    const dir = tempDir();
+    t.after(() => fs.rmSync(dir, { recursive: true, force: true }));
+    const dbFile = path.join(dir, 'sub', 'latchkey.db');
+    const n = 8;
+    const results = await Promise.all(Array.from({ length: n }, (_, i) => runAsync(['--db', dbFile, 'workspace', 'create', `W${i}`])));
+    for (const r of results) {
+      assert.equal(r.status, 0, `exit ${r.status}: ${r.stderr}`);
+      for (const mark of ['ERROR: AddressSanitizer', 'LeakSanitizer', 'runtime error:']) assert.ok(!r.stderr.includes(mark), r.stderr);
+    }
+    assert.equal(sql(dbFile, 'SELECT count(*) AS n FROM workspaces')[0].n, n + 2);
+    assert.equal(sql(dbFile, 'SELECT count(*) AS n FROM audit_events')[0].n, n);
+    assert.equal(sql(dbFile, 'SELECT count(*) AS n FROM permissions')[0].n, 42, 'seeded once');
+  });
+});
+
+function runAsync(args) {
+  return new Promise((resolve) => {
+    const env = { ...process.env };
+    delete env.LATCHKEY_DB;
+    env.ASAN_OPTIONS ||= 'detect_leaks=1:abort_on_error=0:halt_on_error=1:exitcode=86';
+    env.UBSAN_OPTIONS ||= 'print_stacktrace=1:halt_on_error=1:exitcode=87';
+    env.LSAN_OPTIONS ||= 'exitcode=88';
+    const child = spawn(BIN, args, { env, timeout: 60_000 });
+    let stderr = '';
+    child.stderr.on('data', (d) => { stderr += d; });
+    child.stdout.resume();
+    child.on('close', (status, signal) => resolve({ status, signal, stderr }));
+  });
+}

@@ -102,6 +102,17 @@ describe('role create', () => {
     refuse(db, { status: 1, code: 'exists' }, 'role', 'create', '--name', 'admin', '--permission', 'Read-Only Lead');
   });
 
+  test('names differing only by leading/trailing spaces are refused (no second "Admin")', (t) => {
+    const db = freshDb(t);
+    makeRole(db, 'Sales', ['Read-Only Lead']);
+    for (const name of ['Admin ', ' Admin', 'Sales ', ' sales ']) {
+      refuse(db, { status: 1, code: ['exists', 'invalid'] }, 'role', 'create', '--name', name, '--permission', 'Read-Only Lead');
+    }
+    refuse(db, { status: 1, code: ['exists', 'invalid'] }, 'role', 'update', 'Sales', '--name', 'Admin ');
+    // a permission too
+    refuse(db, { status: 1, code: ['exists', 'invalid'] }, 'permission', 'create', '--name', 'Read-Only Lead ');
+  });
+
   test('bad names: empty, > 255 characters, control characters; description > 1000', (t) => {
     const db = freshDb(t);
     refuse(db, { status: 1, code: 'invalid' }, 'role', 'create', '--name', '', '--permission', 'Read-Only Lead');

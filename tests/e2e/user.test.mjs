@@ -66,6 +66,21 @@ describe('user invite: people', () => {
     const b = run(['user', 'invite', '--email', 'b@example.com', '--first', 'A', '--last', 'B', '--role', 'Console', '--json'], { db, env });
     assert.equal(b.status, 0, b.stderr);
     assert.match(b.json.invitation.link, /^https:\/\/latchkey\.example\.org\/invite#[A-Za-z0-9_-]{22,}$/);
+    // a trailing slash, and a base path
+    const c = run(['user', 'invite', '--email', 'c@example.com', '--first', 'A', '--last', 'B', '--role', 'Console', '--json'],
+      { db, env: { LATCHKEY_PUBLIC_URL: 'https://latchkey.example.org/' } });
+    assert.match(c.json.invitation.link, /^https:\/\/latchkey\.example\.org\/invite#/);
+    const d = run(['user', 'invite', '--email', 'd@example.com', '--first', 'A', '--last', 'B', '--role', 'Console', '--json'],
+      { db, env: { LATCHKEY_PUBLIC_URL: 'https://example.org/lk' } });
+    assert.match(d.json.invitation.link, /^https:\/\/example\.org\/lk\/invite#/);
+  });
+
+  test('the invitation message is stored with the invitation; an overlong one is refused', (t) => {
+    const db = setup(t);
+    const j = invitePerson(db, 'jane@example.com', ['Console'], ['--message', 'Welcome to the team!']);
+    assert.equal(sql(db, `SELECT message FROM invitations WHERE user_id = ${j.user.id}`)[0].message, 'Welcome to the team!');
+    refuse(db, { status: 1, code: 'invalid' }, 'user', 'invite', '--email', 'joe@example.com', '--first', 'J', '--last', 'D',
+      '--role', 'Console', '--message', 'm'.repeat(50_000));
   });
 
   test('a person may hold Access API roles too, and a role in several workspaces', (t) => {

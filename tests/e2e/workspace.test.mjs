@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import {
-  ACTOR, ISO_UTC, change, events, freshDb, makeApiUser, makeRole, newDb, ok, refuse, sql,
+  ACTOR, ISO_UTC, change, events, freshDb, lk, makeApiUser, makeRole, newDb, ok, refuse, sql,
 } from './lib.mjs';
 
 describe('workspace list (read-only, shared database)', () => {
@@ -79,6 +79,28 @@ describe('workspace create and use', () => {
       'user', 'invite', '--email', 'api3@example.com', '--first', 'A', '--last', 'B', '--role', 'Sales@Nowhere', '--api-only');
     refuse(db, { status: 2, code: 'not_found', mentions: ['42'] },
       'user', 'invite', '--email', 'api3@example.com', '--first', 'A', '--last', 'B', '--role', 'Sales@42', '--api-only');
+  });
+
+  test('a workspace name that contains "@" is refused, or usable as ROLE@WORKSPACE', (t) => {
+    const db = freshDb(t);
+    makeRole(db, 'Sales', ['Read-Only Lead']);
+    const r = lk(db, 'workspace', 'create', 'Sales@EU', '--json');
+    if (r.status !== 0) {
+      assert.equal(r.status, 1, r.stderr);
+      return;
+    }
+    const u = makeApiUser(db, 'api@example.com', ['Sales@Sales@EU']);
+    assert.deepEqual(u.roles.map((g) => `${g.role}|${g.workspace}`), ['Sales|Sales@EU']);
+  });
+
+  test('names differing only by leading/trailing spaces are not new names', (t) => {
+    const db = freshDb(t);
+    change(db, 'workspace', 'create', 'EMEA');
+    for (const name of ['EMEA ', ' EMEA', 'Default ', ' AllZones']) {
+      const r = lk(db, 'workspace', 'create', name, '--json');
+      if (r.status === 0) assert.equal(r.json.workspace.name, name.trim(), `'${name}' was created as a look-alike`);
+      assert.equal(r.status, 1, `workspace create '${name}': exit ${r.status}`);
+    }
   });
 
   test('the Admin role may be granted in AllZones only', (t) => {
