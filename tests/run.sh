@@ -18,7 +18,7 @@ failed=0
 
 echo "== unit tests ($BUILD)"
 for t in "$BUILD"/test_*; do
-    [ -x "$t" ] || continue
+    [ -f "$t" ] && [ -x "$t" ] || continue
     name=$(basename "$t")
     if "$t" >"$LOG/$name.out" 2>&1; then rc=0; else rc=$?; fi
     p=$(sed -n 's/^\[  PASSED  \] \([0-9]*\) test.*/\1/p' "$LOG/$name.out" | tail -n 1)

@@ -7,7 +7,6 @@
 #include "util/text.h"
 #include "util/timefmt.h"
 
-#include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -22,14 +21,6 @@ lk_code lk_tx_end(lk_op *op, lk_code rc)
         return op->store->ops->commit(op->store, &op->err);
     op->store->ops->rollback(op->store);
     return rc;
-}
-
-static bool blank(const char *s)
-{
-    for (; *s; s++)
-        if (!isspace((unsigned char)*s))
-            return false;
-    return true;
 }
 
 static lk_code check_utf8(lk_op *op, const char *field, const char *label, const char *s,
@@ -48,9 +39,14 @@ static lk_code check_utf8(lk_op *op, const char *field, const char *label, const
 
 lk_code lk_check_name(lk_op *op, const char *field, const char *label, const char *s, long max)
 {
-    if (!s || blank(s))
+    if (!s || lk_text_is_blank(s))
         return lk_fail(&op->err, LK_EINVAL, field, "%s cannot be blank", label);
-    return check_utf8(op, field, label, s, max, false);
+    lk_code rc = check_utf8(op, field, label, s, max, false);
+    if (rc != LK_OK)
+        return rc;
+    if (lk_text_has_outer_space(s))
+        return lk_fail(&op->err, LK_EINVAL, field, "%s must not start or end with a space", label);
+    return LK_OK;
 }
 
 lk_code lk_check_text(lk_op *op, const char *field, const char *label, const char *s, long max)

@@ -10,6 +10,7 @@
 #include "core/secret.h"
 #include "core/user.h"
 
+#include <ctype.h>
 #include <sodium.h>
 #include <string.h>
 
@@ -31,6 +32,19 @@ lk_code lk_service_find(lk_op *op, const char *name_or_client_id, lk_service *ou
         return lk_fail(&op->err, LK_ENOTFOUND, "service", "no service '%.255s' (see 'service list')",
                        name_or_client_id);
     return rc;
+}
+
+/* 8-4-4-4-12 hex digits: names of that shape would shadow client ids in lookups */
+static bool looks_like_uuid(const char *s)
+{
+    if (strlen(s) != LK_UUID_LEN)
+        return false;
+    for (int i = 0; i < LK_UUID_LEN; i++) {
+        bool dash = i == 8 || i == 13 || i == 18 || i == 23;
+        if (dash ? s[i] != '-' : !isxdigit((unsigned char)s[i]))
+            return false;
+    }
+    return true;
 }
 
 static json_t *snap_service(const lk_service *s)
@@ -61,6 +75,8 @@ lk_code lk_service_create(lk_op *op, const char *name, const char *description,
     lk_code rc = lk_check_name(op, "name", "display name", name, LK_NAME_MAX);
     if (rc == LK_OK)
         rc = lk_check_text(op, "description", "description", description, LK_TEXT_MAX);
+    if (rc == LK_OK && looks_like_uuid(name))
+        rc = lk_fail(&op->err, LK_EINVAL, "name", "a display name cannot look like a client id");
     if (rc == LK_OK && (!owner || !*owner))
         rc = lk_fail(&op->err, LK_EINVAL, "user", "the API-only user that owns the service cannot be blank");
     if (rc != LK_OK)

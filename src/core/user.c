@@ -290,12 +290,12 @@ static lk_code create_invitation(lk_op *op, const lk_user *u, const lk_user_inpu
 
 lk_code lk_user_invite(lk_op *op, const lk_user_input *in, lk_user *out, lk_invite_token *invite)
 {
+    if (invite)
+        memset(invite, 0, sizeof *invite);
     int64_t expires = 0;
     lk_code rc = check_input(op, in, &expires);
     if (rc != LK_OK)
         return rc;
-    if (invite)
-        memset(invite, 0, sizeof *invite);
     if ((rc = lk_tx_begin(op)) != LK_OK)
         return rc;
     const char *userid = in->userid ? in->userid : in->email;
@@ -394,6 +394,24 @@ static lk_code check_change(lk_op *op, const lk_user_change *c)
     return rc;
 }
 
+/* A new expiry through update: not for a user whose access already expired (that
+ * takes an unlock, as in PRODUCT.md §1), and never for the last active Admin. */
+static lk_code check_expiry_change(lk_op *op, const lk_user *u, const char *when, int64_t *expires)
+{
+    lk_code rc = lk_check_expiry(op, "expiresAt", when, true, expires);
+    if (rc != LK_OK)
+        return rc;
+    if (u->expires_at && op->now >= u->expires_at && u->status == LK_STATUS_ACTIVE) {
+        char buf[LK_TIME_BUF];
+        return lk_fail(&op->err, LK_ERULE, "expiresAt",
+                       "access for %s expired on %s; unlock the user with a new expiry instead", u->email,
+                       lk_time_format(u->expires_at, buf));
+    }
+    if (*expires)
+        return check_not_last_admin(op, u, "given an access expiry");
+    return LK_OK;
+}
+
 lk_code lk_user_update(lk_op *op, const char *key, const lk_user_change *c, lk_user *out)
 {
     lk_code rc = check_change(op, c);
@@ -406,7 +424,7 @@ lk_code lk_user_update(lk_op *op, const char *key, const lk_user_change *c, lk_u
     int64_t expires = 0;
     rc = find_for_change(op, key, &u);
     if (rc == LK_OK && c->expires)
-        rc = lk_check_expiry(op, "expiresAt", c->expires, true, &expires);
+        rc = check_expiry_change(op, &u, c->expires, &expires);
     if (rc == LK_OK && c->email)
         rc = check_key_free(op, "email", c->email, u.id);
     /* a user id that was the email follows a new email */

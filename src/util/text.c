@@ -54,8 +54,45 @@ bool lk_text_has_control(const char *s, bool allow_newlines)
         /* C1 controls U+0080..U+009F are encoded as C2 80..C2 9F */
         if (*p == 0xC2 && p[1] >= 0x80 && p[1] <= 0x9F)
             return true;
+        /* U+202A..U+202E: E2 80 AA..AE; U+2066..U+2069: E2 81 A6..A9 */
+        if (*p == 0xE2 && p[1] == 0x80 && p[2] >= 0xAA && p[2] <= 0xAE)
+            return true;
+        if (*p == 0xE2 && p[1] == 0x81 && p[2] >= 0xA6 && p[2] <= 0xA9)
+            return true;
     }
     return false;
+}
+
+/* length of the Unicode space at p, 0 if none */
+static int space_len(const unsigned char *p)
+{
+    if (*p == ' ' || (*p >= '\t' && *p <= '\r'))
+        return 1;
+    if (p[0] == 0xC2 && p[1] == 0xA0)
+        return 2;
+    if (p[0] == 0xE1 && p[1] == 0x9A && p[2] == 0x80)
+        return 3;
+    if (p[0] == 0xE2 && p[1] == 0x80 && ((p[2] >= 0x80 && p[2] <= 0x8B) || p[2] == 0xA8 || p[2] == 0xA9 || p[2] == 0xAF))
+        return 3;
+    if (p[0] == 0xE2 && p[1] == 0x81 && p[2] == 0x9F)
+        return 3;
+    if (p[0] == 0xE3 && p[1] == 0x80 && p[2] == 0x80)
+        return 3;
+    if (p[0] == 0xEF && p[1] == 0xBB && p[2] == 0xBF)
+        return 3;
+    return 0;
+}
+
+bool lk_text_is_blank(const char *s)
+{
+    const unsigned char *p = (const unsigned char *)s;
+    while (*p) {
+        int n = space_len(p);
+        if (n == 0)
+            return false;
+        p += n;
+    }
+    return true;
 }
 
 static bool atom_char(char c)
@@ -112,4 +149,19 @@ bool lk_email_valid(const char *s)
 bool lk_str_ieq(const char *a, const char *b)
 {
     return a && b && strcasecmp(a, b) == 0;
+}
+
+bool lk_text_has_outer_space(const char *s)
+{
+    const unsigned char *p = (const unsigned char *)s;
+    size_t n = strlen(s);
+    if (n == 0)
+        return false;
+    if (space_len(p) > 0)
+        return true;
+    /* the last code point starts at the last byte that is not a continuation byte */
+    size_t last = n - 1;
+    while (last > 0 && (p[last] & 0xC0) == 0x80)
+        last--;
+    return space_len(p + last) > 0;
 }

@@ -12,9 +12,20 @@
  * nothing above U+10FFFF), else -1. */
 long lk_utf8_count(const char *s);
 
-/* true if s contains a C0/C1 control character or DEL; with allow_newlines,
- * '\n', '\r' and '\t' are permitted. s must be valid UTF-8. */
+/* true if s contains a C0/C1 control character, DEL, or a bidirectional embedding,
+ * override or isolate (U+202A..U+202E, U+2066..U+2069: they make text display
+ * differently from what it is); with allow_newlines, '\n', '\r' and '\t' are
+ * permitted. s must be valid UTF-8. */
 bool lk_text_has_control(const char *s, bool allow_newlines);
+
+/* true if s is empty or only white space, Unicode spaces included (U+00A0,
+ * U+1680, U+2000..U+200B, U+2028, U+2029, U+202F, U+205F, U+3000, U+FEFF).
+ * s must be valid UTF-8. */
+bool lk_text_is_blank(const char *s);
+
+/* true if s starts or ends with white space as lk_text_is_blank() counts it.
+ * s must be valid UTF-8. */
+bool lk_text_has_outer_space(const char *s);
 
 /* Pragmatic address check: one '@', a local part of 1..64 printable ASCII
  * characters from the RFC 5322 atom set plus dots (no leading, trailing or double

@@ -15,7 +15,7 @@ describe("the administrator's path", () => {
   let secret;
   let secret2;
   before(() => { db = newDb(); });
-  after(() => db.remove());
+  after(() => db?.remove());
 
   test('1. create role "API Only" with Access API permissions', () => {
     const perms = ['Read-Only Lead', 'Read-Write Lead', 'Read-Only Activity'];

@@ -13,7 +13,7 @@ describe('admin create and the last active Admin', () => {
     db = newDb();
     makeRole(db, 'Console', ['Access Users']);
   });
-  after(() => db.remove());
+  after(() => db?.remove());
 
   test('admin create: active Admin in AllZones, one-time password of 20 characters, Argon2id-hashed', () => {
     const r = change(db, 'admin', 'create', '--email', 'root@example.com', '--first', 'Root', '--last', 'Admin', '--json');

@@ -36,7 +36,7 @@ describe('audit list filters (shared database)', () => {
       `(${Date.parse(at) / 1000}, 'cli:someone', ${q(area)}, ${q(action)}, ${q(target)}, '{}')`).join(', ');
     sql(db, `INSERT INTO audit_events (at, actor, area, action, target, details) VALUES ${values}`);
   });
-  after(() => db.remove());
+  after(() => db?.remove());
 
   test('all events, newest first, with the documented fields', () => {
     const evs = events(db);

@@ -72,7 +72,7 @@ describe('help', () => {
 describe('usage errors (shared database)', () => {
   let db;
   before(() => { db = newDb(); });
-  after(() => db.remove());
+  after(() => db?.remove());
 
   const usage = (token, ...args) => {
     // JSON form: error.code usage
@@ -196,7 +196,7 @@ describe('empty and very long arguments (shared database)', () => {
     makeRole(db, 'API Only', ['Read-Only Lead']);
     makeApiUser(db, 'api@example.com');
   });
-  after(() => db.remove());
+  after(() => db?.remove());
 
   const big = 'x'.repeat(100 * 1024);
   const bigEmail = `${'a'.repeat(100 * 1024)}@example.com`;

@@ -66,7 +66,14 @@ export function newDb({ init = true } = {}) {
     path: path.join(dir, 'latchkey.db'),
     remove() { fs.rmSync(dir, { recursive: true, force: true }); },
   };
-  if (init) ok(db, 'workspace', 'list');
+  if (init) {
+    try {
+      ok(db, 'workspace', 'list');
+    } catch (e) {
+      db.remove();
+      throw e;
+    }
+  }
   return db;
 }
 
@@ -99,7 +106,10 @@ const shBytes = (buf) => `"$(printf '${[...buf].map((b) => '\\' + b.toString(8).
 function show(a) {
   const s = Buffer.isBuffer(a) ? `<bytes ${a.toString('hex')}>` : String(a);
   const t = s.length > 60 ? `${s.slice(0, 40)}…(${s.length} chars)` : s;
-  return /^[\w@.:=\/+-]+$/.test(t) ? t : JSON.stringify(t);
+  if (/^[\w@.:=\/+-]+$/.test(t)) return t;
+  // invisible and space-like characters spelled out, so that a failure shows them
+  return JSON.stringify(t).replace(/[\u007f-\u00a0\u00ad\u1680\u2000-\u206f\u3000\ufeff]/g,
+    (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
 }
 
 /*

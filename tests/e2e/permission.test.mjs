@@ -9,7 +9,7 @@ import {
 describe('permission list (read-only, shared database)', () => {
   let db;
   before(() => { db = newDb(); });
-  after(() => db.remove());
+  after(() => db?.remove());
 
   test('JSON: 7 Access Admin and 35 Access API built-ins, 42 in all', () => {
     const perms = ok(db, 'permission', 'list', '--json').json.permissions;

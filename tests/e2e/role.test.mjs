@@ -13,7 +13,7 @@ describe('role list / show (read-only, shared database)', () => {
     db = newDb();
     sales = makeRole(db, 'Sales', ['Read-Only Lead', 'Access Users', 'Read-Write Lead'], 'The sales team');
   });
-  after(() => db.remove());
+  after(() => db?.remove());
 
   test('show Admin: system role, AllZones only, every Access Admin permission', () => {
     const role = showRole(db, 'Admin');
@@ -106,6 +106,10 @@ describe('role create', () => {
     const db = freshDb(t);
     makeRole(db, 'Sales', ['Read-Only Lead']);
     for (const name of ['Admin ', ' Admin', 'Sales ', ' sales ']) {
+      refuse(db, { status: 1, code: ['exists', 'invalid'] }, 'role', 'create', '--name', name, '--permission', 'Read-Only Lead');
+    }
+    // Unicode spaces at either end (no-break, zero-width, ideographic) make look-alikes just the same
+    for (const name of ['Admin\u00a0', 'Admin\u200b', '\u3000Admin', '\u00a0Sales']) {
       refuse(db, { status: 1, code: ['exists', 'invalid'] }, 'role', 'create', '--name', name, '--permission', 'Read-Only Lead');
     }
     refuse(db, { status: 1, code: ['exists', 'invalid'] }, 'role', 'update', 'Sales', '--name', 'Admin ');

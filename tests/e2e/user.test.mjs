@@ -125,7 +125,8 @@ describe('user invite: API-only users and validation', () => {
     const bad = [
       ['--first', ''], ['--last', ''], ['--first', 'x'.repeat(256)], ['--last', 'é'.repeat(256)],
       ['--first', 'Jo\u0007hn'], ['--last', 'Do\ne'], ['--first', 'Tab\tbed'], ['--first', 'Del\u007f'],
-      ['--first', 'C1\u0085ctl'],
+      ['--first', 'C1\u0085ctl'], ['--first', 'evil\u202egnp.exe'], ['--last', 'iso\u2066late'], ['--first', '\u00a0'],
+      ['--last', '\u200b\u3000'],
     ];
     for (const [opt, value] of bad) {
       refuse(db, { status: 1, code: 'invalid' },
@@ -173,6 +174,12 @@ describe('user invite: API-only users and validation', () => {
     makeApiUser(db, 'api@example.com');
     refuse(db, { status: 1, code: 'exists', mentions: ['API@EXAMPLE.COM'] }, ...inviteArgs('API@EXAMPLE.COM'));
     refuse(db, { status: 1, code: 'exists' }, 'user', 'invite', '--email', 'Api@Example.com', '--first', 'J', '--last', 'D', '--role', 'Console');
+  });
+
+  test('an email that is another user\'s user id is refused with a message saying so', (t) => {
+    const db = setup(t);
+    makeApiUser(db, 'b@example.com', ['API Only'], ['--userid', 'd@example.com']);
+    refuse(db, { status: 1, code: 'exists', mentions: [/user id/i] }, ...inviteArgs('D@example.com'));
   });
 
   test('userid defaults to the email and must be unique (also against other users\' default ids)', (t) => {
@@ -261,10 +268,15 @@ describe('user update', () => {
     assert.equal(u.expiresAt, '2099-06-30T10:00:00Z');
     assert.equal(u.status, 'active');
     assert.deepEqual(showUser(db, 'sync@example.com'), u);
-    // the user id was not given, so it stays what it was (the old email) and still finds the user
-    assert.equal(u.userid, 'api@example.com');
+    // the user id defaulted to the email, so it follows the email; the old email finds nobody
+    assert.equal(u.userid, 'sync@example.com');
     const [row] = sql(db, `SELECT email, userid FROM users WHERE id = ${u.id}`);
-    assert.deepEqual(row, { email: 'sync@example.com', userid: 'api@example.com' });
+    assert.deepEqual(row, { email: 'sync@example.com', userid: 'sync@example.com' });
+    refuse(db, { status: 2, code: 'not_found' }, 'user', 'show', 'api@example.com');
+    // a user id of its own is kept
+    makeApiUser(db, 'other@example.com', ['API Only'], ['--userid', 'other-login']);
+    const o = change(db, 'user', 'update', 'other-login', '--email', 'renamed@example.com', '--json').json.user;
+    assert.deepEqual([o.email, o.userid], ['renamed@example.com', 'other-login']);
     const [ev] = events(db);
     assert.deepEqual([ev.area, ev.action], ['User', 'Edit']);
     // clearing: --expires never, --reason ""

@@ -11,6 +11,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include "expect.h"
 #include "fixture.h"
 #include "core/audit.h"
 #include "core/permission.h"
@@ -19,143 +20,9 @@
 
 #include <jansson.h>
 #include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
-
-/* ---- helpers (each test file carries its own copy: tests share no code but the fixture) ---- */
-
-static const char *const TABLES[] = {
-    "workspaces", "permissions", "roles", "role_permissions", "users",
-    "user_roles", "invitations", "services", "audit_events",
-};
-#define N_TABLES (sizeof TABLES / sizeof TABLES[0])
-
-typedef struct snapshot {
-    long n[N_TABLES];
-} snapshot;
-
-/* row counts of every table, to show that a refused call changed nothing */
-static __attribute__((unused)) snapshot snap(lk_fixture *f)
-{
-    snapshot s;
-    for (size_t i = 0; i < N_TABLES; i++) {
-        s.n[i] = lk_fixture_count(f, TABLES[i]);
-        assert_true(s.n[i] >= 0);
-    }
-    return s;
-}
-
-static __attribute__((unused)) void expect_unchanged(lk_fixture *f, snapshot before)
-{
-    snapshot now = snap(f);
-    for (size_t i = 0; i < N_TABLES; i++)
-        if (now.n[i] != before.n[i])
-            fail_msg("a refused call changed table %s: %ld rows -> %ld", TABLES[i], before.n[i], now.n[i]);
-}
-
-/* rc is want, op->err says so, names the field (unless NULL) and contains needle (unless NULL) */
-static __attribute__((unused)) void expect_err(const lk_op *op, lk_code rc, lk_code want, const char *field,
-                                               const char *needle)
-{
-    if (rc != want)
-        fail_msg("expected code %d, got %d (%s)", (int)want, (int)rc, op->err.msg);
-    assert_int_equal(op->err.code, want);
-    assert_true(op->err.msg[0] != '\0');
-    if (field)
-        assert_string_equal(op->err.field, field);
-    if (needle && !strstr(op->err.msg, needle))
-        fail_msg("message '%s' does not mention '%s'", op->err.msg, needle);
-}
-
-static __attribute__((unused)) void expect_ok(const lk_op *op, lk_code rc)
-{
-    if (rc != LK_OK)
-        fail_msg("expected LK_OK, got %d: [%s] %s", (int)rc, op->err.field, op->err.msg);
-}
-
-/* every audit event, as listed */
-static __attribute__((unused)) lk_audit_event *all_events(lk_fixture *f, size_t *n)
-{
-    lk_audit_event *ev = NULL;
-    lk_op *op = lk_fixture_op(f);
-    expect_ok(op, lk_audit_list(op, NULL, &ev, n));
-    return ev;
-}
-
-/* the event with the highest id (the one written last) */
-static __attribute__((unused)) lk_audit_event newest_event(lk_fixture *f)
-{
-    size_t n = 0;
-    lk_audit_event *ev = all_events(f, &n);
-    assert_true(n > 0);
-    size_t best = 0;
-    for (size_t i = 1; i < n; i++)
-        if (ev[i].id > ev[best].id)
-            best = i;
-    return ev[best];
-}
-
-/* Exactly one event was written since `before` (a count of audit_events), with this
- * area, action and target, by the fixture's actor; returns its parsed details
- * (caller decrefs). */
-static __attribute__((unused)) json_t *expect_audit(lk_fixture *f, long before, const char *area,
-                                                    const char *action, const char *target)
-{
-    long after = lk_fixture_count(f, "audit_events");
-    if (after != before + 1)
-        fail_msg("expected exactly one new audit event, got %ld", after - before);
-    lk_audit_event ev = newest_event(f);
-    assert_string_equal(ev.area, area);
-    assert_string_equal(ev.action, action);
-    assert_string_equal(ev.target, target);
-    assert_string_equal(ev.actor, "test");
-    json_error_t je;
-    json_t *d = json_loads(ev.details, 0, &je);
-    if (!d)
-        fail_msg("audit details are not JSON (%s): %s", je.text, ev.details);
-    assert_true(json_is_object(d));
-    return d;
-}
-
-/* the string member key of a JSON object */
-static __attribute__((unused)) const char *jstr(const json_t *o, const char *key)
-{
-    json_t *v = json_object_get(o, key);
-    if (!json_is_string(v))
-        fail_msg("JSON lacks string member '%s'", key);
-    return json_string_value(v);
-}
-
-/* true if the JSON array of strings holds s */
-static __attribute__((unused)) bool jarray_has(const json_t *a, const char *s)
-{
-    assert_true(json_is_array(a));
-    for (size_t i = 0; i < json_array_size(a); i++)
-        if (json_is_string(json_array_get(a, i)) && strcmp(json_string_value(json_array_get(a, i)), s) == 0)
-            return true;
-    return false;
-}
-
-/* no audit event mentions s anywhere (target or details) */
-static __attribute__((unused)) void expect_not_in_audit(lk_fixture *f, const char *s)
-{
-    assert_true(s && *s);
-    size_t n = 0;
-    lk_audit_event *ev = all_events(f, &n);
-    for (size_t i = 0; i < n; i++)
-        if (strstr(ev[i].details, s) || strstr(ev[i].target, s))
-            fail_msg("audit event %s/%s carries a secret: %s", ev[i].area, ev[i].action, ev[i].details);
-}
-
-/* a string of n copies of unit (arena-backed) */
-static __attribute__((unused)) char *repeat(lk_fixture *f, const char *unit, size_t n)
-{
-    size_t u = strlen(unit);
-    char *s = lk_arena_alloc(&f->arena, u * n + 1);
-    for (size_t i = 0; i < n; i++)
-        memcpy(s + i * u, unit, u);
-    s[u * n] = '\0';
-    return s;
-}
 
 static void make_role(lk_fixture *f, const char *name, const char *const *perms, size_t n)
 {
@@ -254,11 +121,21 @@ static void test_create(void **state)
     assert_int_equal(got.id, r.id);
     assert_int_equal(got.n_perms, 3);
 
+    const char *more[] = {"Approve Assets"};
+    op = lk_fixture_op(f);
+    expect_ok(op, lk_role_create(op, "Approver", NULL, more, 1, &got));
+
+    /* listed by id, permissions filled */
     lk_role *all = NULL;
     size_t n = 0;
     op = lk_fixture_op(f);
     expect_ok(op, lk_role_list(op, &all, &n));
-    assert_int_equal(n, 2);
+    assert_int_equal(n, 3);
+    assert_string_equal(all[0].name, "Admin");
+    assert_string_equal(all[1].name, "API Only");
+    assert_string_equal(all[2].name, "Approver");
+    assert_int_equal(all[1].n_perms, 3);
+    assert_int_equal(all[2].n_perms, 1);
 }
 
 static void test_create_needs_a_permission(void **state)
@@ -319,6 +196,35 @@ static void test_create_bad_fields(void **state)
 
     op = lk_fixture_op(f);
     expect_ok(op, lk_role_create(op, repeat(f, "\xc3\xa9", 255), repeat(f, "d", 1000), perms, 1, &r));
+}
+
+static lk_code create_role_named(lk_op *op, const char *name)
+{
+    const char *perms[] = {"Read-Only Lead"};
+    lk_role r;
+    return lk_role_create(op, name, NULL, perms, 1, &r);
+}
+
+static lk_code rename_reader(lk_op *op, const char *name)
+{
+    lk_role_change ch = {.name = name};
+    lk_role r;
+    return lk_role_update(op, "Reader", &ch, &r);
+}
+
+/* a space at either end, a blank of U+00A0, a bidirectional override: refused on
+ * create and on rename, even where the name without them is taken ("Admin") */
+static void test_names_spaced_blank_or_overridden(void **state)
+{
+    lk_fixture *f = *state;
+    const char *perms[] = {"Read-Only Lead"};
+    make_role(f, "Reader", perms, 1);
+    expect_names_refused(f, "Admin", "name", create_role_named);
+    expect_names_refused(f, "Admin", "name", rename_reader);
+    lk_role r;
+    lk_op *op = lk_fixture_op(f);
+    expect_ok(op, lk_role_find(op, "Reader", &r));
+    assert_string_equal(r.name, "Reader");
 }
 
 static void test_find_unknown(void **state)
@@ -464,6 +370,17 @@ static void test_update_add_remove(void **state)
     expect_ok(op, lk_role_find(op, "Reader", &got));
     assert_int_equal(got.n_perms, 2);
     assert_true(lk_role_has_permission(&got, "READ-WRITE LEAD"));
+
+    /* permissions stay sorted by group, then name */
+    const char *more[] = {"Access Roles", "Approve Assets", "Access Audit Trail"};
+    ch = (lk_role_change){.add = more, .n_add = 3};
+    op = lk_fixture_op(f);
+    expect_ok(op, lk_role_update(op, "Reader", &ch, &r));
+    const char *order[] = {"Access Audit Trail", "Access Roles", "Approve Assets", "Read-Only Lead",
+                           "Read-Write Lead"};
+    assert_int_equal(r.n_perms, 5);
+    for (size_t i = 0; i < 5; i++)
+        assert_string_equal(r.perms[i].name, order[i]);
 }
 
 static void test_update_remove_refusals(void **state)
@@ -682,6 +599,7 @@ int main(void)
         T(test_create_unknown_permission),
         T(test_create_duplicate_name),
         T(test_create_bad_fields),
+        T(test_names_spaced_blank_or_overridden),
         T(test_find_unknown),
         T(test_admin_cannot_change),
         T(test_update_rename_and_description),

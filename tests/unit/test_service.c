@@ -11,6 +11,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include "expect.h"
 #include "fixture.h"
 #include "core/audit.h"
 #include "core/role.h"
@@ -21,157 +22,9 @@
 
 #include <jansson.h>
 #include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
-
-/* ---- helpers (each test file carries its own copy: tests share no code but the fixture) ---- */
-
-static const char *const TABLES[] = {
-    "workspaces", "permissions", "roles", "role_permissions", "users",
-    "user_roles", "invitations", "services", "audit_events",
-};
-#define N_TABLES (sizeof TABLES / sizeof TABLES[0])
-
-typedef struct snapshot {
-    long n[N_TABLES];
-} snapshot;
-
-/* row counts of every table, to show that a refused call changed nothing */
-static __attribute__((unused)) snapshot snap(lk_fixture *f)
-{
-    snapshot s;
-    for (size_t i = 0; i < N_TABLES; i++) {
-        s.n[i] = lk_fixture_count(f, TABLES[i]);
-        assert_true(s.n[i] >= 0);
-    }
-    return s;
-}
-
-static __attribute__((unused)) void expect_unchanged(lk_fixture *f, snapshot before)
-{
-    snapshot now = snap(f);
-    for (size_t i = 0; i < N_TABLES; i++)
-        if (now.n[i] != before.n[i])
-            fail_msg("a refused call changed table %s: %ld rows -> %ld", TABLES[i], before.n[i], now.n[i]);
-}
-
-/* rc is want, op->err says so, names the field (unless NULL) and contains needle (unless NULL) */
-static __attribute__((unused)) void expect_err(const lk_op *op, lk_code rc, lk_code want, const char *field,
-                                               const char *needle)
-{
-    if (rc != want)
-        fail_msg("expected code %d, got %d (%s)", (int)want, (int)rc, op->err.msg);
-    assert_int_equal(op->err.code, want);
-    assert_true(op->err.msg[0] != '\0');
-    if (field)
-        assert_string_equal(op->err.field, field);
-    if (needle && !strstr(op->err.msg, needle))
-        fail_msg("message '%s' does not mention '%s'", op->err.msg, needle);
-}
-
-static __attribute__((unused)) void expect_ok(const lk_op *op, lk_code rc)
-{
-    if (rc != LK_OK)
-        fail_msg("expected LK_OK, got %d: [%s] %s", (int)rc, op->err.field, op->err.msg);
-}
-
-/* every audit event, as listed */
-static __attribute__((unused)) lk_audit_event *all_events(lk_fixture *f, size_t *n)
-{
-    lk_audit_event *ev = NULL;
-    lk_op *op = lk_fixture_op(f);
-    expect_ok(op, lk_audit_list(op, NULL, &ev, n));
-    return ev;
-}
-
-/* the event with the highest id (the one written last) */
-static __attribute__((unused)) lk_audit_event newest_event(lk_fixture *f)
-{
-    size_t n = 0;
-    lk_audit_event *ev = all_events(f, &n);
-    assert_true(n > 0);
-    size_t best = 0;
-    for (size_t i = 1; i < n; i++)
-        if (ev[i].id > ev[best].id)
-            best = i;
-    return ev[best];
-}
-
-/* Exactly one event was written since `before` (a count of audit_events), with this
- * area, action and target, by the fixture's actor; returns its parsed details
- * (caller decrefs). */
-static __attribute__((unused)) json_t *expect_audit(lk_fixture *f, long before, const char *area,
-                                                    const char *action, const char *target)
-{
-    long after = lk_fixture_count(f, "audit_events");
-    if (after != before + 1)
-        fail_msg("expected exactly one new audit event, got %ld", after - before);
-    lk_audit_event ev = newest_event(f);
-    assert_string_equal(ev.area, area);
-    assert_string_equal(ev.action, action);
-    assert_string_equal(ev.target, target);
-    assert_string_equal(ev.actor, "test");
-    json_error_t je;
-    json_t *d = json_loads(ev.details, 0, &je);
-    if (!d)
-        fail_msg("audit details are not JSON (%s): %s", je.text, ev.details);
-    assert_true(json_is_object(d));
-    return d;
-}
-
-/* the string member key of a JSON object */
-static __attribute__((unused)) const char *jstr(const json_t *o, const char *key)
-{
-    json_t *v = json_object_get(o, key);
-    if (!json_is_string(v))
-        fail_msg("JSON lacks string member '%s'", key);
-    return json_string_value(v);
-}
-
-/* true if the JSON array of strings holds s */
-static __attribute__((unused)) bool jarray_has(const json_t *a, const char *s)
-{
-    assert_true(json_is_array(a));
-    for (size_t i = 0; i < json_array_size(a); i++)
-        if (json_is_string(json_array_get(a, i)) && strcmp(json_string_value(json_array_get(a, i)), s) == 0)
-            return true;
-    return false;
-}
-
-/* no audit event mentions s anywhere (target or details) */
-static __attribute__((unused)) void expect_not_in_audit(lk_fixture *f, const char *s)
-{
-    assert_true(s && *s);
-    size_t n = 0;
-    lk_audit_event *ev = all_events(f, &n);
-    for (size_t i = 0; i < n; i++)
-        if (strstr(ev[i].details, s) || strstr(ev[i].target, s))
-            fail_msg("audit event %s/%s carries a secret: %s", ev[i].area, ev[i].action, ev[i].details);
-}
-
-/* a string of n copies of unit (arena-backed) */
-static __attribute__((unused)) char *repeat(lk_fixture *f, const char *unit, size_t n)
-{
-    size_t u = strlen(unit);
-    char *s = lk_arena_alloc(&f->arena, u * n + 1);
-    for (size_t i = 0; i < n; i++)
-        memcpy(s + i * u, unit, u);
-    s[u * n] = '\0';
-    return s;
-}
-
-#define DAY (24 * 3600)
-
-static void invite(lk_fixture *f, const char *email, bool api_only, const char *expires)
-{
-    lk_grant_ref g = {.role = "Integration", .workspace = NULL};
-    lk_user_input in = {
-        .email = email, .first_name = "Api", .last_name = "User", .expires = expires,
-        .api_only = api_only, .grants = &g, .n_grants = 1,
-    };
-    lk_user u;
-    lk_op *op = lk_fixture_op(f);
-    expect_ok(op, lk_user_invite(op, &in, &u, NULL));
-}
 
 /* a role with an Access API permission and an active API-only owner, bot@example.com */
 static int setup(void **state)
@@ -184,33 +37,13 @@ static int setup(void **state)
     lk_op *op = lk_fixture_op(f);
     if (lk_role_create(op, "Integration", NULL, perms, 1, &r) != LK_OK)
         return -1;
-    invite(f, "bot@example.com", true, NULL);
+    invite_api(f, "bot@example.com", "Integration", NULL);
     return 0;
 }
 
 static bool is_alnum_secret(const char *s)
 {
-    if (strlen(s) != LK_SECRET_LEN)
-        return false;
-    for (; *s; s++)
-        if (!((*s >= 'A' && *s <= 'Z') || (*s >= 'a' && *s <= 'z') || (*s >= '0' && *s <= '9')))
-            return false;
-    return true;
-}
-
-static bool is_uuid_v4(const char *s)
-{
-    if (strlen(s) != LK_UUID_LEN)
-        return false;
-    for (size_t i = 0; i < LK_UUID_LEN; i++) {
-        if (i == 8 || i == 13 || i == 18 || i == 23) {
-            if (s[i] != '-')
-                return false;
-        } else if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f'))) {
-            return false;
-        }
-    }
-    return s[14] == '4' && strchr("89ab", s[19]) != NULL;
+    return strlen(s) == LK_SECRET_LEN && is_alnum(s);
 }
 
 static lk_service create(lk_fixture *f, const char *name, lk_client_secret secret)
@@ -266,6 +99,7 @@ static void test_create(void **state)
     assert_string_equal(jstr(d, "clientId"), s.client_id);
     json_decref(d);
     expect_not_in_audit(f, secret);
+    expect_not_in_db(f, secret);
 
     /* the stored record agrees */
     lk_service got = find_service(f, "nightly sync");
@@ -315,9 +149,9 @@ static void test_owner_rules(void **state)
 {
     lk_fixture *f = *state;
     int64_t t0 = f->op.now;
-    invite(f, "pat@example.com", false, NULL);   /* a (pending) person */
-    invite(f, "locked@example.com", true, NULL);
-    invite(f, "expiring@example.com", true, lk_arena_strdup(&f->arena, lk_time_format(t0 + 100, (char[LK_TIME_BUF]){0})));
+    invite_person(f, "pat@example.com", "Integration", NULL);
+    invite_api(f, "locked@example.com", "Integration", NULL);
+    invite_api(f, "expiring@example.com", "Integration", iso(f, t0 + 100));
     lk_user u;
     lk_op *op = lk_fixture_op(f);
     expect_ok(op, lk_user_lock(op, "locked@example.com", "paused", &u));
@@ -377,6 +211,52 @@ static void test_create_bad_fields(void **state)
     op = lk_fixture_op(f);
     expect_ok(op, lk_service_create(op, repeat(f, "\xc3\xa9", 255), repeat(f, "d", 1000), "bot@example.com", &svc,
                                     secret));
+}
+
+static lk_code create_service_named(lk_op *op, const char *name)
+{
+    lk_service svc;
+    lk_client_secret secret;
+    return lk_service_create(op, name, NULL, "bot@example.com", &svc, secret);
+}
+
+/* a space at either end, a blank of U+00A0, a bidirectional override */
+static void test_create_spaced_blank_or_overridden_name(void **state)
+{
+    expect_names_refused(*state, "CRM", "name", create_service_named);
+}
+
+/* a display name shaped like a client id would shadow client ids in lookups */
+static void test_create_uuid_shaped_name(void **state)
+{
+    lk_fixture *f = *state;
+    lk_client_secret secret;
+    lk_service first = create(f, "Nightly Sync", secret);
+    const char *bad[] = {
+        "7e20f315-c580-457d-89b4-b99c0550a5e8",
+        "7E20F315-C580-457D-89B4-B99C0550A5E8",
+        "00000000-0000-0000-0000-000000000000",
+        first.client_id,
+    };
+    snapshot s = snap(f);
+    lk_service svc;
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        lk_op *op = lk_fixture_op(f);
+        expect_err(op, lk_service_create(op, bad[i], NULL, "bot@example.com", &svc, secret), LK_EINVAL, "name", NULL);
+    }
+    expect_unchanged(f, s);
+    assert_string_equal(find_service(f, first.client_id).name, "Nightly Sync");
+
+    /* near misses are ordinary names */
+    const char *fine[] = {
+        "7e20f315-c580-457d-89b4-b99c0550a5e",    /* one digit short */
+        "7e20f315-c580-457d-89b4-b99c0550a5e8a",  /* one too many */
+        "7e20f315 c580 457d 89b4 b99c0550a5e8",   /* spaces for dashes */
+        "7e20f315-c580-457d-89b4-b99c0550a5eg",   /* not hex */
+        "7e20f315c580457d89b4b99c0550a5e8",       /* no dashes */
+    };
+    for (size_t i = 0; i < sizeof fine / sizeof fine[0]; i++)
+        assert_string_equal(create(f, fine[i], secret).name, fine[i]);
 }
 
 static void test_create_duplicate_name(void **state)
@@ -446,6 +326,7 @@ static void test_rotate_without_grace(void **state)
     json_decref(d);
     expect_not_in_audit(f, old_secret);
     expect_not_in_audit(f, new_secret);
+    expect_not_in_db(f, new_secret);
 }
 
 static void test_rotate_with_grace(void **state)
@@ -579,6 +460,8 @@ int main(void)
         T(test_create_without_description),
         T(test_owner_rules),
         T(test_create_bad_fields),
+        T(test_create_spaced_blank_or_overridden_name),
+        T(test_create_uuid_shaped_name),
         T(test_create_duplicate_name),
         T(test_find),
         T(test_rotate_without_grace),

@@ -13,157 +13,23 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include "expect.h"
 #include "fixture.h"
 #include "core/audit.h"
 #include "core/role.h"
 #include "core/secret.h"
 #include "core/service.h"
 #include "core/user.h"
+#include "core/workspace.h"
 #include "util/timefmt.h"
 
 #include <ctype.h>
 #include <jansson.h>
 #include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
-
-/* ---- helpers (each test file carries its own copy: tests share no code but the fixture) ---- */
-
-static const char *const TABLES[] = {
-    "workspaces", "permissions", "roles", "role_permissions", "users",
-    "user_roles", "invitations", "services", "audit_events",
-};
-#define N_TABLES (sizeof TABLES / sizeof TABLES[0])
-
-typedef struct snapshot {
-    long n[N_TABLES];
-} snapshot;
-
-/* row counts of every table, to show that a refused call changed nothing */
-static __attribute__((unused)) snapshot snap(lk_fixture *f)
-{
-    snapshot s;
-    for (size_t i = 0; i < N_TABLES; i++) {
-        s.n[i] = lk_fixture_count(f, TABLES[i]);
-        assert_true(s.n[i] >= 0);
-    }
-    return s;
-}
-
-static __attribute__((unused)) void expect_unchanged(lk_fixture *f, snapshot before)
-{
-    snapshot now = snap(f);
-    for (size_t i = 0; i < N_TABLES; i++)
-        if (now.n[i] != before.n[i])
-            fail_msg("a refused call changed table %s: %ld rows -> %ld", TABLES[i], before.n[i], now.n[i]);
-}
-
-/* rc is want, op->err says so, names the field (unless NULL) and contains needle (unless NULL) */
-static __attribute__((unused)) void expect_err(const lk_op *op, lk_code rc, lk_code want, const char *field,
-                                               const char *needle)
-{
-    if (rc != want)
-        fail_msg("expected code %d, got %d (%s)", (int)want, (int)rc, op->err.msg);
-    assert_int_equal(op->err.code, want);
-    assert_true(op->err.msg[0] != '\0');
-    if (field)
-        assert_string_equal(op->err.field, field);
-    if (needle && !strstr(op->err.msg, needle))
-        fail_msg("message '%s' does not mention '%s'", op->err.msg, needle);
-}
-
-static __attribute__((unused)) void expect_ok(const lk_op *op, lk_code rc)
-{
-    if (rc != LK_OK)
-        fail_msg("expected LK_OK, got %d: [%s] %s", (int)rc, op->err.field, op->err.msg);
-}
-
-/* every audit event, as listed */
-static __attribute__((unused)) lk_audit_event *all_events(lk_fixture *f, size_t *n)
-{
-    lk_audit_event *ev = NULL;
-    lk_op *op = lk_fixture_op(f);
-    expect_ok(op, lk_audit_list(op, NULL, &ev, n));
-    return ev;
-}
-
-/* the event with the highest id (the one written last) */
-static __attribute__((unused)) lk_audit_event newest_event(lk_fixture *f)
-{
-    size_t n = 0;
-    lk_audit_event *ev = all_events(f, &n);
-    assert_true(n > 0);
-    size_t best = 0;
-    for (size_t i = 1; i < n; i++)
-        if (ev[i].id > ev[best].id)
-            best = i;
-    return ev[best];
-}
-
-/* Exactly one event was written since `before` (a count of audit_events), with this
- * area, action and target, by the fixture's actor; returns its parsed details
- * (caller decrefs). */
-static __attribute__((unused)) json_t *expect_audit(lk_fixture *f, long before, const char *area,
-                                                    const char *action, const char *target)
-{
-    long after = lk_fixture_count(f, "audit_events");
-    if (after != before + 1)
-        fail_msg("expected exactly one new audit event, got %ld", after - before);
-    lk_audit_event ev = newest_event(f);
-    assert_string_equal(ev.area, area);
-    assert_string_equal(ev.action, action);
-    assert_string_equal(ev.target, target);
-    assert_string_equal(ev.actor, "test");
-    json_error_t je;
-    json_t *d = json_loads(ev.details, 0, &je);
-    if (!d)
-        fail_msg("audit details are not JSON (%s): %s", je.text, ev.details);
-    assert_true(json_is_object(d));
-    return d;
-}
-
-/* the string member key of a JSON object */
-static __attribute__((unused)) const char *jstr(const json_t *o, const char *key)
-{
-    json_t *v = json_object_get(o, key);
-    if (!json_is_string(v))
-        fail_msg("JSON lacks string member '%s'", key);
-    return json_string_value(v);
-}
-
-/* true if the JSON array of strings holds s */
-static __attribute__((unused)) bool jarray_has(const json_t *a, const char *s)
-{
-    assert_true(json_is_array(a));
-    for (size_t i = 0; i < json_array_size(a); i++)
-        if (json_is_string(json_array_get(a, i)) && strcmp(json_string_value(json_array_get(a, i)), s) == 0)
-            return true;
-    return false;
-}
-
-/* no audit event mentions s anywhere (target or details) */
-static __attribute__((unused)) void expect_not_in_audit(lk_fixture *f, const char *s)
-{
-    assert_true(s && *s);
-    size_t n = 0;
-    lk_audit_event *ev = all_events(f, &n);
-    for (size_t i = 0; i < n; i++)
-        if (strstr(ev[i].details, s) || strstr(ev[i].target, s))
-            fail_msg("audit event %s/%s carries a secret: %s", ev[i].area, ev[i].action, ev[i].details);
-}
-
-/* a string of n copies of unit (arena-backed) */
-static __attribute__((unused)) char *repeat(lk_fixture *f, const char *unit, size_t n)
-{
-    size_t u = strlen(unit);
-    char *s = lk_arena_alloc(&f->arena, u * n + 1);
-    for (size_t i = 0; i < n; i++)
-        memcpy(s + i * u, unit, u);
-    s[u * n] = '\0';
-    return s;
-}
-
-#define DAY (24 * 3600)
 
 /* Roles used throughout: Integration and Writer carry Access API permissions,
  * Viewer only an Access Admin one. */
@@ -189,43 +55,6 @@ static int setup(void **state)
     return 0;
 }
 
-/* ISO-8601 text of an instant, in the fixture's arena */
-static const char *iso(lk_fixture *f, int64_t t)
-{
-    char buf[LK_TIME_BUF];
-    return lk_arena_strdup(&f->arena, lk_time_format(t, buf));
-}
-
-static int64_t utc(int y, int mo, int d, int h, int mi, int s)
-{
-    struct tm tm = {.tm_year = y - 1900, .tm_mon = mo - 1, .tm_mday = d, .tm_hour = h, .tm_min = mi, .tm_sec = s};
-    return (int64_t)timegm(&tm);
-}
-
-static lk_user invite_api(lk_fixture *f, const char *email, const char *role, const char *expires)
-{
-    lk_grant_ref g = {.role = role, .workspace = NULL};
-    lk_user_input in = {
-        .email = email, .first_name = "Api", .last_name = "User", .expires = expires,
-        .api_only = true, .grants = &g, .n_grants = 1,
-    };
-    lk_user u;
-    lk_op *op = lk_fixture_op(f);
-    expect_ok(op, lk_user_invite(op, &in, &u, NULL));
-    return u;
-}
-
-static lk_user invite_person(lk_fixture *f, const char *email, const char *role, const char *ws)
-{
-    lk_grant_ref g = {.role = role, .workspace = ws};
-    lk_user_input in = {.email = email, .first_name = "Pat", .last_name = "Person", .grants = &g, .n_grants = 1};
-    lk_user u;
-    lk_invite_token tok;
-    lk_op *op = lk_fixture_op(f);
-    expect_ok(op, lk_user_invite(op, &in, &u, &tok));
-    return u;
-}
-
 static lk_user find_user(lk_fixture *f, const char *key)
 {
     lk_user u;
@@ -244,16 +73,20 @@ static lk_user_input base_input(void)
     };
 }
 
-/* invite must fail with code/field, mentioning needle, and change nothing */
+/* invite must fail with code/field, mentioning needle, change nothing and leave the
+ * token buffer cleared, whatever it held before */
 static void expect_invite_refused(lk_fixture *f, const lk_user_input *in, lk_code code, const char *field,
                                   const char *needle)
 {
     snapshot s = snap(f);
     lk_user u;
     lk_invite_token tok;
+    memset(&tok, 'x', sizeof tok);
     lk_op *op = lk_fixture_op(f);
     expect_err(op, lk_user_invite(op, in, &u, &tok), code, field, needle);
     expect_unchanged(f, s);
+    if (tok.token[0] != '\0' || tok.expires_at != 0)
+        fail_msg("a refused invitation left the token buffer filled (expires_at %lld)", (long long)tok.expires_at);
 }
 
 static const lk_grant *grant_of(const lk_user *u, const char *role, int64_t ws)
@@ -377,6 +210,7 @@ static void test_invite_person(void **state)
     assert_int_equal(json_array_size(json_object_get(d, "roles")), 2);
     json_decref(d);
     expect_not_in_audit(f, tok.token);
+    expect_not_in_db(f, tok.token);
 }
 
 static void test_invite_person_custom_ttl_and_no_token_buffer(void **state)
@@ -577,6 +411,101 @@ static void test_invite_names(void **state)
     expect_ok(op, lk_user_invite(op, &in, &u, NULL));
 }
 
+static lk_code invite_first_name(lk_op *op, const char *name)
+{
+    lk_user_input in = base_input();
+    in.first_name = name;
+    lk_user u;
+    return lk_user_invite(op, &in, &u, NULL);
+}
+
+static lk_code invite_last_name(lk_op *op, const char *name)
+{
+    lk_user_input in = base_input();
+    in.last_name = name;
+    lk_user u;
+    return lk_user_invite(op, &in, &u, NULL);
+}
+
+static lk_code invite_userid(lk_op *op, const char *name)
+{
+    lk_user_input in = base_input();
+    in.userid = name;
+    lk_user u;
+    return lk_user_invite(op, &in, &u, NULL);
+}
+
+static lk_code update_first_name(lk_op *op, const char *name)
+{
+    lk_user_change c = {.first_name = name};
+    lk_user u;
+    return lk_user_update(op, "api@example.com", &c, &u);
+}
+
+static lk_code update_last_name(lk_op *op, const char *name)
+{
+    lk_user_change c = {.last_name = name};
+    lk_user u;
+    return lk_user_update(op, "api@example.com", &c, &u);
+}
+
+static lk_code admin_first_name(lk_op *op, const char *name)
+{
+    char pw[LK_ONETIME_PASSWORD_LEN + 1];
+    lk_user u;
+    return lk_admin_create(op, "root@example.com", name, "Admin", &u, pw);
+}
+
+/* a space at either end, a blank of U+00A0, a bidirectional override: refused in
+ * either name and the user id, on invite, on update and for a new Admin */
+static void test_names_spaced_blank_or_overridden(void **state)
+{
+    lk_fixture *f = *state;
+    invite_api(f, "api@example.com", "Integration", NULL);
+    expect_names_refused(f, "Ann", "firstName", invite_first_name);
+    expect_names_refused(f, "Ann", "lastName", invite_last_name);
+    expect_names_refused(f, "Ann", "userid", invite_userid);
+    expect_names_refused(f, "Ann", "firstName", update_first_name);
+    expect_names_refused(f, "Ann", "lastName", update_last_name);
+    expect_names_refused(f, "Ann", "firstName", admin_first_name);
+    lk_user u = find_user(f, "api@example.com");
+    assert_string_equal(u.first_name, "Api");
+    assert_string_equal(u.last_name, "User");
+}
+
+/* a refused invitation clears the caller's token buffer, whether input checks or
+ * the store refused it */
+static void test_invite_refused_clears_token(void **state)
+{
+    lk_fixture *f = *state;
+    invite_api(f, "taken@example.com", "Integration", NULL);
+    lk_grant_ref viewer = {.role = "Viewer"};
+    lk_grant_ref ghost = {.role = "Ghost"};
+    const lk_user_input bad[] = {
+        {.email = "not-an-email", .first_name = "Pat", .last_name = "Person", .grants = &viewer, .n_grants = 1},
+        {.email = "pat@example.com", .first_name = "Ann ", .last_name = "Person", .grants = &viewer, .n_grants = 1},
+        {.email = "pat@example.com", .first_name = "Pat", .last_name = "Person", .expires = "someday",
+         .grants = &viewer, .n_grants = 1},
+        {.email = "pat@example.com", .first_name = "Pat", .last_name = "Person", .grants = &ghost, .n_grants = 1},
+        {.email = "TAKEN@example.com", .first_name = "Pat", .last_name = "Person", .grants = &viewer, .n_grants = 1},
+    };
+    snapshot s = snap(f);
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        lk_invite_token tok;
+        memset(&tok, 0x5a, sizeof tok);
+        lk_user u;
+        lk_op *op = lk_fixture_op(f);
+        lk_code rc = lk_user_invite(op, &bad[i], &u, &tok);
+        if (rc == LK_OK)
+            fail_msg("invitation #%zu accepted", i);
+        if (tok.token[0] != '\0')
+            fail_msg("invitation #%zu (%s) left a token in the buffer", i, op->err.msg);
+        assert_string_equal(tok.token, "");
+        assert_int_equal(tok.expires_at, 0);
+    }
+    expect_unchanged(f, s);
+}
+
 static void test_invite_reason(void **state)
 {
     lk_fixture *f = *state;
@@ -762,6 +691,85 @@ static void test_status_names_and_effective_status(void **state)
     assert_true(lk_user_is_admin(&u));
 }
 
+static void test_grants_deduplicated_and_sorted(void **state)
+{
+    lk_fixture *f = *state;
+    lk_workspace w;
+    lk_op *op = lk_fixture_op(f);
+    expect_ok(op, lk_workspace_create(op, "Sales", NULL, &w));
+    lk_grant_ref g[] = {
+        {.role = "Writer", .workspace = "Default"}, {.role = "integration", .workspace = "Sales"},
+        {.role = "Viewer"},                        {.role = "Integration", .workspace = "default"},
+        {.role = "Integration", .workspace = "1"}, {.role = "WRITER", .workspace = "Default"},
+        {.role = "Integration"},
+    };
+    lk_user_input in = base_input();
+    in.grants = g;
+    in.n_grants = sizeof g / sizeof g[0];
+    lk_user u = {0};
+    op = lk_fixture_op(f);
+    expect_ok(op, lk_user_invite(op, &in, &u, NULL));
+    assert_int_equal(lk_fixture_count(f, "user_roles"), 5);
+    /* sorted by role name, then workspace id */
+    struct {
+        const char *role;
+        int64_t ws;
+    } want[] = {{"Integration", 0}, {"Integration", 1}, {"Integration", w.id}, {"Viewer", 0}, {"Writer", 1}};
+    assert_int_equal(u.n_grants, 5);
+    lk_user got = find_user(f, "bot@example.com");
+    const lk_user *both[] = {&u, &got};
+    for (size_t k = 0; k < 2; k++) {
+        assert_int_equal(both[k]->n_grants, 5);
+        for (size_t i = 0; i < 5; i++) {
+            assert_string_equal(both[k]->grants[i].role_name, want[i].role);
+            assert_int_equal(both[k]->grants[i].workspace_id, want[i].ws);
+        }
+    }
+    assert_string_equal(got.grants[2].workspace_name, "Sales");
+}
+
+static void test_list_page(void **state)
+{
+    lk_fixture *f = *state;
+    invite_api(f, "a@example.com", "Integration", NULL);
+    invite_person(f, "b@example.com", "Viewer", NULL);
+    invite_api(f, "c@example.com", "Integration", NULL);
+    invite_api(f, "d@example.com", "Integration", NULL);
+
+    lk_user *us = NULL;
+    size_t n = 0;
+    lk_user_filter flt = {.api_only = -1, .offset = 1, .limit = 0}; /* no limit, skip one */
+    lk_op *op = lk_fixture_op(f);
+    expect_ok(op, lk_user_list_page(op, &flt, &us, &n));
+    assert_int_equal(n, 3);
+    assert_string_equal(us[0].email, "b@example.com");
+    assert_string_equal(us[2].email, "d@example.com");
+
+    flt = (lk_user_filter){.api_only = 1, .offset = 1, .limit = 1};
+    op = lk_fixture_op(f);
+    expect_ok(op, lk_user_list_page(op, &flt, &us, &n));
+    assert_int_equal(n, 1);
+    assert_string_equal(us[0].email, "c@example.com");
+
+    flt = (lk_user_filter){.api_only = 0, .offset = 0, .limit = 10};
+    op = lk_fixture_op(f);
+    expect_ok(op, lk_user_list_page(op, &flt, &us, &n));
+    assert_int_equal(n, 1);
+    assert_string_equal(us[0].email, "b@example.com");
+
+    flt = (lk_user_filter){.api_only = -1, .offset = 10};
+    op = lk_fixture_op(f);
+    expect_ok(op, lk_user_list_page(op, &flt, &us, &n));
+    assert_int_equal(n, 0);
+
+    /* lists are ordered by id */
+    op = lk_fixture_op(f);
+    expect_ok(op, lk_user_list(op, -1, &us, &n));
+    assert_int_equal(n, 4);
+    for (size_t i = 1; i < n; i++)
+        assert_true(us[i - 1].id < us[i].id);
+}
+
 /* ---- update ---------------------------------------------------------------- */
 
 static void test_update_fields(void **state)
@@ -837,6 +845,62 @@ static void test_update_fields(void **state)
     assert_string_equal(out.email, "ROBOT@example.com");
 }
 
+static void test_update_email_moves_defaulted_userid(void **state)
+{
+    lk_fixture *f = *state;
+    invite_api(f, "bot@example.com", "Integration", NULL); /* user id defaulted to the email */
+    lk_user_input in = base_input();
+    in.email = "named@example.com";
+    in.userid = "named";
+    lk_user u;
+    lk_op *op = lk_fixture_op(f);
+    expect_ok(op, lk_user_invite(op, &in, &u, NULL));
+
+    long ev = lk_fixture_count(f, "audit_events");
+    lk_user_change c = {.email = "robot@example.com"};
+    lk_user out = {0};
+    op = lk_fixture_op(f);
+    expect_ok(op, lk_user_update(op, "bot@example.com", &c, &out));
+    assert_string_equal(out.email, "robot@example.com");
+    assert_string_equal(out.userid, "robot@example.com");
+    json_t *d = expect_audit(f, ev, "User", "Edit", "robot@example.com");
+    json_t *ch = json_object_get(d, "changes");
+    assert_string_equal(jstr(json_object_get(ch, "userid"), "from"), "bot@example.com");
+    assert_string_equal(jstr(json_object_get(ch, "userid"), "to"), "robot@example.com");
+    json_decref(d);
+    /* the old address names nobody any more */
+    op = lk_fixture_op(f);
+    expect_err(op, lk_user_find(op, "bot@example.com", &out), LK_ENOTFOUND, "user", NULL);
+
+    /* a chosen user id stays */
+    c = (lk_user_change){.email = "named2@example.com"};
+    op = lk_fixture_op(f);
+    expect_ok(op, lk_user_update(op, "named", &c, &out));
+    assert_string_equal(out.userid, "named");
+
+    /* an explicit user id wins over following */
+    c = (lk_user_change){.email = "r2@example.com", .userid = "r2"};
+    op = lk_fixture_op(f);
+    expect_ok(op, lk_user_update(op, "robot@example.com", &c, &out));
+    assert_string_equal(out.userid, "r2");
+
+    /* a new email already taken as someone's user id is refused, and nothing moves */
+    in = base_input();
+    in.email = "other@example.com";
+    in.userid = "free@example.com";
+    op = lk_fixture_op(f);
+    expect_ok(op, lk_user_invite(op, &in, &u, NULL));
+    invite_api(f, "third@example.com", "Integration", NULL);
+    snapshot s = snap(f);
+    c = (lk_user_change){.email = "FREE@example.com"};
+    op = lk_fixture_op(f);
+    expect_err(op, lk_user_update(op, "third@example.com", &c, &out), LK_EEXISTS, "email", NULL);
+    expect_unchanged(f, s);
+    lk_user third = find_user(f, "third@example.com");
+    assert_string_equal(third.email, "third@example.com");
+    assert_string_equal(third.userid, "third@example.com");
+}
+
 static void test_update_collisions(void **state)
 {
     lk_fixture *f = *state;
@@ -881,7 +945,7 @@ static void test_update_refusals_change_nothing(void **state)
         {{.first_name = "  "}, LK_EINVAL, "firstName"},
         {{.last_name = "x\ty"}, LK_EINVAL, "lastName"},
         {{.last_name = "\xff"}, LK_EINVAL, "lastName"},
-        {{.reason = "r", .first_name = "Ok"}, LK_OK, NULL}, /* placeholder replaced below */
+        {{0}, LK_OK, NULL}, /* filled in below: needs the arena */
         {{.expires = "2001-01-01", .first_name = "Ok"}, LK_EINVAL, "expiresAt"},
         {{.expires = "soon", .first_name = "Ok"}, LK_EINVAL, "expiresAt"},
     };
@@ -1049,7 +1113,12 @@ static void test_lock_unlock(void **state)
     op = lk_fixture_op(f);
     expect_ok(op, lk_user_lock(op, "bot@example.com", NULL, &out));
     assert_int_equal(out.status, LK_STATUS_LOCKED);
-    assert_true(out.lock_reason[0] != '\0');
+    assert_string_equal(out.lock_reason, "locked by an administrator");
+    op = lk_fixture_op(f);
+    expect_ok(op, lk_user_unlock(op, "bot@example.com", NULL, &out));
+    op = lk_fixture_op(f);
+    expect_ok(op, lk_user_lock(op, "bot@example.com", "", &out));
+    assert_string_equal(out.lock_reason, "locked by an administrator");
 
     op = lk_fixture_op(f);
     expect_err(op, lk_user_lock(op, "ghost@example.com", NULL, &out), LK_ENOTFOUND, "user", "ghost@example.com");
@@ -1118,6 +1187,47 @@ static void test_expired_user_counts_as_locked(void **state)
     expect_ok(op, lk_user_unlock(op, "bot2@example.com", iso(f, t0 + 5 * DAY), &out));
     assert_int_equal(out.expires_at, t0 + 5 * DAY);
     assert_int_equal(lk_user_effective_status(&out, f->op.now, NULL), LK_STATUS_ACTIVE);
+}
+
+/* once access has expired, a new expiry takes an unlock, not an update */
+static void test_update_expiry_after_access_expired(void **state)
+{
+    lk_fixture *f = *state;
+    int64_t t0 = f->op.now;
+    invite_api(f, "bot@example.com", "Integration", iso(f, t0 + 100));
+    snapshot s = snap(f);
+    const int64_t when[] = {t0 + 100, t0 + 200}; /* the very second it expires, and later */
+    const char *later[] = {iso(f, t0 + DAY), "never"};
+    lk_user out;
+    for (size_t i = 0; i < 2; i++) {
+        f->op.now = when[i];
+        for (size_t j = 0; j < 2; j++) {
+            lk_user_change c = {.expires = later[j]};
+            lk_op *op = lk_fixture_op(f);
+            expect_err(op, lk_user_update(op, "bot@example.com", &c, &out), LK_ERULE, "expiresAt", "unlock");
+            /* nor does it go through along with other fields */
+            c.last_name = "Renamed";
+            op = lk_fixture_op(f);
+            expect_err(op, lk_user_update(op, "bot@example.com", &c, &out), LK_ERULE, "expiresAt", "unlock");
+        }
+    }
+    expect_unchanged(f, s);
+    lk_user u = find_user(f, "bot@example.com");
+    assert_int_equal(u.expires_at, t0 + 100);
+    assert_string_equal(u.last_name, "User");
+    assert_int_equal(u.status, LK_STATUS_ACTIVE);
+
+    /* unlocking with a new expiry still works; after it, updates may move the expiry */
+    long ev = lk_fixture_count(f, "audit_events");
+    lk_op *op = lk_fixture_op(f);
+    expect_ok(op, lk_user_unlock(op, "bot@example.com", iso(f, t0 + 5 * DAY), &out));
+    assert_int_equal(out.expires_at, t0 + 5 * DAY);
+    assert_int_equal(lk_user_effective_status(&out, f->op.now, NULL), LK_STATUS_ACTIVE);
+    json_decref(expect_audit(f, ev, "User", "Unlock", "bot@example.com"));
+    lk_user_change c = {.expires = iso(f, t0 + 10 * DAY)};
+    op = lk_fixture_op(f);
+    expect_ok(op, lk_user_update(op, "bot@example.com", &c, &out));
+    assert_int_equal(out.expires_at, t0 + 10 * DAY);
 }
 
 static void test_expired_and_locked_user_unlock(void **state)
@@ -1219,14 +1329,6 @@ static void test_delete_pending_person(void **state)
 
 /* ---- the last active Admin ------------------------------------------------- */
 
-static bool alnum_only(const char *s)
-{
-    for (; *s; s++)
-        if (!isalnum((unsigned char)*s) || (unsigned char)*s > 0x7f)
-            return false;
-    return true;
-}
-
 static void test_admin_create(void **state)
 {
     lk_fixture *f = *state;
@@ -1238,7 +1340,7 @@ static void test_admin_create(void **state)
     expect_ok(op, lk_admin_create(op, "root@example.com", "Root", "Admin", &a, pw));
     assert_int_equal(strlen(pw), LK_ONETIME_PASSWORD_LEN);
     assert_int_equal(LK_ONETIME_PASSWORD_LEN, 20);
-    assert_true(alnum_only(pw));
+    assert_true(is_alnum(pw));
 
     assert_string_equal(a.email, "root@example.com");
     assert_string_equal(a.userid, "root@example.com");
@@ -1266,6 +1368,7 @@ static void test_admin_create(void **state)
     json_decref(d);
     expect_not_in_audit(f, pw);
     expect_not_in_audit(f, a.password_hash);
+    expect_not_in_db(f, pw);
 
     /* bad input is refused before any hashing */
     snapshot s = snap(f);
@@ -1369,6 +1472,58 @@ static void test_admin_protection_lifts_with_second_admin(void **state)
     assert_int_equal(lk_fixture_count(f, "users"), 1);
 }
 
+/* the last active Admin cannot be given an access expiry: when it passed, nobody
+ * could administer the instance */
+static void test_update_expiry_of_last_admin(void **state)
+{
+    lk_fixture *f = *state;
+    int64_t t0 = f->op.now;
+    lk_user a, b, out;
+    char pw[LK_ONETIME_PASSWORD_LEN + 1];
+    lk_op *op = lk_fixture_op(f);
+    expect_ok(op, lk_admin_create(op, "root1@example.com", "Root", "One", &a, pw));
+    snapshot s = snap(f);
+    lk_user_change c = {.expires = iso(f, t0 + DAY)};
+    op = lk_fixture_op(f);
+    expect_err(op, lk_user_update(op, "root1@example.com", &c, &out), LK_ELASTADMIN, "user", "root1@example.com");
+    c.first_name = "Rooty";
+    op = lk_fixture_op(f);
+    expect_err(op, lk_user_update(op, "root1@example.com", &c, &out), LK_ELASTADMIN, "user", NULL);
+    expect_unchanged(f, s);
+    a = find_user(f, "root1@example.com");
+    assert_int_equal(a.expires_at, 0);
+    assert_string_equal(a.first_name, "Root");
+
+    /* "never" leaves it without an expiry, which is fine */
+    long ev = lk_fixture_count(f, "audit_events");
+    c = (lk_user_change){.expires = "never"};
+    op = lk_fixture_op(f);
+    expect_ok(op, lk_user_update(op, "root1@example.com", &c, &out));
+    assert_int_equal(out.expires_at, 0);
+    json_decref(expect_audit(f, ev, "User", "Edit", "root1@example.com"));
+
+    /* a second Admin who is locked does not count */
+    op = lk_fixture_op(f);
+    expect_ok(op, lk_admin_create(op, "root2@example.com", "Root", "Two", &b, pw));
+    op = lk_fixture_op(f);
+    expect_ok(op, lk_user_lock(op, "root2@example.com", NULL, &out));
+    s = snap(f);
+    c = (lk_user_change){.expires = iso(f, t0 + DAY)};
+    op = lk_fixture_op(f);
+    expect_err(op, lk_user_update(op, "root1@example.com", &c, &out), LK_ELASTADMIN, "user", "root1@example.com");
+    expect_unchanged(f, s);
+
+    /* with a second active Admin it works */
+    op = lk_fixture_op(f);
+    expect_ok(op, lk_user_unlock(op, "root2@example.com", NULL, &out));
+    ev = lk_fixture_count(f, "audit_events");
+    op = lk_fixture_op(f);
+    expect_ok(op, lk_user_update(op, "root1@example.com", &c, &out));
+    assert_int_equal(out.expires_at, t0 + DAY);
+    assert_true(lk_user_is_admin(&out));
+    json_decref(expect_audit(f, ev, "User", "Edit", "root1@example.com"));
+}
+
 int main(void)
 {
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, lk_fixture_teardown)
@@ -1382,13 +1537,18 @@ int main(void)
         T(test_invite_duplicate_email),
         T(test_invite_userid_collisions),
         T(test_invite_names),
+        T(test_names_spaced_blank_or_overridden),
+        T(test_invite_refused_clears_token),
         T(test_invite_reason),
         T(test_invite_expiry),
         T(test_invite_unknown_role_or_workspace),
         T(test_invite_admin_only_in_allzones),
         T(test_find_and_list),
+        T(test_grants_deduplicated_and_sorted),
+        T(test_list_page),
         cmocka_unit_test(test_status_names_and_effective_status),
         T(test_update_fields),
+        T(test_update_email_moves_defaulted_userid),
         T(test_update_collisions),
         T(test_update_refusals_change_nothing),
         T(test_update_grants),
@@ -1397,11 +1557,13 @@ int main(void)
         T(test_lock_unlock),
         T(test_locked_user_can_be_updated),
         T(test_expired_user_counts_as_locked),
+        T(test_update_expiry_after_access_expired),
         T(test_expired_and_locked_user_unlock),
         T(test_delete_refused_while_owning_service),
         T(test_delete_pending_person),
         T(test_admin_create),
         T(test_admin_protection_lifts_with_second_admin),
+        T(test_update_expiry_of_last_admin),
     };
 #undef T
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -43,6 +43,34 @@ static void control_characters(void **state)
     assert_true(lk_text_has_control("del\x7f", true));
     assert_true(lk_text_has_control("c1 \xc2\x85 next line", true));
     assert_false(lk_text_has_control("\xc2\xa0 nbsp is fine", false));
+    assert_true(lk_text_has_control("evil\xe2\x80\xaetxt.exe", false)); /* U+202E override */
+    assert_true(lk_text_has_control("iso\xe2\x81\xa6late", true));      /* U+2066 isolate */
+    assert_false(lk_text_has_control("dash \xe2\x80\x94 ok", false));   /* U+2014 em dash */
+}
+
+static void unicode_blanks(void **state)
+{
+    (void)state;
+    assert_true(lk_text_is_blank(""));
+    assert_true(lk_text_is_blank(" \t"));
+    assert_true(lk_text_is_blank("\xc2\xa0"));                 /* no-break space */
+    assert_true(lk_text_is_blank("\xe2\x80\x8b\xe3\x80\x80"));   /* zero-width + ideographic */
+    assert_false(lk_text_is_blank("\xc2\xa0x"));
+    assert_false(lk_text_is_blank("Zoë"));
+}
+
+static void outer_spaces(void **state)
+{
+    (void)state;
+    assert_false(lk_text_has_outer_space(""));
+    assert_false(lk_text_has_outer_space("Sales team"));
+    assert_false(lk_text_has_outer_space("Zoë"));
+    assert_true(lk_text_has_outer_space(" Sales"));
+    assert_true(lk_text_has_outer_space("Sales\t"));
+    assert_true(lk_text_has_outer_space("Sales\xc2\xa0"));      /* U+00A0 */
+    assert_true(lk_text_has_outer_space("\xe3\x80\x80Sales"));  /* U+3000 */
+    assert_true(lk_text_has_outer_space("Sales\xe2\x80\x8b"));  /* U+200B */
+    assert_true(lk_text_has_outer_space("\xef\xbb\xbfSales"));  /* U+FEFF */
 }
 
 static void emails(void **state)
@@ -86,6 +114,8 @@ int main(void)
         cmocka_unit_test(utf8_counts_code_points),
         cmocka_unit_test(utf8_rejects_malformed),
         cmocka_unit_test(control_characters),
+        cmocka_unit_test(unicode_blanks),
+        cmocka_unit_test(outer_spaces),
         cmocka_unit_test(emails),
         cmocka_unit_test(case_insensitive_equality),
     };

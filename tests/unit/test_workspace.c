@@ -10,149 +10,16 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include "expect.h"
 #include "fixture.h"
 #include "core/audit.h"
 #include "core/workspace.h"
 
 #include <jansson.h>
 #include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
-
-/* ---- helpers (each test file carries its own copy: tests share no code but the fixture) ---- */
-
-static const char *const TABLES[] = {
-    "workspaces", "permissions", "roles", "role_permissions", "users",
-    "user_roles", "invitations", "services", "audit_events",
-};
-#define N_TABLES (sizeof TABLES / sizeof TABLES[0])
-
-typedef struct snapshot {
-    long n[N_TABLES];
-} snapshot;
-
-/* row counts of every table, to show that a refused call changed nothing */
-static __attribute__((unused)) snapshot snap(lk_fixture *f)
-{
-    snapshot s;
-    for (size_t i = 0; i < N_TABLES; i++) {
-        s.n[i] = lk_fixture_count(f, TABLES[i]);
-        assert_true(s.n[i] >= 0);
-    }
-    return s;
-}
-
-static __attribute__((unused)) void expect_unchanged(lk_fixture *f, snapshot before)
-{
-    snapshot now = snap(f);
-    for (size_t i = 0; i < N_TABLES; i++)
-        if (now.n[i] != before.n[i])
-            fail_msg("a refused call changed table %s: %ld rows -> %ld", TABLES[i], before.n[i], now.n[i]);
-}
-
-/* rc is want, op->err says so, names the field (unless NULL) and contains needle (unless NULL) */
-static __attribute__((unused)) void expect_err(const lk_op *op, lk_code rc, lk_code want, const char *field,
-                                               const char *needle)
-{
-    if (rc != want)
-        fail_msg("expected code %d, got %d (%s)", (int)want, (int)rc, op->err.msg);
-    assert_int_equal(op->err.code, want);
-    assert_true(op->err.msg[0] != '\0');
-    if (field)
-        assert_string_equal(op->err.field, field);
-    if (needle && !strstr(op->err.msg, needle))
-        fail_msg("message '%s' does not mention '%s'", op->err.msg, needle);
-}
-
-static __attribute__((unused)) void expect_ok(const lk_op *op, lk_code rc)
-{
-    if (rc != LK_OK)
-        fail_msg("expected LK_OK, got %d: [%s] %s", (int)rc, op->err.field, op->err.msg);
-}
-
-/* every audit event, as listed */
-static __attribute__((unused)) lk_audit_event *all_events(lk_fixture *f, size_t *n)
-{
-    lk_audit_event *ev = NULL;
-    lk_op *op = lk_fixture_op(f);
-    expect_ok(op, lk_audit_list(op, NULL, &ev, n));
-    return ev;
-}
-
-/* the event with the highest id (the one written last) */
-static __attribute__((unused)) lk_audit_event newest_event(lk_fixture *f)
-{
-    size_t n = 0;
-    lk_audit_event *ev = all_events(f, &n);
-    assert_true(n > 0);
-    size_t best = 0;
-    for (size_t i = 1; i < n; i++)
-        if (ev[i].id > ev[best].id)
-            best = i;
-    return ev[best];
-}
-
-/* Exactly one event was written since `before` (a count of audit_events), with this
- * area, action and target, by the fixture's actor; returns its parsed details
- * (caller decrefs). */
-static __attribute__((unused)) json_t *expect_audit(lk_fixture *f, long before, const char *area,
-                                                    const char *action, const char *target)
-{
-    long after = lk_fixture_count(f, "audit_events");
-    if (after != before + 1)
-        fail_msg("expected exactly one new audit event, got %ld", after - before);
-    lk_audit_event ev = newest_event(f);
-    assert_string_equal(ev.area, area);
-    assert_string_equal(ev.action, action);
-    assert_string_equal(ev.target, target);
-    assert_string_equal(ev.actor, "test");
-    json_error_t je;
-    json_t *d = json_loads(ev.details, 0, &je);
-    if (!d)
-        fail_msg("audit details are not JSON (%s): %s", je.text, ev.details);
-    assert_true(json_is_object(d));
-    return d;
-}
-
-/* the string member key of a JSON object */
-static __attribute__((unused)) const char *jstr(const json_t *o, const char *key)
-{
-    json_t *v = json_object_get(o, key);
-    if (!json_is_string(v))
-        fail_msg("JSON lacks string member '%s'", key);
-    return json_string_value(v);
-}
-
-/* true if the JSON array of strings holds s */
-static __attribute__((unused)) bool jarray_has(const json_t *a, const char *s)
-{
-    assert_true(json_is_array(a));
-    for (size_t i = 0; i < json_array_size(a); i++)
-        if (json_is_string(json_array_get(a, i)) && strcmp(json_string_value(json_array_get(a, i)), s) == 0)
-            return true;
-    return false;
-}
-
-/* no audit event mentions s anywhere (target or details) */
-static __attribute__((unused)) void expect_not_in_audit(lk_fixture *f, const char *s)
-{
-    assert_true(s && *s);
-    size_t n = 0;
-    lk_audit_event *ev = all_events(f, &n);
-    for (size_t i = 0; i < n; i++)
-        if (strstr(ev[i].details, s) || strstr(ev[i].target, s))
-            fail_msg("audit event %s/%s carries a secret: %s", ev[i].area, ev[i].action, ev[i].details);
-}
-
-/* a string of n copies of unit (arena-backed) */
-static __attribute__((unused)) char *repeat(lk_fixture *f, const char *unit, size_t n)
-{
-    size_t u = strlen(unit);
-    char *s = lk_arena_alloc(&f->arena, u * n + 1);
-    for (size_t i = 0; i < n; i++)
-        memcpy(s + i * u, unit, u);
-    s[u * n] = '\0';
-    return s;
-}
 
 static void test_list_has_seeded_workspaces(void **state)
 {
@@ -290,6 +157,27 @@ static void test_create_bad_names_refused(void **state)
     expect_unchanged(f, s);
 }
 
+static lk_code create_workspace_named(lk_op *op, const char *name)
+{
+    lk_workspace w;
+    lk_code rc = lk_workspace_create(op, name, NULL, &w);
+    if (rc != LK_OK)
+        assert_non_null(strstr(op->err.msg, "workspace name"));
+    return rc;
+}
+
+/* a space at either end, a blank of U+00A0, a bidirectional override */
+static void test_create_spaced_blank_or_overridden_name(void **state)
+{
+    lk_fixture *f = *state;
+    expect_names_refused(f, "Sales", "name", create_workspace_named);
+
+    /* inner spaces are fine */
+    lk_workspace w;
+    lk_op *op = lk_fixture_op(f);
+    expect_ok(op, lk_workspace_create(op, "Sales  EMEA", NULL, &w));
+}
+
 static void test_create_name_limits_ok(void **state)
 {
     lk_fixture *f = *state;
@@ -386,6 +274,7 @@ int main(void)
         T(test_create_duplicate_case_insensitive),
         T(test_create_numeric_name_refused),
         T(test_create_bad_names_refused),
+        T(test_create_spaced_blank_or_overridden_name),
         T(test_create_name_limits_ok),
         T(test_create_description_limits),
         T(test_find_by_name_and_id),
