@@ -36,7 +36,7 @@ done
 if [ -n "${FUZZ_BUILD:-}" ] && [ -d "$ROOT/$FUZZ_BUILD" ]; then
     echo "== fuzz targets (${FUZZ_TEST_SECONDS:-5} s each; 'make fuzz' runs them longer)"
     for f in "$ROOT/$FUZZ_BUILD"/fuzz_*; do
-        [ -x "$f" ] || continue
+        [ -f "$f" ] && [ -x "$f" ] || continue
         name=$(basename "$f"); corpus="$LOG/corpus-$name"
         mkdir -p "$corpus"
         cp "$ROOT/tests/fuzz/corpus/${name#fuzz_}"/* "$corpus"/ 2>/dev/null || true

@@ -236,6 +236,16 @@ lk_code lk_role_update(lk_op *op, const char *name, const lk_role_change *change
     if ((rc = check_api_holders(op, &r, &set)) != LK_OK)
         return lk_tx_end(op, rc);
 
+    bool same = (!change->name || strcmp(change->name, r.name) == 0) &&
+                (!change->description || strcmp(change->description, r.description) == 0) &&
+                set.n == r.n_perms;
+    for (size_t i = 0; same && i < r.n_perms; i++)
+        same = set_index(&set, r.perms[i].id) >= 0;
+    if (same) {
+        /* nothing differs: no write, no audit event */
+        *out = r;
+        return lk_tx_end(op, LK_OK);
+    }
     if (change->name)
         r.name = change->name;
     if (change->description)

@@ -237,8 +237,20 @@ static lk_code check_key_free(lk_op *op, const char *field, const char *key, int
         return rc;
     if (other.id == self_id)
         return LK_OK;
-    return lk_fail(&op->err, LK_EEXISTS, field, "a user with %s '%.254s' already exists",
-                   strcmp(field, "email") == 0 ? "email" : "user id", key);
+    if (lk_str_ieq(other.email, key))
+        return lk_fail(&op->err, LK_EEXISTS, field, "a user with email '%.254s' already exists", key);
+    return lk_fail(&op->err, LK_EEXISTS, field, "'%.254s' is already the user id of %s", key, other.email);
+}
+
+/* true if both sets hold the same (role, workspace) pairs */
+static bool same_grants(const lk_user *u, const grant_set *s)
+{
+    if (u->n_grants != s->n)
+        return false;
+    for (size_t i = 0; i < u->n_grants; i++)
+        if (grant_index(s, u->grants[i].role_id, u->grants[i].workspace_id) < 0)
+            return false;
+    return true;
 }
 
 static lk_code check_person(lk_op *op, const char *first, const char *last)
@@ -474,6 +486,12 @@ lk_code lk_user_update(lk_op *op, const char *key, const lk_user_change *c, lk_u
     if (c->expires)
         after.expires_at = expires;
     after.updated_at = op->now;
+    if (json_object_size(changes) == 0 && same_grants(&u, &gs)) {
+        /* nothing differs: no write, no audit event */
+        json_decref(changes);
+        *out = u;
+        return lk_tx_end(op, LK_OK);
+    }
 
     rc = op->store->ops->user_update(op->store, &after, &op->err);
     if (rc == LK_OK)

@@ -47,6 +47,9 @@ lk_code lk_workspace_create(lk_op *op, const char *name, const char *description
         return rc;
     if (all_digits(name))
         return lk_fail(&op->err, LK_EINVAL, "name", "a workspace name cannot be a number");
+    if (strchr(name, '@'))
+        return lk_fail(&op->err, LK_EINVAL, "name",
+                       "a workspace name cannot contain '@' (grants are written ROLE@WORKSPACE)");
     if ((rc = lk_tx_begin(op)) != LK_OK)
         return rc;
     lk_workspace existing;

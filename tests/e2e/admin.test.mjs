@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import {
-  ACTOR, assertNotInDb, change, events, invitePerson, makeRole, newDb, refuse, showUser, sql,
+  ACTOR, assertNotInDb, change, events, freshDb, invitePerson, makeRole, newDb, refuse, runAsync, showUser, sql,
 } from './lib.mjs';
 
 describe('admin create and the last active Admin', () => {
@@ -38,6 +38,8 @@ describe('admin create and the last active Admin', () => {
   test('the only active Admin cannot be deleted or locked', () => {
     refuse(db, { status: 1, code: 'last_admin' }, 'user', 'delete', 'root@example.com');
     refuse(db, { status: 1, code: 'last_admin' }, 'user', 'lock', 'root@example.com', '--reason', 'testing');
+    // an access expiry would lock the last Admin out later, without anyone acting
+    refuse(db, { status: 1, code: 'last_admin' }, 'user', 'update', 'root@example.com', '--expires', '2099-01-01');
   });
 
   test('... nor lose the Admin role (even while holding another role)', () => {
@@ -77,5 +79,25 @@ describe('admin create and the last active Admin', () => {
     sql(db, `UPDATE users SET expires_at = ${Math.floor(Date.now() / 1000) - 60} WHERE email = 'third@example.com'`);
     refuse(db, { status: 1, code: 'last_admin' }, 'user', 'delete', 'second@example.com');
     refuse(db, { status: 1, code: 'last_admin' }, 'user', 'lock', 'second@example.com');
+  });
+});
+
+describe('the last-admin rule under concurrency', () => {
+  test('deleting one Admin while locking the other at the same moment leaves one active Admin', async (t) => {
+    const db = freshDb(t);
+    change(db, 'admin', 'create', '--email', 'a@example.com', '--first', 'A', '--last', 'Admin');
+    change(db, 'admin', 'create', '--email', 'b@example.com', '--first', 'B', '--last', 'Admin');
+    const [del, lock] = await Promise.all([
+      runAsync(['--db', db.path, 'user', 'delete', 'a@example.com']),
+      runAsync(['--db', db.path, 'user', 'lock', 'b@example.com']),
+    ]);
+    for (const r of [del, lock]) {
+      assert.equal(r.signal, null);
+      assert.ok([0, 1].includes(r.status), `exit ${r.status}: ${r.stderr}`);
+      for (const mark of ['ERROR: AddressSanitizer', 'LeakSanitizer', 'runtime error:']) assert.ok(!r.stderr.includes(mark), r.stderr);
+    }
+    assert.equal([del.status, lock.status].filter((s) => s === 0).length, 1, 'exactly one of the two succeeds');
+    assert.match(del.status === 0 ? lock.stderr : del.stderr, /last active Admin/i);
+    assert.equal(sql(db, "SELECT count(*) AS n FROM users WHERE status = 'active'")[0].n, 1);
   });
 });

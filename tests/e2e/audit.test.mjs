@@ -92,11 +92,22 @@ describe('audit list filters (shared database)', () => {
     assert.deepEqual(ok(db, 'audit', 'list', '--area', 'User', '--limit', '1', '--json').json.events, users.slice(0, 1));
   });
 
+  test('--actor matches events whose actor contains the text', () => {
+    const list = (...f) => ok(db, 'audit', 'list', '--limit', '0', ...f, '--json').json.events;
+    assert.deepEqual(list('--actor', 'someone').map((e) => e.target), ['old-4', 'old-3', 'old-2', 'old-1']);
+    assert.deepEqual(list('--actor', 'cli:').length, realCount + OLD.length);
+    assert.equal(list('--actor', ACTOR).length, ACTOR === 'cli:someone' ? realCount + OLD.length : realCount);
+    assert.deepEqual(list('--actor', 'nobody-at-all'), []);
+    assert.deepEqual(list('--actor', 'someone', '--area', 'User').map((e) => e.target), ['old-3', 'old-2']);
+  });
+
   test('bad filter values are refused', () => {
-    for (const args of [['--limit', '-1'], ['--limit', 'abc'], ['--limit', ''], ['--since', 'yesterday'],
-      ['--since', '2001-02-30'], ['--until', '2001-01-01T00:00:00'], ['--limit']]) {
-      refuse(db, { status: 1, code: ['invalid', 'usage'] }, 'audit', 'list', ...args);
+    for (const args of [['--limit', '-1'], ['--limit', 'abc'], ['--limit', ''], ['--limit', '1000001'], ['--limit', '1e3'],
+      ['--since', 'yesterday'], ['--since', '2001-02-30'], ['--until', '2001-01-01T00:00:00'], ['--until', '']]) {
+      refuse(db, { status: 1, code: 'invalid', field: new RegExp(`^${args[0].slice(2)}$`) }, 'audit', 'list', ...args);
     }
+    refuse(db, { status: 1, code: 'usage' }, 'audit', 'list', '--limit');
+    assert.equal(ok(db, 'audit', 'list', '--limit', '1000000', '--json').json.events.length, realCount + OLD.length);
   });
 });
 

@@ -1,12 +1,11 @@
 // Global behaviour of the CLI: help, usage errors, --json, database location, schema
 // version, empty and very long arguments.
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import {
-  BIN, assertErrorOutput, freshDb, makeApiUser, makeRole, newDb, ok, refuse, run, sql, tempDir,
+  assertErrorOutput, freshDb, runAsync, makeApiUser, makeRole, newDb, ok, refuse, run, sql, tempDir,
 } from './lib.mjs';
 
 const VERBS = {
@@ -65,7 +64,16 @@ describe('help', () => {
   test('--version', () => {
     const r = run(['--version'], { cwd });
     assert.equal(r.status, 0);
-    assert.match(r.stdout, /\d+\.\d+\.\d+/);
+    assert.match(r.stdout, /^latchkey \d+\.\d+\.\d+\n$/);
+  });
+
+  test('--help wins over any other problem and shows the deepest noun/verb named, without a database', () => {
+    const roleHelp = help('role', '--help');
+    assert.equal(help('role', 'frobnicate', '--help'), roleHelp);
+    const inviteHelp = help('user', 'invite', '--help');
+    assert.equal(help('user', 'invite', '--bogus', '--email', '--help'), inviteHelp);
+    assert.equal(help('--db', '/dev/null/nowhere/x.db', 'user', 'invite', '--help'), inviteHelp);
+    assert.ok(!fs.existsSync(path.join(cwd, 'data')));
   });
 });
 
@@ -92,10 +100,49 @@ describe('usage errors (shared database)', () => {
   test('missing value', () => usage('--name', 'role', 'create', '--permission', 'Read-Only Lead', '--name'));
   test('an option of another verb', () => usage('--grace', 'service', 'create', '--name', 'S', '--user', 'a@example.com', '--grace', '5'));
   test('extra positional argument', () => usage('extra', 'role', 'list', 'extra'));
-  test('a noun without a verb is refused with a hint (or shows help)', () => {
-    const r = run(['user'], { db });
-    assert.ok([0, 1].includes(r.status), `${r.cmd}: ${r.status}`);
-    assert.match(r.stdout + r.stderr, /invite|--help|usage/i);
+  test('the documented usage messages, word for word', () => {
+    const cases = [
+      [[], "missing a command; see 'latchkey --help'"],
+      [['x'], "unknown command 'x'; see 'latchkey --help'"],
+      [['role'], "missing a verb for 'role'; see 'latchkey role --help'"],
+      [['role', 'x'], "unknown verb 'x' for 'role'; see 'latchkey role --help'"],
+      [['role', 'create', '--x'], "unknown option '--x' for 'role create'; see 'latchkey role create --help'"],
+      [['role', 'create', '--name'], "option '--name' for 'role create' needs a value; see 'latchkey role create --help'"],
+      [['role', 'create', '--name', '--permission', 'Read-Only Lead'], "option '--name' for 'role create' needs a value; see 'latchkey role create --help'"],
+      [['user', 'list', '--api-only=yes'], "option '--api-only' for 'user list' takes no value; see 'latchkey user list --help'"],
+      [['role', 'list', 'x'], "unexpected argument 'x' for 'role list'; see 'latchkey role list --help'"],
+      [['role', 'show'], "missing NAME for 'role show'; see 'latchkey role show --help'"],
+      [['role', 'create', '--name', 'X'], "missing --permission for 'role create'; see 'latchkey role create --help'"],
+    ];
+    for (const [args, message] of cases) {
+      const r = refuse(db, { status: 1, code: 'usage' }, ...args);
+      assert.equal(r.stderr, `latchkey: ${message}\n`, r.cmd);
+      assert.equal(r.json.error.message, message, r.cmd);
+    }
+  });
+});
+
+describe('option syntax', () => {
+  test('an option given twice takes its last value; repeatable ones accumulate', (t) => {
+    const db = freshDb(t);
+    const role = ok(db, 'role', 'create', '--name', 'First', '--name', 'Second', '--description', 'a', '--description', 'b',
+      '--permission', 'Read-Only Lead', '--permission', 'Read-Only Company', '--json').json.role;
+    assert.equal(role.name, 'Second');
+    assert.equal(role.description, 'b');
+    assert.deepEqual([...role.permissions].sort(), ['Read-Only Company', 'Read-Only Lead']);
+    const u = ok(db, 'user', 'invite', '--email', 'x@example.com', '--email', 'api@example.com', '--first', 'A', '--first', 'Api',
+      '--last', 'User', '--role', 'Second', '--api-only', '--json').json.user;
+    assert.deepEqual([u.email, u.firstName], ['api@example.com', 'Api']);
+    assert.equal(sql(db, 'SELECT count(*) AS n FROM users')[0].n, 1);
+  });
+
+  test('--opt=--value, and words after a lone -- are arguments', (t) => {
+    const db = freshDb(t);
+    const role = ok(db, 'role', 'create', '--name=-odd-', '--description=--draft--', '--permission=Read-Only Lead', '--json').json.role;
+    assert.equal(role.name, '-odd-');
+    assert.equal(role.description, '--draft--');
+    assert.equal(ok(db, 'role', 'show', '--json', '--', '-odd-').json.role.id, role.id);
+    assert.equal(ok(db, 'role', 'delete', '--json', '--', '-odd-').json.deleted.role, '-odd-');
   });
 });
 
@@ -275,18 +322,3 @@ describe('concurrent use', () => {
     assert.equal(sql(dbFile, 'SELECT count(*) AS n FROM permissions')[0].n, 42, 'seeded once');
   });
 });
-
-function runAsync(args) {
-  return new Promise((resolve) => {
-    const env = { ...process.env };
-    delete env.LATCHKEY_DB;
-    env.ASAN_OPTIONS ||= 'detect_leaks=1:abort_on_error=0:halt_on_error=1:exitcode=86';
-    env.UBSAN_OPTIONS ||= 'print_stacktrace=1:halt_on_error=1:exitcode=87';
-    env.LSAN_OPTIONS ||= 'exitcode=88';
-    const child = spawn(BIN, args, { env, timeout: 60_000 });
-    let stderr = '';
-    child.stderr.on('data', (d) => { stderr += d; });
-    child.stdout.resume();
-    child.on('close', (status, signal) => resolve({ status, signal, stderr }));
-  });
-}

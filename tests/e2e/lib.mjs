@@ -5,7 +5,7 @@
 // status, the one-line message, the JSON document, and the database afterwards (read
 // with the sqlite3 command-line tool). Every run also asserts that no sanitizer spoke.
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -148,11 +148,24 @@ export function run(args, { db, env: extra, cwd } = {}) {
     } catch (e) {
       assert.fail(`${cmd}: stdout is not one JSON document (${e.message}):\n${r.stdout}\nstderr: ${r.stderr}`);
     }
+    assert.ok(r.stdout.endsWith('\n'), `${cmd}: the JSON document ends with a newline`);
   }
   return { status: r.status, stdout: r.stdout, stderr: r.stderr, json, cmd };
 }
 
 export const lk = (db, ...args) => run(args, { db });
+
+// Starts latchkey without waiting (for concurrency tests); resolves to {status, signal, stdout, stderr}.
+export function runAsync(args, { env: extra } = {}) {
+  return new Promise((resolve) => {
+    const child = spawn(BIN, args, { env: env(extra), timeout: TIMEOUT_MS, cwd: os.tmpdir() });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d) => { stdout += d; });
+    child.stderr.on('data', (d) => { stderr += d; });
+    child.on('close', (status, signal) => resolve({ status, signal, stdout, stderr }));
+  });
+}
 
 const describeRun = (r) => `${r.cmd}\nexit ${r.status}\nstdout: ${r.stdout.slice(0, 2000)}\nstderr: ${r.stderr.slice(0, 2000)}`;
 

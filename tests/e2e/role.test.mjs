@@ -166,6 +166,7 @@ describe('role update', () => {
     refuse(db, { status: 1, code: 'exists' }, 'role', 'update', 'Sales', '--name', 'ADMIN');
     refuse(db, { status: 2, code: 'not_found', mentions: ['Fly Rockets'] }, 'role', 'update', 'Sales', '--add-permission', 'Fly Rockets');
     refuse(db, { status: 1, code: 'invalid' }, 'role', 'update', 'Sales', '--name', '');
+    refuse(db, { status: 1, code: 'usage', mentions: ['nothing to change'] }, 'role', 'update', 'Sales');
   });
 
   test('Admin cannot be updated or deleted', (t) => {

@@ -64,6 +64,13 @@ describe('service create', () => {
     refuse(db, { status: 1, code: 'invalid' }, 'service', 'create', '--name', 'Sync', '--user', 'api@example.com', '--description', 'd'.repeat(1001));
   });
 
+  test('a display name shaped like a client id is refused (NAME may be a client id)', (t) => {
+    const db = setup(t);
+    const { service } = makeService(db, 'Order Sync');
+    refuse(db, { status: 1, code: 'invalid' }, 'service', 'create', '--name', '6f1c2f3e-1111-4aaa-8bbb-123456789abc', '--user', 'api@example.com');
+    refuse(db, { status: 1, code: ['invalid', 'exists'] }, 'service', 'create', '--name', service.clientId.toUpperCase(), '--user', 'api@example.com');
+  });
+
   test('a duplicate display name is refused case-insensitively', (t) => {
     const db = setup(t);
     makeService(db, 'Order Sync');
@@ -122,15 +129,23 @@ describe('service show / rotate-secret / delete', () => {
     assert.equal(showService(db, 'Order Sync').previousSecretValidUntil, until);
     const r2 = change(db, 'service', 'rotate-secret', 'Order Sync', '--grace=600', '--json');
     assertNear(secOf(r2.json.service.previousSecretValidUntil), nowSec() + 600, 120, 'previousSecretValidUntil');
+    // the maximum, 30 days
+    const r3 = change(db, 'service', 'rotate-secret', 'Order Sync', '--grace', '2592000', '--json');
+    assertNear(secOf(r3.json.service.previousSecretValidUntil), nowSec() + 2592000, 120, 'previousSecretValidUntil');
+    // once the grace period is over, previousSecretValidUntil is null again
+    sql(db, `UPDATE services SET old_secret_expires_at = ${nowSec() - 5} WHERE id = ${service.id}`);
+    assert.equal(showService(db, 'Order Sync').previousSecretValidUntil, null);
+    assert.equal(ok(db, 'service', 'list', '--json').json.services[0].previousSecretValidUntil, null);
   });
 
   test('rotate-secret refuses a negative, non-numeric or absurd --grace', (t) => {
     const db = setup(t);
     makeService(db, 'Order Sync');
     for (const g of ['-1', 'abc', '', '1.5', '10s', '99999999999999999999999', '0x10']) {
-      refuse(db, { status: 1, code: ['invalid', 'usage'] }, 'service', 'rotate-secret', 'Order Sync', '--grace', g);
+      refuse(db, { status: 1, code: 'invalid', field: /^grace$/ }, 'service', 'rotate-secret', 'Order Sync', '--grace', g);
     }
-    refuse(db, { status: 1, code: ['invalid', 'usage'] }, 'service', 'rotate-secret', 'Order Sync', '--grace');
+    refuse(db, { status: 1, code: 'invalid', field: /^grace$/ }, 'service', 'rotate-secret', 'Order Sync', '--grace', '2592001');
+    refuse(db, { status: 1, code: 'usage' }, 'service', 'rotate-secret', 'Order Sync', '--grace');
   });
 
   test('delete by name or client id', (t) => {

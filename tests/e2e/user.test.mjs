@@ -107,6 +107,10 @@ describe('user invite: API-only users and validation', () => {
     refuse(db, { status: 1, mentions: ['role'] }, 'user', 'invite', '--email', 'a@example.com', '--first', 'A', '--last', 'B', '--api-only');
     refuse(db, { status: 2, code: 'not_found', mentions: ['Ghost Role'] },
       'user', 'invite', '--email', 'a@example.com', '--first', 'A', '--last', 'B', '--role', 'Ghost Role', '--api-only');
+    for (const grant of ['API Only@', '@Default', '@', '']) {
+      refuse(db, { status: 1, code: 'invalid', field: /^role$/ },
+        'user', 'invite', '--email', 'a@example.com', '--first', 'A', '--last', 'B', '--role', grant, '--api-only');
+    }
   });
 
   test('invalid emails are refused (field email)', (t) => {
@@ -241,7 +245,9 @@ describe('user list / show', () => {
     assert.match(line, /Jane Doe/);
     assert.match(line, /pending/);
     assert.match(line, /Console@AllZones/);
-    refuse(db, { status: 1 }, 'user', 'list', '--api-only', '--people');
+    refuse(db, { status: 1, code: 'usage' }, 'user', 'list', '--api-only', '--people');
+    const api = ok(db, 'user', 'list', '--api-only').stdout.split('\n').find((l) => l.includes('api1@example.com'));
+    assert.match(api, /\bnever\s*$/, `EXPIRES is "never" when not set: ${api}`);
   });
 
   test('unknown user → exit 2 for every verb', (t) => {
@@ -289,6 +295,9 @@ describe('user update', () => {
   test('update refuses bad values and taken emails / user ids', (t) => {
     const db = setup(t);
     makeApiUser(db, 'api@example.com');
+    refuse(db, { status: 1, code: 'usage' }, 'user', 'update', 'api@example.com');
+    refuse(db, { status: 1, code: 'invalid', field: /^add-role$/ }, 'user', 'update', 'api@example.com', '--add-role', 'API Only@');
+    refuse(db, { status: 1, code: 'invalid', field: /^remove-role$/ }, 'user', 'update', 'api@example.com', '--remove-role', '@0');
     makeApiUser(db, 'other@example.com', ['API Only'], ['--userid', 'other']);
     refuse(db, { status: 1, code: 'exists' }, 'user', 'update', 'api@example.com', '--email', 'OTHER@example.com');
     refuse(db, { status: 1, code: 'exists' }, 'user', 'update', 'api@example.com', '--userid', 'Other');
@@ -364,6 +373,9 @@ describe('user lock / unlock / expiry', () => {
     assert.equal(ok(db, 'user', 'list', '--json').json.users[0].status, 'locked');
     refuse(db, { status: 1, code: ['rule', 'invalid'], mentions: ['expire'] }, 'user', 'unlock', 'api@example.com');
     refuse(db, { status: 1, code: ['rule', 'invalid'] }, 'user', 'unlock', 'api@example.com', '--expires', isoOf(nowSec() - 60));
+    // a new expiry through update would unlock without an unlock: refused, the way is unlock
+    refuse(db, { status: 1, code: 'rule', mentions: ['unlock'] }, 'user', 'update', 'api@example.com', '--expires', '2098-05-01');
+    refuse(db, { status: 1, code: 'rule', mentions: ['unlock'] }, 'user', 'update', 'api@example.com', '--expires', 'never');
     const r = change(db, 'user', 'unlock', 'api@example.com', '--expires', '2098-05-01T00:00:00Z', '--json').json.user;
     assert.equal(r.status, 'active');
     assert.equal(r.lockedReason, null);
