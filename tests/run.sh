@@ -40,10 +40,13 @@ if [ -n "${FUZZ_BUILD:-}" ] && [ -d "$ROOT/$FUZZ_BUILD" ]; then
         name=$(basename "$f"); corpus="$LOG/corpus-$name"
         mkdir -p "$corpus"
         cp "$ROOT/tests/fuzz/corpus/${name#fuzz_}"/* "$corpus"/ 2>/dev/null || true
-        if "$f" -max_total_time="${FUZZ_TEST_SECONDS:-5}" "$corpus" >"$LOG/$name.out" 2>&1; then
+        if "$f" -max_total_time="${FUZZ_TEST_SECONDS:-5}" "$corpus" >"$LOG/$name.out" 2>&1; then rc=0; else rc=$?; fi
+        if [ "$rc" -eq 0 ]; then
             echo "ok   $name"; passed=$((passed + 1))
         else
-            echo "FAIL $name"; tail -n 40 "$LOG/$name.out"; failed=$((failed + 1))
+            echo "FAIL $name (exit $rc)"
+            grep -v '^#[0-9]' "$LOG/$name.out" | tail -n 60
+            failed=$((failed + 1))
         fi
     done
 fi

@@ -16,36 +16,6 @@
 #include "util/text.h"
 #include "util/timefmt.h"
 
-/* length of the well-formed UTF-8 sequence at p, 0 when there is none */
-static size_t utf8_seq(const unsigned char *p)
-{
-    unsigned c = p[0], cp;
-    size_t len;
-    if (c < 0x80)
-        return 1;
-    if (c >= 0xC2 && c <= 0xDF) {
-        len = 2;
-        cp = c & 0x1F;
-    } else if (c >= 0xE0 && c <= 0xEF) {
-        len = 3;
-        cp = c & 0x0F;
-    } else if (c >= 0xF0 && c <= 0xF4) {
-        len = 4;
-        cp = c & 0x07;
-    } else {
-        return 0;
-    }
-    for (size_t i = 1; i < len; i++) {
-        if ((p[i] & 0xC0) != 0x80)
-            return 0; /* also stops at the NUL */
-        cp = (cp << 6) | (p[i] & 0x3F);
-    }
-    if ((len == 3 && cp < 0x800) || (len == 4 && (cp < 0x10000 || cp > 0x10FFFF)) ||
-        (cp >= 0xD800 && cp <= 0xDFFF))
-        return 0;
-    return len;
-}
-
 static bool is_control(const unsigned char *p, size_t len)
 {
     if (len == 1)
@@ -62,7 +32,7 @@ const char *lk_cli_clean(lk_arena *a, const char *s, bool controls)
     char *out = lk_arena_alloc(a, strlen(s) + 1), *o = out;
     const unsigned char *p = (const unsigned char *)s;
     while (*p) {
-        size_t len = utf8_seq(p);
+        size_t len = lk_utf8_seq((const char *)p);
         if (len == 0) {
             *o++ = '?';
             p++;

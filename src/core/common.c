@@ -4,6 +4,7 @@
  * field at fault; they never echo a secret.
  */
 #include "core/internal.h"
+#include "core/audit.h"
 #include "util/text.h"
 #include "util/timefmt.h"
 
@@ -81,18 +82,9 @@ lk_code lk_audit_json(lk_op *op, const char *area, const char *action, const cha
 {
     char *text = details ? json_dumps(details, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
     json_decref(details);
-    const char *copy = text ? lk_arena_strdup(op->arena, text) : "{}";
+    const char *copy = text ? lk_arena_strdup(op->arena, text) : NULL;
     free(text);
-    lk_audit_event ev = {
-        .at = op->now,
-        .actor = op->actor,
-        .address = op->address,
-        .area = area,
-        .action = action,
-        .target = target,
-        .details = copy,
-    };
-    return op->store->ops->audit_insert(op->store, &ev, &op->err);
+    return lk_audit_record(op, area, action, target, copy);
 }
 
 json_t *lk_snap_time(int64_t t)

@@ -4,39 +4,44 @@
 #include <string.h>
 #include <strings.h>
 
-long lk_utf8_count(const char *s)
+size_t lk_utf8_seq(const char *s)
 {
     const unsigned char *p = (const unsigned char *)s;
+    unsigned c = p[0], cp;
+    size_t len;
+    if (c < 0x80)
+        return 1;
+    if (c >= 0xC2 && c <= 0xDF) {
+        len = 2;
+        cp = c & 0x1F;
+    } else if (c >= 0xE0 && c <= 0xEF) {
+        len = 3;
+        cp = c & 0x0F;
+    } else if (c >= 0xF0 && c <= 0xF4) {
+        len = 4;
+        cp = c & 0x07;
+    } else {
+        return 0;
+    }
+    for (size_t i = 1; i < len; i++) {
+        if ((p[i] & 0xC0) != 0x80)
+            return 0; /* also stops at the NUL */
+        cp = (cp << 6) | (p[i] & 0x3F);
+    }
+    if ((len == 3 && cp < 0x800) || (len == 4 && (cp < 0x10000 || cp > 0x10FFFF)) ||
+        (cp >= 0xD800 && cp <= 0xDFFF))
+        return 0;
+    return len;
+}
+
+long lk_utf8_count(const char *s)
+{
     long n = 0;
-    while (*p) {
-        unsigned c = *p;
-        int len;
-        unsigned cp;
-        if (c < 0x80) {
-            p++;
-            n++;
-            continue;
-        } else if (c >= 0xC2 && c <= 0xDF) {
-            len = 2;
-            cp = c & 0x1F;
-        } else if (c >= 0xE0 && c <= 0xEF) {
-            len = 3;
-            cp = c & 0x0F;
-        } else if (c >= 0xF0 && c <= 0xF4) {
-            len = 4;
-            cp = c & 0x07;
-        } else {
+    while (*s) {
+        size_t len = lk_utf8_seq(s);
+        if (len == 0)
             return -1;
-        }
-        for (int i = 1; i < len; i++) {
-            if ((p[i] & 0xC0) != 0x80)
-                return -1; /* also stops at the NUL */
-            cp = (cp << 6) | (p[i] & 0x3F);
-        }
-        if ((len == 3 && cp < 0x800) || (len == 4 && (cp < 0x10000 || cp > 0x10FFFF)) ||
-            (cp >= 0xD800 && cp <= 0xDFFF))
-            return -1;
-        p += len;
+        s += len;
         n++;
     }
     return n;
