@@ -121,7 +121,11 @@ bool lk_time_parse(const char *s, int64_t *out)
             return false;
     }
     int64_t days = days_from_civil(y, mo, d);
-    *out = days * 86400 + h * 3600 + mi * 60 + se - offset;
+    int64_t t = days * 86400 + h * 3600 + mi * 60 + se - offset;
+    /* the instant itself must lie in 1970..9999 UTC, so that it formats back */
+    if (t < 0 || t > LK_TIME_MAX)
+        return false;
+    *out = t;
     return true;
 }
 

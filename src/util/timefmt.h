@@ -8,7 +8,8 @@
  *   YYYYMMDDTHH:MM:SS[.fff]<zone>           Marketo's compact form
  * 'T' may be 't' or a space; Marketo writes a literal 't' before the zone
  * ("20200731T20:49:54.0t+0000"), which is accepted too. A date-time without a zone
- * is refused: the instant would be ambiguous.
+ * is refused: the instant would be ambiguous. The instant, once the zone is applied,
+ * must lie between 1970-01-01T00:00:00Z and 9999-12-31T23:59:59Z.
  */
 #ifndef LK_UTIL_TIMEFMT_H
 #define LK_UTIL_TIMEFMT_H
@@ -17,6 +18,7 @@
 #include <stdint.h>
 
 #define LK_TIME_BUF 32
+#define LK_TIME_MAX INT64_C(253402300799) /* 9999-12-31T23:59:59Z */
 
 /* true and *out set on success; false on any malformed or out-of-range input. */
 bool lk_time_parse(const char *s, int64_t *out);

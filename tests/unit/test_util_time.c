@@ -48,6 +48,12 @@ static void refuses_malformed(void **state)
             fail_msg("accepted '%s'", bad[i]);
     }
     assert_false(lk_time_parse(NULL, &t));
+    /* dates in range whose instant falls outside 1970..9999 UTC once the zone applies
+     * (found by fuzz_time: they did not format back) */
+    assert_false(lk_time_parse("1970-01-01T00:00:00+01:00", &t));
+    assert_false(lk_time_parse("9999-12-31T23:59:59-00:01", &t));
+    assert_true(lk_time_parse("9999-12-31T23:59:59Z", &t));
+    assert_int_equal(t, LK_TIME_MAX);
 }
 
 static void formats(void **state)
