@@ -6,7 +6,7 @@ set -eu
 PACKAGES="meson ninja-build pkg-config gcc libc6-dev \
 libsqlite3-dev libsodium-dev libjansson-dev libcmocka-dev \
 libmicrohttpd-dev libcurl4-openssl-dev libpq-dev \
-nodejs valgrind sqlite3 clang libclang-rt-14-dev"
+nodejs valgrind sqlite3 clang libclang-rt-14-dev tzdata"
 
 missing=""
 for p in $PACKAGES; do

@@ -25,24 +25,25 @@
 
 /* ---------------------------------------------------------------- the nouns --- */
 
+/* `latchkey serve` is taken by main() before the CLI parses anything (its options
+ * come from config/config.c); this entry only lists it in `latchkey --help`. */
 static lk_code serve_run(lk_cli_cmd *c)
 {
-    return lk_cli_usage(c, "", "the server is not available in this build yet");
+    return lk_cli_usage(c, "", "run 'latchkey serve --help' for the server's options");
 }
 
-/* The HTTP server plugs in here: it replaces this verb (its options, its handler). */
 static const lk_cli_verb serve_cmd = {
     .name = "serve",
     .run = serve_run,
     .no_store = true,
-    .summary = "run the HTTP server (not available in this build yet)",
-    .help = "Runs the HTTP server (console, REST and OAuth endpoints) on the same\n"
-            "database as the CLI. Not available in this build yet.\n",
+    .summary = "run the HTTP server (see 'latchkey serve --help')",
+    .help = "Runs the HTTP server (identity, OAuth 2.0 and REST endpoints) on the same\n"
+            "database as the CLI. See 'latchkey serve --help' for its options.\n",
 };
 
 static const lk_cli_noun serve_noun = {
     .name = "serve",
-    .summary = "run the HTTP server (not available in this build yet)",
+    .summary = "run the HTTP server (see 'latchkey serve --help')",
     .self = &serve_cmd,
 };
 
@@ -56,6 +57,8 @@ static const lk_cli_noun *const nouns[] = {
     &lk_cli_noun_service,
     &lk_cli_noun_audit,
     &lk_cli_noun_admin,
+    &lk_cli_noun_limits,
+    &lk_cli_noun_allowlist,
     NULL,
 };
 

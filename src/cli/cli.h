@@ -97,9 +97,13 @@ extern const lk_cli_noun lk_cli_noun_user;
 extern const lk_cli_noun lk_cli_noun_service;
 extern const lk_cli_noun lk_cli_noun_audit;
 extern const lk_cli_noun lk_cli_noun_admin;
+extern const lk_cli_noun lk_cli_noun_limits;
+extern const lk_cli_noun lk_cli_noun_allowlist;
 
 /* Runs the command line; returns the process exit status. */
 int lk_cli_main(int argc, char **argv);
+/* `latchkey serve [OPTIONS]` (argv: the options only); the process exit status */
+int lk_serve_main(int argc, char **argv);
 
 /* --- options of the running command (cli.c); name must be in the verb's table --- */
 const char *lk_cli_str(const lk_cli_cmd *c, const char *name);    /* NULL when not given */

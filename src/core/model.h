@@ -106,6 +106,7 @@ typedef struct lk_service {
     const char *secret_hash;     /* hex of the current secret's hash */
     const char *old_secret_hash; /* NULL unless a rotation grace period runs */
     int64_t old_secret_expires_at;
+    int64_t tokens_valid_after;  /* tokens issued before this instant are revoked (0: none) */
     int64_t created_at, updated_at;
 } lk_service;
 
@@ -119,5 +120,44 @@ typedef struct lk_audit_event {
     const char *target;          /* what was acted on, by name */
     const char *details;         /* JSON object text: a snapshot of the change, no secrets */
 } lk_audit_event;
+
+/* limits of one scope (the instance, or one API user); 0 = no limit of that kind */
+typedef struct lk_limits {
+    int64_t rate_calls;          /* calls ... */
+    int64_t rate_seconds;        /* ... per this many seconds (606) */
+    int64_t daily;               /* calls per day in the quota time zone (607) */
+    int64_t concurrent;          /* calls in flight (615) */
+} lk_limits;
+
+typedef struct lk_user_limits {
+    int64_t user_id;
+    const char *user_email;      /* filled by reads */
+    lk_limits limits;
+    int64_t updated_at;
+} lk_user_limits;
+
+/* an access token as stored: only its hash */
+typedef struct lk_token_rec {
+    const char *token_hash;      /* hex BLAKE2b-256 */
+    int64_t service_id;
+    int64_t issued_at;
+    int64_t expires_at;
+    int64_t revoked_at;          /* 0: not revoked */
+} lk_token_rec;
+
+/* calls of one API user on one day (day: "YYYY-MM-DD" in the quota time zone) */
+typedef struct lk_usage_rec {
+    const char *day;
+    int64_t user_id;
+    const char *user_email;
+    int64_t count;
+} lk_usage_rec;
+
+/* errors of one Marketo code on one day */
+typedef struct lk_error_rec {
+    const char *day;
+    const char *code;            /* "601", "606", ... */
+    int64_t count;
+} lk_error_rec;
 
 #endif

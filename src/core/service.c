@@ -138,6 +138,7 @@ lk_code lk_service_rotate_secret(lk_op *op, const char *name, int64_t grace,
     s.old_secret_hash = grace > 0 ? s.secret_hash : NULL;
     s.old_secret_expires_at = grace > 0 ? op->now + grace : 0;
     s.secret_hash = hash;
+    s.tokens_valid_after = op->now; /* tokens issued so far stop working */
     s.updated_at = op->now;
     rc = op->store->ops->service_update(op->store, &s, &op->err);
     if (rc == LK_OK)

@@ -102,6 +102,41 @@ typedef struct lk_store_ops {
     lk_code (*service_update)(lk_store *s, const lk_service *svc, lk_error *err);
     lk_code (*service_delete)(lk_store *s, int64_t id, lk_error *err);
 
+    /* --- what the server keeps (migration 0002) --- */
+
+    /* a number that grows with every change to what the server reads of the domain */
+    lk_code (*generation)(lk_store *s, int64_t *out, lk_error *err);
+
+    /* access tokens; writes may be batched by the caller in one transaction */
+    lk_code (*token_insert)(lk_store *s, const lk_token_rec *t, lk_error *err);
+    lk_code (*token_revoke)(lk_store *s, const char *token_hash, int64_t at, lk_error *err); /* LK_OK if absent */
+    /* tokens whose expires_at >= since, revoked ones included, ordered by id */
+    lk_code (*token_list)(lk_store *s, lk_arena *a, int64_t since, lk_token_rec **out, size_t *n, lk_error *err);
+    lk_code (*token_purge)(lk_store *s, int64_t expired_before, lk_error *err);
+
+    /* instance settings: text values by key ("limits.daily", "allowlist.enabled", ...) */
+    lk_code (*setting_get)(lk_store *s, lk_arena *a, const char *key, const char **value, lk_error *err); /* LK_ENOTFOUND */
+    lk_code (*setting_set)(lk_store *s, const char *key, const char *value, int64_t now, lk_error *err);
+
+    /* the IP allowlist: normalised CIDR texts, ordered by id */
+    lk_code (*allow_list)(lk_store *s, lk_arena *a, const char ***cidrs, size_t *n, lk_error *err);
+    lk_code (*allow_insert)(lk_store *s, const char *cidr, int64_t now, lk_error *err);  /* LK_EEXISTS */
+    lk_code (*allow_delete)(lk_store *s, const char *cidr, lk_error *err);               /* LK_ENOTFOUND */
+
+    /* per-user limits, ordered by user id; reads fill user_email */
+    lk_code (*user_limits_list)(lk_store *s, lk_arena *a, lk_user_limits **out, size_t *n, lk_error *err);
+    lk_code (*user_limits_set)(lk_store *s, const lk_user_limits *l, lk_error *err);   /* insert or replace */
+    lk_code (*user_limits_delete)(lk_store *s, int64_t user_id, lk_error *err);         /* LK_OK if absent */
+
+    /* daily counts: *_add adds each record's count to the stored one (creating it) */
+    lk_code (*usage_add)(lk_store *s, const lk_usage_rec *recs, size_t n, lk_error *err);
+    lk_code (*errors_add)(lk_store *s, const lk_error_rec *recs, size_t n, lk_error *err);
+    /* records with from_day <= day <= to_day, ordered by day, then user id / code */
+    lk_code (*usage_list)(lk_store *s, lk_arena *a, const char *from_day, const char *to_day,
+                          lk_usage_rec **out, size_t *n, lk_error *err);
+    lk_code (*errors_list)(lk_store *s, lk_arena *a, const char *from_day, const char *to_day,
+                           lk_error_rec **out, size_t *n, lk_error *err);
+
     /* audit trail, newest first */
     lk_code (*audit_insert)(lk_store *s, lk_audit_event *ev, lk_error *err); /* sets ev->id */
     lk_code (*audit_list)(lk_store *s, lk_arena *a, const lk_audit_filter *f, lk_audit_event **out, size_t *n, lk_error *err);

@@ -152,13 +152,16 @@ static void migrations_applied_and_recorded(void **state)
     lk_fixture *f = fx(state);
     assert_string_equal(OPS(f)->kind, "sqlite");
     int v = OPS(f)->schema_version(f->store);
-    assert_true(v >= 1);
+    assert_int_equal(v, 2);
+    assert_int_equal(side_int(f, "SELECT count(*) FROM schema_migrations"), 2);
     assert_int_equal(side_int(f, "SELECT max(version) FROM schema_migrations"), v);
     assert_string_equal(side_text(f, "SELECT name FROM schema_migrations WHERE version = 1"), "0001_init.sql");
+    assert_string_equal(side_text(f, "SELECT name FROM schema_migrations WHERE version = 2"), "0002_server.sql");
     assert_true(side_int(f, "SELECT applied_at FROM schema_migrations WHERE version = 1") > 1700000000);
     assert_int_equal(side_int(f, "PRAGMA user_version"), v);
     for (const char *t = "workspaces permissions roles role_permissions users user_roles invitations"
-                         " services audit_events"; *t;) {
+                         " services audit_events tokens settings allowlist user_limits usage_daily"
+                         " errors_daily generation"; *t;) {
         char name[32], sql[128];
         size_t len = strcspn(t, " ");
         snprintf(name, sizeof name, "%.*s", (int)len, t);
@@ -1089,6 +1092,7 @@ static void service_round_trip(void **state)
     assert_string_equal(got.secret_hash, hash);
     assert_null(got.old_secret_hash);
     assert_int_equal(got.old_secret_expires_at, 0);
+    assert_int_equal(got.tokens_valid_after, 0);
     assert_int_equal(got.created_at, 10);
     assert_int_equal(got.updated_at, 11);
     assert_int_equal(OPS(f)->service_find_client(f->store, &f->arena, cid, &got, &err), LK_OK);
@@ -1104,6 +1108,7 @@ static void service_round_trip(void **state)
     upd.old_secret_hash = hash;
     upd.secret_hash = "bbbb";
     upd.old_secret_expires_at = 99;
+    upd.tokens_valid_after = 12;
     upd.updated_at = 12;
     begin(f);
     assert_int_equal(OPS(f)->service_update(f->store, &upd, &err), LK_OK);
@@ -1116,6 +1121,7 @@ static void service_round_trip(void **state)
     assert_string_equal(got.secret_hash, "bbbb");
     assert_string_equal(got.old_secret_hash, hash);
     assert_int_equal(got.old_secret_expires_at, 99);
+    assert_int_equal(got.tokens_valid_after, 12);
     assert_int_equal(got.updated_at, 12);
     /* grace over: back to NULL */
     upd.old_secret_hash = NULL;
@@ -1124,6 +1130,7 @@ static void service_round_trip(void **state)
     assert_int_equal(OPS(f)->service_update(f->store, &upd, &err), LK_OK);
     commit(f);
     assert_int_equal(side_int(f, "SELECT old_secret_hash IS NULL AND old_secret_expires_at IS NULL FROM services"), 1);
+    assert_int_equal(side_int(f, "SELECT tokens_valid_after FROM services"), 12); /* kept by every update */
 
     /* lists */
     int64_t s2 = add_service(f, "Billing", "22222222-2222-4222-8222-222222222222", robot);
@@ -1255,6 +1262,415 @@ static void audit_round_trip_and_filters(void **state)
     assert_int_equal(n, 0);
 }
 
+/* --- what the server keeps (migration 0002) ---------------------------------------- */
+
+static int64_t generation(lk_fixture *f)
+{
+    lk_error err = {0};
+    int64_t n = -1;
+    assert_int_equal(OPS(f)->generation(f->store, &n, &err), LK_OK);
+    assert_true(n > 0);
+    return n;
+}
+
+/* the generation grew across the statement(s) of `what`; returns the new one */
+#define EXPECT_GROWS(f, g, what)                                                             \
+    do {                                                                                     \
+        what;                                                                                \
+        int64_t now_ = generation(f);                                                        \
+        if (now_ <= (g))                                                                     \
+            fail_msg("line %d: generation did not grow after %s (%lld)", __LINE__, #what,     \
+                     (long long)now_);                                                       \
+        (g) = now_;                                                                          \
+    } while (0)
+
+#define EXPECT_SAME(f, g, what)                                                              \
+    do {                                                                                     \
+        what;                                                                                \
+        int64_t now_ = generation(f);                                                        \
+        if (now_ != (g))                                                                     \
+            fail_msg("line %d: generation changed after %s (%lld -> %lld)", __LINE__, #what, \
+                     (long long)(g), (long long)now_);                                       \
+    } while (0)
+
+static void generation_follows_domain_changes(void **state)
+{
+    lk_fixture *f = fx(state);
+    lk_error err = {0};
+    int64_t g = generation(f);
+    assert_int_equal(generation(f), g); /* reading changes nothing */
+
+    /* what the server reads of the domain: each change grows it */
+    lk_grant grant = {.role_id = LK_ROLE_ADMIN, .workspace_id = LK_WORKSPACE_ALLZONES};
+    int64_t user = 0, svc = 0, role = 0;
+    EXPECT_GROWS(f, g, user = add_user(f, "robot@x.com", true, &grant, 1));
+    lk_user u;
+    assert_int_equal(OPS(f)->user_get(f->store, &f->arena, user, &u, &err), LK_OK);
+    u.status = LK_STATUS_LOCKED;
+    EXPECT_GROWS(f, g, begin(f); assert_int_equal(OPS(f)->user_update(f->store, &u, &err), LK_OK); commit(f));
+    EXPECT_GROWS(f, g, svc = add_service(f, "Sync", "11111111-1111-4111-8111-111111111111", user));
+    lk_service s;
+    assert_int_equal(OPS(f)->service_find(f->store, &f->arena, "Sync", &s, &err), LK_OK);
+    s.tokens_valid_after = 5000;
+    EXPECT_GROWS(f, g, begin(f); assert_int_equal(OPS(f)->service_update(f->store, &s, &err), LK_OK); commit(f));
+    const char *perms[] = {"Read-Only Lead"};
+    EXPECT_GROWS(f, g, role = add_role(f, "API Only", perms, 1));
+    EXPECT_GROWS(f, g, begin(f); assert_int_equal(OPS(f)->setting_set(f->store, "limits.daily", "10", 1, &err), LK_OK);
+                 commit(f));
+    EXPECT_GROWS(f, g, begin(f); assert_int_equal(OPS(f)->allow_insert(f->store, "10.0.0.0/8", 1, &err), LK_OK);
+                 commit(f));
+    EXPECT_GROWS(f, g, begin(f); assert_int_equal(OPS(f)->allow_delete(f->store, "10.0.0.0/8", &err), LK_OK);
+                 commit(f));
+    lk_user_limits ul = {.user_id = user, .limits = {.daily = 5}, .updated_at = 1};
+    EXPECT_GROWS(f, g, begin(f); assert_int_equal(OPS(f)->user_limits_set(f->store, &ul, &err), LK_OK); commit(f));
+    ul.limits.daily = 6;
+    EXPECT_GROWS(f, g, begin(f); assert_int_equal(OPS(f)->user_limits_set(f->store, &ul, &err), LK_OK); commit(f));
+    EXPECT_GROWS(f, g, begin(f); assert_int_equal(OPS(f)->user_limits_delete(f->store, user, &err), LK_OK);
+                 commit(f));
+
+    /* what the server writes itself: no growth, so it never reloads for its own writes */
+    lk_token_rec t = {.token_hash = "t1", .service_id = svc, .issued_at = 10, .expires_at = 20};
+    EXPECT_SAME(f, g, begin(f); assert_int_equal(OPS(f)->token_insert(f->store, &t, &err), LK_OK); commit(f));
+    EXPECT_SAME(f, g, begin(f); assert_int_equal(OPS(f)->token_revoke(f->store, "t1", 15, &err), LK_OK); commit(f));
+    EXPECT_SAME(f, g, begin(f); assert_int_equal(OPS(f)->token_purge(f->store, 100, &err), LK_OK); commit(f));
+    lk_usage_rec ur = {.day = "2030-01-01", .user_id = user, .user_email = "robot@x.com", .count = 3};
+    EXPECT_SAME(f, g, begin(f); assert_int_equal(OPS(f)->usage_add(f->store, &ur, 1, &err), LK_OK); commit(f));
+    lk_error_rec er = {.day = "2030-01-01", .code = "606", .count = 1};
+    EXPECT_SAME(f, g, begin(f); assert_int_equal(OPS(f)->errors_add(f->store, &er, 1, &err), LK_OK); commit(f));
+    lk_audit_event ev = {.at = 1, .actor = "t", .area = "User", .action = "Edit", .target = "x"};
+    EXPECT_SAME(f, g, begin(f); assert_int_equal(OPS(f)->audit_insert(f->store, &ev, &err), LK_OK); commit(f));
+
+    /* a change rolled back leaves it as it was */
+    EXPECT_SAME(f, g, begin(f); assert_int_equal(OPS(f)->setting_set(f->store, "limits.daily", "11", 1, &err), LK_OK);
+                OPS(f)->rollback(f->store));
+
+    /* deletes count too, and a change made by another process shows */
+    EXPECT_GROWS(f, g, begin(f); assert_int_equal(OPS(f)->service_delete(f->store, svc, &err), LK_OK); commit(f));
+    EXPECT_GROWS(f, g, begin(f); assert_int_equal(OPS(f)->role_delete(f->store, role, &err), LK_OK); commit(f));
+    EXPECT_GROWS(f, g, begin(f); assert_int_equal(OPS(f)->user_delete(f->store, user, &err), LK_OK); commit(f));
+    EXPECT_GROWS(f, g, side_exec(f, "UPDATE settings SET value = '7' WHERE key = 'limits.concurrent'"));
+    reopen(f);
+    assert_int_equal(generation(f), g); /* durable */
+}
+
+static void token_round_trip(void **state)
+{
+    lk_fixture *f = fx(state);
+    lk_error err = {0};
+    lk_arena *a = &f->arena;
+    char h1[LK_HASH_HEX], h2[LK_HASH_HEX], h3[LK_HASH_HEX];
+    memset(h1, 'a', LK_HASH_HEX - 1);
+    memset(h2, 'b', LK_HASH_HEX - 1);
+    memset(h3, 'c', LK_HASH_HEX - 1);
+    h1[LK_HASH_HEX - 1] = h2[LK_HASH_HEX - 1] = h3[LK_HASH_HEX - 1] = '\0';
+
+    /* a batch in one transaction; no foreign key: a token may outlive its service */
+    lk_token_rec recs[] = {
+        {.token_hash = h1, .service_id = 7, .issued_at = 1000, .expires_at = 4600},
+        {.token_hash = h2, .service_id = 8, .issued_at = 1100, .expires_at = 2000},
+        {.token_hash = h3, .service_id = 4242, .issued_at = 1200, .expires_at = 4800, .revoked_at = 1300},
+    };
+    begin(f);
+    for (size_t i = 0; i < 3; i++)
+        assert_int_equal(OPS(f)->token_insert(f->store, &recs[i], &err), LK_OK);
+    commit(f);
+    assert_int_equal(side_int(f, "SELECT count(*) FROM tokens WHERE revoked_at IS NULL"), 2);
+
+    lk_token_rec *out;
+    size_t n;
+    assert_int_equal(OPS(f)->token_list(f->store, a, 0, &out, &n, &err), LK_OK);
+    assert_int_equal(n, 3);
+    for (size_t i = 0; i < 3; i++) { /* ordered by id: as inserted */
+        assert_string_equal(out[i].token_hash, recs[i].token_hash);
+        assert_int_equal(out[i].service_id, recs[i].service_id);
+        assert_int_equal(out[i].issued_at, recs[i].issued_at);
+        assert_int_equal(out[i].expires_at, recs[i].expires_at);
+        assert_int_equal(out[i].revoked_at, recs[i].revoked_at);
+    }
+    /* since: expires_at >= since, revoked ones included */
+    assert_int_equal(OPS(f)->token_list(f->store, a, 2001, &out, &n, &err), LK_OK);
+    assert_int_equal(n, 2);
+    assert_string_equal(out[0].token_hash, h1);
+    assert_string_equal(out[1].token_hash, h3);
+    assert_int_equal(OPS(f)->token_list(f->store, a, 4600, &out, &n, &err), LK_OK);
+    assert_int_equal(n, 2);
+    assert_int_equal(OPS(f)->token_list(f->store, a, 5000, &out, &n, &err), LK_OK);
+    assert_int_equal(n, 0);
+
+    /* the same hash twice */
+    begin(f);
+    assert_int_equal(OPS(f)->token_insert(f->store, &recs[0], &err), LK_EEXISTS);
+    assert_null(strstr(err.msg, h1));
+    commit(f);
+
+    /* revoke: absent is fine, an earlier revocation keeps its instant */
+    begin(f);
+    assert_int_equal(OPS(f)->token_revoke(f->store, h1, 1500, &err), LK_OK);
+    assert_int_equal(OPS(f)->token_revoke(f->store, h1, 1600, &err), LK_OK);
+    assert_int_equal(OPS(f)->token_revoke(f->store, h3, 1700, &err), LK_OK);
+    assert_int_equal(OPS(f)->token_revoke(f->store, "nothing", 1500, &err), LK_OK);
+    commit(f);
+    assert_int_equal(OPS(f)->token_list(f->store, a, 0, &out, &n, &err), LK_OK);
+    assert_int_equal(out[0].revoked_at, 1500);
+    assert_int_equal(out[1].revoked_at, 0);
+    assert_int_equal(out[2].revoked_at, 1300);
+
+    /* purge: expired strictly before the instant */
+    begin(f);
+    assert_int_equal(OPS(f)->token_purge(f->store, 2000, &err), LK_OK);
+    commit(f);
+    assert_int_equal(lk_fixture_count(f, "tokens"), 3);
+    begin(f);
+    assert_int_equal(OPS(f)->token_purge(f->store, 4601, &err), LK_OK);
+    commit(f);
+    assert_int_equal(OPS(f)->token_list(f->store, a, 0, &out, &n, &err), LK_OK);
+    assert_int_equal(n, 1);
+    assert_string_equal(out[0].token_hash, h3);
+
+    /* survives a reopen */
+    reopen(f);
+    assert_int_equal(OPS(f)->token_list(f->store, a, 0, &out, &n, &err), LK_OK);
+    assert_int_equal(n, 1);
+    assert_int_equal(out[0].service_id, 4242);
+}
+
+static void setting_round_trip(void **state)
+{
+    lk_fixture *f = fx(state);
+    lk_error err = {0};
+    lk_arena *a = &f->arena;
+    static const struct {
+        const char *key, *value;
+    } seeded[] = {
+        {"limits.rate_calls", "100"}, {"limits.rate_seconds", "20"}, {"limits.daily", "50000"},
+        {"limits.concurrent", "10"},  {"allowlist.enabled", "0"},
+    };
+    for (size_t i = 0; i < sizeof seeded / sizeof *seeded; i++) {
+        const char *v = NULL;
+        assert_int_equal(OPS(f)->setting_get(f->store, a, seeded[i].key, &v, &err), LK_OK);
+        assert_string_equal(v, seeded[i].value);
+    }
+    assert_int_equal(lk_fixture_count(f, "settings"), 5);
+
+    const char *v = "untouched";
+    assert_int_equal(OPS(f)->setting_get(f->store, a, "no.such.key", &v, &err), LK_ENOTFOUND);
+    assert_non_null(strstr(err.msg, "no.such.key"));
+    assert_string_equal(v, "untouched");
+    assert_int_equal(OPS(f)->setting_get(f->store, a, "LIMITS.DAILY", &v, &err), LK_ENOTFOUND); /* keys are exact */
+
+    begin(f);
+    assert_int_equal(OPS(f)->setting_set(f->store, "limits.daily", "1234", 777, &err), LK_OK);
+    assert_int_equal(OPS(f)->setting_set(f->store, "new.key", "x y", 778, &err), LK_OK);
+    commit(f);
+    assert_int_equal(OPS(f)->setting_get(f->store, a, "limits.daily", &v, &err), LK_OK);
+    assert_string_equal(v, "1234");
+    assert_int_equal(OPS(f)->setting_get(f->store, a, "new.key", &v, &err), LK_OK);
+    assert_string_equal(v, "x y");
+    assert_int_equal(side_int(f, "SELECT updated_at FROM settings WHERE key = 'limits.daily'"), 777);
+    assert_int_equal(lk_fixture_count(f, "settings"), 6);
+
+    begin(f);
+    assert_int_equal(OPS(f)->setting_set(f->store, "limits.daily", NULL, 779, &err), LK_EINVAL);
+    OPS(f)->rollback(f->store);
+    reopen(f);
+    assert_int_equal(OPS(f)->setting_get(f->store, a, "limits.daily", &v, &err), LK_OK);
+    assert_string_equal(v, "1234");
+}
+
+static void allowlist_round_trip(void **state)
+{
+    lk_fixture *f = fx(state);
+    lk_error err = {0};
+    lk_arena *a = &f->arena;
+    const char **cidrs;
+    size_t n = 99;
+    assert_int_equal(OPS(f)->allow_list(f->store, a, &cidrs, &n, &err), LK_OK);
+    assert_int_equal(n, 0);
+
+    begin(f);
+    assert_int_equal(OPS(f)->allow_insert(f->store, "192.0.2.7/32", 10, &err), LK_OK);
+    assert_int_equal(OPS(f)->allow_insert(f->store, "10.0.0.0/8", 11, &err), LK_OK);
+    assert_int_equal(OPS(f)->allow_insert(f->store, "2001:db8::/32", 12, &err), LK_OK);
+    commit(f);
+    assert_int_equal(OPS(f)->allow_list(f->store, a, &cidrs, &n, &err), LK_OK);
+    assert_int_equal(n, 3);
+    assert_string_equal(cidrs[0], "192.0.2.7/32"); /* ordered by id */
+    assert_string_equal(cidrs[1], "10.0.0.0/8");
+    assert_string_equal(cidrs[2], "2001:db8::/32");
+
+    begin(f);
+    assert_int_equal(OPS(f)->allow_insert(f->store, "10.0.0.0/8", 13, &err), LK_EEXISTS);
+    assert_string_equal(err.field, "cidr");
+    assert_non_null(strstr(err.msg, "10.0.0.0/8"));
+    assert_int_equal(OPS(f)->allow_delete(f->store, "10.0.0.0/8", &err), LK_OK);
+    assert_int_equal(OPS(f)->allow_delete(f->store, "10.0.0.0/8", &err), LK_ENOTFOUND);
+    assert_non_null(strstr(err.msg, "10.0.0.0/8"));
+    commit(f);
+    assert_int_equal(OPS(f)->allow_list(f->store, a, &cidrs, &n, &err), LK_OK);
+    assert_int_equal(n, 2);
+    assert_string_equal(cidrs[1], "2001:db8::/32");
+
+    /* a removed entry added again goes last */
+    begin(f);
+    assert_int_equal(OPS(f)->allow_insert(f->store, "10.0.0.0/8", 14, &err), LK_OK);
+    commit(f);
+    assert_int_equal(OPS(f)->allow_list(f->store, a, &cidrs, &n, &err), LK_OK);
+    assert_int_equal(n, 3);
+    assert_string_equal(cidrs[2], "10.0.0.0/8");
+    assert_int_equal(side_int(f, "SELECT created_at FROM allowlist WHERE cidr = '10.0.0.0/8'"), 14);
+}
+
+static void user_limits_round_trip(void **state)
+{
+    lk_fixture *f = fx(state);
+    lk_error err = {0};
+    lk_arena *a = &f->arena;
+    int64_t bob = add_user(f, "Bob@x.com", true, NULL, 0);
+    int64_t amy = add_user(f, "amy@x.com", true, NULL, 0);
+    lk_user_limits *out;
+    size_t n = 99;
+    assert_int_equal(OPS(f)->user_limits_list(f->store, a, &out, &n, &err), LK_OK);
+    assert_int_equal(n, 0);
+
+    lk_user_limits lb = {.user_id = bob, .limits = {.rate_calls = 10, .rate_seconds = 1, .daily = 0, .concurrent = 2},
+                         .updated_at = 50};
+    lk_user_limits la = {.user_id = amy, .limits = {.daily = 500}, .updated_at = 51};
+    begin(f);
+    assert_int_equal(OPS(f)->user_limits_set(f->store, &lb, &err), LK_OK);
+    assert_int_equal(OPS(f)->user_limits_set(f->store, &la, &err), LK_OK);
+    commit(f);
+    assert_int_equal(OPS(f)->user_limits_list(f->store, a, &out, &n, &err), LK_OK);
+    assert_int_equal(n, 2);
+    assert_int_equal(out[0].user_id, bob); /* ordered by user id */
+    assert_string_equal(out[0].user_email, "Bob@x.com");
+    assert_int_equal(out[0].limits.rate_calls, 10);
+    assert_int_equal(out[0].limits.rate_seconds, 1);
+    assert_int_equal(out[0].limits.daily, 0);
+    assert_int_equal(out[0].limits.concurrent, 2);
+    assert_int_equal(out[0].updated_at, 50);
+    assert_int_equal(out[1].user_id, amy);
+    assert_string_equal(out[1].user_email, "amy@x.com");
+    assert_int_equal(out[1].limits.daily, 500);
+
+    /* set replaces the whole row */
+    lb.limits = (lk_limits){.daily = 7};
+    lb.updated_at = 60;
+    begin(f);
+    assert_int_equal(OPS(f)->user_limits_set(f->store, &lb, &err), LK_OK);
+    commit(f);
+    assert_int_equal(lk_fixture_count(f, "user_limits"), 2);
+    assert_int_equal(OPS(f)->user_limits_list(f->store, a, &out, &n, &err), LK_OK);
+    assert_int_equal(out[0].limits.rate_calls, 0);
+    assert_int_equal(out[0].limits.rate_seconds, 0);
+    assert_int_equal(out[0].limits.daily, 7);
+    assert_int_equal(out[0].limits.concurrent, 0);
+    assert_int_equal(out[0].updated_at, 60);
+
+    /* a missing user; delete of an absent row is fine */
+    lk_user_limits ghost = {.user_id = 4242, .limits = {.daily = 1}, .updated_at = 1};
+    begin(f);
+    assert_int_equal(OPS(f)->user_limits_set(f->store, &ghost, &err), LK_ENOTFOUND);
+    assert_int_equal(OPS(f)->user_limits_delete(f->store, 4242, &err), LK_OK);
+    assert_int_equal(OPS(f)->user_limits_delete(f->store, amy, &err), LK_OK);
+    assert_int_equal(OPS(f)->user_limits_delete(f->store, amy, &err), LK_OK);
+    commit(f);
+    assert_int_equal(OPS(f)->user_limits_list(f->store, a, &out, &n, &err), LK_OK);
+    assert_int_equal(n, 1);
+    assert_int_equal(out[0].user_id, bob);
+
+    /* the limits go with the user */
+    begin(f);
+    assert_int_equal(OPS(f)->user_delete(f->store, bob, &err), LK_OK);
+    commit(f);
+    assert_int_equal(lk_fixture_count(f, "user_limits"), 0);
+}
+
+static void usage_and_errors_add_up(void **state)
+{
+    lk_fixture *f = fx(state);
+    lk_error err = {0};
+    lk_arena *a = &f->arena;
+    lk_usage_rec calls[] = {
+        {.day = "2030-01-02", .user_id = 9, .user_email = "b@x.com", .count = 5},
+        {.day = "2030-01-01", .user_id = 9, .user_email = "b@x.com", .count = 1},
+        {.day = "2030-01-02", .user_id = 3, .user_email = "a@x.com", .count = 2},
+    };
+    lk_error_rec errs[] = {
+        {.day = "2030-01-02", .code = "606", .count = 4},
+        {.day = "2030-01-02", .code = "601", .count = 1},
+        {.day = "2030-01-03", .code = "615", .count = 2},
+    };
+    begin(f);
+    assert_int_equal(OPS(f)->usage_add(f->store, calls, 3, &err), LK_OK);
+    assert_int_equal(OPS(f)->errors_add(f->store, errs, 3, &err), LK_OK);
+    assert_int_equal(OPS(f)->usage_add(f->store, NULL, 0, &err), LK_OK);
+    assert_int_equal(OPS(f)->errors_add(f->store, NULL, 0, &err), LK_OK);
+    commit(f);
+
+    /* adding again adds to the stored counts; the newest email wins */
+    lk_usage_rec more[] = {
+        {.day = "2030-01-02", .user_id = 9, .user_email = "b2@x.com", .count = 10},
+        {.day = "2030-01-03", .user_id = 3, .user_email = "a@x.com", .count = 1},
+    };
+    lk_error_rec more_errs[] = {{.day = "2030-01-02", .code = "606", .count = 6}};
+    begin(f);
+    assert_int_equal(OPS(f)->usage_add(f->store, more, 2, &err), LK_OK);
+    assert_int_equal(OPS(f)->errors_add(f->store, more_errs, 1, &err), LK_OK);
+    commit(f);
+
+    lk_usage_rec *u;
+    size_t n;
+    assert_int_equal(OPS(f)->usage_list(f->store, a, "2030-01-01", "2030-01-03", &u, &n, &err), LK_OK);
+    assert_int_equal(n, 4);
+    /* by day, then user id */
+    assert_string_equal(u[0].day, "2030-01-01");
+    assert_int_equal(u[0].user_id, 9);
+    assert_int_equal(u[0].count, 1);
+    assert_string_equal(u[1].day, "2030-01-02");
+    assert_int_equal(u[1].user_id, 3);
+    assert_string_equal(u[1].user_email, "a@x.com");
+    assert_int_equal(u[1].count, 2);
+    assert_string_equal(u[2].day, "2030-01-02");
+    assert_int_equal(u[2].user_id, 9);
+    assert_string_equal(u[2].user_email, "b2@x.com");
+    assert_int_equal(u[2].count, 15);
+    assert_string_equal(u[3].day, "2030-01-03");
+    assert_int_equal(u[3].count, 1);
+    /* inclusive bounds */
+    assert_int_equal(OPS(f)->usage_list(f->store, a, "2030-01-02", "2030-01-02", &u, &n, &err), LK_OK);
+    assert_int_equal(n, 2);
+    assert_int_equal(OPS(f)->usage_list(f->store, a, "2030-01-04", "2030-12-31", &u, &n, &err), LK_OK);
+    assert_int_equal(n, 0);
+
+    lk_error_rec *e;
+    assert_int_equal(OPS(f)->errors_list(f->store, a, "2030-01-01", "2030-01-03", &e, &n, &err), LK_OK);
+    assert_int_equal(n, 3);
+    assert_string_equal(e[0].day, "2030-01-02");
+    assert_string_equal(e[0].code, "601");
+    assert_int_equal(e[0].count, 1);
+    assert_string_equal(e[1].code, "606");
+    assert_int_equal(e[1].count, 10);
+    assert_string_equal(e[2].day, "2030-01-03");
+    assert_string_equal(e[2].code, "615");
+    assert_int_equal(OPS(f)->errors_list(f->store, a, "2030-01-03", "2030-01-03", &e, &n, &err), LK_OK);
+    assert_int_equal(n, 1);
+
+    /* a batch is counted whole or not at all */
+    lk_usage_rec bad[] = {
+        {.day = "2030-01-05", .user_id = 3, .user_email = "a@x.com", .count = 100},
+        {.day = NULL, .user_id = 3, .user_email = "a@x.com", .count = 1},
+    };
+    begin(f);
+    assert_int_equal(OPS(f)->usage_add(f->store, bad, 2, &err), LK_EINVAL);
+    commit(f);
+    assert_int_equal(OPS(f)->usage_list(f->store, a, "2030-01-05", "2030-01-05", &u, &n, &err), LK_OK);
+    assert_int_equal(n, 0);
+
+    reopen(f);
+    assert_int_equal(OPS(f)->usage_list(f->store, a, "2030-01-01", "2030-01-03", &u, &n, &err), LK_OK);
+    assert_int_equal(n, 4);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1284,6 +1700,12 @@ int main(void)
         T(invitation_round_trip),
         T(service_round_trip),
         T(audit_round_trip_and_filters),
+        T(generation_follows_domain_changes),
+        T(token_round_trip),
+        T(setting_round_trip),
+        T(allowlist_round_trip),
+        T(user_limits_round_trip),
+        T(usage_and_errors_add_up),
 #undef T
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -5,8 +5,9 @@
  * Layout: store_sqlite.c opens the connection, applies migrations, runs
  * transactions and holds the ops table; sqlite_util.c has the statement cache and
  * the helpers below; sqlite_catalog.c (workspaces, permissions, roles),
- * sqlite_users.c (users, invitations) and sqlite_services.c (services, audit)
- * implement the ops.
+ * sqlite_users.c (users, invitations), sqlite_services.c (services, audit) and
+ * sqlite_server.c (what the server keeps: generation, tokens, settings, allowlist,
+ * user limits, daily counts) implement the ops.
  *
  * Invariants every op keeps:
  *  - SQL is a static const char array next to the op that uses it, with `?N`
@@ -142,6 +143,26 @@ lk_code lk_sq_service_find_client(lk_store *s, lk_arena *a, const char *client_i
 lk_code lk_sq_service_insert(lk_store *s, lk_service *svc, lk_error *err);
 lk_code lk_sq_service_update(lk_store *s, const lk_service *svc, lk_error *err);
 lk_code lk_sq_service_delete(lk_store *s, int64_t id, lk_error *err);
+
+lk_code lk_sq_generation(lk_store *s, int64_t *out, lk_error *err);
+lk_code lk_sq_token_insert(lk_store *s, const lk_token_rec *t, lk_error *err);
+lk_code lk_sq_token_revoke(lk_store *s, const char *token_hash, int64_t at, lk_error *err);
+lk_code lk_sq_token_list(lk_store *s, lk_arena *a, int64_t since, lk_token_rec **out, size_t *n, lk_error *err);
+lk_code lk_sq_token_purge(lk_store *s, int64_t expired_before, lk_error *err);
+lk_code lk_sq_setting_get(lk_store *s, lk_arena *a, const char *key, const char **value, lk_error *err);
+lk_code lk_sq_setting_set(lk_store *s, const char *key, const char *value, int64_t now, lk_error *err);
+lk_code lk_sq_allow_list(lk_store *s, lk_arena *a, const char ***cidrs, size_t *n, lk_error *err);
+lk_code lk_sq_allow_insert(lk_store *s, const char *cidr, int64_t now, lk_error *err);
+lk_code lk_sq_allow_delete(lk_store *s, const char *cidr, lk_error *err);
+lk_code lk_sq_user_limits_list(lk_store *s, lk_arena *a, lk_user_limits **out, size_t *n, lk_error *err);
+lk_code lk_sq_user_limits_set(lk_store *s, const lk_user_limits *l, lk_error *err);
+lk_code lk_sq_user_limits_delete(lk_store *s, int64_t user_id, lk_error *err);
+lk_code lk_sq_usage_add(lk_store *s, const lk_usage_rec *recs, size_t n, lk_error *err);
+lk_code lk_sq_errors_add(lk_store *s, const lk_error_rec *recs, size_t n, lk_error *err);
+lk_code lk_sq_usage_list(lk_store *s, lk_arena *a, const char *from_day, const char *to_day,
+                         lk_usage_rec **out, size_t *n, lk_error *err);
+lk_code lk_sq_errors_list(lk_store *s, lk_arena *a, const char *from_day, const char *to_day,
+                          lk_error_rec **out, size_t *n, lk_error *err);
 
 lk_code lk_sq_audit_insert(lk_store *s, lk_audit_event *ev, lk_error *err);
 lk_code lk_sq_audit_list(lk_store *s, lk_arena *a, const lk_audit_filter *f, lk_audit_event **out, size_t *n, lk_error *err);

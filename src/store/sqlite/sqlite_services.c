@@ -11,8 +11,8 @@
 
 #define SVC_SELECT                                                                     \
     "SELECT s.id, s.name, s.description, s.user_id, u.email, s.client_id, s.secret_hash," \
-    " s.old_secret_hash, s.old_secret_expires_at, s.created_at, s.updated_at"          \
-    " FROM services s JOIN users u ON u.id = s.user_id"
+    " s.old_secret_hash, s.old_secret_expires_at, s.tokens_valid_after, s.created_at,"  \
+    " s.updated_at FROM services s JOIN users u ON u.id = s.user_id"
 
 static const char SQL_SVC_LIST[] = SVC_SELECT " ORDER BY s.id";
 static const char SQL_SVC_BY_USER[] = SVC_SELECT " WHERE s.user_id = ?1 ORDER BY s.id";
@@ -20,10 +20,12 @@ static const char SQL_SVC_FIND[] = SVC_SELECT " WHERE s.name = ?1";
 static const char SQL_SVC_FIND_CLIENT[] = SVC_SELECT " WHERE s.client_id = ?1";
 static const char SQL_SVC_INSERT[] =
     "INSERT INTO services (name, description, user_id, client_id, secret_hash, old_secret_hash,"
-    " old_secret_expires_at, created_at, updated_at) VALUES (?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)";
+    " old_secret_expires_at, created_at, updated_at, tokens_valid_after)"
+    " VALUES (?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)";
 static const char SQL_SVC_UPDATE[] =
     "UPDATE services SET name = ?2, description = ?3, user_id = ?4, client_id = ?5, secret_hash = ?6,"
-    " old_secret_hash = ?7, old_secret_expires_at = ?8, created_at = ?9, updated_at = ?10 WHERE id = ?1";
+    " old_secret_hash = ?7, old_secret_expires_at = ?8, created_at = ?9, updated_at = ?10,"
+    " tokens_valid_after = ?11 WHERE id = ?1";
 static const char SQL_SVC_DELETE[] = "DELETE FROM services WHERE id = ?1";
 
 static void svc_row(lk_arena *a, sqlite3_stmt *st, void *out)
@@ -38,11 +40,12 @@ static void svc_row(lk_arena *a, sqlite3_stmt *st, void *out)
     svc->secret_hash = lk_sq_text(a, st, 6);
     svc->old_secret_hash = lk_sq_text_or_null(a, st, 7);
     svc->old_secret_expires_at = lk_sq_int(st, 8);
-    svc->created_at = lk_sq_int(st, 9);
-    svc->updated_at = lk_sq_int(st, 10);
+    svc->tokens_valid_after = lk_sq_int(st, 9);
+    svc->created_at = lk_sq_int(st, 10);
+    svc->updated_at = lk_sq_int(st, 11);
 }
 
-/* Binds ?2..?10 of the insert and update statements (?1 is the id of an update). */
+/* Binds ?2..?11 of the insert and update statements (?1 is the id of an update). */
 static void bind_service(lk_sq *q, sqlite3_stmt *st, const lk_service *svc)
 {
     lk_sq_bind_text(q, st, 2, svc->name);
@@ -54,6 +57,7 @@ static void bind_service(lk_sq *q, sqlite3_stmt *st, const lk_service *svc)
     lk_sq_bind_time(q, st, 8, svc->old_secret_expires_at);
     lk_sq_bind_int(q, st, 9, svc->created_at);
     lk_sq_bind_int(q, st, 10, svc->updated_at);
+    lk_sq_bind_int(q, st, 11, svc->tokens_valid_after);
 }
 
 lk_code lk_sq_service_list(lk_store *s, lk_arena *a, lk_service **out, size_t *n, lk_error *err)

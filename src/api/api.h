@@ -1,0 +1,24 @@
+/* api — the handlers of the HTTP surface, by area (see http/routes.c for the table). */
+#ifndef LK_API_API_H
+#define LK_API_API_H
+
+#include "http/http.h"
+
+/* identity.c: Marketo's token endpoint and the standard OAuth 2.0 ones */
+void lk_api_identity_token(lk_request *r);
+void lk_api_oauth2_token(lk_request *r);
+void lk_api_oauth2_introspect(lk_request *r);
+void lk_api_oauth2_revoke(lk_request *r);
+void lk_api_oauth2_metadata(lk_request *r);
+
+/* stats.c: usage statistics */
+void lk_api_stats_usage(lk_request *r);
+void lk_api_stats_usage_7days(lk_request *r);
+void lk_api_stats_errors(lk_request *r);
+void lk_api_stats_errors_7days(lk_request *r);
+
+/* health.c */
+void lk_api_healthz(lk_request *r);
+void lk_api_metrics(lk_request *r);
+
+#endif

@@ -1,0 +1,61 @@
+/*
+ * cmd_serve — `latchkey serve`: loads the configuration, opens the runtime (store,
+ * catalog, tokens, counts), starts the HTTP server, prints the line
+ * `listening on http://ADDR:PORT` once the socket accepts, and on SIGTERM or SIGINT
+ * stops accepting, lets requests in flight finish, flushes and exits 0.
+ */
+#include "cli/cli.h"
+#include "config/config.h"
+#include "http/server.h"
+#include "runtime/runtime.h"
+
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+
+#define GRACE_MS 10000
+
+int lk_serve_main(int argc, char **argv)
+{
+    lk_config cfg;
+    char err[600] = "";
+    int rc = lk_config_load(&cfg, argc, argv, stdout, err, sizeof err);
+    if (rc == 2)
+        return 0;
+    if (rc != 0) {
+        fprintf(stderr, "latchkey: %s\n", err);
+        return 1;
+    }
+    /* block the stop signals in every thread; this one waits for them */
+    sigset_t stop;
+    sigemptyset(&stop);
+    sigaddset(&stop, SIGTERM);
+    sigaddset(&stop, SIGINT);
+    pthread_sigmask(SIG_BLOCK, &stop, NULL);
+    signal(SIGPIPE, SIG_IGN);
+
+    lk_error e = {0};
+    lk_runtime *rt = lk_runtime_open(&cfg, &e);
+    if (!rt) {
+        fprintf(stderr, "latchkey: %s\n", e.msg);
+        return lk_code_info_of(e.code)->exit_status ? lk_code_info_of(e.code)->exit_status : 3;
+    }
+    char bound[128];
+    lk_server *srv = lk_server_start(rt, bound, sizeof bound, err, sizeof err);
+    if (!srv) {
+        fprintf(stderr, "latchkey: %s\n", err);
+        lk_runtime_close(rt);
+        return 1;
+    }
+    fprintf(stderr, "listening on http://%s\n", bound);
+    fflush(stderr);
+
+    int sig = 0;
+    sigwait(&stop, &sig);
+    fprintf(stderr, "latchkey: %s received, finishing requests in flight\n", sig == SIGINT ? "SIGINT" : "SIGTERM");
+    lk_server_stop(srv, GRACE_MS);
+    lk_runtime_close(rt);
+    fprintf(stderr, "latchkey: stopped\n");
+    return 0;
+}

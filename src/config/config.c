@@ -1,0 +1,299 @@
+/*
+ * config — the option table and the three sources that fill an lk_config.
+ *
+ * Adding an option is adding one row to OPTIONS (and its field to lk_config): the
+ * parser, the bounds check, the environment variable and the help text all come
+ * from the row.
+ */
+#include "config/config.h"
+#include "util/cidr.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+
+typedef enum opt_type { OPT_STR, OPT_INT, OPT_BOOL } opt_type;
+
+typedef struct opt {
+    const char *name;       /* file key; env LATCHKEY_<NAME>; flag --<name with dashes> */
+    opt_type type;
+    size_t offset;
+    const char *def;
+    int64_t min, max;       /* OPT_INT */
+    const char *help;
+} opt;
+
+#define F(field) offsetof(lk_config, field)
+
+static const opt OPTIONS[] = {
+    {"listen", OPT_STR, F(listen), "127.0.0.1:8080", 0, 0,
+     "address and port to listen on (ADDR:PORT, [V6ADDR]:PORT; port 0 picks a free one)"},
+    {"db", OPT_STR, F(db), "", 0, 0, "SQLite database (default $LATCHKEY_DB, else ./data/latchkey.db)"},
+    {"threads", OPT_INT, F(threads), "0", 0, 256, "worker threads (0: one per core)"},
+    {"token_ttl", OPT_INT, F(token_ttl), "3600", 1, 86400, "access token lifetime in seconds"},
+    {"legacy_query_token", OPT_BOOL, F(legacy_query_token), "true", 0, 0,
+     "accept the legacy access_token query parameter on /rest (the user management API never does)"},
+    {"quota_tz", OPT_STR, F(quota_tz), "UTC", 0, 0, "time zone whose midnight resets the daily quota (IANA name)"},
+    {"trusted_proxies", OPT_STR, F(trusted_proxies), "", 0, 0,
+     "comma-separated addresses/CIDRs of proxies whose X-Forwarded-For is believed"},
+    {"body_limit", OPT_INT, F(body_limit), "1048576", 1024, 104857600, "largest request body in bytes (413 above)"},
+    {"uri_limit", OPT_INT, F(uri_limit), "8192", 256, 65536, "longest request URI in bytes (414 above)"},
+    {"connection_timeout", OPT_INT, F(connection_timeout), "30", 1, 3600, "seconds before an idle connection is closed"},
+    {"connection_limit", OPT_INT, F(connection_limit), "1024", 1, 65536, "simultaneous connections"},
+    {"auth_fail_limit", OPT_INT, F(auth_fail_limit), "10", 1, 1000000,
+     "failed token requests allowed per client id and per address in the window below"},
+    {"auth_fail_window", OPT_INT, F(auth_fail_window), "60", 1, 86400, "seconds of the failed-request window"},
+    {"public_url", OPT_STR, F(public_url), "", 0, 0,
+     "base URL of this server as clients see it (default http://LISTEN)"},
+    {"access_log", OPT_BOOL, F(access_log), "true", 0, 0, "write one line per request to stderr"},
+};
+#define N_OPTIONS (sizeof OPTIONS / sizeof OPTIONS[0])
+
+static const opt *find_opt(const char *name, size_t len)
+{
+    for (size_t i = 0; i < N_OPTIONS; i++) {
+        const char *o = OPTIONS[i].name;
+        if (strlen(o) != len)
+            continue;
+        size_t k = 0;
+        for (; k < len; k++) {
+            char c = name[k] == '-' ? '_' : name[k];
+            if (c != o[k])
+                break;
+        }
+        if (k == len)
+            return &OPTIONS[i];
+    }
+    return NULL;
+}
+
+static bool parse_bool(const char *v, bool *out)
+{
+    static const char *yes[] = {"1", "true", "yes", "on"}, *no[] = {"0", "false", "no", "off"};
+    for (size_t i = 0; i < 4; i++) {
+        if (strcasecmp(v, yes[i]) == 0)
+            return *out = true, true;
+        if (strcasecmp(v, no[i]) == 0)
+            return *out = false, true;
+    }
+    return false;
+}
+
+static int set_opt(lk_config *c, const opt *o, const char *v, const char *source, char *err, size_t err_len)
+{
+    char *field = (char *)c + o->offset;
+    switch (o->type) {
+    case OPT_STR:
+        if (strlen(v) >= LK_CONFIG_STR) {
+            snprintf(err, err_len, "%s: %s is too long (at most %d bytes)", source, o->name, LK_CONFIG_STR - 1);
+            return 1;
+        }
+        strcpy(field, v);
+        return 0;
+    case OPT_INT: {
+        char *end = NULL;
+        errno = 0;
+        long long n = strtoll(v, &end, 10);
+        if (errno || !*v || *end || n < o->min || n > o->max) {
+            snprintf(err, err_len, "%s: %s must be a whole number from %lld to %lld (got '%.40s')", source,
+                     o->name, (long long)o->min, (long long)o->max, v);
+            return 1;
+        }
+        *(int64_t *)(void *)field = n;
+        return 0;
+    }
+    case OPT_BOOL:
+        if (!parse_bool(v, (bool *)(void *)field)) {
+            snprintf(err, err_len, "%s: %s must be true or false (got '%.40s')", source, o->name, v);
+            return 1;
+        }
+        return 0;
+    }
+    return 1;
+}
+
+void lk_config_defaults(lk_config *c)
+{
+    char ignored[8];
+    memset(c, 0, sizeof *c);
+    for (size_t i = 0; i < N_OPTIONS; i++)
+        set_opt(c, &OPTIONS[i], OPTIONS[i].def, "default", ignored, sizeof ignored);
+}
+
+static char *trim(char *s)
+{
+    while (isspace((unsigned char)*s))
+        s++;
+    char *e = s + strlen(s);
+    while (e > s && isspace((unsigned char)e[-1]))
+        *--e = '\0';
+    return s;
+}
+
+static int load_file(lk_config *c, const char *path, char *err, size_t err_len)
+{
+    FILE *f = fopen(path, "r");
+    if (!f) {
+        snprintf(err, err_len, "cannot read the configuration file %s: %s", path, strerror(errno));
+        return 1;
+    }
+    char line[2048];
+    int lineno = 0, rc = 0;
+    while (rc == 0 && fgets(line, sizeof line, f)) {
+        lineno++;
+        char *hash = strchr(line, '#');
+        if (hash)
+            *hash = '\0';
+        char *s = trim(line);
+        if (!*s)
+            continue;
+        char *eq = strchr(s, '=');
+        char where[600];
+        snprintf(where, sizeof where, "%.500s:%d", path, lineno);
+        if (!eq) {
+            snprintf(err, err_len, "%s: expected 'name = value'", where);
+            rc = 1;
+            break;
+        }
+        *eq = '\0';
+        char *name = trim(s), *value = trim(eq + 1);
+        size_t vl = strlen(value);
+        if (vl >= 2 && value[0] == '"' && value[vl - 1] == '"') {
+            value[vl - 1] = '\0';
+            value++;
+        }
+        const opt *o = find_opt(name, strlen(name));
+        if (!o) {
+            snprintf(err, err_len, "%s: unknown option '%.60s' (see 'latchkey serve --help')", where, name);
+            rc = 1;
+            break;
+        }
+        rc = set_opt(c, o, value, where, err, err_len);
+    }
+    fclose(f);
+    return rc;
+}
+
+static int load_env(lk_config *c, char *err, size_t err_len)
+{
+    for (size_t i = 0; i < N_OPTIONS; i++) {
+        char var[64] = "LATCHKEY_";
+        size_t k = strlen(var);
+        for (const char *p = OPTIONS[i].name; *p && k < sizeof var - 1; p++)
+            var[k++] = (char)toupper((unsigned char)*p);
+        var[k] = '\0';
+        const char *v = getenv(var);
+        if (v && *v && set_opt(c, &OPTIONS[i], v, var, err, err_len))
+            return 1;
+    }
+    return 0;
+}
+
+static int check(const lk_config *c, char *err, size_t err_len)
+{
+    /* the quota time zone must be one the system knows, or the day would be wrong */
+    if (strcmp(c->quota_tz, "UTC") != 0) {
+        char path[600];
+        struct stat st;
+        snprintf(path, sizeof path, "/usr/share/zoneinfo/%s", c->quota_tz);
+        if (strstr(c->quota_tz, "..") || c->quota_tz[0] == '/' || stat(path, &st) != 0 || !S_ISREG(st.st_mode)) {
+            snprintf(err, err_len, "quota_tz: unknown time zone '%.60s' (an IANA name such as America/Chicago)",
+                     c->quota_tz);
+            return 1;
+        }
+    }
+    char list[LK_CONFIG_STR];
+    strcpy(list, c->trusted_proxies);
+    for (char *save = NULL, *tok = strtok_r(list, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+        lk_cidr cidr;
+        const char *why = NULL;
+        char *t = trim(tok);
+        if (*t && !lk_cidr_parse(t, &cidr, &why)) {
+            snprintf(err, err_len, "trusted_proxies: '%.60s' is not an address or CIDR range (%s)", t,
+                     why ? why : "malformed");
+            return 1;
+        }
+    }
+    return 0;
+}
+
+int lk_config_load(lk_config *c, int argc, char **argv, FILE *out, char *err, size_t err_len)
+{
+    lk_config_defaults(c);
+    const char *file = getenv("LATCHKEY_CONFIG");
+    for (int i = 0; i < argc; i++) {
+        if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
+            lk_config_help(out);
+            return 2;
+        }
+        if (strncmp(argv[i], "--config=", 9) == 0)
+            file = argv[i] + 9;
+        else if (strcmp(argv[i], "--config") == 0 && i + 1 < argc)
+            file = argv[++i];
+    }
+    if (file && *file && load_file(c, file, err, err_len))
+        return 1;
+    if (load_env(c, err, err_len))
+        return 1;
+    for (int i = 0; i < argc; i++) {
+        const char *a = argv[i];
+        if (strncmp(a, "--", 2) != 0) {
+            snprintf(err, err_len, "unexpected argument '%.60s' (see 'latchkey serve --help')", a);
+            return 1;
+        }
+        const char *name = a + 2, *eq = strchr(name, '=');
+        size_t len = eq ? (size_t)(eq - name) : strlen(name);
+        if (len == 6 && strncmp(name, "config", 6) == 0) {
+            if (!eq)
+                i++;
+            continue;
+        }
+        const opt *o = find_opt(name, len);
+        if (!o) {
+            snprintf(err, err_len, "unknown option '--%.*s' for 'serve' (see 'latchkey serve --help')", (int)(len > 60 ? 60 : len), name);
+            return 1;
+        }
+        const char *value = eq ? eq + 1 : NULL;
+        if (!value) {
+            if (o->type == OPT_BOOL && (i + 1 >= argc || strncmp(argv[i + 1], "--", 2) == 0)) {
+                value = "true";
+            } else if (i + 1 < argc) {
+                value = argv[++i];
+            } else {
+                snprintf(err, err_len, "option '--%s' needs a value (see 'latchkey serve --help')", name);
+                return 1;
+            }
+        }
+        if (set_opt(c, o, value, "command line", err, err_len))
+            return 1;
+    }
+    return check(c, err, err_len);
+}
+
+void lk_config_help(FILE *out)
+{
+    fprintf(out,
+            "usage: latchkey serve [--config FILE] [OPTIONS]\n\n"
+            "Runs the HTTP server. Each option can also be set in the configuration file\n"
+            "(--config FILE or $LATCHKEY_CONFIG; lines 'name = value') or as the environment\n"
+            "variable LATCHKEY_<NAME>; flags win over the environment, which wins over the file.\n\n"
+            "options:\n");
+    for (size_t i = 0; i < N_OPTIONS; i++) {
+        const opt *o = &OPTIONS[i];
+        char flag[64];
+        size_t k = 0;
+        for (const char *p = o->name; *p && k < sizeof flag - 1; p++)
+            flag[k++] = *p == '_' ? '-' : *p;
+        flag[k] = '\0';
+        const char *kind = o->type == OPT_INT ? "N" : o->type == OPT_BOOL ? "BOOL" : "TEXT";
+        fprintf(out, "  --%-20s %-5s %s\n", flag, kind, o->help);
+        if (o->type == OPT_INT)
+            fprintf(out, "  %-28s default %s, from %lld to %lld\n", "", o->def, (long long)o->min, (long long)o->max);
+        else
+            fprintf(out, "  %-28s default %s\n", "", *o->def ? o->def : "(none)");
+    }
+}

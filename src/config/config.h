@@ -1,0 +1,50 @@
+/*
+ * config — the server's options, from one table (name, environment variable, flag,
+ * type, default, bounds, help) that drives parsing, validation and `serve --help`.
+ *
+ * Sources in rising priority: built-in defaults, the file named by --config or
+ * $LATCHKEY_CONFIG (lines `name = value`, '#' comments), $LATCHKEY_<NAME> variables,
+ * command-line flags `--name VALUE` / `--name=VALUE` (underscores in names are
+ * written as dashes in flags).
+ */
+#ifndef LK_CONFIG_CONFIG_H
+#define LK_CONFIG_CONFIG_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#define LK_CONFIG_STR 512
+
+typedef struct lk_config {
+    char listen[LK_CONFIG_STR];          /* ADDR:PORT; port 0 picks a free one */
+    char db[LK_CONFIG_STR];              /* "" = lk_store_default_location() */
+    int64_t threads;                     /* worker threads; 0 = one per core */
+    int64_t token_ttl;                   /* seconds */
+    bool legacy_query_token;             /* accept ?access_token= on /rest */
+    char quota_tz[LK_CONFIG_STR];        /* IANA zone of the daily quota's midnight */
+    char trusted_proxies[LK_CONFIG_STR]; /* comma-separated CIDRs whose X-Forwarded-For is believed */
+    int64_t body_limit;                  /* bytes (413 above) */
+    int64_t uri_limit;                   /* bytes (414 above) */
+    int64_t connection_timeout;          /* seconds of idleness before a connection is closed */
+    int64_t connection_limit;            /* simultaneous connections */
+    int64_t auth_fail_limit;             /* failed token requests per client id and per address ... */
+    int64_t auth_fail_window;            /* ... per this many seconds, then 429 */
+    char public_url[LK_CONFIG_STR];      /* base URL in generated links and metadata; "" = http://LISTEN */
+    bool access_log;                     /* one line per request on stderr */
+} lk_config;
+
+void lk_config_defaults(lk_config *c);
+
+/*
+ * Applies file, environment and flags over the defaults. argv holds only the
+ * serve options (after "serve"). Returns 0 on success, 1 with a one-line message
+ * in err on bad input (unknown option, value out of bounds, unreadable file),
+ * 2 when --help was asked (help already printed to out).
+ */
+int lk_config_load(lk_config *c, int argc, char **argv, FILE *out, char *err, size_t err_len);
+
+/* `latchkey serve --help` */
+void lk_config_help(FILE *out);
+
+#endif

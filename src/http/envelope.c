@@ -1,0 +1,73 @@
+/* envelope — the Marketo REST envelope and error catalog (see envelope.h). */
+#include "http/envelope.h"
+
+#include <stdatomic.h>
+#include <stdio.h>
+#include <time.h>
+
+static const struct {
+    lk_rest_error code;
+    const char *message;
+    bool counts;
+} CATALOG[] = {
+    {LK_REST_TOKEN_INVALID, "Access token invalid", false},
+    {LK_REST_TOKEN_EXPIRED, "Access token expired", false},
+    {LK_REST_ACCESS_DENIED, "Access denied", true},
+    {LK_REST_METHOD_NOT_SUPPORTED, "HTTP Method not supported", false},
+    {LK_REST_RATE_LIMIT, "Max rate limit exceeded", true},
+    {LK_REST_DAILY_QUOTA, "Daily quota reached", true},
+    {LK_REST_INVALID_JSON, "Invalid JSON", true},
+    {LK_REST_NOT_FOUND, "Requested resource not found", true},
+    {LK_REST_SYSTEM_ERROR, "System error", false},
+    {LK_REST_CONTENT_TYPE, "Invalid Content Type", true},
+    {LK_REST_CONCURRENT, "Concurrent access limit reached", true},
+};
+
+const char *lk_rest_message(lk_rest_error code)
+{
+    for (size_t i = 0; i < sizeof CATALOG / sizeof *CATALOG; i++)
+        if (CATALOG[i].code == code)
+            return CATALOG[i].message;
+    return "System error";
+}
+
+bool lk_rest_counts(lk_rest_error code)
+{
+    for (size_t i = 0; i < sizeof CATALOG / sizeof *CATALOG; i++)
+        if (CATALOG[i].code == code)
+            return CATALOG[i].counts;
+    return false;
+}
+
+const char *lk_request_id(lk_request *r)
+{
+    static atomic_uint seq;
+    unsigned n = atomic_fetch_add_explicit(&seq, 1, memory_order_relaxed);
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    unsigned long long ms = (unsigned long long)ts.tv_sec * 1000ULL + (unsigned long long)ts.tv_nsec / 1000000ULL;
+    return lk_arena_printf(&r->arena, "%x#%llx", n & 0xffffu, ms);
+}
+
+void lk_rest_ok(lk_request *r, json_t *result)
+{
+    json_t *env = json_object();
+    json_object_set_new(env, "requestId", json_string(lk_request_id(r)));
+    json_object_set_new(env, "result", result ? result : json_array());
+    json_object_set_new(env, "success", json_true());
+    lk_resp_json(r, 200, env);
+}
+
+void lk_rest_fail(lk_request *r, lk_rest_error code, const char *message)
+{
+    char num[8];
+    snprintf(num, sizeof num, "%d", (int)code);
+    json_t *env = json_object();
+    json_object_set_new(env, "requestId", json_string(lk_request_id(r)));
+    json_object_set_new(env, "success", json_false());
+    json_object_set_new(env, "errors",
+                        json_pack("[{s:s, s:s}]", "code", num, "message", message ? message : lk_rest_message(code)));
+    json_object_set_new(env, "warnings", json_array());
+    lk_resp_json(r, 200, env);
+    r->code = lk_arena_strdup(&r->arena, num);
+}

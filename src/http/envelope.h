@@ -1,0 +1,40 @@
+/*
+ * envelope — Marketo's REST response envelope and its response-level errors
+ * (reference §5–6): {"requestId","success","result"|"errors","warnings"}, HTTP 200,
+ * errors as {"code":"601","message":"Access token invalid"}.
+ */
+#ifndef LK_HTTP_ENVELOPE_H
+#define LK_HTTP_ENVELOPE_H
+
+#include <stdbool.h>
+
+#include "http/http.h"
+
+typedef enum lk_rest_error {
+    LK_REST_TOKEN_INVALID = 601,
+    LK_REST_TOKEN_EXPIRED = 602,
+    LK_REST_ACCESS_DENIED = 603,
+    LK_REST_METHOD_NOT_SUPPORTED = 605,
+    LK_REST_RATE_LIMIT = 606,
+    LK_REST_DAILY_QUOTA = 607,
+    LK_REST_INVALID_JSON = 609,
+    LK_REST_NOT_FOUND = 610,
+    LK_REST_SYSTEM_ERROR = 611,
+    LK_REST_CONTENT_TYPE = 612,
+    LK_REST_CONCURRENT = 615,
+} lk_rest_error;
+
+/* "<hex>#<epoch ms in hex>", in the arena */
+const char *lk_request_id(lk_request *r);
+
+/* success envelope with result (stolen; an array) */
+void lk_rest_ok(lk_request *r, json_t *result);
+/* failure envelope; message NULL means the catalog's message (606/615 are built
+ * from the limits by the caller) */
+void lk_rest_fail(lk_request *r, lk_rest_error code, const char *message);
+/* the catalog's message of a code */
+const char *lk_rest_message(lk_rest_error code);
+/* does a call answered with this code count against limits and in usage? */
+bool lk_rest_counts(lk_rest_error code);
+
+#endif

@@ -1,0 +1,73 @@
+/*
+ * http — what a handler sees of a request and how it answers.
+ *
+ * A request's memory comes from its arena, freed when the response has been sent.
+ * Handlers run on a libmicrohttpd worker thread; they may read the runtime's
+ * in-memory state and must not do I/O.
+ */
+#ifndef LK_HTTP_HTTP_H
+#define LK_HTTP_HTTP_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "http/form.h"
+#include "runtime/runtime.h"
+#include "util/arena.h"
+#include "util/cidr.h"
+
+#define LK_MAX_RESP_HEADERS 16
+
+typedef struct lk_route lk_route;
+
+typedef struct lk_request {
+    lk_arena arena;
+    lk_runtime *rt;
+    void *conn;                     /* struct MHD_Connection *, for lk_req_header */
+
+    const char *method;
+    const char *path;               /* decoded, without the query */
+    lk_form query;                  /* parsed query string */
+    bool query_ok;                  /* false: the query string is malformed */
+    const char *body;               /* NUL-terminated copy of the body ("" if none) */
+    size_t body_len;
+    lk_ip client;                   /* the caller (after trusted proxies) */
+    char client_text[LK_CIDR_TEXT];
+    int64_t now;                    /* seconds */
+    uint64_t started_ns;            /* monotonic */
+
+    /* filled by the REST guard for handlers */
+    lk_catalog *cat;                /* a reference, released after the request */
+    const lk_cat_service *service;
+    const lk_cat_user *user;
+    lk_day day;
+    const lk_route *route;
+
+    /* the response */
+    int status;
+    const char *content_type;
+    const char *resp;
+    size_t resp_len;
+    struct {
+        const char *name, *value;
+    } headers[LK_MAX_RESP_HEADERS];
+    size_t n_headers;
+
+    /* for the access log and metrics */
+    const char *code;               /* Marketo code or OAuth error, NULL if none */
+    const char *who;                /* API user's email when known */
+} lk_request;
+
+/* a request header (case-insensitive name), NULL if absent */
+const char *lk_req_header(lk_request *r, const char *name);
+/* a parameter from the query string, or (for form posts) the body; NULL if absent */
+const char *lk_req_param(lk_request *r, const lk_form *body_form, const char *name);
+
+/* adds a response header (both strings copied) */
+void lk_resp_header(lk_request *r, const char *name, const char *value);
+/* a JSON body (reference stolen), Content-Type application/json;charset=UTF-8 */
+void lk_resp_json(lk_request *r, int status, json_t *body);
+void lk_resp_text(lk_request *r, int status, const char *content_type, const char *text);
+
+#endif

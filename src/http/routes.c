@@ -1,0 +1,292 @@
+/*
+ * routes — the route table and the guard every REST call passes (routes.h).
+ *
+ * The REST guard, in order (reference §4–7):
+ *   token (601/602; not counted) → allowlist (603) → route (610) → method (605, not
+ *   counted) → permission (603) → limits: in flight (615), rate (606), day (607) →
+ *   handler. Every answer is counted in the error statistics; calls that count
+ *   (all but 601, 602, 604, 605, 608, 611) are counted in usage and in the limits.
+ */
+#include "http/routes.h"
+#include "api/api.h"
+#include "http/auth.h"
+#include "http/envelope.h"
+#include "http/metrics.h"
+#include "util/timefmt.h"
+
+#include <stdio.h>
+#include <string.h>
+
+const lk_route lk_routes[] = {
+    {"GET POST", "/identity/oauth/token", LK_ROUTE_IDENTITY, lk_api_identity_token, NULL, false, "identity"},
+    {"POST", "/oauth2/token", LK_ROUTE_IDENTITY, lk_api_oauth2_token, NULL, false, "oauth2_token"},
+    {"POST", "/oauth2/introspect", LK_ROUTE_IDENTITY, lk_api_oauth2_introspect, NULL, false, "oauth2_introspect"},
+    {"POST", "/oauth2/revoke", LK_ROUTE_IDENTITY, lk_api_oauth2_revoke, NULL, false, "oauth2_revoke"},
+    {"GET", "/.well-known/oauth-authorization-server", LK_ROUTE_OPEN, lk_api_oauth2_metadata, NULL, false,
+     "oauth2_metadata"},
+    {"GET", "/rest/v1/stats/usage.json", LK_ROUTE_REST, lk_api_stats_usage, NULL, true, "stats_usage"},
+    {"GET", "/rest/v1/stats/usage/last7days.json", LK_ROUTE_REST, lk_api_stats_usage_7days, NULL, true,
+     "stats_usage_7days"},
+    {"GET", "/rest/v1/stats/errors.json", LK_ROUTE_REST, lk_api_stats_errors, NULL, true, "stats_errors"},
+    {"GET", "/rest/v1/stats/errors/last7days.json", LK_ROUTE_REST, lk_api_stats_errors_7days, NULL, true,
+     "stats_errors_7days"},
+    {"GET", "/healthz", LK_ROUTE_OPEN, lk_api_healthz, NULL, false, "healthz"},
+    {"GET", "/metrics", LK_ROUTE_OPEN, lk_api_metrics, NULL, false, "metrics"},
+    {NULL, NULL, LK_ROUTE_OPEN, NULL, NULL, false, NULL},
+};
+
+size_t lk_route_count(void)
+{
+    size_t n = 0;
+    while (lk_routes[n].path)
+        n++;
+    return n;
+}
+
+size_t lk_route_index(const lk_route *route)
+{
+    return route ? (size_t)(route - lk_routes) : lk_route_count();
+}
+
+static bool method_allowed(const lk_route *rt, const char *method)
+{
+    size_t n = strlen(method);
+    for (const char *p = rt->methods; *p;) {
+        const char *end = strchr(p, ' ');
+        size_t len = end ? (size_t)(end - p) : strlen(p);
+        if (len == n && strncmp(p, method, n) == 0)
+            return true;
+        p += len;
+        while (*p == ' ')
+            p++;
+    }
+    return false;
+}
+
+static const lk_route *find_route(const char *path)
+{
+    for (const lk_route *rt = lk_routes; rt->path; rt++)
+        if (strcmp(rt->path, path) == 0)
+            return rt;
+    return NULL;
+}
+
+/* ---- the REST guard --------------------------------------------------------- */
+
+/* counts an answered REST call in the statistics */
+static void count_answer(lk_request *r, lk_rest_error code, bool counted)
+{
+    lk_usage *u = lk_runtime_usage(r->rt);
+    if (counted && r->user)
+        lk_usage_count_call(u, r->day.text, r->user->id, r->user->email);
+    if (code) {
+        char num[8];
+        snprintf(num, sizeof num, "%d", (int)code);
+        lk_usage_count_error(u, r->day.text, num);
+    }
+}
+
+static void fail(lk_request *r, lk_rest_error code, const char *message)
+{
+    lk_rest_fail(r, code, message);
+    count_answer(r, code, lk_rest_counts(code));
+}
+
+/* the presented token: the header, else (when allowed) the legacy query parameter */
+static const char *presented_token(lk_request *r)
+{
+    lk_auth auth = lk_auth_parse(&r->arena, lk_req_header(r, "Authorization"));
+    if (auth.scheme == LK_AUTH_BEARER)
+        return auth.token;
+    if (auth.scheme != LK_AUTH_NONE)
+        return NULL;
+    if (lk_runtime_config(r->rt)->legacy_query_token && r->query_ok)
+        return lk_form_get(&r->query, "access_token", NULL);
+    return NULL;
+}
+
+/* 601/602 or LK_OK-ish 0: sets r->service and r->user */
+static lk_rest_error check_token(lk_request *r)
+{
+    const char *token = presented_token(r);
+    if (!token)
+        return LK_REST_TOKEN_INVALID;
+    lk_token_info info;
+    lk_token_state st = lk_tokens_check(lk_runtime_tokens(r->rt), token, r->now, &info);
+    if (st == LK_TOKEN_EXPIRED_FIRST)
+        return LK_REST_TOKEN_EXPIRED;
+    if (st != LK_TOKEN_VALID)
+        return LK_REST_TOKEN_INVALID;
+    const lk_cat_service *svc = lk_catalog_service(r->cat, info.service_id);
+    if (!svc || info.issued_at < svc->tokens_valid_after)
+        return LK_REST_TOKEN_INVALID;
+    const lk_cat_user *u = lk_catalog_user(r->cat, svc->user_id);
+    if (!lk_cat_user_usable(u, r->now))
+        return LK_REST_TOKEN_INVALID;
+    r->service = svc;
+    r->user = u;
+    r->who = u->email;
+    return 0;
+}
+
+static void put_limit_headers(lk_request *r, const lk_limits *lim, const lk_limit_status *st)
+{
+    char policy[160] = "", state[160] = "";
+    size_t pn = 0, sn = 0;
+    if (lim->rate_calls > 0) {
+        pn += (size_t)snprintf(policy + pn, sizeof policy - pn, "\"rate\";q=%lld;w=%lld",
+                               (long long)lim->rate_calls, (long long)lim->rate_seconds);
+        sn += (size_t)snprintf(state + sn, sizeof state - sn, "\"rate\";r=%lld;t=%lld",
+                               (long long)st->rate_remaining, (long long)st->rate_reset);
+    }
+    if (lim->daily > 0) {
+        pn += (size_t)snprintf(policy + pn, sizeof policy - pn, "%s\"daily\";q=%lld;w=86400", pn ? ", " : "",
+                               (long long)lim->daily);
+        sn += (size_t)snprintf(state + sn, sizeof state - sn, "%s\"daily\";r=%lld;t=%lld", sn ? ", " : "",
+                               (long long)st->daily_remaining, (long long)(r->day.next_midnight - r->now));
+    }
+    if (pn)
+        lk_resp_header(r, "RateLimit-Policy", policy);
+    if (sn)
+        lk_resp_header(r, "RateLimit", state);
+}
+
+/* the stricter of two limits of one kind (0 = none) */
+static int64_t stricter(int64_t a, int64_t b)
+{
+    if (!a)
+        return b;
+    if (!b)
+        return a;
+    return a < b ? a : b;
+}
+
+static lk_rest_error verdict_code(lk_limit_verdict v)
+{
+    switch (v) {
+    case LK_LIMIT_CONCURRENT: return LK_REST_CONCURRENT;
+    case LK_LIMIT_RATE: return LK_REST_RATE_LIMIT;
+    case LK_LIMIT_DAILY: return LK_REST_DAILY_QUOTA;
+    case LK_LIMIT_OK: break;
+    }
+    return 0;
+}
+
+static const char *limit_message(lk_request *r, lk_limit_verdict v, const lk_limits *lim)
+{
+    if (v == LK_LIMIT_RATE)
+        return lk_arena_printf(&r->arena, "Max rate limit '%lld' exceeded with in '%lld' secs",
+                               (long long)lim->rate_calls, (long long)lim->rate_seconds);
+    if (v == LK_LIMIT_CONCURRENT)
+        return lk_arena_printf(&r->arena, "Concurrent access limit '%lld' reached", (long long)lim->concurrent);
+    return NULL;
+}
+
+static void metric_limit(lk_limit_verdict v)
+{
+    if (v == LK_LIMIT_RATE)
+        lk_metrics_limit_rejected(LK_METRIC_RATE);
+    else if (v == LK_LIMIT_DAILY)
+        lk_metrics_limit_rejected(LK_METRIC_DAILY);
+    else if (v == LK_LIMIT_CONCURRENT)
+        lk_metrics_limit_rejected(LK_METRIC_CONCURRENT);
+}
+
+/* enters the instance's and the user's limiters; runs the handler when both admit */
+static void run_limited(lk_request *r, const lk_route *route)
+{
+    const lk_limits *inst = lk_catalog_instance_limits(r->cat);
+    lk_limiter *li = lk_runtime_instance_limiter(r->rt);
+    lk_limit_status st_i = {0}, st_u = {0};
+    lk_limit_verdict vi = lk_limiter_enter(li, inst, r->now, r->day.number, &st_i);
+    lk_limit_verdict vu = LK_LIMIT_OK;
+    lk_limiter *lu = NULL;
+    lk_limits shown = *inst;
+    lk_limit_status st = st_i;
+    if (r->user->has_limits) {
+        lu = lk_runtime_user_limiter(r->rt, r->user->id, &r->day);
+        vu = lk_limiter_enter(lu, &r->user->limits, r->now, r->day.number, &st_u);
+        /* headers show whichever scope leaves the caller less */
+        if (r->user->limits.rate_calls && (!inst->rate_calls || st_u.rate_remaining < st_i.rate_remaining)) {
+            shown.rate_calls = r->user->limits.rate_calls;
+            shown.rate_seconds = r->user->limits.rate_seconds;
+            st.rate_remaining = st_u.rate_remaining;
+            st.rate_reset = st_u.rate_reset;
+        }
+        shown.daily = stricter(inst->daily, r->user->limits.daily);
+        if (r->user->limits.daily && (!inst->daily || st_u.daily_remaining < st_i.daily_remaining))
+            st.daily_remaining = st_u.daily_remaining;
+    }
+    put_limit_headers(r, &shown, &st);
+    lk_limit_verdict v = vi != LK_LIMIT_OK ? vi : vu;
+    if (v != LK_LIMIT_OK) {
+        metric_limit(v);
+        fail(r, verdict_code(v), limit_message(r, v, vi != LK_LIMIT_OK ? inst : &r->user->limits));
+    } else {
+        route->handler(r);
+        count_answer(r, 0, true);
+    }
+    if (vi == LK_LIMIT_OK)
+        lk_limiter_leave(li);
+    if (lu && vu == LK_LIMIT_OK)
+        lk_limiter_leave(lu);
+}
+
+static void guard_rest(lk_request *r, const lk_route *route)
+{
+    lk_rest_error code = check_token(r);
+    if (code)
+        return fail(r, code, NULL);
+    if (!lk_catalog_allows(r->cat, &r->client))
+        return fail(r, LK_REST_ACCESS_DENIED, NULL);
+    if (!route)
+        return fail(r, LK_REST_NOT_FOUND, NULL);
+    if (!method_allowed(route, r->method))
+        return fail(r, LK_REST_METHOD_NOT_SUPPORTED, NULL);
+    if (route->permission && !lk_cat_user_has(r->user, lk_catalog_permission(r->cat, route->permission)))
+        return fail(r, LK_REST_ACCESS_DENIED, NULL);
+    if (!route->counts) {
+        route->handler(r);
+        return;
+    }
+    run_limited(r, route);
+}
+
+/* ---- dispatch ------------------------------------------------------------------ */
+
+/* "GET POST" -> "GET, POST" */
+static const char *allow_header(lk_request *r, const lk_route *route)
+{
+    const char *out = "";
+    const char *p = route->methods;
+    while (*p) {
+        size_t len = strcspn(p, " ");
+        out = lk_arena_printf(&r->arena, "%s%s%.*s", out, *out ? ", " : "", (int)len, p);
+        p += len;
+        p += strspn(p, " ");
+    }
+    return out;
+}
+
+void lk_dispatch(lk_request *r)
+{
+    const lk_route *route = find_route(r->path);
+    r->route = route;
+    if (route && route->kind != LK_ROUTE_REST) {
+        if (!method_allowed(route, r->method)) {
+            lk_resp_header(r, "Allow", allow_header(r, route));
+            lk_resp_json(r, 405, json_pack("{s:s, s:s}", "error", "method_not_allowed", "error_description",
+                                           "this method is not supported here"));
+            return;
+        }
+        route->handler(r);
+        return;
+    }
+    if (route || strncmp(r->path, "/rest/", 6) == 0) {
+        r->cat = lk_runtime_catalog(r->rt);
+        lk_runtime_day(r->rt, r->now, &r->day);
+        guard_rest(r, route);
+        return;
+    }
+    lk_resp_json(r, 404, json_pack("{s:s, s:s}", "error", "not_found", "error_description", "no such resource"));
+}

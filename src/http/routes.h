@@ -1,0 +1,38 @@
+/*
+ * routes — the one table of what the server answers: per method and path, the
+ * handler, the kind of authentication, the permission a REST call needs and whether
+ * it counts against limits. Dispatch runs the guard the kind calls for, then the
+ * handler.
+ */
+#ifndef LK_HTTP_ROUTES_H
+#define LK_HTTP_ROUTES_H
+
+#include "http/http.h"
+
+typedef enum lk_route_kind {
+    LK_ROUTE_REST,      /* token, allowlist, permission, limits; Marketo envelope */
+    LK_ROUTE_IDENTITY,  /* token endpoints: allowlist, then the handler authenticates the client */
+    LK_ROUTE_OPEN,      /* no authentication: metadata, health, metrics */
+} lk_route_kind;
+
+typedef void (*lk_handler)(lk_request *r);
+
+struct lk_route {
+    const char *methods;      /* "GET", "POST" or "GET POST" */
+    const char *path;
+    lk_route_kind kind;
+    lk_handler handler;
+    const char *permission;   /* REST: the Access API permission needed; NULL: any valid token */
+    bool counts;              /* REST: counts against limits and in usage */
+    const char *name;         /* label in /metrics */
+};
+
+/* the table; ends with a NULL path */
+extern const lk_route lk_routes[];
+size_t lk_route_count(void);
+size_t lk_route_index(const lk_route *route);   /* lk_route_count() for "no route" */
+
+/* answers the request: fills r->status, headers and body */
+void lk_dispatch(lk_request *r);
+
+#endif

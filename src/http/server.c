@@ -1,0 +1,414 @@
+/*
+ * server — the libmicrohttpd glue (see server.h).
+ *
+ * Request lifecycle: the URI-log callback creates the lk_request (it sees the raw
+ * URI, query string included, before anything else); the first access-handler call
+ * only checks the declared body size and returns MHD_YES — answering on the first
+ * call would make libmicrohttpd 0.9.75 drop keep-alive; body chunks are collected up
+ * to the limit; the last call dispatches and queues the answer; the completion
+ * callback logs, counts and frees. Everything a request allocates is in its arena.
+ */
+#include "http/server.h"
+#include "http/http.h"
+#include "http/metrics.h"
+#include "http/routes.h"
+#include "util/timefmt.h"
+#include "util/xalloc.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <microhttpd.h>
+#include <netinet/in.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+struct lk_server {
+    struct MHD_Daemon *daemon;
+    lk_runtime *rt;
+    const lk_config *cfg;
+    int fd;
+    lk_cidr proxies[16];
+    size_t n_proxies;
+    atomic_int active;           /* requests between URI log and completion */
+};
+
+typedef struct conn_req {
+    lk_request req;
+    lk_server *srv;
+    bool started;
+    bool uri_too_long;
+    bool body_too_large;
+    char *body;
+    size_t body_len, body_cap;
+} conn_req;
+
+static uint64_t mono_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
+}
+
+/* ---- request helpers (http.h) ------------------------------------------------- */
+
+const char *lk_req_header(lk_request *r, const char *name)
+{
+    return MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, name);
+}
+
+const char *lk_req_param(lk_request *r, const lk_form *body_form, const char *name)
+{
+    const char *v = r->query_ok ? lk_form_get(&r->query, name, NULL) : NULL;
+    if (!v && body_form)
+        v = lk_form_get(body_form, name, NULL);
+    return v;
+}
+
+void lk_resp_header(lk_request *r, const char *name, const char *value)
+{
+    if (r->n_headers >= LK_MAX_RESP_HEADERS)
+        return;
+    r->headers[r->n_headers].name = lk_arena_strdup(&r->arena, name);
+    r->headers[r->n_headers].value = lk_arena_strdup(&r->arena, value);
+    r->n_headers++;
+}
+
+void lk_resp_text(lk_request *r, int status, const char *content_type, const char *text)
+{
+    r->status = status;
+    r->content_type = content_type;
+    r->resp = text;
+    r->resp_len = strlen(text);
+}
+
+void lk_resp_json(lk_request *r, int status, json_t *body)
+{
+    char *text = json_dumps(body, JSON_COMPACT | JSON_PRESERVE_ORDER);
+    json_decref(body);
+    const char *copy = lk_arena_strdup(&r->arena, text ? text : "{}");
+    free(text);
+    lk_resp_text(r, status, "application/json;charset=UTF-8", copy);
+}
+
+/* ---- client address -------------------------------------------------------------- */
+
+static void sockaddr_ip(const struct sockaddr *sa, lk_ip *ip)
+{
+    memset(ip, 0, sizeof *ip);
+    if (sa && sa->sa_family == AF_INET) {
+        ip->family = 4;
+        memcpy(ip->addr, &((const struct sockaddr_in *)(const void *)sa)->sin_addr, 4);
+    } else if (sa && sa->sa_family == AF_INET6) {
+        const uint8_t *a = (const uint8_t *)&((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr;
+        static const uint8_t mapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
+        if (memcmp(a, mapped, 12) == 0) {
+            ip->family = 4;
+            memcpy(ip->addr, a + 12, 4);
+        } else {
+            ip->family = 6;
+            memcpy(ip->addr, a, 16);
+        }
+    }
+}
+
+static bool is_proxy(const lk_server *s, const lk_ip *ip)
+{
+    for (size_t i = 0; i < s->n_proxies; i++)
+        if (lk_cidr_contains(&s->proxies[i], ip))
+            return true;
+    return false;
+}
+
+/* the peer, or — when the peer is a trusted proxy — the right-most address of
+ * X-Forwarded-For that is not itself a trusted proxy */
+static void client_address(lk_server *s, lk_request *r, struct MHD_Connection *conn)
+{
+    const union MHD_ConnectionInfo *ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+    sockaddr_ip(ci ? ci->client_addr : NULL, &r->client);
+    const char *xff = s->n_proxies && is_proxy(s, &r->client) ? lk_req_header(r, "X-Forwarded-For") : NULL;
+    if (xff && strlen(xff) < 4096) {
+        char *copy = lk_arena_strdup(&r->arena, xff);
+        for (;;) {
+            char *comma = strrchr(copy, ',');
+            char *item = comma ? comma + 1 : copy;
+            while (*item == ' ' || *item == '\t')
+                item++;
+            char *end = item + strlen(item);
+            while (end > item && (end[-1] == ' ' || end[-1] == '\t'))
+                *--end = '\0';
+            lk_ip ip;
+            if (!lk_ip_parse(item, &ip))
+                break;
+            r->client = ip;
+            if (!is_proxy(s, &ip) || !comma)
+                break;
+            *comma = '\0';
+        }
+    }
+    lk_ip_format(&r->client, r->client_text);
+}
+
+/* ---- libmicrohttpd callbacks --------------------------------------------------------- */
+
+static void *on_uri(void *cls, const char *uri, struct MHD_Connection *conn)
+{
+    lk_server *s = cls;
+    conn_req *c = lk_xcalloc(1, sizeof *c);
+    c->srv = s;
+    c->req.rt = s->rt;
+    c->req.conn = conn;
+    c->req.started_ns = mono_ns();
+    c->req.now = lk_time_now();
+    atomic_fetch_add(&s->active, 1);
+    size_t len = strlen(uri);
+    if ((int64_t)len > s->cfg->uri_limit) {
+        c->uri_too_long = true;
+        c->req.query_ok = true;
+        return c;
+    }
+    const char *q = strchr(uri, '?');
+    c->req.query_ok = !q || lk_form_parse(&c->req.arena, q + 1, len - (size_t)(q + 1 - uri), &c->req.query);
+    return c;
+}
+
+static enum MHD_Result send_answer(struct MHD_Connection *conn, lk_request *r)
+{
+    struct MHD_Response *resp =
+        MHD_create_response_from_buffer(r->resp_len, (void *)(uintptr_t)r->resp, MHD_RESPMEM_MUST_COPY);
+    if (!resp)
+        return MHD_NO;
+    if (r->content_type)
+        MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, r->content_type);
+    for (size_t i = 0; i < r->n_headers; i++)
+        MHD_add_response_header(resp, r->headers[i].name, r->headers[i].value);
+    enum MHD_Result ret = MHD_queue_response(conn, (unsigned)r->status, resp);
+    MHD_destroy_response(resp);
+    return ret;
+}
+
+static void plain_error(lk_request *r, int status, const char *error, const char *text)
+{
+    lk_resp_json(r, status, json_pack("{s:s, s:s}", "error", error, "error_description", text));
+}
+
+static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url, const char *method,
+                                  const char *version, const char *upload_data, size_t *upload_size,
+                                  void **con_cls)
+{
+    lk_server *s = cls;
+    conn_req *c = *con_cls;
+    lk_request *r = &c->req;
+    (void)version;
+    if (!c->started) {
+        c->started = true;
+        r->method = lk_arena_strdup(&r->arena, method);
+        r->path = lk_arena_strdup(&r->arena, url);
+        client_address(s, r, conn);
+        const char *cl = lk_req_header(r, MHD_HTTP_HEADER_CONTENT_LENGTH);
+        if (cl && strtoll(cl, NULL, 10) > s->cfg->body_limit)
+            c->body_too_large = true;
+        if (c->uri_too_long || c->body_too_large) {
+            /* refuse at once: the connection closes, the body is not read */
+            if (c->uri_too_long)
+                plain_error(r, 414, "uri_too_long", "the request URI is longer than the server accepts");
+            else
+                plain_error(r, 413, "payload_too_large", "the request body is larger than the server accepts");
+            return send_answer(conn, r);
+        }
+        return MHD_YES;
+    }
+    if (*upload_size) {
+        if (!c->body_too_large) {
+            if ((int64_t)(c->body_len + *upload_size) > s->cfg->body_limit) {
+                c->body_too_large = true;
+            } else {
+                if (c->body_len + *upload_size + 1 > c->body_cap) {
+                    c->body_cap = (c->body_len + *upload_size + 1) * 2;
+                    if ((int64_t)c->body_cap > s->cfg->body_limit + 1)
+                        c->body_cap = (size_t)s->cfg->body_limit + 1;
+                    c->body = lk_xrealloc(c->body, c->body_cap);
+                }
+                memcpy(c->body + c->body_len, upload_data, *upload_size);
+                c->body_len += *upload_size;
+            }
+        }
+        *upload_size = 0;
+        return MHD_YES;
+    }
+    if (c->body_too_large) {
+        plain_error(r, 413, "payload_too_large", "the request body is larger than the server accepts");
+        return send_answer(conn, r);
+    }
+    if (c->body)
+        c->body[c->body_len] = '\0';
+    r->body = c->body ? c->body : "";
+    r->body_len = c->body_len;
+    lk_dispatch(r);
+    if (!r->status)
+        plain_error(r, 500, "server_error", "no answer was produced");
+    return send_answer(conn, r);
+}
+
+/* one logfmt line; the path is printed without the query (it may hold secrets) */
+static void access_log(const lk_request *r, uint64_t ns)
+{
+    char when[LK_TIME_BUF], line[1024], path[256];
+    size_t k = 0;
+    for (const char *p = r->path ? r->path : "-"; *p && k < sizeof path - 4; p++) {
+        unsigned char ch = (unsigned char)*p;
+        if (ch <= 0x20 || ch >= 0x7f || ch == '"' || ch == '\\')
+            k += (size_t)snprintf(path + k, sizeof path - k, "%%%02X", ch);
+        else
+            path[k++] = (char)ch;
+    }
+    path[k] = '\0';
+    int n = snprintf(line, sizeof line,
+                     "time=%s addr=%s method=%s path=\"%s\" status=%d code=%s user=%s duration_ms=%.3f\n",
+                     lk_time_format(r->now, when), r->client_text[0] ? r->client_text : "-",
+                     r->method ? r->method : "-", path, r->status, r->code ? r->code : "-", r->who ? r->who : "-",
+                     (double)ns / 1e6);
+    if (n > 0)
+        (void)!write(STDERR_FILENO, line, (size_t)n < sizeof line ? (size_t)n : sizeof line - 1);
+}
+
+static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls, enum MHD_RequestTerminationCode toe)
+{
+    lk_server *s = cls;
+    conn_req *c = *con_cls;
+    (void)conn;
+    (void)toe;
+    if (!c)
+        return;
+    uint64_t ns = mono_ns() - c->req.started_ns;
+    if (c->started) {
+        lk_metrics_request(lk_route_index(c->req.route), c->req.status, ns);
+        if (s->cfg->access_log)
+            access_log(&c->req, ns);
+    }
+    if (c->req.cat)
+        lk_catalog_unref(c->req.cat);
+    lk_arena_free(&c->req.arena);
+    free(c->body);
+    free(c);
+    *con_cls = NULL;
+    atomic_fetch_sub(&s->active, 1);
+}
+
+/* ---- start and stop ---------------------------------------------------------------- */
+
+static bool parse_listen(const char *listen, struct sockaddr_storage *ss, socklen_t *len)
+{
+    char host[256];
+    const char *colon = strrchr(listen, ':');
+    if (!colon || colon == listen || strlen(listen) >= sizeof host)
+        return false;
+    size_t hl = (size_t)(colon - listen);
+    memcpy(host, listen, hl);
+    host[hl] = '\0';
+    char *end = NULL;
+    long port = strtol(colon + 1, &end, 10);
+    if (!*(colon + 1) || *end || port < 0 || port > 65535)
+        return false;
+    memset(ss, 0, sizeof *ss);
+    if (host[0] == '[' && host[hl - 1] == ']') {
+        host[hl - 1] = '\0';
+        struct sockaddr_in6 *a6 = (struct sockaddr_in6 *)ss;
+        a6->sin6_family = AF_INET6;
+        a6->sin6_port = htons((uint16_t)port);
+        *len = sizeof *a6;
+        return inet_pton(AF_INET6, host + 1, &a6->sin6_addr) == 1;
+    }
+    struct sockaddr_in *a4 = (struct sockaddr_in *)ss;
+    a4->sin_family = AF_INET;
+    a4->sin_port = htons((uint16_t)port);
+    *len = sizeof *a4;
+    return inet_pton(AF_INET, host, &a4->sin_addr) == 1;
+}
+
+static void load_proxies(lk_server *s)
+{
+    char list[LK_CONFIG_STR];
+    snprintf(list, sizeof list, "%s", s->cfg->trusted_proxies);
+    for (char *save = NULL, *tok = strtok_r(list, ", ", &save); tok && s->n_proxies < 16;
+         tok = strtok_r(NULL, ", ", &save))
+        if (lk_cidr_parse(tok, &s->proxies[s->n_proxies], NULL))
+            s->n_proxies++;
+}
+
+lk_server *lk_server_start(lk_runtime *rt, char *bound, size_t bound_len, char *err, size_t err_len)
+{
+    const lk_config *cfg = lk_runtime_config(rt);
+    struct sockaddr_storage ss;
+    socklen_t sl;
+    if (!parse_listen(cfg->listen, &ss, &sl)) {
+        snprintf(err, err_len, "listen: '%s' is not ADDR:PORT (e.g. 127.0.0.1:8080 or [::1]:8080)", cfg->listen);
+        return NULL;
+    }
+    int fd = socket(ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    int one = 1;
+    if (fd < 0 || setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one) != 0 ||
+        bind(fd, (struct sockaddr *)&ss, sl) != 0 || listen(fd, 1024) != 0) {
+        snprintf(err, err_len, "cannot listen on %s: %s", cfg->listen, strerror(errno));
+        if (fd >= 0)
+            close(fd);
+        return NULL;
+    }
+    getsockname(fd, (struct sockaddr *)&ss, &sl);
+    char host[INET6_ADDRSTRLEN] = "";
+    if (ss.ss_family == AF_INET6) {
+        inet_ntop(AF_INET6, &((struct sockaddr_in6 *)&ss)->sin6_addr, host, sizeof host);
+        snprintf(bound, bound_len, "[%s]:%u", host, ntohs(((struct sockaddr_in6 *)&ss)->sin6_port));
+    } else {
+        inet_ntop(AF_INET, &((struct sockaddr_in *)&ss)->sin_addr, host, sizeof host);
+        snprintf(bound, bound_len, "%s:%u", host, ntohs(((struct sockaddr_in *)&ss)->sin_port));
+    }
+
+    char url[LK_CONFIG_STR];
+    snprintf(url, sizeof url, "http://%s", bound);
+    lk_runtime_default_public_url(rt, url);
+
+    lk_server *s = lk_xcalloc(1, sizeof *s);
+    s->rt = rt;
+    s->cfg = cfg;
+    s->fd = fd;
+    load_proxies(s);
+    long cores = sysconf(_SC_NPROCESSORS_ONLN);
+    unsigned threads = (unsigned)(cfg->threads > 0 ? cfg->threads : (cores > 0 ? cores : 1));
+    unsigned flags = MHD_USE_EPOLL_INTERNAL_THREAD | MHD_USE_ITC | MHD_USE_ERROR_LOG;
+    if (ss.ss_family == AF_INET6)
+        flags |= MHD_USE_IPv6;
+    s->daemon = MHD_start_daemon(flags, 0, NULL, NULL, on_request, s,
+                                 MHD_OPTION_LISTEN_SOCKET, fd,
+                                 MHD_OPTION_THREAD_POOL_SIZE, threads,
+                                 MHD_OPTION_URI_LOG_CALLBACK, on_uri, s,
+                                 MHD_OPTION_NOTIFY_COMPLETED, on_completed, s,
+                                 MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)cfg->connection_timeout,
+                                 MHD_OPTION_CONNECTION_LIMIT, (unsigned)cfg->connection_limit,
+                                 MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(cfg->uri_limit + 32768),
+                                 MHD_OPTION_END);
+    if (!s->daemon) {
+        snprintf(err, err_len, "could not start the HTTP server on %s", bound);
+        close(fd);
+        free(s);
+        return NULL;
+    }
+    return s;
+}
+
+void lk_server_stop(lk_server *s, int grace_ms)
+{
+    if (!s)
+        return;
+    int fd = MHD_quiesce_daemon(s->daemon);
+    for (int waited = 0; atomic_load(&s->active) > 0 && waited < grace_ms; waited += 10)
+        usleep(10000);
+    MHD_stop_daemon(s->daemon);
+    if (fd >= 0)
+        close(fd);
+    free(s);
+}

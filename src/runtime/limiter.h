@@ -1,0 +1,51 @@
+/*
+ * limiter — the limits of one scope (the whole instance, or one API user): calls
+ * per rolling window (606), calls per day (607), calls in flight (615).
+ *
+ * The window is rolling at one-second resolution: a call counts for `rate_seconds`
+ * seconds after it was made. The day is a number the caller computes in the quota
+ * time zone (e.g. days since the epoch of local midnight); when it changes the daily
+ * count starts again. Thread-safe (one mutex per limiter; nothing held across I/O).
+ */
+#ifndef LK_RUNTIME_LIMITER_H
+#define LK_RUNTIME_LIMITER_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "core/model.h"
+
+typedef struct lk_limiter lk_limiter;
+
+typedef enum lk_limit_verdict {
+    LK_LIMIT_OK = 0,
+    LK_LIMIT_CONCURRENT,     /* 615 */
+    LK_LIMIT_RATE,           /* 606 */
+    LK_LIMIT_DAILY,          /* 607 */
+} lk_limit_verdict;
+
+/* what a client may still do, for the RateLimit headers */
+typedef struct lk_limit_status {
+    int64_t rate_limit, rate_window, rate_remaining, rate_reset;  /* reset: seconds until a call leaves the window */
+    int64_t daily_limit, daily_remaining, daily_reset;            /* daily_reset: filled by the caller */
+} lk_limit_status;
+
+lk_limiter *lk_limiter_new(void);
+void lk_limiter_free(lk_limiter *l);
+
+/*
+ * A counted call arrives at now (seconds) on day `day`. Checks, in this order,
+ * concurrency, rate and daily quota against lim (0 = no limit of that kind).
+ * The call is counted in the window and the day whatever the verdict (Marketo
+ * counts calls rejected with 606/607/615); on LK_LIMIT_OK it is also in flight
+ * until lk_limiter_leave(). st (may be NULL) receives the state after the call.
+ */
+lk_limit_verdict lk_limiter_enter(lk_limiter *l, const lk_limits *lim, int64_t now, int64_t day,
+                                  lk_limit_status *st);
+/* the call admitted by lk_limiter_enter() has finished */
+void lk_limiter_leave(lk_limiter *l);
+
+/* sets the day's count (at start, from the stored usage of today) */
+void lk_limiter_set_daily(lk_limiter *l, int64_t day, int64_t count);
+
+#endif

@@ -1,0 +1,491 @@
+/*
+ * runtime — the server's shared state and its background thread (runtime.h).
+ *
+ * Locks: `cat_lock` guards only the catalog pointer swap; `queue_lock` the pending
+ * writes; `limiters_lock` the map of per-user limiters; `throttle_lock` the failed
+ * authentication counters; `day_lock` the cached quota day. None is held across
+ * store I/O: the background thread takes the queue under its lock, releases it,
+ * then writes.
+ */
+#include "runtime/runtime.h"
+#include "store/store.h"
+#include "util/map.h"
+#include "util/timefmt.h"
+#include "util/xalloc.h"
+
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#define POLL_MS 200
+#define FLUSH_EVERY 5          /* polls: once a second */
+#define PURGE_EVERY 300        /* polls: once a minute */
+#define KEEP_EXPIRED (24 * 3600)
+#define USAGE_DAYS 8
+
+typedef struct pending_token {
+    lk_token_rec rec;
+    char hash[LK_HASH_HEX];
+    bool revoke;
+} pending_token;
+
+typedef struct throttle_entry {
+    int64_t window_start;
+    int64_t failures;
+} throttle_entry;
+
+struct lk_runtime {
+    lk_config cfg;
+    lk_store *store;             /* used by the background thread only (and at open/close) */
+
+    pthread_mutex_t cat_lock;
+    lk_catalog *catalog;
+
+    lk_tokens *tokens;
+    lk_usage *usage;
+    lk_limiter *instance;
+
+    pthread_mutex_t limiters_lock;
+    lk_map *limiters;            /* user id -> lk_limiter */
+
+    pthread_mutex_t queue_lock;
+    pending_token *queue;
+    size_t n_queue, cap_queue;
+
+    pthread_mutex_t throttle_lock;
+    lk_map *throttle;            /* key (owned) -> throttle_entry */
+
+    pthread_mutex_t day_lock;
+    lk_day day;
+
+    pthread_t thread;
+    pthread_mutex_t stop_lock;
+    pthread_cond_t stop_cond;
+    bool stopping;
+    bool thread_started;
+};
+
+/* ---- quota day ------------------------------------------------------------ */
+
+static int64_t days_from_civil(int64_t y, int m, int d)
+{
+    y -= m <= 2;
+    int64_t era = (y >= 0 ? y : y - 399) / 400;
+    int64_t yoe = y - era * 400;
+    int64_t doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+    return era * 146097 + yoe * 365 + yoe / 4 - yoe / 100 + doy - 719468;
+}
+
+/* local date of t in the process time zone (set to quota_tz at open) */
+static void compute_day(int64_t t, lk_day *out)
+{
+    time_t tt = (time_t)t;
+    struct tm tm;
+    localtime_r(&tt, &tm);
+    char text[32];
+    snprintf(text, sizeof text, "%04d-%02d-%02d", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday);
+    snprintf(out->text, sizeof out->text, "%.10s", text);
+    out->number = days_from_civil(tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday);
+    struct tm next = {.tm_year = tm.tm_year, .tm_mon = tm.tm_mon, .tm_mday = tm.tm_mday + 1, .tm_isdst = -1};
+    out->next_midnight = (int64_t)mktime(&next);
+}
+
+void lk_runtime_day(lk_runtime *rt, int64_t now, lk_day *out)
+{
+    pthread_mutex_lock(&rt->day_lock);
+    if (now >= rt->day.next_midnight || now < rt->day.next_midnight - 3 * 86400)
+        compute_day(now, &rt->day);
+    *out = rt->day;
+    pthread_mutex_unlock(&rt->day_lock);
+}
+
+void lk_runtime_day_text(lk_runtime *rt, int64_t now, int days_back, char out[LK_DAY_LEN + 1])
+{
+    (void)rt;
+    lk_day d;
+    /* noon of the day, days_back days earlier: safe across DST changes */
+    time_t tt = (time_t)now;
+    struct tm tm;
+    localtime_r(&tt, &tm);
+    struct tm back = {.tm_year = tm.tm_year, .tm_mon = tm.tm_mon, .tm_mday = tm.tm_mday - days_back,
+                      .tm_hour = 12, .tm_isdst = -1};
+    compute_day((int64_t)mktime(&back), &d);
+    memcpy(out, d.text, LK_DAY_LEN + 1);
+}
+
+/* ---- catalog ---------------------------------------------------------------- */
+
+lk_catalog *lk_runtime_catalog(lk_runtime *rt)
+{
+    pthread_mutex_lock(&rt->cat_lock);
+    lk_catalog *c = rt->catalog;
+    lk_catalog_ref(c);
+    pthread_mutex_unlock(&rt->cat_lock);
+    return c;
+}
+
+/* Tokens of services that were deleted, rotated or whose owner can no longer act
+ * are revoked in the table at once, so that nothing depends on later lookups. */
+static void revoke_changed(lk_runtime *rt, const lk_catalog *old, const lk_catalog *now_cat, int64_t now)
+{
+    size_t pos = 0;
+    const lk_cat_service *s;
+    while (lk_catalog_next_service(old, &pos, &s)) {
+        const lk_cat_service *n = lk_catalog_service(now_cat, s->id);
+        const lk_cat_user *owner = n ? lk_catalog_user(now_cat, n->user_id) : NULL;
+        if (!n || n->tokens_valid_after != s->tokens_valid_after || !lk_cat_user_usable(owner, now))
+            lk_tokens_revoke_service(rt->tokens, s->id, now);
+    }
+}
+
+static void refresh_catalog(lk_runtime *rt)
+{
+    int64_t gen = 0;
+    lk_error err = {0};
+    if (rt->store->ops->generation(rt->store, &gen, &err) != LK_OK)
+        return;
+    lk_catalog *cur = lk_runtime_catalog(rt);
+    bool changed = gen != lk_catalog_generation(cur);
+    if (changed) {
+        lk_catalog *fresh = lk_catalog_build(rt->store, &err);
+        if (fresh) {
+            revoke_changed(rt, cur, fresh, lk_time_now());
+            pthread_mutex_lock(&rt->cat_lock);
+            lk_catalog *old = rt->catalog;
+            rt->catalog = fresh;
+            pthread_mutex_unlock(&rt->cat_lock);
+            lk_catalog_unref(old);
+        } else {
+            fprintf(stderr, "latchkey: could not reload the catalog: %s\n", err.msg);
+        }
+    }
+    lk_catalog_unref(cur);
+}
+
+/* ---- persistence queue ------------------------------------------------------ */
+
+static void enqueue(lk_runtime *rt, const pending_token *p)
+{
+    pthread_mutex_lock(&rt->queue_lock);
+    if (rt->n_queue == rt->cap_queue) {
+        rt->cap_queue = rt->cap_queue ? rt->cap_queue * 2 : 64;
+        rt->queue = lk_xrealloc(rt->queue, rt->cap_queue * sizeof *rt->queue);
+    }
+    rt->queue[rt->n_queue] = *p;
+    rt->queue[rt->n_queue].rec.token_hash = rt->queue[rt->n_queue].hash;
+    rt->n_queue++;
+    pthread_mutex_unlock(&rt->queue_lock);
+}
+
+void lk_runtime_persist_token(lk_runtime *rt, const lk_token_rec *rec)
+{
+    pending_token p = {.rec = *rec};
+    snprintf(p.hash, sizeof p.hash, "%s", rec->token_hash);
+    enqueue(rt, &p);
+}
+
+void lk_runtime_persist_revoke(lk_runtime *rt, const char *token_hash, int64_t at)
+{
+    pending_token p = {.revoke = true, .rec = {.revoked_at = at}};
+    snprintf(p.hash, sizeof p.hash, "%s", token_hash);
+    enqueue(rt, &p);
+}
+
+void lk_runtime_flush(lk_runtime *rt)
+{
+    pthread_mutex_lock(&rt->queue_lock);
+    pending_token *q = rt->queue;
+    size_t n = rt->n_queue;
+    rt->queue = NULL;
+    rt->n_queue = rt->cap_queue = 0;
+    pthread_mutex_unlock(&rt->queue_lock);
+
+    lk_arena a = LK_ARENA_INIT;
+    lk_usage_rec *calls = NULL;
+    lk_error_rec *errors = NULL;
+    size_t n_calls = 0, n_errors = 0;
+    lk_usage_take_deltas(rt->usage, &a, &calls, &n_calls, &errors, &n_errors);
+
+    if (n || n_calls || n_errors) {
+        lk_store *s = rt->store;
+        lk_error err = {0};
+        lk_code rc = s->ops->begin(s, &err);
+        for (size_t i = 0; rc == LK_OK && i < n; i++) {
+            q[i].rec.token_hash = q[i].hash;
+            rc = q[i].revoke ? s->ops->token_revoke(s, q[i].hash, q[i].rec.revoked_at, &err)
+                             : s->ops->token_insert(s, &q[i].rec, &err);
+            if (rc == LK_EEXISTS)
+                rc = LK_OK; /* already stored */
+        }
+        if (rc == LK_OK && n_calls)
+            rc = s->ops->usage_add(s, calls, n_calls, &err);
+        if (rc == LK_OK && n_errors)
+            rc = s->ops->errors_add(s, errors, n_errors, &err);
+        if (rc == LK_OK)
+            rc = s->ops->commit(s, &err);
+        else
+            s->ops->rollback(s);
+        if (rc != LK_OK) {
+            /* keep everything for the next attempt */
+            fprintf(stderr, "latchkey: could not write tokens and usage (will retry): %s\n", err.msg);
+            lk_usage_restore_deltas(rt->usage, calls, n_calls, errors, n_errors);
+            for (size_t i = 0; i < n; i++)
+                enqueue(rt, &q[i]);
+        }
+    }
+    lk_arena_free(&a);
+    free(q);
+}
+
+/* ---- throttle of failed authentications -------------------------------------- */
+
+bool lk_runtime_auth_throttled(lk_runtime *rt, const char *key, int64_t now, int64_t *retry_after)
+{
+    bool throttled = false;
+    pthread_mutex_lock(&rt->throttle_lock);
+    throttle_entry *e = lk_map_get_str(rt->throttle, key);
+    if (e && now - e->window_start < rt->cfg.auth_fail_window && e->failures >= rt->cfg.auth_fail_limit) {
+        throttled = true;
+        if (retry_after)
+            *retry_after = rt->cfg.auth_fail_window - (now - e->window_start);
+    }
+    pthread_mutex_unlock(&rt->throttle_lock);
+    return throttled;
+}
+
+void lk_runtime_auth_failed(lk_runtime *rt, const char *key, int64_t now)
+{
+    pthread_mutex_lock(&rt->throttle_lock);
+    throttle_entry *e = lk_map_get_str(rt->throttle, key);
+    if (!e) {
+        /* bound memory under a flood of distinct keys */
+        if (lk_map_size(rt->throttle) < 100000) {
+            e = lk_xcalloc(1, sizeof *e);
+            e->window_start = now;
+            lk_map_put_str(rt->throttle, lk_xstrdup(key), e);
+        }
+    } else if (now - e->window_start >= rt->cfg.auth_fail_window) {
+        e->window_start = now;
+        e->failures = 0;
+    }
+    if (e)
+        e->failures++;
+    pthread_mutex_unlock(&rt->throttle_lock);
+}
+
+static void free_throttle_entries(lk_map *m, int64_t older_than, bool all)
+{
+    size_t pos = 0;
+    const char *key;
+    void *v;
+    while (lk_map_next(m, &pos, &key, NULL, &v)) {
+        throttle_entry *e = v;
+        if (all || e->window_start < older_than) {
+            lk_map_del_str(m, key);
+            free((void *)key);
+            free(e);
+        }
+    }
+}
+
+/* ---- limiters ------------------------------------------------------------------- */
+
+lk_limiter *lk_runtime_instance_limiter(lk_runtime *rt)
+{
+    return rt->instance;
+}
+
+lk_limiter *lk_runtime_user_limiter(lk_runtime *rt, int64_t user_id, const lk_day *today)
+{
+    pthread_mutex_lock(&rt->limiters_lock);
+    lk_limiter *l = lk_map_get_int(rt->limiters, user_id);
+    if (!l) {
+        l = lk_limiter_new();
+        lk_limiter_set_daily(l, today->number, lk_usage_calls(rt->usage, today->text, user_id));
+        lk_map_put_int(rt->limiters, user_id, l);
+    }
+    pthread_mutex_unlock(&rt->limiters_lock);
+    return l;
+}
+
+/* ---- the background thread ------------------------------------------------------ */
+
+static void purge(lk_runtime *rt, int64_t now)
+{
+    lk_tokens_purge(rt->tokens, now - KEEP_EXPIRED);
+    lk_error err = {0};
+    if (rt->store->ops->token_purge(rt->store, now - KEEP_EXPIRED, &err) != LK_OK)
+        fprintf(stderr, "latchkey: could not purge expired tokens: %s\n", err.msg);
+    char oldest[LK_DAY_LEN + 1];
+    lk_runtime_day_text(rt, now, USAGE_DAYS, oldest);
+    lk_usage_forget_before(rt->usage, oldest);
+    pthread_mutex_lock(&rt->throttle_lock);
+    free_throttle_entries(rt->throttle, now - rt->cfg.auth_fail_window, false);
+    pthread_mutex_unlock(&rt->throttle_lock);
+}
+
+static void *background(void *arg)
+{
+    lk_runtime *rt = arg;
+    unsigned tick = 0;
+    pthread_mutex_lock(&rt->stop_lock);
+    while (!rt->stopping) {
+        struct timespec until;
+        clock_gettime(CLOCK_REALTIME, &until);
+        until.tv_nsec += POLL_MS * 1000000L;
+        if (until.tv_nsec >= 1000000000L) {
+            until.tv_sec++;
+            until.tv_nsec -= 1000000000L;
+        }
+        pthread_cond_timedwait(&rt->stop_cond, &rt->stop_lock, &until);
+        if (rt->stopping)
+            break;
+        pthread_mutex_unlock(&rt->stop_lock);
+        tick++;
+        refresh_catalog(rt);
+        if (tick % FLUSH_EVERY == 0)
+            lk_runtime_flush(rt);
+        if (tick % PURGE_EVERY == 0)
+            purge(rt, lk_time_now());
+        pthread_mutex_lock(&rt->stop_lock);
+    }
+    pthread_mutex_unlock(&rt->stop_lock);
+    return NULL;
+}
+
+/* ---- open and close ----------------------------------------------------------- */
+
+static lk_code load_state(lk_runtime *rt, lk_error *err)
+{
+    lk_store *s = rt->store;
+    int64_t now = lk_time_now();
+    lk_arena a = LK_ARENA_INIT;
+
+    lk_token_rec *toks = NULL;
+    size_t n = 0;
+    lk_code rc = s->ops->token_list(s, &a, now - KEEP_EXPIRED, &toks, &n, err);
+    if (rc == LK_OK) {
+        /* tokens issued before their service's last rotation stay out */
+        size_t keep = 0;
+        for (size_t i = 0; i < n; i++) {
+            const lk_cat_service *svc = lk_catalog_service(rt->catalog, toks[i].service_id);
+            if (svc && toks[i].issued_at >= svc->tokens_valid_after)
+                toks[keep++] = toks[i];
+        }
+        lk_tokens_load(rt->tokens, toks, keep);
+    }
+
+    char from[LK_DAY_LEN + 1];
+    lk_day today;
+    lk_runtime_day(rt, now, &today);
+    lk_runtime_day_text(rt, now, USAGE_DAYS - 1, from);
+    lk_usage_rec *calls = NULL;
+    lk_error_rec *errors = NULL;
+    size_t n_calls = 0, n_errors = 0;
+    if (rc == LK_OK)
+        rc = s->ops->usage_list(s, &a, from, today.text, &calls, &n_calls, err);
+    if (rc == LK_OK)
+        rc = s->ops->errors_list(s, &a, from, today.text, &errors, &n_errors, err);
+    if (rc == LK_OK) {
+        lk_usage_load(rt->usage, calls, n_calls, errors, n_errors);
+        lk_limiter_set_daily(rt->instance, today.number, lk_usage_calls(rt->usage, today.text, 0));
+    }
+    lk_arena_free(&a);
+    return rc;
+}
+
+lk_runtime *lk_runtime_open(const lk_config *cfg, lk_error *err)
+{
+    setenv("TZ", cfg->quota_tz, 1);
+    tzset();
+    lk_store *store = lk_store_open(lk_store_default_location(cfg->db[0] ? cfg->db : NULL), err);
+    if (!store)
+        return NULL;
+    lk_runtime *rt = lk_xcalloc(1, sizeof *rt);
+    rt->cfg = *cfg;
+    rt->store = store;
+    pthread_mutex_init(&rt->cat_lock, NULL);
+    pthread_mutex_init(&rt->limiters_lock, NULL);
+    pthread_mutex_init(&rt->queue_lock, NULL);
+    pthread_mutex_init(&rt->throttle_lock, NULL);
+    pthread_mutex_init(&rt->day_lock, NULL);
+    pthread_mutex_init(&rt->stop_lock, NULL);
+    pthread_cond_init(&rt->stop_cond, NULL);
+    rt->tokens = lk_tokens_new();
+    rt->usage = lk_usage_new();
+    rt->instance = lk_limiter_new();
+    rt->limiters = lk_map_new_int(64);
+    rt->throttle = lk_map_new_str(64);
+    compute_day(lk_time_now(), &rt->day);
+
+    rt->catalog = lk_catalog_build(store, err);
+    if (!rt->catalog || load_state(rt, err) != LK_OK) {
+        lk_runtime_close(rt);
+        return NULL;
+    }
+    if (pthread_create(&rt->thread, NULL, background, rt) != 0) {
+        lk_fail(err, LK_ESTORE, "", "could not start the background thread");
+        lk_runtime_close(rt);
+        return NULL;
+    }
+    rt->thread_started = true;
+    return rt;
+}
+
+void lk_runtime_close(lk_runtime *rt)
+{
+    if (!rt)
+        return;
+    if (rt->thread_started) {
+        pthread_mutex_lock(&rt->stop_lock);
+        rt->stopping = true;
+        pthread_cond_signal(&rt->stop_cond);
+        pthread_mutex_unlock(&rt->stop_lock);
+        pthread_join(rt->thread, NULL);
+        lk_runtime_flush(rt);
+    }
+    size_t pos = 0;
+    void *v;
+    while (lk_map_next(rt->limiters, &pos, NULL, NULL, &v))
+        lk_limiter_free(v);
+    lk_map_free(rt->limiters);
+    free_throttle_entries(rt->throttle, 0, true);
+    lk_map_free(rt->throttle);
+    lk_catalog_unref(rt->catalog);
+    lk_tokens_free(rt->tokens);
+    lk_usage_free(rt->usage);
+    lk_limiter_free(rt->instance);
+    free(rt->queue);
+    rt->store->ops->close(rt->store);
+    pthread_mutex_destroy(&rt->cat_lock);
+    pthread_mutex_destroy(&rt->limiters_lock);
+    pthread_mutex_destroy(&rt->queue_lock);
+    pthread_mutex_destroy(&rt->throttle_lock);
+    pthread_mutex_destroy(&rt->day_lock);
+    pthread_mutex_destroy(&rt->stop_lock);
+    pthread_cond_destroy(&rt->stop_cond);
+    free(rt);
+}
+
+const lk_config *lk_runtime_config(const lk_runtime *rt)
+{
+    return &rt->cfg;
+}
+
+void lk_runtime_default_public_url(lk_runtime *rt, const char *url)
+{
+    if (!rt->cfg.public_url[0])
+        snprintf(rt->cfg.public_url, sizeof rt->cfg.public_url, "%s", url);
+}
+
+lk_tokens *lk_runtime_tokens(lk_runtime *rt)
+{
+    return rt->tokens;
+}
+
+lk_usage *lk_runtime_usage(lk_runtime *rt)
+{
+    return rt->usage;
+}

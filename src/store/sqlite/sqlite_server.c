@@ -1,0 +1,388 @@
+/*
+ * sqlite_server — what the server keeps in the SQLite store (migration 0002): the
+ * generation counter, access tokens (hashes only), instance settings, the IP
+ * allowlist, per-user limits, and the daily usage and error counts.
+ *
+ * Invariants:
+ *  - The generation is bumped by triggers of the schema, never by these ops: any
+ *    write to users, grants, roles, permissions, services, settings, the allowlist
+ *    or user limits grows it, whoever makes it (this binary, an older CLI, sqlite3).
+ *    Tokens, counts and the audit trail are not among them, so the server's own
+ *    frequent writes never make it reload what it already has.
+ *  - usage_add / errors_add add to the stored counts (an upsert per record) inside
+ *    a savepoint: a batch is counted whole or not at all.
+ *  - A token is never stored in clear; its hash is never put in a message.
+ */
+#include "store/sqlite/sqlite_internal.h"
+
+/* --- generation ------------------------------------------------------------ */
+
+static const char SQL_GENERATION[] = "SELECT n FROM generation WHERE id = 1";
+
+static void int_row(lk_arena *a, sqlite3_stmt *st, void *out)
+{
+    *(int64_t *)out = lk_sq_int(st, 0);
+}
+
+lk_code lk_sq_generation(lk_store *s, int64_t *out, lk_error *err)
+{
+    static const lk_sq_ctx c = {.op = "generation", .noun = "generation"};
+    lk_sq *q = lk_sq_of(s);
+    sqlite3_stmt *st;
+    lk_code code = lk_sq_prepare(q, SQL_GENERATION, &c, &st, err);
+    if (code != LK_OK)
+        return code;
+    code = lk_sq_one(q, st, NULL, int_row, out, &c, err);
+    if (code == LK_ENOTFOUND)
+        return lk_fail(err, LK_ESCHEMA, NULL, "generation: the generation row is missing");
+    return code;
+}
+
+/* --- tokens ---------------------------------------------------------------- */
+
+static const char SQL_TOKEN_INSERT[] =
+    "INSERT INTO tokens (token_hash, service_id, issued_at, expires_at, revoked_at)"
+    " VALUES (?1, ?2, ?3, ?4, ?5)";
+/* an earlier revocation keeps its instant */
+static const char SQL_TOKEN_REVOKE[] =
+    "UPDATE tokens SET revoked_at = ?2 WHERE token_hash = ?1 AND revoked_at IS NULL";
+static const char SQL_TOKEN_LIST[] =
+    "SELECT token_hash, service_id, issued_at, expires_at, revoked_at FROM tokens"
+    " WHERE expires_at >= ?1 ORDER BY id";
+static const char SQL_TOKEN_PURGE[] = "DELETE FROM tokens WHERE expires_at < ?1";
+
+static void token_row(lk_arena *a, sqlite3_stmt *st, void *out)
+{
+    lk_token_rec *t = out;
+    t->token_hash = lk_sq_text(a, st, 0);
+    t->service_id = lk_sq_int(st, 1);
+    t->issued_at = lk_sq_int(st, 2);
+    t->expires_at = lk_sq_int(st, 3);
+    t->revoked_at = lk_sq_int(st, 4);
+}
+
+lk_code lk_sq_token_insert(lk_store *s, const lk_token_rec *t, lk_error *err)
+{
+    static const lk_sq_ctx c = {.op = "token_insert", .noun = "token"};
+    lk_sq *q = lk_sq_of(s);
+    sqlite3_stmt *st;
+    lk_code code = lk_sq_prepare(q, SQL_TOKEN_INSERT, &c, &st, err);
+    if (code != LK_OK)
+        return code;
+    lk_sq_bind_text(q, st, 1, t->token_hash);
+    lk_sq_bind_int(q, st, 2, t->service_id);
+    lk_sq_bind_int(q, st, 3, t->issued_at);
+    lk_sq_bind_int(q, st, 4, t->expires_at);
+    lk_sq_bind_time(q, st, 5, t->revoked_at);
+    code = lk_sq_exec(q, st, &c, err);
+    if (code == LK_EEXISTS)
+        return lk_fail(err, code, "token", "token_insert: that token is stored already");
+    return code;
+}
+
+lk_code lk_sq_token_revoke(lk_store *s, const char *token_hash, int64_t at, lk_error *err)
+{
+    static const lk_sq_ctx c = {.op = "token_revoke", .noun = "token"};
+    lk_sq *q = lk_sq_of(s);
+    sqlite3_stmt *st;
+    lk_code code = lk_sq_prepare(q, SQL_TOKEN_REVOKE, &c, &st, err);
+    if (code != LK_OK)
+        return code;
+    lk_sq_bind_text0(q, st, 1, token_hash);
+    lk_sq_bind_int(q, st, 2, at);
+    return lk_sq_exec(q, st, &c, err);
+}
+
+lk_code lk_sq_token_list(lk_store *s, lk_arena *a, int64_t since, lk_token_rec **out, size_t *n, lk_error *err)
+{
+    static const lk_sq_ctx c = {.op = "token_list", .noun = "token"};
+    lk_sq *q = lk_sq_of(s);
+    sqlite3_stmt *st;
+    lk_code code = lk_sq_prepare(q, SQL_TOKEN_LIST, &c, &st, err);
+    if (code != LK_OK)
+        return code;
+    lk_sq_bind_int(q, st, 1, since);
+    return lk_sq_rows(q, st, a, sizeof **out, token_row, (void **)out, n, &c, err);
+}
+
+lk_code lk_sq_token_purge(lk_store *s, int64_t expired_before, lk_error *err)
+{
+    static const lk_sq_ctx c = {.op = "token_purge", .noun = "token"};
+    lk_sq *q = lk_sq_of(s);
+    sqlite3_stmt *st;
+    lk_code code = lk_sq_prepare(q, SQL_TOKEN_PURGE, &c, &st, err);
+    if (code != LK_OK)
+        return code;
+    lk_sq_bind_int(q, st, 1, expired_before);
+    return lk_sq_exec(q, st, &c, err);
+}
+
+/* --- settings -------------------------------------------------------------- */
+
+static const char SQL_SETTING_GET[] = "SELECT value FROM settings WHERE key = ?1";
+static const char SQL_SETTING_SET[] =
+    "INSERT INTO settings (key, value, updated_at) VALUES (?1, ?2, ?3)"
+    " ON CONFLICT(key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at";
+
+static void text_row(lk_arena *a, sqlite3_stmt *st, void *out)
+{
+    *(const char **)out = lk_sq_text(a, st, 0);
+}
+
+lk_code lk_sq_setting_get(lk_store *s, lk_arena *a, const char *key, const char **value, lk_error *err)
+{
+    static const lk_sq_ctx c = {.op = "setting_get", .noun = "setting"};
+    lk_sq *q = lk_sq_of(s);
+    sqlite3_stmt *st;
+    lk_code code = lk_sq_prepare(q, SQL_SETTING_GET, &c, &st, err);
+    if (code != LK_OK)
+        return code;
+    lk_sq_bind_text0(q, st, 1, key);
+    code = lk_sq_one(q, st, a, text_row, value, &c, err);
+    if (code == LK_ENOTFOUND)
+        return lk_fail(err, code, "setting", "no setting '%s'", key ? key : "");
+    return code;
+}
+
+lk_code lk_sq_setting_set(lk_store *s, const char *key, const char *value, int64_t now, lk_error *err)
+{
+    static const lk_sq_ctx c = {.op = "setting_set", .noun = "setting"};
+    lk_sq *q = lk_sq_of(s);
+    sqlite3_stmt *st;
+    lk_code code = lk_sq_prepare(q, SQL_SETTING_SET, &c, &st, err);
+    if (code != LK_OK)
+        return code;
+    lk_sq_bind_text(q, st, 1, key);
+    lk_sq_bind_text(q, st, 2, value);
+    lk_sq_bind_int(q, st, 3, now);
+    return lk_sq_exec(q, st, &c, err);
+}
+
+/* --- the IP allowlist ------------------------------------------------------ */
+
+static const char SQL_ALLOW_LIST[] = "SELECT cidr FROM allowlist ORDER BY id";
+static const char SQL_ALLOW_INSERT[] = "INSERT INTO allowlist (cidr, created_at) VALUES (?1, ?2)";
+static const char SQL_ALLOW_DELETE[] = "DELETE FROM allowlist WHERE cidr = ?1";
+
+lk_code lk_sq_allow_list(lk_store *s, lk_arena *a, const char ***cidrs, size_t *n, lk_error *err)
+{
+    static const lk_sq_ctx c = {.op = "allow_list", .noun = "allowlist entry"};
+    lk_sq *q = lk_sq_of(s);
+    sqlite3_stmt *st;
+    lk_code code = lk_sq_prepare(q, SQL_ALLOW_LIST, &c, &st, err);
+    if (code != LK_OK)
+        return code;
+    return lk_sq_rows(q, st, a, sizeof **cidrs, text_row, (void **)cidrs, n, &c, err);
+}
+
+lk_code lk_sq_allow_insert(lk_store *s, const char *cidr, int64_t now, lk_error *err)
+{
+    static const lk_sq_ctx c = {.op = "allow_insert", .noun = "allowlist entry"};
+    lk_sq *q = lk_sq_of(s);
+    sqlite3_stmt *st;
+    lk_code code = lk_sq_prepare(q, SQL_ALLOW_INSERT, &c, &st, err);
+    if (code != LK_OK)
+        return code;
+    lk_sq_bind_text(q, st, 1, cidr);
+    lk_sq_bind_int(q, st, 2, now);
+    code = lk_sq_exec(q, st, &c, err);
+    if (code == LK_EEXISTS)
+        return lk_fail(err, code, "cidr", "%s is on the allowlist already", cidr);
+    return code;
+}
+
+lk_code lk_sq_allow_delete(lk_store *s, const char *cidr, lk_error *err)
+{
+    static const lk_sq_ctx c = {.op = "allow_delete", .noun = "allowlist entry"};
+    lk_sq *q = lk_sq_of(s);
+    sqlite3_stmt *st;
+    lk_code code = lk_sq_prepare(q, SQL_ALLOW_DELETE, &c, &st, err);
+    if (code != LK_OK)
+        return code;
+    lk_sq_bind_text0(q, st, 1, cidr);
+    code = lk_sq_exec(q, st, &c, err);
+    if (code == LK_OK && sqlite3_changes(q->db) == 0)
+        return lk_fail(err, LK_ENOTFOUND, "cidr", "%s is not on the allowlist", cidr ? cidr : "");
+    return code;
+}
+
+/* --- per-user limits ------------------------------------------------------- */
+
+static const char SQL_ULIM_LIST[] =
+    "SELECT l.user_id, u.email, l.rate_calls, l.rate_seconds, l.daily, l.concurrent, l.updated_at"
+    " FROM user_limits l JOIN users u ON u.id = l.user_id ORDER BY l.user_id";
+static const char SQL_ULIM_SET[] =
+    "INSERT INTO user_limits (user_id, rate_calls, rate_seconds, daily, concurrent, updated_at)"
+    " VALUES (?1, ?2, ?3, ?4, ?5, ?6)"
+    " ON CONFLICT(user_id) DO UPDATE SET rate_calls = excluded.rate_calls,"
+    " rate_seconds = excluded.rate_seconds, daily = excluded.daily,"
+    " concurrent = excluded.concurrent, updated_at = excluded.updated_at";
+static const char SQL_ULIM_DELETE[] = "DELETE FROM user_limits WHERE user_id = ?1";
+
+static void ulim_row(lk_arena *a, sqlite3_stmt *st, void *out)
+{
+    lk_user_limits *l = out;
+    l->user_id = lk_sq_int(st, 0);
+    l->user_email = lk_sq_text(a, st, 1);
+    l->limits.rate_calls = lk_sq_int(st, 2);
+    l->limits.rate_seconds = lk_sq_int(st, 3);
+    l->limits.daily = lk_sq_int(st, 4);
+    l->limits.concurrent = lk_sq_int(st, 5);
+    l->updated_at = lk_sq_int(st, 6);
+}
+
+lk_code lk_sq_user_limits_list(lk_store *s, lk_arena *a, lk_user_limits **out, size_t *n, lk_error *err)
+{
+    static const lk_sq_ctx c = {.op = "user_limits_list", .noun = "user limit"};
+    lk_sq *q = lk_sq_of(s);
+    sqlite3_stmt *st;
+    lk_code code = lk_sq_prepare(q, SQL_ULIM_LIST, &c, &st, err);
+    if (code != LK_OK)
+        return code;
+    return lk_sq_rows(q, st, a, sizeof **out, ulim_row, (void **)out, n, &c, err);
+}
+
+lk_code lk_sq_user_limits_set(lk_store *s, const lk_user_limits *l, lk_error *err)
+{
+    static const lk_sq_ctx c = {
+        .op = "user_limits_set", .noun = "user limit", .fk_code = LK_ENOTFOUND,
+        .fk_msg = "the user the limits are for does not exist",
+    };
+    lk_sq *q = lk_sq_of(s);
+    sqlite3_stmt *st;
+    lk_code code = lk_sq_prepare(q, SQL_ULIM_SET, &c, &st, err);
+    if (code != LK_OK)
+        return code;
+    lk_sq_bind_int(q, st, 1, l->user_id);
+    lk_sq_bind_int(q, st, 2, l->limits.rate_calls);
+    lk_sq_bind_int(q, st, 3, l->limits.rate_seconds);
+    lk_sq_bind_int(q, st, 4, l->limits.daily);
+    lk_sq_bind_int(q, st, 5, l->limits.concurrent);
+    lk_sq_bind_int(q, st, 6, l->updated_at);
+    return lk_sq_exec(q, st, &c, err);
+}
+
+lk_code lk_sq_user_limits_delete(lk_store *s, int64_t user_id, lk_error *err)
+{
+    static const lk_sq_ctx c = {.op = "user_limits_delete", .noun = "user limit"};
+    lk_sq *q = lk_sq_of(s);
+    sqlite3_stmt *st;
+    lk_code code = lk_sq_prepare(q, SQL_ULIM_DELETE, &c, &st, err);
+    if (code != LK_OK)
+        return code;
+    lk_sq_bind_int(q, st, 1, user_id);
+    return lk_sq_exec(q, st, &c, err);
+}
+
+/* --- daily counts ---------------------------------------------------------- */
+
+/* the newest email wins, so that a renamed user's history shows the new one */
+static const char SQL_USAGE_ADD[] =
+    "INSERT INTO usage_daily (day, user_id, user_email, count) VALUES (?1, ?2, ?3, ?4)"
+    " ON CONFLICT(day, user_id) DO UPDATE SET count = count + excluded.count,"
+    " user_email = excluded.user_email";
+static const char SQL_ERRORS_ADD[] =
+    "INSERT INTO errors_daily (day, code, count) VALUES (?1, ?2, ?3)"
+    " ON CONFLICT(day, code) DO UPDATE SET count = count + excluded.count";
+static const char SQL_USAGE_LIST[] =
+    "SELECT day, user_id, user_email, count FROM usage_daily"
+    " WHERE day >= ?1 AND day <= ?2 ORDER BY day, user_id";
+static const char SQL_ERRORS_LIST[] =
+    "SELECT day, code, count FROM errors_daily"
+    " WHERE day >= ?1 AND day <= ?2 ORDER BY day, code";
+
+static void usage_row(lk_arena *a, sqlite3_stmt *st, void *out)
+{
+    lk_usage_rec *u = out;
+    u->day = lk_sq_text(a, st, 0);
+    u->user_id = lk_sq_int(st, 1);
+    u->user_email = lk_sq_text(a, st, 2);
+    u->count = lk_sq_int(st, 3);
+}
+
+static void error_row(lk_arena *a, sqlite3_stmt *st, void *out)
+{
+    lk_error_rec *e = out;
+    e->day = lk_sq_text(a, st, 0);
+    e->code = lk_sq_text(a, st, 1);
+    e->count = lk_sq_int(st, 2);
+}
+
+static lk_code usage_add_all(lk_sq *q, const lk_usage_rec *recs, size_t n, const lk_sq_ctx *c, lk_error *err)
+{
+    sqlite3_stmt *st;
+    lk_code code = lk_sq_prepare(q, SQL_USAGE_ADD, c, &st, err);
+    for (size_t i = 0; i < n && code == LK_OK; i++) {
+        lk_sq_bind_text(q, st, 1, recs[i].day);
+        lk_sq_bind_int(q, st, 2, recs[i].user_id);
+        lk_sq_bind_text0(q, st, 3, recs[i].user_email);
+        lk_sq_bind_int(q, st, 4, recs[i].count);
+        code = lk_sq_exec(q, st, c, err);
+    }
+    return code;
+}
+
+static lk_code errors_add_all(lk_sq *q, const lk_error_rec *recs, size_t n, const lk_sq_ctx *c, lk_error *err)
+{
+    sqlite3_stmt *st;
+    lk_code code = lk_sq_prepare(q, SQL_ERRORS_ADD, c, &st, err);
+    for (size_t i = 0; i < n && code == LK_OK; i++) {
+        lk_sq_bind_text(q, st, 1, recs[i].day);
+        lk_sq_bind_text(q, st, 2, recs[i].code);
+        lk_sq_bind_int(q, st, 3, recs[i].count);
+        code = lk_sq_exec(q, st, c, err);
+    }
+    return code;
+}
+
+lk_code lk_sq_usage_add(lk_store *s, const lk_usage_rec *recs, size_t n, lk_error *err)
+{
+    static const lk_sq_ctx c = {.op = "usage_add", .noun = "usage count"};
+    if (n == 0)
+        return LK_OK;
+    lk_sq *q = lk_sq_of(s);
+    lk_code code = lk_sq_savepoint(q, &c, err);
+    if (code != LK_OK)
+        return code;
+    return lk_sq_savepoint_end(q, usage_add_all(q, recs, n, &c, err), &c, err);
+}
+
+lk_code lk_sq_errors_add(lk_store *s, const lk_error_rec *recs, size_t n, lk_error *err)
+{
+    static const lk_sq_ctx c = {.op = "errors_add", .noun = "error count"};
+    if (n == 0)
+        return LK_OK;
+    lk_sq *q = lk_sq_of(s);
+    lk_code code = lk_sq_savepoint(q, &c, err);
+    if (code != LK_OK)
+        return code;
+    return lk_sq_savepoint_end(q, errors_add_all(q, recs, n, &c, err), &c, err);
+}
+
+lk_code lk_sq_usage_list(lk_store *s, lk_arena *a, const char *from_day, const char *to_day,
+                         lk_usage_rec **out, size_t *n, lk_error *err)
+{
+    static const lk_sq_ctx c = {.op = "usage_list", .noun = "usage count"};
+    lk_sq *q = lk_sq_of(s);
+    sqlite3_stmt *st;
+    lk_code code = lk_sq_prepare(q, SQL_USAGE_LIST, &c, &st, err);
+    if (code != LK_OK)
+        return code;
+    lk_sq_bind_text0(q, st, 1, from_day);
+    lk_sq_bind_text0(q, st, 2, to_day);
+    return lk_sq_rows(q, st, a, sizeof **out, usage_row, (void **)out, n, &c, err);
+}
+
+lk_code lk_sq_errors_list(lk_store *s, lk_arena *a, const char *from_day, const char *to_day,
+                          lk_error_rec **out, size_t *n, lk_error *err)
+{
+    static const lk_sq_ctx c = {.op = "errors_list", .noun = "error count"};
+    lk_sq *q = lk_sq_of(s);
+    sqlite3_stmt *st;
+    lk_code code = lk_sq_prepare(q, SQL_ERRORS_LIST, &c, &st, err);
+    if (code != LK_OK)
+        return code;
+    lk_sq_bind_text0(q, st, 1, from_day);
+    lk_sq_bind_text0(q, st, 2, to_day);
+    return lk_sq_rows(q, st, a, sizeof **out, error_row, (void **)out, n, &c, err);
+}
