@@ -1,12 +1,22 @@
 #!/bin/sh
 # Installs the Debian packages latchkey needs to build and test, only those missing.
 # Idempotent and silent when everything is present.
+#   sh scripts/deps.sh          what building and testing need
+#   sh scripts/deps.sh bench    only what `make bench` needs besides (reference server, load tool)
 set -eu
 
-PACKAGES="meson ninja-build pkg-config gcc libc6-dev \
+case "${1:-}" in
+    "")
+        PACKAGES="meson ninja-build pkg-config gcc libc6-dev \
 libsqlite3-dev libsodium-dev libjansson-dev libcmocka-dev \
 libmicrohttpd-dev libcurl4-openssl-dev libpq-dev \
-nodejs valgrind sqlite3 clang libclang-rt-14-dev tzdata"
+nodejs valgrind sqlite3 clang libclang-rt-14-dev tzdata" ;;
+    bench)
+        PACKAGES="nginx wrk util-linux procps sqlite3 coreutils curl" ;;
+    *)
+        echo "deps: unknown group '$1' (known: bench)" >&2
+        exit 1 ;;
+esac
 
 missing=""
 for p in $PACKAGES; do

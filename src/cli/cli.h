@@ -99,6 +99,7 @@ extern const lk_cli_noun lk_cli_noun_audit;
 extern const lk_cli_noun lk_cli_noun_admin;
 extern const lk_cli_noun lk_cli_noun_limits;
 extern const lk_cli_noun lk_cli_noun_allowlist;
+extern const lk_cli_noun lk_cli_noun_usage;
 
 /* Runs the command line; returns the process exit status. */
 int lk_cli_main(int argc, char **argv);

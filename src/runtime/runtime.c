@@ -69,27 +69,9 @@ struct lk_runtime {
 
 /* ---- quota day ------------------------------------------------------------ */
 
-static int64_t days_from_civil(int64_t y, int m, int d)
-{
-    y -= m <= 2;
-    int64_t era = (y >= 0 ? y : y - 399) / 400;
-    int64_t yoe = y - era * 400;
-    int64_t doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-    return era * 146097 + yoe * 365 + yoe / 4 - yoe / 100 + doy - 719468;
-}
-
-/* local date of t in the process time zone (set to quota_tz at open) */
 static void compute_day(int64_t t, lk_day *out)
 {
-    time_t tt = (time_t)t;
-    struct tm tm;
-    localtime_r(&tt, &tm);
-    char text[32];
-    snprintf(text, sizeof text, "%04d-%02d-%02d", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday);
-    snprintf(out->text, sizeof out->text, "%.10s", text);
-    out->number = days_from_civil(tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday);
-    struct tm next = {.tm_year = tm.tm_year, .tm_mon = tm.tm_mon, .tm_mday = tm.tm_mday + 1, .tm_isdst = -1};
-    out->next_midnight = (int64_t)mktime(&next);
+    lk_local_day(t, 0, out->text, &out->number, &out->next_midnight);
 }
 
 void lk_runtime_day(lk_runtime *rt, int64_t now, lk_day *out)
@@ -104,15 +86,7 @@ void lk_runtime_day(lk_runtime *rt, int64_t now, lk_day *out)
 void lk_runtime_day_text(lk_runtime *rt, int64_t now, int days_back, char out[LK_DAY_LEN + 1])
 {
     (void)rt;
-    lk_day d;
-    /* noon of the day, days_back days earlier: safe across DST changes */
-    time_t tt = (time_t)now;
-    struct tm tm;
-    localtime_r(&tt, &tm);
-    struct tm back = {.tm_year = tm.tm_year, .tm_mon = tm.tm_mon, .tm_mday = tm.tm_mday - days_back,
-                      .tm_hour = 12, .tm_isdst = -1};
-    compute_day((int64_t)mktime(&back), &d);
-    memcpy(out, d.text, LK_DAY_LEN + 1);
+    lk_local_day(now, days_back, out, NULL, NULL);
 }
 
 /* ---- catalog ---------------------------------------------------------------- */

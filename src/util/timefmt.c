@@ -157,6 +157,29 @@ char *lk_time_format_marketo(int64_t t, char buf[LK_TIME_BUF])
     return buf;
 }
 
+void lk_local_day(int64_t t, int days_back, char text[11], int64_t *number, int64_t *next_midnight)
+{
+    time_t tt = (time_t)t;
+    struct tm tm;
+    localtime_r(&tt, &tm);
+    if (days_back) {
+        /* noon of the earlier day: safe across DST changes */
+        struct tm back = {.tm_year = tm.tm_year, .tm_mon = tm.tm_mon, .tm_mday = tm.tm_mday - days_back,
+                          .tm_hour = 12, .tm_isdst = -1};
+        tt = mktime(&back);
+        localtime_r(&tt, &tm);
+    }
+    char buf[32];
+    snprintf(buf, sizeof buf, "%04d-%02d-%02d", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday);
+    snprintf(text, 11, "%.10s", buf);
+    if (number)
+        *number = days_from_civil(tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday);
+    if (next_midnight) {
+        struct tm next = {.tm_year = tm.tm_year, .tm_mon = tm.tm_mon, .tm_mday = tm.tm_mday + 1, .tm_isdst = -1};
+        *next_midnight = (int64_t)mktime(&next);
+    }
+}
+
 int64_t lk_time_now(void)
 {
     struct timespec ts;

@@ -29,6 +29,11 @@ char *lk_time_format(int64_t t, char buf[LK_TIME_BUF]);
 /* Marketo user-management form "2026-11-27T23:17:27.000t+0000"; returns buf. */
 char *lk_time_format_marketo(int64_t t, char buf[LK_TIME_BUF]);
 
+/* The local calendar day (process time zone, TZ) `days_back` days before t's day:
+ * "YYYY-MM-DD" into text (11 bytes); number (may be NULL) = days since 1970-01-01
+ * of that date; next_midnight (may be NULL) = when the day after it starts. */
+void lk_local_day(int64_t t, int days_back, char text[11], int64_t *number, int64_t *next_midnight);
+
 /* seconds since the epoch, from the real-time clock */
 int64_t lk_time_now(void);
 
