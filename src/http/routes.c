@@ -15,6 +15,7 @@
 #include "util/timefmt.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 const lk_route lk_routes[] = {
@@ -224,7 +225,8 @@ static void run_limited(lk_request *r, const lk_route *route)
         fail(r, verdict_code(v), limit_message(r, v, vi != LK_LIMIT_OK ? inst : &r->user->limits));
     } else {
         route->handler(r);
-        count_answer(r, 0, true);
+        /* a handler that answered with an error (lk_rest_fail) left its code in r->code */
+        count_answer(r, r->code ? (lk_rest_error)atoi(r->code) : 0, true);
     }
     if (vi == LK_LIMIT_OK)
         lk_limiter_leave(li);

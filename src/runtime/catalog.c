@@ -5,12 +5,13 @@
  * written again, so readers need no lock, only a reference.
  */
 #include "runtime/catalog.h"
-#include "core/user.h"
+#include "core/allowlist.h"
+#include "core/limits.h"
 #include "util/map.h"
-#include "util/text.h"
 #include "util/xalloc.h"
 
 #include <ctype.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -37,16 +38,6 @@ static char *lower(lk_arena *a, const char *s)
     for (char *p = d; *p; p++)
         *p = (char)tolower((unsigned char)*p);
     return d;
-}
-
-static int64_t setting_int(lk_store *s, lk_arena *a, const char *key, int64_t def, lk_error *err)
-{
-    const char *v = NULL;
-    if (s->ops->setting_get(s, a, key, &v, err) != LK_OK || !v)
-        return def;
-    char *end = NULL;
-    long long n = strtoll(v, &end, 10);
-    return (end && *end == '\0' && n >= 0) ? n : def;
 }
 
 static lk_code load_permissions(lk_catalog *c, lk_store *s, lk_error *err)
@@ -156,24 +147,27 @@ static lk_code load_services(lk_catalog *c, lk_store *s, lk_arena *tmp, lk_error
     return LK_OK;
 }
 
+/* limits and allowlist through the core, which owns their keys and defaults */
 static lk_code load_settings(lk_catalog *c, lk_store *s, lk_arena *tmp, lk_error *err)
 {
-    c->instance = (lk_limits){
-        .rate_calls = setting_int(s, tmp, "limits.rate_calls", 100, err),
-        .rate_seconds = setting_int(s, tmp, "limits.rate_seconds", 20, err),
-        .daily = setting_int(s, tmp, "limits.daily", 50000, err),
-        .concurrent = setting_int(s, tmp, "limits.concurrent", 10, err),
-    };
-    c->allow_enabled = setting_int(s, tmp, "allowlist.enabled", 0, err) != 0;
+    lk_op op;
+    lk_op_init(&op, s, tmp, "server", "");
+    lk_code rc = lk_limits_instance(&op, &c->instance);
     const char **cidrs = NULL;
     size_t n = 0;
-    lk_code rc = s->ops->allow_list(s, tmp, &cidrs, &n, err);
-    if (rc != LK_OK)
+    if (rc == LK_OK)
+        rc = lk_allowlist_get(&op, &c->allow_enabled, &cidrs, &n);
+    if (rc != LK_OK) {
+        *err = op.err;
         return rc;
+    }
     c->allow = lk_arena_alloc(&c->arena, (n ? n : 1) * sizeof *c->allow);
-    for (size_t i = 0; i < n; i++)
+    for (size_t i = 0; i < n; i++) {
         if (lk_cidr_parse(cidrs[i], &c->allow[c->n_allow], NULL))
             c->n_allow++;
+        else
+            fprintf(stderr, "latchkey: ignoring allowlist entry '%.64s': not an address or CIDR range\n", cidrs[i]);
+    }
     return LK_OK;
 }
 

@@ -75,7 +75,10 @@ CREATE TABLE generation (
 INSERT INTO generation (id, n) VALUES (1, 1);
 
 CREATE TRIGGER gen_users_i AFTER INSERT ON users BEGIN UPDATE generation SET n = n + 1; END;
-CREATE TRIGGER gen_users_u AFTER UPDATE ON users BEGIN UPDATE generation SET n = n + 1; END;
+-- only the columns the server reads: sign-in bookkeeping (failed_logins, last_login_at)
+-- must not make a running server reload
+CREATE TRIGGER gen_users_u AFTER UPDATE OF email, api_only, status, expires_at ON users
+    BEGIN UPDATE generation SET n = n + 1; END;
 CREATE TRIGGER gen_users_d AFTER DELETE ON users BEGIN UPDATE generation SET n = n + 1; END;
 CREATE TRIGGER gen_user_roles_i AFTER INSERT ON user_roles BEGIN UPDATE generation SET n = n + 1; END;
 CREATE TRIGGER gen_user_roles_d AFTER DELETE ON user_roles BEGIN UPDATE generation SET n = n + 1; END;

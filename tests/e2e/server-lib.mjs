@@ -1,0 +1,305 @@
+// Helpers for the end-to-end tests of `latchkey serve` (tests/e2e/server-*.test.mjs).
+//
+// Every server runs the real binary ($LATCHKEY_BIN) on its own database in its own
+// temporary folder, prepared with the CLI (role, API-only users, services), listening
+// on 127.0.0.1 (or ::1) port 0. stop() sends SIGTERM and asserts a clean exit: status
+// 0 and no sanitizer report on stderr. Nothing here talks to any other host.
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import http from 'node:http';
+import net from 'node:net';
+import os from 'node:os';
+import { BIN, lk, newDb, sleep } from './lib.mjs';
+
+export { sleep };
+
+export const START_TIMEOUT_MS = 20_000;
+export const STOP_TIMEOUT_MS = 20_000;
+export const SANITIZER_MARKS = ['ERROR: AddressSanitizer', 'LeakSanitizer', 'runtime error:'];
+export const REQUEST_ID = /^[0-9a-f]+#[0-9a-f]+$/;
+export const TOKEN_RE = /^[A-Za-z0-9_-]{22,}$/;
+
+const SANITIZER_ENV = {
+  ASAN_OPTIONS: 'detect_leaks=1:abort_on_error=0:halt_on_error=1:exitcode=86',
+  UBSAN_OPTIONS: 'print_stacktrace=1:halt_on_error=1:exitcode=87',
+  LSAN_OPTIONS: 'exitcode=88',
+};
+
+function serverEnv(extra = {}) {
+  const e = { ...process.env };
+  for (const k of Object.keys(e)) if (k.startsWith('LATCHKEY_') && k !== 'LATCHKEY_BIN') delete e[k];
+  for (const [k, v] of Object.entries(SANITIZER_ENV)) if (!e[k]) e[k] = v;
+  for (const [k, v] of Object.entries(extra)) {
+    if (v === undefined) delete e[k];
+    else e[k] = v;
+  }
+  return e;
+}
+
+/* ---------------------------------------------------------------- CLI fixtures */
+
+// Runs a CLI command on the database and asserts success; returns the parsed --json.
+export function cli(db, ...args) {
+  const r = lk(db, ...args, '--json');
+  assert.equal(r.status, 0, `${r.cmd}: exit ${r.status}\nstdout: ${r.stdout}\nstderr: ${r.stderr}`);
+  return r.json;
+}
+
+// Runs a CLI command and returns the raw result (no assertion).
+export const cliRaw = (db, ...args) => lk(db, ...args);
+
+/*
+ * A fresh database with the role "API Only" (perms), and for each entry of `users`
+ * an API-only user with one service. Returns {db, users: [{email, id, service: {name,
+ * clientId, secret}}], user(email), remove()}. With t (a test context) the folder is
+ * removed when t ends; otherwise call remove().
+ */
+export function makeInstance(t, { perms = ['Read-Only Lead'], users = ['api@example.com'], servicesPerUser = 1 } = {}) {
+  const db = newDb();
+  if (t) t.after(() => db.remove());
+  cli(db, 'role', 'create', '--name', 'API Only', ...perms.flatMap((p) => ['--permission', p]));
+  const out = [];
+  for (const email of users) {
+    const u = cli(db, 'user', 'invite', '--email', email, '--first', 'Api', '--last', 'User',
+      '--role', 'API Only', '--api-only').user;
+    const services = [];
+    for (let i = 0; i < servicesPerUser; i++) services.push(addService(db, `${email.split('@')[0]} sync ${i + 1}`, email));
+    out.push({ email, id: u.id, service: services[0], services });
+  }
+  return {
+    db,
+    users: out,
+    user: (email) => out.find((u) => u.email === email),
+    remove: () => db.remove(),
+  };
+}
+
+export function addService(db, name, owner) {
+  const j = cli(db, 'service', 'create', '--name', name, '--user', owner);
+  return { name, clientId: j.service.clientId, secret: j.clientSecret };
+}
+
+/* ---------------------------------------------------------------- the server */
+
+const running = new Set();
+process.on('exit', () => {
+  for (const p of running) try { p.kill('SIGKILL'); } catch { /* gone */ }
+});
+
+/*
+ * Starts `latchkey serve --db DB --listen LISTEN ...args` and waits (20 s at most) for
+ * the stderr line "listening on http://ADDR:PORT". Returns
+ *   {url, host, port, proc, stderr(), stop(), kill(), exited}
+ * stop() sends SIGTERM, waits for the exit, asserts status 0 and no sanitizer report,
+ * and resolves to the whole stderr. With t, stop() is registered with t.after (it is
+ * harmless to call stop() earlier yourself).
+ */
+export async function startServer(t, db, args = [], { listen = '127.0.0.1:0', env } = {}) {
+  const dbPath = typeof db === 'string' ? db : db.path;
+  const argv = ['serve', '--db', dbPath, '--listen', listen, ...args];
+  const proc = spawn(BIN, argv, { env: serverEnv(env), cwd: os.tmpdir(), stdio: ['ignore', 'pipe', 'pipe'] });
+  running.add(proc);
+  let err = '';
+  let out = '';
+  proc.stdout.on('data', (d) => { out += d; });
+  const exited = new Promise((resolve) => {
+    proc.on('exit', (code, signal) => { running.delete(proc); resolve({ code, signal }); });
+  });
+  const cmd = `latchkey ${argv.join(' ')}`;
+  const bound = await new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`${cmd}: no "listening on" line within ${START_TIMEOUT_MS} ms\nstderr: ${err}`)), START_TIMEOUT_MS);
+    proc.stderr.on('data', (d) => {
+      err += d;
+      const m = /listening on (http:\/\/(\S+?):(\d+))\n/.exec(err);
+      if (m) { clearTimeout(timer); resolve(m); }
+    });
+    proc.on('error', (e) => { clearTimeout(timer); reject(e); });
+    exited.then(({ code, signal }) => {
+      clearTimeout(timer);
+      reject(new Error(`${cmd}: exited (${code ?? signal}) before listening\nstderr: ${err}`));
+    });
+  }).catch((e) => { try { proc.kill('SIGKILL'); } catch { /* gone */ } throw e; });
+  let stopped = null;
+  const srv = {
+    url: bound[1],
+    host: bound[2],
+    port: Number(bound[3]),
+    proc,
+    cmd,
+    exited,
+    stderr: () => err,
+    stdout: () => out,
+    // SIGTERM, then the exit status and the sanitizer check
+    stop() {
+      if (!stopped) {
+        stopped = (async () => {
+          if (proc.exitCode === null && proc.signalCode === null) proc.kill('SIGTERM');
+          let timer;
+          const timeout = new Promise((resolve) => { timer = setTimeout(() => resolve('timeout'), STOP_TIMEOUT_MS); });
+          const r = await Promise.race([exited, timeout]);
+          clearTimeout(timer);
+          if (r === 'timeout') {
+            proc.kill('SIGKILL');
+            assert.fail(`${cmd}: did not exit within ${STOP_TIMEOUT_MS} ms of SIGTERM\nstderr tail: ${err.slice(-3000)}`);
+          }
+          assertClean(srv, r);
+          return err;
+        })();
+      }
+      return stopped;
+    },
+    kill() { try { proc.kill('SIGKILL'); } catch { /* gone */ } },
+  };
+  if (t) t.after(() => srv.stop());
+  return srv;
+}
+
+export function assertClean(srv, { code, signal }) {
+  const err = srv.stderr();
+  for (const mark of SANITIZER_MARKS)
+    assert.ok(!err.includes(mark), `${srv.cmd}: sanitizer report (${mark}):\n${err.slice(err.indexOf(mark) - 200, err.indexOf(mark) + 4000)}`);
+  assert.equal(signal, null, `${srv.cmd}: killed by ${signal}\nstderr tail: ${err.slice(-3000)}`);
+  assert.equal(code, 0, `${srv.cmd}: exit status ${code} after SIGTERM\nstderr tail: ${err.slice(-3000)}`);
+}
+
+// true when an IPv6 loopback socket can be bound on this machine
+export function canBindIPv6() {
+  return new Promise((resolve) => {
+    const s = net.createServer();
+    s.once('error', () => resolve(false));
+    s.listen({ host: '::1', port: 0, ipv6Only: true }, () => s.close(() => resolve(true)));
+  });
+}
+
+/* ---------------------------------------------------------------- HTTP */
+
+// fetch() answer as {status, headers (Headers), text, json (or undefined)}
+export async function call(url, { method = 'GET', headers = {}, body, timeoutMs = 15_000 } = {}) {
+  const res = await fetch(url, { method, headers, body, redirect: 'manual', signal: AbortSignal.timeout(timeoutMs) });
+  const text = await res.text();
+  let json;
+  try { json = JSON.parse(text); } catch { json = undefined; }
+  return { status: res.status, headers: res.headers, text, json };
+}
+
+export const form = (obj) => new URLSearchParams(obj).toString();
+export const FORM_CT = 'application/x-www-form-urlencoded';
+export const basic = (id, secret) => `Basic ${Buffer.from(`${encodeURIComponent(id)}:${encodeURIComponent(secret)}`).toString('base64')}`;
+
+// GET /identity/oauth/token with the parameters in the query
+export function identity(srv, params, { headers } = {}) {
+  return call(`${srv.url}/identity/oauth/token?${form(params)}`, { headers });
+}
+
+export const creds = (svc) => ({ grant_type: 'client_credentials', client_id: svc.clientId, client_secret: svc.secret });
+
+// a token for the service, asserting a 200
+export async function token(srv, svc, { headers } = {}) {
+  const r = await identity(srv, creds(svc), { headers });
+  assert.equal(r.status, 200, `identity for ${svc.clientId}: ${r.status} ${r.text}`);
+  assert.match(r.json.access_token, TOKEN_RE);
+  return r.json.access_token;
+}
+
+// a REST call with a Bearer token (or none); query is an object or string
+export function rest(srv, path, tok, { method = 'GET', headers = {}, query, body } = {}) {
+  const h = { ...headers };
+  if (tok !== undefined && tok !== null) h.Authorization = `Bearer ${tok}`;
+  const qs = query === undefined ? '' : `?${typeof query === 'string' ? query : form(query)}`;
+  return call(`${srv.url}${path}${qs}`, { method, headers: h, body });
+}
+
+export const USAGE = '/rest/v1/stats/usage.json';
+
+// asserts a Marketo success envelope; returns result
+export function assertOk(r, what = 'REST call') {
+  assert.equal(r.status, 200, `${what}: HTTP ${r.status} ${r.text}`);
+  assert.ok(r.json, `${what}: body is not JSON: ${r.text}`);
+  assert.equal(r.json.success, true, `${what}: ${r.text}`);
+  assert.match(r.json.requestId, REQUEST_ID, `${what}: requestId`);
+  assert.ok(Array.isArray(r.json.result), `${what}: result is an array: ${r.text}`);
+  assert.ok(!('errors' in r.json) || r.json.errors.length === 0, `${what}: no errors expected: ${r.text}`);
+  return r.json.result;
+}
+
+// asserts a Marketo failure envelope with exactly this one error (HTTP 200)
+export function assertRestError(r, code, message, what = 'REST call') {
+  assert.equal(r.status, 200, `${what}: HTTP ${r.status} ${r.text}`);
+  assert.ok(r.json, `${what}: body is not JSON: ${r.text}`);
+  assert.equal(r.json.success, false, `${what}: success:false expected: ${r.text}`);
+  assert.match(r.json.requestId, REQUEST_ID, `${what}: requestId: ${r.text}`);
+  assert.ok(!('result' in r.json), `${what}: no result on a failure: ${r.text}`);
+  const expected = { code: String(code) };
+  if (message !== undefined) expected.message = message;
+  assert.equal(r.json.errors.length, 1, `${what}: one error: ${r.text}`);
+  if (message === undefined) assert.equal(r.json.errors[0].code, String(code), `${what}: ${r.text}`);
+  else assert.deepEqual(r.json.errors[0], expected, `${what}: ${r.text}`);
+  return r.json.errors[0];
+}
+
+export const restCode = (r) => (r.json && r.json.success === false ? r.json.errors[0].code : r.json && r.json.success ? 'ok' : `http${r.status}`);
+
+// asserts an OAuth-style error body
+export function assertOAuthError(r, status, error, description, what = 'token endpoint') {
+  assert.equal(r.status, status, `${what}: HTTP ${r.status} ${r.text}`);
+  assert.ok(r.json, `${what}: body is not JSON: ${r.text}`);
+  assert.equal(r.json.error, error, `${what}: ${r.text}`);
+  assert.equal(typeof r.json.error_description, 'string', `${what}: ${r.text}`);
+  if (description !== undefined) {
+    if (description instanceof RegExp) assert.match(r.json.error_description, description, `${what}: ${r.text}`);
+    else assert.equal(r.json.error_description, description, `${what}: ${r.text}`);
+  }
+  assert.deepEqual(Object.keys(r.json).sort(), ['error', 'error_description'], `${what}: only error fields: ${r.text}`);
+}
+
+/*
+ * Calls fn() every intervalMs until pred(value) holds or timeoutMs passed; returns
+ * {value, ok, elapsed}.
+ */
+export async function poll(fn, pred, { timeoutMs = 3000, intervalMs = 50 } = {}) {
+  const start = Date.now();
+  let value;
+  for (;;) {
+    value = await fn();
+    if (pred(value)) return { value, ok: true, elapsed: Date.now() - start };
+    if (Date.now() - start > timeoutMs) return { value, ok: false, elapsed: Date.now() - start };
+    await sleep(intervalMs);
+  }
+}
+
+// waits until the running server has picked up the latest CLI change: polls until
+// pred holds (3 s at most) and fails with what it saw otherwise
+export async function eventually(what, fn, pred, opts) {
+  const r = await poll(fn, pred, opts);
+  assert.ok(r.ok, `${what}: not seen within ${r.elapsed} ms; last answer: ${JSON.stringify(r.value && (r.value.text ?? r.value))}`);
+  return r;
+}
+
+/*
+ * A raw HTTP/1.1 request over the http module: {status, headers, text, json, socket
+ * info}. Options: method, path, headers, body (string/Buffer), agent, host, port.
+ */
+export function raw(srv, { method = 'GET', path = '/', headers = {}, body, agent = false, timeoutMs = 15_000 } = {}) {
+  return new Promise((resolve, reject) => {
+    const req = http.request({ host: srv.host.replace(/^\[|\]$/g, ''), port: srv.port, method, path, headers, agent, timeout: timeoutMs }, (res) => {
+      const chunks = [];
+      res.on('data', (c) => chunks.push(c));
+      res.on('end', () => {
+        const text = Buffer.concat(chunks).toString('utf8');
+        let json;
+        try { json = JSON.parse(text); } catch { json = undefined; }
+        resolve({ status: res.statusCode, headers: res.headers, text, json, reusedSocket: req.reusedSocket });
+      });
+      res.on('error', reject);
+    });
+    req.on('timeout', () => req.destroy(new Error(`${method} ${path}: timed out`)));
+    req.on('error', reject);
+    if (body !== undefined) req.end(body);
+    else req.end();
+  });
+}
+
+// today's date (YYYY-MM-DD) in UTC; two candidates around midnight
+export function todayUTC() {
+  return new Date().toISOString().slice(0, 10);
+}
