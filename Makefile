@@ -3,6 +3,7 @@
 #   make run      install what is missing, build, start the server on the embedded SQLite database
 #   make test     install what is missing, build (-Werror, and ASan+UBSan), run every test
 #   make deps     install missing Debian packages (apt-get), silent when all are present
+#   make bench    build, install nginx/wrk if missing, print requests/s against nginx (docs/benchmarks.md)
 #   make clean    remove build folders
 
 BUILD      := build
@@ -11,7 +12,7 @@ FUZZ_BUILD := build-fuzz
 FUZZ_SECONDS ?= 60
 MESON_OPTS := --buildtype=debugoptimized -Dwerror=true
 
-.PHONY: all deps build build-asan build-fuzz run test fuzz clean
+.PHONY: all deps bench-deps build build-asan build-fuzz run test fuzz bench clean
 
 all: build
 
@@ -51,6 +52,14 @@ fuzz: build-fuzz
 	    echo "== $$f ($(FUZZ_SECONDS) s)"; \
 	    $$f -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 tests/fuzz/corpus/$$n || exit 1; \
 	done
+
+# the reference server, the load tool and friends, installed only if missing
+bench-deps:
+	@sh scripts/deps.sh bench
+
+# a few minutes on a 2-core machine; BENCH_SECONDS=N per case (default 8)
+bench: build bench-deps
+	@BENCH_BIN=$(BUILD)/latchkey bash bench/run.sh
 
 clean:
 	rm -rf $(BUILD) $(ASAN_BUILD) $(FUZZ_BUILD)

@@ -2,8 +2,9 @@
 -- for a token with the next pair of $BENCH_CLIENTS (a file, one "client_id secret" a
 -- line), cycling through the pairs in order.
 -- With BENCH_ONCE=1 the thread stops as soon as as many answers as there are pairs
--- have arrived (wrk -d still bounds the run): every client asked about once, which is
--- how run.sh issues one token per service.
+-- have arrived, and creates the file $BENCH_DONE so that run.sh can end wrk early
+-- (wrk -d still bounds the run): every client asked once, which is how run.sh issues
+-- one token per service.
 
 local paths = {}
 local n, i, answered = 0, 0, 0
@@ -32,7 +33,11 @@ end
 if os.getenv("BENCH_ONCE") == "1" then
     function response(status, headers, body)
         answered = answered + 1
-        if answered >= n then
+        if answered == n then
+            local done = os.getenv("BENCH_DONE")
+            if done then
+                assert(io.open(done, "w")):close()
+            end
             wrk.thread:stop()
         end
     end

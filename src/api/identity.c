@@ -204,7 +204,7 @@ static const char *client_and_token(lk_request *r, const lk_cat_service **svc)
 {
     r->cat = lk_runtime_catalog(r->rt);
     lk_form body;
-    if (!read_body_form(r, OAUTH2, &body))
+    if (!read_body_form(r, OAUTH2, &body) || !allowed_address(r, OAUTH2))
         return NULL;
     client_auth ca;
     if (!read_client(r, OAUTH2, &body, &ca))
@@ -228,7 +228,7 @@ void lk_api_oauth2_introspect(lk_request *r)
         return;
     lk_resp_header(r, "Cache-Control", "no-store");
     lk_token_info info;
-    lk_token_state st = lk_tokens_check(lk_runtime_tokens(r->rt), token, r->now, &info);
+    lk_token_state st = lk_tokens_peek(lk_runtime_tokens(r->rt), token, r->now, &info);
     const lk_cat_service *svc = st == LK_TOKEN_VALID ? lk_catalog_service(r->cat, info.service_id) : NULL;
     const lk_cat_user *owner = svc ? lk_catalog_user(r->cat, svc->user_id) : NULL;
     if (!svc || info.issued_at < svc->tokens_valid_after || !lk_cat_user_usable(owner, r->now)) {
@@ -250,7 +250,7 @@ void lk_api_oauth2_revoke(lk_request *r)
     /* RFC 7009 §2.1: only the client the token was issued to may revoke it; an
      * unknown token, or another client's, gets the same 200 and nothing happens */
     lk_token_info info;
-    lk_token_state st = lk_tokens_check(lk_runtime_tokens(r->rt), token, r->now, &info);
+    lk_token_state st = lk_tokens_peek(lk_runtime_tokens(r->rt), token, r->now, &info);
     char hash[LK_HASH_HEX];
     if (st != LK_TOKEN_UNKNOWN && info.service_id == caller->id &&
         lk_tokens_revoke(lk_runtime_tokens(r->rt), token, r->now, hash))

@@ -234,19 +234,33 @@ static void run_limited(lk_request *r, const lk_route *route)
         lk_limiter_leave(lu);
 }
 
+/* a counted call refused before the limits (603, 610) still counts in them */
+static void fail_counted(lk_request *r, lk_rest_error code)
+{
+    lk_limiter *li = lk_runtime_instance_limiter(r->rt);
+    if (lk_limiter_enter(li, lk_catalog_instance_limits(r->cat), r->now, r->day.number, NULL) == LK_LIMIT_OK)
+        lk_limiter_leave(li);
+    if (r->user->has_limits) {
+        lk_limiter *lu = lk_runtime_user_limiter(r->rt, r->user->id, &r->day);
+        if (lk_limiter_enter(lu, &r->user->limits, r->now, r->day.number, NULL) == LK_LIMIT_OK)
+            lk_limiter_leave(lu);
+    }
+    fail(r, code, NULL);
+}
+
 static void guard_rest(lk_request *r, const lk_route *route)
 {
     lk_rest_error code = check_token(r);
     if (code)
         return fail(r, code, NULL);
     if (!lk_catalog_allows(r->cat, &r->client))
-        return fail(r, LK_REST_ACCESS_DENIED, NULL);
+        return fail_counted(r, LK_REST_ACCESS_DENIED);
     if (!route)
-        return fail(r, LK_REST_NOT_FOUND, NULL);
+        return fail_counted(r, LK_REST_NOT_FOUND);
     if (!method_allowed(route, r->method))
         return fail(r, LK_REST_METHOD_NOT_SUPPORTED, NULL);
     if (route->permission && !lk_cat_user_has(r->user, lk_catalog_permission(r->cat, route->permission)))
-        return fail(r, LK_REST_ACCESS_DENIED, NULL);
+        return fail_counted(r, LK_REST_ACCESS_DENIED);
     if (!route->counts) {
         route->handler(r);
         return;

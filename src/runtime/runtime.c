@@ -25,10 +25,12 @@
 #define KEEP_EXPIRED (24 * 3600)
 #define USAGE_DAYS 8
 
+typedef enum pending_kind { PENDING_INSERT, PENDING_REVOKE, PENDING_REVOKE_SERVICE } pending_kind;
+
 typedef struct pending_token {
-    lk_token_rec rec;
+    pending_kind kind;
+    lk_token_rec rec;            /* REVOKE_SERVICE: service_id and revoked_at */
     char hash[LK_HASH_HEX];
-    bool revoke;
 } pending_token;
 
 typedef struct throttle_entry {
@@ -91,6 +93,8 @@ void lk_runtime_day_text(lk_runtime *rt, int64_t now, int days_back, char out[LK
 
 /* ---- catalog ---------------------------------------------------------------- */
 
+static void enqueue(lk_runtime *rt, const pending_token *p);
+
 lk_catalog *lk_runtime_catalog(lk_runtime *rt)
 {
     pthread_mutex_lock(&rt->cat_lock);
@@ -109,8 +113,13 @@ static void revoke_changed(lk_runtime *rt, const lk_catalog *old, const lk_catal
     while (lk_catalog_next_service(old, &pos, &s)) {
         const lk_cat_service *n = lk_catalog_service(now_cat, s->id);
         const lk_cat_user *owner = n ? lk_catalog_user(now_cat, n->user_id) : NULL;
-        if (!n || n->tokens_valid_after != s->tokens_valid_after || !lk_cat_user_usable(owner, now))
-            lk_tokens_revoke_service(rt->tokens, s->id, now);
+        if (!n || n->tokens_valid_after != s->tokens_valid_after || !lk_cat_user_usable(owner, now)) {
+            /* revoked for good: an unlock or a restart does not bring them back */
+            if (lk_tokens_revoke_service(rt->tokens, s->id, now) > 0) {
+                pending_token p = {.kind = PENDING_REVOKE_SERVICE, .rec = {.service_id = s->id, .revoked_at = now}};
+                enqueue(rt, &p);
+            }
+        }
     }
 }
 
@@ -155,14 +164,14 @@ static void enqueue(lk_runtime *rt, const pending_token *p)
 
 void lk_runtime_persist_token(lk_runtime *rt, const lk_token_rec *rec)
 {
-    pending_token p = {.rec = *rec};
+    pending_token p = {.kind = PENDING_INSERT, .rec = *rec};
     snprintf(p.hash, sizeof p.hash, "%s", rec->token_hash);
     enqueue(rt, &p);
 }
 
 void lk_runtime_persist_revoke(lk_runtime *rt, const char *token_hash, int64_t at)
 {
-    pending_token p = {.revoke = true, .rec = {.revoked_at = at}};
+    pending_token p = {.kind = PENDING_REVOKE, .rec = {.revoked_at = at}};
     snprintf(p.hash, sizeof p.hash, "%s", token_hash);
     enqueue(rt, &p);
 }
@@ -188,8 +197,17 @@ void lk_runtime_flush(lk_runtime *rt)
         lk_code rc = s->ops->begin(s, &err);
         for (size_t i = 0; rc == LK_OK && i < n; i++) {
             q[i].rec.token_hash = q[i].hash;
-            rc = q[i].revoke ? s->ops->token_revoke(s, q[i].hash, q[i].rec.revoked_at, &err)
-                             : s->ops->token_insert(s, &q[i].rec, &err);
+            switch (q[i].kind) {
+            case PENDING_INSERT:
+                rc = s->ops->token_insert(s, &q[i].rec, &err);
+                break;
+            case PENDING_REVOKE:
+                rc = s->ops->token_revoke(s, q[i].hash, q[i].rec.revoked_at, &err);
+                break;
+            case PENDING_REVOKE_SERVICE:
+                rc = s->ops->token_revoke_service(s, q[i].rec.service_id, q[i].rec.revoked_at, &err);
+                break;
+            }
             if (rc == LK_EEXISTS)
                 rc = LK_OK; /* already stored */
         }
@@ -349,6 +367,17 @@ static lk_code load_state(lk_runtime *rt, lk_error *err)
                 toks[keep++] = toks[i];
         }
         lk_tokens_load(rt->tokens, toks, keep);
+        /* owners locked or expired while the server was down: their tokens are revoked
+         * now and for good, as if the server had seen the change */
+        size_t pos = 0;
+        const lk_cat_service *svc;
+        while (lk_catalog_next_service(rt->catalog, &pos, &svc)) {
+            if (!lk_cat_user_usable(lk_catalog_user(rt->catalog, svc->user_id), now) &&
+                lk_tokens_revoke_service(rt->tokens, svc->id, now) > 0) {
+                pending_token p = {.kind = PENDING_REVOKE_SERVICE, .rec = {.service_id = svc->id, .revoked_at = now}};
+                enqueue(rt, &p);
+            }
+        }
     }
 
     char from[LK_DAY_LEN + 1];

@@ -247,7 +247,7 @@ bool lk_tokens_issue(lk_tokens *t, int64_t service_id, int64_t now, int64_t ttl,
     return true;
 }
 
-lk_token_state lk_tokens_check(lk_tokens *t, const char *token, int64_t now, lk_token_info *info)
+static lk_token_state lookup(lk_tokens *t, const char *token, int64_t now, lk_token_info *info, bool report)
 {
     if (!lk_tokens_wellformed(token))
         return LK_TOKEN_UNKNOWN;
@@ -267,10 +267,21 @@ lk_token_state lk_tokens_check(lk_tokens *t, const char *token, int64_t now, lk_
         st = LK_TOKEN_REVOKED;
     } else if (now >= e->expires_at) {
         st = e->expired_reported ? LK_TOKEN_EXPIRED : LK_TOKEN_EXPIRED_FIRST;
-        e->expired_reported = true;
+        if (report)
+            e->expired_reported = true;
     }
     pthread_mutex_unlock(&ts->mu);
     return st;
+}
+
+lk_token_state lk_tokens_check(lk_tokens *t, const char *token, int64_t now, lk_token_info *info)
+{
+    return lookup(t, token, now, info, true);
+}
+
+lk_token_state lk_tokens_peek(lk_tokens *t, const char *token, int64_t now, lk_token_info *info)
+{
+    return lookup(t, token, now, info, false);
 }
 
 bool lk_tokens_revoke(lk_tokens *t, const char *token, int64_t now, char hash_out[LK_HASH_HEX])

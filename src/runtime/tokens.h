@@ -54,6 +54,10 @@ bool lk_tokens_issue(lk_tokens *t, int64_t service_id, int64_t now, int64_t ttl,
 /* State of a presented token at now; info filled when the token is known. */
 lk_token_state lk_tokens_check(lk_tokens *t, const char *token, int64_t now, lk_token_info *info);
 
+/* The same state without remembering a first expired use: for introspection and
+ * revocation, which must not take the client's 602 away. */
+lk_token_state lk_tokens_peek(lk_tokens *t, const char *token, int64_t now, lk_token_info *info);
+
 /* Revokes one token (RFC 7009); returns true and its hash in hash_out if it existed
  * and was not already revoked. */
 bool lk_tokens_revoke(lk_tokens *t, const char *token, int64_t now, char hash_out[LK_HASH_HEX]);

@@ -110,6 +110,8 @@ typedef struct lk_store_ops {
     /* access tokens; writes may be batched by the caller in one transaction */
     lk_code (*token_insert)(lk_store *s, const lk_token_rec *t, lk_error *err);
     lk_code (*token_revoke)(lk_store *s, const char *token_hash, int64_t at, lk_error *err); /* LK_OK if absent */
+    /* revokes every token of the service issued at or before `at` */
+    lk_code (*token_revoke_service)(lk_store *s, int64_t service_id, int64_t at, lk_error *err);
     /* tokens whose expires_at >= since, revoked ones included, ordered by id */
     lk_code (*token_list)(lk_store *s, lk_arena *a, int64_t since, lk_token_rec **out, size_t *n, lk_error *err);
     lk_code (*token_purge)(lk_store *s, int64_t expired_before, lk_error *err);

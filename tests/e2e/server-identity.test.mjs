@@ -3,9 +3,10 @@
 // Basic; the exact response; token reuse; the 401/400 answers; lock and delete while
 // the server runs; throttling of failed attempts; no secret in the access log.
 import assert from 'node:assert/strict';
+import http from 'node:http';
 import { after, before, describe, test } from 'node:test';
 import {
-  FORM_CT, TOKEN_RE, USAGE, assertOAuthError, assertOk, basic, call, cli, creds, eventually, form,
+  FORM_CT, addService, raw, TOKEN_RE, USAGE, assertOAuthError, assertOk, basic, call, cli, creds, eventually, form,
   identity, makeInstance, rest, sleep, startServer, token,
 } from './server-lib.mjs';
 
@@ -79,6 +80,24 @@ describe('identity endpoint', () => {
     assert.notEqual(a.access_token, b.access_token);
   });
 
+  test('simultaneous first requests of one service all get the one same token', async () => {
+    const metric = async () => Number(/^latchkey_tokens_issued_total (\d+)$/m.exec((await call(`${srv.url}/metrics`)).text)[1]);
+    const svc2 = addService(inst.db, 'burst', 'other@example.com');
+    const probe = addService(inst.db, 'burst probe', 'other@example.com');
+    // once the server knows the probe (created later) it knows svc2, whose token is not asked for yet
+    await eventually('the new services are known', () => identity(srv, creds(probe)), (r) => r.status === 200);
+    const before = await metric();
+    const agent = new http.Agent({ keepAlive: false, maxSockets: 30 });
+    const rs = await Promise.all(Array.from({ length: 30 }, () =>
+      raw(srv, { path: `/identity/oauth/token?${form(creds(svc2))}`, agent })));
+    agent.destroy();
+    for (const r of rs) assert.equal(r.status, 200, r.text);
+    const tokens = new Set(rs.map((r) => r.json.access_token));
+    assert.equal(tokens.size, 1, `one token for 30 simultaneous requests, got ${tokens.size}`);
+    assert.equal(await metric(), before + 1, 'one token minted');
+    issued.push(...tokens);
+  });
+
   test('bad secret → 401 invalid_client "Bad client credentials" (no store, no token)', async () => {
     const r = await identity(srv, { ...creds(api), client_secret: 'X'.repeat(32) });
     assert.deepEqual(r.json, { error: 'invalid_client', error_description: 'Bad client credentials' });
@@ -124,6 +143,22 @@ describe('identity endpoint', () => {
     assertOAuthError(r, 400, 'unsupported_grant_type', undefined, 'POST grant_type=password');
   });
 
+  test('HTTP Basic with a different client_id in the parameters → 400 invalid_request; with the same one → 200', async () => {
+    const other = inst.user('other@example.com').service;
+    const diff = await call(`${srv.url}/identity/oauth/token?grant_type=client_credentials&client_id=${other.clientId}`, {
+      headers: { Authorization: basic(api.clientId, api.secret) },
+    });
+    assertOAuthError(diff, 400, 'invalid_request', undefined, 'Basic + another client_id');
+    const same = await call(`${srv.url}/identity/oauth/token?grant_type=client_credentials&client_id=${api.clientId}`, {
+      headers: { Authorization: basic(api.clientId, api.secret) },
+    });
+    assertTokenBody(same, 'api@example.com', 'Basic + the same client_id');
+    const malformed = await call(`${srv.url}/identity/oauth/token?grant_type=client_credentials`, {
+      headers: { Authorization: 'Basic !!!not-base64' },
+    });
+    assertOAuthError(malformed, 401, 'invalid_client', undefined, 'unreadable Basic header');
+  });
+
   test('malformed requests → 400 invalid_request (repeated parameter, body that is not a form)', async () => {
     const c = creds(api);
     const repeated = `${form(c)}&client_id=${encodeURIComponent(c.client_id)}`;
@@ -164,9 +199,13 @@ describe('identity endpoint', () => {
     // a REST call with the legacy query parameter, so that a token was in a URI too
     const tok = await token(srv, api);
     assertOk(await rest(srv, USAGE, undefined, { query: { access_token: tok } }), 'legacy access_token');
+    await rest(srv, USAGE, 'not-a-token');
     await sleep(50);
     const log = srv.stderr();
-    assert.match(log, /method=GET path="\/identity\/oauth\/token" status=200 code=- user=api@example\.com/);
+    assert.match(log, /^time=\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ addr=127\.0\.0\.1 method=GET path="\/identity\/oauth\/token" status=200 code=- user=api@example\.com duration_ms=\d+(\.\d+)?$/m,
+      'time, address, method, path, status, Marketo code, user, duration');
+    assert.match(log, /^time=\S+ addr=127\.0\.0\.1 method=GET path="\/rest\/v1\/stats\/usage\.json" status=200 code=601 user=- duration_ms=\S+$/m,
+      'a 601 is logged with its code');
     assert.match(log, /path="\/identity\/oauth\/token" status=401 code=invalid_client/);
     assert.match(log, /path="\/rest\/v1\/stats\/usage\.json" status=200 code=- user=api@example\.com/);
     for (const u of inst.users)
@@ -176,7 +215,7 @@ describe('identity endpoint', () => {
   });
 });
 
-describe('throttling of failed token requests', () => {
+describe('throttling of failed token requests', { concurrency: true }, () => {
   test('--auth-fail-limit 3: the 4th bad attempt → 429 with Retry-After; then even the right secret is refused', async (t) => {
     const inst = makeInstance(t, { users: ['api@example.com'] });
     const svc = inst.users[0].service;
@@ -196,6 +235,21 @@ describe('throttling of failed token requests', () => {
     assert.equal(good.status, 429, `the right secret while throttled: ${good.text}`);
     assert.ok(good.headers.get('retry-after'), 'Retry-After on the refused right secret');
     assert.ok(!srv.stderr().includes(svc.secret), 'secret not in the log');
+  });
+
+  test('the throttle ends with its window (--auth-fail-window 3)', async (t) => {
+    const inst = makeInstance(t, { users: ['api@example.com'] });
+    const svc = inst.users[0].service;
+    const srv = await startServer(t, inst.db, ['--auth-fail-limit', '2', '--auth-fail-window', '3']);
+    const bad = { ...creds(svc), client_secret: 'wrong' };
+    for (let i = 0; i < 2; i++) assert.equal((await identity(srv, bad)).status, 401);
+    const r = await identity(srv, creds(svc));
+    assert.equal(r.status, 429, r.text);
+    const retry = Number(r.headers.get('retry-after'));
+    assert.ok(retry >= 1 && retry <= 3, `Retry-After ${r.headers.get('retry-after')}`);
+    await sleep(retry * 1000 + 1100);
+    const again = await identity(srv, creds(svc));
+    assert.equal(again.status, 200, `after the window: ${again.text}`);
   });
 
   test('per client id and per address (addresses told by a trusted proxy)', async (t) => {

@@ -157,7 +157,7 @@ export async function startServer(t, db, args = [], { listen = '127.0.0.1:0', en
 export function assertClean(srv, { code, signal }) {
   const err = srv.stderr();
   for (const mark of SANITIZER_MARKS)
-    assert.ok(!err.includes(mark), `${srv.cmd}: sanitizer report (${mark}):\n${err.slice(err.indexOf(mark) - 200, err.indexOf(mark) + 4000)}`);
+    assert.ok(!err.includes(mark), `${srv.cmd}: sanitizer report (${mark}):\n${err.slice(Math.max(0, err.indexOf(mark) - 200), err.indexOf(mark) + 4000)}`);
   assert.equal(signal, null, `${srv.cmd}: killed by ${signal}\nstderr tail: ${err.slice(-3000)}`);
   assert.equal(code, 0, `${srv.cmd}: exit status ${code} after SIGTERM\nstderr tail: ${err.slice(-3000)}`);
 }
@@ -299,7 +299,79 @@ export function raw(srv, { method = 'GET', path = '/', headers = {}, body, agent
   });
 }
 
-// today's date (YYYY-MM-DD) in UTC; two candidates around midnight
-export function todayUTC() {
-  return new Date().toISOString().slice(0, 10);
+// When UTC midnight is less than `margin` seconds away, waits until it has passed,
+// so that a test counting "today" sees one day throughout.
+export async function avoidMidnight(margin = 20) {
+  const now = Date.now();
+  const d = new Date(now);
+  const next = Date.UTC(d.getUTCFullYear(), d.getUTCMonth(), d.getUTCDate() + 1);
+  if (next - now < margin * 1000) await sleep(next - now + 500);
+}
+
+// the UTC date `back` days before today, YYYY-MM-DD
+export function dayUTC(back = 0) {
+  const d = new Date();
+  return new Date(Date.UTC(d.getUTCFullYear(), d.getUTCMonth(), d.getUTCDate() - back)).toISOString().slice(0, 10);
+}
+
+/*
+ * A raw TCP connection to the server: write(text) sends bytes as they are; response()
+ * resolves to {status, headers (lower-case names), body, json, raw} once the server
+ * has sent one complete response (by Content-Length) or closed the connection.
+ */
+export function rawConnection(srv) {
+  const sock = net.connect({ host: srv.host.replace(/^\[|\]$/g, ''), port: srv.port });
+  let buf = Buffer.alloc(0);
+  let closed = false;
+  const waiters = [];
+  const check = () => {
+    const parsed = parseResponse(buf, closed);
+    if (parsed) while (waiters.length) waiters.shift().resolve(parsed);
+    else if (closed) while (waiters.length) waiters.shift().reject(new Error(`connection closed; got ${JSON.stringify(buf.toString('latin1').slice(0, 300))}`));
+  };
+  sock.on('data', (d) => { buf = Buffer.concat([buf, d]); check(); });
+  sock.on('end', () => { closed = true; check(); });
+  sock.on('close', () => { closed = true; check(); });
+  sock.on('error', () => { closed = true; check(); });
+  const connected = new Promise((resolve, reject) => { sock.once('connect', resolve); sock.once('error', reject); });
+  return {
+    sock,
+    connected,
+    async write(text) { await connected; await new Promise((resolve, reject) => sock.write(text, (e) => (e ? reject(e) : resolve()))); },
+    response(timeoutMs = 15_000) {
+      return new Promise((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error(`no complete response within ${timeoutMs} ms; got ${JSON.stringify(buf.toString('latin1').slice(0, 300))}`)), timeoutMs);
+        waiters.push({ resolve: (v) => { clearTimeout(timer); resolve(v); }, reject: (e) => { clearTimeout(timer); reject(e); } });
+        check();
+      });
+    },
+    get closed() { return closed; },
+    destroy() { sock.destroy(); },
+  };
+}
+
+function parseResponse(buf, closed) {
+  const end = buf.indexOf('\r\n\r\n');
+  if (end < 0) return null;
+  const head = buf.subarray(0, end).toString('latin1').split('\r\n');
+  const m = /^HTTP\/1\.[01] (\d{3})/.exec(head[0]);
+  if (!m) return null;
+  const headers = {};
+  for (const line of head.slice(1)) {
+    const i = line.indexOf(':');
+    if (i > 0) headers[line.slice(0, i).trim().toLowerCase()] = line.slice(i + 1).trim();
+  }
+  let body;
+  if (headers['content-length'] !== undefined) {
+    const n = Number(headers['content-length']);
+    if (buf.length < end + 4 + n) return null;
+    body = buf.subarray(end + 4, end + 4 + n).toString('utf8');
+  } else if (closed) {
+    body = buf.subarray(end + 4).toString('utf8');
+  } else {
+    return null;
+  }
+  let json;
+  try { json = JSON.parse(body); } catch { json = undefined; }
+  return { status: Number(m[1]), headers, body, json, raw: buf.toString('latin1') };
 }

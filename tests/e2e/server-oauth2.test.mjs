@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import {
-  FORM_CT, TOKEN_RE, USAGE, assertOAuthError, assertOk, assertRestError, basic, call, creds, form,
+  FORM_CT, TOKEN_RE, USAGE, assertOAuthError, assertOk, assertRestError, basic, call, form,
   makeInstance, rest, sleep, startServer, token,
 } from './server-lib.mjs';
 

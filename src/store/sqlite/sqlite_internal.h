@@ -147,6 +147,7 @@ lk_code lk_sq_service_delete(lk_store *s, int64_t id, lk_error *err);
 lk_code lk_sq_generation(lk_store *s, int64_t *out, lk_error *err);
 lk_code lk_sq_token_insert(lk_store *s, const lk_token_rec *t, lk_error *err);
 lk_code lk_sq_token_revoke(lk_store *s, const char *token_hash, int64_t at, lk_error *err);
+lk_code lk_sq_token_revoke_service(lk_store *s, int64_t service_id, int64_t at, lk_error *err);
 lk_code lk_sq_token_list(lk_store *s, lk_arena *a, int64_t since, lk_token_rec **out, size_t *n, lk_error *err);
 lk_code lk_sq_token_purge(lk_store *s, int64_t expired_before, lk_error *err);
 lk_code lk_sq_setting_get(lk_store *s, lk_arena *a, const char *key, const char **value, lk_error *err);

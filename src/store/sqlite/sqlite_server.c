@@ -46,6 +46,8 @@ static const char SQL_TOKEN_INSERT[] =
 /* an earlier revocation keeps its instant */
 static const char SQL_TOKEN_REVOKE[] =
     "UPDATE tokens SET revoked_at = ?2 WHERE token_hash = ?1 AND revoked_at IS NULL";
+static const char SQL_TOKEN_REVOKE_SERVICE[] =
+    "UPDATE tokens SET revoked_at = ?2 WHERE service_id = ?1 AND revoked_at IS NULL AND issued_at <= ?2";
 static const char SQL_TOKEN_LIST[] =
     "SELECT token_hash, service_id, issued_at, expires_at, revoked_at FROM tokens"
     " WHERE expires_at >= ?1 ORDER BY id";
@@ -89,6 +91,19 @@ lk_code lk_sq_token_revoke(lk_store *s, const char *token_hash, int64_t at, lk_e
     if (code != LK_OK)
         return code;
     lk_sq_bind_text0(q, st, 1, token_hash);
+    lk_sq_bind_int(q, st, 2, at);
+    return lk_sq_exec(q, st, &c, err);
+}
+
+lk_code lk_sq_token_revoke_service(lk_store *s, int64_t service_id, int64_t at, lk_error *err)
+{
+    static const lk_sq_ctx c = {.op = "token_revoke_service", .noun = "token"};
+    lk_sq *q = lk_sq_of(s);
+    sqlite3_stmt *st;
+    lk_code code = lk_sq_prepare(q, SQL_TOKEN_REVOKE_SERVICE, &c, &st, err);
+    if (code != LK_OK)
+        return code;
+    lk_sq_bind_int(q, st, 1, service_id);
     lk_sq_bind_int(q, st, 2, at);
     return lk_sq_exec(q, st, &c, err);
 }

@@ -382,6 +382,7 @@ static const lk_store_ops sqlite_ops = {
     .generation = lk_sq_generation,
     .token_insert = lk_sq_token_insert,
     .token_revoke = lk_sq_token_revoke,
+    .token_revoke_service = lk_sq_token_revoke_service,
     .token_list = lk_sq_token_list,
     .token_purge = lk_sq_token_purge,
     .setting_get = lk_sq_setting_get,

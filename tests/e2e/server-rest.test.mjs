@@ -1,0 +1,173 @@
+// latchkey serve: the REST guard (reference §4–6; issue 3 "Guarded REST calls") on
+// /rest/v1/stats/usage.json: how the token is presented, the envelope, 601/602 with
+// their exact messages, 610 and 605, and the RateLimit headers.
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import {
+  REQUEST_ID, USAGE, assertOk, assertRestError, call, creds, identity, makeInstance, rest, sleep,
+  startServer, token,
+} from './server-lib.mjs';
+
+// '"rate";q=100;w=20, "daily";q=50000;w=86400' -> {rate: {q: 100, w: 20}, daily: {...}}
+function parseRateLimit(h) {
+  const out = {};
+  for (const item of (h || '').split(',').map((s) => s.trim()).filter(Boolean)) {
+    const [name, ...params] = item.split(';');
+    const o = {};
+    for (const p of params) {
+      const [k, v] = p.split('=');
+      o[k.trim()] = Number(v);
+    }
+    out[name.trim().replace(/^"|"$/g, '')] = o;
+  }
+  return out;
+}
+
+describe('REST guard', { concurrency: true }, () => {
+  describe('default configuration', { concurrency: 1 }, () => {
+    let inst;
+    let srv;
+    let svc;
+    let tok;
+    before(async () => {
+      inst = makeInstance(null, { users: ['api@example.com'] });
+      svc = inst.users[0].service;
+      srv = await startServer(null, inst.db);
+      tok = await token(srv, svc);
+    });
+    after(async () => {
+      await srv?.stop();
+      inst?.remove();
+    });
+
+    test('Authorization: Bearer → the success envelope', async () => {
+      const r = await rest(srv, USAGE, tok);
+      assertOk(r);
+      assert.match(r.headers.get('content-type'), /^application\/json/);
+      assert.deepEqual(Object.keys(r.json).filter((k) => k !== 'warnings').sort(), ['requestId', 'result', 'success']);
+      if ('warnings' in r.json) assert.deepEqual(r.json.warnings, []);
+      // the scheme name is case-insensitive (RFC 7235)
+      assertOk(await call(`${srv.url}${USAGE}`, { headers: { Authorization: `bearer ${tok}` } }), 'lower-case scheme');
+      // request ids differ from call to call
+      const ids = new Set();
+      for (let i = 0; i < 5; i++) ids.add((await rest(srv, USAGE, tok)).json.requestId);
+      assert.equal(ids.size, 5, `request ids: ${[...ids]}`);
+    });
+
+    test('the legacy access_token query parameter works by default', async () => {
+      assertOk(await rest(srv, USAGE, undefined, { query: { access_token: tok } }), 'legacy query token');
+    });
+
+    test('no token → 601 "Access token invalid" in the failure envelope, HTTP 200', async () => {
+      const r = await rest(srv, USAGE);
+      assertRestError(r, 601, 'Access token invalid');
+      assert.deepEqual(Object.keys(r.json).sort(), ['errors', 'requestId', 'success', 'warnings']);
+      assert.deepEqual(r.json.warnings, []);
+      assert.equal(typeof r.json.errors[0].code, 'string', 'the code is a quoted number');
+      assert.match(r.headers.get('content-type'), /^application\/json/);
+      // token checks come before the route: an unknown path without a token is 601 too
+      assertRestError(await rest(srv, '/rest/v1/leads.json'), 601, 'Access token invalid', 'unknown path, no token');
+    });
+
+    test('garbage, malformed and foreign tokens → 601', async () => {
+      const cases = {
+        garbage: { Authorization: 'Bearer garbage' },
+        'right length, unknown': { Authorization: `Bearer ${'A'.repeat(tok.length)}` },
+        'one character changed': { Authorization: `Bearer ${tok.slice(0, -1)}${tok.endsWith('A') ? 'B' : 'A'}` },
+        'with a suffix': { Authorization: `Bearer ${tok}x` },
+        'not token68': { Authorization: 'Bearer a b' },
+        'empty bearer': { Authorization: 'Bearer ' },
+        'Basic scheme': { Authorization: `Basic ${Buffer.from(`${svc.clientId}:${svc.secret}`).toString('base64')}` },
+        'other scheme': { Authorization: `Token ${tok}` },
+        'client secret as token': { Authorization: `Bearer ${svc.secret}` },
+      };
+      for (const [what, headers] of Object.entries(cases))
+        assertRestError(await call(`${srv.url}${USAGE}`, { headers }), 601, 'Access token invalid', what);
+      assertRestError(await rest(srv, USAGE, undefined, { query: { access_token: 'nope' } }), 601, 'Access token invalid', 'bad legacy token');
+    });
+
+    test('unknown path under /rest with a valid token → 610 "Requested resource not found"', async () => {
+      for (const path of ['/rest/v1/leads.json', '/rest/v1/stats/usage', '/rest/', '/rest/v1/stats/usage.json/x'])
+        assertRestError(await rest(srv, path, tok), 610, 'Requested resource not found', path);
+    });
+
+    test('a method the route does not take → 605 "HTTP Method not supported"', async () => {
+      for (const method of ['POST', 'PUT', 'DELETE'])
+        assertRestError(await rest(srv, USAGE, tok, { method }), 605, 'HTTP Method not supported', method);
+    });
+
+    test('counted calls carry RateLimit-Policy and RateLimit (IETF draft); rejected ones are not counted', async () => {
+      const r1 = await rest(srv, USAGE, tok);
+      assertOk(r1);
+      const policy = parseRateLimit(r1.headers.get('ratelimit-policy'));
+      assert.deepEqual(policy.rate, { q: 100, w: 20 }, `RateLimit-Policy: ${r1.headers.get('ratelimit-policy')}`);
+      assert.deepEqual(policy.daily, { q: 50000, w: 86400 }, `RateLimit-Policy: ${r1.headers.get('ratelimit-policy')}`);
+      const s1 = parseRateLimit(r1.headers.get('ratelimit'));
+      assert.ok(s1.rate && Number.isInteger(s1.rate.r) && s1.rate.t >= 0 && s1.rate.t <= 20, `RateLimit: ${r1.headers.get('ratelimit')}`);
+      assert.ok(s1.daily && s1.daily.r < 50000 && s1.daily.t > 0 && s1.daily.t <= 86400, `RateLimit: ${r1.headers.get('ratelimit')}`);
+      // 601 and 605 answers do not count: the remaining calls go down by one only
+      assertRestError(await rest(srv, USAGE), 601);
+      assertRestError(await rest(srv, USAGE, tok, { method: 'POST' }), 605);
+      const r2 = await rest(srv, USAGE, tok);
+      const s2 = parseRateLimit(r2.headers.get('ratelimit'));
+      assert.equal(s2.daily.r, s1.daily.r - 1, `daily remaining: ${r1.headers.get('ratelimit')} then ${r2.headers.get('ratelimit')}`);
+      assert.ok(s2.rate.r <= s1.rate.r - 1, `rate remaining: ${r1.headers.get('ratelimit')} then ${r2.headers.get('ratelimit')}`);
+      // no limit headers on an uncounted 601
+      const r3 = await rest(srv, USAGE);
+      assert.equal(r3.headers.get('ratelimit'), null, 'no RateLimit on a 601');
+    });
+
+    test('identity calls do not count against the limits', async () => {
+      const before = parseRateLimit((await rest(srv, USAGE, tok)).headers.get('ratelimit'));
+      for (let i = 0; i < 5; i++) assert.equal((await identity(srv, creds(svc))).status, 200);
+      const after = parseRateLimit((await rest(srv, USAGE, tok)).headers.get('ratelimit'));
+      assert.equal(after.daily.r, before.daily.r - 1);
+    });
+  });
+
+  test('--legacy-query-token false: the query parameter is refused with 601, the header still works', async (t) => {
+    const inst = makeInstance(t, { users: ['api@example.com'] });
+    const srv = await startServer(t, inst.db, ['--legacy-query-token', 'false']);
+    const tok = await token(srv, inst.users[0].service);
+    assertRestError(await rest(srv, USAGE, undefined, { query: { access_token: tok } }), 601, 'Access token invalid', 'legacy token off');
+    assertOk(await rest(srv, USAGE, tok), 'Bearer header');
+  });
+
+  test('LATCHKEY_LEGACY_QUERY_TOKEN=false in the environment does the same', async (t) => {
+    const inst = makeInstance(t, { users: ['api@example.com'] });
+    const srv = await startServer(t, inst.db, [], { env: { LATCHKEY_LEGACY_QUERY_TOKEN: 'false' } });
+    const tok = await token(srv, inst.users[0].service);
+    assertRestError(await rest(srv, USAGE, undefined, { query: { access_token: tok } }), 601, 'Access token invalid', 'legacy token off (env)');
+    assertOk(await rest(srv, USAGE, tok), 'Bearer header');
+  });
+
+  test('--token-ttl 2: first use after expiry → 602, then 601; identity then issues a new token', async (t) => {
+    const inst = makeInstance(t, { users: ['api@example.com'] });
+    const svc = inst.users[0].service;
+    const srv = await startServer(t, inst.db, ['--token-ttl', '2']);
+    const first = await identity(srv, creds(svc));
+    assert.equal(first.status, 200, first.text);
+    assert.ok(first.json.expires_in >= 1 && first.json.expires_in <= 2, `expires_in ${first.json.expires_in}`);
+    const tok = first.json.access_token;
+    assertOk(await rest(srv, USAGE, tok), 'before expiry');
+    await sleep(first.json.expires_in * 1000 + 1100);
+    assertRestError(await rest(srv, USAGE, tok), 602, 'Access token expired', 'first use after expiry');
+    assertRestError(await rest(srv, USAGE, tok), 601, 'Access token invalid', 'second use after expiry');
+    assertRestError(await rest(srv, USAGE, undefined, { query: { access_token: tok } }), 601, 'Access token invalid', 'third use');
+    const again = await identity(srv, creds(svc));
+    assert.equal(again.status, 200, again.text);
+    assert.notEqual(again.json.access_token, tok, 'a new token after expiry');
+    assert.ok(again.json.expires_in >= 1 && again.json.expires_in <= 2);
+    assertOk(await rest(srv, USAGE, again.json.access_token), 'the new token');
+  });
+
+  test('expiry: a token never used after its expiry gets 602 once, whichever way it is presented', async (t) => {
+    const inst = makeInstance(t, { users: ['api@example.com'] });
+    const srv = await startServer(t, inst.db, ['--token-ttl', '1']);
+    const tok = await token(srv, inst.users[0].service);
+    await sleep(2100);
+    assertRestError(await rest(srv, USAGE, undefined, { query: { access_token: tok } }), 602, 'Access token expired', 'legacy query, first use');
+    assertRestError(await rest(srv, USAGE, tok), 601, 'Access token invalid', 'header, second use');
+    assert.match((await rest(srv, USAGE)).json.requestId, REQUEST_ID);
+  });
+});
