@@ -73,3 +73,17 @@ long lk_fixture_count(lk_fixture *f, const char *table)
     sqlite3_close(db);
     return n;
 }
+
+const char *lk_fixture_text(lk_fixture *f, const char *sql)
+{
+    sqlite3 *db = NULL;
+    assert_int_equal(sqlite3_open_v2(f->path, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+    sqlite3_stmt *st = NULL;
+    assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &st, NULL), SQLITE_OK);
+    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+    const unsigned char *v = sqlite3_column_text(st, 0);
+    const char *out = lk_arena_strdup(&f->arena, v ? (const char *)v : "");
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+    return out;
+}

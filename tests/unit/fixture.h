@@ -23,6 +23,10 @@ int lk_fixture_teardown(void **state);
 /* a fresh op (cleared error, same store, arena and clock) */
 lk_op *lk_fixture_op(lk_fixture *f);
 
+/* the text of a one-row, one-column query through a second, read-only SQLite
+ * connection, copied into the fixture's arena ("" for NULL) */
+const char *lk_fixture_text(lk_fixture *f, const char *sql);
+
 /* count rows in a table through a second, read-only SQLite connection */
 long lk_fixture_count(lk_fixture *f, const char *table);
 

@@ -26,20 +26,10 @@
 /* the allowlist rows, the switch and the generation as one text */
 static const char *allow_state(lk_fixture *f)
 {
-    static char buf[4096];
-    sqlite3 *db = NULL;
-    assert_int_equal(sqlite3_open_v2(f->path, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
-    sqlite3_stmt *st = NULL;
-    const char *sql =
-        "SELECT coalesce((SELECT group_concat(id || '=' || cidr || '@' || created_at, ';') FROM allowlist), '')"
-        " || '|' || (SELECT value || '@' || updated_at FROM settings WHERE key = 'allowlist.enabled')"
-        " || '|' || (SELECT n FROM generation)";
-    assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &st, NULL), SQLITE_OK);
-    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
-    snprintf(buf, sizeof buf, "%s", (const char *)sqlite3_column_text(st, 0));
-    sqlite3_finalize(st);
-    sqlite3_close(db);
-    return buf;
+    return lk_fixture_text(
+        f, "SELECT coalesce((SELECT group_concat(id || '=' || cidr || '@' || created_at, ';') FROM allowlist), '')"
+           " || '|' || (SELECT value || '@' || updated_at FROM settings WHERE key = 'allowlist.enabled')"
+           " || '|' || (SELECT n FROM generation)");
 }
 
 /* a refused call: the code, the field, a word of the message, and nothing changed.

@@ -45,22 +45,11 @@ static int setup(void **state)
  * generation (so that "nothing written" is checked, not only "same values") */
 static const char *limits_state(lk_fixture *f)
 {
-    static char buf[2048];
-    sqlite3 *db = NULL;
-    assert_int_equal(sqlite3_open_v2(f->path, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
-    sqlite3_stmt *st = NULL;
-    const char *sql =
-        "SELECT group_concat(x, ';') FROM ("
-        " SELECT key || '=' || value || '@' || updated_at AS x FROM settings"
-        " UNION ALL SELECT 'u' || user_id || ':' || rate_calls || '/' || rate_seconds || ','"
-        "  || daily || ',' || concurrent || '@' || updated_at FROM user_limits"
-        " UNION ALL SELECT 'gen=' || n FROM generation)";
-    assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &st, NULL), SQLITE_OK);
-    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
-    snprintf(buf, sizeof buf, "%s", (const char *)sqlite3_column_text(st, 0));
-    sqlite3_finalize(st);
-    sqlite3_close(db);
-    return buf;
+    return lk_fixture_text(f, "SELECT group_concat(x, ';') FROM ("
+                              " SELECT key || '=' || value || '@' || updated_at AS x FROM settings"
+                              " UNION ALL SELECT 'u' || user_id || ':' || rate_calls || '/' || rate_seconds || ','"
+                              "  || daily || ',' || concurrent || '@' || updated_at FROM user_limits"
+                              " UNION ALL SELECT 'gen=' || n FROM generation)");
 }
 
 static char *limits_state_copy(lk_fixture *f)
