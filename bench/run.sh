@@ -5,12 +5,14 @@
 # The server under test runs on CPU 0 (latchkey with --threads 1 --access-log false),
 # wrk on CPU 1 (-t1 -c64 --latency, keep-alive). Everything listens on 127.0.0.1 on a free
 # port, lives in one temporary folder and is stopped on exit; every load is bounded by
-# wrk -d. Timings are never asserted: the table is the result, and a missed target
-# prints MISS without failing.
+# wrk -d. The cases run in rounds (a b c d e f, a b c ...) and each figure is the median
+# of its rounds, so that a slow minute of the machine hits every case alike. Timings are
+# never asserted: the table is the result, and a missed target prints MISS without failing.
 #
 #   BENCH_BIN       the latchkey binary (default build/latchkey)
-#   BENCH_SECONDS   seconds of load per case (default 8)
-#   BENCH_WARMUP    seconds of unmeasured load before each case (default 2)
+#   BENCH_SECONDS   seconds of load per case and round (default 8)
+#   BENCH_ROUNDS    rounds (default 3)
+#   BENCH_WARMUP    seconds of unmeasured load before a case's first round (default 2)
 #   BENCH_SERVICES  services and API users of case (f) and the memory figure (default 100000)
 #   BENCH_KEEP=1    keep the temporary folder (databases, logs, wrk outputs)
 # Cases, targets and how to read the figures: docs/benchmarks.md.
@@ -19,6 +21,7 @@ set -euo pipefail
 HERE=$(cd "$(dirname "$0")" && pwd)
 BIN=${BENCH_BIN:-build/latchkey}
 SECS=${BENCH_SECONDS:-8}
+ROUNDS=${BENCH_ROUNDS:-3}
 WARM=${BENCH_WARMUP:-2}
 N_LARGE=${BENCH_SERVICES:-100000}
 N_SMALL=1000
@@ -32,6 +35,7 @@ note() { echo "bench: $*" >&2; }
 
 is_count() { case "$1" in '' | *[!0-9]*) return 1 ;; *) [ "$1" -ge "$2" ] && [ "$1" -le "$3" ] ;; esac; }
 is_count "$SECS" 1 600 || die "BENCH_SECONDS must be a whole number from 1 to 600, not '$SECS'"
+is_count "$ROUNDS" 1 20 || die "BENCH_ROUNDS must be a whole number from 1 to 20, not '$ROUNDS'"
 is_count "$WARM" 0 60 || die "BENCH_WARMUP must be a whole number from 0 to 60, not '$WARM'"
 is_count "$N_LARGE" 1 1000000 || die "BENCH_SERVICES must be a whole number from 1 to 1000000, not '$N_LARGE'"
 [ -x "$BIN" ] || die "no latchkey binary at $BIN (run 'make build' or set BENCH_BIN)"
@@ -42,6 +46,7 @@ done
 [ "$(nproc --all)" -ge 2 ] || die "needs at least 2 CPUs (server on CPU $SERVER_CPU, wrk on CPU $WRK_CPU)"
 # the server reads LATCHKEY_* from the environment: none of the caller's may leak in
 while read -r v; do unset "$v"; done < <(compgen -e | grep '^LATCHKEY_' || true)
+HZ=$(getconf CLK_TCK)
 
 T=$(mktemp -d "${TMPDIR:-/tmp}/latchkey-bench.XXXXXX")
 PIDS=()
@@ -82,16 +87,39 @@ free_port() {
 
 rss_kb() { awk -v k="$2:" '$1 == k {print $2}' "/proc/$1/status"; }
 
-# busy jiffies and all jiffies of one CPU, from /proc/stat
-cpu_ticks() { awk -v c="cpu$1" '$1 == c {t = 0; for (i = 2; i <= NF; i++) t += $i; print t - $5 - $6, t}' /proc/stat; }
+# busy and all clock ticks of CPUs 0 and 1 together, from /proc/stat
+cpu_ticks() {
+    awk '$1 == "cpu0" || $1 == "cpu1" {for (i = 2; i <= NF; i++) t += $i; idle += $5 + $6}
+        END {print t - idle, t}' /proc/stat
+}
+# clock ticks a process has run (user + system)
+proc_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
+# clock ticks of this shell's finished children (user + system) into CHILD_TICKS: `times`
+# must run in this shell, not in a $(subshell), whose children are not ours
+children_ticks() {
+    times >"$T/times.txt"
+    CHILD_TICKS=$(awk -v hz="$HZ" 'NR == 2 {
+        t = 0
+        for (i = 1; i <= 2; i++) { split($i, p, "m"); sub(/s$/, "", p[2]); t += p[1] * 60 + p[2] }
+        printf "%.0f", t * hz }' "$T/times.txt")
+}
+
+# share of both CPUs busy over one second, in %
+busy_now() {
+    local a b
+    read -r -a a < <(cpu_ticks)
+    sleep 1
+    read -r -a b < <(cpu_ticks)
+    awk -v a="${a[0]}" -v b="${b[0]}" -v x="${a[1]}" -v y="${b[1]}" 'BEGIN {printf "%.0f", (y > x) ? 100 * (b - a) / (y - x) : 0}'
+}
 
 # --- the databases ------------------------------------------------------------------
 
 LK() { "$BIN" --db "$1" "${@:2}"; }
 
-# A database with one API-only user and service made with the CLI (BENCH_ID,
-# BENCH_SECRET files), instance limits removed, and n more users and services seeded
-# with sqlite3 (credentials in $dir/clients.txt).
+# A database with one API-only user and service made with the CLI (files client_id,
+# client_secret), instance limits removed, and n more users and services seeded with
+# sqlite3 (credentials in $dir/clients.txt, one "client_id secret" a line).
 make_db() {
     local dir=$1 n=$2 db=$1/latchkey.db
     mkdir -p "$dir"
@@ -123,8 +151,6 @@ make_db() {
 
 # --- servers ------------------------------------------------------------------------
 
-LK_PID=""
-LK_URL=""
 # starts latchkey serve on CPU 0 over $1/latchkey.db; sets LK_PID, LK_URL, LK_START_S
 start_latchkey() {
     local dir=$1 err=$1/serve.err t0 t1 n
@@ -144,9 +170,8 @@ start_latchkey() {
     LK_URL=$(sed -n 's/^listening on //p' "$err" | head -n1)
 }
 
-NGINX_PID=""
-NGINX_URL=""
-# starts Debian's nginx on CPU 0: one process, returning $1 as application/json
+# starts Debian's nginx on CPU 0: one process, returning $1 as application/json;
+# sets NGINX_PID, NGINX_URL
 start_nginx() {
     local body=$1 dir=$T/nginx port n
     case "$body" in *[\'\\]*) die "the reference body cannot be quoted for nginx" ;; esac
@@ -198,45 +223,61 @@ wrk_run() {
         { cat "$out" >&2; die "wrk failed"; }
 }
 
-# case NAME LABEL URL [wrk args]: a warm-up, then the measured run; one row of results
-ROWS=()
-declare -A RPS P99 ERRS
-run_case() {
-    local name=$1 label=$2 url=$3 out=$T/wrk-$1.txt c0 c1 w0 w1
-    shift 3
-    [ "$WARM" -gt 0 ] && wrk_run "$WARM" "$T/warm-$name.txt" "$@" "$url"
-    read -r -a c0 < <(cpu_ticks "$SERVER_CPU")
-    read -r -a w0 < <(cpu_ticks "$WRK_CPU")
-    wrk_run "$SECS" "$out" "$@" "$url"
-    read -r -a c1 < <(cpu_ticks "$SERVER_CPU")
-    read -r -a w1 < <(cpu_ticks "$WRK_CPU")
-    RPS[$name]=$(awk '/^Requests\/sec:/ {printf "%.0f", $2}' "$out")
-    # p99 in milliseconds, from wrk's "99%  1.23ms" (units us, ms, s)
-    P99[$name]=$(awk '$1 == "99%" {v = $2; u = v; sub(/[0-9.]+/, "", u); sub(/[a-z]+$/, "", v);
-        f = (u == "us") ? 0.001 : (u == "s") ? 1000 : (u == "m") ? 60000 : 1; printf "%.2f", v * f}' "$out")
-    ERRS[$name]=$(awk '/Non-2xx or 3xx responses:/ {e += $NF}
-        /Socket errors:/ {gsub(/,/, ""); e += $4 + $6 + $8 + $10} END {print e + 0}' "$out")
-    [ -n "${RPS[$name]}" ] || { cat "$out" >&2; die "cannot read wrk's output for case $name"; }
-    local busy0 busy1
-    busy0=$(awk -v a="${c0[0]}" -v b="${c1[0]}" -v x="${c0[1]}" -v y="${c1[1]}" 'BEGIN {printf "%.0f", (y > x) ? 100 * (b - a) / (y - x) : 0}')
-    busy1=$(awk -v a="${w0[0]}" -v b="${w1[0]}" -v x="${w0[1]}" -v y="${w1[1]}" 'BEGIN {printf "%.0f", (y > x) ? 100 * (b - a) / (y - x) : 0}')
-    ROWS+=("$name|$label|$busy0|$busy1")
-    note "$(printf '(%s) %-46s %9s req/s  p99 %7s ms  errors %s' "$name" "$label" "${RPS[$name]}" "${P99[$name]}" "${ERRS[$name]}")"
+# a case: define_case NAME LABEL SERVER_PID URL [wrk args...]
+ORDER=()
+declare -A LABEL SRV URL ARGS RPS P99 ERRS OTHER
+define_case() {
+    local name=$1
+    LABEL[$name]=$2
+    SRV[$name]=$3
+    URL[$name]=$4
+    shift 4
+    ARGS[$name]=$(printf '%s\n' "$@")
+    ORDER+=("$name")
 }
 
-# share of both CPUs busy over one second, in %
-busy_now() {
-    local a b
-    a=$(awk '$1 == "cpu" {t = 0; for (i = 2; i <= NF; i++) t += $i; print t - $5 - $6, t}' /proc/stat)
-    sleep 1
-    b=$(awk '$1 == "cpu" {t = 0; for (i = 2; i <= NF; i++) t += $i; print t - $5 - $6, t}' /proc/stat)
-    echo "$a $b" | awk '{printf "%.0f", ($4 > $2) ? 100 * ($3 - $1) / ($4 - $2) : 0}'
+# measure NAME ROUND: one measured run (after a warm-up in round 1); fills RPS, P99,
+# ERRS and OTHER (the share of both CPUs that went neither to the server nor to wrk:
+# other work on the machine, which makes that run unreliable) under "NAME,ROUND"
+measure() {
+    local name=$1 round=$2 out=$T/wrk-$1-$2.txt args=() c0 c1 s0 s1 k0 k1
+    [ -n "${ARGS[$name]}" ] && mapfile -t args <<<"${ARGS[$name]}"
+    if [ "$round" = 1 ] && [ "$WARM" -gt 0 ]; then
+        wrk_run "$WARM" "$T/warm-$name.txt" "${args[@]}" "${URL[$name]}"
+    fi
+    read -r -a c0 < <(cpu_ticks)
+    s0=$(proc_ticks "${SRV[$name]}")
+    children_ticks
+    k0=$CHILD_TICKS
+    wrk_run "$SECS" "$out" "${args[@]}" "${URL[$name]}"
+    read -r -a c1 < <(cpu_ticks)
+    s1=$(proc_ticks "${SRV[$name]}")
+    children_ticks
+    k1=$CHILD_TICKS
+    local key=$name,$round
+    RPS[$key]=$(awk '/^Requests\/sec:/ {printf "%.0f", $2}' "$out")
+    [ -n "${RPS[$key]}" ] || { cat "$out" >&2; die "cannot read wrk's output for case $name"; }
+    # p99 in milliseconds, from wrk's "99%  1.23ms" (units us, ms, s, m)
+    P99[$key]=$(awk '$1 == "99%" {v = $2; u = v; sub(/[0-9.]+/, "", u); sub(/[a-z]+$/, "", v);
+        f = (u == "us") ? 0.001 : (u == "s") ? 1000 : (u == "m") ? 60000 : 1; printf "%.2f", v * f}' "$out")
+    ERRS[$key]=$(awk '/Non-2xx or 3xx responses:/ {e += $NF}
+        /Socket errors:/ {gsub(/,/, ""); e += $4 + $6 + $8 + $10} END {print e + 0}' "$out")
+    OTHER[$key]=$(awk -v b="$((c1[0] - c0[0]))" -v t="$((c1[1] - c0[1]))" -v s="$((s1 - s0))" -v k="$((k1 - k0))" \
+        'BEGIN {o = (t > 0) ? 100 * (b - s - k) / t : 0; printf "%.0f", (o < 0) ? 0 : o}')
+    note "$(printf 'round %s (%s) %-46s %7s req/s  p99 %6s ms  errors %s  other load %s %%' "$round" "$name" \
+        "${LABEL[$name]}" "${RPS[$key]}" "${P99[$key]}" "${ERRS[$key]}" "${OTHER[$key]}")"
+}
+
+# the median round of a case (its index), by requests/s
+median_round() {
+    local name=$1 r
+    for r in $(seq 1 "$2"); do echo "${RPS[$name,$r]} $r"; done | sort -n | awk '{a[NR] = $2} END {print a[int((NR + 1) / 2)]}'
 }
 
 # ================================================================================
 
-note "latchkey $("$BIN" --version | awk '{print $2}'), $(nginx -v 2>&1 | sed 's/.*nginx\///') and wrk $(wrk -v 2>&1 | awk 'NR == 1 {print $2}') in $T"
-note "$SECS s per case after $WARM s of warm-up; server on CPU $SERVER_CPU, wrk -t1 -c$CONNS on CPU $WRK_CPU"
+note "latchkey $("$BIN" --version | awk '{print $2}'), nginx $(nginx -v 2>&1 | sed 's/.*nginx\///'), wrk $(wrk -v 2>&1 | awk 'NR == 1 {print $2}'); temporary folder $T"
+note "$ROUNDS rounds of $SECS s per case ($WARM s warm-up first); server on CPU $SERVER_CPU, wrk -t1 -c$CONNS on CPU $WRK_CPU"
 
 # other work on the machine makes every figure noisy: wait up to 60 s for quiet
 BUSY=$(busy_now)
@@ -250,70 +291,73 @@ done
 
 SMALL=$T/small
 LARGE=$T/large
-note "seeding: 1 + $N_SMALL services, then 1 + $N_LARGE services and API users (sqlite3)"
+note "seeding: 1 + $N_SMALL services, and 1 + $N_LARGE services and API users (sqlite3)"
 make_db "$SMALL" "$N_SMALL"
 make_db "$LARGE" "$N_LARGE"
 
-# --- (b) to (e): 1 + 1,000 services -------------------------------------------------
+# --- the servers: latchkey with 1 + 1,000 services, nginx, latchkey with 1 + 100,000 --
 start_latchkey "$SMALL"
-ID=$(cat "$SMALL/client_id")
-SECRET=$(cat "$SMALL/client_secret")
-TOKEN_PATH="/identity/oauth/token?grant_type=client_credentials&client_id=$ID&client_secret=$SECRET"
-BODY=$(curl -fsS "$LK_URL$TOKEN_PATH") || die "the identity endpoint refused the CLI's service"
+S_PID=$LK_PID
+S_URL=$LK_URL
+TOKEN_PATH="/identity/oauth/token?grant_type=client_credentials&client_id=$(cat "$SMALL/client_id")&client_secret=$(cat "$SMALL/client_secret")"
+BODY=$(curl -fsS "$S_URL$TOKEN_PATH") || die "the identity endpoint refused the CLI's service"
 TOKEN=$(printf '%s' "$BODY" | sed -n 's/.*"access_token":"\([^"]*\)".*/\1/p')
 [ -n "$TOKEN" ] || die "no access_token in $BODY"
 read -r SEED_ID SEED_SECRET <"$SMALL/clients.txt"
-curl -fsS -o /dev/null "$LK_URL/identity/oauth/token?grant_type=client_credentials&client_id=$SEED_ID&client_secret=$SEED_SECRET" ||
+curl -fsS -o /dev/null "$S_URL/identity/oauth/token?grant_type=client_credentials&client_id=$SEED_ID&client_secret=$SEED_SECRET" ||
     die "the identity endpoint refused a seeded service: its secret hash is not what latchkey computes"
-curl -fsS -o /dev/null -H "Authorization: Bearer $TOKEN" "$LK_URL/rest/v1/stats/usage.json" ||
+curl -fsS -o /dev/null -H "Authorization: Bearer $TOKEN" "$S_URL/rest/v1/stats/usage.json" ||
     die "GET /rest/v1/stats/usage.json refused the token"
-note "identity response: ${#BODY} bytes; the reference body is the same text"
+note "identity response: ${#BODY} bytes; nginx answers the same text"
 
-# (a) first, with latchkey idle
 start_nginx "$BODY"
-run_case a "nginx, return 200 (reference)" "$NGINX_URL/"
-run_case ae "nginx, new connection per request (for e)" "$NGINX_URL/" -H "Connection: close"
-stop_pid "$NGINX_PID"
 
-run_case b "identity, existing token" "$LK_URL$TOKEN_PATH"
-export BENCH_CLIENTS=$SMALL/clients.txt
-run_case c "identity, $N_SMALL services in turn" "$LK_URL" -s "$HERE/clients.lua"
-run_case d "stats/usage.json, Bearer token" "$LK_URL/rest/v1/stats/usage.json" -H "Authorization: Bearer $TOKEN"
-run_case e "identity, new connection per request" "$LK_URL$TOKEN_PATH" -H "Connection: close"
-stop_pid "$LK_PID"
-
-# --- memory and (f): 1 + 100,000 services -------------------------------------------
 start_latchkey "$LARGE"
+L_PID=$LK_PID
+L_URL=$LK_URL
 START_LARGE_S=$LK_START_S
-RSS_START=$(rss_kb "$LK_PID" VmRSS)
-LARGE_TOKEN_PATH="/identity/oauth/token?grant_type=client_credentials&client_id=$(cat "$LARGE/client_id")&client_secret=$(cat "$LARGE/client_secret")"
-BIG_BODY=$(curl -fsS "$LK_URL$LARGE_TOKEN_PATH") || die "the identity endpoint refused the CLI's service ($N_LARGE services)"
+RSS_START=$(rss_kb "$L_PID" VmRSS)
+BIG_BODY=$(curl -fsS "$L_URL/identity/oauth/token?grant_type=client_credentials&client_id=$(cat "$LARGE/client_id")&client_secret=$(cat "$LARGE/client_secret")") ||
+    die "the identity endpoint refused the CLI's service ($N_LARGE services)"
 BIG_TOKEN=$(printf '%s' "$BIG_BODY" | sed -n 's/.*"access_token":"\([^"]*\)".*/\1/p')
-# the same before the other services have tokens: separates the size of the catalog
-# from what minting 100,000 tokens leaves behind
-run_case f0 "(f) before the other tokens are issued (info)" "$LK_URL/rest/v1/stats/usage.json" \
+
+export BENCH_CLIENTS=$SMALL/clients.txt
+define_case a "nginx, return 200 (reference)" "$NGINX_PID" "$NGINX_URL/"
+define_case ae "nginx, new connection per request (for e)" "$NGINX_PID" "$NGINX_URL/" -H "Connection: close"
+define_case b "identity, existing token" "$S_PID" "$S_URL$TOKEN_PATH"
+define_case c "identity, $N_SMALL services in turn" "$S_PID" "$S_URL" -s "$HERE/clients.lua"
+define_case d "stats/usage.json, Bearer token" "$S_PID" "$S_URL/rest/v1/stats/usage.json" \
+    -H "Authorization: Bearer $TOKEN"
+define_case e "identity, new connection per request" "$S_PID" "$S_URL$TOKEN_PATH" -H "Connection: close"
+define_case f0 "(f) before the other tokens are issued (info)" "$L_PID" "$L_URL/rest/v1/stats/usage.json" \
     -H "Authorization: Bearer $BIG_TOKEN"
-# one token per service: every client id once; clients.lua creates $BENCH_DONE when
-# all have answered, then wrk is ended early with SIGINT (it prints its figures)
-export BENCH_CLIENTS=$LARGE/clients.txt BENCH_ONCE=1 BENCH_DONE=$T/issue.done
+define_case f "(d) with $N_LARGE users, services, tokens" "$L_PID" "$L_URL/rest/v1/stats/usage.json" \
+    -H "Authorization: Bearer $BIG_TOKEN"
+
+# (f0) once: the size of the catalog alone, before minting 100,000 tokens changes the heap
+measure f0 1
+
+# --- memory: one token per service ---------------------------------------------------
+# every client id once; clients.lua creates $BENCH_DONE when all have answered, then wrk
+# is ended early with SIGINT (it still prints its figures)
 ISSUE_SECS=$((N_LARGE / 1000 + 10))
 t0=$(date +%s.%N)
-taskset -c "$WRK_CPU" wrk -t1 -c"$CONNS" -d"${ISSUE_SECS}s" -s "$HERE/clients.lua" "$LK_URL" >"$T/wrk-issue.txt" 2>&1 &
+BENCH_CLIENTS=$LARGE/clients.txt BENCH_ONCE=1 BENCH_DONE=$T/issue.done \
+    taskset -c "$WRK_CPU" wrk -t1 -c"$CONNS" -d"${ISSUE_SECS}s" -s "$HERE/clients.lua" "$L_URL" >"$T/wrk-issue.txt" 2>&1 &
 WRK_PID=$!
 PIDS+=("$WRK_PID")
 for n in $(seq 1 $((ISSUE_SECS * 10))); do
-    [ -e "$BENCH_DONE" ] && break
+    [ -e "$T/issue.done" ] && break
     kill -0 "$WRK_PID" 2>/dev/null || break
     sleep 0.1
 done
 kill -INT "$WRK_PID" 2>/dev/null || true
 for n in $(seq 1 100); do kill -0 "$WRK_PID" 2>/dev/null || break; sleep 0.1; done
 stop_pid "$WRK_PID"
-unset BENCH_ONCE BENCH_DONE
 [ -e "$T/issue.done" ] || note "token issuing did not finish within $ISSUE_SECS s"
 ISSUE_ERRS=$(awk '/Non-2xx or 3xx responses:/ {e += $NF} END {print e + 0}' "$T/wrk-issue.txt")
 ISSUED=$(awk '/requests in/ {print $1}' "$T/wrk-issue.txt")
-# the store catches up within a second or two (background writer); wait for it, bounded
+# the background writer stores them within a second or two; wait for it, bounded
 for n in $(seq 1 300); do
     STORED=$(sqlite3 -cmd ".timeout 2000" "$LARGE/latchkey.db" "SELECT count(*) FROM tokens" 2>/dev/null || echo 0)
     [ "$STORED" -gt "$N_LARGE" ] && break
@@ -321,36 +365,54 @@ for n in $(seq 1 300); do
 done
 ISSUE_S=$(awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN {printf "%.1f", b - a}')
 sleep 1
-RSS_TOKENS=$(rss_kb "$LK_PID" VmRSS)
-HWM_TOKENS=$(rss_kb "$LK_PID" VmHWM)
-note "$N_LARGE services: listening after ${START_LARGE_S} s, RSS $((RSS_START / 1024)) MB; $ISSUED token requests ($ISSUE_ERRS not 2xx), $STORED tokens stored after ${ISSUE_S} s; RSS $((RSS_TOKENS / 1024)) MB, peak $((HWM_TOKENS / 1024)) MB"
+RSS_TOKENS=$(rss_kb "$L_PID" VmRSS)
+HWM_TOKENS=$(rss_kb "$L_PID" VmHWM)
+note "$N_LARGE services: listening after $START_LARGE_S s, RSS $((RSS_START / 1024)) MB; $ISSUED token requests" \
+    "($ISSUE_ERRS not 2xx), $STORED tokens stored after $ISSUE_S s; RSS $((RSS_TOKENS / 1024)) MB, peak $((HWM_TOKENS / 1024)) MB"
 
-run_case f "(d) with $N_LARGE users and services" "$LK_URL/rest/v1/stats/usage.json" -H "Authorization: Bearer $BIG_TOKEN"
-stop_pid "$LK_PID"
-
-# the reference again: how far the machine drifted during the run
-start_nginx "$BODY"
-run_case a2 "nginx again (drift check, not a target)" "$NGINX_URL/"
-stop_pid "$NGINX_PID"
+# --- the rounds ---------------------------------------------------------------------
+for r in $(seq 1 "$ROUNDS"); do
+    for name in a ae b c d e f; do measure "$name" "$r"; done
+done
+RSS_END=$(rss_kb "$L_PID" VmRSS)
 
 # --- the table ----------------------------------------------------------------------
-A=${RPS[a]}
+declare -A MED SPREAD MAXOTHER ERRSUM MEDP99
+for name in "${ORDER[@]}"; do
+    n=$ROUNDS
+    [ "$name" = f0 ] && n=1
+    m=$(median_round "$name" "$n")
+    MED[$name]=${RPS[$name,$m]}
+    MEDP99[$name]=${P99[$name,$m]}
+    lo=${RPS[$name,1]} hi=${RPS[$name,1]} mo=0 es=0
+    for r in $(seq 1 "$n"); do
+        v=${RPS[$name,$r]}
+        [ "$v" -lt "$lo" ] && lo=$v
+        [ "$v" -gt "$hi" ] && hi=$v
+        [ "${OTHER[$name,$r]}" -gt "$mo" ] && mo=${OTHER[$name,$r]}
+        es=$((es + ERRS[$name,$r]))
+    done
+    SPREAD[$name]=$(awk -v lo="$lo" -v hi="$hi" -v m="${MED[$name]}" 'BEGIN {printf "%.0f", (m > 0) ? 100 * (hi - lo) / m : 0}')
+    MAXOTHER[$name]=$mo
+    ERRSUM[$name]=$es
+done
+
+A=${MED[a]}
 ratio() { awk -v x="$1" -v y="$2" 'BEGIN {printf "%.2f", (y > 0) ? x / y : 0}'; }
 echo
-echo "latchkey make bench — $(date -u +%Y-%m-%dT%H:%MZ), $(nproc --all) CPUs ($(lscpu | sed -n 's/^Model name: *//p' | head -n1)), kernel $(uname -r)"
-echo "server on CPU $SERVER_CPU, wrk -t1 -c$CONNS --latency on CPU $WRK_CPU, $SECS s per case after $WARM s warm-up;" \
-    "CPUs $BUSY % busy with other work before the start"
+echo "latchkey make bench — $(date -u +%Y-%m-%dT%H:%MZ); $(nproc --all) CPUs, $(lscpu | sed -n 's/^Model name: *//p' | head -n1), kernel $(uname -r)"
+echo "server on CPU $SERVER_CPU, wrk -t1 -c$CONNS --latency on CPU $WRK_CPU; median of $ROUNDS rounds of $SECS s;" \
+    "CPUs $BUSY % busy with other work at the start"
 echo
-printf '| %-4s | %-46s | %10s | %9s | %11s | %6s | %s |\n' case "what" "req/s" "p99 (ms)" "ratio to a" errors "CPU0/CPU1 busy %"
-printf '|%s|%s|%s|%s|%s|%s|%s|\n' ------ ------------------------------------------------ ------------: ----------: ------------: -------: ------------------
-for row in "${ROWS[@]}"; do
-    IFS='|' read -r name label b0 b1 <<<"$row"
-    printf '| %-4s | %-46s | %10s | %9s | %11s | %6s | %s |\n' "($name)" "$label" "${RPS[$name]}" "${P99[$name]}" \
-        "$(ratio "${RPS[$name]}" "$A")" "${ERRS[$name]}" "$b0/$b1"
+printf '| %-4s | %-46s | %8s | %8s | %10s | %8s | %6s | %10s |\n' case what "req/s" "p99 ms" "ratio to a" "spread %" errors "other load"
+printf '|%s|%s|%s|%s|%s|%s|%s|%s|\n' ------ ------------------------------------------------ ---------: ---------: -----------: ---------: -------: -----------:
+for name in "${ORDER[@]}"; do
+    printf '| %-4s | %-46s | %8s | %8s | %10s | %8s | %6s | %9s%% |\n' "($name)" "${LABEL[$name]}" "${MED[$name]}" \
+        "${MEDP99[$name]}" "$(ratio "${MED[$name]}" "$A")" "${SPREAD[$name]}" "${ERRSUM[$name]}" "${MAXOTHER[$name]}"
 done
 echo
 echo "memory (VmRSS) of latchkey with $N_LARGE services and API users: $((RSS_START / 1024)) MB after start," \
-    "$((RSS_TOKENS / 1024)) MB with $STORED tokens issued (peak VmHWM $((HWM_TOKENS / 1024)) MB)"
+    "$((RSS_TOKENS / 1024)) MB with $STORED tokens issued, $((RSS_END / 1024)) MB at the end (peak VmHWM $((HWM_TOKENS / 1024)) MB)"
 echo
 
 verdict() { if [ "$1" = 1 ]; then echo PASS; else echo MISS; fi; }
@@ -358,12 +420,12 @@ ge() { awk -v x="$1" -v y="$2" 'BEGIN {print (x >= y) ? 1 : 0}'; }
 half=$(awk -v a="$A" 'BEGIN {print 0.5 * a}')
 echo "targets (timings are not asserted; compare only within one run):"
 for c in b c d; do
-    printf '  %s  (%s) >= 0.5 x nginx: %s req/s vs %s (ratio %s)\n' "$(verdict "$(ge "${RPS[$c]}" "$half")")" "$c" \
-        "${RPS[$c]}" "${A}" "$(ratio "${RPS[$c]}" "$A")"
+    printf '  %s  (%s) >= 0.5 x nginx: %s req/s vs %s (ratio %s)\n' "$(verdict "$(ge "${MED[$c]}" "$half")")" "$c" \
+        "${MED[$c]}" "$A" "$(ratio "${MED[$c]}" "$A")"
 done
 printf '  %s  (f) within 10 %% of (d): %s vs %s req/s (ratio %s)\n' \
-    "$(verdict "$(awk -v f="${RPS[f]}" -v d="${RPS[d]}" 'BEGIN {print (f >= 0.9 * d) ? 1 : 0}')")" \
-    "${RPS[f]}" "${RPS[d]}" "$(ratio "${RPS[f]}" "${RPS[d]}")"
+    "$(verdict "$(awk -v f="${MED[f]}" -v d="${MED[d]}" 'BEGIN {print (f >= 0.9 * d) ? 1 : 0}')")" \
+    "${MED[f]}" "${MED[d]}" "$(ratio "${MED[f]}" "${MED[d]}")"
 printf '  %s  RSS with %s services and tokens < %s MB: %s MB\n' \
     "$(verdict "$([ $((RSS_TOKENS / 1024)) -lt "$RSS_TARGET_MB" ] && echo 1 || echo 0)")" "$N_LARGE" \
     "$RSS_TARGET_MB" "$((RSS_TOKENS / 1024))"
@@ -371,5 +433,10 @@ if [ "$ISSUE_ERRS" -ne 0 ] || [ "$STORED" -le "$N_LARGE" ]; then
     echo "  note: the memory figure is incomplete ($ISSUE_ERRS token requests failed, $STORED of $((N_LARGE + 1)) tokens stored)"
 fi
 errs=0
-for row in "${ROWS[@]}"; do errs=$((errs + ${ERRS[${row%%|*}]})); done
+noisy=0
+for name in "${ORDER[@]}"; do
+    errs=$((errs + ERRSUM[$name]))
+    [ "${MAXOTHER[$name]}" -gt 5 ] && noisy=1
+done
 [ "$errs" -eq 0 ] || echo "  note: some requests failed (errors column): those rows do not measure what they say"
+[ "$noisy" -eq 0 ] || echo "  note: other work ran during some rounds (other load > 5 %): run again on a quiet machine"
