@@ -384,12 +384,15 @@ lk_server *lk_server_start(lk_runtime *rt, char *bound, size_t bound_len, char *
         flags |= MHD_USE_IPv6;
     s->daemon = MHD_start_daemon(flags, 0, NULL, NULL, on_request, s,
                                  MHD_OPTION_LISTEN_SOCKET, fd,
-                                 MHD_OPTION_THREAD_POOL_SIZE, threads,
+                                 MHD_OPTION_THREAD_POOL_SIZE, threads > 1 ? threads : 0,
                                  MHD_OPTION_URI_LOG_CALLBACK, on_uri, s,
                                  MHD_OPTION_NOTIFY_COMPLETED, on_completed, s,
                                  MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)cfg->connection_timeout,
                                  MHD_OPTION_CONNECTION_LIMIT, (unsigned)cfg->connection_limit,
-                                 MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(cfg->uri_limit + 32768),
+                                 /* at most 32 KB with the default URI limit: libmicrohttpd
+                                  * 0.9.75 mmaps larger pools for every connection */
+                                 MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(cfg->uri_limit + 16384 > 32768
+                                                                              ? cfg->uri_limit + 16384 : 32768),
                                  MHD_OPTION_END);
     if (!s->daemon) {
         snprintf(err, err_len, "could not start the HTTP server on %s", bound);
