@@ -17,6 +17,12 @@ void lk_api_stats_usage_7days(lk_request *r);
 void lk_api_stats_errors(lk_request *r);
 void lk_api_stats_errors_7days(lk_request *r);
 
+/* One day's item of the stats endpoints (also `latchkey usage`): the records of
+ * `day` among recs, as {date, total, users:[{userId, count}]} / {date, total,
+ * errors:[{errorCode, count}]}; total (may be NULL) gets the sum. New reference. */
+json_t *lk_stats_usage_json(const char *day, const lk_usage_rec *calls, size_t n, int64_t *total);
+json_t *lk_stats_errors_json(const char *day, const lk_error_rec *errors, size_t n, int64_t *total);
+
 /* health.c */
 void lk_api_healthz(lk_request *r);
 void lk_api_metrics(lk_request *r);

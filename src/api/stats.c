@@ -7,20 +7,47 @@
 #include "api/api.h"
 #include "http/envelope.h"
 
+#include <string.h>
+
+json_t *lk_stats_usage_json(const char *day, const lk_usage_rec *calls, size_t n, int64_t *total)
+{
+    json_t *users = json_array();
+    int64_t sum = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (strcmp(calls[i].day, day) != 0)
+            continue;
+        json_array_append_new(users, json_pack("{s:s, s:I}", "userId", calls[i].user_email, "count",
+                                               (json_int_t)calls[i].count));
+        sum += calls[i].count;
+    }
+    if (total)
+        *total = sum;
+    return json_pack("{s:s, s:I, s:o}", "date", day, "total", (json_int_t)sum, "users", users);
+}
+
+json_t *lk_stats_errors_json(const char *day, const lk_error_rec *errors, size_t n, int64_t *total)
+{
+    json_t *list = json_array();
+    int64_t sum = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (strcmp(errors[i].day, day) != 0)
+            continue;
+        json_array_append_new(list, json_pack("{s:s, s:I}", "errorCode", errors[i].code, "count",
+                                              (json_int_t)errors[i].count));
+        sum += errors[i].count;
+    }
+    if (total)
+        *total = sum;
+    return json_pack("{s:s, s:I, s:o}", "date", day, "total", (json_int_t)sum, "errors", list);
+}
+
 static json_t *usage_item(lk_request *r, const char *day)
 {
     lk_usage_rec *calls;
     lk_error_rec *errors;
     size_t n_calls = 0, n_errors = 0;
     lk_usage_day(lk_runtime_usage(r->rt), &r->arena, day, &calls, &n_calls, &errors, &n_errors);
-    json_t *users = json_array();
-    json_int_t total = 0;
-    for (size_t i = 0; i < n_calls; i++) {
-        json_array_append_new(users, json_pack("{s:s, s:I}", "userId", calls[i].user_email, "count",
-                                               (json_int_t)calls[i].count));
-        total += calls[i].count;
-    }
-    return json_pack("{s:s, s:I, s:o}", "date", day, "total", total, "users", users);
+    return lk_stats_usage_json(day, calls, n_calls, NULL);
 }
 
 static json_t *errors_item(lk_request *r, const char *day)
@@ -29,14 +56,7 @@ static json_t *errors_item(lk_request *r, const char *day)
     lk_error_rec *errors;
     size_t n_calls = 0, n_errors = 0;
     lk_usage_day(lk_runtime_usage(r->rt), &r->arena, day, &calls, &n_calls, &errors, &n_errors);
-    json_t *list = json_array();
-    json_int_t total = 0;
-    for (size_t i = 0; i < n_errors; i++) {
-        json_array_append_new(list, json_pack("{s:s, s:I}", "errorCode", errors[i].code, "count",
-                                              (json_int_t)errors[i].count));
-        total += errors[i].count;
-    }
-    return json_pack("{s:s, s:I, s:o}", "date", day, "total", total, "errors", list);
+    return lk_stats_errors_json(day, errors, n_errors, NULL);
 }
 
 /* today first, then the days before it */

@@ -8,52 +8,14 @@
 
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <time.h>
 
+#include "api/api.h"
 #include "core/stats.h"
 #include "util/timefmt.h"
 
 #define DAYS_DEFAULT 7
 #define DAYS_MAX 366
-
-static bool known_zone(const char *tz)
-{
-    if (strcmp(tz, "UTC") == 0)
-        return true;
-    char path[600];
-    struct stat st;
-    snprintf(path, sizeof path, "/usr/share/zoneinfo/%s", tz);
-    return !strstr(tz, "..") && tz[0] != '/' && stat(path, &st) == 0 && S_ISREG(st.st_mode);
-}
-
-static json_t *day_usage(const char *day, const lk_usage_rec *calls, size_t n, int64_t *total)
-{
-    json_t *users = json_array();
-    *total = 0;
-    for (size_t i = 0; i < n; i++) {
-        if (strcmp(calls[i].day, day) != 0)
-            continue;
-        json_array_append_new(users, json_pack("{s:o, s:I}", "userId", lk_cli_json_str(calls[i].user_email),
-                                               "count", (json_int_t)calls[i].count));
-        *total += calls[i].count;
-    }
-    return json_pack("{s:s, s:I, s:o}", "date", day, "total", (json_int_t)*total, "users", users);
-}
-
-static json_t *day_errors(const char *day, const lk_error_rec *errs, size_t n, int64_t *total)
-{
-    json_t *list = json_array();
-    *total = 0;
-    for (size_t i = 0; i < n; i++) {
-        if (strcmp(errs[i].day, day) != 0)
-            continue;
-        json_array_append_new(list, json_pack("{s:s, s:I}", "errorCode", errs[i].code, "count",
-                                              (json_int_t)errs[i].count));
-        *total += errs[i].count;
-    }
-    return json_pack("{s:s, s:I, s:o}", "date", day, "total", (json_int_t)*total, "errors", list);
-}
 
 static lk_code usage_run(lk_cli_cmd *c)
 {
@@ -62,7 +24,7 @@ static lk_code usage_run(lk_cli_cmd *c)
         tz = getenv("LATCHKEY_QUOTA_TZ");
     if (!tz || !*tz)
         tz = "UTC";
-    if (!known_zone(tz))
+    if (!lk_time_zone_known(tz))
         return lk_cli_usage(c, "quota-tz", "unknown time zone '%.60s' (an IANA name such as America/Chicago)", tz);
     setenv("TZ", tz, 1);
     tzset();
@@ -88,8 +50,8 @@ static lk_code usage_run(lk_cli_cmd *c)
         char day[11];
         lk_local_day(now, back, day, NULL, NULL);
         int64_t calls_total, errors_total;
-        json_t *u = day_usage(day, calls, n_calls, &calls_total);
-        json_t *e = day_errors(day, errs, n_errs, &errors_total);
+        json_t *u = lk_stats_usage_json(day, calls, n_calls, &calls_total);
+        json_t *e = lk_stats_errors_json(day, errs, n_errs, &errors_total);
         const char *by_user = "", *by_code = "";
         for (size_t i = 0; i < n_calls; i++)
             if (strcmp(calls[i].day, day) == 0)

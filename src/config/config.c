@@ -7,6 +7,7 @@
  */
 #include "config/config.h"
 #include "util/cidr.h"
+#include "util/timefmt.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -14,7 +15,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <sys/stat.h>
 
 typedef enum opt_type { OPT_STR, OPT_INT, OPT_BOOL } opt_type;
 
@@ -196,15 +196,10 @@ static int load_env(lk_config *c, char *err, size_t err_len)
 static int check(const lk_config *c, char *err, size_t err_len)
 {
     /* the quota time zone must be one the system knows, or the day would be wrong */
-    if (strcmp(c->quota_tz, "UTC") != 0) {
-        char path[600];
-        struct stat st;
-        snprintf(path, sizeof path, "/usr/share/zoneinfo/%s", c->quota_tz);
-        if (strstr(c->quota_tz, "..") || c->quota_tz[0] == '/' || stat(path, &st) != 0 || !S_ISREG(st.st_mode)) {
-            snprintf(err, err_len, "quota_tz: unknown time zone '%.60s' (an IANA name such as America/Chicago)",
-                     c->quota_tz);
-            return 1;
-        }
+    if (!lk_time_zone_known(c->quota_tz)) {
+        snprintf(err, err_len, "quota_tz: unknown time zone '%.60s' (an IANA name such as America/Chicago)",
+                 c->quota_tz);
+        return 1;
     }
     char list[LK_CONFIG_STR];
     strcpy(list, c->trusted_proxies);

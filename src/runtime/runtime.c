@@ -104,6 +104,16 @@ lk_catalog *lk_runtime_catalog(lk_runtime *rt)
     return c;
 }
 
+/* Revokes a service's tokens in the table and in the store: an unlock or a restart
+ * does not bring them back. */
+static void revoke_for_good(lk_runtime *rt, int64_t service_id, int64_t now)
+{
+    if (lk_tokens_revoke_service(rt->tokens, service_id, now) == 0)
+        return;
+    pending_token p = {.kind = PENDING_REVOKE_SERVICE, .rec = {.service_id = service_id, .revoked_at = now}};
+    enqueue(rt, &p);
+}
+
 /* Tokens of services that were deleted, rotated or whose owner can no longer act
  * are revoked in the table at once, so that nothing depends on later lookups. */
 static void revoke_changed(lk_runtime *rt, const lk_catalog *old, const lk_catalog *now_cat, int64_t now)
@@ -114,11 +124,7 @@ static void revoke_changed(lk_runtime *rt, const lk_catalog *old, const lk_catal
         const lk_cat_service *n = lk_catalog_service(now_cat, s->id);
         const lk_cat_user *owner = n ? lk_catalog_user(now_cat, n->user_id) : NULL;
         if (!n || n->tokens_valid_after != s->tokens_valid_after || !lk_cat_user_usable(owner, now)) {
-            /* revoked for good: an unlock or a restart does not bring them back */
-            if (lk_tokens_revoke_service(rt->tokens, s->id, now) > 0) {
-                pending_token p = {.kind = PENDING_REVOKE_SERVICE, .rec = {.service_id = s->id, .revoked_at = now}};
-                enqueue(rt, &p);
-            }
+            revoke_for_good(rt, s->id, now);
         }
     }
 }
@@ -372,11 +378,8 @@ static lk_code load_state(lk_runtime *rt, lk_error *err)
         size_t pos = 0;
         const lk_cat_service *svc;
         while (lk_catalog_next_service(rt->catalog, &pos, &svc)) {
-            if (!lk_cat_user_usable(lk_catalog_user(rt->catalog, svc->user_id), now) &&
-                lk_tokens_revoke_service(rt->tokens, svc->id, now) > 0) {
-                pending_token p = {.kind = PENDING_REVOKE_SERVICE, .rec = {.service_id = svc->id, .revoked_at = now}};
-                enqueue(rt, &p);
-            }
+            if (!lk_cat_user_usable(lk_catalog_user(rt->catalog, svc->user_id), now))
+                revoke_for_good(rt, svc->id, now);
         }
     }
 

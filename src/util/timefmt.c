@@ -7,6 +7,7 @@
 
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 
 static bool digits(const char *s, int n, int *out)
@@ -178,6 +179,16 @@ void lk_local_day(int64_t t, int days_back, char text[11], int64_t *number, int6
         struct tm next = {.tm_year = tm.tm_year, .tm_mon = tm.tm_mon, .tm_mday = tm.tm_mday + 1, .tm_isdst = -1};
         *next_midnight = (int64_t)mktime(&next);
     }
+}
+
+bool lk_time_zone_known(const char *tz)
+{
+    if (strcmp(tz, "UTC") == 0)
+        return true;
+    char path[600];
+    struct stat st;
+    snprintf(path, sizeof path, "/usr/share/zoneinfo/%s", tz);
+    return !strstr(tz, "..") && tz[0] != '/' && stat(path, &st) == 0 && S_ISREG(st.st_mode);
 }
 
 int64_t lk_time_now(void)

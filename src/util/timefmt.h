@@ -34,6 +34,9 @@ char *lk_time_format_marketo(int64_t t, char buf[LK_TIME_BUF]);
  * of that date; next_midnight (may be NULL) = when the day after it starts. */
 void lk_local_day(int64_t t, int days_back, char text[11], int64_t *number, int64_t *next_midnight);
 
+/* true for "UTC" and for IANA zone names this system has (/usr/share/zoneinfo) */
+bool lk_time_zone_known(const char *tz);
+
 /* seconds since the epoch, from the real-time clock */
 int64_t lk_time_now(void);
 
