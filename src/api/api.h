@@ -23,6 +23,20 @@ void lk_api_stats_errors_7days(lk_request *r);
 json_t *lk_stats_usage_json(const char *day, const lk_usage_rec *calls, size_t n, int64_t *total);
 json_t *lk_stats_errors_json(const char *day, const lk_error_rec *errors, size_t n, int64_t *total);
 
+/* usermgmt.c: the user management API (run on the store worker, r->store set) */
+void lk_api_um_users(lk_request *r);
+void lk_api_um_user(lk_request *r);
+void lk_api_um_invited(lk_request *r);
+void lk_api_um_user_roles(lk_request *r);
+void lk_api_um_roles(lk_request *r);
+void lk_api_um_workspaces(lk_request *r);
+void lk_api_um_invite(lk_request *r);
+void lk_api_um_update(lk_request *r);
+void lk_api_um_delete(lk_request *r);
+void lk_api_um_delete_invited(lk_request *r);
+void lk_api_um_roles_add(lk_request *r);
+void lk_api_um_roles_delete(lk_request *r);
+
 /* health.c */
 void lk_api_healthz(lk_request *r);
 void lk_api_metrics(lk_request *r);

@@ -41,10 +41,11 @@ static lk_code audit_list(lk_cli_cmd *c)
         return lk_cli_emit1("events", arr);
     }
     lk_table t;
-    lk_table_init(&t, c->arena, 6);
-    lk_table_row(&t, "TIME", "ACTOR", "AREA", "ACTION", "TARGET", "DETAILS");
+    lk_table_init(&t, c->arena, 7);
+    lk_table_row(&t, "TIME", "ACTOR", "ADDRESS", "AREA", "ACTION", "TARGET", "DETAILS");
     for (size_t i = 0; i < n; i++)
-        lk_table_row(&t, lk_cli_time(c, evs[i].at, ""), evs[i].actor, evs[i].area, evs[i].action,
+        lk_table_row(&t, lk_cli_time(c, evs[i].at, ""), evs[i].actor,
+                     evs[i].address && *evs[i].address ? evs[i].address : "-", evs[i].area, evs[i].action,
                      evs[i].target, details_text(c, evs[i].details));
     lk_table_print(&t, stdout);
     return LK_OK;

@@ -135,7 +135,14 @@ static void grant_remove(grant_set *s, size_t i)
 
 static lk_code resolve_grant(lk_op *op, const lk_grant_ref *ref, lk_grant *g, lk_role *r)
 {
-    lk_code rc = lk_role_find(op, ref->role, r);
+    lk_code rc;
+    if (!ref->role) {
+        rc = op->store->ops->role_get(op->store, op->arena, ref->role_id, r, &op->err);
+        if (rc == LK_ENOTFOUND)
+            rc = lk_fail(&op->err, LK_ENOTFOUND, "accessRoleId", "no role with id %lld", (long long)ref->role_id);
+    } else {
+        rc = lk_role_find(op, ref->role, r);
+    }
     if (rc != LK_OK)
         return rc;
     lk_workspace w = {.id = LK_WORKSPACE_ALLZONES, .name = "AllZones"};
@@ -251,6 +258,30 @@ static bool same_grants(const lk_user *u, const grant_set *s)
         if (grant_index(s, u->grants[i].role_id, u->grants[i].workspace_id) < 0)
             return false;
     return true;
+}
+
+/* the grants a change adds and removes, for the audit event */
+static void grants_diff(json_t *changes, const lk_user *u, const grant_set *s)
+{
+    json_t *added = json_array(), *removed = json_array();
+    for (size_t i = 0; i < s->n; i++) {
+        bool held = false;
+        for (size_t j = 0; j < u->n_grants && !held; j++)
+            held = u->grants[j].role_id == s->items[i].role_id && u->grants[j].workspace_id == s->items[i].workspace_id;
+        if (!held)
+            json_array_append_new(added, json_pack("{s:s, s:s}", "role", s->items[i].role_name, "workspace",
+                                                   s->items[i].workspace_name));
+    }
+    for (size_t j = 0; j < u->n_grants; j++)
+        if (grant_index(s, u->grants[j].role_id, u->grants[j].workspace_id) < 0)
+            json_array_append_new(removed, json_pack("{s:s, s:s}", "role", u->grants[j].role_name, "workspace",
+                                                     u->grants[j].workspace_name));
+    if (json_array_size(added))
+        json_object_set(changes, "rolesAdded", added);
+    if (json_array_size(removed))
+        json_object_set(changes, "rolesRemoved", removed);
+    json_decref(added);
+    json_decref(removed);
 }
 
 static lk_code check_person(lk_op *op, const char *first, const char *last)
@@ -473,6 +504,7 @@ lk_code lk_user_update(lk_op *op, const char *key, const lk_user_change *c, lk_u
     if (c->expires)
         change_field(changes, "expiresAt", u.expires_at ? lk_time_format(u.expires_at, from) : "never",
                      expires ? lk_time_format(expires, to) : "never");
+    grants_diff(changes, &u, &gs);
     if (c->email)
         after.email = c->email;
     if (new_userid)
@@ -571,11 +603,21 @@ lk_code lk_user_unlock(lk_op *op, const char *key, const char *expires, lk_user 
 
 lk_code lk_user_delete(lk_op *op, const char *key)
 {
+    return lk_user_delete_scoped(op, key, LK_SCOPE_ANY);
+}
+
+lk_code lk_user_delete_scoped(lk_op *op, const char *key, lk_user_scope scope)
+{
     lk_code rc = lk_tx_begin(op);
     if (rc != LK_OK)
         return rc;
     lk_user u;
     rc = lk_user_find(op, key, &u);
+    if (rc == LK_OK && scope == LK_SCOPE_ACCEPTED && u.status == LK_STATUS_PENDING)
+        rc = lk_fail(&op->err, LK_ERULE, "user",
+                     "%s has not accepted the invitation yet; delete it as an invited user", u.email);
+    if (rc == LK_OK && scope == LK_SCOPE_PENDING && u.status != LK_STATUS_PENDING)
+        rc = lk_fail(&op->err, LK_ERULE, "user", "%s has no pending invitation; delete it as a user", u.email);
     if (rc != LK_OK)
         return lk_tx_end(op, rc);
     lk_service *svcs = NULL;

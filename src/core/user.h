@@ -17,11 +17,20 @@
 #define LK_INVITE_TTL_DEFAULT (7 * 24 * 3600)
 #define LK_INVITE_TOKEN_LEN 43  /* base64url of 32 random bytes */
 
-/* a grant named by the caller: role name, workspace name or id (NULL: AllZones) */
+/* a grant named by the caller: role name (or, when NULL, role_id), workspace name
+ * or id (NULL: AllZones) */
 typedef struct lk_grant_ref {
     const char *role;
     const char *workspace;
+    int64_t role_id;
 } lk_grant_ref;
+
+/* which users a call may act on */
+typedef enum lk_user_scope {
+    LK_SCOPE_ANY = 0,           /* the CLI: whoever the key names */
+    LK_SCOPE_ACCEPTED,          /* active or locked users (user management API) */
+    LK_SCOPE_PENDING,           /* invited users who have not accepted (invite endpoints) */
+} lk_user_scope;
 
 typedef struct lk_user_input {
     const char *email;
@@ -75,6 +84,8 @@ lk_code lk_user_lock(lk_op *op, const char *key, const char *reason, lk_user *ou
 lk_code lk_user_unlock(lk_op *op, const char *key, const char *expires, lk_user *out);
 /* refuses while the user owns services (naming them) or is the last active Admin */
 lk_code lk_user_delete(lk_op *op, const char *key);
+/* the same, for users of the scope only (others: LK_ERULE naming the right call) */
+lk_code lk_user_delete_scoped(lk_op *op, const char *key, lk_user_scope scope);
 /* the newest invitation of a pending user */
 lk_code lk_user_invitation(lk_op *op, const char *key, lk_invitation *out);
 

@@ -21,6 +21,7 @@ static const struct {
     {LK_REST_SYSTEM_ERROR, "System error", false},
     {LK_REST_CONTENT_TYPE, "Invalid Content Type", true},
     {LK_REST_CONCURRENT, "Concurrent access limit reached", true},
+    {LK_REST_BLANK, "A required field cannot be blank", true},
 };
 
 const char *lk_rest_message(lk_rest_error code)
@@ -58,8 +59,36 @@ void lk_rest_ok(lk_request *r, json_t *result)
     lk_resp_json(r, 200, env);
 }
 
+/* the user management API answers errors with an HTTP status (reference §5, §8) */
+static int bare_status(int code)
+{
+    switch (code) {
+    case LK_REST_TOKEN_INVALID:
+    case LK_REST_TOKEN_EXPIRED: return 401;
+    case LK_REST_ACCESS_DENIED: return 403;
+    case LK_REST_METHOD_NOT_SUPPORTED: return 405;
+    case LK_REST_NOT_FOUND: return 404;
+    case LK_REST_CONTENT_TYPE: return 415;
+    case LK_REST_RATE_LIMIT:
+    case LK_REST_DAILY_QUOTA:
+    case LK_REST_CONCURRENT: return 429;
+    case LK_REST_SYSTEM_ERROR: return 500;
+    default: return 400;
+    }
+}
+
+void lk_bare_fail(lk_request *r, int status, int code, const char *message)
+{
+    lk_resp_json(r, status, json_pack("{s:[{s:i, s:s}]}", "errors", "code", code, "message", message));
+    r->code = lk_arena_printf(&r->arena, "%d", code);
+}
+
 void lk_rest_fail(lk_request *r, lk_rest_error code, const char *message)
 {
+    if (r->bare) {
+        lk_bare_fail(r, bare_status((int)code), (int)code, message ? message : lk_rest_message(code));
+        return;
+    }
     char num[8];
     snprintf(num, sizeof num, "%d", (int)code);
     json_t *env = json_object();

@@ -22,6 +22,7 @@ typedef enum lk_rest_error {
     LK_REST_SYSTEM_ERROR = 611,
     LK_REST_CONTENT_TYPE = 612,
     LK_REST_CONCURRENT = 615,
+    LK_REST_BLANK = 701,
 } lk_rest_error;
 
 /* "<hex>#<epoch ms in hex>", in the arena */
@@ -32,6 +33,9 @@ void lk_rest_ok(lk_request *r, json_t *result);
 /* failure envelope; message NULL means the catalog's message (606/615 are built
  * from the limits by the caller) */
 void lk_rest_fail(lk_request *r, lk_rest_error code, const char *message);
+/* The user management API's failure (reference §8): HTTP status, body
+ * {"errors":[{"code":<int>,"message":"..."}]}. lk_rest_fail answers so when r->bare. */
+void lk_bare_fail(lk_request *r, int status, int code, const char *message);
 /* the catalog's message of a code */
 const char *lk_rest_message(lk_rest_error code);
 /* does a call answered with this code count against limits and in usage? */

@@ -28,6 +28,7 @@ typedef struct lk_request {
 
     const char *method;
     const char *path;               /* decoded, without the query */
+    const char *path_arg;           /* the segment a route's "*" matched, NULL if none */
     lk_form query;                  /* parsed query string */
     bool query_ok;                  /* false: the query string is malformed */
     const char *body;               /* NUL-terminated copy of the body ("" if none) */
@@ -43,6 +44,10 @@ typedef struct lk_request {
     const lk_cat_user *user;
     lk_day day;
     const lk_route *route;
+    bool bare;                      /* user management conventions: no envelope, HTTP statuses */
+    bool deferred;                  /* admitted; the handler runs on the store worker */
+    lk_store *store;                /* the store worker's, for deferred handlers only */
+    lk_limiter *held[2];            /* limiters entered for this call, left when it ends */
 
     /* the response */
     int status;

@@ -18,22 +18,40 @@
 #include <stdlib.h>
 #include <string.h>
 
+#define UM "/userservice/management/v1/users"
+/* the user management API needs both keys, as in Marketo (PRODUCT.md §1) */
+#define UM_PERMS {"Access User Management Api", "Access Users"}
+
 const lk_route lk_routes[] = {
-    {"GET POST", "/identity/oauth/token", LK_ROUTE_IDENTITY, lk_api_identity_token, NULL, false, "identity"},
-    {"POST", "/oauth2/token", LK_ROUTE_IDENTITY, lk_api_oauth2_token, NULL, false, "oauth2_token"},
-    {"POST", "/oauth2/introspect", LK_ROUTE_IDENTITY, lk_api_oauth2_introspect, NULL, false, "oauth2_introspect"},
-    {"POST", "/oauth2/revoke", LK_ROUTE_IDENTITY, lk_api_oauth2_revoke, NULL, false, "oauth2_revoke"},
-    {"GET", "/.well-known/oauth-authorization-server", LK_ROUTE_OPEN, lk_api_oauth2_metadata, NULL, false,
+    {"GET POST", "/identity/oauth/token", LK_ROUTE_IDENTITY, lk_api_identity_token, {NULL}, false, "identity"},
+    {"POST", "/oauth2/token", LK_ROUTE_IDENTITY, lk_api_oauth2_token, {NULL}, false, "oauth2_token"},
+    {"POST", "/oauth2/introspect", LK_ROUTE_IDENTITY, lk_api_oauth2_introspect, {NULL}, false, "oauth2_introspect"},
+    {"POST", "/oauth2/revoke", LK_ROUTE_IDENTITY, lk_api_oauth2_revoke, {NULL}, false, "oauth2_revoke"},
+    {"GET", "/.well-known/oauth-authorization-server", LK_ROUTE_OPEN, lk_api_oauth2_metadata, {NULL}, false,
      "oauth2_metadata"},
-    {"GET", "/rest/v1/stats/usage.json", LK_ROUTE_REST, lk_api_stats_usage, NULL, true, "stats_usage"},
-    {"GET", "/rest/v1/stats/usage/last7days.json", LK_ROUTE_REST, lk_api_stats_usage_7days, NULL, true,
+    {"GET", "/rest/v1/stats/usage.json", LK_ROUTE_REST, lk_api_stats_usage, {NULL}, true, "stats_usage"},
+    {"GET", "/rest/v1/stats/usage/last7days.json", LK_ROUTE_REST, lk_api_stats_usage_7days, {NULL}, true,
      "stats_usage_7days"},
-    {"GET", "/rest/v1/stats/errors.json", LK_ROUTE_REST, lk_api_stats_errors, NULL, true, "stats_errors"},
-    {"GET", "/rest/v1/stats/errors/last7days.json", LK_ROUTE_REST, lk_api_stats_errors_7days, NULL, true,
+    {"GET", "/rest/v1/stats/errors.json", LK_ROUTE_REST, lk_api_stats_errors, {NULL}, true, "stats_errors"},
+    {"GET", "/rest/v1/stats/errors/last7days.json", LK_ROUTE_REST, lk_api_stats_errors_7days, {NULL}, true,
      "stats_errors_7days"},
-    {"GET", "/healthz", LK_ROUTE_OPEN, lk_api_healthz, NULL, false, "healthz"},
-    {"GET", "/metrics", LK_ROUTE_OPEN, lk_api_metrics, NULL, false, "metrics"},
-    {NULL, NULL, LK_ROUTE_OPEN, NULL, NULL, false, NULL},
+    {"GET", UM "/allusers.json", LK_ROUTE_USERMGMT, lk_api_um_users, UM_PERMS, true, "um_users"},
+    {"GET", UM "/roles.json", LK_ROUTE_USERMGMT, lk_api_um_roles, UM_PERMS, true, "um_roles"},
+    {"GET", UM "/workspaces.json", LK_ROUTE_USERMGMT, lk_api_um_workspaces, UM_PERMS, true, "um_workspaces"},
+    {"POST", UM "/invite.json", LK_ROUTE_USERMGMT, lk_api_um_invite, UM_PERMS, true, "um_invite"},
+    {"GET", UM "/*/user.json", LK_ROUTE_USERMGMT, lk_api_um_user, UM_PERMS, true, "um_user"},
+    {"GET", UM "/*/invite.json", LK_ROUTE_USERMGMT, lk_api_um_invited, UM_PERMS, true, "um_invited"},
+    {"GET", UM "/*/roles.json", LK_ROUTE_USERMGMT, lk_api_um_user_roles, UM_PERMS, true, "um_user_roles"},
+    {"POST", UM "/*/update.json", LK_ROUTE_USERMGMT, lk_api_um_update, UM_PERMS, true, "um_update"},
+    {"POST", UM "/*/delete.json", LK_ROUTE_USERMGMT, lk_api_um_delete, UM_PERMS, true, "um_delete"},
+    {"POST", UM "/*/invite/delete.json", LK_ROUTE_USERMGMT, lk_api_um_delete_invited, UM_PERMS, true,
+     "um_delete_invited"},
+    {"POST", UM "/*/roles/create.json", LK_ROUTE_USERMGMT, lk_api_um_roles_add, UM_PERMS, true, "um_roles_add"},
+    {"POST", UM "/*/roles/delete.json", LK_ROUTE_USERMGMT, lk_api_um_roles_delete, UM_PERMS, true,
+     "um_roles_delete"},
+    {"GET", "/healthz", LK_ROUTE_OPEN, lk_api_healthz, {NULL}, false, "healthz"},
+    {"GET", "/metrics", LK_ROUTE_OPEN, lk_api_metrics, {NULL}, false, "metrics"},
+    {NULL, NULL, LK_ROUTE_OPEN, NULL, {NULL}, false, NULL},
 };
 
 size_t lk_route_count(void)
@@ -64,11 +82,40 @@ static bool method_allowed(const lk_route *rt, const char *method)
     return false;
 }
 
-static const lk_route *find_route(const char *path)
+/* does path match pattern? A "*" segment matches one non-empty segment, which
+ * *arg (start) and *arg_len receive. */
+static bool path_matches(const char *pattern, const char *path, const char **arg, size_t *arg_len)
 {
-    for (const lk_route *rt = lk_routes; rt->path; rt++)
-        if (strcmp(rt->path, path) == 0)
+    for (;;) {
+        if (pattern[0] == '*' && (pattern[1] == '/' || pattern[1] == '\0')) {
+            size_t len = strcspn(path, "/");
+            if (len == 0)
+                return false;
+            *arg = path;
+            *arg_len = len;
+            pattern++;
+            path += len;
+            continue;
+        }
+        if (*pattern != *path)
+            return false;
+        if (!*pattern)
+            return true;
+        pattern++;
+        path++;
+    }
+}
+
+static const lk_route *find_route(lk_request *r)
+{
+    for (const lk_route *rt = lk_routes; rt->path; rt++) {
+        const char *arg = NULL;
+        size_t len = 0;
+        if (path_matches(rt->path, r->path, &arg, &len)) {
+            r->path_arg = arg ? lk_arena_strndup(&r->arena, arg, len) : NULL;
             return rt;
+        }
+    }
     return NULL;
 }
 
@@ -99,8 +146,8 @@ static const char *presented_token(lk_request *r)
     lk_auth auth = lk_auth_parse(&r->arena, lk_req_header(r, "Authorization"));
     if (auth.scheme == LK_AUTH_BEARER)
         return auth.token;
-    if (auth.scheme != LK_AUTH_NONE)
-        return NULL;
+    if (auth.scheme != LK_AUTH_NONE || r->bare)
+        return NULL;    /* the user management API takes the header only */
     if (lk_runtime_config(r->rt)->legacy_query_token && r->query_ok)
         return lk_form_get(&r->query, "access_token", NULL);
     return NULL;
@@ -193,8 +240,9 @@ static void metric_limit(lk_limit_verdict v)
         lk_metrics_limit_rejected(LK_METRIC_CONCURRENT);
 }
 
-/* enters the instance's and the user's limiters; runs the handler when both admit */
-static void run_limited(lk_request *r, const lk_route *route)
+/* enters the instance's and the user's limiters (kept in r->held until
+ * leave_limits); false when one refused, after answering */
+static bool enter_limits(lk_request *r)
 {
     const lk_limits *inst = lk_catalog_instance_limits(r->cat);
     lk_limiter *li = lk_runtime_instance_limiter(r->rt);
@@ -219,19 +267,41 @@ static void run_limited(lk_request *r, const lk_route *route)
             st.daily_remaining = st_u.daily_remaining;
     }
     put_limit_headers(r, &shown, &st);
-    lk_limit_verdict v = vi != LK_LIMIT_OK ? vi : vu;
-    if (v != LK_LIMIT_OK) {
-        metric_limit(v);
-        fail(r, verdict_code(v), limit_message(r, v, vi != LK_LIMIT_OK ? inst : &r->user->limits));
-    } else {
-        route->handler(r);
-        /* a handler that answered with an error (lk_rest_fail) left its code in r->code */
-        count_answer(r, r->code ? (lk_rest_error)atoi(r->code) : 0, true);
-    }
     if (vi == LK_LIMIT_OK)
-        lk_limiter_leave(li);
+        r->held[0] = li;
     if (lu && vu == LK_LIMIT_OK)
-        lk_limiter_leave(lu);
+        r->held[1] = lu;
+    lk_limit_verdict v = vi != LK_LIMIT_OK ? vi : vu;
+    if (v == LK_LIMIT_OK)
+        return true;
+    metric_limit(v);
+    fail(r, verdict_code(v), limit_message(r, v, vi != LK_LIMIT_OK ? inst : &r->user->limits));
+    return false;
+}
+
+static void leave_limits(lk_request *r)
+{
+    for (size_t i = 0; i < 2; i++)
+        if (r->held[i]) {
+            lk_limiter_leave(r->held[i]);
+            r->held[i] = NULL;
+        }
+}
+
+/* after a counted call's handler: a handler that answered with an error left its
+ * code in r->code */
+static void finish_counted(lk_request *r)
+{
+    count_answer(r, r->code ? (lk_rest_error)atoi(r->code) : 0, true);
+    leave_limits(r);
+}
+
+void lk_dispatch_deferred(lk_request *r)
+{
+    r->deferred = false;
+    r->route->handler(r);
+    if (r->route->counts)
+        finish_counted(r);
 }
 
 /* a counted call refused before the limits (603, 610) still counts in them */
@@ -259,13 +329,18 @@ static void guard_rest(lk_request *r, const lk_route *route)
         return fail_counted(r, LK_REST_NOT_FOUND);
     if (!method_allowed(route, r->method))
         return fail(r, LK_REST_METHOD_NOT_SUPPORTED, NULL);
-    if (route->permission && !lk_cat_user_has(r->user, lk_catalog_permission(r->cat, route->permission)))
-        return fail_counted(r, LK_REST_ACCESS_DENIED);
-    if (!route->counts) {
-        route->handler(r);
+    for (size_t i = 0; i < 2 && route->permissions[i]; i++)
+        if (!lk_cat_user_has(r->user, lk_catalog_permission(r->cat, route->permissions[i])))
+            return fail_counted(r, LK_REST_ACCESS_DENIED);
+    if (route->counts && !enter_limits(r)) {
+        leave_limits(r);
         return;
     }
-    run_limited(r, route);
+    if (route->kind == LK_ROUTE_USERMGMT) {
+        r->deferred = true;    /* the caller runs lk_dispatch_deferred on the store worker */
+        return;
+    }
+    lk_dispatch_deferred(r);
 }
 
 /* ---- dispatch ------------------------------------------------------------------ */
@@ -286,9 +361,12 @@ static const char *allow_header(lk_request *r, const lk_route *route)
 
 void lk_dispatch(lk_request *r)
 {
-    const lk_route *route = find_route(r->path);
+    const lk_route *route = find_route(r);
     r->route = route;
-    if (route && route->kind != LK_ROUTE_REST) {
+    bool rest = route ? route->kind == LK_ROUTE_REST || route->kind == LK_ROUTE_USERMGMT
+                      : strncmp(r->path, "/rest/", 6) == 0 || strncmp(r->path, "/userservice/", 13) == 0;
+    r->bare = route ? route->kind == LK_ROUTE_USERMGMT : strncmp(r->path, "/userservice/", 13) == 0;
+    if (route && !rest) {
         if (!method_allowed(route, r->method)) {
             lk_resp_header(r, "Allow", allow_header(r, route));
             lk_resp_json(r, 405, json_pack("{s:s, s:s}", "error", "method_not_allowed", "error_description",
@@ -298,7 +376,7 @@ void lk_dispatch(lk_request *r)
         route->handler(r);
         return;
     }
-    if (route || strncmp(r->path, "/rest/", 6) == 0) {
+    if (rest) {
         r->cat = lk_runtime_catalog(r->rt);
         lk_runtime_day(r->rt, r->now, &r->day);
         guard_rest(r, route);

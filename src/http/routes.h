@@ -11,6 +11,9 @@
 
 typedef enum lk_route_kind {
     LK_ROUTE_REST,      /* token, allowlist, permission, limits; Marketo envelope */
+    LK_ROUTE_USERMGMT,  /* the same guard with the user management API's conventions
+                         * (header-only token, bare JSON, errors with non-200 statuses);
+                         * the handler runs on the runtime's store worker (r->store) */
     LK_ROUTE_IDENTITY,  /* token endpoints: allowlist, then the handler authenticates the client */
     LK_ROUTE_OPEN,      /* no authentication: metadata, health, metrics */
 } lk_route_kind;
@@ -19,10 +22,10 @@ typedef void (*lk_handler)(lk_request *r);
 
 struct lk_route {
     const char *methods;      /* "GET", "POST" or "GET POST" */
-    const char *path;
+    const char *path;         /* a "*" segment matches one non-empty segment (r->path_arg) */
     lk_route_kind kind;
     lk_handler handler;
-    const char *permission;   /* REST: the Access API permission needed; NULL: any valid token */
+    const char *permissions[2]; /* REST: the permissions needed (all of them); NULL: any valid token */
     bool counts;              /* REST: counts against limits and in usage */
     const char *name;         /* label in /metrics */
 };
@@ -32,7 +35,11 @@ extern const lk_route lk_routes[];
 size_t lk_route_count(void);
 size_t lk_route_index(const lk_route *route);   /* lk_route_count() for "no route" */
 
-/* answers the request: fills r->status, headers and body */
+/* answers the request: fills r->status, headers and body — or, for a route whose
+ * handler needs the store, admits it and sets r->deferred: the caller then has
+ * lk_dispatch_deferred() run on the store worker */
 void lk_dispatch(lk_request *r);
+/* runs a deferred request's handler (r->store set) and settles its accounting */
+void lk_dispatch_deferred(lk_request *r);
 
 #endif

@@ -7,6 +7,10 @@
  * call would make libmicrohttpd 0.9.75 drop keep-alive; body chunks are collected up
  * to the limit; the last call dispatches and queues the answer; the completion
  * callback logs, counts and frees. Everything a request allocates is in its arena.
+ *
+ * A request whose handler needs the store (lk_dispatch sets r->deferred) is
+ * suspended, handed to the runtime's store worker, and resumed by the worker once
+ * answered; libmicrohttpd then calls the access handler again, which sends it.
  */
 #include "http/server.h"
 #include "http/http.h"
@@ -35,6 +39,7 @@ struct lk_server {
     lk_cidr proxies[16];
     size_t n_proxies;
     atomic_int active;           /* requests between URI log and completion */
+    atomic_int suspended;        /* requests waiting for the store worker */
 };
 
 typedef struct conn_req {
@@ -43,6 +48,7 @@ typedef struct conn_req {
     bool started;
     bool uri_too_long;
     bool body_too_large;
+    bool answered;               /* by the store worker; send it on the next call */
     char *body;
     size_t body_len, body_cap;
 } conn_req;
@@ -196,6 +202,21 @@ static void plain_error(lk_request *r, int status, const char *error, const char
     lk_resp_json(r, status, json_pack("{s:s, s:s}", "error", error, "error_description", text));
 }
 
+/* on the store worker: answer, then let libmicrohttpd call on_request again */
+static void run_deferred(void *arg, lk_store *store)
+{
+    conn_req *c = arg;
+    c->req.store = store;
+    lk_dispatch_deferred(&c->req);
+    c->req.store = NULL;
+    if (!c->req.status)
+        plain_error(&c->req, 500, "server_error", "no answer was produced");
+    c->answered = true;
+    lk_server *s = c->srv;
+    MHD_resume_connection(c->req.conn);
+    atomic_fetch_sub(&s->suspended, 1);
+}
+
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url, const char *method,
                                   const char *version, const char *upload_data, size_t *upload_size,
                                   void **con_cls)
@@ -204,6 +225,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     conn_req *c = *con_cls;
     lk_request *r = &c->req;
     (void)version;
+    if (c->answered)
+        return send_answer(conn, r);
     if (!c->started) {
         c->started = true;
         r->method = lk_arena_strdup(&r->arena, method);
@@ -249,6 +272,12 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     r->body = c->body ? c->body : "";
     r->body_len = c->body_len;
     lk_dispatch(r);
+    if (r->deferred) {
+        atomic_fetch_add(&s->suspended, 1);
+        MHD_suspend_connection(conn);
+        lk_runtime_defer(s->rt, run_deferred, c);
+        return MHD_YES;
+    }
     if (!r->status)
         plain_error(r, 500, "server_error", "no answer was produced");
     return send_answer(conn, r);
@@ -379,7 +408,7 @@ lk_server *lk_server_start(lk_runtime *rt, char *bound, size_t bound_len, char *
     load_proxies(s);
     long cores = sysconf(_SC_NPROCESSORS_ONLN);
     unsigned threads = (unsigned)(cfg->threads > 0 ? cfg->threads : (cores > 0 ? cores : 1));
-    unsigned flags = MHD_USE_EPOLL_INTERNAL_THREAD | MHD_USE_ITC | MHD_USE_ERROR_LOG;
+    unsigned flags = MHD_USE_EPOLL_INTERNAL_THREAD | MHD_USE_ITC | MHD_USE_ERROR_LOG | MHD_ALLOW_SUSPEND_RESUME;
     if (ss.ss_family == AF_INET6)
         flags |= MHD_USE_IPv6;
     s->daemon = MHD_start_daemon(flags, 0, NULL, NULL, on_request, s,
@@ -409,6 +438,10 @@ void lk_server_stop(lk_server *s, int grace_ms)
         return;
     int fd = MHD_quiesce_daemon(s->daemon);
     for (int waited = 0; atomic_load(&s->active) > 0 && waited < grace_ms; waited += 10)
+        usleep(10000);
+    /* libmicrohttpd must not stop with a suspended connection; the store worker
+     * always finishes its jobs (the store's busy timeout bounds each one) */
+    while (atomic_load(&s->suspended) > 0)
         usleep(10000);
     MHD_stop_daemon(s->daemon);
     if (fd >= 0)

@@ -1,7 +1,9 @@
 /*
  * runtime — the server's shared state and its background thread (runtime.h).
  *
- * Locks: `cat_lock` guards only the catalog pointer swap; `queue_lock` the pending
+ * Locks: `cat_lock` guards only the catalog pointer swap; `refresh_lock` makes
+ * catalog rebuilds (background thread, store worker) one at a time; `jobs_lock`
+ * the store worker's queue; `queue_lock` the pending
  * writes; `limiters_lock` the map of per-user limiters; `throttle_lock` the failed
  * authentication counters; `day_lock` the cached quota day. None is held across
  * store I/O: the background thread takes the queue under its lock, releases it,
@@ -33,6 +35,12 @@ typedef struct pending_token {
     char hash[LK_HASH_HEX];
 } pending_token;
 
+typedef struct store_job {
+    lk_store_job fn;
+    void *arg;
+    struct store_job *next;
+} store_job;
+
 typedef struct throttle_entry {
     int64_t window_start;
     int64_t failures;
@@ -44,6 +52,15 @@ struct lk_runtime {
 
     pthread_mutex_t cat_lock;
     lk_catalog *catalog;
+    pthread_mutex_t refresh_lock;
+
+    lk_store *worker_store;      /* the store worker's own connection */
+    pthread_mutex_t jobs_lock;
+    pthread_cond_t jobs_cond;
+    store_job *jobs_head, *jobs_tail;
+    bool jobs_stopping;
+    pthread_t worker;
+    bool worker_started;
 
     lk_tokens *tokens;
     lk_usage *usage;
@@ -129,16 +146,19 @@ static void revoke_changed(lk_runtime *rt, const lk_catalog *old, const lk_catal
     }
 }
 
-static void refresh_catalog(lk_runtime *rt)
+static void refresh_catalog(lk_runtime *rt, lk_store *store)
 {
     int64_t gen = 0;
     lk_error err = {0};
-    if (rt->store->ops->generation(rt->store, &gen, &err) != LK_OK)
+    pthread_mutex_lock(&rt->refresh_lock);
+    if (store->ops->generation(store, &gen, &err) != LK_OK) {
+        pthread_mutex_unlock(&rt->refresh_lock);
         return;
+    }
     lk_catalog *cur = lk_runtime_catalog(rt);
     bool changed = gen != lk_catalog_generation(cur);
     if (changed) {
-        lk_catalog *fresh = lk_catalog_build(rt->store, &err);
+        lk_catalog *fresh = lk_catalog_build(store, &err);
         if (fresh) {
             revoke_changed(rt, cur, fresh, lk_time_now());
             pthread_mutex_lock(&rt->cat_lock);
@@ -151,6 +171,51 @@ static void refresh_catalog(lk_runtime *rt)
         }
     }
     lk_catalog_unref(cur);
+    pthread_mutex_unlock(&rt->refresh_lock);
+}
+
+void lk_runtime_refresh(lk_runtime *rt, lk_store *store)
+{
+    refresh_catalog(rt, store);
+}
+
+/* ---- the store worker ---------------------------------------------------------- */
+
+void lk_runtime_defer(lk_runtime *rt, lk_store_job fn, void *arg)
+{
+    store_job *j = lk_xcalloc(1, sizeof *j);
+    j->fn = fn;
+    j->arg = arg;
+    pthread_mutex_lock(&rt->jobs_lock);
+    if (rt->jobs_tail)
+        rt->jobs_tail->next = j;
+    else
+        rt->jobs_head = j;
+    rt->jobs_tail = j;
+    pthread_cond_signal(&rt->jobs_cond);
+    pthread_mutex_unlock(&rt->jobs_lock);
+}
+
+static void *store_worker(void *arg)
+{
+    lk_runtime *rt = arg;
+    pthread_mutex_lock(&rt->jobs_lock);
+    for (;;) {
+        while (!rt->jobs_head && !rt->jobs_stopping)
+            pthread_cond_wait(&rt->jobs_cond, &rt->jobs_lock);
+        store_job *j = rt->jobs_head;
+        if (!j)
+            break;      /* stopping, and nothing left */
+        rt->jobs_head = j->next;
+        if (!rt->jobs_head)
+            rt->jobs_tail = NULL;
+        pthread_mutex_unlock(&rt->jobs_lock);
+        j->fn(j->arg, rt->worker_store);
+        free(j);
+        pthread_mutex_lock(&rt->jobs_lock);
+    }
+    pthread_mutex_unlock(&rt->jobs_lock);
+    return NULL;
 }
 
 /* ---- persistence queue ------------------------------------------------------ */
@@ -342,7 +407,7 @@ static void *background(void *arg)
             break;
         pthread_mutex_unlock(&rt->stop_lock);
         tick++;
-        refresh_catalog(rt);
+        refresh_catalog(rt, rt->store);
         if (tick % FLUSH_EVERY == 0)
             lk_runtime_flush(rt);
         if (tick % PURGE_EVERY == 0)
@@ -413,6 +478,9 @@ lk_runtime *lk_runtime_open(const lk_config *cfg, lk_error *err)
     rt->cfg = *cfg;
     rt->store = store;
     pthread_mutex_init(&rt->cat_lock, NULL);
+    pthread_mutex_init(&rt->refresh_lock, NULL);
+    pthread_mutex_init(&rt->jobs_lock, NULL);
+    pthread_cond_init(&rt->jobs_cond, NULL);
     pthread_mutex_init(&rt->limiters_lock, NULL);
     pthread_mutex_init(&rt->queue_lock, NULL);
     pthread_mutex_init(&rt->throttle_lock, NULL);
@@ -437,6 +505,14 @@ lk_runtime *lk_runtime_open(const lk_config *cfg, lk_error *err)
         return NULL;
     }
     rt->thread_started = true;
+    rt->worker_store = lk_store_open(lk_store_default_location(cfg->db[0] ? cfg->db : NULL), err);
+    if (!rt->worker_store || pthread_create(&rt->worker, NULL, store_worker, rt) != 0) {
+        if (rt->worker_store)
+            lk_fail(err, LK_ESTORE, "", "could not start the store worker");
+        lk_runtime_close(rt);
+        return NULL;
+    }
+    rt->worker_started = true;
     return rt;
 }
 
@@ -444,6 +520,15 @@ void lk_runtime_close(lk_runtime *rt)
 {
     if (!rt)
         return;
+    if (rt->worker_started) {
+        pthread_mutex_lock(&rt->jobs_lock);
+        rt->jobs_stopping = true;
+        pthread_cond_signal(&rt->jobs_cond);
+        pthread_mutex_unlock(&rt->jobs_lock);
+        pthread_join(rt->worker, NULL);
+    }
+    if (rt->worker_store)
+        rt->worker_store->ops->close(rt->worker_store);
     if (rt->thread_started) {
         pthread_mutex_lock(&rt->stop_lock);
         rt->stopping = true;
@@ -466,6 +551,9 @@ void lk_runtime_close(lk_runtime *rt)
     free(rt->queue);
     rt->store->ops->close(rt->store);
     pthread_mutex_destroy(&rt->cat_lock);
+    pthread_mutex_destroy(&rt->refresh_lock);
+    pthread_mutex_destroy(&rt->jobs_lock);
+    pthread_cond_destroy(&rt->jobs_cond);
     pthread_mutex_destroy(&rt->limiters_lock);
     pthread_mutex_destroy(&rt->queue_lock);
     pthread_mutex_destroy(&rt->throttle_lock);

@@ -4,7 +4,8 @@
  * background thread that talks to the store.
  *
  * Request threads never touch the store: they read the catalog and the in-memory
- * tables and queue what must be persisted. The background thread polls the store's
+ * tables and queue what must be persisted; calls that must read or write the store
+ * run on the store worker (lk_runtime_defer). The background thread polls the store's
  * generation every 200 ms (a change made with the CLI reaches the server within
  * that), and once a second writes queued tokens and usage counts in one transaction.
  */
@@ -52,6 +53,15 @@ void lk_runtime_persist_revoke(lk_runtime *rt, const char *token_hash, int64_t a
 /* failed token requests: true (and seconds to wait) when key has failed too often */
 bool lk_runtime_auth_throttled(lk_runtime *rt, const char *key, int64_t now, int64_t *retry_after);
 void lk_runtime_auth_failed(lk_runtime *rt, const char *key, int64_t now);
+
+/* Work that needs the store, off the request threads (user management calls):
+ * fn(arg, store) runs on the runtime's store worker, one job at a time, in the
+ * order queued, with the worker's own connection. Jobs queued before close run. */
+typedef void (*lk_store_job)(void *arg, lk_store *store);
+void lk_runtime_defer(lk_runtime *rt, lk_store_job fn, void *arg);
+/* Makes a change just committed through `store` visible to requests at once:
+ * rebuilds the catalog and revokes the tokens the change invalidates. */
+void lk_runtime_refresh(lk_runtime *rt, lk_store *store);
 
 /* writes what is queued now (used at shutdown and by tests of durability) */
 void lk_runtime_flush(lk_runtime *rt);

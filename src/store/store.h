@@ -33,6 +33,7 @@ typedef struct lk_user_filter {
     int api_only;       /* -1 any, 0 only people, 1 only API-only users */
     int64_t offset;     /* rows to skip, ordered by id */
     int64_t limit;      /* 0: no limit */
+    bool accepted_only; /* leave out pending users */
 } lk_user_filter;
 
 typedef struct lk_audit_filter {

@@ -150,7 +150,7 @@ describe("the administrator's path", () => {
     const rows = sql(db, 'SELECT details FROM audit_events');
     for (const row of rows) assert.doesNotThrow(() => JSON.parse(row.details), `details is JSON text: ${row.details}`);
     const table = ok(db, 'audit', 'list');
-    assert.match(table.stdout, /TIME\s+ACTOR\s+AREA\s+ACTION\s+TARGET\s+DETAILS/);
+    assert.match(table.stdout, /TIME\s+ACTOR\s+ADDRESS\s+AREA\s+ACTION\s+TARGET\s+DETAILS/);
     assert.ok(table.stdout.includes(ACTOR));
     assert.ok(table.stdout.includes('Shop Sync'));
   });

@@ -1525,6 +1525,111 @@ static void test_update_expiry_of_last_admin(void **state)
     json_decref(expect_audit(f, ev, "User", "Edit", "root1@example.com"));
 }
 
+
+/* the user management API's grants name roles by id and workspaces by id */
+static void test_grants_by_role_id(void **state)
+{
+    lk_fixture *f = *state;
+    lk_role writer;
+    lk_op *op = lk_fixture_op(f);
+    expect_ok(op, lk_role_find(op, "Writer", &writer));
+    lk_grant_ref g[] = {{.role_id = writer.id, .workspace = "0"}, {.role_id = writer.id, .workspace = "1"}};
+    lk_user_input in = base_input();
+    in.grants = g;
+    in.n_grants = 2;
+    lk_user u;
+    op = lk_fixture_op(f);
+    expect_ok(op, lk_user_invite(op, &in, &u, NULL));
+    assert_int_equal(u.n_grants, 2);
+    assert_string_equal(u.grants[0].role_name, "Writer");
+
+    long ev = lk_fixture_count(f, "audit_events");
+    lk_grant_ref bad = {.role_id = 9999, .workspace = "0"};
+    lk_user_change ch = {.add = &bad, .n_add = 1};
+    op = lk_fixture_op(f);
+    expect_err(op, lk_user_update(op, "bot@example.com", &ch, &u), LK_ENOTFOUND, "accessRoleId", "9999");
+    assert_int_equal(lk_fixture_count(f, "audit_events"), ev);
+
+    /* an added and a removed grant are named in the audit event */
+    lk_role integration;
+    op = lk_fixture_op(f);
+    expect_ok(op, lk_role_find(op, "Integration", &integration));
+    lk_grant_ref add = {.role_id = integration.id, .workspace = "Default"};
+    lk_grant_ref rm = {.role_id = writer.id, .workspace = "0"};
+    ch = (lk_user_change){.add = &add, .n_add = 1, .remove = &rm, .n_remove = 1};
+    op = lk_fixture_op(f);
+    expect_ok(op, lk_user_update(op, "bot@example.com", &ch, &u));
+    json_t *d = expect_audit(f, ev, "User", "Edit", "bot@example.com");
+    json_t *changes = json_object_get(d, "changes");
+    assert_string_equal(json_string_value(json_object_get(json_array_get(json_object_get(changes, "rolesAdded"), 0),
+                                                          "role")), "Integration");
+    assert_string_equal(json_string_value(json_object_get(json_array_get(json_object_get(changes, "rolesRemoved"), 0),
+                                                          "workspace")), "AllZones");
+    json_decref(d);
+}
+
+/* delete through the user management API: accepted users by delete, pending ones by
+ * invite/delete, each refusing the other kind and changing nothing */
+static void test_delete_scoped(void **state)
+{
+    lk_fixture *f = *state;
+    lk_grant_ref g = {.role = "Viewer"};
+    lk_user_input in = {.email = "pat@example.com", .first_name = "Pat", .last_name = "Person",
+                        .grants = &g, .n_grants = 1};
+    lk_user u;
+    lk_op *op = lk_fixture_op(f);
+    expect_ok(op, lk_user_invite(op, &in, &u, NULL));
+    invite_api(f, "bot@example.com", "Integration", NULL);
+    long users = lk_fixture_count(f, "users"), ev = lk_fixture_count(f, "audit_events");
+
+    op = lk_fixture_op(f);
+    expect_err(op, lk_user_delete_scoped(op, "pat@example.com", LK_SCOPE_ACCEPTED), LK_ERULE, "user", "invited");
+    op = lk_fixture_op(f);
+    expect_err(op, lk_user_delete_scoped(op, "bot@example.com", LK_SCOPE_PENDING), LK_ERULE, "user",
+               "no pending invitation");
+    assert_int_equal(lk_fixture_count(f, "users"), users);
+    assert_int_equal(lk_fixture_count(f, "audit_events"), ev);
+
+    op = lk_fixture_op(f);
+    expect_ok(op, lk_user_delete_scoped(op, "pat@example.com", LK_SCOPE_PENDING));
+    op = lk_fixture_op(f);
+    expect_ok(op, lk_user_delete_scoped(op, "bot@example.com", LK_SCOPE_ACCEPTED));
+    assert_int_equal(lk_fixture_count(f, "users"), users - 2);
+}
+
+/* a page of accepted users leaves pending ones out, and counts offsets among the rest */
+static void test_list_page_accepted_only(void **state)
+{
+    lk_fixture *f = *state;
+    invite_api(f, "a@example.com", "Integration", NULL);
+    lk_grant_ref g = {.role = "Viewer"};
+    lk_user_input in = {.email = "pending@example.com", .first_name = "P", .last_name = "Q", .grants = &g,
+                        .n_grants = 1};
+    lk_user u;
+    lk_op *op = lk_fixture_op(f);
+    expect_ok(op, lk_user_invite(op, &in, &u, NULL));
+    invite_api(f, "b@example.com", "Integration", NULL);
+    lk_user_filter fl = {.api_only = -1, .accepted_only = true};
+    lk_user *all;
+    size_t n_all;
+    op = lk_fixture_op(f);
+    expect_ok(op, lk_user_list_page(op, &fl, &all, &n_all));
+    assert_int_equal((long)n_all, lk_fixture_count(f, "users") - 1);
+    for (size_t i = 0; i < n_all; i++)
+        assert_int_not_equal(all[i].status, LK_STATUS_PENDING);
+    assert_string_equal(all[n_all - 1].email, "b@example.com");
+    assert_string_equal(all[n_all - 2].email, "a@example.com");
+    /* the offset skips accepted users only: one before the end is a@, then b@ */
+    fl.offset = (int64_t)n_all - 2;
+    fl.limit = 5;
+    lk_user *page;
+    size_t n;
+    op = lk_fixture_op(f);
+    expect_ok(op, lk_user_list_page(op, &fl, &page, &n));
+    assert_int_equal(n, 2);
+    assert_string_equal(page[0].email, "a@example.com");
+}
+
 int main(void)
 {
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, lk_fixture_teardown)
@@ -1547,6 +1652,9 @@ int main(void)
         T(test_find_and_list),
         T(test_grants_deduplicated_and_sorted),
         T(test_list_page),
+        T(test_list_page_accepted_only),
+        T(test_grants_by_role_id),
+        T(test_delete_scoped),
         cmocka_unit_test(test_status_names_and_effective_status),
         T(test_update_fields),
         T(test_update_email_moves_defaulted_userid),

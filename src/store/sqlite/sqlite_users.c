@@ -20,8 +20,10 @@
     " lock_reason, password_hash, failed_logins, last_login_at, created_at, updated_at"
 
 static const char SQL_USER_LIST[] =
-    "SELECT " USER_COLS " FROM users WHERE (?1 < 0 OR api_only = ?1) ORDER BY id LIMIT ?2 OFFSET ?3";
-static const char SQL_USER_COUNT[] = "SELECT count(*) FROM users WHERE (?1 < 0 OR api_only = ?1)";
+    "SELECT " USER_COLS " FROM users WHERE (?1 < 0 OR api_only = ?1) AND (?4 = 0 OR status <> 'pending')"
+    " ORDER BY id LIMIT ?2 OFFSET ?3";
+static const char SQL_USER_COUNT[] =
+    "SELECT count(*) FROM users WHERE (?1 < 0 OR api_only = ?1) AND (?2 = 0 OR status <> 'pending')";
 static const char SQL_USER_GET[] = "SELECT " USER_COLS " FROM users WHERE id = ?1";
 /* an email match wins over a user id match (a user id may look like another's email) */
 static const char SQL_USER_FIND[] =
@@ -192,6 +194,7 @@ lk_code lk_sq_user_list(lk_store *s, lk_arena *a, const lk_user_filter *f, lk_us
     lk_sq_bind_int(q, st, 1, filter_api_only(f));
     lk_sq_bind_int(q, st, 2, f && f->limit > 0 ? f->limit : -1); /* SQLite: negative = no limit */
     lk_sq_bind_int(q, st, 3, f && f->offset > 0 ? f->offset : 0);
+    lk_sq_bind_int(q, st, 4, f && f->accepted_only ? 1 : 0);
     return user_rows(q, st, a, out, n, &c, err);
 }
 
@@ -200,7 +203,7 @@ static void count_row(lk_arena *a, sqlite3_stmt *st, void *out)
     *(int64_t *)out = lk_sq_int(st, 0);
 }
 
-/* Counts the users f->api_only selects; offset and limit do not apply. */
+/* Counts the users f->api_only and f->accepted_only select; offset and limit do not apply. */
 lk_code lk_sq_user_count(lk_store *s, const lk_user_filter *f, int64_t *n, lk_error *err)
 {
     static const lk_sq_ctx c = {.op = "user_count", .noun = "user"};
@@ -210,6 +213,7 @@ lk_code lk_sq_user_count(lk_store *s, const lk_user_filter *f, int64_t *n, lk_er
     if (code != LK_OK)
         return code;
     lk_sq_bind_int(q, st, 1, filter_api_only(f));
+    lk_sq_bind_int(q, st, 2, f && f->accepted_only ? 1 : 0);
     *n = 0;
     code = lk_sq_one(q, st, NULL, count_row, n, &c, err);
     return code == LK_ENOTFOUND ? LK_OK : code;
