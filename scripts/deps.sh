@@ -30,6 +30,11 @@ done
 if command -v node >/dev/null 2>&1; then
     missing=$(echo "$missing" | sed 's/ nodejs//')
 fi
+# npm installs the test-only client libraries of tests/e2e/clients (tests/run.sh); a node
+# from elsewhere usually brings its own npm, and Debian's npm would pull Debian's nodejs
+if [ -z "${1:-}" ] && ! command -v npm >/dev/null 2>&1; then
+    missing="$missing npm"
+fi
 [ -z "$(echo "$missing" | tr -d ' ')" ] && exit 0
 
 SUDO=""
