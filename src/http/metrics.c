@@ -11,7 +11,7 @@
 #include <string.h>
 
 #define MAX_ROUTES 64
-static const int STATUSES[] = {200, 400, 401, 403, 404, 405, 413, 414, 429, 500, 503};
+static const int STATUSES[] = {200, 400, 401, 403, 404, 405, 409, 413, 414, 415, 429, 500, 503};
 #define N_STATUSES (sizeof STATUSES / sizeof *STATUSES)
 #define OTHER_STATUS N_STATUSES
 

@@ -289,11 +289,21 @@ static void leave_limits(lk_request *r)
 }
 
 /* after a counted call's handler: a handler that answered with an error left its
- * code in r->code */
+ * code in r->code; an answer that does not count (611) is taken out of the limits */
 static void finish_counted(lk_request *r)
 {
-    count_answer(r, r->code ? (lk_rest_error)atoi(r->code) : 0, true);
-    leave_limits(r);
+    lk_rest_error code = r->code ? (lk_rest_error)atoi(r->code) : 0;
+    bool counts = code != LK_REST_SYSTEM_ERROR;
+    count_answer(r, code, counts);
+    if (counts) {
+        leave_limits(r);
+        return;
+    }
+    for (size_t i = 0; i < 2; i++)
+        if (r->held[i]) {
+            lk_limiter_leave_uncounted(r->held[i], r->now, r->day.number);
+            r->held[i] = NULL;
+        }
 }
 
 void lk_dispatch_deferred(lk_request *r)

@@ -183,6 +183,23 @@ void lk_limiter_leave(lk_limiter *l)
     pthread_mutex_unlock(&l->mu);
 }
 
+void lk_limiter_leave_uncounted(lk_limiter *l, int64_t at, int64_t day)
+{
+    pthread_mutex_lock(&l->mu);
+    if (l->in_flight > 0)
+        l->in_flight--;
+    if (l->ring && at <= l->head && at > l->head - l->window) {
+        size_t k = lk_limiter_slot(l, at);
+        if (l->ring[k] > 0) {
+            l->ring[k]--;
+            l->in_window--;
+        }
+    }
+    if (day == l->day && l->daily_count > 0)
+        l->daily_count--;
+    pthread_mutex_unlock(&l->mu);
+}
+
 void lk_limiter_set_daily(lk_limiter *l, int64_t day, int64_t count)
 {
     pthread_mutex_lock(&l->mu);

@@ -44,6 +44,9 @@ lk_limit_verdict lk_limiter_enter(lk_limiter *l, const lk_limits *lim, int64_t n
                                   lk_limit_status *st);
 /* the call admitted by lk_limiter_enter() has finished */
 void lk_limiter_leave(lk_limiter *l);
+/* the same for a call whose answer turned out not to count (611): it leaves the
+ * window (if `at`, its entry second, is still in it) and the count of `day` */
+void lk_limiter_leave_uncounted(lk_limiter *l, int64_t at, int64_t day);
 
 /* sets the day's count (at start, from the stored usage of today) */
 void lk_limiter_set_daily(lk_limiter *l, int64_t day, int64_t count);

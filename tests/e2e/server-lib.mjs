@@ -375,3 +375,92 @@ function parseResponse(buf, closed) {
   try { json = JSON.parse(body); } catch { json = undefined; }
   return { status: Number(m[1]), headers, body, json, raw: buf.toString('latin1') };
 }
+
+/* ---------------------------------------------------------------- user management API */
+// Helpers for tests/e2e/usermgmt*.test.mjs (reference §8; docs/api.md).
+
+export const UM = '/userservice/management/v1/users';
+export const UM_PERMS = ['Access User Management Api', 'Access Users'];
+// Marketo's datetime output, e.g. 2026-11-28T00:53:57.000t+0000 (literal lower-case t)
+export const MARKETO_TIME = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}t[+-]\d{4}$/;
+export const UM_BRIEF_KEYS = ['apiOnly', 'emailAddress', 'firstName', 'id', 'lastName', 'userid'];
+export const UM_USER_KEYS = ['apiOnly', 'emailAddress', 'expiresAt', 'failedDeviceCode', 'failedLogins', 'firstName',
+  'id', 'isLocked', 'lastLoginAt', 'lastName', 'lockedReason', 'optedIn', 'userRoleWorkspaces', 'userid'];
+export const UM_GRANT_KEYS = ['accessRoleId', 'accessRoleName', 'workspaceId', 'workspaceName'];
+export const UM_ROLE_KEYS = ['createdAt', 'description', 'hidden', 'id', 'isHidden', 'isOnlyAllZones', 'name',
+  'onlyAllZones', 'type', 'updatedAt'];
+export const UM_WORKSPACE_KEYS = ['createdAt', 'currencyInfo', 'description', 'globalViz', 'id', 'name', 'status',
+  'updatedAt'];
+export const UM_INVITED_KEYS = ['apiOnly', 'createdAt', 'emailAddress', 'expiresAt', 'firstName', 'id',
+  'inviteExpiresAt', 'lastName', 'status', 'updatedAt', 'userId', 'userid'];
+
+/*
+ * A user management call: path is relative to UM ('/allusers.json', '/a@x.com/user.json');
+ * body (object/array: sent as JSON; string: sent as is) with contentType (default
+ * application/json; null sends none). Returns call()'s {status, headers, text, json}.
+ */
+export function um(srv, path, tok, { method, body, contentType = 'application/json', query, headers = {} } = {}) {
+  const h = { ...headers };
+  if (tok !== undefined && tok !== null) h.Authorization = `Bearer ${tok}`;
+  let b = body;
+  if (b !== undefined && typeof b !== 'string' && !Buffer.isBuffer(b)) b = JSON.stringify(b);
+  if (b !== undefined && contentType) h['Content-Type'] = contentType;
+  const m = method ?? (b === undefined ? 'GET' : 'POST');
+  const qs = query === undefined ? '' : `?${typeof query === 'string' ? query : form(query)}`;
+  return call(`${srv.url}${UM}${path}${qs}`, { method: m, headers: h, body: b });
+}
+
+// the user id as a path segment (the API takes it URL-encoded or not)
+export const umUser = (userid, rest) => `/${encodeURIComponent(userid)}${rest}`;
+
+// asserts a 200 with bare JSON (no Marketo envelope); returns the parsed body
+export function assertUmOk(r, what = 'user management call') {
+  assert.equal(r.status, 200, `${what}: HTTP ${r.status} ${r.text}`);
+  assert.match(r.headers.get('content-type') || '', /^application\/json/, `${what}: content type`);
+  assert.ok(r.json !== undefined, `${what}: body is not JSON: ${r.text}`);
+  if (r.json && typeof r.json === 'object' && !Array.isArray(r.json))
+    for (const k of ['success', 'requestId', 'result', 'errors'])
+      assert.ok(!(k in r.json), `${what}: no envelope member "${k}" expected: ${r.text}`);
+  return r.json;
+}
+
+/*
+ * asserts a user management failure: HTTP status, body exactly
+ * {"errors":[{"code":<integer>,"message":"..."}]}; message a string (exact) or a RegExp.
+ */
+export function assertUmError(r, status, code, message, what = 'user management call') {
+  assert.equal(r.status, status, `${what}: HTTP ${r.status}, expected ${status}: ${r.text}`);
+  assert.ok(r.json && typeof r.json === 'object', `${what}: body is not a JSON object: ${r.text}`);
+  assert.deepEqual(Object.keys(r.json), ['errors'], `${what}: only "errors" expected: ${r.text}`);
+  assert.equal(r.json.errors.length, 1, `${what}: one error: ${r.text}`);
+  const e = r.json.errors[0];
+  assert.deepEqual(Object.keys(e).sort(), ['code', 'message'], `${what}: error keys: ${r.text}`);
+  assert.equal(e.code, code, `${what}: code (an integer) ${code} expected: ${r.text}`);
+  assert.equal(typeof e.message, 'string', `${what}: ${r.text}`);
+  if (message instanceof RegExp) assert.match(e.message, message, `${what}: ${r.text}`);
+  else if (message !== undefined) assert.equal(e.message, message, `${what}: ${r.text}`);
+  return e;
+}
+
+export const sortedKeys = (o) => Object.keys(o).sort();
+
+/*
+ * A fresh database prepared for the user management API: the role "User Admin"
+ * (both user management permissions and Read-Only Lead, unless perms says otherwise),
+ * the role "Reader" (Read-Only Lead), and the API-only user admin-api@example.com
+ * holding "User Admin" with the service "UM sync". Returns makeInstance()'s object
+ * plus {roles: {userAdmin, reader} (role JSON), caller: {email, id, service}}.
+ */
+export function makeUmInstance(t, { perms = [...UM_PERMS, 'Read-Only Lead'] } = {}) {
+  const db = newDb();
+  if (t) t.after(() => db.remove());
+  const userAdmin = cli(db, 'role', 'create', '--name', 'User Admin', ...perms.flatMap((p) => ['--permission', p])).role;
+  const reader = cli(db, 'role', 'create', '--name', 'Reader', '--permission', 'Read-Only Lead').role;
+  const email = 'admin-api@example.com';
+  const u = cli(db, 'user', 'invite', '--email', email, '--first', 'Admin', '--last', 'Api', '--role', 'User Admin',
+    '--api-only').user;
+  const service = addService(db, 'UM sync', email);
+  const caller = { email, id: u.id, service };
+  return { db, roles: { userAdmin, reader }, caller, users: [caller], user: (e) => (e === email ? caller : undefined),
+    remove: () => db.remove() };
+}

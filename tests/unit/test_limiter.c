@@ -149,6 +149,28 @@ static void set_daily_restores_the_count_at_start(void **state)
     lk_limiter_free(l);
 }
 
+/* an answer that turns out not to count (611) gives its place back */
+static void an_uncounted_call_leaves_no_trace(void **state)
+{
+    (void)state;
+    lk_limiter *l = lk_limiter_new();
+    lk_limits lim = {.rate_calls = 2, .rate_seconds = 60, .daily = 3, .concurrent = 1};
+    lk_limit_status st;
+    assert_int_equal(call(l, &lim, T0, DAY0, &st), LK_LIMIT_OK);
+    assert_int_equal(lk_limiter_enter(l, &lim, T0 + 1, DAY0, &st), LK_LIMIT_OK);
+    assert_int_equal(st.rate_remaining, 0);
+    lk_limiter_leave_uncounted(l, T0 + 1, DAY0);
+    /* in flight no more, and the window and the day have room again */
+    assert_int_equal(lk_limiter_enter(l, &lim, T0 + 2, DAY0, &st), LK_LIMIT_OK);
+    assert_int_equal(st.rate_remaining, 0);
+    assert_int_equal(st.daily_remaining, 1);
+    lk_limiter_leave(l);
+    /* a call already out of the window or of an earlier day changes nothing */
+    lk_limiter_leave_uncounted(l, T0 - 100, DAY0 - 1);
+    assert_int_equal(call(l, &lim, T0 + 3, DAY0, &st), LK_LIMIT_RATE);
+    lk_limiter_free(l);
+}
+
 static void calls_in_flight(void **state)
 {
     (void)state;
@@ -340,6 +362,7 @@ int main(void)
         cmocka_unit_test(daily_quota_and_its_reset),
         cmocka_unit_test(set_daily_restores_the_count_at_start),
         cmocka_unit_test(calls_in_flight),
+        cmocka_unit_test(an_uncounted_call_leaves_no_trace),
         cmocka_unit_test(verdicts_come_in_order_and_every_call_counts),
         cmocka_unit_test(limits_of_zero_mean_none),
         cmocka_unit_test(a_window_change_starts_afresh),
