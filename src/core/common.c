@@ -13,11 +13,20 @@
 
 lk_code lk_tx_begin(lk_op *op)
 {
-    return op->store->ops->begin(op->store, &op->err);
+    if (op->tx_depth > 0) {
+        op->tx_depth++;
+        return LK_OK;
+    }
+    lk_code rc = op->store->ops->begin(op->store, &op->err);
+    if (rc == LK_OK)
+        op->tx_depth = 1;
+    return rc;
 }
 
 lk_code lk_tx_end(lk_op *op, lk_code rc)
 {
+    if (--op->tx_depth > 0)
+        return rc;      /* the outer transaction commits or rolls back */
     if (rc == LK_OK)
         return op->store->ops->commit(op->store, &op->err);
     op->store->ops->rollback(op->store);

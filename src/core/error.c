@@ -12,6 +12,7 @@ static const lk_code_info catalog[LK_CODE_COUNT] = {
     [LK_ERULE]      = {LK_ERULE,      "rule",         1, 409, "709"},
     [LK_EINUSE]     = {LK_EINUSE,     "in_use",       1, 409, "611"},
     [LK_ELASTADMIN] = {LK_ELASTADMIN, "last_admin",   1, 409, "709"},
+    [LK_EAUTH]      = {LK_EAUTH,      "unauthorized", 1, 401, "601"},
     [LK_ESCHEMA]    = {LK_ESCHEMA,    "schema",       3, 500, "611"},
     [LK_ESTORE]     = {LK_ESTORE,     "storage",      3, 500, "611"},
 };

@@ -20,6 +20,7 @@ typedef enum lk_code {
     LK_ERULE,      /* a domain rule refuses the change (system role, pending user, ...) */
     LK_EINUSE,     /* still referenced: role held, user owns services, permission used */
     LK_ELASTADMIN, /* would leave no active Admin */
+    LK_EAUTH,      /* sign-in refused, session unknown or expired (one message for every cause) */
     LK_ESCHEMA,    /* database schema newer than this binary, or unreadable */
     LK_ESTORE,     /* storage failure (I/O, busy, corrupt) */
     LK_CODE_COUNT

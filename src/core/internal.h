@@ -10,7 +10,8 @@
 
 #include "core/op.h"
 
-/* BEGIN a write transaction */
+/* BEGIN a write transaction; inside one already, the call joins it (the outermost
+ * lk_tx_end commits or rolls back) */
 lk_code lk_tx_begin(lk_op *op);
 /* COMMIT when rc is LK_OK (returning the commit's result), else ROLLBACK and return rc */
 lk_code lk_tx_end(lk_op *op, lk_code rc);

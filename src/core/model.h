@@ -79,12 +79,35 @@ typedef struct lk_user {
     lk_user_status status;       /* as stored; see lk_user_effective_status() */
     const char *lock_reason;     /* "" unless locked */
     const char *password_hash;   /* Argon2id string, NULL when none (API-only, pending) */
-    int failed_logins;
+    int failed_logins;           /* failed sign-ins in a row */
     int64_t last_login_at;       /* 0: never */
+    bool must_change_password;   /* a one-time password: replace it at the next sign-in */
     int64_t created_at, updated_at;
     lk_grant *grants;            /* sorted by role name, then workspace id */
     size_t n_grants;
 } lk_user;
+
+/* a console sign-in session; the token itself is never stored */
+typedef struct lk_session {
+    int64_t id;
+    const char *token_hash;      /* hex BLAKE2b-256 of the cookie value */
+    int64_t user_id;
+    const char *address;
+    int64_t created_at;
+    int64_t last_seen_at;        /* for the idle timeout */
+    int64_t expires_at;          /* absolute end */
+} lk_session;
+
+/* one sign-in attempt */
+typedef struct lk_login_rec {
+    int64_t id;
+    int64_t at;
+    const char *email;           /* as given */
+    int64_t user_id;             /* 0: no such user */
+    const char *address;
+    bool success;
+    const char *reason;          /* "", "wrong password", "locked", "API-only user", ... */
+} lk_login_rec;
 
 typedef struct lk_invitation {
     int64_t id;

@@ -21,6 +21,7 @@ typedef struct lk_op {
     const char *address;  /* borrowed; caller's network address, "" for the CLI */
     int64_t now;          /* seconds since the epoch */
     lk_error err;
+    int tx_depth;         /* transactions opened and not ended: an inner one joins the outer */
 } lk_op;
 
 /* now = the real-time clock; address may be NULL */

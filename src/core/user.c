@@ -645,21 +645,12 @@ lk_code lk_user_delete_scoped(lk_op *op, const char *key, lk_user_scope scope)
 
 /* ---- admin ----------------------------------------------------------------- */
 
-lk_code lk_admin_create(lk_op *op, const char *email, const char *first, const char *last,
-                        lk_user *out, char password[LK_ONETIME_PASSWORD_LEN + 1])
+/* an active console user holding Admin in AllZones, with a password already hashed */
+static lk_code create_admin(lk_op *op, const char *email, const char *first, const char *last, const char *hash,
+                            bool must_change, lk_user *out)
 {
-    lk_code rc = check_email(op, email);
-    if (rc == LK_OK)
-        rc = check_person(op, first, last);
+    lk_code rc = lk_tx_begin(op);
     if (rc != LK_OK)
-        return rc;
-    char hash[LK_PASSWORD_HASH_MAX];
-    lk_secret_alnum(password, LK_ONETIME_PASSWORD_LEN);
-    if (!lk_password_hash(password, hash, sizeof hash)) {
-        sodium_memzero(password, LK_ONETIME_PASSWORD_LEN + 1);
-        return lk_fail(&op->err, LK_ESTORE, "", "could not hash the password (out of memory?)");
-    }
-    if ((rc = lk_tx_begin(op)) != LK_OK)
         return rc;
     grant_set gs = {0};
     lk_grant_ref admin = {.role = "Admin", .workspace = NULL};
@@ -675,6 +666,7 @@ lk_code lk_admin_create(lk_op *op, const char *email, const char *first, const c
         .status = LK_STATUS_ACTIVE,
         .lock_reason = "",
         .password_hash = hash,
+        .must_change_password = must_change,
         .created_at = op->now,
         .updated_at = op->now,
         .grants = gs.items,
@@ -689,8 +681,53 @@ lk_code lk_admin_create(lk_op *op, const char *email, const char *first, const c
         json_object_set_new(d, "status", json_string("active"));
         rc = lk_audit_json(op, "User", "Create", out->email, d);
     }
+    return lk_tx_end(op, rc);
+}
+
+lk_code lk_admin_create(lk_op *op, const char *email, const char *first, const char *last,
+                        lk_user *out, char password[LK_ONETIME_PASSWORD_LEN + 1])
+{
+    lk_code rc = check_email(op, email);
+    if (rc == LK_OK)
+        rc = check_person(op, first, last);
+    if (rc != LK_OK)
+        return rc;
+    char hash[LK_PASSWORD_HASH_MAX];
+    lk_secret_alnum(password, LK_ONETIME_PASSWORD_LEN);
+    if (!lk_password_hash(password, hash, sizeof hash)) {
+        sodium_memzero(password, LK_ONETIME_PASSWORD_LEN + 1);
+        return lk_fail(&op->err, LK_ESTORE, "", "could not hash the password (out of memory?)");
+    }
+    rc = create_admin(op, email, first, last, hash, true, out);
     sodium_memzero(hash, sizeof hash);
     if (rc != LK_OK)
         sodium_memzero(password, LK_ONETIME_PASSWORD_LEN + 1);
-    return lk_tx_end(op, rc);
+    return rc;
+}
+
+lk_code lk_admin_create_password(lk_op *op, const char *email, const char *first, const char *last,
+                                 const char *password, lk_user *out)
+{
+    lk_code rc = check_email(op, email);
+    if (rc == LK_OK)
+        rc = check_person(op, first, last);
+    if (rc != LK_OK)
+        return rc;
+    char hash[LK_PASSWORD_HASH_MAX];
+    if (!lk_password_hash(password, hash, sizeof hash))
+        return lk_fail(&op->err, LK_ESTORE, "", "could not hash the password (out of memory?)");
+    rc = create_admin(op, email, first, last, hash, false, out);
+    sodium_memzero(hash, sizeof hash);
+    return rc;
+}
+
+lk_code lk_admin_exists(lk_op *op, bool *exists)
+{
+    lk_user *holders = NULL;
+    size_t n = 0;
+    *exists = false;
+    lk_code rc = op->store->ops->role_holders(op->store, op->arena, LK_ROLE_ADMIN, &holders, &n, &op->err);
+    for (size_t i = 0; rc == LK_OK && i < n && !*exists; i++)
+        *exists = counts_as_active_admin(&holders[i], op->now);
+    return rc;
 }

@@ -98,6 +98,13 @@ lk_code lk_user_invitation(lk_op *op, const char *key, lk_invitation *out);
 lk_code lk_admin_create(lk_op *op, const char *email, const char *first, const char *last,
                         lk_user *out, char password[LK_ONETIME_PASSWORD_LEN + 1]);
 
+/* The same with a password the person chose (the caller checked it against the
+ * password rules, core/session.h); no change is forced at first sign-in. */
+lk_code lk_admin_create_password(lk_op *op, const char *email, const char *first, const char *last,
+                                 const char *password, lk_user *out);
+/* is there an active Admin who can sign in (not API-only, not locked or expired)? */
+lk_code lk_admin_exists(lk_op *op, bool *exists);
+
 /* true if the user holds the Admin role */
 bool lk_user_is_admin(const lk_user *u);
 

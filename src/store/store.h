@@ -45,6 +45,14 @@ typedef struct lk_audit_filter {
     int64_t limit;      /* 0: no limit */
 } lk_audit_filter;
 
+typedef struct lk_login_filter {
+    int64_t since;      /* 0: from the beginning (inclusive) */
+    int64_t until;      /* 0: up to now (exclusive) */
+    const char *email;  /* NULL: anyone; otherwise exact, case-insensitive */
+    bool failed_only;
+    int64_t limit;      /* 0: no limit */
+} lk_login_filter;
+
 typedef struct lk_store_ops {
     const char *kind;                                   /* "sqlite" */
     void (*close)(lk_store *s);                         /* frees s */
@@ -139,6 +147,22 @@ typedef struct lk_store_ops {
                           lk_usage_rec **out, size_t *n, lk_error *err);
     lk_code (*errors_list)(lk_store *s, lk_arena *a, const char *from_day, const char *to_day,
                            lk_error_rec **out, size_t *n, lk_error *err);
+
+    /* --- the console (migration 0003) --- */
+
+    /* sessions: by the hash of their token */
+    lk_code (*session_insert)(lk_store *s, lk_session *sess, lk_error *err);  /* sets sess->id */
+    lk_code (*session_find)(lk_store *s, lk_arena *a, const char *token_hash, lk_session *out, lk_error *err);
+    lk_code (*session_touch)(lk_store *s, int64_t id, int64_t at, lk_error *err);
+    lk_code (*session_delete)(lk_store *s, int64_t id, lk_error *err);             /* LK_OK if absent */
+    /* every session of the user but except_id (0: all) */
+    lk_code (*session_delete_user)(lk_store *s, int64_t user_id, int64_t except_id, lk_error *err);
+    lk_code (*session_purge)(lk_store *s, int64_t idle_before, int64_t now, lk_error *err);
+
+    /* the login history, newest first */
+    lk_code (*login_insert)(lk_store *s, lk_login_rec *rec, lk_error *err);      /* sets rec->id */
+    lk_code (*login_list)(lk_store *s, lk_arena *a, const lk_login_filter *f, lk_login_rec **out, size_t *n,
+                          lk_error *err);
 
     /* audit trail, newest first */
     lk_code (*audit_insert)(lk_store *s, lk_audit_event *ev, lk_error *err); /* sets ev->id */

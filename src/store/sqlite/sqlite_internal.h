@@ -165,6 +165,15 @@ lk_code lk_sq_usage_list(lk_store *s, lk_arena *a, const char *from_day, const c
 lk_code lk_sq_errors_list(lk_store *s, lk_arena *a, const char *from_day, const char *to_day,
                           lk_error_rec **out, size_t *n, lk_error *err);
 
+lk_code lk_sq_session_insert(lk_store *s, lk_session *sess, lk_error *err);
+lk_code lk_sq_session_find(lk_store *s, lk_arena *a, const char *token_hash, lk_session *out, lk_error *err);
+lk_code lk_sq_session_touch(lk_store *s, int64_t id, int64_t at, lk_error *err);
+lk_code lk_sq_session_delete(lk_store *s, int64_t id, lk_error *err);
+lk_code lk_sq_session_delete_user(lk_store *s, int64_t user_id, int64_t except_id, lk_error *err);
+lk_code lk_sq_session_purge(lk_store *s, int64_t idle_before, int64_t now, lk_error *err);
+lk_code lk_sq_login_insert(lk_store *s, lk_login_rec *rec, lk_error *err);
+lk_code lk_sq_login_list(lk_store *s, lk_arena *a, const lk_login_filter *f, lk_login_rec **out, size_t *n,
+                         lk_error *err);
 lk_code lk_sq_audit_insert(lk_store *s, lk_audit_event *ev, lk_error *err);
 lk_code lk_sq_audit_list(lk_store *s, lk_arena *a, const lk_audit_filter *f, lk_audit_event **out, size_t *n, lk_error *err);
 

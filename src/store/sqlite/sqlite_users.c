@@ -17,7 +17,7 @@
 
 #define USER_COLS                                                                  \
     "id, email, userid, first_name, last_name, reason, expires_at, api_only, status," \
-    " lock_reason, password_hash, failed_logins, last_login_at, created_at, updated_at"
+    " lock_reason, password_hash, failed_logins, last_login_at, created_at, updated_at, must_change_password"
 
 static const char SQL_USER_LIST[] =
     "SELECT " USER_COLS " FROM users WHERE (?1 < 0 OR api_only = ?1) AND (?4 = 0 OR status <> 'pending')"
@@ -34,12 +34,13 @@ static const char SQL_USER_OF_ROLE[] =
     " WHERE id IN (SELECT user_id FROM user_roles WHERE role_id = ?1) ORDER BY id";
 static const char SQL_USER_INSERT[] =
     "INSERT INTO users (email, userid, first_name, last_name, reason, expires_at, api_only, status,"
-    " lock_reason, password_hash, failed_logins, last_login_at, created_at, updated_at)"
-    " VALUES (?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)";
+    " lock_reason, password_hash, failed_logins, last_login_at, created_at, updated_at, must_change_password)"
+    " VALUES (?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)";
 static const char SQL_USER_UPDATE[] =
     "UPDATE users SET email = ?2, userid = ?3, first_name = ?4, last_name = ?5, reason = ?6,"
     " expires_at = ?7, api_only = ?8, status = ?9, lock_reason = ?10, password_hash = ?11,"
-    " failed_logins = ?12, last_login_at = ?13, created_at = ?14, updated_at = ?15 WHERE id = ?1";
+    " failed_logins = ?12, last_login_at = ?13, created_at = ?14, updated_at = ?15, must_change_password = ?16"
+    " WHERE id = ?1";
 static const char SQL_USER_DELETE[] = "DELETE FROM users WHERE id = ?1";
 
 static const char SQL_GRANTS[] =
@@ -84,6 +85,7 @@ static void user_row(lk_arena *a, sqlite3_stmt *st, void *out)
     u->last_login_at = lk_sq_int(st, 12);
     u->created_at = lk_sq_int(st, 13);
     u->updated_at = lk_sq_int(st, 14);
+    u->must_change_password = lk_sq_int(st, 15) != 0;
     u->grants = NULL;
     u->n_grants = 0;
 }
@@ -157,6 +159,7 @@ static void bind_user(lk_sq *q, sqlite3_stmt *st, const lk_user *u)
     lk_sq_bind_time(q, st, 13, u->last_login_at);
     lk_sq_bind_int(q, st, 14, u->created_at);
     lk_sq_bind_int(q, st, 15, u->updated_at);
+    lk_sq_bind_int(q, st, 16, u->must_change_password ? 1 : 0);
 }
 
 /* Runs a statement returning users, then fills their grants. */

@@ -398,6 +398,14 @@ static const lk_store_ops sqlite_ops = {
     .usage_list = lk_sq_usage_list,
     .errors_list = lk_sq_errors_list,
 
+    .session_insert = lk_sq_session_insert,
+    .session_find = lk_sq_session_find,
+    .session_touch = lk_sq_session_touch,
+    .session_delete = lk_sq_session_delete,
+    .session_delete_user = lk_sq_session_delete_user,
+    .session_purge = lk_sq_session_purge,
+    .login_insert = lk_sq_login_insert,
+    .login_list = lk_sq_login_list,
     .audit_insert = lk_sq_audit_insert,
     .audit_list = lk_sq_audit_list,
 };

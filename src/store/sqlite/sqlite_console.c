@@ -1,0 +1,166 @@
+/*
+ * sqlite_console — what the console keeps in the SQLite store (migration 0003):
+ * sign-in sessions (by the hash of their token) and the login history.
+ *
+ * Invariants: a session token is never stored nor put in a message, only its hash;
+ * none of these tables moves the generation counter (a sign-in must not make a
+ * running server rebuild its catalog).
+ */
+#include "store/sqlite/sqlite_internal.h"
+
+/* --- sessions --------------------------------------------------------------- */
+
+static const char SQL_SESSION_INSERT[] =
+    "INSERT INTO sessions (token_hash, user_id, address, created_at, last_seen_at, expires_at)"
+    " VALUES (?1, ?2, ?3, ?4, ?5, ?6)";
+static const char SQL_SESSION_FIND[] =
+    "SELECT id, token_hash, user_id, address, created_at, last_seen_at, expires_at FROM sessions"
+    " WHERE token_hash = ?1";
+static const char SQL_SESSION_TOUCH[] = "UPDATE sessions SET last_seen_at = ?2 WHERE id = ?1";
+static const char SQL_SESSION_DELETE[] = "DELETE FROM sessions WHERE id = ?1";
+static const char SQL_SESSION_DELETE_USER[] = "DELETE FROM sessions WHERE user_id = ?1 AND id <> ?2";
+static const char SQL_SESSION_PURGE[] = "DELETE FROM sessions WHERE last_seen_at < ?1 OR expires_at <= ?2";
+
+static void session_row(lk_arena *a, sqlite3_stmt *st, void *out)
+{
+    lk_session *s = out;
+    s->id = lk_sq_int(st, 0);
+    s->token_hash = lk_sq_text(a, st, 1);
+    s->user_id = lk_sq_int(st, 2);
+    s->address = lk_sq_text(a, st, 3);
+    s->created_at = lk_sq_int(st, 4);
+    s->last_seen_at = lk_sq_int(st, 5);
+    s->expires_at = lk_sq_int(st, 6);
+}
+
+lk_code lk_sq_session_insert(lk_store *s, lk_session *sess, lk_error *err)
+{
+    static const lk_sq_ctx c = {.op = "session_insert", .noun = "session"};
+    lk_sq *q = lk_sq_of(s);
+    sqlite3_stmt *st;
+    lk_code code = lk_sq_prepare(q, SQL_SESSION_INSERT, &c, &st, err);
+    if (code != LK_OK)
+        return code;
+    lk_sq_bind_text(q, st, 1, sess->token_hash);
+    lk_sq_bind_int(q, st, 2, sess->user_id);
+    lk_sq_bind_text0(q, st, 3, sess->address);
+    lk_sq_bind_int(q, st, 4, sess->created_at);
+    lk_sq_bind_int(q, st, 5, sess->last_seen_at);
+    lk_sq_bind_int(q, st, 6, sess->expires_at);
+    code = lk_sq_exec(q, st, &c, err);
+    if (code == LK_OK)
+        sess->id = sqlite3_last_insert_rowid(q->db);
+    return code;
+}
+
+lk_code lk_sq_session_find(lk_store *s, lk_arena *a, const char *token_hash, lk_session *out, lk_error *err)
+{
+    static const lk_sq_ctx c = {.op = "session_find", .noun = "session"};
+    lk_sq *q = lk_sq_of(s);
+    sqlite3_stmt *st;
+    lk_code code = lk_sq_prepare(q, SQL_SESSION_FIND, &c, &st, err);
+    if (code != LK_OK)
+        return code;
+    lk_sq_bind_text(q, st, 1, token_hash);
+    return lk_sq_one(q, st, a, session_row, out, &c, err);
+}
+
+/* one statement with one integer id parameter (and an optional second) */
+static lk_code exec_ids(lk_store *s, const char *sql, const lk_sq_ctx *c, int64_t a1, int64_t a2, int n_args,
+                        lk_error *err)
+{
+    lk_sq *q = lk_sq_of(s);
+    sqlite3_stmt *st;
+    lk_code code = lk_sq_prepare(q, sql, c, &st, err);
+    if (code != LK_OK)
+        return code;
+    lk_sq_bind_int(q, st, 1, a1);
+    if (n_args > 1)
+        lk_sq_bind_int(q, st, 2, a2);
+    return lk_sq_exec(q, st, c, err);
+}
+
+lk_code lk_sq_session_touch(lk_store *s, int64_t id, int64_t at, lk_error *err)
+{
+    static const lk_sq_ctx c = {.op = "session_touch", .noun = "session"};
+    return exec_ids(s, SQL_SESSION_TOUCH, &c, id, at, 2, err);
+}
+
+lk_code lk_sq_session_delete(lk_store *s, int64_t id, lk_error *err)
+{
+    static const lk_sq_ctx c = {.op = "session_delete", .noun = "session"};
+    return exec_ids(s, SQL_SESSION_DELETE, &c, id, 0, 1, err);
+}
+
+lk_code lk_sq_session_delete_user(lk_store *s, int64_t user_id, int64_t except_id, lk_error *err)
+{
+    static const lk_sq_ctx c = {.op = "session_delete_user", .noun = "session"};
+    return exec_ids(s, SQL_SESSION_DELETE_USER, &c, user_id, except_id, 2, err);
+}
+
+lk_code lk_sq_session_purge(lk_store *s, int64_t idle_before, int64_t now, lk_error *err)
+{
+    static const lk_sq_ctx c = {.op = "session_purge", .noun = "session"};
+    return exec_ids(s, SQL_SESSION_PURGE, &c, idle_before, now, 2, err);
+}
+
+/* --- login history ------------------------------------------------------------ */
+
+static const char SQL_LOGIN_INSERT[] =
+    "INSERT INTO login_history (at, email, user_id, address, success, reason) VALUES (?1, ?2, ?3, ?4, ?5, ?6)";
+static const char SQL_LOGIN_LIST[] =
+    "SELECT id, at, email, user_id, address, success, reason FROM login_history"
+    " WHERE at >= ?1 AND at < ?2 AND (?3 IS NULL OR email = ?3 COLLATE NOCASE) AND (?4 = 0 OR success = 0)"
+    " ORDER BY at DESC, id DESC LIMIT ?5";
+
+static void login_row(lk_arena *a, sqlite3_stmt *st, void *out)
+{
+    lk_login_rec *r = out;
+    r->id = lk_sq_int(st, 0);
+    r->at = lk_sq_int(st, 1);
+    r->email = lk_sq_text(a, st, 2);
+    r->user_id = lk_sq_int(st, 3);
+    r->address = lk_sq_text(a, st, 4);
+    r->success = lk_sq_int(st, 5) != 0;
+    r->reason = lk_sq_text(a, st, 6);
+}
+
+lk_code lk_sq_login_insert(lk_store *s, lk_login_rec *rec, lk_error *err)
+{
+    static const lk_sq_ctx c = {.op = "login_insert", .noun = "login"};
+    lk_sq *q = lk_sq_of(s);
+    sqlite3_stmt *st;
+    lk_code code = lk_sq_prepare(q, SQL_LOGIN_INSERT, &c, &st, err);
+    if (code != LK_OK)
+        return code;
+    lk_sq_bind_int(q, st, 1, rec->at);
+    lk_sq_bind_text0(q, st, 2, rec->email);
+    lk_sq_bind_time(q, st, 3, rec->user_id);
+    lk_sq_bind_text0(q, st, 4, rec->address);
+    lk_sq_bind_int(q, st, 5, rec->success ? 1 : 0);
+    lk_sq_bind_text0(q, st, 6, rec->reason);
+    code = lk_sq_exec(q, st, &c, err);
+    if (code == LK_OK)
+        rec->id = sqlite3_last_insert_rowid(q->db);
+    return code;
+}
+
+lk_code lk_sq_login_list(lk_store *s, lk_arena *a, const lk_login_filter *f, lk_login_rec **out, size_t *n,
+                         lk_error *err)
+{
+    static const lk_sq_ctx c = {.op = "login_list", .noun = "login"};
+    static const lk_login_filter any = {0};
+    if (!f)
+        f = &any;
+    lk_sq *q = lk_sq_of(s);
+    sqlite3_stmt *st;
+    lk_code code = lk_sq_prepare(q, SQL_LOGIN_LIST, &c, &st, err);
+    if (code != LK_OK)
+        return code;
+    lk_sq_bind_int(q, st, 1, f->since ? f->since : INT64_MIN);
+    lk_sq_bind_int(q, st, 2, f->until ? f->until : INT64_MAX);
+    lk_sq_bind_text(q, st, 3, f->email);
+    lk_sq_bind_int(q, st, 4, f->failed_only ? 1 : 0);
+    lk_sq_bind_int(q, st, 5, f->limit > 0 ? f->limit : -1);
+    return lk_sq_rows(q, st, a, sizeof **out, login_row, (void **)out, n, &c, err);
+}
