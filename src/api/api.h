@@ -10,12 +10,18 @@ void lk_api_oauth2_token(lk_request *r);
 void lk_api_oauth2_introspect(lk_request *r);
 void lk_api_oauth2_revoke(lk_request *r);
 void lk_api_oauth2_metadata(lk_request *r);
+/* the service's current token, or a new one (queued for the store, counted in the
+ * metrics): token filled, its expiry returned */
+int64_t lk_api_issue_token(lk_request *r, const lk_cat_service *svc, char token[LK_TOKEN_LEN + 1]);
 
 /* stats.c: usage statistics */
 void lk_api_stats_usage(lk_request *r);
 void lk_api_stats_usage_7days(lk_request *r);
 void lk_api_stats_errors(lk_request *r);
 void lk_api_stats_errors_7days(lk_request *r);
+
+/* {date, total, users} of one day, from the runtime's counts */
+json_t *lk_api_stats_usage_item(lk_request *r, const char *day);
 
 /* One day's item of the stats endpoints (also `latchkey usage`): the records of
  * `day` among recs, as {date, total, users:[{userId, count}]} / {date, total,
@@ -36,6 +42,11 @@ void lk_api_um_delete(lk_request *r);
 void lk_api_um_delete_invited(lk_request *r);
 void lk_api_um_roles_add(lk_request *r);
 void lk_api_um_roles_delete(lk_request *r);
+
+/* admin*.c: the console's JSON API under /admin/api/ (run on the store worker) */
+void lk_api_admin(lk_request *r);
+/* console.c: the console's embedded files at /, /setup, /invite and /console/NAME */
+void lk_api_console_file(lk_request *r);
 
 /* health.c */
 void lk_api_healthz(lk_request *r);

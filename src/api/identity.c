@@ -150,6 +150,19 @@ static bool allowed_address(lk_request *r, flavour fl)
     return false;
 }
 
+int64_t lk_api_issue_token(lk_request *r, const lk_cat_service *svc, char token[LK_TOKEN_LEN + 1])
+{
+    char hash[LK_HASH_HEX];
+    lk_token_info info;
+    lk_token_rec rec;
+    if (lk_tokens_issue(lk_runtime_tokens(r->rt), svc->id, r->now, lk_runtime_config(r->rt)->token_ttl, token,
+                        &info, &rec, hash)) {
+        lk_runtime_persist_token(r->rt, &rec);
+        lk_metrics_token_issued();
+    }
+    return info.expires_at;
+}
+
 static void token_endpoint(lk_request *r, flavour fl)
 {
     r->cat = lk_runtime_catalog(r->rt);
@@ -173,19 +186,13 @@ static void token_endpoint(lk_request *r, flavour fl)
     if (!svc)
         return;
 
-    char token[LK_TOKEN_LEN + 1], hash[LK_HASH_HEX];
-    lk_token_info info;
-    lk_token_rec rec;
-    if (lk_tokens_issue(lk_runtime_tokens(r->rt), svc->id, r->now, lk_runtime_config(r->rt)->token_ttl, token,
-                        &info, &rec, hash)) {
-        lk_runtime_persist_token(r->rt, &rec);
-        lk_metrics_token_issued();
-    }
+    char token[LK_TOKEN_LEN + 1];
+    int64_t expires_at = lk_api_issue_token(r, svc, token);
     lk_resp_header(r, "Cache-Control", "no-store");
     lk_resp_header(r, "Pragma", "no-cache");
     lk_resp_json(r, 200, json_pack("{s:s, s:s, s:I, s:s}", "access_token", token, "token_type",
                                    fl == MARKETO ? "bearer" : "Bearer", "expires_in",
-                                   (json_int_t)(info.expires_at - r->now), "scope", r->user->email));
+                                   (json_int_t)(expires_at - r->now), "scope", r->user->email));
     memset(token, 0, sizeof token);
 }
 

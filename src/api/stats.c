@@ -41,7 +41,7 @@ json_t *lk_stats_errors_json(const char *day, const lk_error_rec *errors, size_t
     return json_pack("{s:s, s:I, s:o}", "date", day, "total", (json_int_t)sum, "errors", list);
 }
 
-static json_t *usage_item(lk_request *r, const char *day)
+json_t *lk_api_stats_usage_item(lk_request *r, const char *day)
 {
     lk_usage_rec *calls;
     lk_error_rec *errors;
@@ -73,12 +73,12 @@ static void answer(lk_request *r, int days, json_t *(*item)(lk_request *, const 
 
 void lk_api_stats_usage(lk_request *r)
 {
-    answer(r, 1, usage_item);
+    answer(r, 1, lk_api_stats_usage_item);
 }
 
 void lk_api_stats_usage_7days(lk_request *r)
 {
-    answer(r, 7, usage_item);
+    answer(r, 7, lk_api_stats_usage_item);
 }
 
 void lk_api_stats_errors(lk_request *r)

@@ -6,6 +6,7 @@
  */
 #include "cli/cli.h"
 #include "config/config.h"
+#include "core/session.h"
 #include "http/server.h"
 #include "runtime/runtime.h"
 
@@ -15,6 +16,27 @@
 #include <string.h>
 
 #define GRACE_MS 10000
+
+/* With no administrator yet, a single-use setup link (PRODUCT.md §6). The token is
+ * in the fragment, which browsers never send: it stays out of every server log. */
+static void print_setup_link(const lk_config *cfg, const char *public_url)
+{
+    lk_error e = {0};
+    lk_store *store = lk_store_open(lk_store_default_location(cfg->db[0] ? cfg->db : NULL), &e);
+    if (!store)
+        return;
+    lk_arena a = LK_ARENA_INIT;
+    lk_op op;
+    lk_op_init(&op, store, &a, "system", "");
+    lk_session_token t;
+    if (lk_setup_open(&op, &t) == LK_OK)
+        fprintf(stderr, "no administrator yet: open %s/setup#%s to create the first one\n", public_url, t.token);
+    else if (op.err.code != LK_ERULE)
+        fprintf(stderr, "latchkey: could not prepare the setup link: %s\n", op.err.msg);
+    memset(&t, 0, sizeof t);
+    lk_arena_free(&a);
+    store->ops->close(store);
+}
 
 int lk_serve_main(int argc, char **argv)
 {
@@ -49,6 +71,7 @@ int lk_serve_main(int argc, char **argv)
         return 1;
     }
     fprintf(stderr, "listening on http://%s\n", bound);
+    print_setup_link(&cfg, lk_runtime_config(rt)->public_url);
     fflush(stderr);
 
     int sig = 0;

@@ -50,6 +50,10 @@ static const opt OPTIONS[] = {
     {"public_url", OPT_STR, F(public_url), "", 0, 0,
      "base URL of this server as clients see it (default http://LISTEN)"},
     {"access_log", OPT_BOOL, F(access_log), "true", 0, 0, "write one line per request to stderr"},
+    {"console_idle_timeout", OPT_INT, F(console_idle_timeout), "1800", 5, 86400,
+     "seconds without a request after which a console session ends"},
+    {"console_session_max", OPT_INT, F(console_session_max), "43200", 60, 604800,
+     "seconds after sign-in at which a console session ends in any case"},
 };
 #define N_OPTIONS (sizeof OPTIONS / sizeof OPTIONS[0])
 

@@ -49,6 +49,11 @@ const lk_route lk_routes[] = {
     {"POST", UM "/*/roles/create.json", LK_ROUTE_USERMGMT, lk_api_um_roles_add, UM_PERMS, true, "um_roles_add"},
     {"POST", UM "/*/roles/delete.json", LK_ROUTE_USERMGMT, lk_api_um_roles_delete, UM_PERMS, true,
      "um_roles_delete"},
+    {"GET POST PUT DELETE", "/admin/api/", LK_ROUTE_ADMIN, lk_api_admin, {NULL}, false, "admin"},
+    {"GET", "/", LK_ROUTE_OPEN, lk_api_console_file, {NULL}, false, "console"},
+    {"GET", "/setup", LK_ROUTE_OPEN, lk_api_console_file, {NULL}, false, "console"},
+    {"GET", "/invite", LK_ROUTE_OPEN, lk_api_console_file, {NULL}, false, "console"},
+    {"GET", "/console/*", LK_ROUTE_OPEN, lk_api_console_file, {NULL}, false, "console_files"},
     {"GET", "/healthz", LK_ROUTE_OPEN, lk_api_healthz, {NULL}, false, "healthz"},
     {"GET", "/metrics", LK_ROUTE_OPEN, lk_api_metrics, {NULL}, false, "metrics"},
     {NULL, NULL, LK_ROUTE_OPEN, NULL, {NULL}, false, NULL},
@@ -82,9 +87,7 @@ static bool method_allowed(const lk_route *rt, const char *method)
     return false;
 }
 
-/* does path match pattern? A "*" segment matches one non-empty segment, which
- * *arg (start) and *arg_len receive. */
-static bool path_matches(const char *pattern, const char *path, const char **arg, size_t *arg_len)
+bool lk_path_matches(const char *pattern, const char *path, const char **arg, size_t *arg_len)
 {
     for (;;) {
         if (pattern[0] == '*' && (pattern[1] == '/' || pattern[1] == '\0')) {
@@ -111,7 +114,12 @@ static const lk_route *find_route(lk_request *r)
     for (const lk_route *rt = lk_routes; rt->path; rt++) {
         const char *arg = NULL;
         size_t len = 0;
-        if (path_matches(rt->path, r->path, &arg, &len)) {
+        if (rt->kind == LK_ROUTE_ADMIN) {
+            if (strncmp(r->path, rt->path, strlen(rt->path)) == 0)
+                return rt;
+            continue;
+        }
+        if (lk_path_matches(rt->path, r->path, &arg, &len)) {
             r->path_arg = arg ? lk_arena_strndup(&r->arena, arg, len) : NULL;
             return rt;
         }
@@ -376,6 +384,10 @@ void lk_dispatch(lk_request *r)
     bool rest = route ? route->kind == LK_ROUTE_REST || route->kind == LK_ROUTE_USERMGMT
                       : strncmp(r->path, "/rest/", 6) == 0 || strncmp(r->path, "/userservice/", 13) == 0;
     r->bare = route ? route->kind == LK_ROUTE_USERMGMT : strncmp(r->path, "/userservice/", 13) == 0;
+    if (route && route->kind == LK_ROUTE_ADMIN) {
+        r->deferred = true;     /* the caller runs lk_dispatch_deferred on the store worker */
+        return;
+    }
     if (route && !rest) {
         if (!method_allowed(route, r->method)) {
             lk_resp_header(r, "Allow", allow_header(r, route));

@@ -15,14 +15,17 @@ typedef enum lk_route_kind {
                          * (header-only token, bare JSON, errors with non-200 statuses);
                          * the handler runs on the runtime's store worker (r->store) */
     LK_ROUTE_IDENTITY,  /* token endpoints: allowlist, then the handler authenticates the client */
-    LK_ROUTE_OPEN,      /* no authentication: metadata, health, metrics */
+    LK_ROUTE_OPEN,      /* no authentication: metadata, health, metrics, the console's files */
+    LK_ROUTE_ADMIN,     /* the console's JSON API: every path under the prefix; the handler
+                         * authenticates the session and runs on the store worker */
 } lk_route_kind;
 
 typedef void (*lk_handler)(lk_request *r);
 
 struct lk_route {
     const char *methods;      /* "GET", "POST" or "GET POST" */
-    const char *path;         /* a "*" segment matches one non-empty segment (r->path_arg) */
+    const char *path;         /* a "*" segment matches one non-empty segment (r->path_arg);
+                               * a path ending in "/" (LK_ROUTE_ADMIN) matches everything under it */
     lk_route_kind kind;
     lk_handler handler;
     const char *permissions[2]; /* REST: the permissions needed (all of them); NULL: any valid token */
@@ -34,6 +37,10 @@ struct lk_route {
 extern const lk_route lk_routes[];
 size_t lk_route_count(void);
 size_t lk_route_index(const lk_route *route);   /* lk_route_count() for "no route" */
+
+/* does path match pattern? A "*" segment matches one non-empty segment, which
+ * *arg (its start) and *arg_len receive (untouched when the pattern has none). */
+bool lk_path_matches(const char *pattern, const char *path, const char **arg, size_t *arg_len);
 
 /* answers the request: fills r->status, headers and body — or, for a route whose
  * handler needs the store, admits it and sets r->deferred: the caller then has

@@ -1,0 +1,487 @@
+/*
+ * admin — the console's JSON API under /admin/api/ (docs/console-api.md): its
+ * table of calls, the session cookie, CSRF, the Access Admin permission each call
+ * needs, and the sign-in calls themselves.
+ *
+ * Runs on the store worker (r->store). Only the session cookie authenticates here:
+ * an Authorization header is never read. A call that changed the domain makes it
+ * visible to the token checks (lk_runtime_refresh) before its answer is sent.
+ */
+#include "api/admin_internal.h"
+#include "api/api.h"
+#include "core/role.h"
+#include "core/session.h"
+#include "core/user.h"
+#include "http/routes.h"
+#include "util/timefmt.h"
+
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#define PREFIX "/admin/api/"
+#define COOKIE "lk_session"
+
+enum {
+    NO_SESSION = 1,          /* setup, login: no session needed */
+    NO_CSRF = 2,             /* ... nor a CSRF token */
+    MUST_CHANGE_OK = 4,      /* allowed while a one-time password must be replaced */
+};
+
+typedef struct admin_route {
+    const char *method;
+    const char *path;        /* after /admin/api/; "*" is the {id} segment */
+    lk_admin_handler fn;
+    unsigned flags;
+    const char *perm;        /* Access Admin permission needed; NULL: a session suffices */
+    const char *perm_alt;    /* ... or this one */
+} admin_route;
+
+static void setup_state(lk_admin_call *c);
+static void setup_complete(lk_admin_call *c);
+static void login(lk_admin_call *c);
+static void logout(lk_admin_call *c);
+static void session(lk_admin_call *c);
+static void password(lk_admin_call *c);
+
+static const admin_route ROUTES[] = {
+    {"GET", "setup", setup_state, NO_SESSION | NO_CSRF, NULL, NULL},
+    {"POST", "setup", setup_complete, NO_SESSION | NO_CSRF, NULL, NULL},
+    {"POST", "login", login, NO_SESSION | NO_CSRF, NULL, NULL},
+    {"POST", "logout", logout, MUST_CHANGE_OK, NULL, NULL},
+    {"GET", "session", session, MUST_CHANGE_OK, NULL, NULL},
+    {"POST", "password", password, MUST_CHANGE_OK, NULL, NULL},
+    {"GET", "permissions", lk_admin_permissions, 0, "Access Roles", NULL},
+    {"GET", "workspaces", lk_admin_workspaces, 0, "Access Users", "Access Roles"},
+    {"GET", "roles", lk_admin_roles, 0, "Access Users", "Access Roles"},
+    {"POST", "roles", lk_admin_role_create, 0, "Access Roles", NULL},
+    {"PUT", "roles/*", lk_admin_role_update, 0, "Access Roles", NULL},
+    {"DELETE", "roles/*", lk_admin_role_delete, 0, "Access Roles", NULL},
+    {"GET", "users", lk_admin_users, 0, "Access Users", NULL},
+    {"POST", "users", lk_admin_user_invite, 0, "Access Users", NULL},
+    {"PUT", "users/*", lk_admin_user_update, 0, "Access Users", NULL},
+    {"DELETE", "users/*", lk_admin_user_delete, 0, "Access Users", NULL},
+    {"POST", "users/*/lock", lk_admin_user_lock, 0, "Access Users", NULL},
+    {"POST", "users/*/unlock", lk_admin_user_unlock, 0, "Access Users", NULL},
+    {"GET", "services", lk_admin_services, 0, "Access LaunchPoint", NULL},
+    {"POST", "services", lk_admin_service_create, 0, "Access LaunchPoint", NULL},
+    {"GET", "services/*", lk_admin_service_get, 0, "Access LaunchPoint", NULL},
+    {"DELETE", "services/*", lk_admin_service_delete, 0, "Access LaunchPoint", NULL},
+    {"POST", "services/*/token", lk_admin_service_token, 0, "Access LaunchPoint", NULL},
+    {"POST", "services/*/rotate", lk_admin_service_rotate, 0, "Access LaunchPoint", NULL},
+    {"GET", "webservices", lk_admin_webservices, 0, "Access Web Services", NULL},
+    {"POST", "allowlist", lk_admin_allowlist_add, 0, "Access Web Services", NULL},
+    {"DELETE", "allowlist", lk_admin_allowlist_remove, 0, "Access Web Services", NULL},
+    {"PUT", "allowlist", lk_admin_allowlist_switch, 0, "Access Web Services", NULL},
+    {"PUT", "limits", lk_admin_limits_set, 0, "Access Web Services", NULL},
+    {"GET", "audit", lk_admin_audit, 0, "Access Audit Trail", NULL},
+    {"GET", "logins", lk_admin_logins, 0, "Access Login History", NULL},
+};
+#define N_ROUTES (sizeof ROUTES / sizeof *ROUTES)
+
+/* ---- answers ---------------------------------------------------------------------- */
+
+void lk_admin_ok(lk_admin_call *c, json_t *body)
+{
+    lk_resp_json(c->r, 200, body);
+}
+
+void lk_admin_done(lk_admin_call *c)
+{
+    lk_admin_ok(c, json_pack("{s:b}", "ok", 1));
+}
+
+void lk_admin_fail(lk_admin_call *c, int status, const char *code, const char *field, const char *message)
+{
+    lk_resp_json(c->r, status, json_pack("{s:{s:s, s:s, s:s}}", "error", "code", code, "message", message, "field",
+                                         field ? field : ""));
+    c->r->code = lk_arena_strdup(&c->r->arena, code);
+}
+
+void lk_admin_fail_op(lk_admin_call *c)
+{
+    const lk_code_info *info = lk_code_info_of(c->op.err.code);
+    lk_admin_fail(c, info->http_status, info->name, c->op.err.field, c->op.err.msg);
+}
+
+/* ---- input -------------------------------------------------------------------------- */
+
+static json_t *member(lk_admin_call *c, const char *name)
+{
+    json_t *v = c->body ? json_object_get(c->body, name) : NULL;
+    return v && !json_is_null(v) ? v : NULL;
+}
+
+const char *lk_admin_str(lk_admin_call *c, const char *name, bool *bad)
+{
+    json_t *v = member(c, name);
+    if (!v || *bad)
+        return NULL;
+    if (!json_is_string(v) || strlen(json_string_value(v)) != json_string_length(v)) {
+        *bad = true;
+        lk_admin_fail(c, 400, "invalid", name, lk_arena_printf(&c->r->arena, "%s must be text", name));
+        return NULL;
+    }
+    return lk_arena_strdup(&c->r->arena, json_string_value(v));
+}
+
+bool lk_admin_bool(lk_admin_call *c, const char *name, bool dflt, bool *bad)
+{
+    json_t *v = member(c, name);
+    if (!v || *bad)
+        return dflt;
+    if (!json_is_boolean(v)) {
+        *bad = true;
+        lk_admin_fail(c, 400, "invalid", name, lk_arena_printf(&c->r->arena, "%s must be true or false", name));
+        return dflt;
+    }
+    return json_is_true(v);
+}
+
+int64_t lk_admin_int(lk_admin_call *c, const char *name, int64_t dflt, bool *bad)
+{
+    json_t *v = member(c, name);
+    if (!v || *bad)
+        return dflt;
+    if (json_is_string(v) && *json_string_value(v) &&
+        strspn(json_string_value(v), "0123456789") == strlen(json_string_value(v)) &&
+        strlen(json_string_value(v)) <= 18)
+        return strtoll(json_string_value(v), NULL, 10);
+    if (!json_is_integer(v) || json_integer_value(v) < 0) {
+        *bad = true;
+        lk_admin_fail(c, 400, "invalid", name, lk_arena_printf(&c->r->arena, "%s must be a whole number", name));
+        return dflt;
+    }
+    return (int64_t)json_integer_value(v);
+}
+
+int64_t lk_admin_id(lk_admin_call *c)
+{
+    const char *a = c->arg;
+    if (!a || !*a || strlen(a) > 18 || strspn(a, "0123456789") != strlen(a) || strtoll(a, NULL, 10) <= 0) {
+        lk_admin_fail(c, 404, "not_found", "", "no such record");
+        return 0;
+    }
+    return strtoll(a, NULL, 10);
+}
+
+const char *lk_admin_query(lk_admin_call *c, const char *name)
+{
+    return c->r->query_ok ? lk_form_get(&c->r->query, name, NULL) : NULL;
+}
+
+/* ---- records -------------------------------------------------------------------------- */
+
+json_t *lk_admin_time(int64_t t)
+{
+    char buf[LK_TIME_BUF];
+    return t ? json_string(lk_time_format(t, buf)) : json_null();
+}
+
+json_t *lk_admin_user_json(const lk_user *u, int64_t now)
+{
+    const char *why = NULL;
+    lk_user_status st = lk_user_effective_status(u, now, &why);
+    json_t *roles = json_array();
+    for (size_t i = 0; i < u->n_grants; i++)
+        json_array_append_new(roles, json_pack("{s:I, s:s, s:I, s:s}", "roleId", (json_int_t)u->grants[i].role_id,
+                                               "role", u->grants[i].role_name, "workspaceId",
+                                               (json_int_t)u->grants[i].workspace_id, "workspace",
+                                               u->grants[i].workspace_name));
+    json_t *o = json_object();
+    json_object_set_new(o, "id", json_integer(u->id));
+    json_object_set_new(o, "email", json_string(u->email));
+    json_object_set_new(o, "userid", json_string(u->userid));
+    json_object_set_new(o, "firstName", json_string(u->first_name));
+    json_object_set_new(o, "lastName", json_string(u->last_name));
+    json_object_set_new(o, "reason", json_string(u->reason ? u->reason : ""));
+    json_object_set_new(o, "apiOnly", json_boolean(u->api_only));
+    json_object_set_new(o, "status", json_string(lk_user_status_name(st)));
+    json_object_set_new(o, "lockedReason", st == LK_STATUS_LOCKED && why ? json_string(why) : json_null());
+    json_object_set_new(o, "expiresAt", lk_admin_time(u->expires_at));
+    json_object_set_new(o, "lastLoginAt", lk_admin_time(u->last_login_at));
+    json_object_set_new(o, "createdAt", lk_admin_time(u->created_at));
+    json_object_set_new(o, "roles", roles);
+    return o;
+}
+
+json_t *lk_admin_role_json(const lk_role *r, size_t holders)
+{
+    json_t *perms = json_array();
+    for (size_t i = 0; i < r->n_perms; i++)
+        json_array_append_new(perms, json_string(r->perms[i].name));
+    return json_pack("{s:I, s:s, s:s, s:s, s:b, s:o, s:I}", "id", (json_int_t)r->id, "name", r->name, "description",
+                     r->description ? r->description : "", "type", r->system ? "system" : "custom", "onlyAllZones",
+                     r->only_all_zones, "permissions", perms, "holders", (json_int_t)holders);
+}
+
+json_t *lk_admin_service_json(const lk_service *s)
+{
+    json_t *o = json_object();
+    json_object_set_new(o, "id", json_integer(s->id));
+    json_object_set_new(o, "name", json_string(s->name));
+    json_object_set_new(o, "description", json_string(s->description ? s->description : ""));
+    json_object_set_new(o, "user", json_string(s->user_email ? s->user_email : ""));
+    json_object_set_new(o, "clientId", json_string(s->client_id));
+    json_object_set_new(o, "secret", json_string("\u2022\u2022\u2022\u2022\u2022\u2022\u2022\u2022"));
+    json_object_set_new(o, "previousSecretValidUntil",
+                        s->old_secret_hash ? lk_admin_time(s->old_secret_expires_at) : json_null());
+    json_object_set_new(o, "createdAt", lk_admin_time(s->created_at));
+    json_object_set_new(o, "updatedAt", lk_admin_time(s->updated_at));
+    return o;
+}
+
+/* ---- who may do what ---------------------------------------------------------------------- */
+
+/* the Access Admin permissions the user's roles carry, as a JSON array of names */
+static json_t *admin_permissions(lk_admin_call *c, const lk_user *u)
+{
+    json_t *names = json_array();
+    lk_role *roles = NULL;
+    size_t n = 0;
+    if (lk_role_list(&c->op, &roles, &n) != LK_OK)
+        return names;
+    for (size_t g = 0; g < u->n_grants; g++)
+        for (size_t i = 0; i < n; i++) {
+            if (roles[i].id != u->grants[g].role_id)
+                continue;
+            for (size_t p = 0; p < roles[i].n_perms; p++) {
+                const lk_permission *pm = &roles[i].perms[p];
+                bool seen = false;
+                for (size_t k = 0; k < json_array_size(names) && !seen; k++)
+                    seen = strcmp(json_string_value(json_array_get(names, k)), pm->name) == 0;
+                if (pm->group == LK_GROUP_ADMIN && !seen)
+                    json_array_append_new(names, json_string(pm->name));
+            }
+        }
+    return names;
+}
+
+static bool holds(json_t *perms, const char *name)
+{
+    for (size_t i = 0; name && i < json_array_size(perms); i++)
+        if (strcmp(json_string_value(json_array_get(perms, i)), name) == 0)
+            return true;
+    return false;
+}
+
+/* ---- the session cookie --------------------------------------------------------------------- */
+
+static const char *cookie_token(lk_request *r)
+{
+    const char *h = lk_req_header(r, "Cookie");
+    size_t n = strlen(COOKIE);
+    for (const char *p = h; p && *p;) {
+        while (*p == ' ' || *p == ';')
+            p++;
+        size_t len = strcspn(p, ";");
+        if (len > n && strncmp(p, COOKIE, n) == 0 && p[n] == '=')
+            return lk_arena_strndup(&r->arena, p + n + 1, len - n - 1);
+        p += len;
+    }
+    return NULL;
+}
+
+static void set_cookie(lk_admin_call *c, const char *token)
+{
+    bool secure = strncasecmp(lk_runtime_config(c->r->rt)->public_url, "https://", 8) == 0;
+    lk_resp_header(c->r, "Set-Cookie",
+                   token ? lk_arena_printf(&c->r->arena, COOKIE "=%s; Path=/; HttpOnly; SameSite=Strict%s", token,
+                                           secure ? "; Secure" : "")
+                         : COOKIE "=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0");
+}
+
+static lk_session_policy policy(lk_admin_call *c)
+{
+    const lk_config *cfg = lk_runtime_config(c->r->rt);
+    return (lk_session_policy){.idle = cfg->console_idle_timeout, .max_age = cfg->console_session_max};
+}
+
+/* {"user","csrf","permissions","mustChangePassword"} for a session token */
+static json_t *session_json(lk_admin_call *c, const lk_user *u, const char *token)
+{
+    char csrf[LK_HASH_HEX];
+    lk_session_csrf(token, csrf);
+    return json_pack("{s:o, s:s, s:o, s:b}", "user", lk_admin_user_json(u, c->op.now), "csrf", csrf, "permissions",
+                     admin_permissions(c, u), "mustChangePassword", u->must_change_password);
+}
+
+/* ---- the sign-in calls ---------------------------------------------------------------------- */
+
+static void setup_state(lk_admin_call *c)
+{
+    bool pending = false;
+    if (lk_setup_pending(&c->op, &pending) != LK_OK)
+        return lk_admin_fail_op(c);
+    lk_admin_ok(c, json_pack("{s:b}", "pending", pending));
+}
+
+static void signed_in(lk_admin_call *c, const lk_user *u, lk_session_token *t)
+{
+    set_cookie(c, t->token);
+    lk_admin_ok(c, session_json(c, u, t->token));
+    sodium_memzero(t, sizeof *t);
+}
+
+static void setup_complete(lk_admin_call *c)
+{
+    bool bad = false;
+    const char *token = lk_admin_str(c, "token", &bad), *email = lk_admin_str(c, "email", &bad);
+    const char *first = lk_admin_str(c, "firstName", &bad), *last = lk_admin_str(c, "lastName", &bad);
+    const char *pw = lk_admin_str(c, "password", &bad);
+    if (bad)
+        return;
+    lk_user u;
+    c->op.actor = "setup";
+    if (lk_setup_complete(&c->op, token, email, first, last, pw, &u) != LK_OK)
+        return lk_admin_fail_op(c);
+    c->changed = true;
+    lk_session_token t;
+    lk_session_policy pol = policy(c);
+    if (lk_login(&c->op, u.email, pw, &pol, &u, &t) != LK_OK)
+        return lk_admin_fail_op(c);
+    signed_in(c, &u, &t);
+}
+
+static void login(lk_admin_call *c)
+{
+    bool bad = false;
+    const char *email = lk_admin_str(c, "email", &bad), *pw = lk_admin_str(c, "password", &bad);
+    if (bad)
+        return;
+    lk_user u;
+    lk_session_token t;
+    lk_session_policy pol = policy(c);
+    c->op.actor = lk_arena_printf(&c->r->arena, "user:%.254s", email ? email : "");
+    if (lk_login(&c->op, email, pw, &pol, &u, &t) != LK_OK)
+        return lk_admin_fail_op(c);
+    c->r->who = u.email;
+    signed_in(c, &u, &t);
+}
+
+static void logout(lk_admin_call *c)
+{
+    if (lk_logout(&c->op, c->session_token) != LK_OK)
+        return lk_admin_fail_op(c);
+    set_cookie(c, NULL);
+    lk_admin_done(c);
+}
+
+static void session(lk_admin_call *c)
+{
+    lk_admin_ok(c, session_json(c, &c->user, c->session_token));
+}
+
+static void password(lk_admin_call *c)
+{
+    bool bad = false;
+    const char *cur = lk_admin_str(c, "current", &bad), *pw = lk_admin_str(c, "password", &bad);
+    if (bad)
+        return;
+    if (lk_password_change(&c->op, c->user.id, cur ? cur : "", pw, c->session_id) != LK_OK)
+        return lk_admin_fail_op(c);
+    lk_admin_done(c);
+}
+
+/* ---- dispatch ---------------------------------------------------------------------------------- */
+
+static const admin_route *find(lk_admin_call *c, const char *path, bool *path_known)
+{
+    *path_known = false;
+    for (size_t i = 0; i < N_ROUTES; i++) {
+        const char *arg = NULL;
+        size_t len = 0;
+        if (!lk_path_matches(ROUTES[i].path, path, &arg, &len))
+            continue;
+        *path_known = true;
+        if (strcmp(ROUTES[i].method, c->r->method) != 0)
+            continue;
+        c->arg = arg ? lk_arena_strndup(&c->r->arena, arg, len) : NULL;
+        return &ROUTES[i];
+    }
+    return NULL;
+}
+
+static bool read_body(lk_admin_call *c, json_t **doc)
+{
+    *doc = NULL;
+    if (c->r->body_len == 0)
+        return true;
+    const char *ct = lk_req_header(c->r, "Content-Type");
+    size_t n = strlen("application/json");
+    if (!ct || strncasecmp(ct, "application/json", n) != 0 || (ct[n] && ct[n] != ';' && ct[n] != ' ')) {
+        lk_admin_fail(c, 415, "unsupported_media_type", "", "the body must be application/json");
+        return false;
+    }
+    json_error_t jerr;
+    *doc = json_loadb(c->r->body, c->r->body_len, JSON_REJECT_DUPLICATES, &jerr);
+    if (!*doc || !json_is_object(*doc)) {
+        json_decref(*doc);
+        *doc = NULL;
+        lk_admin_fail(c, 400, "invalid", "", "the body must be a JSON object");
+        return false;
+    }
+    return true;
+}
+
+/* session, CSRF, one-time password, permission: false after answering */
+static bool admitted(lk_admin_call *c, const admin_route *rt)
+{
+    if (rt->flags & NO_SESSION)
+        return true;
+    lk_session s;
+    lk_session_policy pol = policy(c);
+    c->session_token = cookie_token(c->r);
+    if (lk_session_check(&c->op, c->session_token, &pol, &c->user, &s) != LK_OK) {
+        lk_admin_fail_op(c);
+        return false;
+    }
+    c->session_id = s.id;
+    c->r->who = c->user.email;
+    c->op.actor = lk_arena_printf(&c->r->arena, "user:%s", c->user.email);
+    if (!(rt->flags & NO_CSRF) && strcmp(c->r->method, "GET") != 0 &&
+        !lk_session_csrf_ok(c->session_token, lk_req_header(c->r, "X-CSRF-Token"))) {
+        lk_admin_fail(c, 403, "csrf", "", "this request lacks the page's CSRF token; reload the page");
+        return false;
+    }
+    if (c->user.must_change_password && !(rt->flags & MUST_CHANGE_OK)) {
+        lk_admin_fail(c, 403, "password_change_required", "password", "choose a new password first");
+        return false;
+    }
+    if (rt->perm) {
+        json_t *perms = admin_permissions(c, &c->user);
+        bool ok = holds(perms, rt->perm) || holds(perms, rt->perm_alt);
+        json_decref(perms);
+        if (!ok) {
+            lk_admin_fail(c, 403, "forbidden", "",
+                          lk_arena_printf(&c->r->arena, "this needs the %s permission", rt->perm));
+            return false;
+        }
+    }
+    return true;
+}
+
+void lk_api_admin(lk_request *r)
+{
+    lk_admin_call c = {.r = r};
+    lk_op_init(&c.op, r->store, &r->arena, "console", r->client_text);
+    lk_resp_header(r, "Cache-Control", "no-store");
+    bool known = false;
+    const admin_route *rt = find(&c, r->path + strlen(PREFIX), &known);
+    if (!rt) {
+        if (known)
+            return lk_admin_fail(&c, 405, "method_not_allowed", "", "this method is not supported here");
+        return lk_admin_fail(&c, 404, "not_found", "", "no such resource");
+    }
+    json_t *doc = NULL;
+    if (!read_body(&c, &doc))
+        return;
+    c.body = doc;
+    if (admitted(&c, rt))
+        rt->fn(&c);
+    json_decref(doc);
+    if (c.changed)
+        lk_runtime_refresh(r->rt, r->store);
+}

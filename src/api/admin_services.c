@@ -1,0 +1,255 @@
+/*
+ * admin_services — the console's LaunchPoint and Web Services calls
+ * (docs/console-api.md): custom services, Get Token, secret rotation, the REST
+ * URLs, the last 7 days of calls, the IP allowlist and the limits.
+ */
+#include "api/admin_internal.h"
+#include "api/api.h"
+#include "core/allowlist.h"
+#include "core/limits.h"
+#include "core/service.h"
+
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define USAGE_DAYS 7
+
+void lk_admin_services(lk_admin_call *c)
+{
+    lk_service *s = NULL;
+    size_t n = 0;
+    if (lk_service_list(&c->op, &s, &n) != LK_OK)
+        return lk_admin_fail_op(c);
+    json_t *arr = json_array();
+    for (size_t i = 0; i < n; i++)
+        json_array_append_new(arr, lk_admin_service_json(&s[i]));
+    lk_admin_ok(c, arr);
+}
+
+static bool service_by_id(lk_admin_call *c, lk_service *out)
+{
+    int64_t id = lk_admin_id(c);
+    if (!id)
+        return false;
+    lk_service *s = NULL;
+    size_t n = 0;
+    if (lk_service_list(&c->op, &s, &n) != LK_OK) {
+        lk_admin_fail_op(c);
+        return false;
+    }
+    for (size_t i = 0; i < n; i++)
+        if (s[i].id == id) {
+            *out = s[i];
+            return true;
+        }
+    lk_admin_fail(c, 404, "not_found", "", "no such service");
+    return false;
+}
+
+/* {"service","clientSecret"}: the secret is shown this once */
+static void with_secret(lk_admin_call *c, const lk_service *s, lk_client_secret secret)
+{
+    lk_admin_ok(c, json_pack("{s:o, s:s}", "service", lk_admin_service_json(s), "clientSecret", secret));
+    sodium_memzero(secret, sizeof(lk_client_secret));
+}
+
+void lk_admin_service_create(lk_admin_call *c)
+{
+    bool bad = false;
+    const char *name = lk_admin_str(c, "name", &bad), *desc = lk_admin_str(c, "description", &bad);
+    const char *owner = lk_admin_str(c, "userEmail", &bad);
+    if (bad)
+        return;
+    lk_service s;
+    lk_client_secret secret;
+    if (lk_service_create(&c->op, name, desc, owner, &s, secret) != LK_OK)
+        return lk_admin_fail_op(c);
+    c->changed = true;
+    with_secret(c, &s, secret);
+}
+
+void lk_admin_service_get(lk_admin_call *c)
+{
+    lk_service s;
+    if (service_by_id(c, &s))
+        lk_admin_ok(c, lk_admin_service_json(&s));
+}
+
+void lk_admin_service_rotate(lk_admin_call *c)
+{
+    lk_service s, out;
+    bool bad = false;
+    int64_t grace = lk_admin_int(c, "graceSeconds", 0, &bad);
+    if (bad || !service_by_id(c, &s))
+        return;
+    lk_client_secret secret;
+    if (lk_service_rotate_secret(&c->op, s.name, grace, &out, secret) != LK_OK)
+        return lk_admin_fail_op(c);
+    c->changed = true;
+    with_secret(c, &out, secret);
+}
+
+void lk_admin_service_delete(lk_admin_call *c)
+{
+    lk_service s;
+    if (!service_by_id(c, &s))
+        return;
+    if (lk_service_delete(&c->op, s.name) != LK_OK)
+        return lk_admin_fail_op(c);
+    c->changed = true;
+    lk_admin_done(c);
+}
+
+/* View Details → Get Token: the service's token, as the identity endpoint gives it */
+void lk_admin_service_token(lk_admin_call *c)
+{
+    lk_service s;
+    if (!service_by_id(c, &s))
+        return;
+    lk_runtime_refresh(c->r->rt, c->r->store);   /* a service created a moment ago */
+    lk_catalog *cat = lk_runtime_catalog(c->r->rt);
+    const lk_cat_service *svc = lk_catalog_service(cat, s.id);
+    const lk_cat_user *owner = svc ? lk_catalog_user(cat, svc->user_id) : NULL;
+    if (!svc || !lk_cat_user_usable(owner, c->op.now)) {
+        lk_catalog_unref(cat);
+        return lk_admin_fail(c, 409, "rule", "",
+                             lk_arena_printf(&c->r->arena, "the API user %s is locked or its access expired",
+                                             s.user_email ? s.user_email : ""));
+    }
+    char token[LK_TOKEN_LEN + 1];
+    int64_t expires_at = lk_api_issue_token(c->r, svc, token);
+    lk_catalog_unref(cat);
+    char when[40];
+    json_t *at = lk_admin_time(expires_at);
+    snprintf(when, sizeof when, "%s", json_string_value(at));
+    json_decref(at);
+    lk_admin_ok(c, json_pack("{s:s, s:s, s:I, s:s}", "accessToken", token, "tokenType", "bearer", "expiresIn",
+                             (json_int_t)(expires_at - c->r->now), "expiresAt", when));
+    sodium_memzero(token, sizeof token);
+}
+
+/* ---- Web Services --------------------------------------------------------------------- */
+
+static json_t *allowlist_json(lk_admin_call *c)
+{
+    bool enabled = false;
+    const char **cidrs = NULL;
+    size_t n = 0;
+    if (lk_allowlist_get(&c->op, &enabled, &cidrs, &n) != LK_OK)
+        return NULL;
+    json_t *entries = json_array();
+    for (size_t i = 0; i < n; i++)
+        json_array_append_new(entries, json_string(cidrs[i]));
+    return json_pack("{s:b, s:o}", "enabled", enabled, "entries", entries);
+}
+
+static json_t *limits_json(const lk_limits *l)
+{
+    char rate[48];
+    snprintf(rate, sizeof rate, "%lld/%lld", (long long)l->rate_calls, (long long)l->rate_seconds);
+    return json_pack("{s:s, s:I, s:I, s:I, s:I}", "rate", rate, "rateCalls", (json_int_t)l->rate_calls,
+                     "rateSeconds", (json_int_t)l->rate_seconds, "daily", (json_int_t)l->daily, "concurrent",
+                     (json_int_t)l->concurrent);
+}
+
+void lk_admin_webservices(lk_admin_call *c)
+{
+    const char *base = lk_runtime_config(c->r->rt)->public_url;
+    json_t *usage = json_array();
+    for (int back = USAGE_DAYS - 1; back >= 0; back--) {
+        char day[LK_DAY_LEN + 1];
+        lk_runtime_day_text(c->r->rt, c->op.now, back, day);
+        json_array_append_new(usage, lk_api_stats_usage_item(c->r, day));
+    }
+    lk_limits lim;
+    json_t *allow = allowlist_json(c);
+    if (!allow || lk_limits_instance(&c->op, &lim) != LK_OK) {
+        json_decref(usage);
+        json_decref(allow);
+        return lk_admin_fail_op(c);
+    }
+    lk_admin_ok(c, json_pack("{s:s, s:s, s:o, s:o, s:o}", "restEndpoint",
+                             lk_arena_printf(&c->r->arena, "%s/rest", base), "identityEndpoint",
+                             lk_arena_printf(&c->r->arena, "%s/identity", base), "usage", usage, "allowlist", allow,
+                             "limits", limits_json(&lim)));
+}
+
+static void answer_allowlist(lk_admin_call *c)
+{
+    json_t *allow = allowlist_json(c);
+    if (!allow)
+        return lk_admin_fail_op(c);
+    lk_admin_ok(c, allow);
+}
+
+void lk_admin_allowlist_add(lk_admin_call *c)
+{
+    bool bad = false;
+    const char *cidr = lk_admin_str(c, "cidr", &bad), *stored = NULL;
+    if (bad)
+        return;
+    if (lk_allowlist_add(&c->op, cidr, &stored) != LK_OK)
+        return lk_admin_fail_op(c);
+    c->changed = true;
+    answer_allowlist(c);
+}
+
+void lk_admin_allowlist_remove(lk_admin_call *c)
+{
+    if (lk_allowlist_remove(&c->op, lk_admin_query(c, "cidr")) != LK_OK)
+        return lk_admin_fail_op(c);
+    c->changed = true;
+    answer_allowlist(c);
+}
+
+void lk_admin_allowlist_switch(lk_admin_call *c)
+{
+    bool bad = false;
+    json_t *v = c->body ? json_object_get(c->body, "enabled") : NULL;
+    bool on = lk_admin_bool(c, "enabled", false, &bad);
+    if (bad)
+        return;
+    if (!v)
+        return lk_admin_fail(c, 400, "invalid", "enabled", "enabled must be true or false");
+    if (lk_allowlist_enable(&c->op, on) != LK_OK)
+        return lk_admin_fail_op(c);
+    c->changed = true;
+    answer_allowlist(c);
+}
+
+void lk_admin_limits_set(lk_admin_call *c)
+{
+    bool bad = false;
+    lk_limits_change ch = {0};
+    const char *rate = lk_admin_str(c, "rate", &bad);
+    ch.set_daily = c->body && json_object_get(c->body, "daily");
+    ch.daily = lk_admin_int(c, "daily", 0, &bad);
+    ch.set_concurrent = c->body && json_object_get(c->body, "concurrent");
+    ch.concurrent = lk_admin_int(c, "concurrent", 0, &bad);
+    if (bad)
+        return;
+    if (rate) {
+        char *end = NULL;
+        long long calls = strtoll(rate, &end, 10), secs = 0;
+        bool ok = end != rate && calls >= 0;
+        if (ok && *end == '/') {
+            const char *s = end + 1;
+            secs = strtoll(s, &end, 10);
+            ok = end != s && *end == '\0' && secs >= 0;
+        } else {
+            ok = ok && *end == '\0' && calls == 0;   /* "0" removes the rate limit */
+        }
+        if (!ok)
+            return lk_admin_fail(c, 400, "invalid", "rate", "rate must be CALLS/SECONDS, e.g. 100/20 (0 removes it)");
+        ch.set_rate = true;
+        ch.rate_calls = calls;
+        ch.rate_seconds = secs;
+    }
+    lk_limits out;
+    if (lk_limits_set(&c->op, NULL, &ch, &out) != LK_OK)
+        return lk_admin_fail_op(c);
+    c->changed = true;
+    lk_admin_ok(c, limits_json(&out));
+}

@@ -1,0 +1,387 @@
+/*
+ * admin_users — the console's Users & Roles calls (docs/console-api.md): the
+ * permission catalog, workspaces, roles and users, through the same core calls as
+ * the CLI.
+ */
+#include "api/admin_internal.h"
+#include "core/permission.h"
+#include "core/role.h"
+#include "core/user.h"
+#include "core/workspace.h"
+#include "util/text.h"
+
+#include <sodium.h>
+#include <string.h>
+
+void lk_admin_permissions(lk_admin_call *c)
+{
+    lk_permission *p = NULL;
+    size_t n = 0;
+    if (lk_permission_list(&c->op, &p, &n) != LK_OK)
+        return lk_admin_fail_op(c);
+    json_t *arr = json_array();
+    for (size_t i = 0; i < n; i++)
+        json_array_append_new(arr, json_pack("{s:s, s:s, s:s, s:b}", "name", p[i].name, "group",
+                                             p[i].group == LK_GROUP_ADMIN ? "admin" : "api", "description",
+                                             p[i].description ? p[i].description : "", "builtin", p[i].builtin));
+    lk_admin_ok(c, arr);
+}
+
+void lk_admin_workspaces(lk_admin_call *c)
+{
+    lk_workspace *w = NULL;
+    size_t n = 0;
+    if (lk_workspace_list(&c->op, &w, &n) != LK_OK)
+        return lk_admin_fail_op(c);
+    json_t *arr = json_array();
+    for (size_t i = 0; i < n; i++)
+        json_array_append_new(arr, json_pack("{s:I, s:s, s:s}", "id", (json_int_t)w[i].id, "name", w[i].name,
+                                             "description", w[i].description ? w[i].description : ""));
+    lk_admin_ok(c, arr);
+}
+
+/* ---- roles ------------------------------------------------------------------------ */
+
+/* how many users hold each role (users: all of them) */
+static size_t holders_of(const lk_role *r, const lk_user *users, size_t n)
+{
+    size_t count = 0;
+    for (size_t i = 0; i < n; i++)
+        for (size_t g = 0; g < users[i].n_grants; g++)
+            if (users[i].grants[g].role_id == r->id) {
+                count++;
+                break;
+            }
+    return count;
+}
+
+void lk_admin_roles(lk_admin_call *c)
+{
+    lk_role *roles = NULL;
+    lk_user *users = NULL;
+    size_t n = 0, n_users = 0;
+    if (lk_role_list(&c->op, &roles, &n) != LK_OK || lk_user_list(&c->op, -1, &users, &n_users) != LK_OK)
+        return lk_admin_fail_op(c);
+    json_t *arr = json_array();
+    for (size_t i = 0; i < n; i++)
+        json_array_append_new(arr, lk_admin_role_json(&roles[i], holders_of(&roles[i], users, n_users)));
+    lk_admin_ok(c, arr);
+}
+
+/* the body's "permissions" as an array of names; *present false when absent */
+static bool perm_names(lk_admin_call *c, const char ***names, size_t *n, bool *present)
+{
+    json_t *v = c->body ? json_object_get(c->body, "permissions") : NULL;
+    *names = NULL;
+    *n = 0;
+    *present = v && !json_is_null(v);
+    if (!*present)
+        return true;
+    if (!json_is_array(v) || json_array_size(v) > 1000) {
+        lk_admin_fail(c, 400, "invalid", "permissions", "permissions must be a list of permission names");
+        return false;
+    }
+    *names = lk_arena_alloc(&c->r->arena, (json_array_size(v) + 1) * sizeof **names);
+    for (size_t i = 0; i < json_array_size(v); i++) {
+        json_t *s = json_array_get(v, i);
+        if (!json_is_string(s)) {
+            lk_admin_fail(c, 400, "invalid", "permissions", "permissions must be a list of permission names");
+            return false;
+        }
+        (*names)[(*n)++] = lk_arena_strdup(&c->r->arena, json_string_value(s));
+    }
+    return true;
+}
+
+/* the role the path's id names */
+static bool role_by_id(lk_admin_call *c, lk_role *out)
+{
+    int64_t id = lk_admin_id(c);
+    if (!id)
+        return false;
+    lk_role *roles = NULL;
+    size_t n = 0;
+    if (lk_role_list(&c->op, &roles, &n) != LK_OK) {
+        lk_admin_fail_op(c);
+        return false;
+    }
+    for (size_t i = 0; i < n; i++)
+        if (roles[i].id == id) {
+            *out = roles[i];
+            return true;
+        }
+    lk_admin_fail(c, 404, "not_found", "", "no such role");
+    return false;
+}
+
+void lk_admin_role_create(lk_admin_call *c)
+{
+    bool bad = false, present;
+    const char *name = lk_admin_str(c, "name", &bad), *desc = lk_admin_str(c, "description", &bad);
+    const char **perms;
+    size_t n;
+    if (bad || !perm_names(c, &perms, &n, &present))
+        return;
+    lk_role r;
+    if (lk_role_create(&c->op, name, desc, perms, n, &r) != LK_OK)
+        return lk_admin_fail_op(c);
+    c->changed = true;
+    lk_admin_ok(c, lk_admin_role_json(&r, 0));
+}
+
+static bool has_name(const char *const *names, size_t n, const char *name)
+{
+    for (size_t i = 0; i < n; i++)
+        if (lk_str_ieq(names[i], name))
+            return true;
+    return false;
+}
+
+void lk_admin_role_update(lk_admin_call *c)
+{
+    lk_role r;
+    if (!role_by_id(c, &r))
+        return;
+    bool bad = false, present;
+    lk_role_change ch = {.name = lk_admin_str(c, "name", &bad), .description = lk_admin_str(c, "description", &bad)};
+    const char **want;
+    size_t n;
+    if (bad || !perm_names(c, &want, &n, &present))
+        return;
+    if (present) {
+        /* the full new set: what to add and what to remove */
+        const char **add = lk_arena_alloc(&c->r->arena, (n + 1) * sizeof *add);
+        const char **rm = lk_arena_alloc(&c->r->arena, (r.n_perms + 1) * sizeof *rm);
+        const char **held = lk_arena_alloc(&c->r->arena, (r.n_perms + 1) * sizeof *held);
+        for (size_t i = 0; i < r.n_perms; i++)
+            held[i] = r.perms[i].name;
+        for (size_t i = 0; i < n; i++)
+            if (!has_name(held, r.n_perms, want[i]) && !has_name(add, ch.n_add, want[i]))
+                add[ch.n_add++] = want[i];
+        for (size_t i = 0; i < r.n_perms; i++)
+            if (!has_name(want, n, held[i]))
+                rm[ch.n_remove++] = held[i];
+        ch.add = add;
+        ch.remove = rm;
+    }
+    lk_role out;
+    if (lk_role_update(&c->op, r.name, &ch, &out) != LK_OK)
+        return lk_admin_fail_op(c);
+    c->changed = true;
+    lk_admin_ok(c, lk_admin_role_json(&out, 0));
+}
+
+void lk_admin_role_delete(lk_admin_call *c)
+{
+    lk_role r;
+    if (!role_by_id(c, &r))
+        return;
+    if (lk_role_delete(&c->op, r.name) != LK_OK)
+        return lk_admin_fail_op(c);
+    c->changed = true;
+    lk_admin_done(c);
+}
+
+/* ---- users ------------------------------------------------------------------------- */
+
+static bool matches(const lk_user *u, const char *q)
+{
+    if (!q || !*q)
+        return true;
+    const char *fields[] = {u->email, u->userid, u->first_name, u->last_name};
+    for (size_t i = 0; i < 4; i++)
+        for (const char *p = fields[i]; p && *p; p++)
+            if (strncasecmp(p, q, strlen(q)) == 0)
+                return true;
+    return false;
+}
+
+void lk_admin_users(lk_admin_call *c)
+{
+    lk_user *users = NULL;
+    size_t n = 0;
+    if (lk_user_list(&c->op, -1, &users, &n) != LK_OK)
+        return lk_admin_fail_op(c);
+    const char *q = lk_admin_query(c, "q");
+    json_t *arr = json_array();
+    for (size_t i = 0; i < n; i++)
+        if (matches(&users[i], q))
+            json_array_append_new(arr, lk_admin_user_json(&users[i], c->op.now));
+    lk_admin_ok(c, arr);
+}
+
+/* the body's "grants": [{roleId, workspaceId}] as grant references */
+static bool grant_refs(lk_admin_call *c, lk_grant_ref **out, size_t *n, bool *present)
+{
+    json_t *v = c->body ? json_object_get(c->body, "grants") : NULL;
+    *out = NULL;
+    *n = 0;
+    *present = v && !json_is_null(v);
+    if (!*present)
+        return true;
+    if (!json_is_array(v) || json_array_size(v) > 1000) {
+        lk_admin_fail(c, 400, "invalid", "grants", "grants must be a list of {roleId, workspaceId}");
+        return false;
+    }
+    *out = lk_arena_alloc(&c->r->arena, (json_array_size(v) + 1) * sizeof **out);
+    for (size_t i = 0; i < json_array_size(v); i++) {
+        json_t *g = json_array_get(v, i), *role = json_object_get(g, "roleId"), *ws = json_object_get(g, "workspaceId");
+        if (!json_is_integer(role) || !json_is_integer(ws) || json_integer_value(role) < 0 ||
+            json_integer_value(ws) < 0) {
+            lk_admin_fail(c, 400, "invalid", "grants", "grants must be a list of {roleId, workspaceId}");
+            return false;
+        }
+        (*out)[(*n)++] = (lk_grant_ref){.role_id = (int64_t)json_integer_value(role),
+                                        .workspace = lk_arena_printf(&c->r->arena, "%lld",
+                                                                     (long long)json_integer_value(ws))};
+    }
+    return true;
+}
+
+void lk_admin_user_invite(lk_admin_call *c)
+{
+    bool bad = false, present;
+    lk_user_input in = {
+        .email = lk_admin_str(c, "email", &bad),
+        .first_name = lk_admin_str(c, "firstName", &bad),
+        .last_name = lk_admin_str(c, "lastName", &bad),
+        .reason = lk_admin_str(c, "reason", &bad),
+        .expires = lk_admin_str(c, "expiresAt", &bad),
+        .userid = lk_admin_str(c, "userid", &bad),
+        .message = lk_admin_str(c, "message", &bad),
+        .api_only = lk_admin_bool(c, "apiOnly", false, &bad),
+    };
+    lk_grant_ref *refs;
+    if (bad || !grant_refs(c, &refs, &in.n_grants, &present))
+        return;
+    in.grants = refs;
+    if (in.expires && !*in.expires)
+        in.expires = NULL;
+    if (in.userid && !*in.userid)
+        in.userid = NULL;
+    lk_user u;
+    lk_invite_token invite;
+    if (lk_user_invite(&c->op, &in, &u, &invite) != LK_OK)
+        return lk_admin_fail_op(c);
+    c->changed = true;
+    json_t *url = json_null();
+    if (invite.token[0])
+        url = json_string(lk_arena_printf(&c->r->arena, "%s/invite#%s", lk_runtime_config(c->r->rt)->public_url,
+                                          invite.token));
+    sodium_memzero(&invite, sizeof invite);
+    lk_admin_ok(c, json_pack("{s:o, s:o}", "user", lk_admin_user_json(&u, c->op.now), "invitationUrl", url));
+}
+
+/* the user the path's id names */
+static bool user_by_id(lk_admin_call *c, lk_user *out)
+{
+    int64_t id = lk_admin_id(c);
+    if (!id)
+        return false;
+    lk_code rc = c->op.store->ops->user_get(c->op.store, c->op.arena, id, out, &c->op.err);
+    if (rc == LK_ENOTFOUND) {
+        lk_admin_fail(c, 404, "not_found", "", "no such user");
+        return false;
+    }
+    if (rc != LK_OK) {
+        lk_admin_fail_op(c);
+        return false;
+    }
+    return true;
+}
+
+static bool holds_grant(const lk_user *u, const lk_grant_ref *g)
+{
+    for (size_t i = 0; i < u->n_grants; i++)
+        if (u->grants[i].role_id == g->role_id && u->grants[i].workspace_id == strtoll(g->workspace, NULL, 10))
+            return true;
+    return false;
+}
+
+void lk_admin_user_update(lk_admin_call *c)
+{
+    lk_user u;
+    if (!user_by_id(c, &u))
+        return;
+    bool bad = false, present;
+    json_t *exp = c->body ? json_object_get(c->body, "expiresAt") : NULL;
+    lk_user_change ch = {
+        .email = lk_admin_str(c, "email", &bad),
+        .first_name = lk_admin_str(c, "firstName", &bad),
+        .last_name = lk_admin_str(c, "lastName", &bad),
+        .reason = lk_admin_str(c, "reason", &bad),
+        .expires = lk_admin_str(c, "expiresAt", &bad),
+    };
+    if (exp && (json_is_null(exp) || (ch.expires && !*ch.expires)))
+        ch.expires = "never";
+    lk_grant_ref *want;
+    size_t n;
+    if (bad || !grant_refs(c, &want, &n, &present))
+        return;
+    if (present) {
+        lk_grant_ref *add = lk_arena_alloc(&c->r->arena, (n + 1) * sizeof *add);
+        lk_grant_ref *rm = lk_arena_alloc(&c->r->arena, (u.n_grants + 1) * sizeof *rm);
+        for (size_t i = 0; i < n; i++)
+            if (!holds_grant(&u, &want[i]))
+                add[ch.n_add++] = want[i];
+        for (size_t i = 0; i < u.n_grants; i++) {
+            bool kept = false;
+            for (size_t k = 0; k < n && !kept; k++)
+                kept = want[k].role_id == u.grants[i].role_id &&
+                       strtoll(want[k].workspace, NULL, 10) == u.grants[i].workspace_id;
+            if (!kept)
+                rm[ch.n_remove++] = (lk_grant_ref){.role_id = u.grants[i].role_id,
+                                                   .workspace = lk_arena_printf(&c->r->arena, "%lld",
+                                                                                (long long)u.grants[i].workspace_id)};
+        }
+        ch.add = add;
+        ch.remove = rm;
+    }
+    lk_user out;
+    if (!ch.email && !ch.first_name && !ch.last_name && !ch.reason && !ch.expires && !ch.n_add && !ch.n_remove)
+        return lk_admin_ok(c, lk_admin_user_json(&u, c->op.now));
+    if (lk_user_update(&c->op, u.email, &ch, &out) != LK_OK)
+        return lk_admin_fail_op(c);
+    c->changed = true;
+    lk_admin_ok(c, lk_admin_user_json(&out, c->op.now));
+}
+
+void lk_admin_user_lock(lk_admin_call *c)
+{
+    lk_user u, out;
+    bool bad = false;
+    const char *reason = lk_admin_str(c, "reason", &bad);
+    if (bad || !user_by_id(c, &u))
+        return;
+    if (lk_user_lock(&c->op, u.email, reason, &out) != LK_OK)
+        return lk_admin_fail_op(c);
+    c->changed = true;
+    lk_admin_ok(c, lk_admin_user_json(&out, c->op.now));
+}
+
+void lk_admin_user_unlock(lk_admin_call *c)
+{
+    lk_user u, out;
+    bool bad = false;
+    json_t *exp = c->body ? json_object_get(c->body, "expiresAt") : NULL;
+    const char *expires = lk_admin_str(c, "expiresAt", &bad);
+    if (bad || !user_by_id(c, &u))
+        return;
+    if (exp && (json_is_null(exp) || (expires && !*expires)))
+        expires = "never";
+    if (lk_user_unlock(&c->op, u.email, expires, &out) != LK_OK)
+        return lk_admin_fail_op(c);
+    c->changed = true;
+    lk_admin_ok(c, lk_admin_user_json(&out, c->op.now));
+}
+
+void lk_admin_user_delete(lk_admin_call *c)
+{
+    lk_user u;
+    if (!user_by_id(c, &u))
+        return;
+    if (lk_user_delete(&c->op, u.email) != LK_OK)
+        return lk_admin_fail_op(c);
+    c->changed = true;
+    lk_admin_done(c);
+}

@@ -1,0 +1,65 @@
+// The console's JSON API (docs/console-api.md): the session cookie authenticates, and
+// every state-changing call carries the session's CSRF token.
+import { currentLang, has, t } from './i18n.js';
+
+let csrf = '';
+let onUnauthorized = null;
+
+export const setCsrf = (c) => { csrf = c || ''; };
+export const setUnauthorizedHandler = (fn) => { onUnauthorized = fn; };
+
+export class ApiError extends Error {
+  constructor(status, code, message, field) {
+    super(message || code);
+    this.status = status;
+    this.code = code;
+    this.field = field || '';
+  }
+}
+
+export async function api(method, path, body, { quiet401 = false } = {}) {
+  const headers = { Accept: 'application/json' };
+  const init = { method, headers, credentials: 'same-origin', cache: 'no-store' };
+  if (body !== undefined) {
+    headers['Content-Type'] = 'application/json';
+    init.body = JSON.stringify(body);
+  }
+  if (method !== 'GET' && method !== 'HEAD' && csrf) headers['X-CSRF-Token'] = csrf;
+  let r;
+  try {
+    r = await fetch(path, init);
+  } catch {
+    throw new ApiError(0, 'network', '');
+  }
+  let json = null;
+  const text = await r.text();
+  try { json = text ? JSON.parse(text) : null; } catch { json = null; }
+  if (r.ok) return json;
+  const e = json && json.error ? json.error : {};
+  const err = new ApiError(r.status, e.code || `http_${r.status}`, e.message || '', e.field || '');
+  if (r.status === 401 && !quiet401 && onUnauthorized) onUnauthorized(err);
+  throw err;
+}
+
+export const get = (path) => api('GET', path);
+export const post = (path, body = {}) => api('POST', path, body);
+export const put = (path, body = {}) => api('PUT', path, body);
+export const del = (path) => api('DELETE', path);
+
+// The text to show for an error: a translation for this code and field when there is
+// one; in English otherwise the server's own sentence; else the code's general text.
+export function errorText(e) {
+  if (!(e instanceof ApiError)) return t('error.generic');
+  if (e.field && has(`error.${e.code}.${e.field}`)) return t(`error.${e.code}.${e.field}`);
+  if (currentLang() === 'en' && e.message) return e.message;
+  if (has(`error.${e.code}`)) return t(`error.${e.code}`);
+  return t('error.generic');
+}
+
+// query string from an object, skipping empty values
+export function qs(params) {
+  const u = new URLSearchParams();
+  for (const [k, v] of Object.entries(params)) if (v !== undefined && v !== null && v !== '' && v !== false) u.set(k, String(v));
+  const s = u.toString();
+  return s ? `?${s}` : '';
+}
