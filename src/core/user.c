@@ -684,29 +684,9 @@ static lk_code create_admin(lk_op *op, const char *email, const char *first, con
     return lk_tx_end(op, rc);
 }
 
-lk_code lk_admin_create(lk_op *op, const char *email, const char *first, const char *last,
-                        lk_user *out, char password[LK_ONETIME_PASSWORD_LEN + 1])
-{
-    lk_code rc = check_email(op, email);
-    if (rc == LK_OK)
-        rc = check_person(op, first, last);
-    if (rc != LK_OK)
-        return rc;
-    char hash[LK_PASSWORD_HASH_MAX];
-    lk_secret_alnum(password, LK_ONETIME_PASSWORD_LEN);
-    if (!lk_password_hash(password, hash, sizeof hash)) {
-        sodium_memzero(password, LK_ONETIME_PASSWORD_LEN + 1);
-        return lk_fail(&op->err, LK_ESTORE, "", "could not hash the password (out of memory?)");
-    }
-    rc = create_admin(op, email, first, last, hash, true, out);
-    sodium_memzero(hash, sizeof hash);
-    if (rc != LK_OK)
-        sodium_memzero(password, LK_ONETIME_PASSWORD_LEN + 1);
-    return rc;
-}
-
-lk_code lk_admin_create_password(lk_op *op, const char *email, const char *first, const char *last,
-                                 const char *password, lk_user *out)
+/* checks, hashes the password and creates the admin */
+static lk_code admin_with_password(lk_op *op, const char *email, const char *first, const char *last,
+                                   const char *password, bool must_change, lk_user *out)
 {
     lk_code rc = check_email(op, email);
     if (rc == LK_OK)
@@ -716,9 +696,25 @@ lk_code lk_admin_create_password(lk_op *op, const char *email, const char *first
     char hash[LK_PASSWORD_HASH_MAX];
     if (!lk_password_hash(password, hash, sizeof hash))
         return lk_fail(&op->err, LK_ESTORE, "", "could not hash the password (out of memory?)");
-    rc = create_admin(op, email, first, last, hash, false, out);
+    rc = create_admin(op, email, first, last, hash, must_change, out);
     sodium_memzero(hash, sizeof hash);
     return rc;
+}
+
+lk_code lk_admin_create(lk_op *op, const char *email, const char *first, const char *last,
+                        lk_user *out, char password[LK_ONETIME_PASSWORD_LEN + 1])
+{
+    lk_secret_alnum(password, LK_ONETIME_PASSWORD_LEN);
+    lk_code rc = admin_with_password(op, email, first, last, password, true, out);
+    if (rc != LK_OK)
+        sodium_memzero(password, LK_ONETIME_PASSWORD_LEN + 1);
+    return rc;
+}
+
+lk_code lk_admin_create_password(lk_op *op, const char *email, const char *first, const char *last,
+                                 const char *password, lk_user *out)
+{
+    return admin_with_password(op, email, first, last, password, false, out);
 }
 
 lk_code lk_admin_exists(lk_op *op, bool *exists)
