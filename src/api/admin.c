@@ -103,7 +103,17 @@ void lk_admin_fail(lk_admin_call *c, int status, const char *code, const char *f
 void lk_admin_fail_op(lk_admin_call *c)
 {
     const lk_code_info *info = lk_code_info_of(c->op.err.code);
-    lk_admin_fail(c, info->http_status, info->name, c->op.err.field, c->op.err.msg);
+    const char *field = c->op.err.field;
+    /* the core names its inputs as the CLI does; the page needs the body's names */
+    for (size_t i = 0; c->renames && c->renames[i][0]; i++)
+        if (strcmp(field, c->renames[i][0]) == 0) {
+            field = c->renames[i][1];
+            break;
+        }
+    /* something the body names that does not exist is bad input, not a missing page */
+    if (c->op.err.code == LK_ENOTFOUND && *field && c->renames)
+        return lk_admin_fail(c, 400, "invalid", field, c->op.err.msg);
+    lk_admin_fail(c, info->http_status, info->name, field, c->op.err.msg);
 }
 
 /* ---- input -------------------------------------------------------------------------- */
@@ -286,7 +296,7 @@ static const char *cookie_token(lk_request *r)
 
 static void set_cookie(lk_admin_call *c, const char *token)
 {
-    bool secure = strncasecmp(lk_runtime_config(c->r->rt)->public_url, "https://", 8) == 0;
+    bool secure = c->r->https || strncasecmp(lk_runtime_config(c->r->rt)->public_url, "https://", 8) == 0;
     lk_resp_header(c->r, "Set-Cookie",
                    token ? lk_arena_printf(&c->r->arena, COOKIE "=%s; Path=/; HttpOnly; SameSite=Strict%s", token,
                                            secure ? "; Secure" : "")
@@ -404,6 +414,19 @@ static const admin_route *find(lk_admin_call *c, const char *path, bool *path_kn
     return NULL;
 }
 
+/* "GET, POST" for the Allow header of a 405 */
+static const char *allowed_methods(lk_admin_call *c, const char *path)
+{
+    const char *out = "";
+    for (size_t i = 0; i < N_ROUTES; i++) {
+        const char *arg = NULL;
+        size_t len = 0;
+        if (lk_path_matches(ROUTES[i].path, path, &arg, &len))
+            out = lk_arena_printf(&c->r->arena, "%s%s%s", out, *out ? ", " : "", ROUTES[i].method);
+    }
+    return out;
+}
+
 static bool read_body(lk_admin_call *c, json_t **doc)
 {
     *doc = NULL;
@@ -471,8 +494,10 @@ void lk_api_admin(lk_request *r)
     bool known = false;
     const admin_route *rt = find(&c, r->path + strlen(PREFIX), &known);
     if (!rt) {
-        if (known)
+        if (known) {
+            lk_resp_header(r, "Allow", allowed_methods(&c, r->path + strlen(PREFIX)));
             return lk_admin_fail(&c, 405, "method_not_allowed", "", "this method is not supported here");
+        }
         return lk_admin_fail(&c, 404, "not_found", "", "no such resource");
     }
     json_t *doc = NULL;

@@ -21,6 +21,9 @@ typedef struct lk_admin_call {
     json_t *body;                /* the parsed JSON body of POST/PUT (borrowed), else NULL */
     const char *arg;             /* the "{id}" segment of the path, NULL if none */
     bool changed;                /* set by handlers that changed the domain */
+    const char *const (*renames)[2]; /* core field -> body member, for errors; ends with {NULL};
+                                      * set by calls whose body names other records (an unknown
+                                      * one is then 400 invalid, not 404) */
 } lk_admin_call;
 
 typedef void (*lk_admin_handler)(lk_admin_call *c);

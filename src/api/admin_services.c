@@ -62,8 +62,10 @@ void lk_admin_service_create(lk_admin_call *c)
     const char *owner = lk_admin_str(c, "userEmail", &bad);
     if (bad)
         return;
+    static const char *const FIELDS[][2] = {{"user", "userEmail"}, {NULL, NULL}};
     lk_service s;
     lk_client_secret secret;
+    c->renames = FIELDS;
     if (lk_service_create(&c->op, name, desc, owner, &s, secret) != LK_OK)
         return lk_admin_fail_op(c);
     c->changed = true;
@@ -231,16 +233,12 @@ void lk_admin_limits_set(lk_admin_call *c)
     if (bad)
         return;
     if (rate) {
-        char *end = NULL;
-        long long calls = strtoll(rate, &end, 10), secs = 0;
-        bool ok = end != rate && calls >= 0;
-        if (ok && *end == '/') {
-            const char *s = end + 1;
-            secs = strtoll(s, &end, 10);
-            ok = end != s && *end == '\0' && secs >= 0;
-        } else {
-            ok = ok && *end == '\0' && calls == 0;   /* "0" removes the rate limit */
-        }
+        /* CALLS/SECONDS in digits only, or "0" to remove the rate limit */
+        size_t nc = strspn(rate, "0123456789");
+        size_t ns = rate[nc] == '/' ? strspn(rate + nc + 1, "0123456789") : 0;
+        bool ok = nc > 0 && nc <= 9 && ((rate[nc] == '/' && ns > 0 && ns <= 9 && rate[nc + 1 + ns] == '\0') ||
+                                        (rate[nc] == '\0' && strtoll(rate, NULL, 10) == 0));
+        long long calls = ok ? strtoll(rate, NULL, 10) : 0, secs = ok && ns ? strtoll(rate + nc + 1, NULL, 10) : 0;
         if (!ok)
             return lk_admin_fail(c, 400, "invalid", "rate", "rate must be CALLS/SECONDS, e.g. 100/20 (0 removes it)");
         ch.set_rate = true;

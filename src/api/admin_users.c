@@ -40,6 +40,12 @@ void lk_admin_workspaces(lk_admin_call *c)
     lk_admin_ok(c, arr);
 }
 
+/* the core's field names for what the console's bodies call otherwise */
+static const char *const ROLE_FIELDS[][2] = {{"permission", "permissions"}, {NULL, NULL}};
+static const char *const USER_FIELDS[][2] = {
+    {"accessRoleId", "grants"}, {"workspace", "grants"}, {"role", "grants"}, {NULL, NULL},
+};
+
 /* ---- roles ------------------------------------------------------------------------ */
 
 /* how many users hold each role (users: all of them) */
@@ -123,6 +129,7 @@ void lk_admin_role_create(lk_admin_call *c)
     if (bad || !perm_names(c, &perms, &n, &present))
         return;
     lk_role r;
+    c->renames = ROLE_FIELDS;
     if (lk_role_create(&c->op, name, desc, perms, n, &r) != LK_OK)
         return lk_admin_fail_op(c);
     c->changed = true;
@@ -165,6 +172,7 @@ void lk_admin_role_update(lk_admin_call *c)
         ch.remove = rm;
     }
     lk_role out;
+    c->renames = ROLE_FIELDS;
     if (lk_role_update(&c->op, r.name, &ch, &out) != LK_OK)
         return lk_admin_fail_op(c);
     c->changed = true;
@@ -261,6 +269,7 @@ void lk_admin_user_invite(lk_admin_call *c)
         in.userid = NULL;
     lk_user u;
     lk_invite_token invite;
+    c->renames = USER_FIELDS;
     if (lk_user_invite(&c->op, &in, &u, &invite) != LK_OK)
         return lk_admin_fail_op(c);
     c->changed = true;
@@ -340,6 +349,7 @@ void lk_admin_user_update(lk_admin_call *c)
     lk_user out;
     if (!ch.email && !ch.first_name && !ch.last_name && !ch.reason && !ch.expires && !ch.n_add && !ch.n_remove)
         return lk_admin_ok(c, lk_admin_user_json(&u, c->op.now));
+    c->renames = USER_FIELDS;
     if (lk_user_update(&c->op, u.email, &ch, &out) != LK_OK)
         return lk_admin_fail_op(c);
     c->changed = true;

@@ -13,7 +13,6 @@
 
 #define SIGN_IN_REFUSED "the email address or the password is wrong, or this user cannot sign in"
 #define SESSION_ENDED "the session has ended; sign in again"
-#define TOUCH_EVERY 60
 #define SETUP_KEY "setup.token_hash"
 #define EMAIL_KEEP 254
 
@@ -201,7 +200,7 @@ lk_code lk_session_check(lk_op *op, const char *token, const lk_session_policy *
         return rc;
     bool ended = rc == LK_ENOTFOUND || op->now - s.last_seen_at >= idle_of(pol) || op->now >= s.expires_at ||
                  cannot_sign_in(&u, op->now) != NULL;
-    if (ended || op->now - s.last_seen_at >= TOUCH_EVERY) {
+    if (ended || op->now > s.last_seen_at) {
         if ((rc = lk_tx_begin(op)) != LK_OK)
             return rc;
         rc = ended ? op->store->ops->session_delete(op->store, s.id, &op->err)

@@ -51,7 +51,7 @@ lk_code lk_login(lk_op *op, const char *email, const char *password, const lk_se
                  lk_user *user, lk_session_token *out);
 
 /* The session a token names, valid at op->now, and its user; refreshes its idle
- * clock (written at most once a minute). LK_EAUTH when unknown or ended. */
+ * clock (a write at most once a second). LK_EAUTH when unknown or ended. */
 lk_code lk_session_check(lk_op *op, const char *token, const lk_session_policy *pol, lk_user *user,
                          lk_session *out);
 

@@ -34,6 +34,7 @@ typedef struct lk_request {
     const char *body;               /* NUL-terminated copy of the body ("" if none) */
     size_t body_len;
     lk_ip client;                   /* the caller (after trusted proxies) */
+    bool https;                     /* a trusted proxy says the caller used TLS (X-Forwarded-Proto) */
     char client_text[LK_CIDR_TEXT];
     int64_t now;                    /* seconds */
     uint64_t started_ns;            /* monotonic */

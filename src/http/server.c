@@ -27,6 +27,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -136,7 +137,10 @@ static void client_address(lk_server *s, lk_request *r, struct MHD_Connection *c
 {
     const union MHD_ConnectionInfo *ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
     sockaddr_ip(ci ? ci->client_addr : NULL, &r->client);
-    const char *xff = s->n_proxies && is_proxy(s, &r->client) ? lk_req_header(r, "X-Forwarded-For") : NULL;
+    bool proxied = s->n_proxies && is_proxy(s, &r->client);
+    const char *proto = proxied ? lk_req_header(r, "X-Forwarded-Proto") : NULL;
+    r->https = proto && strcasecmp(proto, "https") == 0;
+    const char *xff = proxied ? lk_req_header(r, "X-Forwarded-For") : NULL;
     if (xff && strlen(xff) < 4096) {
         char *copy = lk_arena_strdup(&r->arena, xff);
         for (;;) {

@@ -464,3 +464,136 @@ export function makeUmInstance(t, { perms = [...UM_PERMS, 'Read-Only Lead'] } = 
   return { db, roles: { userAdmin, reader }, caller, users: [caller], user: (e) => (e === email ? caller : undefined),
     remove: () => db.remove() };
 }
+
+/* ---------------------------------------------------------------- the console's JSON API */
+// Helpers for tests/e2e/console-api*.test.mjs (docs/console-api.md).
+
+export const CONSOLE_API = '/admin/api';
+export const CONSOLE_COOKIE = 'lk_session';
+export const CONSOLE_SETUP_LINE = /no administrator yet: open (\S+)\/setup#([A-Za-z0-9_-]+) to create the first one\n/g;
+export const CONSOLE_CSRF = /^[0-9a-f]{64}$/;
+export const CONSOLE_SESSION_TOKEN = /^[A-Za-z0-9_-]{43}$/;
+export const CONSOLE_USER_KEYS = ['apiOnly', 'createdAt', 'email', 'expiresAt', 'firstName', 'id', 'lastLoginAt',
+  'lastName', 'lockedReason', 'reason', 'roles', 'status', 'userid'];
+export const CONSOLE_ROLE_KEYS = ['description', 'holders', 'id', 'name', 'onlyAllZones', 'permissions', 'type'];
+export const CONSOLE_SERVICE_KEYS = ['clientId', 'createdAt', 'description', 'id', 'name', 'previousSecretValidUntil',
+  'secret', 'updatedAt', 'user'];
+export const CONSOLE_SECRET_MASK = '\u2022'.repeat(8);
+
+// every setup line the server printed so far: [{base, token}]
+export function consoleSetupLinks(srv) {
+  return [...srv.stderr().matchAll(CONSOLE_SETUP_LINE)].map((m) => ({ base: m[1], token: m[2] }));
+}
+
+/*
+ * A console API call: path relative to /admin/api ('/roles', '/users/3/lock').
+ * body: object (sent as JSON) or string (as is), with contentType (default
+ * application/json; null sends none). session: {cookie, csrf} sends the cookie and,
+ * unless csrf is given (a string, or null for none), the session's CSRF token.
+ * cookie: a raw cookie value instead of a session's. Returns call()'s answer.
+ */
+export function consoleCall(srv, path, { method, body, session, cookie, csrf, contentType = 'application/json', headers = {} } = {}) {
+  const h = { ...headers };
+  const value = cookie !== undefined ? cookie : session?.cookie;
+  if (value !== undefined && value !== null) h.Cookie = `${CONSOLE_COOKIE}=${value}`;
+  const token = csrf !== undefined ? csrf : session?.csrf;
+  if (token !== undefined && token !== null) h['X-CSRF-Token'] = token;
+  let b = body;
+  if (b !== undefined && typeof b !== 'string' && !Buffer.isBuffer(b)) b = JSON.stringify(b);
+  if (b !== undefined && contentType) h['Content-Type'] = contentType;
+  const m = method ?? (b === undefined ? 'GET' : 'POST');
+  return call(`${srv.url}${CONSOLE_API}${path}`, { method: m, headers: h, body: b });
+}
+
+// the Set-Cookie headers of an answer that set lk_session: [{value, attrs (lower-case
+// names → value or true), raw}]
+export function consoleSetCookies(r) {
+  const all = typeof r.headers.getSetCookie === 'function' ? r.headers.getSetCookie()
+    : [r.headers.get('set-cookie')].filter(Boolean);
+  return all.filter((c) => c.startsWith(`${CONSOLE_COOKIE}=`)).map((raw) => {
+    const [first, ...rest] = raw.split(';').map((s) => s.trim());
+    const attrs = {};
+    for (const a of rest) {
+      const i = a.indexOf('=');
+      if (i < 0) attrs[a.toLowerCase()] = true;
+      else attrs[a.slice(0, i).toLowerCase()] = a.slice(i + 1);
+    }
+    return { value: first.slice(CONSOLE_COOKIE.length + 1), attrs, raw };
+  });
+}
+
+// asserts a 2xx-less console failure: status, {"error":{"code","message","field"}} and
+// nothing else; field checked when given
+export function assertConsoleError(r, status, code, field, what = 'console call') {
+  assert.equal(r.status, status, `${what}: HTTP ${r.status}, expected ${status}: ${r.text}`);
+  assert.match(r.headers.get('content-type') || '', /^application\/json/, `${what}: content type`);
+  assert.ok(r.json && typeof r.json === 'object', `${what}: body is not JSON: ${r.text}`);
+  assert.deepEqual(Object.keys(r.json), ['error'], `${what}: only "error" expected: ${r.text}`);
+  assert.deepEqual(Object.keys(r.json.error).sort(), ['code', 'field', 'message'], `${what}: error keys: ${r.text}`);
+  assert.equal(r.json.error.code, code, `${what}: code: ${r.text}`);
+  assert.equal(typeof r.json.error.message, 'string', `${what}: ${r.text}`);
+  assert.ok(r.json.error.message.length > 0, `${what}: a message: ${r.text}`);
+  if (field !== undefined) assert.equal(r.json.error.field, field, `${what}: field: ${r.text}`);
+  return r.json.error;
+}
+
+// asserts a 200 with JSON; returns the body
+export function assertConsoleOk(r, what = 'console call') {
+  assert.equal(r.status, 200, `${what}: HTTP ${r.status} ${r.text}`);
+  assert.match(r.headers.get('content-type') || '', /^application\/json/, `${what}: content type`);
+  assert.ok(r.json !== undefined, `${what}: body is not JSON: ${r.text}`);
+  return r.json;
+}
+
+/*
+ * The session of a sign-in answer (login or setup), asserting a 200 with the cookie:
+ * {cookie, csrf, user, permissions, mustChangePassword, call(path, opts)}.
+ */
+export function consoleSessionOf(srv, r, what = 'sign-in') {
+  const body = assertConsoleOk(r, what);
+  const cookies = consoleSetCookies(r);
+  assert.equal(cookies.length, 1, `${what}: one lk_session cookie: ${JSON.stringify(cookies)}`);
+  assert.match(cookies[0].value, CONSOLE_SESSION_TOKEN, `${what}: cookie value`);
+  assert.match(body.csrf, CONSOLE_CSRF, `${what}: csrf`);
+  const s = { cookie: cookies[0].value, setCookie: cookies[0], csrf: body.csrf, user: body.user,
+    permissions: body.permissions, mustChangePassword: body.mustChangePassword };
+  s.call = (path, opts = {}) => consoleCall(srv, path, { session: s, ...opts });
+  return s;
+}
+
+// POST /admin/api/login → the session (asserting success)
+export async function consoleLogin(srv, email, password) {
+  const r = await consoleCall(srv, '/login', { body: { email, password } });
+  return consoleSessionOf(srv, r, `login ${email}`);
+}
+
+// `latchkey admin create` → {user, password (the one-time one)}
+export function consoleAdminCreate(db, email, first = 'Con', last = 'Sole') {
+  const j = cli(db, 'admin', 'create', '--email', email, '--first', first, '--last', last);
+  assert.equal(typeof j.password, 'string', `admin create ${email}: a one-time password`);
+  return { user: j.user, password: j.password };
+}
+
+/*
+ * A console user ready to work: `latchkey admin create` (beforehand, on the database),
+ * then sign-in with the one-time password and POST /admin/api/password with `password`.
+ * Returns the session (mustChangePassword false).
+ */
+export async function consoleReadyAdmin(srv, db, email, password, { first = 'Con', last = 'Sole', created } = {}) {
+  const made = created ?? consoleAdminCreate(db, email, first, last);
+  const s = await consoleLogin(srv, email, made.password);
+  assert.equal(s.mustChangePassword, true, `${email}: a one-time password must be changed`);
+  const r = await s.call('/password', { body: { current: made.password, password } });
+  assert.deepEqual(assertConsoleOk(r, `${email}: change password`), { ok: true });
+  s.mustChangePassword = false;
+  s.password = password;
+  s.id = made.user.id;
+  return s;
+}
+
+// waits (10 s at most) until the server has printed `count` setup lines; returns the last
+export async function consoleSetupLink(srv, count = 1) {
+  const r = await poll(async () => consoleSetupLinks(srv), (l) => l.length >= count, { timeoutMs: 10_000, intervalMs: 20 });
+  assert.ok(r.ok, `no setup line on stderr within ${r.elapsed} ms:\n${srv.stderr()}`);
+  return r.value[count - 1];
+}
