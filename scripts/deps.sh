@@ -10,7 +10,7 @@ case "${1:-}" in
         PACKAGES="meson ninja-build pkg-config gcc libc6-dev \
 libsqlite3-dev libsodium-dev libjansson-dev libcmocka-dev \
 libmicrohttpd-dev libcurl4-openssl-dev libpq-dev \
-nodejs valgrind sqlite3 clang libclang-rt-14-dev tzdata" ;;
+nodejs valgrind sqlite3 clang libclang-rt-14-dev tzdata chromium" ;;
     bench)
         PACKAGES="nginx wrk util-linux procps sqlite3 coreutils curl" ;;
     *)
@@ -30,6 +30,8 @@ done
 if command -v node >/dev/null 2>&1; then
     missing=$(echo "$missing" | sed 's/ nodejs//')
 fi
+# chromium: the headless browser of the console tests (tests/e2e/browser, playwright-core
+# drives /usr/bin/chromium); it is listed above and so installed only when missing
 # npm installs the test-only client libraries of tests/e2e/clients (tests/run.sh); a node
 # from elsewhere usually brings its own npm, and Debian's npm would pull Debian's nodejs
 if [ -z "${1:-}" ] && ! command -v npm >/dev/null 2>&1; then

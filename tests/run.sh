@@ -56,22 +56,25 @@ export LATCHKEY_BIN="$BUILD/latchkey"
 # tests/e2e/clients drives latchkey with client libraries from npm (test-only). They are
 # installed from the committed lockfile, only when node_modules is missing or the lockfile
 # changed since the last install (a copy of it is kept in node_modules as the stamp).
-CLIENTS="$ROOT/tests/e2e/clients"
 set -- "$ROOT"/tests/e2e/*.test.mjs
-if [ -f "$CLIENTS/package-lock.json" ]; then
-    stamp="$CLIENTS/node_modules/.latchkey-installed-lock.json"
-    if ! cmp -s "$CLIENTS/package-lock.json" "$stamp"; then
-        echo "npm ci --prefix tests/e2e/clients"
-        if npm ci --prefix "$CLIENTS" --no-audit --no-fund --loglevel=error >"$LOG/npm.out" 2>&1; then
-            cp "$CLIENTS/package-lock.json" "$stamp"
+# tests/e2e/browser drives the web console in Debian's chromium with playwright-core
+# (test-only, same lockfile scheme).
+for dir in "$ROOT/tests/e2e/clients" "$ROOT/tests/e2e/browser"; do
+    [ -f "$dir/package-lock.json" ] || continue
+    rel=${dir#"$ROOT"/}
+    stamp="$dir/node_modules/.latchkey-installed-lock.json"
+    if ! cmp -s "$dir/package-lock.json" "$stamp"; then
+        echo "npm ci --prefix $rel"
+        if npm ci --prefix "$dir" --no-audit --no-fund --loglevel=error >"$LOG/npm.out" 2>&1; then
+            cp "$dir/package-lock.json" "$stamp"
         else
-            echo "FAIL npm ci --prefix tests/e2e/clients (the client-library tests cannot run)"
+            echo "FAIL npm ci --prefix $rel (its tests cannot run)"
             cat "$LOG/npm.out"
             failed=$((failed + 1))
         fi
     fi
-    if cmp -s "$CLIENTS/package-lock.json" "$stamp"; then set -- "$@" "$CLIENTS"/*.test.mjs; fi
-fi
+    if cmp -s "$dir/package-lock.json" "$stamp"; then set -- "$@" "$dir"/*.test.mjs; fi
+done
 if ls "$@" >/dev/null 2>&1; then
     if node --test --test-reporter=tap "$@" >"$LOG/e2e.tap" 2>&1; then rc=0; else rc=$?; fi
     p=$(sed -n 's/^# pass \([0-9]*\)$/\1/p' "$LOG/e2e.tap" | tail -n 1)

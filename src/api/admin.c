@@ -45,11 +45,13 @@ static void login(lk_admin_call *c);
 static void logout(lk_admin_call *c);
 static void session(lk_admin_call *c);
 static void password(lk_admin_call *c);
+static void accept_invitation(lk_admin_call *c);
 
 static const admin_route ROUTES[] = {
     {"GET", "setup", setup_state, NO_SESSION | NO_CSRF, NULL, NULL},
     {"POST", "setup", setup_complete, NO_SESSION | NO_CSRF, NULL, NULL},
     {"POST", "login", login, NO_SESSION | NO_CSRF, NULL, NULL},
+    {"POST", "invitation", accept_invitation, NO_SESSION | NO_CSRF, NULL, NULL},
     {"POST", "logout", logout, MUST_CHANGE_OK, NULL, NULL},
     {"GET", "session", session, MUST_CHANGE_OK, NULL, NULL},
     {"POST", "password", password, MUST_CHANGE_OK, NULL, NULL},
@@ -60,6 +62,7 @@ static const admin_route ROUTES[] = {
     {"PUT", "roles/*", lk_admin_role_update, 0, "Access Roles", NULL},
     {"DELETE", "roles/*", lk_admin_role_delete, 0, "Access Roles", NULL},
     {"GET", "users", lk_admin_users, 0, "Access Users", NULL},
+    {"GET", "apiusers", lk_admin_api_users, 0, "Access LaunchPoint", "Access Users"},
     {"POST", "users", lk_admin_user_invite, 0, "Access Users", NULL},
     {"PUT", "users/*", lk_admin_user_update, 0, "Access Users", NULL},
     {"DELETE", "users/*", lk_admin_user_delete, 0, "Access Users", NULL},
@@ -366,6 +369,25 @@ static void login(lk_admin_call *c)
     lk_session_policy pol = policy(c);
     c->op.actor = lk_arena_printf(&c->r->arena, "user:%.254s", email ? email : "");
     if (lk_login(&c->op, email, pw, &pol, &u, &t) != LK_OK)
+        return lk_admin_fail_op(c);
+    c->r->who = u.email;
+    signed_in(c, &u, &t);
+}
+
+static void accept_invitation(lk_admin_call *c)
+{
+    bool bad = false;
+    const char *token = lk_admin_str(c, "token", &bad), *pw = lk_admin_str(c, "password", &bad);
+    if (bad)
+        return;
+    lk_user u;
+    c->op.actor = "invitation";
+    if (lk_invitation_accept(&c->op, token, pw, &u) != LK_OK)
+        return lk_admin_fail_op(c);
+    c->changed = true;
+    lk_session_token t;
+    lk_session_policy pol = policy(c);
+    if (lk_login(&c->op, u.email, pw, &pol, &u, &t) != LK_OK)
         return lk_admin_fail_op(c);
     c->r->who = u.email;
     signed_in(c, &u, &t);

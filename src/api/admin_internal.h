@@ -58,6 +58,7 @@ void lk_admin_role_create(lk_admin_call *c);
 void lk_admin_role_update(lk_admin_call *c);
 void lk_admin_role_delete(lk_admin_call *c);
 void lk_admin_users(lk_admin_call *c);
+void lk_admin_api_users(lk_admin_call *c);
 void lk_admin_user_invite(lk_admin_call *c);
 void lk_admin_user_update(lk_admin_call *c);
 void lk_admin_user_lock(lk_admin_call *c);

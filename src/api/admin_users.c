@@ -218,6 +218,22 @@ void lk_admin_users(lk_admin_call *c)
     lk_admin_ok(c, arr);
 }
 
+/* the API-only users a new service may belong to (active ones), for LaunchPoint */
+void lk_admin_api_users(lk_admin_call *c)
+{
+    lk_user *users = NULL;
+    size_t n = 0;
+    if (lk_user_list(&c->op, 1, &users, &n) != LK_OK)
+        return lk_admin_fail_op(c);
+    json_t *arr = json_array();
+    for (size_t i = 0; i < n; i++)
+        if (lk_user_effective_status(&users[i], c->op.now, NULL) == LK_STATUS_ACTIVE)
+            json_array_append_new(arr, json_pack("{s:I, s:s, s:s, s:s}", "id", (json_int_t)users[i].id, "email",
+                                                 users[i].email, "firstName", users[i].first_name, "lastName",
+                                                 users[i].last_name));
+    lk_admin_ok(c, arr);
+}
+
 /* the body's "grants": [{roleId, workspaceId}] as grant references */
 static bool grant_refs(lk_admin_call *c, lk_grant_ref **out, size_t *n, bool *present)
 {

@@ -80,7 +80,10 @@ export function field(o) {
     input = h('input', { ...common, type: o.type || 'text', value: o.value ?? '' });
   }
   const error = h('p', { class: 'field-error', id: errId, dataset: { errorFor: o.name }, hidden: true });
-  const label = h('label', { for: id }, o.label, o.required ? h('span', { class: 'req', 'aria-hidden': 'true' }, ' *') : null);
+  // the asterisk stays outside the label so that the label is exactly the field's name
+  const label = o.required
+    ? h('span', { class: 'label-row' }, h('label', { for: id }, o.label), h('span', { class: 'req', 'aria-hidden': 'true' }, '*'))
+    : h('label', { for: id }, o.label);
   const wrap = o.type === 'checkbox'
     ? h('div', { class: 'field field-check', dataset: { field: o.name } }, input, label,
       o.hint ? h('p', { class: 'hint', id: hintId }, o.hint) : null, error)

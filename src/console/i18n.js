@@ -51,6 +51,9 @@ export function t(key, vars) {
   return s;
 }
 
+// a count: the key's ".one" text for 1 when there is one, else the key with {n}
+export const tn = (key, n) => (n === 1 && has(`${key}.one`) ? t(`${key}.one`) : t(key, { n }));
+
 // a translation when the key exists, else the raw value (data such as audit areas)
 export const tOr = (key, raw) => (has(key) ? t(key) : raw);
 

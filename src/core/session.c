@@ -346,6 +346,54 @@ lk_code lk_setup_complete(lk_op *op, const char *token, const char *email, const
     return lk_tx_end(op, rc);
 }
 
+lk_code lk_invitation_accept(lk_op *op, const char *token, const char *password, lk_user *out)
+{
+    static const char invalid[] = "this invitation link is not valid any more (used, expired or replaced); "
+                                  "ask an administrator for a new invitation";
+    if (!token || strlen(token) != LK_INVITE_TOKEN_LEN)
+        return lk_fail(&op->err, LK_EAUTH, "token", invalid);
+    char hash[LK_HASH_HEX];
+    lk_secret_hash(token, hash);
+    lk_invitation inv, newest;
+    lk_user u;
+    lk_code rc = op->store->ops->invitation_by_hash(op->store, op->arena, hash, &inv, &op->err);
+    if (rc == LK_ENOTFOUND)
+        return lk_fail(&op->err, LK_EAUTH, "token", invalid);
+    if (rc == LK_OK)
+        rc = op->store->ops->user_get(op->store, op->arena, inv.user_id, &u, &op->err);
+    if (rc == LK_OK)
+        rc = op->store->ops->invitation_for_user(op->store, op->arena, u.id, &newest, &op->err);
+    if (rc != LK_OK)
+        return rc == LK_ENOTFOUND ? lk_fail(&op->err, LK_EAUTH, "token", invalid) : rc;
+    if (inv.accepted_at || op->now >= inv.expires_at || newest.id != inv.id || u.status != LK_STATUS_PENDING ||
+        u.api_only)
+        return lk_fail(&op->err, LK_EAUTH, "token", invalid);
+    if ((rc = lk_password_check(op, password, u.email, u.first_name, u.last_name)) != LK_OK)
+        return rc;
+    char pw_hash[LK_PASSWORD_HASH_MAX];
+    if (!lk_password_hash(password, pw_hash, sizeof pw_hash))
+        return lk_fail(&op->err, LK_ESTORE, "", "could not hash the password (out of memory?)");
+    if ((rc = lk_tx_begin(op)) != LK_OK)
+        return rc;
+    inv.accepted_at = op->now;
+    u.status = LK_STATUS_ACTIVE;
+    u.password_hash = pw_hash;
+    u.updated_at = op->now;
+    rc = op->store->ops->invitation_update(op->store, &inv, &op->err);
+    if (rc == LK_OK)
+        rc = op->store->ops->user_update(op->store, &u, &op->err);
+    if (rc == LK_OK)
+        rc = op->store->ops->user_get(op->store, op->arena, u.id, out, &op->err);
+    if (rc == LK_OK) {
+        const char *actor = op->actor;
+        op->actor = lk_arena_printf(op->arena, "user:%s", u.email);
+        rc = lk_audit_json(op, "User", "Accept Invitation", u.email, json_pack("{s:s}", "email", u.email));
+        op->actor = actor;
+    }
+    sodium_memzero(pw_hash, sizeof pw_hash);
+    return lk_tx_end(op, rc);
+}
+
 lk_code lk_login_history(lk_op *op, const lk_login_filter *f, lk_login_rec **out, size_t *n)
 {
     return op->store->ops->login_list(op->store, op->arena, f, out, n, &op->err);

@@ -82,6 +82,12 @@ lk_code lk_setup_pending(lk_op *op, bool *pending);
 lk_code lk_setup_complete(lk_op *op, const char *token, const char *email, const char *first, const char *last,
                           const char *password, lk_user *out);
 
+/* Accepts an invitation: the single-use token of a pending user's newest invitation,
+ * before it expires, and a password that follows the rules. The user becomes active
+ * with that password; audited. LK_EAUTH for an unknown, used or expired token (one
+ * message: ask for a new invitation). */
+lk_code lk_invitation_accept(lk_op *op, const char *token, const char *password, lk_user *out);
+
 /* the login history, newest first */
 lk_code lk_login_history(lk_op *op, const lk_login_filter *f, lk_login_rec **out, size_t *n);
 

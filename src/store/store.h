@@ -48,7 +48,7 @@ typedef struct lk_audit_filter {
 typedef struct lk_login_filter {
     int64_t since;      /* 0: from the beginning (inclusive) */
     int64_t until;      /* 0: up to now (exclusive) */
-    const char *email;  /* NULL: anyone; otherwise exact, case-insensitive */
+    const char *email;  /* NULL: anyone; otherwise a substring, case-insensitive (ASCII) */
     bool failed_only;
     int64_t limit;      /* 0: no limit */
 } lk_login_filter;

@@ -314,6 +314,44 @@ static void admin_create_sets_must_change(void **state)
     assert_true(u.must_change_password);
 }
 
+static void invitation_accept(void **state)
+{
+    lk_fixture *f = *state;
+    make_admin(f, "ada@example.com");
+    lk_grant_ref g = {.role = "Admin"};
+    lk_user_input in = {.email = "grace@example.com", .first_name = "Grace", .last_name = "Hopper", .grants = &g,
+                        .n_grants = 1};
+    lk_user u;
+    lk_invite_token first;
+    lk_op *op = lk_fixture_op(f);
+    expect_ok(op, lk_user_invite(op, &in, &u, &first));
+
+    /* wrong token, weak password: refused, nothing changed */
+    op = lk_fixture_op(f);
+    expect_err(op, lk_invitation_accept(op, "not-a-token", PASSWORD, &u), LK_EAUTH, "token", "new invitation");
+    op = lk_fixture_op(f);
+    expect_err(op, lk_invitation_accept(op, first.token, "Grace Hopper 1906", &u), LK_EINVAL, "password", "name");
+    assert_string_equal(lk_fixture_text(f, "SELECT status FROM users WHERE email = 'grace@example.com'"), "pending");
+
+    /* after its expiry the link is refused */
+    op = lk_fixture_op(f);
+    int64_t t0 = op->now;
+    op->now = t0 + LK_INVITE_TTL_DEFAULT;
+    expect_err(op, lk_invitation_accept(op, first.token, PASSWORD, &u), LK_EAUTH, "token", NULL);
+
+    op = lk_fixture_op(f);
+    op->now = t0;
+    expect_ok(op, lk_invitation_accept(op, first.token, PASSWORD, &u));
+    assert_int_equal(u.status, LK_STATUS_ACTIVE);
+    assert_string_equal(lk_fixture_text(f, "SELECT actor || ' ' || action FROM audit_events ORDER BY id DESC LIMIT 1"),
+                        "user:grace@example.com Accept Invitation");
+    /* used: not again; the person signs in with the password */
+    op = lk_fixture_op(f);
+    expect_err(op, lk_invitation_accept(op, first.token, PASSWORD, &u), LK_EAUTH, "token", NULL);
+    lk_session_token t;
+    expect_ok(&f->op, login(f, "grace@example.com", PASSWORD, &u, &t));
+}
+
 int main(void)
 {
 #define T(fn) cmocka_unit_test_setup_teardown(fn, lk_fixture_setup, lk_fixture_teardown)
@@ -327,6 +365,7 @@ int main(void)
         cmocka_unit_test(csrf_is_bound_to_the_session),
         T(password_change),
         T(admin_create_sets_must_change),
+        T(invitation_accept),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -110,7 +110,7 @@ static const char SQL_LOGIN_INSERT[] =
     "INSERT INTO login_history (at, email, user_id, address, success, reason) VALUES (?1, ?2, ?3, ?4, ?5, ?6)";
 static const char SQL_LOGIN_LIST[] =
     "SELECT id, at, email, user_id, address, success, reason FROM login_history"
-    " WHERE at >= ?1 AND at < ?2 AND (?3 IS NULL OR email = ?3 COLLATE NOCASE) AND (?4 = 0 OR success = 0)"
+    " WHERE at >= ?1 AND at < ?2 AND (?3 IS NULL OR instr(lower(email), lower(?3)) > 0) AND (?4 = 0 OR success = 0)"
     " ORDER BY at DESC, id DESC LIMIT ?5";
 
 static void login_row(lk_arena *a, sqlite3_stmt *st, void *out)

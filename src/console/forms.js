@@ -1,0 +1,82 @@
+// Form plumbing shared by the pages: required checks, submit handling, and the API's
+// field errors shown next to the field (what was typed stays in place).
+import { ApiError, errorText } from './api.js';
+import { clearErrors, formError, h, showError } from './dom.js';
+import { t } from './i18n.js';
+
+// Checks required and e-mail fields in root; shows the first problems; true when fine.
+export function checkFields(root) {
+  let ok = true;
+  for (const input of root.querySelectorAll('input, select, textarea')) {
+    if (input.closest('[hidden]') || input.disabled) continue;
+    const f = input.closest('[data-field]');
+    if (!f) continue;
+    const name = f.dataset.field;
+    const v = input.type === 'checkbox' ? input.checked : input.value.trim();
+    if (input.required && !v) {
+      if (ok) showError(root, name, t('error.required'));
+      else markOnly(f, t('error.required'));
+      ok = false;
+    } else if (input.type === 'email' && v && !/^[^\s@]+@[^\s@]+$/.test(v)) {
+      if (ok) showError(root, name, t('error.invalid.email'));
+      else markOnly(f, t('error.invalid.email'));
+      ok = false;
+    }
+  }
+  return ok;
+}
+
+function markOnly(f, msg) {
+  const err = f.querySelector('.field-error');
+  err.textContent = msg;
+  err.hidden = false;
+  f.querySelector('input, select, textarea')?.setAttribute('aria-invalid', 'true');
+}
+
+// Shows an API error in root: next to the field it names (fieldMap maps API field
+// names to ours), else in the form-level error box. Returns the field shown, or ''.
+export function showApiError(root, e, fieldMap = {}) {
+  const msg = errorText(e);
+  const apiField = e instanceof ApiError ? e.field : '';
+  const name = apiField ? (fieldMap[apiField] ?? apiField) : '';
+  if (name && showError(root, name, msg)) return name;
+  showError(root, '', msg);
+  return '';
+}
+
+/*
+ * A form: {fields (nodes), submitLabel, extraActions, onSubmit(values, form) (async),
+ * fieldMap}. values: {name: value} of its named controls (checkboxes as booleans).
+ */
+export function makeForm({ fields, submitLabel, extraActions = [], onSubmit, fieldMap, className = 'stack' }) {
+  const err = formError();
+  const btn = h('button', { type: 'submit', class: 'primary' }, submitLabel);
+  const form = h('form', { novalidate: true, class: className }, fields, err, h('div', { class: 'form-actions' }, extraActions, btn));
+  form.addEventListener('submit', async (ev) => {
+    ev.preventDefault();
+    clearErrors(form);
+    if (!checkFields(form)) return;
+    btn.disabled = true;
+    try {
+      await onSubmit(values(form), form);
+    } catch (e) {
+      if (!(e instanceof ApiError)) console.error(e);
+      if (!(e instanceof ApiError && e.status === 401 && e.handled)) showApiError(form, e, fieldMap);
+    } finally {
+      btn.disabled = false;
+    }
+  });
+  return form;
+}
+
+export function values(root) {
+  const out = {};
+  for (const el of root.querySelectorAll('input[name], select[name], textarea[name]')) {
+    if (el.type === 'checkbox') out[el.name] = el.checked;
+    else out[el.name] = el.type === 'password' ? el.value : el.value.trim();
+  }
+  return out;
+}
+
+// "2027-01-31" from an ISO time (for <input type=date>)
+export const dateInput = (iso) => (iso ? String(iso).slice(0, 10) : '');

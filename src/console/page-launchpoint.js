@@ -1,0 +1,198 @@
+// LaunchPoint: the custom services, New Service, View Details (Get Token, Rotate
+// Secret) and Delete.
+import { del, errorText, get, post } from './api.js';
+import {
+  announce, clear, clearErrors, confirmDialog, field, formError, h, openDialog, secretBox, table,
+} from './dom.js';
+import { checkFields, showApiError, values } from './forms.js';
+import { fmtTime, t } from './i18n.js';
+
+export async function launchpointPage(page) {
+  const listBox = h('div', { class: 'list-box' });
+  const reload = async () => {
+    const services = await get('/admin/api/services');
+    clear(listBox).append(servicesTable(services, reload));
+  };
+  const create = h('button', { type: 'button', class: 'primary', id: 'new-service' }, t('services.new'));
+  create.addEventListener('click', () => newServiceDialog(reload));
+  page.append(
+    h('h1', {}, t('nav.launchpoint')),
+    h('p', { class: 'intro' }, t('services.intro')),
+    h('div', { class: 'toolbar' }, create), listBox);
+  await reload();
+}
+
+function servicesTable(services, reload) {
+  const cols = [
+    { key: 'name', label: t('services.name'), cell: (s) => h('strong', {}, s.name) },
+    { key: 'type', label: t('services.service'), cell: () => t('services.custom') },
+    { key: 'description', label: t('services.description'), cell: (s) => s.description || '' },
+    { key: 'user', label: t('services.user'), cell: (s) => s.user },
+    { key: 'created', label: t('services.createdAt'), cell: (s) => fmtTime(s.createdAt) },
+    {
+      key: 'actions', label: t('common.actions'), class: 'actions',
+      cell: (s) => h('div', { class: 'row-actions' },
+        h('button', { type: 'button', class: 'secondary small', dataset: { action: 'details' }, onclick: () => detailsDialog(s.id, reload) }, t('services.viewDetails')),
+        h('button', { type: 'button', class: 'danger small', dataset: { action: 'delete' }, onclick: () => deleteService(s, reload) }, t('action.delete'))),
+    },
+  ];
+  const tbl = table(cols, services, { caption: t('nav.launchpoint'), empty: t('services.empty') });
+  tbl.querySelectorAll('tbody tr').forEach((tr, i) => { if (services[i]) tr.dataset.service = services[i].name; });
+  return tbl;
+}
+
+async function apiUserField() {
+  // active API-only users: readable with Access LaunchPoint (or Access Users)
+  const users = await get('/admin/api/apiusers');
+  const f = field({
+    name: 'userEmail', label: t('services.user'), type: 'select', required: true,
+    options: [{ value: '', label: t('services.chooseUser') }, ...users.map((u) => ({ value: u.email, label: `${u.email} (${u.firstName} ${u.lastName})` }))],
+    hint: users.length ? null : t('services.noApiUsers'),
+  });
+  if (!users.length) f.append(h('p', { class: 'hint' }, h('a', { href: '#/users' }, t('services.toUsers'))));
+  return f;
+}
+
+async function newServiceDialog(reload) {
+  const userField = await apiUserField();
+  const err = formError();
+  const create = h('button', { type: 'submit', class: 'primary' }, t('action.create'));
+  const cancel = h('button', { type: 'button', class: 'secondary' }, t('action.cancel'));
+  const dlg = openDialog({
+    title: t('services.new'), form: true,
+    body: [
+      field({ name: 'name', label: t('services.name'), required: true, autocomplete: 'off' }),
+      field({ name: 'service', label: t('services.service'), type: 'select', value: 'custom', options: [{ value: 'custom', label: t('services.custom') }] }),
+      field({ name: 'description', label: t('services.description'), type: 'textarea', rows: 3, hint: t('services.descriptionHint') }),
+      userField, err],
+    actions: [cancel, create],
+  });
+  cancel.addEventListener('click', () => dlg.close());
+  dlg.form.addEventListener('submit', async (ev) => {
+    ev.preventDefault();
+    clearErrors(dlg.form);
+    if (!checkFields(dlg.form)) return;
+    const v = values(dlg.form);
+    create.disabled = true;
+    try {
+      const res = await post('/admin/api/services', { name: v.name, description: v.description, userEmail: v.userEmail });
+      await reload();
+      showNewSecret(dlg, res, 'services.created');
+    } catch (e) {
+      showApiError(dlg.form, e, { user: 'userEmail', email: 'userEmail' });
+    } finally {
+      create.disabled = false;
+    }
+  });
+}
+
+// the dialog now shows the client id and the secret, once
+function showNewSecret(dlg, res, key) {
+  dlg.titleEl.textContent = res.service.name;
+  clear(dlg.body).append(
+    h('p', { class: 'notice ok', role: 'status' }, t(key, { name: res.service.name })),
+    h('p', { class: 'notice warn' }, t('services.secretOnce')),
+    secretBox(t('services.clientId'), res.service.clientId, { id: 'client-id' }),
+    secretBox(t('services.clientSecret'), res.clientSecret, { id: 'client-secret' }),
+    secretBox(t('services.authorized'), res.service.user, { copy: false }));
+  const done = h('button', { type: 'button', class: 'primary' }, t('action.done'));
+  done.addEventListener('click', () => dlg.close());
+  clear(dlg.actions).append(done);
+  done.focus();
+}
+
+async function detailsDialog(id, reload) {
+  const s = await get(`/admin/api/services/${id}`);
+  const tokenBox = h('div', { class: 'token-box', 'aria-live': 'polite' });
+  const rotateBox = h('div', { class: 'rotate-box' });
+  const getToken = h('button', { type: 'button', class: 'primary', id: 'get-token' }, t('services.getToken'));
+  const rotate = h('button', { type: 'button', class: 'secondary', id: 'rotate-secret' }, t('services.rotate'));
+  const close = h('button', { type: 'button', class: 'secondary' }, t('action.close'));
+  const tokenErr = formError();
+  const dlg = openDialog({
+    title: t('services.detailsTitle', { name: s.name }), wide: true,
+    body: [
+      h('dl', { class: 'details' },
+        h('dt', {}, t('services.name')), h('dd', {}, s.name),
+        h('dt', {}, t('services.description')), h('dd', {}, s.description || '—')),
+      secretBox(t('services.clientId'), s.clientId, { id: 'client-id' }),
+      h('div', { class: 'kv' },
+        h('span', { class: 'kv-label', id: 'secret-l' }, t('services.clientSecret')),
+        h('code', { class: 'kv-value masked', id: 'client-secret', 'aria-labelledby': 'secret-l' }, s.secret || '••••••••'),
+        rotate),
+      h('p', { class: 'hint' }, t('services.secretHashed')),
+      s.previousSecretValidUntil ? h('p', { class: 'notice', id: 'previous-secret' }, t('services.previousValid', { when: fmtTime(s.previousSecretValidUntil) })) : null,
+      rotateBox,
+      secretBox(t('services.authorized'), s.user, { copy: false, id: 'authorized-user' }),
+      h('div', { class: 'token-actions' }, getToken),
+      tokenErr, tokenBox],
+    actions: [close],
+  });
+  close.addEventListener('click', () => dlg.close());
+  getToken.addEventListener('click', async () => {
+    clearErrors(dlg);
+    getToken.disabled = true;
+    try {
+      const tok = await post(`/admin/api/services/${s.id}/token`);
+      const curl = `curl -H 'Authorization: Bearer ${tok.accessToken}' ${location.origin}/rest/v1/stats/usage.json`;
+      clear(tokenBox).append(
+        secretBox(t('services.accessToken'), tok.accessToken, { id: 'access-token' }),
+        h('p', { id: 'token-expiry' }, t('services.tokenExpires', { when: fmtTime(tok.expiresAt), n: tok.expiresIn })),
+        h('p', { class: 'hint' }, t('services.tryIt')),
+        h('div', { class: 'kv' }, h('code', { class: 'kv-value' }, curl)));
+    } catch (e) {
+      tokenErr.textContent = errorText(e);
+      tokenErr.hidden = false;
+    } finally {
+      getToken.disabled = false;
+    }
+  });
+  rotate.addEventListener('click', () => {
+    if (rotateBox.firstChild) return;
+    const grace = [0, 3600, 86400, 7 * 86400];
+    const sel = { name: 'graceSeconds', label: t('services.grace'), type: 'select', value: '0',
+      options: grace.map((g) => ({ value: String(g), label: t(`services.grace.${g}`) })), hint: t('services.graceHint') };
+    const err = formError();
+    const go = h('button', { type: 'submit', class: 'danger' }, t('services.rotateConfirm'));
+    const cancel = h('button', { type: 'button', class: 'secondary' }, t('action.cancel'));
+    const form = h('form', { class: 'stack inset', novalidate: true },
+      h('p', {}, t('services.rotateText')), field(sel), err, h('div', { class: 'form-actions' }, cancel, go));
+    cancel.addEventListener('click', () => { clear(rotateBox); rotate.focus(); });
+    form.addEventListener('submit', async (ev) => {
+      ev.preventDefault();
+      clearErrors(form);
+      go.disabled = true;
+      try {
+        const res = await post(`/admin/api/services/${s.id}/rotate`, { graceSeconds: Number(values(form).graceSeconds) });
+        clear(tokenBox);
+        clear(rotateBox).append(
+          h('p', { class: 'notice ok', role: 'status' }, t('services.rotated')),
+          h('p', { class: 'notice warn' }, t('services.secretOnce')),
+          secretBox(t('services.newSecret'), res.clientSecret, { id: 'new-secret' }),
+          res.service.previousSecretValidUntil
+            ? h('p', { class: 'notice' }, t('services.previousValid', { when: fmtTime(res.service.previousSecretValidUntil) })) : null);
+        await reload();
+      } catch (e) {
+        showApiError(form, e, { graceSeconds: 'graceSeconds', grace: 'graceSeconds' });
+      } finally {
+        go.disabled = false;
+      }
+    });
+    rotateBox.append(form);
+    form.querySelector('select').focus();
+  });
+}
+
+async function deleteService(s, reload) {
+  const ok = await confirmDialog({
+    title: t('services.deleteTitle'),
+    message: t('services.deleteText', { name: s.name }),
+    confirmLabel: t('action.delete'),
+    run: () => del(`/admin/api/services/${s.id}`),
+    errorText,
+  });
+  if (ok) {
+    announce(t('services.deleted', { name: s.name }));
+    await reload();
+  }
+}

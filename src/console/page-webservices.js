@@ -1,0 +1,210 @@
+// Web Services: REST endpoint and Identity URLs, API calls of the last 7 days per API
+// user (bar charts built as SVG), the IP allowlist and the limits.
+import { del, get, post, put } from './api.js';
+import {
+  announce, clear, clearErrors, field, formError, h, openDialog, secretBox, svg, table,
+} from './dom.js';
+import { checkFields, showApiError, values } from './forms.js';
+import { fmtDate, fmtNumber, t } from './i18n.js';
+
+export async function webservicesPage(page) {
+  const body = h('div', { class: 'ws' });
+  page.append(h('h1', {}, t('nav.webservices')), body);
+  const reload = async () => {
+    const ws = await get('/admin/api/webservices');
+    clear(body).append(
+      endpoints(ws),
+      usageSection(ws.usage || []),
+      allowlistSection(ws.allowlist || { enabled: false, entries: [] }, reload),
+      limitsSection(ws.limits || {}, reload));
+  };
+  await reload();
+}
+
+function section(id, titleKey, ...content) {
+  return h('section', { class: 'panel', id, 'aria-labelledby': `${id}-h` }, h('h2', { id: `${id}-h` }, t(titleKey)), content);
+}
+
+function endpoints(ws) {
+  return section('rest-api', 'ws.restApi',
+    secretBox(t('ws.endpoint'), ws.restEndpoint, { id: 'rest-endpoint' }),
+    secretBox(t('ws.identity'), ws.identityEndpoint, { id: 'identity-endpoint' }),
+    h('p', { class: 'hint' }, t('ws.endpointHint')));
+}
+
+/* ------------------------------------------------------------ usage */
+
+function usageSection(usage) {
+  const total = usage.reduce((a, d) => a + (d.total || 0), 0);
+  const perUser = new Map();
+  for (const d of usage) for (const u of d.users || []) perUser.set(u.userId, (perUser.get(u.userId) || 0) + u.count);
+  const rows = [...perUser.entries()].sort((a, b) => b[1] - a[1]).map(([userId, count]) => ({ userId, count }));
+  const max = Math.max(1, ...rows.map((r) => r.count));
+  const bar = (count) => {
+    const w = 200;
+    const len = Math.max(count > 0 ? 2 : 0, Math.round((count / max) * w));
+    return svg('svg', { class: 'bar', width: w, height: 14, viewBox: `0 0 ${w} 14`, 'aria-hidden': 'true', focusable: 'false' },
+      svg('rect', { x: 0, y: 0, width: w, height: 14, class: 'bar-bg' }),
+      svg('rect', { x: 0, y: 0, width: len, height: 14, class: 'bar-fg' }));
+  };
+  const userTable = table([
+    { key: 'user', label: t('ws.apiUser'), cell: (r) => r.userId },
+    { key: 'calls', label: t('ws.calls'), class: 'num', cell: (r) => fmtNumber(r.count) },
+    { key: 'bar', label: t('ws.share'), cell: (r) => bar(r.count) },
+  ], rows, { caption: t('ws.perUser'), empty: t('ws.noCalls') });
+  userTable.querySelectorAll('tbody tr').forEach((tr, i) => { if (rows[i]) tr.dataset.user = rows[i].userId; });
+  return section('api-calls', 'ws.callInfo',
+    h('p', { class: 'big-number', id: 'calls-7d' }, t('ws.requests7d', { n: fmtNumber(total) })),
+    dayChart(usage),
+    h('h3', { class: 'subhead' }, t('ws.perUser')),
+    userTable);
+}
+
+// one column per day, labelled; the numbers are in the <title>s and the aria-label
+function dayChart(usage) {
+  const W = 560;
+  const H = 160;
+  const pad = 24;
+  const n = Math.max(usage.length, 1);
+  const colW = (W - pad) / n;
+  const max = Math.max(1, ...usage.map((d) => d.total || 0));
+  const label = usage.map((d) => `${fmtDate(d.date)}: ${fmtNumber(d.total || 0)}`).join('; ');
+  const chart = svg('svg', { class: 'day-chart', viewBox: `0 0 ${W} ${H + 36}`, role: 'img', 'aria-label': `${t('ws.perDay')}: ${label}` },
+    svg('line', { x1: pad / 2, y1: H, x2: W, y2: H, class: 'axis' }));
+  usage.forEach((d, i) => {
+    const v = d.total || 0;
+    const bh = v ? Math.max(2, Math.round((v / max) * (H - 20))) : 0;
+    const x = pad / 2 + i * colW + colW * 0.15;
+    const g = svg('g', {}, svg('title', { text: `${fmtDate(d.date)}: ${fmtNumber(v)}` }),
+      svg('rect', { x, y: H - bh, width: colW * 0.7, height: bh, class: 'bar-fg' }),
+      svg('text', { x: x + colW * 0.35, y: H - bh - 4, 'text-anchor': 'middle', class: 'bar-value', text: fmtNumber(v) }),
+      svg('text', { x: x + colW * 0.35, y: H + 16, 'text-anchor': 'middle', class: 'bar-label', text: String(d.date).slice(5) }));
+    chart.append(g);
+  });
+  return h('figure', { class: 'chart' }, chart, h('figcaption', {}, t('ws.perDay')));
+}
+
+/* ------------------------------------------------------------ IP allowlist */
+
+function allowlistSection(al, reload) {
+  const edit = h('button', { type: 'button', class: 'secondary', id: 'edit-allowlist' }, t('ws.editIp'));
+  edit.addEventListener('click', () => allowlistDialog(al, reload));
+  return section('ip-restrictions', 'ws.ipTitle',
+    h('p', { id: 'ip-status', class: `badge ${al.enabled ? 'ok' : 'info'}` }, t(al.enabled ? 'ws.ipEnabled' : 'ws.ipDisabled')),
+    h('p', { class: 'hint' }, t('ws.ipHint')),
+    al.entries.length
+      ? h('ul', { class: 'cidr-list', id: 'ip-list' }, al.entries.map((c) => h('li', {}, h('code', {}, c))))
+      : h('p', { id: 'ip-list', class: 'empty' }, t('ws.ipEmpty')),
+    h('div', { class: 'toolbar' }, edit));
+}
+
+function allowlistDialog(al, reload) {
+  const enabled = field({ name: 'enabled', label: t('ws.ipEnable'), type: 'checkbox', value: al.enabled });
+  const entries = field({ name: 'cidr', label: t('ws.ipEntries'), type: 'textarea', rows: 6, value: al.entries.join('\n'), hint: t('ws.ipEntriesHint') });
+  const err = formError();
+  const save = h('button', { type: 'submit', class: 'primary' }, t('action.save'));
+  const cancel = h('button', { type: 'button', class: 'secondary' }, t('action.cancel'));
+  const dlg = openDialog({
+    title: t('ws.editIp'), form: true,
+    body: [enabled, entries, h('p', { class: 'hint' }, t('ws.ipHint')), err], actions: [cancel, save],
+  });
+  cancel.addEventListener('click', () => dlg.close());
+  dlg.form.addEventListener('submit', async (ev) => {
+    ev.preventDefault();
+    clearErrors(dlg.form);
+    const wanted = entries.input.value.split(/[\s,]+/).map((s) => s.trim()).filter(Boolean);
+    let current = al.entries.slice();
+    save.disabled = true;
+    try {
+      // entries are kept in canonical form, always with a prefix ("127.0.0.1/32")
+      const norm = (c) => {
+        const x = c.toLowerCase();
+        return x.includes('/') ? x : `${x}/${x.includes(':') ? 128 : 32}`;
+      };
+      const keep = new Set();
+      for (const c of wanted) {
+        if (current.map(norm).includes(norm(c))) { keep.add(norm(c)); continue; }
+        const before = current;
+        const r = await post('/admin/api/allowlist', { cidr: c });
+        current = r.entries;
+        const added = current.filter((x) => !before.includes(x));
+        for (const x of (added.length ? added : [c])) keep.add(norm(x));
+      }
+      for (const c of current) {
+        if (keep.has(norm(c))) continue;
+        const r = await del(`/admin/api/allowlist?cidr=${encodeURIComponent(c)}`);
+        current = r.entries;
+      }
+      if (enabled.input.checked !== al.enabled) await put('/admin/api/allowlist', { enabled: enabled.input.checked });
+      dlg.close();
+      announce(t('ws.ipSaved'));
+      await reload();
+    } catch (e) {
+      showApiError(dlg.form, e, { cidr: 'cidr', enabled: 'enabled' });
+      // what did change stays changed: the page behind shows it
+      al.entries = current;
+      reload().catch(() => {});
+    } finally {
+      save.disabled = false;
+    }
+  });
+}
+
+/* ------------------------------------------------------------ limits */
+
+function limitText(n, key) {
+  return n ? t(key, { n: fmtNumber(n) }) : t('ws.noLimit');
+}
+
+function limitsSection(l, reload) {
+  const edit = h('button', { type: 'button', class: 'secondary', id: 'edit-limits' }, t('ws.editLimits'));
+  edit.addEventListener('click', () => limitsDialog(l, reload));
+  return section('limits', 'ws.limits',
+    h('dl', { class: 'details', id: 'limits-list' },
+      h('dt', {}, t('ws.rate')), h('dd', { dataset: { limit: 'rate' } },
+        l.rateCalls ? t('ws.rateValue', { n: fmtNumber(l.rateCalls), s: fmtNumber(l.rateSeconds) }) : t('ws.noLimit')),
+      h('dt', {}, t('ws.daily')), h('dd', { dataset: { limit: 'daily' } }, limitText(l.daily, 'ws.dailyValue')),
+      h('dt', {}, t('ws.concurrent')), h('dd', { dataset: { limit: 'concurrent' } }, limitText(l.concurrent, 'ws.concurrentValue'))),
+    h('p', { class: 'hint' }, t('ws.limitsHint')),
+    h('div', { class: 'toolbar' }, edit));
+}
+
+function limitsDialog(l, reload) {
+  const num = (name, label, value, hint) => field({ name, label, type: 'number', required: true, value: String(value ?? 0), hint, attrs: { min: '0', step: '1', inputmode: 'numeric' } });
+  const err = formError();
+  const save = h('button', { type: 'submit', class: 'primary' }, t('action.save'));
+  const cancel = h('button', { type: 'button', class: 'secondary' }, t('action.cancel'));
+  const dlg = openDialog({
+    title: t('ws.editLimits'), form: true,
+    body: [
+      h('div', { class: 'row2' },
+        num('rateCalls', t('ws.rateCalls'), l.rateCalls),
+        num('rateSeconds', t('ws.rateSeconds'), l.rateSeconds || 20)),
+      num('daily', t('ws.daily'), l.daily, t('ws.zeroNoLimit')),
+      num('concurrent', t('ws.concurrent'), l.concurrent, t('ws.zeroNoLimit')),
+      err],
+    actions: [cancel, save],
+  });
+  cancel.addEventListener('click', () => dlg.close());
+  dlg.form.addEventListener('submit', async (ev) => {
+    ev.preventDefault();
+    clearErrors(dlg.form);
+    if (!checkFields(dlg.form)) return;
+    const v = values(dlg.form);
+    const body = {
+      rate: Number(v.rateCalls) ? `${Number(v.rateCalls)}/${Number(v.rateSeconds)}` : '0',
+      daily: Number(v.daily), concurrent: Number(v.concurrent),
+    };
+    save.disabled = true;
+    try {
+      await put('/admin/api/limits', body);
+      dlg.close();
+      announce(t('ws.limitsSaved'));
+      await reload();
+    } catch (e) {
+      showApiError(dlg.form, e, { rate: 'rateCalls' });
+    } finally {
+      save.disabled = false;
+    }
+  });
+}
