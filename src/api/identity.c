@@ -11,7 +11,6 @@
  * token is queued for it.
  */
 #include "api/api.h"
-#include "core/service.h"
 #include "http/auth.h"
 #include "http/metrics.h"
 
@@ -103,6 +102,18 @@ static bool read_client(lk_request *r, flavour fl, const lk_form *body, client_a
     return true;
 }
 
+/* "<kind>:" and at most max bytes of s, in the arena ("%c:%.*s" without stdio: built
+ * for every token request) */
+static const char *throttle_key(lk_request *r, char kind, const char *s, size_t max)
+{
+    size_t n = strnlen(s, max);
+    char *k = lk_arena_alloc(&r->arena, n + 3);
+    k[0] = kind;
+    k[1] = ':';
+    memcpy(k + 2, s, n);
+    return k; /* zeroed by the arena: terminated */
+}
+
 /* authenticates the client; NULL (with an answer) on failure */
 static const lk_cat_service *authenticate(lk_request *r, flavour fl, const client_auth *ca)
 {
@@ -111,8 +122,8 @@ static const lk_cat_service *authenticate(lk_request *r, flavour fl, const clien
         return NULL;
     }
     int64_t wait = 0;
-    const char *id_key = lk_arena_printf(&r->arena, "c:%.64s", ca->client_id);
-    const char *ip_key = lk_arena_printf(&r->arena, "a:%s", r->client_text);
+    const char *id_key = throttle_key(r, 'c', ca->client_id, 64);
+    const char *ip_key = throttle_key(r, 'a', r->client_text, sizeof r->client_text);
     if (lk_runtime_auth_throttled(r->rt, id_key, r->now, &wait) ||
         lk_runtime_auth_throttled(r->rt, ip_key, r->now, &wait)) {
         lk_resp_header(r, "Retry-After", lk_arena_printf(&r->arena, "%lld", (long long)wait));
@@ -121,7 +132,7 @@ static const lk_cat_service *authenticate(lk_request *r, flavour fl, const clien
         return NULL;
     }
     const lk_cat_service *svc = lk_catalog_service_by_client(r->cat, ca->client_id);
-    if (!svc || !lk_service_secret_matches(&svc->secret, ca->client_secret, r->now)) {
+    if (!svc || !lk_cat_service_secret_matches(svc, ca->client_secret, r->now)) {
         lk_runtime_auth_failed(r->rt, id_key, r->now);
         lk_runtime_auth_failed(r->rt, ip_key, r->now);
         if (!svc && fl == MARKETO)

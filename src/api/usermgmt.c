@@ -13,6 +13,7 @@
 #include "api/api.h"
 #include "api/usermgmt_input.h"
 #include "core/role.h"
+#include "core/service.h"
 #include "core/user.h"
 #include "core/workspace.h"
 #include "http/envelope.h"
@@ -32,10 +33,15 @@
 
 /* ---- plumbing ----------------------------------------------------------------- */
 
+/* the actor of the audit trail: "api:<API user's email>/<service's display name>"
+ * (the catalog keeps no names, the store has them) */
 static void op_for(lk_request *r, lk_op *op)
 {
-    const char *actor = lk_arena_printf(&r->arena, "api:%s/%s", r->user->email, r->service->name);
-    lk_op_init(op, r->store, &r->arena, actor, r->client_text);
+    lk_op_init(op, r->store, &r->arena, "api", r->client_text);
+    lk_service svc;
+    const char *name = lk_service_find(op, r->service->client_id, &svc) == LK_OK ? svc.name : r->service->client_id;
+    lk_error_clear(&op->err);
+    op->actor = lk_arena_printf(&r->arena, "api:%s/%s", r->user->email, name);
 }
 
 /* the core's error, in the API's terms (core/error.c holds the mapping) */

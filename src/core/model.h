@@ -20,6 +20,7 @@
 #define LK_TEXT_MAX 1000         /* characters: reasons, descriptions */
 #define LK_SECRET_LEN 32         /* client secret: alphanumeric characters */
 #define LK_HASH_HEX 65           /* hex of a 32-byte hash, with NUL */
+#define LK_HASH_BYTES 32         /* the same hash, raw */
 #define LK_UUID_LEN 36
 
 typedef struct lk_workspace {

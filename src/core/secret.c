@@ -75,6 +75,30 @@ bool lk_secret_verify(const char *s, const char *hex)
     return sodium_memcmp(want, got, sizeof got) == 0;
 }
 
+void lk_secret_hash_raw(const char *s, unsigned char out[LK_HASH_BYTES])
+{
+    hash_bin(s, out);
+}
+
+bool lk_secret_hex_decode(const char *hex, unsigned char out[LK_HASH_BYTES])
+{
+    size_t len = 0;
+    if (!hex || strlen(hex) != 2 * LK_HASH_BYTES)
+        return false;
+    return sodium_hex2bin(out, LK_HASH_BYTES, hex, 2 * LK_HASH_BYTES, NULL, &len, NULL) == 0 &&
+           len == LK_HASH_BYTES;
+}
+
+void lk_secret_hex_encode(const unsigned char raw[LK_HASH_BYTES], char out[LK_HASH_HEX])
+{
+    sodium_bin2hex(out, LK_HASH_HEX, raw, LK_HASH_BYTES);
+}
+
+bool lk_secret_hash_equal(const unsigned char a[LK_HASH_BYTES], const unsigned char b[LK_HASH_BYTES])
+{
+    return sodium_memcmp(a, b, LK_HASH_BYTES) == 0;
+}
+
 bool lk_password_hash(const char *password, char *out, size_t out_len)
 {
     if (out_len < crypto_pwhash_STRBYTES)

@@ -26,6 +26,14 @@ void lk_secret_token(char *out, size_t nbytes);
 void lk_secret_hash(const char *s, char out[LK_HASH_HEX]);
 /* constant-time: does s hash to hex? false for malformed hex */
 bool lk_secret_verify(const char *s, const char *hex);
+/* the same hash, raw: what in-memory tables keep (half the size, no decoding per check) */
+void lk_secret_hash_raw(const char *s, unsigned char out[LK_HASH_BYTES]);
+/* 64 hex digits (either case) to raw bytes; false for anything else */
+bool lk_secret_hex_decode(const char *hex, unsigned char out[LK_HASH_BYTES]);
+/* raw bytes to 64 lower-case hex digits, as lk_secret_hash writes them */
+void lk_secret_hex_encode(const unsigned char raw[LK_HASH_BYTES], char out[LK_HASH_HEX]);
+/* constant-time comparison of two raw hashes */
+bool lk_secret_hash_equal(const unsigned char a[LK_HASH_BYTES], const unsigned char b[LK_HASH_BYTES]);
 
 /* Argon2id string of a password (libsodium's interactive limits); false on failure */
 bool lk_password_hash(const char *password, char *out, size_t out_len);

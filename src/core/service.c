@@ -169,13 +169,27 @@ lk_code lk_service_delete(lk_op *op, const char *name)
     return lk_tx_end(op, rc);
 }
 
+bool lk_service_secret_matches_raw(const unsigned char *current, const unsigned char *old,
+                                   int64_t old_expires_at, const char *secret, int64_t now)
+{
+    if (!secret)
+        return false;
+    /* both comparisons always run, so timing does not tell which secret matched */
+    static const unsigned char none[LK_HASH_BYTES];
+    unsigned char got[LK_HASH_BYTES];
+    lk_secret_hash_raw(secret, got);
+    bool cur_ok = lk_secret_hash_equal(current ? current : none, got) && current;
+    bool prev_ok = lk_secret_hash_equal(old ? old : none, got) && old;
+    return cur_ok || (prev_ok && now < old_expires_at);
+}
+
 bool lk_service_secret_matches(const lk_service *svc, const char *secret, int64_t now)
 {
     if (!svc || !secret)
         return false;
-    /* both checks always run, so timing does not tell which secret matched */
-    bool current = lk_secret_verify(secret, svc->secret_hash);
-    bool previous = svc->old_secret_hash && lk_secret_verify(secret, svc->old_secret_hash);
-    bool in_grace = svc->old_secret_hash && now < svc->old_secret_expires_at;
-    return current || (previous && in_grace);
+    unsigned char cur[LK_HASH_BYTES], prev[LK_HASH_BYTES];
+    bool cur_ok = lk_secret_hex_decode(svc->secret_hash, cur);
+    bool prev_ok = svc->old_secret_hash && lk_secret_hex_decode(svc->old_secret_hash, prev);
+    return lk_service_secret_matches_raw(cur_ok ? cur : NULL, prev_ok ? prev : NULL, svc->old_secret_expires_at,
+                                         secret, now);
 }

@@ -24,5 +24,10 @@ lk_code lk_service_delete(lk_op *op, const char *name);
 /* constant-time check of a presented secret against the current one, and against
  * the previous one while its grace period runs */
 bool lk_service_secret_matches(const lk_service *svc, const char *secret, int64_t now);
+/* The same rule over raw hashes (lk_secret_hash_raw), as the server's catalog keeps
+ * them: current NULL when the stored hash is unusable (nothing matches it), old NULL
+ * when no rotation grace period runs. */
+bool lk_service_secret_matches_raw(const unsigned char *current, const unsigned char *old,
+                                   int64_t old_expires_at, const char *secret, int64_t now);
 
 #endif

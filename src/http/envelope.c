@@ -47,7 +47,21 @@ const char *lk_request_id(lk_request *r)
     struct timespec ts;
     clock_gettime(CLOCK_REALTIME, &ts);
     unsigned long long ms = (unsigned long long)ts.tv_sec * 1000ULL + (unsigned long long)ts.tv_nsec / 1000000ULL;
-    return lk_arena_printf(&r->arena, "%x#%llx", n & 0xffffu, ms);
+    /* "%x#%llx" of (n & 0xffff, ms), without stdio: once per REST answer */
+    static const char hex[] = "0123456789abcdef";
+    char tmp[4 + 1 + 16];
+    size_t k = sizeof tmp;
+    do {
+        tmp[--k] = hex[ms & 0xf];
+        ms >>= 4;
+    } while (ms);
+    tmp[--k] = '#';
+    n &= 0xffffu;
+    do {
+        tmp[--k] = hex[n & 0xf];
+        n >>= 4;
+    } while (n);
+    return lk_arena_strndup(&r->arena, tmp + k, sizeof tmp - k);
 }
 
 void lk_rest_ok(lk_request *r, json_t *result)

@@ -1,7 +1,8 @@
 /*
  * http — what a handler sees of a request and how it answers.
  *
- * A request's memory comes from its arena, freed when the response has been sent.
+ * A request's memory comes from its arena, released when the response has been sent
+ * (the arena's first chunk stays with the connection for its next request).
  * Handlers run on a libmicrohttpd worker thread; they may read the runtime's
  * in-memory state and must not do I/O.
  */
@@ -74,6 +75,7 @@ const char *lk_req_param(lk_request *r, const lk_form *body_form, const char *na
 void lk_resp_header(lk_request *r, const char *name, const char *value);
 /* a JSON body (reference stolen), Content-Type application/json;charset=UTF-8 */
 void lk_resp_json(lk_request *r, int status, json_t *body);
+/* text is borrowed, not copied: static, or in the request's arena */
 void lk_resp_text(lk_request *r, int status, const char *content_type, const char *text);
 
 #endif

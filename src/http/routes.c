@@ -260,18 +260,19 @@ static bool enter_limits(lk_request *r)
     lk_limiter *lu = NULL;
     lk_limits shown = *inst;
     lk_limit_status st = st_i;
-    if (r->user->has_limits) {
+    const lk_limits *own = r->user->limits;
+    if (own) {
         lu = lk_runtime_user_limiter(r->rt, r->user->id, &r->day);
-        vu = lk_limiter_enter(lu, &r->user->limits, r->now, r->day.number, &st_u);
+        vu = lk_limiter_enter(lu, own, r->now, r->day.number, &st_u);
         /* headers show whichever scope leaves the caller less */
-        if (r->user->limits.rate_calls && (!inst->rate_calls || st_u.rate_remaining < st_i.rate_remaining)) {
-            shown.rate_calls = r->user->limits.rate_calls;
-            shown.rate_seconds = r->user->limits.rate_seconds;
+        if (own->rate_calls && (!inst->rate_calls || st_u.rate_remaining < st_i.rate_remaining)) {
+            shown.rate_calls = own->rate_calls;
+            shown.rate_seconds = own->rate_seconds;
             st.rate_remaining = st_u.rate_remaining;
             st.rate_reset = st_u.rate_reset;
         }
-        shown.daily = stricter(inst->daily, r->user->limits.daily);
-        if (r->user->limits.daily && (!inst->daily || st_u.daily_remaining < st_i.daily_remaining))
+        shown.daily = stricter(inst->daily, own->daily);
+        if (own->daily && (!inst->daily || st_u.daily_remaining < st_i.daily_remaining))
             st.daily_remaining = st_u.daily_remaining;
     }
     put_limit_headers(r, &shown, &st);
@@ -283,7 +284,7 @@ static bool enter_limits(lk_request *r)
     if (v == LK_LIMIT_OK)
         return true;
     metric_limit(v);
-    fail(r, verdict_code(v), limit_message(r, v, vi != LK_LIMIT_OK ? inst : &r->user->limits));
+    fail(r, verdict_code(v), limit_message(r, v, vi != LK_LIMIT_OK ? inst : own));
     return false;
 }
 
@@ -328,9 +329,9 @@ static void fail_counted(lk_request *r, lk_rest_error code)
     lk_limiter *li = lk_runtime_instance_limiter(r->rt);
     if (lk_limiter_enter(li, lk_catalog_instance_limits(r->cat), r->now, r->day.number, NULL) == LK_LIMIT_OK)
         lk_limiter_leave(li);
-    if (r->user->has_limits) {
+    if (r->user->limits) {
         lk_limiter *lu = lk_runtime_user_limiter(r->rt, r->user->id, &r->day);
-        if (lk_limiter_enter(lu, &r->user->limits, r->now, r->day.number, NULL) == LK_LIMIT_OK)
+        if (lk_limiter_enter(lu, r->user->limits, r->now, r->day.number, NULL) == LK_LIMIT_OK)
             lk_limiter_leave(lu);
     }
     fail(r, code, NULL);

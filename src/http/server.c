@@ -6,7 +6,15 @@
  * only checks the declared body size and returns MHD_YES — answering on the first
  * call would make libmicrohttpd 0.9.75 drop keep-alive; body chunks are collected up
  * to the limit; the last call dispatches and queues the answer; the completion
- * callback logs, counts and frees. Everything a request allocates is in its arena.
+ * callback logs, counts and resets. Everything a request allocates is in its arena.
+ *
+ * Request memory belongs to the connection: the conn_req (and the first chunk of its
+ * arena) is allocated when libmicrohttpd accepts the connection, reset between the
+ * requests of a keep-alive connection, and freed when the connection closes. So a
+ * keep-alive request makes no allocation of a kilobyte or more: once many long-lived
+ * blocks (100,000 tokens) fragment the heap, such allocations take glibc's slow path.
+ * What is kept is bounded: one conn_req and one arena chunk (about 10 KB) per open
+ * connection, within the connection limit.
  *
  * A request whose handler needs the store (lk_dispatch sets r->deferred) is
  * suspended, handed to the runtime's store worker, and resumed by the worker once
@@ -14,6 +22,7 @@
  */
 #include "http/server.h"
 #include "http/http.h"
+#include "http/jsonout.h"
 #include "http/metrics.h"
 #include "http/routes.h"
 #include "util/timefmt.h"
@@ -43,13 +52,16 @@ struct lk_server {
     atomic_int suspended;        /* requests waiting for the store worker */
 };
 
+/* one per connection (its socket context); the fields after req are per request */
 typedef struct conn_req {
     lk_request req;
-    lk_server *srv;
+    bool in_use;                 /* between on_uri and on_completed */
+    bool closed;                 /* the connection closed while in use: on_completed frees */
     bool started;
     bool uri_too_long;
     bool body_too_large;
     bool answered;               /* by the store worker; send it on the next call */
+    lk_server *srv;
     char *body;
     size_t body_len, body_cap;
 } conn_req;
@@ -95,11 +107,9 @@ void lk_resp_text(lk_request *r, int status, const char *content_type, const cha
 
 void lk_resp_json(lk_request *r, int status, json_t *body)
 {
-    char *text = json_dumps(body, JSON_COMPACT | JSON_PRESERVE_ORDER);
+    const char *text = lk_json_text(&r->arena, body, NULL);
     json_decref(body);
-    const char *copy = lk_arena_strdup(&r->arena, text ? text : "{}");
-    free(text);
-    lk_resp_text(r, status, "application/json;charset=UTF-8", copy);
+    lk_resp_text(r, status, "application/json;charset=UTF-8", text ? text : "{}");
 }
 
 /* ---- client address -------------------------------------------------------------- */
@@ -165,10 +175,51 @@ static void client_address(lk_server *s, lk_request *r, struct MHD_Connection *c
 
 /* ---- libmicrohttpd callbacks --------------------------------------------------------- */
 
+static void conn_req_free(conn_req *c)
+{
+    lk_arena_free(&c->req.arena);
+    free(c->body);
+    free(c);
+}
+
+static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_context,
+                          enum MHD_ConnectionNotificationCode toe)
+{
+    (void)cls;
+    (void)conn;
+    if (toe == MHD_CONNECTION_NOTIFY_STARTED) {
+        *socket_context = lk_xcalloc(1, sizeof(conn_req));
+        return;
+    }
+    conn_req *c = *socket_context;
+    *socket_context = NULL;
+    if (!c)
+        return;
+    /* libmicrohttpd reports a request's completion before its connection's close;
+     * should it ever not, the completion frees */
+    if (c->in_use)
+        c->closed = true;
+    else
+        conn_req_free(c);
+}
+
 static void *on_uri(void *cls, const char *uri, struct MHD_Connection *conn)
 {
     lk_server *s = cls;
-    conn_req *c = lk_xcalloc(1, sizeof *c);
+    const union MHD_ConnectionInfo *ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+    conn_req *c = ci ? ci->socket_context : NULL;
+    if (!c || c->in_use) {
+        c = lk_xcalloc(1, sizeof *c); /* not expected: a request of its own, freed on completion */
+        c->closed = true;
+    } else {
+        /* the previous request left only the arena's first chunk (lk_arena_reset) */
+        lk_arena arena = c->req.arena;
+        memset(&c->req, 0, sizeof c->req);
+        c->req.arena = arena;
+        c->started = c->uri_too_long = c->body_too_large = c->answered = false;
+        c->body_len = 0;
+    }
+    c->in_use = true;
     c->srv = s;
     c->req.rt = s->rt;
     c->req.conn = conn;
@@ -186,10 +237,12 @@ static void *on_uri(void *cls, const char *uri, struct MHD_Connection *conn)
     return c;
 }
 
+/* The body is not copied: it is in the request's arena or static, and the arena is
+ * reset only in on_completed, once libmicrohttpd has sent the answer or given up. */
 static enum MHD_Result send_answer(struct MHD_Connection *conn, lk_request *r)
 {
     struct MHD_Response *resp =
-        MHD_create_response_from_buffer(r->resp_len, (void *)(uintptr_t)r->resp, MHD_RESPMEM_MUST_COPY);
+        MHD_create_response_from_buffer(r->resp_len, (void *)(uintptr_t)r->resp, MHD_RESPMEM_PERSISTENT);
     if (!resp)
         return MHD_NO;
     if (r->content_type)
@@ -325,9 +378,18 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
     }
     if (c->req.cat)
         lk_catalog_unref(c->req.cat);
-    lk_arena_free(&c->req.arena);
-    free(c->body);
-    free(c);
+    c->req.cat = NULL;
+    c->in_use = false;
+    if (c->closed) {
+        conn_req_free(c);
+    } else {
+        lk_arena_reset(&c->req.arena);
+        if (c->body_cap > 4096) {
+            free(c->body); /* a large body's buffer is not kept for the next request */
+            c->body = NULL;
+            c->body_cap = 0;
+        }
+    }
     *con_cls = NULL;
     atomic_fetch_sub(&s->active, 1);
 }
@@ -420,6 +482,7 @@ lk_server *lk_server_start(lk_runtime *rt, char *bound, size_t bound_len, char *
                                  MHD_OPTION_THREAD_POOL_SIZE, threads > 1 ? threads : 0,
                                  MHD_OPTION_URI_LOG_CALLBACK, on_uri, s,
                                  MHD_OPTION_NOTIFY_COMPLETED, on_completed, s,
+                                 MHD_OPTION_NOTIFY_CONNECTION, on_connection, s,
                                  MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)cfg->connection_timeout,
                                  MHD_OPTION_CONNECTION_LIMIT, (unsigned)cfg->connection_limit,
                                  /* at most 32 KB with the default URI limit: libmicrohttpd

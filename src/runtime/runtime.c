@@ -15,6 +15,7 @@
 #include "util/timefmt.h"
 #include "util/xalloc.h"
 
+#include <malloc.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -110,6 +111,14 @@ void lk_runtime_day_text(lk_runtime *rt, int64_t now, int days_back, char out[LK
 
 /* ---- catalog ---------------------------------------------------------------- */
 
+/* Gives the heap's free pages back to the system. glibc keeps what a large free
+ * leaves inside its heaps (the old catalog, the build's scratch) resident unless
+ * asked; called after such frees only, off the hot path. */
+static void release_memory(void)
+{
+    malloc_trim(0);
+}
+
 static void enqueue(lk_runtime *rt, const pending_token *p);
 
 lk_catalog *lk_runtime_catalog(lk_runtime *rt)
@@ -156,8 +165,8 @@ static void refresh_catalog(lk_runtime *rt, lk_store *store)
         return;
     }
     lk_catalog *cur = lk_runtime_catalog(rt);
-    bool changed = gen != lk_catalog_generation(cur);
-    if (changed) {
+    bool swapped = false;
+    if (gen != lk_catalog_generation(cur)) {
         lk_catalog *fresh = lk_catalog_build(store, &err);
         if (fresh) {
             revoke_changed(rt, cur, fresh, lk_time_now());
@@ -166,11 +175,16 @@ static void refresh_catalog(lk_runtime *rt, lk_store *store)
             rt->catalog = fresh;
             pthread_mutex_unlock(&rt->cat_lock);
             lk_catalog_unref(old);
+            swapped = true;
         } else {
             fprintf(stderr, "latchkey: could not reload the catalog: %s\n", err.msg);
         }
     }
     lk_catalog_unref(cur);
+    /* the old snapshot is gone now, unless a request still holds it (then the next
+     * swap gives its pages back) */
+    if (swapped)
+        release_memory();
     pthread_mutex_unlock(&rt->refresh_lock);
 }
 
@@ -499,6 +513,7 @@ lk_runtime *lk_runtime_open(const lk_config *cfg, lk_error *err)
         lk_runtime_close(rt);
         return NULL;
     }
+    release_memory();
     if (pthread_create(&rt->thread, NULL, background, rt) != 0) {
         lk_fail(err, LK_ESTORE, "", "could not start the background thread");
         lk_runtime_close(rt);

@@ -2,8 +2,9 @@
  * tokens — the in-memory table of access tokens, the server's hot path.
  *
  * A token is 32 random bytes in base64url (43 characters, 256 bits). The table keys
- * entries by the BLAKE2b-256 hash of the token, so what it holds is exactly what the
- * store holds; the plain text of each service's *current* token is also kept (in
+ * entries by the BLAKE2b-256 hash of the token (raw; the store keeps the same hash in
+ * hex, and the hashes this API takes and returns are hex), so what it holds is exactly
+ * what the store holds; the plain text of each service's *current* token is also kept (in
  * memory only), so that the identity endpoint can hand the same token back while it
  * is valid. After a restart, tokens loaded from the store have no plain text: they
  * keep working, and the service's next token request mints a new one.

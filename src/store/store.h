@@ -53,6 +53,14 @@ typedef struct lk_login_filter {
     int64_t limit;      /* 0: no limit */
 } lk_login_filter;
 
+/*
+ * Streaming reads, for the server's snapshot of a large instance: fn gets one row at
+ * a time, its strings borrowed until fn returns; nothing is allocated for the caller.
+ * fn must not use the store. A non-OK return from fn ends the scan and is returned.
+ */
+typedef lk_code (*lk_user_role_fn)(void *ctx, const lk_user *u, int64_t role_id);
+typedef lk_code (*lk_service_fn)(void *ctx, const lk_service *svc);
+
 typedef struct lk_store_ops {
     const char *kind;                                   /* "sqlite" */
     void (*close)(lk_store *s);                         /* frees s */
@@ -112,6 +120,13 @@ typedef struct lk_store_ops {
     lk_code (*service_delete)(lk_store *s, int64_t id, lk_error *err);
 
     /* --- what the server keeps (migration 0002) --- */
+
+    /* API-only users ordered by id, one row per role held (in any workspace; a role
+     * held in several workspaces may repeat), role_id 0 for a user holding none. Only
+     * id, email, expires_at, api_only and status are filled; grants stays empty. */
+    lk_code (*api_user_role_scan)(lk_store *s, lk_user_role_fn fn, void *ctx, lk_error *err);
+    /* services ordered by id, each once; description and user_email are NULL */
+    lk_code (*service_scan)(lk_store *s, lk_service_fn fn, void *ctx, lk_error *err);
 
     /* a number that grows with every change to what the server reads of the domain */
     lk_code (*generation)(lk_store *s, int64_t *out, lk_error *err);

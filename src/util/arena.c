@@ -114,3 +114,22 @@ void lk_arena_free(lk_arena *a)
     }
     a->head = NULL;
 }
+
+void lk_arena_reset(lk_arena *a)
+{
+    lk_arena_chunk *keep = NULL;
+    lk_arena_chunk *c = a->head;
+    while (c) {
+        lk_arena_chunk *next = c->next;
+        if (!keep && c->cap == CHUNK_SIZE)
+            keep = c;
+        else
+            free(c);
+        c = next;
+    }
+    if (keep) {
+        keep->next = NULL;
+        keep->used = 0;
+    }
+    a->head = keep;
+}

@@ -28,5 +28,9 @@ char *lk_arena_printf(lk_arena *a, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 char *lk_arena_vprintf(lk_arena *a, const char *fmt, va_list ap);
 void lk_arena_free(lk_arena *a);                              /* frees everything; reusable after */
+/* Frees everything allocated, like lk_arena_free, but keeps one standard chunk (empty)
+ * for the next use: an arena reused request after request allocates nothing while
+ * each request fits in one chunk. lk_arena_free releases the kept chunk. */
+void lk_arena_reset(lk_arena *a);
 
 #endif

@@ -141,7 +141,18 @@ void lk_ip_format(const lk_ip *ip, char out[LK_CIDR_TEXT])
 {
     out[0] = '\0';
     if (ip->family == 4 || is_mapped(ip)) {
-        inet_ntop(AF_INET, ip->family == 4 ? ip->addr : ip->addr + 12, out, LK_CIDR_TEXT);
+        /* inet_ntop's text without its sprintf: once per request */
+        const uint8_t *a = ip->family == 4 ? ip->addr : ip->addr + 12;
+        char *p = out;
+        for (int i = 0; i < 4; i++) {
+            unsigned v = a[i];
+            if (v >= 100)
+                *p++ = (char)('0' + v / 100);
+            if (v >= 10)
+                *p++ = (char)('0' + v / 10 % 10);
+            *p++ = (char)('0' + v % 10);
+            *p++ = i < 3 ? '.' : '\0';
+        }
         return;
     }
     inet_ntop(AF_INET6, ip->addr, out, LK_CIDR_TEXT);

@@ -53,7 +53,7 @@ static uint64_t lk_map_mix64(uint64_t x)
     return x;
 }
 
-static uint64_t lk_map_hash_int(int64_t k)
+uint64_t lk_map_hash_int(int64_t k)
 {
     return lk_map_mix64((uint64_t)k) | 1;
 }
@@ -65,7 +65,7 @@ static uint64_t lk_map_fold(uint64_t a, uint64_t b)
     return (uint64_t)r ^ (uint64_t)(r >> 64);
 }
 
-static uint64_t lk_map_hash_str(const char *s)
+uint64_t lk_map_hash_str(const char *s)
 {
     size_t n = strlen(s);
     uint64_t h = 0x9e3779b97f4a7c15ULL ^ n;

@@ -14,6 +14,10 @@
 
 typedef struct lk_map lk_map;
 
+/* the maps' hashes, never 0, for callers that keep their own compact indexes */
+uint64_t lk_map_hash_str(const char *s);
+uint64_t lk_map_hash_int(int64_t k);
+
 lk_map *lk_map_new_str(size_t expected);   /* keys: NUL-terminated strings, compared exactly */
 lk_map *lk_map_new_int(size_t expected);   /* keys: int64_t */
 void lk_map_free(lk_map *m);

@@ -170,9 +170,25 @@ void lk_local_day(int64_t t, int days_back, char text[11], int64_t *number, int6
         tt = mktime(&back);
         localtime_r(&tt, &tm);
     }
-    char buf[32];
-    snprintf(buf, sizeof buf, "%04d-%02d-%02d", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday);
-    snprintf(text, 11, "%.10s", buf);
+    int y = tm.tm_year + 1900, m = tm.tm_mon + 1, d = tm.tm_mday;
+    if (y >= 0 && y <= 9999) {
+        /* "%04d-%02d-%02d" without stdio: called for every usage request */
+        text[0] = (char)('0' + y / 1000);
+        text[1] = (char)('0' + y / 100 % 10);
+        text[2] = (char)('0' + y / 10 % 10);
+        text[3] = (char)('0' + y % 10);
+        text[4] = '-';
+        text[5] = (char)('0' + m / 10);
+        text[6] = (char)('0' + m % 10);
+        text[7] = '-';
+        text[8] = (char)('0' + d / 10);
+        text[9] = (char)('0' + d % 10);
+        text[10] = '\0';
+    } else {
+        char buf[32];
+        snprintf(buf, sizeof buf, "%04d-%02d-%02d", y, m, d);
+        snprintf(text, 11, "%.10s", buf);
+    }
     if (number)
         *number = days_from_civil(tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday);
     if (next_midnight) {

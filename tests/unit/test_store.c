@@ -1672,6 +1672,88 @@ static void usage_and_errors_add_up(void **state)
     assert_int_equal(n, 4);
 }
 
+/* --- streaming reads for the server's catalog ----------------------------------- */
+
+typedef struct scan_rows {
+    int64_t user[16], role[16];
+    char email[16][64];
+    size_t n;
+    size_t stop_after;          /* 0: never */
+} scan_rows;
+
+static lk_code collect_user_role(void *ctx, const lk_user *u, int64_t role_id)
+{
+    scan_rows *r = ctx;
+    assert_true(r->n < 16);
+    assert_true(u->api_only);
+    assert_int_equal(u->status, LK_STATUS_ACTIVE);
+    assert_null(u->grants);
+    r->user[r->n] = u->id;
+    r->role[r->n] = role_id;
+    snprintf(r->email[r->n], sizeof r->email[r->n], "%s", u->email);
+    r->n++;
+    return r->stop_after && r->n == r->stop_after ? LK_EINVAL : LK_OK;
+}
+
+static lk_code collect_service(void *ctx, const lk_service *svc)
+{
+    scan_rows *r = ctx;
+    assert_true(r->n < 16);
+    assert_null(svc->description);
+    r->user[r->n] = svc->id;
+    r->role[r->n] = svc->user_id;
+    snprintf(r->email[r->n], sizeof r->email[r->n], "%s|%s|%s", svc->client_id, svc->secret_hash,
+             svc->old_secret_hash ? svc->old_secret_hash : "-");
+    r->n++;
+    return LK_OK;
+}
+
+static void catalog_scans(void **state)
+{
+    lk_fixture *f = fx(state);
+    const char *p1[] = {"Read-Only Lead"};
+    int64_t r1 = add_role(f, "Scan One", p1, 1);
+    int64_t r2 = add_role(f, "Scan Two", p1, 1);
+    lk_grant two[] = {{.role_id = r2, .workspace_id = LK_WORKSPACE_DEFAULT},
+                      {.role_id = r1, .workspace_id = LK_WORKSPACE_DEFAULT}};
+    int64_t a = add_user(f, "a@example.com", true, two, 2);
+    int64_t person = add_user(f, "person@example.com", false, two, 1);
+    int64_t bare = add_user(f, "bare@example.com", true, NULL, 0);
+    (void)person;
+
+    scan_rows rows = {0};
+    lk_error err = {0};
+    assert_int_equal(OPS(f)->api_user_role_scan(f->store, collect_user_role, &rows, &err), LK_OK);
+    /* people are left out; a's two roles are two rows; bare has one row with role 0 */
+    assert_int_equal(rows.n, 3);
+    assert_int_equal(rows.user[0], a);
+    assert_int_equal(rows.user[1], a);
+    assert_true((rows.role[0] == r1 && rows.role[1] == r2) || (rows.role[0] == r2 && rows.role[1] == r1));
+    assert_string_equal(rows.email[0], "a@example.com");
+    assert_int_equal(rows.user[2], bare);
+    assert_int_equal(rows.role[2], 0);
+    assert_string_equal(rows.email[2], "bare@example.com");
+
+    /* a callback's error ends the scan and is returned; the statement is reusable */
+    scan_rows stop = {.stop_after = 1};
+    assert_int_equal(OPS(f)->api_user_role_scan(f->store, collect_user_role, &stop, &err), LK_EINVAL);
+    assert_int_equal(stop.n, 1);
+    scan_rows again = {0};
+    assert_int_equal(OPS(f)->api_user_role_scan(f->store, collect_user_role, &again, &err), LK_OK);
+    assert_int_equal(again.n, 3);
+
+    int64_t s1 = add_service(f, "Scan S1", "11111111-1111-4111-8111-111111111111", a);
+    int64_t s2 = add_service(f, "Scan S2", "22222222-2222-4222-8222-222222222222", bare);
+    scan_rows svcs = {0};
+    assert_int_equal(OPS(f)->service_scan(f->store, collect_service, &svcs, &err), LK_OK);
+    assert_int_equal(svcs.n, 2);
+    assert_int_equal(svcs.user[0], s1);
+    assert_int_equal(svcs.role[0], a);
+    assert_string_equal(svcs.email[0], "11111111-1111-4111-8111-111111111111|aa|-");
+    assert_int_equal(svcs.user[1], s2);
+    assert_int_equal(svcs.role[1], bare);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1707,6 +1789,7 @@ int main(void)
         T(allowlist_round_trip),
         T(user_limits_round_trip),
         T(usage_and_errors_add_up),
+        T(catalog_scans),
 #undef T
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

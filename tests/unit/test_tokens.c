@@ -357,6 +357,46 @@ static void many_services(void **state)
     lk_tokens_free(t);
 }
 
+/* several tokens per service, then a purge that empties half the services and keeps
+ * one token of the others: lookups stay right after many removals */
+static void many_services_partial_purge(void **state)
+{
+    (void)state;
+    enum { N = 3000, K = 3 };
+    lk_tokens *t = lk_tokens_new();
+    static char tokens[N][K][LK_TOKEN_LEN + 1];
+    for (int k = 0; k < K; k++) {
+        for (int i = 0; i < N; i++) {
+            int64_t ttl = k == K - 1 && i % 2 ? 1000 : 10;
+            issued a = issue(t, i + 1, T0 + 10 * k, ttl);
+            assert_true(a.minted);
+            strcpy(tokens[i][k], a.token);
+        }
+    }
+    assert_int_equal(lk_tokens_count(t), N * K);
+    assert_int_equal(lk_tokens_revoke_service(t, 2, T0 + 20), K); /* expired ones too */
+    assert_int_equal(lk_tokens_purge(t, T0 + 31), N * K - N / 2);
+    assert_int_equal(lk_tokens_count(t), N / 2);
+    for (int i = 0; i < N; i++) {
+        for (int k = 0; k < K; k++) {
+            lk_token_info info;
+            lk_token_state st = lk_tokens_peek(t, tokens[i][k], T0 + 31, &info);
+            if (k == K - 1 && i % 2) {
+                assert_int_equal(st, i == 1 ? LK_TOKEN_REVOKED : LK_TOKEN_VALID);
+                assert_int_equal(info.service_id, i + 1);
+            } else {
+                assert_int_equal(st, LK_TOKEN_UNKNOWN);
+            }
+        }
+        /* the kept current token is reused; an emptied service mints anew */
+        issued a = issue(t, i + 1, T0 + 32, TTL);
+        assert_int_equal(a.minted, !(i % 2) || i == 1);
+    }
+    assert_int_equal(lk_tokens_purge(t, INT64_MAX), N + 1);
+    assert_int_equal(lk_tokens_count(t), 0);
+    lk_tokens_free(t);
+}
+
 /* ---- threads ---------------------------------------------------------------------- */
 
 #define THREADS 4
@@ -478,6 +518,7 @@ int main(void)
         cmocka_unit_test(load_stored_tokens),
         cmocka_unit_test(purge_forgets_expired_tokens),
         cmocka_unit_test(many_services),
+        cmocka_unit_test(many_services_partial_purge),
         cmocka_unit_test(threads_issue_check_revoke),
         cmocka_unit_test(threads_with_expiry_and_purge),
     };

@@ -1,4 +1,4 @@
-/* test_util_arena — allocation, alignment, big blocks, strings, growth, reset. */
+/* test_util_arena — allocation, alignment, big blocks, strings, growth, free, reset. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -70,9 +70,35 @@ static void grow_keeps_content(void **state)
     lk_arena_free(&a);
 }
 
+static void reset_keeps_one_chunk(void **state)
+{
+    (void)state;
+    lk_arena a = LK_ARENA_INIT;
+    /* several small chunks and a big block: after reset one standard chunk is left */
+    for (int i = 0; i < 100; i++)
+        memset(lk_arena_alloc(&a, 200), 0xCD, 200);
+    lk_arena_alloc(&a, 100000);
+    lk_arena_reset(&a);
+    assert_non_null(a.head);
+    const void *kept = a.head;
+    unsigned char *p = lk_arena_alloc(&a, 64);
+    assert_ptr_equal(a.head, kept);
+    for (int j = 0; j < 64; j++)
+        assert_int_equal(p[j], 0); /* zeroed although the chunk was written before */
+    /* reset of an arena that only ever held a big block keeps nothing */
+    lk_arena big = LK_ARENA_INIT;
+    lk_arena_alloc(&big, 100000);
+    lk_arena_reset(&big);
+    assert_null(big.head);
+    lk_arena_reset(&big);
+    lk_arena_free(&a);
+    assert_null(a.head);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(reset_keeps_one_chunk),
         cmocka_unit_test(allocations_are_zeroed_and_aligned),
         cmocka_unit_test(big_blocks_and_small_ones_coexist),
         cmocka_unit_test(strings),

@@ -136,6 +136,8 @@ lk_code lk_sq_invitation_for_user(lk_store *s, lk_arena *a, int64_t user_id, lk_
 lk_code lk_sq_invitation_by_hash(lk_store *s, lk_arena *a, const char *token_hash, lk_invitation *out, lk_error *err);
 lk_code lk_sq_invitation_update(lk_store *s, const lk_invitation *inv, lk_error *err);
 
+lk_code lk_sq_api_user_role_scan(lk_store *s, lk_user_role_fn fn, void *ctx, lk_error *err);
+lk_code lk_sq_service_scan(lk_store *s, lk_service_fn fn, void *ctx, lk_error *err);
 lk_code lk_sq_service_list(lk_store *s, lk_arena *a, lk_service **out, size_t *n, lk_error *err);
 lk_code lk_sq_service_list_by_user(lk_store *s, lk_arena *a, int64_t user_id, lk_service **out, size_t *n, lk_error *err);
 lk_code lk_sq_service_find(lk_store *s, lk_arena *a, const char *name, lk_service *out, lk_error *err);

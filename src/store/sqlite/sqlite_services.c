@@ -71,6 +71,43 @@ lk_code lk_sq_service_list(lk_store *s, lk_arena *a, lk_service **out, size_t *n
     return lk_sq_rows(q, st, a, sizeof **out, svc_row, (void **)out, n, &c, err);
 }
 
+static const char SQL_SVC_SCAN[] =
+    "SELECT id, name, user_id, client_id, secret_hash, old_secret_hash, old_secret_expires_at,"
+    " tokens_valid_after, created_at, updated_at FROM services ORDER BY id";
+
+lk_code lk_sq_service_scan(lk_store *s, lk_service_fn fn, void *ctx, lk_error *err)
+{
+    static const lk_sq_ctx c = {.op = "service_scan", .noun = "service"};
+    lk_sq *q = lk_sq_of(s);
+    sqlite3_stmt *st;
+    lk_code code = lk_sq_prepare(q, SQL_SVC_SCAN, &c, &st, err);
+    if (code != LK_OK)
+        return code;
+    int rc = SQLITE_DONE;
+    while (code == LK_OK && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+        const char *name = (const char *)sqlite3_column_text(st, 1);
+        const char *client_id = (const char *)sqlite3_column_text(st, 3);
+        const char *secret_hash = (const char *)sqlite3_column_text(st, 4);
+        lk_service svc = {
+            .id = lk_sq_int(st, 0),
+            .name = name ? name : "",
+            .user_id = lk_sq_int(st, 2),
+            .client_id = client_id ? client_id : "",
+            .secret_hash = secret_hash ? secret_hash : "",
+            .old_secret_hash = (const char *)sqlite3_column_text(st, 5),
+            .old_secret_expires_at = lk_sq_int(st, 6),
+            .tokens_valid_after = lk_sq_int(st, 7),
+            .created_at = lk_sq_int(st, 8),
+            .updated_at = lk_sq_int(st, 9),
+        };
+        code = fn(ctx, &svc);
+    }
+    if (code == LK_OK && rc != SQLITE_DONE)
+        code = lk_sq_fail(q, rc, &c, err);
+    lk_sq_reset(st);
+    return code;
+}
+
 lk_code lk_sq_service_list_by_user(lk_store *s, lk_arena *a, int64_t user_id, lk_service **out, size_t *n, lk_error *err)
 {
     static const lk_sq_ctx c = {.op = "service_list_by_user", .noun = "service"};

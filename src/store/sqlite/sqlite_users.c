@@ -116,6 +116,36 @@ lk_code lk_sq_user_fill_grants(lk_sq *q, lk_arena *a, lk_user *users, size_t n, 
     return LK_OK;
 }
 
+static const char SQL_API_USER_ROLES[] =
+    "SELECT u.id, u.email, u.expires_at, u.status, ur.role_id FROM users u"
+    " LEFT JOIN user_roles ur ON ur.user_id = u.id WHERE u.api_only = 1 ORDER BY u.id";
+
+lk_code lk_sq_api_user_role_scan(lk_store *s, lk_user_role_fn fn, void *ctx, lk_error *err)
+{
+    static const lk_sq_ctx c = {.op = "api_user_role_scan", .noun = "user"};
+    lk_sq *q = lk_sq_of(s);
+    sqlite3_stmt *st;
+    lk_code code = lk_sq_prepare(q, SQL_API_USER_ROLES, &c, &st, err);
+    if (code != LK_OK)
+        return code;
+    int rc = SQLITE_DONE;
+    while (code == LK_OK && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+        const unsigned char *email = sqlite3_column_text(st, 1);
+        lk_user u = {
+            .id = lk_sq_int(st, 0),
+            .email = email ? (const char *)email : "",
+            .expires_at = lk_sq_int(st, 2),
+            .api_only = true,
+            .status = status_of(sqlite3_column_text(st, 3)),
+        };
+        code = fn(ctx, &u, lk_sq_int(st, 4));
+    }
+    if (code == LK_OK && rc != SQLITE_DONE)
+        code = lk_sq_fail(q, rc, &c, err);
+    lk_sq_reset(st);
+    return code;
+}
+
 /* Replaces the user's grants with u->grants (role_id, workspace_id). */
 static lk_code write_grants(lk_sq *q, int64_t user_id, const lk_grant *grants, size_t n, lk_error *err)
 {

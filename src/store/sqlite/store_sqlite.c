@@ -379,6 +379,8 @@ static const lk_store_ops sqlite_ops = {
     .service_update = lk_sq_service_update,
     .service_delete = lk_sq_service_delete,
 
+    .api_user_role_scan = lk_sq_api_user_role_scan,
+    .service_scan = lk_sq_service_scan,
     .generation = lk_sq_generation,
     .token_insert = lk_sq_token_insert,
     .token_revoke = lk_sq_token_revoke,

@@ -1,0 +1,219 @@
+/*
+ * jsonout — compact JSON writing into an arena (jsonout.h).
+ *
+ * Matches jansson 2.x's dump.c byte for byte: object members in the object's own
+ * order (insertion order, as JSON_PRESERVE_ORDER), separators without spaces,
+ * strings escaped as it escapes them ('"', '\\', control characters: \b \f \n \r
+ * \t, else \u00XX in upper-case hex; nothing else, '/' and non-ASCII included),
+ * strings that are not valid UTF-8 refused. Reals, which no response of latchkey
+ * holds, are formatted by jansson itself.
+ */
+#include "http/jsonout.h"
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+typedef struct jbuf {
+    lk_arena *a;
+    char *p;
+    size_t len, cap;
+} jbuf;
+
+static __attribute__((noinline)) void jb_grow(jbuf *b, size_t more)
+{
+    size_t cap = b->cap * 2;
+    while (cap < b->len + more)
+        cap *= 2;
+    b->p = lk_arena_grow(b->a, b->p, b->len, cap);
+    b->cap = cap;
+}
+
+static inline void jb_reserve(jbuf *b, size_t more)
+{
+    if (b->len + more > b->cap)
+        jb_grow(b, more);
+}
+
+static void jb_put(jbuf *b, const char *s, size_t n)
+{
+    jb_reserve(b, n);
+    memcpy(b->p + b->len, s, n);
+    b->len += n;
+}
+
+static void jb_ch(jbuf *b, char c)
+{
+    jb_reserve(b, 1);
+    b->p[b->len++] = c;
+}
+
+/* length of the valid UTF-8 sequence at s (n bytes left), 0 if invalid; the rules
+ * of jansson's utf8_check_full: no overlong forms, no surrogates, at most U+10FFFF */
+static size_t utf8_seq(const unsigned char *s, size_t n)
+{
+    unsigned char c = s[0];
+    size_t len;
+    uint32_t cp;
+    if (c < 0x80)
+        return 1;
+    if (c >= 0xC2 && c <= 0xDF) {
+        len = 2;
+        cp = c & 0x1F;
+    } else if (c >= 0xE0 && c <= 0xEF) {
+        len = 3;
+        cp = c & 0x0F;
+    } else if (c >= 0xF0 && c <= 0xF4) {
+        len = 4;
+        cp = c & 0x07;
+    } else {
+        return 0;
+    }
+    if (len > n)
+        return 0;
+    for (size_t i = 1; i < len; i++) {
+        if ((s[i] & 0xC0) != 0x80)
+            return 0;
+        cp = (cp << 6) | (s[i] & 0x3F);
+    }
+    if ((len == 3 && cp < 0x800) || (len == 4 && cp < 0x10000) || cp > 0x10FFFF ||
+        (cp >= 0xD800 && cp <= 0xDFFF))
+        return 0;
+    return len;
+}
+
+static bool put_string(jbuf *b, const char *str, size_t n)
+{
+    static const char hex[] = "0123456789ABCDEF";
+    const unsigned char *s = (const unsigned char *)str;
+    jb_reserve(b, n + 2);
+    b->p[b->len++] = '"';
+    size_t run = 0; /* start of the bytes not yet copied */
+    for (size_t i = 0; i < n;) {
+        unsigned char c = s[i];
+        if (c >= 0x80) {
+            size_t k = utf8_seq(s + i, n - i);
+            if (!k)
+                return false;
+            i += k;
+            continue;
+        }
+        if (c >= 0x20 && c != '"' && c != '\\') {
+            i++;
+            continue;
+        }
+        jb_put(b, str + run, i - run);
+        char esc[6] = {'\\', 0, 0, 0, 0, 0};
+        size_t el = 2;
+        switch (c) {
+        case '"': esc[1] = '"'; break;
+        case '\\': esc[1] = '\\'; break;
+        case '\b': esc[1] = 'b'; break;
+        case '\f': esc[1] = 'f'; break;
+        case '\n': esc[1] = 'n'; break;
+        case '\r': esc[1] = 'r'; break;
+        case '\t': esc[1] = 't'; break;
+        default:
+            esc[1] = 'u';
+            esc[2] = '0';
+            esc[3] = '0';
+            esc[4] = hex[c >> 4];
+            esc[5] = hex[c & 0xF];
+            el = 6;
+            break;
+        }
+        jb_put(b, esc, el);
+        run = ++i;
+    }
+    jb_put(b, str + run, n - run);
+    jb_ch(b, '"');
+    return true;
+}
+
+static void put_int(jbuf *b, json_int_t v)
+{
+    char tmp[24];
+    size_t k = sizeof tmp;
+    uint64_t u = v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v;
+    do {
+        tmp[--k] = (char)('0' + u % 10);
+        u /= 10;
+    } while (u);
+    if (v < 0)
+        tmp[--k] = '-';
+    jb_put(b, tmp + k, sizeof tmp - k);
+}
+
+static bool put_value(jbuf *b, const json_t *v, int depth)
+{
+    if (depth > 2048)
+        return false; /* bounds the recursion; latchkey's answers are a few levels deep */
+    switch (json_typeof(v)) {
+    case JSON_OBJECT: {
+        jb_ch(b, '{');
+        bool first = true;
+        for (void *it = json_object_iter((json_t *)v); it; it = json_object_iter_next((json_t *)v, it)) {
+            if (!first)
+                jb_ch(b, ',');
+            first = false;
+            if (!put_string(b, json_object_iter_key(it), json_object_iter_key_len(it)))
+                return false;
+            jb_ch(b, ':');
+            if (!put_value(b, json_object_iter_value(it), depth + 1))
+                return false;
+        }
+        jb_ch(b, '}');
+        return true;
+    }
+    case JSON_ARRAY: {
+        jb_ch(b, '[');
+        size_t n = json_array_size(v);
+        for (size_t i = 0; i < n; i++) {
+            if (i)
+                jb_ch(b, ',');
+            if (!put_value(b, json_array_get(v, i), depth + 1))
+                return false;
+        }
+        jb_ch(b, ']');
+        return true;
+    }
+    case JSON_STRING:
+        return put_string(b, json_string_value(v), json_string_length(v));
+    case JSON_INTEGER:
+        put_int(b, json_integer_value(v));
+        return true;
+    case JSON_REAL: {
+        char *text = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
+        if (!text)
+            return false;
+        jb_put(b, text, strlen(text));
+        free(text);
+        return true;
+    }
+    case JSON_TRUE:
+        jb_put(b, "true", 4);
+        return true;
+    case JSON_FALSE:
+        jb_put(b, "false", 5);
+        return true;
+    case JSON_NULL:
+        jb_put(b, "null", 4);
+        return true;
+    }
+    return false;
+}
+
+char *lk_json_text(lk_arena *a, const json_t *v, size_t *len)
+{
+    if (!v || (!json_is_object(v) && !json_is_array(v)))
+        return NULL;
+    jbuf b = {.a = a, .cap = 512};
+    b.p = lk_arena_alloc(a, b.cap);
+    if (!put_value(&b, v, 0))
+        return NULL;
+    jb_ch(&b, '\0');
+    if (len)
+        *len = b.len - 1;
+    return b.p;
+}
