@@ -338,6 +338,19 @@ static void signed_in(lk_admin_call *c, const lk_user *u, lk_session_token *t)
     sodium_memzero(t, sizeof *t);
 }
 
+/* a user who just chose a password (setup, invitation) is signed in with it, so that
+ * the first sign-in is in the login history like any other */
+static void sign_in_new(lk_admin_call *c, lk_user *u, const char *pw)
+{
+    c->changed = true;
+    lk_session_token t;
+    lk_session_policy pol = policy(c);
+    if (lk_login(&c->op, u->email, pw, &pol, u, &t) != LK_OK)
+        return lk_admin_fail_op(c);
+    c->r->who = u->email;
+    signed_in(c, u, &t);
+}
+
 static void setup_complete(lk_admin_call *c)
 {
     bool bad = false;
@@ -350,12 +363,7 @@ static void setup_complete(lk_admin_call *c)
     c->op.actor = "setup";
     if (lk_setup_complete(&c->op, token, email, first, last, pw, &u) != LK_OK)
         return lk_admin_fail_op(c);
-    c->changed = true;
-    lk_session_token t;
-    lk_session_policy pol = policy(c);
-    if (lk_login(&c->op, u.email, pw, &pol, &u, &t) != LK_OK)
-        return lk_admin_fail_op(c);
-    signed_in(c, &u, &t);
+    sign_in_new(c, &u, pw);
 }
 
 static void login(lk_admin_call *c)
@@ -384,13 +392,7 @@ static void accept_invitation(lk_admin_call *c)
     c->op.actor = "invitation";
     if (lk_invitation_accept(&c->op, token, pw, &u) != LK_OK)
         return lk_admin_fail_op(c);
-    c->changed = true;
-    lk_session_token t;
-    lk_session_policy pol = policy(c);
-    if (lk_login(&c->op, u.email, pw, &pol, &u, &t) != LK_OK)
-        return lk_admin_fail_op(c);
-    c->r->who = u.email;
-    signed_in(c, &u, &t);
+    sign_in_new(c, &u, pw);
 }
 
 static void logout(lk_admin_call *c)

@@ -52,13 +52,23 @@ export function makeForm({ fields, submitLabel, extraActions = [], onSubmit, fie
   const err = formError();
   const btn = h('button', { type: 'submit', class: 'primary' }, submitLabel);
   const form = h('form', { novalidate: true, class: className }, fields, err, h('div', { class: 'form-actions' }, extraActions, btn));
+  whenSubmitted(form, btn, onSubmit, { fieldMap });
+  return form;
+}
+
+/*
+ * Runs action(values, form) when form is submitted: the fields are checked first
+ * (unless check is false), the button is disabled meanwhile, and an error shows
+ * next to the field it names (fieldMap) or in the form's error box.
+ */
+export function whenSubmitted(form, btn, action, { fieldMap = {}, check = true } = {}) {
   form.addEventListener('submit', async (ev) => {
     ev.preventDefault();
     clearErrors(form);
-    if (!checkFields(form)) return;
+    if (check && !checkFields(form)) return;
     btn.disabled = true;
     try {
-      await onSubmit(values(form), form);
+      await action(values(form), form);
     } catch (e) {
       if (!(e instanceof ApiError)) console.error(e);
       if (!(e instanceof ApiError && e.status === 401 && e.handled)) showApiError(form, e, fieldMap);
@@ -66,7 +76,6 @@ export function makeForm({ fields, submitLabel, extraActions = [], onSubmit, fie
       btn.disabled = false;
     }
   });
-  return form;
 }
 
 export function values(root) {

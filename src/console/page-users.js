@@ -4,7 +4,7 @@ import { ApiError, del, errorText, get, post, put, qs } from './api.js';
 import {
   announce, clear, clearErrors, confirmDialog, copyButton, field, formError, h, nextId, openDialog, table,
 } from './dom.js';
-import { checkFields, dateInput, showApiError, values } from './forms.js';
+import { checkFields, dateInput, showApiError, values, whenSubmitted } from './forms.js';
 import { fmtDate, fmtTime, t, tOr, tn } from './i18n.js';
 import { P, can, state } from './state.js';
 import { usersRolesHeader } from './tabs.js';
@@ -321,21 +321,12 @@ function lockDialog(u, reload) {
     body: [h('p', {}, t('users.lockText')), reason, err], actions: [cancel, ok],
   });
   cancel.addEventListener('click', () => dlg.close());
-  dlg.form.addEventListener('submit', async (ev) => {
-    ev.preventDefault();
-    clearErrors(dlg.form);
-    ok.disabled = true;
-    try {
-      await post(`/admin/api/users/${u.id}/lock`, { reason: reason.input.value.trim() });
-      dlg.close();
-      announce(t('users.locked', { email: u.email }));
-      await reload();
-    } catch (e) {
-      showApiError(dlg.form, e);
-    } finally {
-      ok.disabled = false;
-    }
-  });
+  whenSubmitted(dlg.form, ok, async () => {
+    await post(`/admin/api/users/${u.id}/lock`, { reason: reason.input.value.trim() });
+    dlg.close();
+    announce(t('users.locked', { email: u.email }));
+    await reload();
+  }, { check: false });
 }
 
 function unlockDialog(u, reload) {
@@ -352,21 +343,12 @@ function unlockDialog(u, reload) {
     body: [h('p', {}, t(expired ? 'users.unlockExpired' : 'users.unlockText')), exp, err], actions: [cancel, ok],
   });
   cancel.addEventListener('click', () => dlg.close());
-  dlg.form.addEventListener('submit', async (ev) => {
-    ev.preventDefault();
-    clearErrors(dlg.form);
-    ok.disabled = true;
-    try {
-      await post(`/admin/api/users/${u.id}/unlock`, { expiresAt: exp.input.value || null });
-      dlg.close();
-      announce(t('users.unlocked', { email: u.email }));
-      await reload();
-    } catch (e) {
-      showApiError(dlg.form, e);
-    } finally {
-      ok.disabled = false;
-    }
-  });
+  whenSubmitted(dlg.form, ok, async () => {
+    await post(`/admin/api/users/${u.id}/unlock`, { expiresAt: exp.input.value || null });
+    dlg.close();
+    announce(t('users.unlocked', { email: u.email }));
+    await reload();
+  }, { check: false });
 }
 
 async function deleteUser(u, reload) {

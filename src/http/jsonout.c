@@ -9,6 +9,7 @@
  * holds, are formatted by jansson itself.
  */
 #include "http/jsonout.h"
+#include "util/text.h"
 
 #include <stdbool.h>
 #include <stdint.h>
@@ -49,40 +50,6 @@ static void jb_ch(jbuf *b, char c)
     b->p[b->len++] = c;
 }
 
-/* length of the valid UTF-8 sequence at s (n bytes left), 0 if invalid; the rules
- * of jansson's utf8_check_full: no overlong forms, no surrogates, at most U+10FFFF */
-static size_t utf8_seq(const unsigned char *s, size_t n)
-{
-    unsigned char c = s[0];
-    size_t len;
-    uint32_t cp;
-    if (c < 0x80)
-        return 1;
-    if (c >= 0xC2 && c <= 0xDF) {
-        len = 2;
-        cp = c & 0x1F;
-    } else if (c >= 0xE0 && c <= 0xEF) {
-        len = 3;
-        cp = c & 0x0F;
-    } else if (c >= 0xF0 && c <= 0xF4) {
-        len = 4;
-        cp = c & 0x07;
-    } else {
-        return 0;
-    }
-    if (len > n)
-        return 0;
-    for (size_t i = 1; i < len; i++) {
-        if ((s[i] & 0xC0) != 0x80)
-            return 0;
-        cp = (cp << 6) | (s[i] & 0x3F);
-    }
-    if ((len == 3 && cp < 0x800) || (len == 4 && cp < 0x10000) || cp > 0x10FFFF ||
-        (cp >= 0xD800 && cp <= 0xDFFF))
-        return 0;
-    return len;
-}
-
 static bool put_string(jbuf *b, const char *str, size_t n)
 {
     static const char hex[] = "0123456789ABCDEF";
@@ -93,7 +60,7 @@ static bool put_string(jbuf *b, const char *str, size_t n)
     for (size_t i = 0; i < n;) {
         unsigned char c = s[i];
         if (c >= 0x80) {
-            size_t k = utf8_seq(s + i, n - i);
+            size_t k = lk_utf8_seqn((const char *)s + i, n - i);
             if (!k)
                 return false;
             i += k;

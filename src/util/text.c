@@ -4,11 +4,13 @@
 #include <string.h>
 #include <strings.h>
 
-size_t lk_utf8_seq(const char *s)
+size_t lk_utf8_seqn(const char *s, size_t n)
 {
     const unsigned char *p = (const unsigned char *)s;
     unsigned c = p[0], cp;
     size_t len;
+    if (n == 0)
+        return 0;
     if (c < 0x80)
         return 1;
     if (c >= 0xC2 && c <= 0xDF) {
@@ -23,15 +25,23 @@ size_t lk_utf8_seq(const char *s)
     } else {
         return 0;
     }
+    if (len > n)
+        return 0;
     for (size_t i = 1; i < len; i++) {
         if ((p[i] & 0xC0) != 0x80)
-            return 0; /* also stops at the NUL */
+            return 0; /* also stops at a NUL */
         cp = (cp << 6) | (p[i] & 0x3F);
     }
     if ((len == 3 && cp < 0x800) || (len == 4 && (cp < 0x10000 || cp > 0x10FFFF)) ||
         (cp >= 0xD800 && cp <= 0xDFFF))
         return 0;
     return len;
+}
+
+size_t lk_utf8_seq(const char *s)
+{
+    /* a NUL ends the sequence early and fails the continuation test */
+    return lk_utf8_seqn(s, 4);
 }
 
 long lk_utf8_count(const char *s)

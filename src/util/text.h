@@ -11,6 +11,8 @@
 /* Length in bytes of the well-formed UTF-8 sequence starting at s (1 for ASCII and
  * for the NUL), 0 if s does not start with one (overlong, surrogate, truncated). */
 size_t lk_utf8_seq(const char *s);
+/* the same within n bytes (s need not be NUL-terminated) */
+size_t lk_utf8_seqn(const char *s, size_t n);
 
 /* Number of code points if s is well-formed UTF-8 (no overlongs, no surrogates,
  * nothing above U+10FFFF), else -1. */
