@@ -372,12 +372,23 @@ static void login(lk_admin_call *c)
     const char *email = lk_admin_str(c, "email", &bad), *pw = lk_admin_str(c, "password", &bad);
     if (bad)
         return;
+    /* each attempt costs an Argon2id verification on the store worker: an address
+     * that keeps failing waits (the user's own lockout is the core's) */
+    const char *key = lk_arena_printf(&c->r->arena, "login:%s", c->r->client_text);
+    int64_t limit = lk_runtime_config(c->r->rt)->login_fail_limit, wait = 0;
+    if (lk_runtime_auth_throttled_at(c->r->rt, key, limit, c->op.now, &wait)) {
+        lk_resp_header(c->r, "Retry-After", lk_arena_printf(&c->r->arena, "%lld", (long long)wait));
+        return lk_admin_fail(c, 429, "throttled", "", "too many failed sign-ins from this address; try again later");
+    }
     lk_user u;
     lk_session_token t;
     lk_session_policy pol = policy(c);
     c->op.actor = lk_arena_printf(&c->r->arena, "user:%.254s", email ? email : "");
-    if (lk_login(&c->op, email, pw, &pol, &u, &t) != LK_OK)
+    if (lk_login(&c->op, email, pw, &pol, &u, &t) != LK_OK) {
+        if (c->op.err.code == LK_EAUTH)
+            lk_runtime_auth_failed(c->r->rt, key, c->op.now);
         return lk_admin_fail_op(c);
+    }
     c->r->who = u.email;
     signed_in(c, &u, &t);
 }

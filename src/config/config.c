@@ -50,6 +50,8 @@ static const opt OPTIONS[] = {
     {"public_url", OPT_STR, F(public_url), "", 0, 0,
      "base URL of this server as clients see it (default http://LISTEN)"},
     {"access_log", OPT_BOOL, F(access_log), "true", 0, 0, "write one line per request to stderr"},
+    {"login_fail_limit", OPT_INT, F(login_fail_limit), "20", 1, 1000000,
+     "failed console sign-ins allowed per address in auth_fail_window; then 429"},
     {"console_idle_timeout", OPT_INT, F(console_idle_timeout), "1800", 5, 86400,
      "seconds without a request after which a console session ends"},
     {"console_session_max", OPT_INT, F(console_session_max), "43200", 60, 604800,

@@ -32,6 +32,7 @@ typedef struct lk_config {
     int64_t auth_fail_window;            /* ... per this many seconds, then 429 */
     char public_url[LK_CONFIG_STR];      /* base URL in generated links and metadata; "" = http://LISTEN */
     bool access_log;                     /* one line per request on stderr */
+    int64_t login_fail_limit;            /* failed console sign-ins per address per auth_fail_window */
     int64_t console_idle_timeout;        /* seconds: a console session ends when unused this long */
     int64_t console_session_max;         /* seconds: ... and this long after sign-in */
 } lk_config;

@@ -320,10 +320,15 @@ void lk_runtime_flush(lk_runtime *rt)
 
 bool lk_runtime_auth_throttled(lk_runtime *rt, const char *key, int64_t now, int64_t *retry_after)
 {
+    return lk_runtime_auth_throttled_at(rt, key, rt->cfg.auth_fail_limit, now, retry_after);
+}
+
+bool lk_runtime_auth_throttled_at(lk_runtime *rt, const char *key, int64_t limit, int64_t now, int64_t *retry_after)
+{
     bool throttled = false;
     pthread_mutex_lock(&rt->throttle_lock);
     throttle_entry *e = lk_map_get_str(rt->throttle, key);
-    if (e && now - e->window_start < rt->cfg.auth_fail_window && e->failures >= rt->cfg.auth_fail_limit) {
+    if (e && now - e->window_start < rt->cfg.auth_fail_window && e->failures >= limit) {
         throttled = true;
         if (retry_after)
             *retry_after = rt->cfg.auth_fail_window - (now - e->window_start);

@@ -52,6 +52,8 @@ void lk_runtime_persist_revoke(lk_runtime *rt, const char *token_hash, int64_t a
 
 /* failed token requests: true (and seconds to wait) when key has failed too often */
 bool lk_runtime_auth_throttled(lk_runtime *rt, const char *key, int64_t now, int64_t *retry_after);
+/* the same against another limit of failures per window (console sign-ins) */
+bool lk_runtime_auth_throttled_at(lk_runtime *rt, const char *key, int64_t limit, int64_t now, int64_t *retry_after);
 void lk_runtime_auth_failed(lk_runtime *rt, const char *key, int64_t now);
 
 /* Work that needs the store, off the request threads (user management calls):

@@ -664,3 +664,24 @@ describe('console API: bad input', { concurrency: 1 }, () => {
   });
 });
 
+
+/* ---------------------------------------------------------------- sign-in throttle */
+
+describe('console API: failed sign-ins per address', { concurrency: 1 }, () => {
+  test('--login-fail-limit 3: the 4th attempt within the window → 429 throttled with Retry-After, even with the right password', async (t) => {
+    const db = newDb();
+    t.after(() => db.remove());
+    const admin = consoleAdminCreate(db, 'throttle.admin@example.com');
+    const srv = await startServer(t, db, ['--login-fail-limit', '3']);
+    for (const email of ['nobody@example.com', 'throttle.admin@example.com', 'someone@example.com']) {
+      assertConsoleError(await consoleCall(srv, '/login', { body: { email, password: 'not the password at all' } }), 401,
+        'unauthorized', undefined, `failed sign-in of ${email}`);
+    }
+    const r = await consoleCall(srv, '/login', { body: { email: 'throttle.admin@example.com', password: admin.password } });
+    assertConsoleError(r, 429, 'throttled', undefined, 'throttled');
+    assert.match(r.headers.get('retry-after') || '', /^[1-9][0-9]*$/, 'Retry-After in seconds');
+    // a throttled attempt is not a sign-in attempt: not in the login history, no lockout counted
+    assert.equal(count(db, 'login_history'), 3);
+    assert.equal(sql(db, "SELECT failed_logins AS n FROM users WHERE email = 'throttle.admin@example.com'")[0].n, 1);
+  });
+});
