@@ -1,0 +1,66 @@
+/*
+ * mail/internal — what the mail module's files share and nobody else needs: a
+ * growable string in an arena, and the template table.
+ */
+#ifndef LK_MAIL_INTERNAL_H
+#define LK_MAIL_INTERNAL_H
+
+#include <stddef.h>
+
+#include "mail/message.h"
+
+/* ---- a growable NUL-terminated string whose storage is in an arena ----------- */
+
+typedef struct lk_mbuf {
+    lk_arena *a;
+    char *p;    /* always NUL-terminated once anything was added */
+    size_t len;
+    size_t cap;
+} lk_mbuf;
+
+void lk_mbuf_init(lk_mbuf *b, lk_arena *a);
+void lk_mbuf_putn(lk_mbuf *b, const char *s, size_t n);
+void lk_mbuf_puts(lk_mbuf *b, const char *s); /* NULL adds nothing */
+void lk_mbuf_putc(lk_mbuf *b, char c);
+const char *lk_mbuf_str(lk_mbuf *b);          /* "" if empty; arena */
+
+/* ---- templates ----------------------------------------------------------------
+ * A template is text with placeholders: {name} inserts a variable (HTML-escaped in
+ * the html template), {?name}...{/} keeps its inside only when the variable is
+ * non-empty, {!name}...{/} only when it is empty; sections nest. No literal braces.
+ * The html template is the inside of the shared layout's content cell. */
+
+typedef enum lk_mail_tpl_id {
+    LK_TPL_INVITATION,
+    LK_TPL_PASSWORD_RESET,
+    LK_TPL_EXPIRY_USER,
+    LK_TPL_EXPIRY_ADMIN,
+    LK_TPL_ADMIN_ADDED,
+    LK_TPL_ADMIN_REMOVED,
+    LK_TPL_COUNT
+} lk_mail_tpl_id;
+
+typedef enum lk_mail_lang { LK_LANG_EN, LK_LANG_DE, LK_LANG_COUNT } lk_mail_lang;
+
+typedef struct lk_mail_template {
+    const char *subject;
+    const char *text;
+    const char *html;
+} lk_mail_template;
+
+/* per language: the layout around every HTML body and the words the renderer needs */
+typedef struct lk_mail_locale {
+    const char *code;        /* "en" */
+    const char *layout;      /* whole HTML document; {lang}, {subject}, {body} and any variable */
+    const char *text_footer; /* appended to every text part */
+    const char *months[12];
+    const char *date_format; /* printf: day, month name, year, hour, minute */
+    const char *today;       /* days <= 0 */
+    const char *in_one_day;
+    const char *in_n_days;   /* printf: %d */
+} lk_mail_locale;
+
+extern const lk_mail_template lk_mail_templates[LK_TPL_COUNT][LK_LANG_COUNT];
+extern const lk_mail_locale lk_mail_locales[LK_LANG_COUNT];
+
+#endif
