@@ -60,7 +60,7 @@ typedef struct lk_mail_locale {
     const char *in_n_days;   /* printf: %d */
 } lk_mail_locale;
 
-extern const lk_mail_template lk_mail_templates[LK_TPL_COUNT][LK_LANG_COUNT];
+extern const lk_mail_template *const lk_mail_templates[LK_TPL_COUNT][LK_LANG_COUNT];
 extern const lk_mail_locale lk_mail_locales[LK_LANG_COUNT];
 
 #endif

@@ -229,7 +229,7 @@ bool lk_mail_render(lk_arena *a, lk_mail_kind kind, const char *lang, const lk_m
         return false;
     lk_mail_lang l = lang_of(lang);
     const lk_mail_locale *loc = &lk_mail_locales[l];
-    const lk_mail_template *tpl = &lk_mail_templates[kinds[kind].tpl[variant]][l];
+    const lk_mail_template *tpl = lk_mail_templates[kinds[kind].tpl[variant]][l];
 
     vars plain = {{
         [V_NAME] = or_empty(v->recipient_name),

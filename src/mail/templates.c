@@ -273,9 +273,9 @@ static const lk_mail_template de_admin_removed = {
 
 /* ---- the tables ---------------------------------------------------------------------- */
 
-#define T(en, de) {[LK_LANG_EN] = en, [LK_LANG_DE] = de}
+#define T(en, de) {[LK_LANG_EN] = &en, [LK_LANG_DE] = &de}
 
-const lk_mail_template lk_mail_templates[LK_TPL_COUNT][LK_LANG_COUNT] = {
+const lk_mail_template *const lk_mail_templates[LK_TPL_COUNT][LK_LANG_COUNT] = {
     [LK_TPL_INVITATION] = T(en_invitation, de_invitation),
     [LK_TPL_PASSWORD_RESET] = T(en_password_reset, de_password_reset),
     [LK_TPL_EXPIRY_USER] = T(en_expiry_user, de_expiry_user),

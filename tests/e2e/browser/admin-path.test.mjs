@@ -66,6 +66,10 @@ test('the administrator\'s path in English', async (t) => {
     assert.ok(await view.locator('input[name=perm][value="Access Users"]').isDisabled());
     assert.ok(await view.locator('input[name=perm][value="Access Users"]').isChecked());
     await view.getByRole('button', { name: 'Close', exact: true }).last().click();
+    // closing gives the focus back to the button that opened the dialog: wait for that
+    // before moving the focus, or it lands back there and Enter opens this dialog again
+    await view.waitFor({ state: 'detached' });
+    await page.waitForFunction(() => !document.querySelector('dialog[open]'));
 
     // keyboard: the dialog takes the focus, Esc closes it and gives the focus back
     await page.getByRole('button', { name: 'New Role' }).focus();
