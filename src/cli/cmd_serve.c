@@ -10,11 +10,8 @@
 #include "http/server.h"
 #include "runtime/runtime.h"
 
-#include <malloc.h>
 #include <pthread.h>
 #include <signal.h>
-#include <stdlib.h>
-#include <unistd.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -51,15 +48,6 @@ int lk_serve_main(int argc, char **argv)
     if (rc != 0) {
         fprintf(stderr, "latchkey: %s\n", err);
         return 1;
-    }
-    /* glibc gives each thread that allocates an arena of its own; the background
-     * thread and the store worker then keep pages the request threads freed
-     * (measured: 15 MB more with 100,000 tokens). One arena per request thread and
-     * one for the rest, unless MALLOC_ARENA_MAX says otherwise. */
-    if (!getenv("MALLOC_ARENA_MAX")) {
-        long cores = sysconf(_SC_NPROCESSORS_ONLN);
-        long threads = cfg.threads > 0 ? cfg.threads : (cores > 0 ? cores : 1);
-        mallopt(M_ARENA_MAX, (int)threads + 1);
     }
     /* block the stop signals in every thread; this one waits for them */
     sigset_t stop;
