@@ -366,20 +366,42 @@ static void setup_complete(lk_admin_call *c)
     sign_in_new(c, &u, pw);
 }
 
+/* The throttle key of a sign-in: the address, or its /64 for IPv6 (one host holds a
+ * whole /64). */
+static const char *login_key(lk_request *r)
+{
+    const lk_ip *ip = &r->client;
+    if (ip->family != 6)
+        return lk_arena_printf(&r->arena, "login:%s", r->client_text);
+    const uint8_t *a = ip->addr;
+    return lk_arena_printf(&r->arena, "login:%02x%02x:%02x%02x:%02x%02x:%02x%02x::/64", a[0], a[1], a[2], a[3], a[4],
+                           a[5], a[6], a[7]);
+}
+
+bool lk_api_admin_gate(lk_request *r)
+{
+    if (strcmp(r->method, "POST") != 0 || strcmp(r->path, PREFIX "login") != 0)
+        return false;
+    /* each sign-in costs an Argon2id verification on the one store worker: an address
+     * that keeps failing is refused here, on the request thread, before it queues */
+    int64_t limit = lk_runtime_config(r->rt)->login_fail_limit, wait = 0;
+    if (!lk_runtime_auth_throttled_at(r->rt, login_key(r), limit, r->now, &wait))
+        return false;
+    lk_admin_call c = {.r = r};
+    lk_resp_header(r, "Cache-Control", "no-store");
+    lk_resp_header(r, "Retry-After", lk_arena_printf(&r->arena, "%lld", (long long)wait));
+    lk_admin_fail(&c, 429, "throttled", "", "too many failed sign-ins from this address; try again later");
+    return true;
+}
+
 static void login(lk_admin_call *c)
 {
     bool bad = false;
     const char *email = lk_admin_str(c, "email", &bad), *pw = lk_admin_str(c, "password", &bad);
     if (bad)
         return;
-    /* each attempt costs an Argon2id verification on the store worker: an address
-     * that keeps failing waits (the user's own lockout is the core's) */
-    const char *key = lk_arena_printf(&c->r->arena, "login:%s", c->r->client_text);
-    int64_t limit = lk_runtime_config(c->r->rt)->login_fail_limit, wait = 0;
-    if (lk_runtime_auth_throttled_at(c->r->rt, key, limit, c->op.now, &wait)) {
-        lk_resp_header(c->r, "Retry-After", lk_arena_printf(&c->r->arena, "%lld", (long long)wait));
-        return lk_admin_fail(c, 429, "throttled", "", "too many failed sign-ins from this address; try again later");
-    }
+    /* the gate ran on the request thread; failures count for the caller's address */
+    const char *key = login_key(c->r);
     lk_user u;
     lk_session_token t;
     lk_session_policy pol = policy(c);

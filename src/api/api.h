@@ -45,6 +45,9 @@ void lk_api_um_roles_delete(lk_request *r);
 
 /* admin*.c: the console's JSON API under /admin/api/ (run on the store worker) */
 void lk_api_admin(lk_request *r);
+/* on the request thread, before lk_api_admin is queued: true when it answered
+ * (a sign-in from an address that failed too often: 429) */
+bool lk_api_admin_gate(lk_request *r);
 /* console.c: the console's embedded files at /, /setup, /invite and /console/NAME */
 void lk_api_console_file(lk_request *r);
 

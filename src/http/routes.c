@@ -315,6 +315,22 @@ static void finish_counted(lk_request *r)
         }
 }
 
+void lk_dispatch_cancel(lk_request *r)
+{
+    r->deferred = false;
+    for (size_t i = 0; i < 2; i++)
+        if (r->held[i]) {
+            lk_limiter_leave_uncounted(r->held[i], r->now, r->day.number);
+            r->held[i] = NULL;
+        }
+    static const char msg[] = "the server is stopping; try again shortly";
+    if (r->bare)
+        lk_bare_fail(r, 503, 608, "API Temporarily Unavailable");
+    else
+        lk_resp_json(r, 503, json_pack("{s:{s:s, s:s, s:s}}", "error", "code", "unavailable", "message", msg,
+                                        "field", ""));
+}
+
 void lk_dispatch_deferred(lk_request *r)
 {
     r->deferred = false;
@@ -337,6 +353,20 @@ static void fail_counted(lk_request *r, lk_rest_error code)
     fail(r, code, NULL);
 }
 
+/* "GET POST" -> "GET, POST" */
+static const char *allow_header(lk_request *r, const lk_route *route)
+{
+    const char *out = "";
+    const char *p = route->methods;
+    while (*p) {
+        size_t len = strcspn(p, " ");
+        out = lk_arena_printf(&r->arena, "%s%s%.*s", out, *out ? ", " : "", (int)len, p);
+        p += len;
+        p += strspn(p, " ");
+    }
+    return out;
+}
+
 static void guard_rest(lk_request *r, const lk_route *route)
 {
     lk_rest_error code = check_token(r);
@@ -346,8 +376,11 @@ static void guard_rest(lk_request *r, const lk_route *route)
         return fail_counted(r, LK_REST_ACCESS_DENIED);
     if (!route)
         return fail_counted(r, LK_REST_NOT_FOUND);
-    if (!method_allowed(route, r->method))
+    if (!method_allowed(route, r->method)) {
+        if (r->bare)
+            lk_resp_header(r, "Allow", allow_header(r, route));
         return fail(r, LK_REST_METHOD_NOT_SUPPORTED, NULL);
+    }
     for (size_t i = 0; i < 2 && route->permissions[i]; i++)
         if (!lk_cat_user_has(r->user, lk_catalog_permission(r->cat, route->permissions[i])))
             return fail_counted(r, LK_REST_ACCESS_DENIED);
@@ -364,19 +397,6 @@ static void guard_rest(lk_request *r, const lk_route *route)
 
 /* ---- dispatch ------------------------------------------------------------------ */
 
-/* "GET POST" -> "GET, POST" */
-static const char *allow_header(lk_request *r, const lk_route *route)
-{
-    const char *out = "";
-    const char *p = route->methods;
-    while (*p) {
-        size_t len = strcspn(p, " ");
-        out = lk_arena_printf(&r->arena, "%s%s%.*s", out, *out ? ", " : "", (int)len, p);
-        p += len;
-        p += strspn(p, " ");
-    }
-    return out;
-}
 
 void lk_dispatch(lk_request *r)
 {
@@ -386,7 +406,8 @@ void lk_dispatch(lk_request *r)
                       : strncmp(r->path, "/rest/", 6) == 0 || strncmp(r->path, "/userservice/", 13) == 0;
     r->bare = route ? route->kind == LK_ROUTE_USERMGMT : strncmp(r->path, "/userservice/", 13) == 0;
     if (route && route->kind == LK_ROUTE_ADMIN) {
-        r->deferred = true;     /* the caller runs lk_dispatch_deferred on the store worker */
+        if (!lk_api_admin_gate(r))
+            r->deferred = true; /* the caller runs lk_dispatch_deferred on the store worker */
         return;
     }
     if (route && !rest) {

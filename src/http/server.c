@@ -49,7 +49,8 @@ struct lk_server {
     lk_cidr proxies[16];
     size_t n_proxies;
     atomic_int active;           /* requests between URI log and completion */
-    atomic_int suspended;        /* requests waiting for the store worker */
+    atomic_int suspended;        /* requests waiting for the store worker (and reservations) */
+    atomic_bool stopping;        /* lk_server_stop began: no request may be suspended any more */
 };
 
 /* one per connection (its socket context); the fields after req are per request */
@@ -328,12 +329,21 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         c->body[c->body_len] = '\0';
     r->body = c->body ? c->body : "";
     r->body_len = c->body_len;
+    /* a reservation before dispatch: lk_server_stop either sees it and waits, or a
+     * request for the store worker sees `stopping` and is refused (sequentially
+     * consistent atomics) — so none is suspended once the daemon may stop */
+    atomic_fetch_add(&s->suspended, 1);
     lk_dispatch(r);
-    if (r->deferred) {
-        atomic_fetch_add(&s->suspended, 1);
+    if (r->deferred && !atomic_load(&s->stopping)) {
         MHD_suspend_connection(conn);
         lk_runtime_defer(s->rt, run_deferred, c);
         return MHD_YES;
+    }
+    atomic_fetch_sub(&s->suspended, 1);
+    if (r->deferred) {
+        /* admitted, but the store worker takes nothing more once stopping began */
+        lk_dispatch_cancel(r);
+        lk_resp_header(r, MHD_HTTP_HEADER_CONNECTION, "close");
     }
     if (!r->status)
         plain_error(r, 500, "server_error", "no answer was produced");
@@ -503,11 +513,13 @@ void lk_server_stop(lk_server *s, int grace_ms)
 {
     if (!s)
         return;
+    atomic_store(&s->stopping, true);
     int fd = MHD_quiesce_daemon(s->daemon);
     for (int waited = 0; atomic_load(&s->active) > 0 && waited < grace_ms; waited += 10)
         usleep(10000);
     /* libmicrohttpd must not stop with a suspended connection; the store worker
-     * always finishes its jobs (the store's busy timeout bounds each one) */
+     * always finishes its jobs (the store's busy timeout bounds each one), and no
+     * request is suspended after `stopping` (see on_request) */
     while (atomic_load(&s->suspended) > 0)
         usleep(10000);
     MHD_stop_daemon(s->daemon);

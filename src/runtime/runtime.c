@@ -400,6 +400,9 @@ static void purge(lk_runtime *rt, int64_t now)
     lk_error err = {0};
     if (rt->store->ops->token_purge(rt->store, now - KEEP_EXPIRED, &err) != LK_OK)
         fprintf(stderr, "latchkey: could not purge expired tokens: %s\n", err.msg);
+    /* console sessions that ended without a sign-out (one statement, as the purge above) */
+    if (rt->store->ops->session_purge(rt->store, now - rt->cfg.console_idle_timeout, now, &err) != LK_OK)
+        fprintf(stderr, "latchkey: could not purge ended console sessions: %s\n", err.msg);
     char oldest[LK_DAY_LEN + 1];
     lk_runtime_day_text(rt, now, USAGE_DAYS, oldest);
     lk_usage_forget_before(rt->usage, oldest);

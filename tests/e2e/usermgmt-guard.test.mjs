@@ -217,7 +217,9 @@ describe('user management API: the guard', { concurrency: true }, () => {
     const srv = await startServer(t, inst.db);
     const tok = await token(srv, inst.caller.service);
     for (let i = 0; i < 3; i++) assertUmOk(await um(srv, '/roles.json', tok));
-    assertUmError(await um(srv, '/roles.json', tok, { method: 'POST' }), 405, 605, 'HTTP Method not supported');
+    const wrong = await um(srv, '/roles.json', tok, { method: 'POST' });
+    assertUmError(wrong, 405, 605, 'HTTP Method not supported');
+    assert.equal(wrong.headers.get('allow'), 'GET', 'a 405 says which methods the path takes (RFC 9110)');
     assertUmError(await um(srv, '/roles.json', 'garbage'), 401, 601);
     assertUmError(await um(srv, umUser('nobody@example.com', '/user.json'), tok), 404, 1004);
     const usage = assertOk(await rest(srv, USAGE, tok));

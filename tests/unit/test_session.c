@@ -352,6 +352,30 @@ static void invitation_accept(void **state)
     expect_ok(&f->op, login(f, "grace@example.com", PASSWORD, &u, &t));
 }
 
+/* the runtime's purge: sessions idle too long or past their end go, others stay */
+static void purge_ended_sessions(void **state)
+{
+    lk_fixture *f = *state;
+    make_admin(f, "ada@example.com");
+    lk_session_policy pol = {.idle = 600, .max_age = 3600};
+    lk_user u;
+    lk_session_token old_one, fresh;
+    lk_op *op = lk_fixture_op(f);
+    int64_t t0 = op->now;
+    expect_ok(op, lk_login(op, "ada@example.com", PASSWORD, &pol, &u, &old_one));
+    op = lk_fixture_op(f);
+    op->now = t0 + 1000;
+    expect_ok(op, lk_login(op, "ada@example.com", PASSWORD, &pol, &u, &fresh));
+    assert_int_equal(lk_fixture_count(f, "sessions"), 2);
+    lk_error err = {0};
+    assert_int_equal(f->store->ops->session_purge(f->store, t0 + 1000 - 600, t0 + 1000, &err), LK_OK);
+    assert_int_equal(lk_fixture_count(f, "sessions"), 1);
+    lk_session s;
+    op = lk_fixture_op(f);
+    op->now = t0 + 1000;
+    expect_ok(op, lk_session_check(op, fresh.token, &pol, &u, &s));
+}
+
 int main(void)
 {
 #define T(fn) cmocka_unit_test_setup_teardown(fn, lk_fixture_setup, lk_fixture_teardown)
@@ -366,6 +390,7 @@ int main(void)
         T(password_change),
         T(admin_create_sets_must_change),
         T(invitation_accept),
+        T(purge_ended_sessions),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
