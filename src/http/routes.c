@@ -331,9 +331,46 @@ void lk_dispatch_cancel(lk_request *r)
                                         "field", ""));
 }
 
+/* does the caller's user hold every permission the route needs? */
+static bool permitted(lk_request *r, const lk_route *route)
+{
+    for (size_t i = 0; i < 2 && route->permissions[i]; i++)
+        if (!lk_cat_user_has(r->user, lk_catalog_permission(r->cat, route->permissions[i])))
+            return false;
+    return true;
+}
+
+/* A call that waited for the store worker is checked again against the catalog of
+ * now: a revocation, lock or role change that committed meanwhile (an admin's call
+ * queued before it, say) applies to it. False after answering. */
+static bool still_admitted(lk_request *r)
+{
+    lk_catalog_unref(r->cat);
+    r->cat = lk_runtime_catalog(r->rt);
+    lk_rest_error code = check_token(r);
+    if (!code && !lk_catalog_allows(r->cat, &r->client))
+        code = LK_REST_ACCESS_DENIED;
+    if (!code && !permitted(r, r->route))
+        code = LK_REST_ACCESS_DENIED;
+    if (!code)
+        return true;
+    fail(r, code, NULL);
+    for (size_t i = 0; i < 2; i++)
+        if (r->held[i]) {
+            if (lk_rest_counts(code))
+                lk_limiter_leave(r->held[i]);
+            else
+                lk_limiter_leave_uncounted(r->held[i], r->now, r->day.number);
+            r->held[i] = NULL;
+        }
+    return false;
+}
+
 void lk_dispatch_deferred(lk_request *r)
 {
     r->deferred = false;
+    if (r->route->kind == LK_ROUTE_USERMGMT && !still_admitted(r))
+        return;
     r->route->handler(r);
     if (r->route->counts)
         finish_counted(r);
@@ -381,9 +418,8 @@ static void guard_rest(lk_request *r, const lk_route *route)
             lk_resp_header(r, "Allow", allow_header(r, route));
         return fail(r, LK_REST_METHOD_NOT_SUPPORTED, NULL);
     }
-    for (size_t i = 0; i < 2 && route->permissions[i]; i++)
-        if (!lk_cat_user_has(r->user, lk_catalog_permission(r->cat, route->permissions[i])))
-            return fail_counted(r, LK_REST_ACCESS_DENIED);
+    if (!permitted(r, route))
+        return fail_counted(r, LK_REST_ACCESS_DENIED);
     if (route->counts && !enter_limits(r)) {
         leave_limits(r);
         return;
