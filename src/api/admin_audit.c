@@ -6,6 +6,7 @@
 #include "api/admin_internal.h"
 #include "core/audit.h"
 #include "core/session.h"
+#include "util/strbuf.h"
 #include "util/timefmt.h"
 
 #include <stdlib.h>
@@ -16,46 +17,21 @@
 
 /* ---- CSV ------------------------------------------------------------------------- */
 
-typedef struct csv {
-    lk_arena *arena;
-    char *buf;
-    size_t len, cap;
-} csv;
-
-static void put(csv *o, const char *s, size_t n)
-{
-    if (o->len + n + 1 > o->cap) {
-        size_t cap = o->cap ? o->cap * 2 : 4096;
-        while (cap < o->len + n + 1)
-            cap *= 2;
-        o->buf = lk_arena_grow(o->arena, o->buf, o->len, cap);
-        o->cap = cap;
-    }
-    memcpy(o->buf + o->len, s, n);
-    o->len += n;
-    o->buf[o->len] = '\0';
-}
-
-static void put_str(csv *o, const char *s)
-{
-    put(o, s, strlen(s));
-}
-
-static void cell(csv *o, const char *s, bool last)
+static void cell(lk_strbuf *o, const char *s, bool last)
 {
     s = s ? s : "";
-    put(o, "\"", 1);
+    lk_strbuf_putc(o, '"');
     if (strchr("=+-@\t\r", s[0]) && s[0])
-        put(o, "'", 1);
+        lk_strbuf_putc(o, '\'');
     for (const char *p = s; *p; p++)
-        put(o, *p == '"' ? "\"\"" : p, *p == '"' ? 2 : 1);
-    put(o, last ? "\"\r\n" : "\",", last ? 3 : 2);
+        lk_strbuf_putn(o, *p == '"' ? "\"\"" : p, *p == '"' ? 2 : 1);
+    lk_strbuf_puts(o, last ? "\"\r\n" : "\",");
 }
 
-static void send_csv(lk_admin_call *c, const char *name, csv *o)
+static void send_csv(lk_admin_call *c, const char *name, lk_strbuf *o)
 {
     lk_resp_header(c->r, "Content-Disposition", lk_arena_printf(&c->r->arena, "attachment; filename=\"%s\"", name));
-    lk_resp_text(c->r, 200, "text/csv;charset=UTF-8", o->buf ? o->buf : "");
+    lk_resp_text(c->r, 200, "text/csv;charset=UTF-8", lk_strbuf_str(o));
 }
 
 /* ---- filters ------------------------------------------------------------------------ */
@@ -113,8 +89,9 @@ void lk_admin_audit(lk_admin_call *c)
         return lk_admin_fail_op(c);
     char when[LK_TIME_BUF];
     if (want_csv(c)) {
-        csv o = {.arena = &c->r->arena};
-        put_str(&o, "time,actor,address,area,action,target,details\r\n");
+        lk_strbuf o;
+        lk_strbuf_init(&o, &c->r->arena);
+        lk_strbuf_puts(&o, "time,actor,address,area,action,target,details\r\n");
         for (size_t i = 0; i < n; i++) {
             cell(&o, lk_time_format(ev[i].at, when), false);
             cell(&o, ev[i].actor, false);
@@ -152,8 +129,9 @@ void lk_admin_logins(lk_admin_call *c)
         return lk_admin_fail_op(c);
     char when[LK_TIME_BUF];
     if (want_csv(c)) {
-        csv o = {.arena = &c->r->arena};
-        put_str(&o, "time,email,address,success,reason\r\n");
+        lk_strbuf o;
+        lk_strbuf_init(&o, &c->r->arena);
+        lk_strbuf_puts(&o, "time,email,address,success,reason\r\n");
         for (size_t i = 0; i < n; i++) {
             cell(&o, lk_time_format(recs[i].at, when), false);
             cell(&o, recs[i].email, false);

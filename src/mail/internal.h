@@ -9,20 +9,7 @@
 
 #include "mail/message.h"
 
-/* ---- a growable NUL-terminated string whose storage is in an arena ----------- */
-
-typedef struct lk_mbuf {
-    lk_arena *a;
-    char *p;    /* always NUL-terminated once anything was added */
-    size_t len;
-    size_t cap;
-} lk_mbuf;
-
-void lk_mbuf_init(lk_mbuf *b, lk_arena *a);
-void lk_mbuf_putn(lk_mbuf *b, const char *s, size_t n);
-void lk_mbuf_puts(lk_mbuf *b, const char *s); /* NULL adds nothing */
-void lk_mbuf_putc(lk_mbuf *b, char c);
-const char *lk_mbuf_str(lk_mbuf *b);          /* "" if empty; arena */
+#include "util/strbuf.h"
 
 /* ---- templates ----------------------------------------------------------------
  * A template is text with placeholders: {name} inserts a variable (HTML-escaped in

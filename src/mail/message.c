@@ -57,13 +57,13 @@ static bool printable_ascii(const char *s)
 /* ---- header output with a column count, for folding ----------------------------- */
 
 typedef struct hdr {
-    lk_mbuf *b;
+    lk_strbuf *b;
     size_t col;
 } hdr;
 
 static void h_put(hdr *h, const char *s, size_t n)
 {
-    lk_mbuf_putn(h->b, s, n);
+    lk_strbuf_putn(h->b, s, n);
     h->col += n;
 }
 
@@ -76,13 +76,13 @@ static void h_start(hdr *h, const char *name)
 
 static void h_fold(hdr *h)
 {
-    lk_mbuf_puts(h->b, "\r\n");
+    lk_strbuf_puts(h->b, "\r\n");
     h->col = 0;
 }
 
 static void h_end(hdr *h)
 {
-    lk_mbuf_puts(h->b, "\r\n");
+    lk_strbuf_puts(h->b, "\r\n");
     h->col = 0;
 }
 
@@ -159,15 +159,15 @@ static void h_mailbox(hdr *h, const char *name, const char *addr, size_t addr_n)
 {
     bool space = false;
     if (name && *name) {
-        lk_mbuf q;
-        lk_mbuf_init(&q, h->b->a);
-        lk_mbuf_putc(&q, '"');
+        lk_strbuf q;
+        lk_strbuf_init(&q, h->b->a);
+        lk_strbuf_putc(&q, '"');
         for (const char *p = name; *p; p++) {
             if (*p == '"' || *p == '\\')
-                lk_mbuf_putc(&q, '\\');
-            lk_mbuf_putc(&q, *p);
+                lk_strbuf_putc(&q, '\\');
+            lk_strbuf_putc(&q, *p);
         }
-        lk_mbuf_putc(&q, '"');
+        lk_strbuf_putc(&q, '"');
         if (!printable_ascii(name) || strstr(name, "=?") || h->col + q.len > LINE_MAX_CHARS)
             h_encoded(h, name, false);
         else
@@ -209,7 +209,7 @@ static bool split_from(lk_arena *a, const char *from, const char **name, const c
 
 /* ---- quoted-printable (RFC 2045 6.7) ------------------------------------------------- */
 
-static void qp_encode(lk_mbuf *b, const char *s)
+static void qp_encode(lk_strbuf *b, const char *s)
 {
     static const char hex[] = "0123456789ABCDEF";
     while (*s) {
@@ -222,17 +222,17 @@ static void qp_encode(lk_mbuf *b, const char *s)
                        (i == 0 && c == 'F' && strncmp(s, "From ", 5) == 0);
             size_t tok = enc || c == '.' ? 3 : 1;
             if (col + tok > (last ? QP_LINE : QP_LINE - 1)) {
-                lk_mbuf_puts(b, "=\r\n");
+                lk_strbuf_puts(b, "=\r\n");
                 col = 0;
             }
             if (c == '.' && col == 0)
                 enc = true; /* no line starts with a dot, whatever the transport does */
             if (enc) {
                 char e[3] = {'=', hex[c >> 4], hex[c & 15]};
-                lk_mbuf_putn(b, e, 3);
+                lk_strbuf_putn(b, e, 3);
                 col += 3;
             } else {
-                lk_mbuf_putc(b, (char)c);
+                lk_strbuf_putc(b, (char)c);
                 col++;
             }
         }
@@ -243,7 +243,7 @@ static void qp_encode(lk_mbuf *b, const char *s)
             s++;
         else
             break;
-        lk_mbuf_puts(b, "\r\n");
+        lk_strbuf_puts(b, "\r\n");
     }
 }
 
@@ -301,13 +301,13 @@ static bool message_id_ok(const char *id)
     return address_ok(id, strlen(id));
 }
 
-static void part(lk_mbuf *b, const char *boundary, const char *type, const char *body)
+static void part(lk_strbuf *b, const char *boundary, const char *type, const char *body)
 {
-    lk_mbuf_puts(b, "\r\n--");
-    lk_mbuf_puts(b, boundary);
-    lk_mbuf_puts(b, "\r\nContent-Type: ");
-    lk_mbuf_puts(b, type);
-    lk_mbuf_puts(b, "; charset=UTF-8\r\nContent-Transfer-Encoding: quoted-printable\r\n\r\n");
+    lk_strbuf_puts(b, "\r\n--");
+    lk_strbuf_puts(b, boundary);
+    lk_strbuf_puts(b, "\r\nContent-Type: ");
+    lk_strbuf_puts(b, type);
+    lk_strbuf_puts(b, "; charset=UTF-8\r\nContent-Transfer-Encoding: quoted-printable\r\n\r\n");
     qp_encode(b, body);
 }
 
@@ -329,8 +329,8 @@ const char *lk_mail_format(lk_arena *a, const lk_mail_header *h, const lk_mail_c
     char boundary[5 + 24 + 1] = "=_lk_";
     lk_secret_alnum(boundary + 5, 24);
 
-    lk_mbuf b;
-    lk_mbuf_init(&b, a);
+    lk_strbuf b;
+    lk_strbuf_init(&b, a);
     hdr hw = {&b, 0};
     date_header(&hw, h->date);
     h_start(&hw, "Message-ID");
@@ -347,15 +347,15 @@ const char *lk_mail_format(lk_arena *a, const lk_mail_header *h, const lk_mail_c
     h_start(&hw, "Subject");
     h_text(&hw, c->subject);
     h_end(&hw);
-    lk_mbuf_puts(&b, "MIME-Version: 1.0\r\n"
+    lk_strbuf_puts(&b, "MIME-Version: 1.0\r\n"
                      "Auto-Submitted: auto-generated\r\n"
                      "Content-Type: multipart/alternative;\r\n boundary=\"");
-    lk_mbuf_puts(&b, boundary);
-    lk_mbuf_puts(&b, "\"\r\n\r\nThis is a multi-part message in MIME format.\r\n");
+    lk_strbuf_puts(&b, boundary);
+    lk_strbuf_puts(&b, "\"\r\n\r\nThis is a multi-part message in MIME format.\r\n");
     part(&b, boundary, "text/plain", c->text);
     part(&b, boundary, "text/html", c->html);
-    lk_mbuf_puts(&b, "\r\n--");
-    lk_mbuf_puts(&b, boundary);
-    lk_mbuf_puts(&b, "--\r\n");
-    return lk_mbuf_str(&b);
+    lk_strbuf_puts(&b, "\r\n--");
+    lk_strbuf_puts(&b, boundary);
+    lk_strbuf_puts(&b, "--\r\n");
+    return lk_strbuf_str(&b);
 }

@@ -54,18 +54,18 @@ static const char *or_empty(const char *s)
 
 /* Expands p up to the end (depth 0) or its closing {/} (depth > 0); returns where it
  * stopped, NULL for a malformed template or an unknown variable. */
-static const char *expand(lk_mbuf *b, const vars *vs, const char *p, bool on, int depth)
+static const char *expand(lk_strbuf *b, const vars *vs, const char *p, bool on, int depth)
 {
     while (*p) {
         const char *open = strchr(p, '{');
         if (!open) {
             if (on)
-                lk_mbuf_puts(b, p);
+                lk_strbuf_puts(b, p);
             p += strlen(p);
             break;
         }
         if (on)
-            lk_mbuf_putn(b, p, (size_t)(open - p));
+            lk_strbuf_putn(b, p, (size_t)(open - p));
         const char *close = strchr(open, '}');
         if (!close)
             return NULL;
@@ -93,7 +93,7 @@ static const char *expand(lk_mbuf *b, const vars *vs, const char *p, bool on, in
             continue;
         }
         if (on)
-            lk_mbuf_puts(b, vs->v[idx]);
+            lk_strbuf_puts(b, vs->v[idx]);
         p = close + 1;
     }
     return depth == 0 ? p : NULL;
@@ -101,33 +101,33 @@ static const char *expand(lk_mbuf *b, const vars *vs, const char *p, bool on, in
 
 static const char *fill(lk_arena *a, const vars *vs, const char *tpl)
 {
-    lk_mbuf b;
-    lk_mbuf_init(&b, a);
+    lk_strbuf b;
+    lk_strbuf_init(&b, a);
     if (!expand(&b, vs, tpl, true, 0))
         return NULL;
-    return lk_mbuf_str(&b);
+    return lk_strbuf_str(&b);
 }
 
 /* ---- preparing the variables ------------------------------------------------------ */
 
 static const char *html_escape(lk_arena *a, const char *s, bool newline_br)
 {
-    lk_mbuf b;
-    lk_mbuf_init(&b, a);
+    lk_strbuf b;
+    lk_strbuf_init(&b, a);
     for (; *s; s++) {
         switch (*s) {
-        case '&': lk_mbuf_puts(&b, "&amp;"); break;
-        case '<': lk_mbuf_puts(&b, "&lt;"); break;
-        case '>': lk_mbuf_puts(&b, "&gt;"); break;
-        case '"': lk_mbuf_puts(&b, "&quot;"); break;
-        case '\'': lk_mbuf_puts(&b, "&#39;"); break;
+        case '&': lk_strbuf_puts(&b, "&amp;"); break;
+        case '<': lk_strbuf_puts(&b, "&lt;"); break;
+        case '>': lk_strbuf_puts(&b, "&gt;"); break;
+        case '"': lk_strbuf_puts(&b, "&quot;"); break;
+        case '\'': lk_strbuf_puts(&b, "&#39;"); break;
         case '\n':
-            lk_mbuf_puts(&b, newline_br ? "<br>\n" : " ");
+            lk_strbuf_puts(&b, newline_br ? "<br>\n" : " ");
             break;
-        default: lk_mbuf_putc(&b, *s); break;
+        default: lk_strbuf_putc(&b, *s); break;
         }
     }
-    return lk_mbuf_str(&b);
+    return lk_strbuf_str(&b);
 }
 
 /* one line: CR, LF and TAB become spaces */
@@ -144,18 +144,18 @@ static const char *one_line(lk_arena *a, const char *s)
 /* "\r\n" and lone "\r" become "\n"; blank lines around the text are dropped */
 static const char *normalize_lines(lk_arena *a, const char *s)
 {
-    lk_mbuf b;
-    lk_mbuf_init(&b, a);
+    lk_strbuf b;
+    lk_strbuf_init(&b, a);
     for (; *s; s++) {
         if (*s == '\r') {
-            lk_mbuf_putc(&b, '\n');
+            lk_strbuf_putc(&b, '\n');
             if (s[1] == '\n')
                 s++;
         } else {
-            lk_mbuf_putc(&b, *s);
+            lk_strbuf_putc(&b, *s);
         }
     }
-    const char *p = lk_mbuf_str(&b);
+    const char *p = lk_strbuf_str(&b);
     size_t start = 0, end = b.len;
     for (size_t i = 0; i < end; i++) {
         if (p[i] == '\n')
@@ -173,15 +173,15 @@ static const char *text_quote(lk_arena *a, const char *s)
 {
     if (!*s)
         return "";
-    lk_mbuf b;
-    lk_mbuf_init(&b, a);
-    lk_mbuf_puts(&b, "> ");
+    lk_strbuf b;
+    lk_strbuf_init(&b, a);
+    lk_strbuf_puts(&b, "> ");
     for (; *s; s++) {
-        lk_mbuf_putc(&b, *s);
+        lk_strbuf_putc(&b, *s);
         if (*s == '\n')
-            lk_mbuf_puts(&b, s[1] == '\n' ? ">" : "> ");
+            lk_strbuf_puts(&b, s[1] == '\n' ? ">" : "> ");
     }
-    return lk_mbuf_str(&b);
+    return lk_strbuf_str(&b);
 }
 
 static const char *human_time(lk_arena *a, const lk_mail_locale *loc, const char *iso)
