@@ -28,24 +28,28 @@ void lk_admin_services(lk_admin_call *c)
     lk_admin_ok(c, arr);
 }
 
+/* the service the path's id names: the server's snapshot (brought up to date
+ * first: a service created a moment ago by the CLI) maps the id to the client id,
+ * and the store gives the record — no scan of every service */
 static bool service_by_id(lk_admin_call *c, lk_service *out)
 {
     int64_t id = lk_admin_id(c);
     if (!id)
         return false;
-    lk_service *s = NULL;
-    size_t n = 0;
-    if (lk_service_list(&c->op, &s, &n) != LK_OK) {
+    lk_runtime_refresh(c->r->rt, c->r->store);
+    lk_catalog *cat = lk_runtime_catalog(c->r->rt);
+    const lk_cat_service *svc = lk_catalog_service(cat, id);
+    const char *client_id = svc ? lk_arena_strdup(&c->r->arena, svc->client_id) : NULL;
+    lk_catalog_unref(cat);
+    if (!client_id) {
+        lk_admin_fail(c, 404, "not_found", "", "no such service");
+        return false;
+    }
+    if (lk_service_find(&c->op, client_id, out) != LK_OK) {
         lk_admin_fail_op(c);
         return false;
     }
-    for (size_t i = 0; i < n; i++)
-        if (s[i].id == id) {
-            *out = s[i];
-            return true;
-        }
-    lk_admin_fail(c, 404, "not_found", "", "no such service");
-    return false;
+    return true;
 }
 
 /* {"service","clientSecret"}: the secret is shown this once */
@@ -110,7 +114,6 @@ void lk_admin_service_token(lk_admin_call *c)
     lk_service s;
     if (!service_by_id(c, &s))
         return;
-    lk_runtime_refresh(c->r->rt, c->r->store);   /* a service created a moment ago */
     lk_catalog *cat = lk_runtime_catalog(c->r->rt);
     const lk_cat_service *svc = lk_catalog_service(cat, s.id);
     const lk_cat_user *owner = svc ? lk_catalog_user(cat, svc->user_id) : NULL;

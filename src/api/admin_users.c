@@ -48,29 +48,25 @@ static const char *const USER_FIELDS[][2] = {
 
 /* ---- roles ------------------------------------------------------------------------ */
 
-/* how many users hold each role (users: all of them) */
-static size_t holders_of(const lk_role *r, const lk_user *users, size_t n)
+static size_t holders_of(const lk_role *r, const int64_t *pairs, size_t n)
 {
-    size_t count = 0;
     for (size_t i = 0; i < n; i++)
-        for (size_t g = 0; g < users[i].n_grants; g++)
-            if (users[i].grants[g].role_id == r->id) {
-                count++;
-                break;
-            }
-    return count;
+        if (pairs[2 * i] == r->id)
+            return (size_t)pairs[2 * i + 1];
+    return 0;
 }
 
 void lk_admin_roles(lk_admin_call *c)
 {
     lk_role *roles = NULL;
-    lk_user *users = NULL;
-    size_t n = 0, n_users = 0;
-    if (lk_role_list(&c->op, &roles, &n) != LK_OK || lk_user_list(&c->op, -1, &users, &n_users) != LK_OK)
+    int64_t *counts = NULL;
+    size_t n = 0, n_counts = 0;
+    if (lk_role_list(&c->op, &roles, &n) != LK_OK ||
+        c->op.store->ops->role_holder_counts(c->op.store, c->op.arena, &counts, &n_counts, &c->op.err) != LK_OK)
         return lk_admin_fail_op(c);
     json_t *arr = json_array();
     for (size_t i = 0; i < n; i++)
-        json_array_append_new(arr, lk_admin_role_json(&roles[i], holders_of(&roles[i], users, n_users)));
+        json_array_append_new(arr, lk_admin_role_json(&roles[i], holders_of(&roles[i], counts, n_counts)));
     lk_admin_ok(c, arr);
 }
 
@@ -105,19 +101,12 @@ static bool role_by_id(lk_admin_call *c, lk_role *out)
     int64_t id = lk_admin_id(c);
     if (!id)
         return false;
-    lk_role *roles = NULL;
-    size_t n = 0;
-    if (lk_role_list(&c->op, &roles, &n) != LK_OK) {
+    lk_code rc = c->op.store->ops->role_get(c->op.store, c->op.arena, id, out, &c->op.err);
+    if (rc == LK_ENOTFOUND)
+        lk_admin_fail(c, 404, "not_found", "", "no such role");
+    else if (rc != LK_OK)
         lk_admin_fail_op(c);
-        return false;
-    }
-    for (size_t i = 0; i < n; i++)
-        if (roles[i].id == id) {
-            *out = roles[i];
-            return true;
-        }
-    lk_admin_fail(c, 404, "not_found", "", "no such role");
-    return false;
+    return rc == LK_OK;
 }
 
 void lk_admin_role_create(lk_admin_call *c)

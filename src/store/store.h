@@ -93,6 +93,9 @@ typedef struct lk_store_ops {
     lk_code (*role_delete)(lk_store *s, int64_t id, lk_error *err);
     /* users holding the role in any workspace, grants filled */
     lk_code (*role_holders)(lk_store *s, lk_arena *a, int64_t role_id, lk_user **out, size_t *n, lk_error *err);
+    /* how many users hold each role (any workspace): pairs (role id, count), roles
+     * nobody holds left out */
+    lk_code (*role_holder_counts)(lk_store *s, lk_arena *a, int64_t **pairs, size_t *n, lk_error *err);
 
     /* users, ordered by id; reads fill grants */
     lk_code (*user_list)(lk_store *s, lk_arena *a, const lk_user_filter *f, lk_user **out, size_t *n, lk_error *err);

@@ -1526,6 +1526,37 @@ static void test_update_expiry_of_last_admin(void **state)
 }
 
 
+/* the store counts the holders of each role: a user with a role in two workspaces
+ * counts once, roles nobody holds are left out */
+static void test_role_holder_counts(void **state)
+{
+    lk_fixture *f = *state;
+    lk_user a = invite_api(f, "a@example.com", "Integration", NULL);
+    invite_api(f, "b@example.com", "Integration", NULL);
+    lk_grant_ref more = {.role = "Integration", .workspace = "Default"};
+    lk_user_change ch = {.add = &more, .n_add = 1};
+    lk_op *op = lk_fixture_op(f);
+    expect_ok(op, lk_user_update(op, "a@example.com", &ch, &a));
+    lk_role integration, writer;
+    op = lk_fixture_op(f);
+    expect_ok(op, lk_role_find(op, "Integration", &integration));
+    op = lk_fixture_op(f);
+    expect_ok(op, lk_role_find(op, "Writer", &writer));
+    int64_t *pairs = NULL;
+    size_t n = 0;
+    lk_error err = {0};
+    assert_int_equal(f->store->ops->role_holder_counts(f->store, &f->arena, &pairs, &n, &err), LK_OK);
+    bool seen = false;
+    for (size_t i = 0; i < n; i++) {
+        assert_int_not_equal(pairs[2 * i], writer.id);
+        if (pairs[2 * i] == integration.id) {
+            assert_int_equal(pairs[2 * i + 1], 2);
+            seen = true;
+        }
+    }
+    assert_true(seen);
+}
+
 /* the user management API's grants name roles by id and workspaces by id */
 static void test_grants_by_role_id(void **state)
 {
@@ -1654,6 +1685,7 @@ int main(void)
         T(test_list_page),
         T(test_list_page_accepted_only),
         T(test_grants_by_role_id),
+        T(test_role_holder_counts),
         T(test_delete_scoped),
         cmocka_unit_test(test_status_names_and_effective_status),
         T(test_update_fields),

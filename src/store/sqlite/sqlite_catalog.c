@@ -380,3 +380,24 @@ lk_code lk_sq_role_holders(lk_store *s, lk_arena *a, int64_t role_id, lk_user **
 {
     return lk_sq_users_of_role(lk_sq_of(s), a, role_id, out, n, err);
 }
+
+static const char SQL_ROLE_HOLDER_COUNTS[] =
+    "SELECT role_id, count(DISTINCT user_id) FROM user_roles GROUP BY role_id ORDER BY role_id";
+
+static void holder_count_row(lk_arena *a, sqlite3_stmt *st, void *out)
+{
+    int64_t *pair = out;
+    pair[0] = lk_sq_int(st, 0);
+    pair[1] = lk_sq_int(st, 1);
+}
+
+lk_code lk_sq_role_holder_counts(lk_store *s, lk_arena *a, int64_t **pairs, size_t *n, lk_error *err)
+{
+    static const lk_sq_ctx c = {.op = "role_holder_counts", .noun = "role"};
+    lk_sq *q = lk_sq_of(s);
+    sqlite3_stmt *st;
+    lk_code code = lk_sq_prepare(q, SQL_ROLE_HOLDER_COUNTS, &c, &st, err);
+    if (code != LK_OK)
+        return code;
+    return lk_sq_rows(q, st, a, 2 * sizeof **pairs, holder_count_row, (void **)pairs, n, &c, err);
+}

@@ -357,6 +357,7 @@ static const lk_store_ops sqlite_ops = {
     .role_update = lk_sq_role_update,
     .role_delete = lk_sq_role_delete,
     .role_holders = lk_sq_role_holders,
+    .role_holder_counts = lk_sq_role_holder_counts,
 
     .user_list = lk_sq_user_list,
     .user_count = lk_sq_user_count,
