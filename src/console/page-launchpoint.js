@@ -4,7 +4,7 @@ import { del, errorText, get, post } from './api.js';
 import {
   announce, clear, clearErrors, confirmDialog, field, formError, h, openDialog, secretBox, table,
 } from './dom.js';
-import { checkFields, showApiError, values } from './forms.js';
+import { whenSubmitted } from './forms.js';
 import { fmtTime, t } from './i18n.js';
 
 export async function launchpointPage(page) {
@@ -68,22 +68,11 @@ async function newServiceDialog(reload) {
     actions: [cancel, create],
   });
   cancel.addEventListener('click', () => dlg.close());
-  dlg.form.addEventListener('submit', async (ev) => {
-    ev.preventDefault();
-    clearErrors(dlg.form);
-    if (!checkFields(dlg.form)) return;
-    const v = values(dlg.form);
-    create.disabled = true;
-    try {
-      const res = await post('/admin/api/services', { name: v.name, description: v.description, userEmail: v.userEmail });
-      await reload();
-      showNewSecret(dlg, res, 'services.created');
-    } catch (e) {
-      showApiError(dlg.form, e, { user: 'userEmail', email: 'userEmail' });
-    } finally {
-      create.disabled = false;
-    }
-  });
+  whenSubmitted(dlg.form, create, async (v) => {
+    const res = await post('/admin/api/services', { name: v.name, description: v.description, userEmail: v.userEmail });
+    await reload();
+    showNewSecret(dlg, res, 'services.created');
+  }, { fieldMap: { user: 'userEmail', email: 'userEmail' } });
 }
 
 // the dialog now shows the client id and the secret, once
@@ -158,26 +147,17 @@ async function detailsDialog(id, reload) {
     const form = h('form', { class: 'stack inset', novalidate: true },
       h('p', {}, t('services.rotateText')), field(sel), err, h('div', { class: 'form-actions' }, cancel, go));
     cancel.addEventListener('click', () => { clear(rotateBox); rotate.focus(); });
-    form.addEventListener('submit', async (ev) => {
-      ev.preventDefault();
-      clearErrors(form);
-      go.disabled = true;
-      try {
-        const res = await post(`/admin/api/services/${s.id}/rotate`, { graceSeconds: Number(values(form).graceSeconds) });
-        clear(tokenBox);
-        clear(rotateBox).append(
-          h('p', { class: 'notice ok', role: 'status' }, t('services.rotated')),
-          h('p', { class: 'notice warn' }, t('services.secretOnce')),
-          secretBox(t('services.newSecret'), res.clientSecret, { id: 'new-secret' }),
-          res.service.previousSecretValidUntil
-            ? h('p', { class: 'notice' }, t('services.previousValid', { when: fmtTime(res.service.previousSecretValidUntil) })) : null);
-        await reload();
-      } catch (e) {
-        showApiError(form, e, { graceSeconds: 'graceSeconds', grace: 'graceSeconds' });
-      } finally {
-        go.disabled = false;
-      }
-    });
+    whenSubmitted(form, go, async (v) => {
+      const res = await post(`/admin/api/services/${s.id}/rotate`, { graceSeconds: Number(v.graceSeconds) });
+      clear(tokenBox);
+      clear(rotateBox).append(
+        h('p', { class: 'notice ok', role: 'status' }, t('services.rotated')),
+        h('p', { class: 'notice warn' }, t('services.secretOnce')),
+        secretBox(t('services.newSecret'), res.clientSecret, { id: 'new-secret' }),
+        res.service.previousSecretValidUntil
+          ? h('p', { class: 'notice' }, t('services.previousValid', { when: fmtTime(res.service.previousSecretValidUntil) })) : null);
+      await reload();
+    }, { fieldMap: { graceSeconds: 'graceSeconds', grace: 'graceSeconds' }, check: false });
     rotateBox.append(form);
     form.querySelector('select').focus();
   });

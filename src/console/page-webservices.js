@@ -4,7 +4,7 @@ import { del, get, post, put } from './api.js';
 import {
   announce, clear, clearErrors, field, formError, h, openDialog, secretBox, svg, table,
 } from './dom.js';
-import { checkFields, showApiError, values } from './forms.js';
+import { showApiError, whenSubmitted } from './forms.js';
 import { fmtDate, fmtNumber, t } from './i18n.js';
 
 export async function webservicesPage(page) {
@@ -186,25 +186,13 @@ function limitsDialog(l, reload) {
     actions: [cancel, save],
   });
   cancel.addEventListener('click', () => dlg.close());
-  dlg.form.addEventListener('submit', async (ev) => {
-    ev.preventDefault();
-    clearErrors(dlg.form);
-    if (!checkFields(dlg.form)) return;
-    const v = values(dlg.form);
-    const body = {
+  whenSubmitted(dlg.form, save, async (v) => {
+    await put('/admin/api/limits', {
       rate: Number(v.rateCalls) ? `${Number(v.rateCalls)}/${Number(v.rateSeconds)}` : '0',
       daily: Number(v.daily), concurrent: Number(v.concurrent),
-    };
-    save.disabled = true;
-    try {
-      await put('/admin/api/limits', body);
-      dlg.close();
-      announce(t('ws.limitsSaved'));
-      await reload();
-    } catch (e) {
-      showApiError(dlg.form, e, { rate: 'rateCalls' });
-    } finally {
-      save.disabled = false;
-    }
-  });
+    });
+    dlg.close();
+    announce(t('ws.limitsSaved'));
+    await reload();
+  }, { fieldMap: { rate: 'rateCalls' } });
 }
