@@ -10,6 +10,7 @@
 #include "api/admin_internal.h"
 #include "api/api.h"
 #include "core/role.h"
+#include "core/password.h"
 #include "core/session.h"
 #include "core/user.h"
 #include "http/routes.h"
@@ -46,12 +47,16 @@ static void logout(lk_admin_call *c);
 static void session(lk_admin_call *c);
 static void password(lk_admin_call *c);
 static void accept_invitation(lk_admin_call *c);
+static void forgot_password(lk_admin_call *c);
+static void reset_password(lk_admin_call *c);
 
 static const admin_route ROUTES[] = {
     {"GET", "setup", setup_state, NO_SESSION | NO_CSRF, NULL, NULL},
     {"POST", "setup", setup_complete, NO_SESSION | NO_CSRF, NULL, NULL},
     {"POST", "login", login, NO_SESSION | NO_CSRF, NULL, NULL},
     {"POST", "invitation", accept_invitation, NO_SESSION | NO_CSRF, NULL, NULL},
+    {"POST", "password/forgot", forgot_password, NO_SESSION | NO_CSRF, NULL, NULL},
+    {"POST", "password/reset", reset_password, NO_SESSION | NO_CSRF, NULL, NULL},
     {"POST", "logout", logout, MUST_CHANGE_OK, NULL, NULL},
     {"GET", "session", session, MUST_CHANGE_OK, NULL, NULL},
     {"POST", "password", password, MUST_CHANGE_OK, NULL, NULL},
@@ -68,6 +73,9 @@ static const admin_route ROUTES[] = {
     {"DELETE", "users/*", lk_admin_user_delete, 0, "Access Users", NULL},
     {"POST", "users/*/lock", lk_admin_user_lock, 0, "Access Users", NULL},
     {"POST", "users/*/unlock", lk_admin_user_unlock, 0, "Access Users", NULL},
+    {"POST", "users/*/invitation", lk_admin_user_resend, 0, "Access Users", NULL},
+    {"DELETE", "users/*/invitation", lk_admin_user_delete_invitation, 0, "Access Users", NULL},
+    {"POST", "users/*/password-reset", lk_admin_user_reset_password, 0, "Access Users", NULL},
     {"GET", "services", lk_admin_services, 0, "Access LaunchPoint", NULL},
     {"POST", "services", lk_admin_service_create, 0, "Access LaunchPoint", NULL},
     {"GET", "services/*", lk_admin_service_get, 0, "Access LaunchPoint", NULL},
@@ -75,6 +83,7 @@ static const admin_route ROUTES[] = {
     {"POST", "services/*/token", lk_admin_service_token, 0, "Access LaunchPoint", NULL},
     {"POST", "services/*/rotate", lk_admin_service_rotate, 0, "Access LaunchPoint", NULL},
     {"GET", "webservices", lk_admin_webservices, 0, "Access Web Services", NULL},
+    {"GET", "mail", lk_admin_mail, 0, "Access Web Services", NULL},
     {"POST", "allowlist", lk_admin_allowlist_add, 0, "Access Web Services", NULL},
     {"DELETE", "allowlist", lk_admin_allowlist_remove, 0, "Access Web Services", NULL},
     {"PUT", "allowlist", lk_admin_allowlist_switch, 0, "Access Web Services", NULL},
@@ -380,7 +389,8 @@ static const char *login_key(lk_request *r)
 
 bool lk_api_admin_gate(lk_request *r)
 {
-    if (strcmp(r->method, "POST") != 0 || strcmp(r->path, PREFIX "login") != 0)
+    if (strcmp(r->method, "POST") != 0 ||
+        (strcmp(r->path, PREFIX "login") != 0 && strcmp(r->path, PREFIX "password/forgot") != 0))
         return false;
     /* each sign-in costs an Argon2id verification on the one store worker: an address
      * that keeps failing is refused here, on the request thread, before it queues */
@@ -390,7 +400,9 @@ bool lk_api_admin_gate(lk_request *r)
     lk_admin_call c = {.r = r};
     lk_resp_header(r, "Cache-Control", "no-store");
     lk_resp_header(r, "Retry-After", lk_arena_printf(&r->arena, "%lld", (long long)wait));
-    lk_admin_fail(&c, 429, "throttled", "", "too many failed sign-ins from this address; try again later");
+    lk_admin_fail(&c, 429, "throttled", "",
+                  strcmp(r->path, PREFIX "login") == 0 ? "too many failed sign-ins from this address; try again later"
+                                                       : "too many requests from this address; try again later");
     return true;
 }
 
@@ -424,6 +436,36 @@ static void accept_invitation(lk_admin_call *c)
     lk_user u;
     c->op.actor = "invitation";
     if (lk_invitation_accept(&c->op, token, pw, &u) != LK_OK)
+        return lk_admin_fail_op(c);
+    sign_in_new(c, &u, pw);
+}
+
+/* The same answer whatever the address (a reset goes out only to an active person). */
+static void forgot_password(lk_admin_call *c)
+{
+    bool bad = false;
+    const char *email = lk_admin_str(c, "email", &bad), *lang = lk_admin_str(c, "lang", &bad);
+    if (bad)
+        return;
+    /* each request counts against the address's sign-in allowance: no mail bombing */
+    lk_runtime_auth_failed(c->r->rt, login_key(c->r), c->op.now);
+    bool sent = false;
+    c->op.actor = "system";
+    if (lk_password_forgot(&c->op, email, lk_runtime_config(c->r->rt)->reset_ttl, lang, &sent) != LK_OK)
+        return lk_admin_fail_op(c);
+    c->changed = sent;
+    lk_admin_done(c);
+}
+
+static void reset_password(lk_admin_call *c)
+{
+    bool bad = false;
+    const char *token = lk_admin_str(c, "token", &bad), *pw = lk_admin_str(c, "password", &bad);
+    if (bad)
+        return;
+    lk_user u;
+    c->op.actor = "password reset";
+    if (lk_password_reset_complete(&c->op, token, pw, &u) != LK_OK)
         return lk_admin_fail_op(c);
     sign_in_new(c, &u, pw);
 }

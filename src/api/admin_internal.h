@@ -64,6 +64,10 @@ void lk_admin_user_update(lk_admin_call *c);
 void lk_admin_user_lock(lk_admin_call *c);
 void lk_admin_user_unlock(lk_admin_call *c);
 void lk_admin_user_delete(lk_admin_call *c);
+void lk_admin_user_resend(lk_admin_call *c);
+void lk_admin_user_delete_invitation(lk_admin_call *c);
+void lk_admin_user_reset_password(lk_admin_call *c);
+void lk_admin_mail(lk_admin_call *c);
 
 void lk_admin_services(lk_admin_call *c);
 void lk_admin_service_create(lk_admin_call *c);

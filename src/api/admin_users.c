@@ -6,6 +6,8 @@
 #include "api/admin_internal.h"
 #include "core/permission.h"
 #include "core/role.h"
+#include "core/mailq.h"
+#include "core/password.h"
 #include "core/user.h"
 #include "core/workspace.h"
 #include "util/text.h"
@@ -272,18 +274,27 @@ void lk_admin_user_invite(lk_admin_call *c)
         in.expires = NULL;
     if (in.userid && !*in.userid)
         in.userid = NULL;
+    const lk_config *cfg = lk_runtime_config(c->r->rt);
+    in.lang = lk_admin_str(c, "lang", &bad);
+    if (bad)
+        return;
+    if (in.lang && *in.lang && !lk_mail_lang(in.lang))
+        return lk_admin_fail(c, 400, "invalid", "lang", "lang must be en or de");
+    if (!in.lang || !*in.lang)
+        in.lang = cfg->mail_language;
+    in.invite_ttl = cfg->invite_ttl;
     lk_user u;
     lk_invite_token invite;
     c->renames = USER_FIELDS;
     if (lk_user_invite(&c->op, &in, &u, &invite) != LK_OK)
         return lk_admin_fail_op(c);
     c->changed = true;
-    json_t *url = json_null();
-    if (invite.token[0])
-        url = json_string(lk_arena_printf(&c->r->arena, "%s/invite#%s", lk_runtime_config(c->r->rt)->public_url,
-                                          invite.token));
+    /* the link goes by email only (the mailer mints it); the page says where it went */
+    json_t *inv = json_null();
+    if (!u.api_only)
+        inv = json_pack("{s:s, s:o}", "email", u.email, "expiresAt", lk_admin_time(invite.expires_at));
     sodium_memzero(&invite, sizeof invite);
-    lk_admin_ok(c, json_pack("{s:o, s:o}", "user", lk_admin_user_json(&u, c->op.now), "invitationUrl", url));
+    lk_admin_ok(c, json_pack("{s:o, s:o}", "user", lk_admin_user_json(&u, c->op.now), "invitation", inv));
 }
 
 /* the user the path's id names */
@@ -399,4 +410,42 @@ void lk_admin_user_delete(lk_admin_call *c)
         return lk_admin_fail_op(c);
     c->changed = true;
     lk_admin_done(c);
+}
+
+void lk_admin_user_resend(lk_admin_call *c)
+{
+    lk_user u;
+    bool bad = false;
+    const char *message = lk_admin_str(c, "message", &bad);
+    if (bad || !user_by_id(c, &u))
+        return;
+    lk_invitation inv;
+    if (lk_user_resend_invitation(&c->op, u.email, message, lk_runtime_config(c->r->rt)->invite_ttl, &inv) != LK_OK)
+        return lk_admin_fail_op(c);
+    c->changed = true;
+    lk_admin_ok(c, json_pack("{s:o, s:{s:s, s:o}}", "user", lk_admin_user_json(&u, c->op.now), "invitation", "email",
+                             u.email, "expiresAt", lk_admin_time(inv.expires_at)));
+}
+
+void lk_admin_user_delete_invitation(lk_admin_call *c)
+{
+    lk_user u;
+    if (!user_by_id(c, &u))
+        return;
+    if (lk_user_delete_scoped(&c->op, u.email, LK_SCOPE_PENDING) != LK_OK)
+        return lk_admin_fail_op(c);
+    c->changed = true;
+    lk_admin_done(c);
+}
+
+void lk_admin_user_reset_password(lk_admin_call *c)
+{
+    lk_user u, out;
+    if (!user_by_id(c, &u))
+        return;
+    if (lk_password_reset_request(&c->op, u.email, lk_runtime_config(c->r->rt)->reset_ttl, &out) != LK_OK)
+        return lk_admin_fail_op(c);
+    c->changed = true;
+    lk_admin_ok(c, json_pack("{s:o, s:{s:s}}", "user", lk_admin_user_json(&out, c->op.now), "reset", "email",
+                             out.email));
 }

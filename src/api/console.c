@@ -1,6 +1,6 @@
 /*
  * console — the web console's files, embedded in the binary at build time
- * (meson.build: console_files): the page shell at /, /setup and /invite, the
+ * (meson.build: console_files): the page shell at /, /setup, /invite and /reset, the
  * assets at /console/NAME.
  *
  * Every answer carries a strict Content-Security-Policy (no inline script or

@@ -301,8 +301,11 @@ void lk_api_um_invite(lk_request *r)
         return fail_problem(r, &p);
     lk_op op;
     op_for(r, &op);
+    const lk_config *cfg = lk_runtime_config(r->rt);
+    in.lang = cfg->mail_language;
+    in.invite_ttl = cfg->invite_ttl;
     lk_user u;
-    /* a normal user's invitation is recorded pending; its link is not part of the answer */
+    /* a normal user's invitation email is queued with the user; no link in the answer */
     lk_invite_token invite;
     if (lk_user_invite(&op, &in, &u, &invite) != LK_OK)
         return fail_core(r, &op);

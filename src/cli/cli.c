@@ -60,6 +60,7 @@ static const lk_cli_noun *const nouns[] = {
     &lk_cli_noun_limits,
     &lk_cli_noun_allowlist,
     &lk_cli_noun_usage,
+    &lk_cli_noun_mail,
     NULL,
 };
 
@@ -646,4 +647,12 @@ lk_code lk_cli_usage(lk_cli_cmd *c, const char *field, const char *fmt, ...)
     vsnprintf(err->msg, sizeof err->msg, fmt, ap);
     va_end(ap);
     return LK_EINVAL;
+}
+
+lk_code lk_cli_config(lk_cli_cmd *c, lk_config *out)
+{
+    char err[600] = "";
+    if (lk_config_load(out, 0, NULL, stdout, err, sizeof err) != 0)
+        return lk_fail(&c->op->err, LK_EINVAL, "config", "%s", err);
+    return LK_OK;
 }

@@ -21,6 +21,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "config/config.h"
 #include "core/op.h"
 #include "core/user.h"
 
@@ -100,6 +101,7 @@ extern const lk_cli_noun lk_cli_noun_admin;
 extern const lk_cli_noun lk_cli_noun_limits;
 extern const lk_cli_noun lk_cli_noun_allowlist;
 extern const lk_cli_noun lk_cli_noun_usage;
+extern const lk_cli_noun lk_cli_noun_mail;
 
 /* Runs the command line; returns the process exit status. */
 int lk_cli_main(int argc, char **argv);
@@ -112,6 +114,11 @@ bool lk_cli_flag(const lk_cli_cmd *c, const char *name);
 const char *const *lk_cli_list(const lk_cli_cmd *c, const char *name, size_t *n);
 const lk_grant_ref *lk_cli_grants(const lk_cli_cmd *c, const char *name, size_t *n);
 int64_t lk_cli_num(const lk_cli_cmd *c, const char *name);       /* COUNT (default applied), TIME (0 when not given) */
+
+/* The server's configuration as `serve` would read it without flags (the file in
+ * $LATCHKEY_CONFIG, then $LATCHKEY_* variables): the invitation lifetime, the mail
+ * language, ... LK_EINVAL when it does not load. */
+lk_code lk_cli_config(lk_cli_cmd *c, lk_config *out);
 
 /* Marks the failure as a usage error with a message; returns LK_EINVAL. */
 lk_code lk_cli_usage(lk_cli_cmd *c, const char *field, const char *fmt, ...)

@@ -70,6 +70,12 @@ int lk_serve_main(int argc, char **argv)
         lk_runtime_close(rt);
         return 1;
     }
+    if (!lk_runtime_start_mail(rt, &e)) {
+        fprintf(stderr, "latchkey: %s\n", e.msg);
+        lk_server_stop(srv, GRACE_MS);
+        lk_runtime_close(rt);
+        return 3;
+    }
     fprintf(stderr, "listening on http://%s\n", bound);
     print_setup_link(&cfg, lk_runtime_config(rt)->public_url);
     fflush(stderr);

@@ -1,16 +1,18 @@
 /*
- * cmd_user — `latchkey user invite|list|show|update|lock|unlock|delete`: people and
- * API-only users. The invitation link of a person is printed once, by invite; its
- * token sits in the URL fragment so that it never reaches a server log.
+ * cmd_user — `latchkey user invite|list|show|update|lock|unlock|delete|
+ * resend-invite|reset-password`: people and API-only users. Invitation and reset
+ * links go to the person by email only (queued here, sent by the running server;
+ * `latchkey mail list`); they are never printed.
  */
 #include "cli/cli.h"
 
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/mailq.h"
+#include "core/password.h"
 #include "core/user.h"
 
-#define DEFAULT_PUBLIC_URL "http://127.0.0.1:8080"
 
 static void print_user(lk_cli_cmd *c, const lk_user *u)
 {
@@ -46,20 +48,12 @@ static lk_code user_print(lk_cli_cmd *c, const char *done, const lk_user *u)
     return LK_OK;
 }
 
-/* $LATCHKEY_PUBLIC_URL without its trailing slashes, else the default */
-static const char *public_url(lk_cli_cmd *c)
-{
-    const char *env = getenv("LATCHKEY_PUBLIC_URL");
-    if (!env || !*env)
-        return DEFAULT_PUBLIC_URL;
-    size_t n = strlen(env);
-    while (n > 0 && env[n - 1] == '/')
-        n--;
-    return n ? lk_arena_strndup(c->arena, env, n) : DEFAULT_PUBLIC_URL;
-}
-
 static lk_code user_invite(lk_cli_cmd *c)
 {
+    lk_config cfg;
+    lk_code code = lk_cli_config(c, &cfg);
+    if (code != LK_OK)
+        return code;
     lk_user_input in = {
         .email = lk_cli_str(c, "email"),
         .userid = lk_cli_str(c, "userid"),
@@ -69,33 +63,35 @@ static lk_code user_invite(lk_cli_cmd *c)
         .expires = lk_cli_str(c, "expires"),
         .api_only = lk_cli_flag(c, "api-only"),
         .message = lk_cli_str(c, "message"),
+        .lang = lk_cli_str(c, "lang") ? lk_cli_str(c, "lang") : cfg.mail_language,
+        .invite_ttl = cfg.invite_ttl,
     };
+    if (lk_cli_str(c, "lang") && !lk_mail_lang(in.lang))
+        return lk_cli_usage(c, "lang", "--lang must be en or de");
     in.grants = lk_cli_grants(c, "role", &in.n_grants);
     lk_user u;
     lk_invite_token inv;
     memset(&inv, 0, sizeof inv);
-    lk_code code = lk_user_invite(c->op, &in, &u, &inv);
+    code = lk_user_invite(c->op, &in, &u, &inv);
+    int64_t expires = inv.expires_at;
+    memset(&inv, 0, sizeof inv);
     if (code != LK_OK)
         return code;
 
-    const char *link = inv.token[0]
-                           ? lk_arena_printf(c->arena, "%s/invite#%s", public_url(c), inv.token)
-                           : NULL;
     if (c->json) {
         json_t *doc = json_object();
         json_object_set_new(doc, "user", lk_cli_user_json(&u, c->op->now));
-        json_t *invitation = link ? json_object() : json_null();
-        if (link) {
-            json_object_set_new(invitation, "link", lk_cli_json_str(link));
-            json_object_set_new(invitation, "expiresAt", lk_cli_json_time(inv.expires_at));
-        }
+        json_t *invitation = json_null();
+        if (!u.api_only)
+            invitation = json_pack("{s:o, s:o}", "email", lk_cli_json_str(u.email), "expiresAt",
+                                   lk_cli_json_time(expires));
         json_object_set_new(doc, "invitation", invitation);
         return lk_cli_emit(doc);
     }
 
     const char *email = lk_cli_clean(c->arena, u.email, true);
     const char *roles = lk_cli_clean(c->arena, lk_cli_grants_text(c, &u), true);
-    if (!link) {
+    if (u.api_only) {
         printf("Invited API-only user '%s': %s, roles %s.\n", email,
                lk_user_status_name(u.status), roles);
         printf("No invitation is needed for an API-only user, because no email is sent.\n");
@@ -103,8 +99,42 @@ static lk_code user_invite(lk_cli_cmd *c)
     }
     printf("Invited '%s': %s until the invitation is accepted, roles %s.\n", email,
            lk_user_status_name(u.status), roles);
-    printf("Send this single-use link to the person; it is valid until %s:\n%s\n",
-           lk_cli_time(c, inv.expires_at, "?"), link);
+    printf("The invitation email is queued; its single-use link works until %s.\n"
+           "The running server sends it ('latchkey mail list' shows the queue).\n",
+           lk_cli_time(c, expires, "?"));
+    return LK_OK;
+}
+
+static lk_code user_resend_invite(lk_cli_cmd *c)
+{
+    lk_config cfg;
+    lk_code code = lk_cli_config(c, &cfg);
+    lk_invitation inv;
+    if (code == LK_OK)
+        code = lk_user_resend_invitation(c->op, c->arg, lk_cli_str(c, "message"), cfg.invite_ttl, &inv);
+    if (code != LK_OK)
+        return code;
+    if (c->json)
+        return lk_cli_emit(json_pack("{s:{s:o, s:o}}", "invitation", "email", lk_cli_json_str(c->arg), "expiresAt",
+                                     lk_cli_json_time(inv.expires_at)));
+    printf("A new invitation email to '%s' is queued; its link works until %s, and earlier links no longer do.\n",
+           lk_cli_clean(c->arena, c->arg, true), lk_cli_time(c, inv.expires_at, "?"));
+    return LK_OK;
+}
+
+static lk_code user_reset_password(lk_cli_cmd *c)
+{
+    lk_config cfg;
+    lk_code code = lk_cli_config(c, &cfg);
+    lk_user u;
+    if (code == LK_OK)
+        code = lk_password_reset_request(c->op, c->arg, cfg.reset_ttl, &u);
+    if (code != LK_OK)
+        return code;
+    if (c->json)
+        return lk_cli_emit(json_pack("{s:{s:o}}", "reset", "email", lk_cli_json_str(u.email)));
+    printf("A password reset email to '%s' is queued; its single-use link works for %lld hour(s).\n",
+           lk_cli_clean(c->arena, u.email, true), (long long)(cfg.reset_ttl + 3599) / 3600);
     return LK_OK;
 }
 
@@ -214,6 +244,14 @@ static const lk_cli_opt invite_opts[] = {
      .help = "when access ends (2027-01-31 or 2027-01-31T17:00:00Z)"},
     {.name = "userid", .kind = LK_CLI_TEXT, .meta = "ID", .help = "the login id (default: the email)"},
     {.name = "message", .kind = LK_CLI_TEXT, .meta = "TEXT", .help = "the invitation message"},
+    {.name = "lang", .kind = LK_CLI_TEXT, .meta = "en|de",
+     .help = "language of the person's email (default: mail_language)"},
+    {.name = NULL},
+};
+
+static const lk_cli_opt resend_opts[] = {
+    {.name = "message", .kind = LK_CLI_TEXT, .meta = "TEXT",
+     .help = "a new invitation message (default: the previous one)"},
     {.name = NULL},
 };
 
@@ -252,10 +290,10 @@ static const lk_cli_verb verbs[] = {
     {.name = "invite", .opts = invite_opts, .run = user_invite,
      .summary = "invite a person, or add an API-only user",
      .help = "Adds a user with one or more (role, workspace) grants. A person starts pending\n"
-             "and gets a single-use invitation link (valid 7 days; base URL from\n"
-             "$LATCHKEY_PUBLIC_URL, default " DEFAULT_PUBLIC_URL "). An API-only user\n"
-             "(--api-only) is active at once and needs no invitation, because no email is\n"
-             "sent; it must hold a role with an Access API permission.\n"},
+             "and gets an invitation email with a single-use link (valid invite_ttl, 7 days\n"
+             "by default), which the running server sends. An API-only user (--api-only) is\n"
+             "active at once and needs no invitation, because no email is sent; it must\n"
+             "hold a role with an Access API permission.\n"},
     {.name = "list", .opts = list_opts, .run = user_list,
      .summary = "list the users",
      .help = "Lists the users with their effective status: past its expiry a user is locked.\n"},
@@ -272,6 +310,14 @@ static const lk_cli_verb verbs[] = {
      .summary = "unlock a user",
      .help = "Unlocks a user. When its access has expired, give a new --expires in the\n"
              "future or never.\n"},
+    {.name = "resend-invite", .arg = "EMAIL", .opts = resend_opts, .run = user_resend_invite,
+     .summary = "send a pending user a new invitation",
+     .help = "Queues a new invitation email for a user who has not accepted yet; the earlier\n"
+             "links stop working. To withdraw an invitation, delete the user.\n"},
+    {.name = "reset-password", .arg = "EMAIL", .run = user_reset_password,
+     .summary = "email an active person a password-reset link",
+     .help = "Queues an email with a single-use link (valid reset_ttl, a day by default) with\n"
+             "which the person sets a new password; the current one keeps working until then.\n"},
     {.name = "delete", .arg = "EMAIL", .run = user_delete,
      .summary = "delete a user for good",
      .help = "Deletes a user. Refused while the user owns custom services (the message\n"

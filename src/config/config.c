@@ -6,6 +6,7 @@
  * from the row.
  */
 #include "config/config.h"
+#include "mail/message.h"
 #include "util/cidr.h"
 #include "util/timefmt.h"
 
@@ -56,6 +57,28 @@ static const opt OPTIONS[] = {
      "seconds without a request after which a console session ends"},
     {"console_session_max", OPT_INT, F(console_session_max), "43200", 60, 604800,
      "seconds after sign-in at which a console session ends in any case"},
+    {"smtp_host", OPT_STR, F(smtp_host), "", 0, 0,
+     "SMTP server for outgoing mail; empty: write .eml files into mail_outbox instead"},
+    {"smtp_port", OPT_INT, F(smtp_port), "0", 0, 65535, "SMTP port (0: 587 for starttls, 465 for tls, 25 for none)"},
+    {"smtp_security", OPT_STR, F(smtp_security), "starttls", 0, 0,
+     "starttls (required), tls (implicit TLS) or none (plain, for a local relay)"},
+    {"smtp_user", OPT_STR, F(smtp_user), "", 0, 0, "SMTP user name; empty: no authentication"},
+    {"smtp_password", OPT_STR, F(smtp_password), "", 0, 0,
+     "SMTP password (prefer the file or $LATCHKEY_SMTP_PASSWORD to a flag)"},
+    {"smtp_ca_file", OPT_STR, F(smtp_ca_file), "", 0, 0,
+     "PEM file of the CA that signed the SMTP server's certificate; empty: the system's"},
+    {"smtp_timeout", OPT_INT, F(smtp_timeout), "30", 1, 240, "seconds one delivery attempt may take"},
+    {"mail_from", OPT_STR, F(mail_from), "latchkey <latchkey@localhost>", 0, 0,
+     "sender of every message: 'Name <address>' or an address"},
+    {"mail_outbox", OPT_STR, F(mail_outbox), "", 0, 0,
+     "folder of .eml files when no smtp_host is set (default: outbox next to the database, ./data/outbox)"},
+    {"mail_language", OPT_STR, F(mail_language), "en", 0, 0,
+     "language (en or de) of mail to people who have none of their own"},
+    {"invite_ttl", OPT_INT, F(invite_ttl), "604800", 300, 7776000, "seconds an invitation link works"},
+    {"reset_ttl", OPT_INT, F(reset_ttl), "86400", 300, 604800, "seconds a password-reset link works"},
+    {"mail_retry_base", OPT_INT, F(mail_retry_base), "60", 1, 3600,
+     "seconds before a failed message is retried; doubles with each attempt, at most an hour"},
+    {"mail_max_attempts", OPT_INT, F(mail_max_attempts), "30", 1, 1000, "delivery attempts before a message fails"},
 };
 #define N_OPTIONS (sizeof OPTIONS / sizeof OPTIONS[0])
 
@@ -199,12 +222,32 @@ static int load_env(lk_config *c, char *err, size_t err_len)
     return 0;
 }
 
-static int check(const lk_config *c, char *err, size_t err_len)
+static int check(lk_config *c, char *err, size_t err_len)
 {
+    /* links are public_url + "/invite#…": one slash, whatever was configured */
+    size_t pl = strlen(c->public_url);
+    while (pl > 0 && c->public_url[pl - 1] == '/')
+        c->public_url[--pl] = '\0';
     /* the quota time zone must be one the system knows, or the day would be wrong */
     if (!lk_time_zone_known(c->quota_tz)) {
         snprintf(err, err_len, "quota_tz: unknown time zone '%.60s' (an IANA name such as America/Chicago)",
                  c->quota_tz);
+        return 1;
+    }
+    if (strcmp(c->smtp_security, "starttls") != 0 && strcmp(c->smtp_security, "tls") != 0 &&
+        strcmp(c->smtp_security, "none") != 0) {
+        snprintf(err, err_len, "smtp_security: must be starttls, tls or none (got '%.40s')", c->smtp_security);
+        return 1;
+    }
+    if (strcmp(c->mail_language, "en") != 0 && strcmp(c->mail_language, "de") != 0) {
+        snprintf(err, err_len, "mail_language: must be en or de (got '%.40s')", c->mail_language);
+        return 1;
+    }
+    lk_arena tmp = LK_ARENA_INIT;
+    bool from_ok = lk_mail_address(&tmp, c->mail_from) != NULL;
+    lk_arena_free(&tmp);
+    if (!from_ok) {
+        snprintf(err, err_len, "mail_from: '%.100s' is not an email address nor 'Name <address>'", c->mail_from);
         return 1;
     }
     char list[LK_CONFIG_STR];

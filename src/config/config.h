@@ -35,6 +35,21 @@ typedef struct lk_config {
     int64_t login_fail_limit;            /* failed console sign-ins per address per auth_fail_window */
     int64_t console_idle_timeout;        /* seconds: a console session ends when unused this long */
     int64_t console_session_max;         /* seconds: ... and this long after sign-in */
+    /* email (docs/server.md#email): SMTP when smtp_host is set, else .eml files in mail_outbox */
+    char smtp_host[LK_CONFIG_STR];
+    int64_t smtp_port;                   /* 0: 587 for starttls, 465 for tls, 25 for none */
+    char smtp_security[LK_CONFIG_STR];   /* "starttls", "tls" (implicit) or "none" */
+    char smtp_user[LK_CONFIG_STR];       /* "": no authentication */
+    char smtp_password[LK_CONFIG_STR];   /* secret: never printed */
+    char smtp_ca_file[LK_CONFIG_STR];    /* PEM bundle to verify the server; "": the system's */
+    int64_t smtp_timeout;                /* seconds for one delivery attempt */
+    char mail_from[LK_CONFIG_STR];       /* "Name <address>" or an address */
+    char mail_outbox[LK_CONFIG_STR];     /* "": "outbox" next to the database */
+    char mail_language[LK_CONFIG_STR];   /* "en" or "de": mail to people with no language of their own */
+    int64_t invite_ttl;                  /* seconds an invitation link works */
+    int64_t reset_ttl;                   /* seconds a password-reset link works */
+    int64_t mail_retry_base;             /* seconds before the first retry; doubles, at most an hour */
+    int64_t mail_max_attempts;           /* attempts before a message is given up */
 } lk_config;
 
 void lk_config_defaults(lk_config *c);

@@ -3,7 +3,7 @@ import { ApiError, api, errorText, setCsrf, setUnauthorizedHandler } from './api
 import { announce, clear, h } from './dom.js';
 import { LANGUAGES, currentLang, preferredLang, setLang, t } from './i18n.js';
 import { P, can, canAny, go, state } from './state.js';
-import { invitePage, loginPage, passwordPage, setupPage } from './page-auth.js';
+import { forgotPage, invitePage, loginPage, passwordPage, resetPage, setupPage } from './page-auth.js';
 import { adminPage } from './page-admin.js';
 import { usersPage } from './page-users.js';
 import { rolesPage } from './page-roles.js';
@@ -37,6 +37,10 @@ export function usersRolesRoute() {
   if (can(P.roles)) return 'roles';
   return 'logins';
 }
+
+// pages whose hash is a single-use token, not a route
+const TOKEN_PAGES = ['/setup', '/invite', '/reset'];
+const onTokenPage = () => TOKEN_PAGES.includes(location.pathname);
 
 const root = document.getElementById('app');
 let main;
@@ -115,8 +119,11 @@ export async function render({ focus = false } = {}) {
     await setupPage(page, { done: afterSignIn });
   } else if (location.pathname === '/invite') {
     await invitePage(page, { done: afterSignIn });
+  } else if (location.pathname === '/reset') {
+    await resetPage(page, { done: afterSignIn });
   } else if (!state.session) {
-    await loginPage(page, { done: afterSignIn });
+    if (currentRoute() === 'forgot') await forgotPage(page);
+    else await loginPage(page, { done: afterSignIn });
   } else if (state.session.mustChangePassword) {
     await passwordPage(page, { forced: true, done: afterSignIn });
   } else {
@@ -157,8 +164,8 @@ function append(el, nodes) {
 async function afterSignIn(session) {
   if (session) setSession(session);
   state.notice = '';
-  if (location.pathname === '/setup' || location.pathname === '/invite') history.replaceState(null, '', '/#/admin');
-  let target = state.afterLogin && state.afterLogin !== '#/login' ? state.afterLogin : '#/admin';
+  if (onTokenPage()) history.replaceState(null, '', '/#/admin');
+  let target = state.afterLogin && !['#/login', '#/forgot'].includes(state.afterLogin) ? state.afterLogin : '#/admin';
   if (state.session && state.session.mustChangePassword) target = '#/password';
   state.afterLogin = '';
   if (location.hash !== target) history.replaceState(null, '', `/${target}`);
@@ -187,7 +194,7 @@ async function boot() {
     for (const d of document.querySelectorAll('dialog')) d.close();
     go('login');
   });
-  if (location.pathname !== '/setup' && location.pathname !== '/invite') {
+  if (!onTokenPage()) {
     try {
       setSession(await api('GET', '/admin/api/session', undefined, { quiet401: true }));
     } catch (e) {
@@ -203,7 +210,7 @@ async function boot() {
     if (ev.reason.status !== 401) announce(errorText(ev.reason));
   });
   window.addEventListener('hashchange', () => {
-    if (location.pathname === '/setup' || location.pathname === '/invite') return;
+    if (onTokenPage()) return;
     document.getElementById('status')?.classList.remove('show');
     render({ focus: true });
   });

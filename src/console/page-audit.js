@@ -6,7 +6,8 @@ import { fmtTime, has, t, tOr, tn } from './i18n.js';
 import { usersRolesHeader } from './tabs.js';
 
 const AREAS = ['User', 'Role', 'Service', 'IP Restrictions', 'Web Services', 'Permission', 'Workspace'];
-const ACTIONS = ['Create', 'Edit', 'Delete', 'Lock', 'Unlock', 'Change Password', 'Rotate Secret', 'Edit Limits', 'Add', 'Remove', 'Enable', 'Disable'];
+const ACTIONS = ['Create', 'Edit', 'Delete', 'Lock', 'Unlock', 'Change Password', 'Resend Invitation', 'Accept Invitation',
+  'Reset Password', 'Forgot Password', 'Set Password', 'Rotate Secret', 'Edit Limits', 'Add', 'Remove', 'Enable', 'Disable'];
 const PERIODS = ['1', '7', '30', '180', 'all'];
 
 const iso = (d) => d.toISOString().replace(/\.\d{3}Z$/, 'Z');

@@ -1,8 +1,9 @@
-// Setup of the first administrator, sign-in, and changing the password.
+// Setup of the first administrator, sign-in, changing the password, accepting an
+// invitation (/invite#TOKEN), "forgot password" and setting a new one (/reset#TOKEN).
 import { api, post } from './api.js';
-import { announce, field, h, showError } from './dom.js';
+import { announce, clear, field, h, showError } from './dom.js';
 import { makeForm } from './forms.js';
-import { t } from './i18n.js';
+import { currentLang, t } from './i18n.js';
 import { state } from './state.js';
 
 function card(page, titleKey, introKey, ...content) {
@@ -86,7 +87,38 @@ export async function loginPage(page, { done }) {
   } catch { pending = false; }
   card(page, 'login.title', 'login.intro',
     pending ? h('p', { class: 'notice', id: 'setup-pending' }, t('login.setupPending')) : null,
-    notice ? h('p', { class: 'notice', role: 'status' }, t(notice)) : null, form);
+    notice ? h('p', { class: 'notice', role: 'status' }, t(notice)) : null, form,
+    h('p', { class: 'auth-links' }, h('a', { href: '#/forgot', id: 'forgot-link' }, t('login.forgot'))));
+}
+
+// #/forgot (signed out): asks for a reset link by email. The answer is the same whether
+// or not the address belongs to anyone, so the page always says the same.
+export async function forgotPage(page) {
+  const back = () => h('p', { class: 'auth-links' }, h('a', { href: '#/login', id: 'back-to-login' }, t('forgot.back')));
+  const form = makeForm({
+    fields: [field({ name: 'email', label: t('user.email'), type: 'email', required: true, autocomplete: 'username' })],
+    submitLabel: t('forgot.submit'),
+    onSubmit: async (v, f) => {
+      try {
+        await api('POST', '/admin/api/password/forgot', { email: v.email, lang: currentLang() }, { quiet401: true });
+      } catch (e) {
+        // too many requests from this address (they count as failed sign-ins)
+        if (e.code === 'throttled') {
+          showError(f, '', t('error.throttled'));
+          return;
+        }
+        throw e;
+      }
+      const cardEl = page.querySelector('.auth-card');
+      clear(cardEl).append(
+        h('h1', {}, t('forgot.title')),
+        h('p', { class: 'notice ok', role: 'status', id: 'forgot-sent' }, t('forgot.sent')),
+        h('p', { class: 'hint' }, t('forgot.sentHint')),
+        back());
+      cardEl.querySelector('#back-to-login').focus();
+    },
+  });
+  card(page, 'forgot.title', 'forgot.intro', form, back());
 }
 
 export async function passwordPage(page, { forced = false, done }) {
@@ -112,29 +144,61 @@ export async function passwordPage(page, { forced = false, done }) {
     h('p', { class: 'notice ok-note', role: 'status', hidden: true }, t('password.changed')), form);
 }
 
-// /invite#TOKEN: a person accepts their invitation by choosing a password
-export async function invitePage(page, { done }) {
+// The server's explanation of a refused link: its own sentence in English, ours (the
+// same in the page's language) otherwise.
+function refusal(e, key) {
+  if (currentLang() !== 'en' || e.status !== 401 || !e.message) return t(key);
+  const m = e.message.trim();
+  return `${m.charAt(0).toUpperCase()}${m.slice(1)}${/[.!?]$/.test(m) ? '' : '.'}`;
+}
+
+/*
+ * A page that sets a password with a single-use link's token (the part after #) and
+ * signs in: /invite (an invitation) and /reset (a password reset). A refused link
+ * shows why, and the links that help.
+ */
+function tokenPage(page, { done, prefix, path, helpLinks }) {
   const token = decodeURIComponent(location.hash.replace(/^#/, ''));
+  const links = () => (helpLinks.length ? h('p', { class: 'auth-links', id: 'link-help' }, helpLinks.map((l) => h('a', { href: l.href }, t(l.key)))) : null);
   if (!token) {
-    card(page, 'accept.title', null, h('p', { class: 'notice' }, t('accept.invalid')));
+    card(page, `${prefix}.title`, null, h('p', { class: 'notice warn', role: 'alert' }, t(`${prefix}.noToken`)), links());
     return;
   }
+  const help = links();
+  if (help) help.hidden = true;
   const form = makeForm({
     fields: passwordFields(false),
-    submitLabel: t('accept.submit'),
+    submitLabel: t(`${prefix}.submit`),
     fieldMap: { token: '' },
     onSubmit: async (v, f) => {
       if (!samePasswords(f, v)) return;
+      let s;
       try {
-        await done(await post('/admin/api/invitation', { token, password: v.password }));
+        s = await api('POST', path, { token, password: v.password }, { quiet401: true });
       } catch (e) {
         if (e.status === 404 || e.status === 401 || e.field === 'token') {
-          showError(f, '', t('accept.invalid'));
+          showError(f, '', refusal(e, `${prefix}.invalid`));
+          if (help) help.hidden = false;
           return;
         }
         throw e;
       }
+      await done(s);
+      if (prefix === 'reset') announce(t('reset.done'));
     },
   });
-  card(page, 'accept.title', 'accept.intro', form);
+  card(page, `${prefix}.title`, `${prefix}.intro`, form, help);
+}
+
+// /invite#TOKEN: a person accepts their invitation by choosing a password
+export async function invitePage(page, { done }) {
+  tokenPage(page, { done, prefix: 'accept', path: '/admin/api/invitation', helpLinks: [] });
+}
+
+// /reset#TOKEN: a person sets a new password with the link of a reset email
+export async function resetPage(page, { done }) {
+  tokenPage(page, {
+    done, prefix: 'reset', path: '/admin/api/password/reset',
+    helpLinks: [{ href: '/#/login', key: 'setup.toLogin' }, { href: '/#/forgot', key: 'login.forgot' }],
+  });
 }

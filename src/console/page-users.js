@@ -1,11 +1,11 @@
 // Users & Roles → Users: the list, search, Invite New User (three steps), Edit,
-// Lock/Unlock and Delete.
+// Lock/Unlock, Delete, and the emails: Resend/Delete Invitation, Reset Password.
 import { ApiError, del, errorText, get, post, put, qs } from './api.js';
 import {
-  announce, clear, clearErrors, confirmDialog, copyButton, field, formError, h, nextId, openDialog, table,
+  announce, clear, clearErrors, confirmDialog, field, formError, h, nextId, openDialog, table,
 } from './dom.js';
 import { checkFields, dateInput, showApiError, values, whenSubmitted } from './forms.js';
-import { fmtDate, fmtTime, t, tOr, tn } from './i18n.js';
+import { currentLang, fmtDate, fmtTime, t, tOr, tn } from './i18n.js';
 import { P, can, state } from './state.js';
 import { usersRolesHeader } from './tabs.js';
 
@@ -70,20 +70,32 @@ function usersTable(users, meta, reload) {
     { key: 'lastLogin', label: t('user.lastLogin'), cell: (u) => (u.apiOnly ? t('common.notApplicable') : (u.lastLoginAt ? fmtTime(u.lastLoginAt) : t('common.never'))) },
     {
       key: 'actions', label: t('common.actions'), class: 'actions',
-      cell: (u) => h('div', { class: 'row-actions' },
-        u.status !== 'pending' ? h('button', { type: 'button', class: 'secondary small', dataset: { action: 'edit' }, onclick: () => editDialog(u, meta, reload) }, t('action.edit')) : null,
-        u.status === 'locked'
-          ? h('button', { type: 'button', class: 'secondary small', dataset: { action: 'unlock' }, onclick: () => unlockDialog(u, reload) }, t('users.unlock'))
-          : (u.status === 'active' && u.email.toLowerCase() !== me
-            ? h('button', { type: 'button', class: 'secondary small', dataset: { action: 'lock' }, onclick: () => lockDialog(u, reload) }, t('users.lock')) : null),
-        u.email.toLowerCase() !== me
-          ? h('button', { type: 'button', class: 'danger small', dataset: { action: 'delete' }, onclick: () => deleteUser(u, reload) }, t('action.delete')) : null),
+      cell: (u) => rowActions(u, u.email.toLowerCase() === me, meta, reload),
     },
   ];
   const tbl = table(cols, users, { caption: t('users.tab'), empty: t('users.empty') });
   // mark rows with the user's email (tests and deep links find them by it)
   tbl.querySelectorAll('tbody tr').forEach((tr, i) => { if (users[i]) tr.dataset.email = users[i].email; });
   return h('div', {}, h('p', { class: 'count' }, tn('users.count', users.length)), tbl);
+}
+
+// the buttons of a row: what may be done to this user in its state
+function rowActions(u, isMe, meta, reload) {
+  const btn = (action, cls, label, fn) => h('button', { type: 'button', class: `${cls} small`, dataset: { action }, onclick: fn }, label);
+  if (u.status === 'pending') {
+    // a person who has not accepted yet: only the invitation can be dealt with
+    return h('div', { class: 'row-actions' },
+      btn('resend', 'secondary', t('users.resend'), () => resendDialog(u, reload)),
+      btn('delete-invitation', 'danger', t('users.deleteInvitation'), () => deleteInvitation(u, reload)));
+  }
+  return h('div', { class: 'row-actions' },
+    btn('edit', 'secondary', t('action.edit'), () => editDialog(u, meta, reload)),
+    u.status === 'locked'
+      ? btn('unlock', 'secondary', t('users.unlock'), () => unlockDialog(u, reload))
+      : (u.status === 'active' && !isMe ? btn('lock', 'secondary', t('users.lock'), () => lockDialog(u, reload)) : null),
+    u.status === 'active' && !u.apiOnly && !isMe
+      ? btn('reset-password', 'secondary', t('users.resetPassword'), () => resetPassword(u, reload)) : null,
+    !isMe ? btn('delete', 'danger', t('action.delete'), () => deleteUser(u, reload)) : null);
 }
 
 /* ------------------------------------------------------------ roles per workspace */
@@ -227,12 +239,13 @@ function inviteDialog(meta, reload) {
       email: v.email, firstName: v.firstName, lastName: v.lastName, reason: v.reason,
       expiresAt: v.expiresAt || null, apiOnly: apiOnly.input.checked, grants: grants.get(),
     };
-    if (!body.apiOnly) body.message = message.input.value;
+    // the invitee's email is written in the language the admin is using
+    if (!body.apiOnly) Object.assign(body, { message: message.input.value, lang: currentLang() });
     next.disabled = true;
     try {
       const res = await post('/admin/api/users', body);
       await reload();
-      if (res.invitationUrl) invitationSent(dlg, res);
+      if (res.invitation) invitationSent(dlg, res.invitation);
       else {
         dlg.close();
         announce(t('invite.createdApi', { email: res.user.email }));
@@ -254,12 +267,13 @@ function inviteDialog(meta, reload) {
   show(0);
 }
 
-function invitationSent(dlg, res) {
+// the link itself is only in the email (the server never shows it): where it went and how long it works
+function invitationSent(dlg, inv) {
   dlg.titleEl.textContent = t('invite.sentTitle');
   clear(dlg.body).append(
-    h('p', { class: 'notice ok', role: 'status' }, t('invite.sent', { email: res.user.email })),
-    h('p', {}, t('invite.linkIntro')),
-    h('div', { class: 'kv' }, h('code', { class: 'kv-value', id: 'invitation-url' }, res.invitationUrl), copyButton(() => res.invitationUrl)));
+    h('p', { class: 'notice ok', role: 'status', id: 'invitation-sent' }, t('invite.sent', { email: inv.email })),
+    h('p', { id: 'invitation-expires' }, t('invite.validUntil', { when: fmtTime(inv.expiresAt) })),
+    h('p', { class: 'hint' }, t('invite.pendingNote')));
   const done = h('button', { type: 'button', class: 'primary' }, t('action.done'));
   done.addEventListener('click', () => dlg.close());
   clear(dlg.actions).append(done);
@@ -361,6 +375,58 @@ async function deleteUser(u, reload) {
   });
   if (ok) {
     announce(t('users.deleted', { email: u.email }));
+    await reload();
+  }
+}
+
+/* ------------------------------------------------------------ emails: invitation, password reset */
+
+function resendDialog(u, reload) {
+  const message = field({ name: 'message', label: t('users.resendMessage'), type: 'textarea', rows: 5, hint: t('users.resendMessageHint') });
+  const err = formError();
+  const ok = h('button', { type: 'submit', class: 'primary' }, t('users.resendSubmit'));
+  const cancel = h('button', { type: 'button', class: 'secondary' }, t('action.cancel'));
+  const dlg = openDialog({
+    title: t('users.resendTitle', { email: u.email }), form: true,
+    body: [h('p', {}, t('users.resendText', { email: u.email })), message, err], actions: [cancel, ok],
+  });
+  cancel.addEventListener('click', () => dlg.close());
+  whenSubmitted(dlg.form, ok, async () => {
+    // no message: the server sends the earlier invitation's message again
+    const text = message.input.value.trim();
+    const res = await post(`/admin/api/users/${u.id}/invitation`, text ? { message: message.input.value } : {});
+    dlg.close();
+    announce(t('users.resent', { email: res.invitation.email, when: fmtTime(res.invitation.expiresAt) }));
+    await reload();
+  }, { check: false });
+}
+
+async function deleteInvitation(u, reload) {
+  const ok = await confirmDialog({
+    title: t('users.deleteInvitation'),
+    message: t('users.deleteInvitationText', { email: u.email }),
+    confirmLabel: t('users.deleteInvitation'),
+    run: () => del(`/admin/api/users/${u.id}/invitation`),
+    errorText,
+  });
+  if (ok) {
+    announce(t('users.invitationDeleted', { email: u.email }));
+    await reload();
+  }
+}
+
+async function resetPassword(u, reload) {
+  let sentTo = u.email;
+  const ok = await confirmDialog({
+    title: t('users.resetTitle', { email: u.email }),
+    message: t('users.resetText', { email: u.email }),
+    confirmLabel: t('users.resetConfirm'),
+    danger: false,
+    run: async () => { sentTo = (await post(`/admin/api/users/${u.id}/password-reset`)).reset.email; },
+    errorText,
+  });
+  if (ok) {
+    announce(t('users.resetSent', { email: sentTo }));
     await reload();
   }
 }

@@ -1,22 +1,24 @@
 // Web Services: REST endpoint and Identity URLs, API calls of the last 7 days per API
-// user (bar charts built as SVG), the IP allowlist and the limits.
-import { del, get, post, put } from './api.js';
+// user (bar charts built as SVG), the IP allowlist, the limits, and the email queue.
+import { del, get, post, put, qs } from './api.js';
 import {
   announce, clear, clearErrors, field, formError, h, openDialog, secretBox, svg, table,
 } from './dom.js';
 import { showApiError, whenSubmitted } from './forms.js';
-import { fmtDate, fmtNumber, t } from './i18n.js';
+import { fmtDate, fmtNumber, fmtTime, t, tOr, tn } from './i18n.js';
 
 export async function webservicesPage(page) {
   const body = h('div', { class: 'ws' });
   page.append(h('h1', {}, t('nav.webservices')), body);
+  let mailFilter = '';
   const reload = async () => {
-    const ws = await get('/admin/api/webservices');
+    const [ws, mail] = await Promise.all([get('/admin/api/webservices'), get(`/admin/api/mail${qs({ status: mailFilter })}`)]);
     clear(body).append(
       endpoints(ws),
       usageSection(ws.usage || []),
       allowlistSection(ws.allowlist || { enabled: false, entries: [] }, reload),
-      limitsSection(ws.limits || {}, reload));
+      limitsSection(ws.limits || {}, reload),
+      mailSection(mail, mailFilter, (f) => { mailFilter = f; }));
   };
   await reload();
 }
@@ -195,4 +197,76 @@ function limitsDialog(l, reload) {
     announce(t('ws.limitsSaved'));
     await reload();
   }, { fieldMap: { rate: 'rateCalls' } });
+}
+
+/* ------------------------------------------------------------ email */
+
+const MAIL_STATUSES = ['queued', 'sent', 'failed', 'cancelled'];
+const mailStatusClass = { queued: 'info', sent: 'ok', failed: 'warn', cancelled: 'info' };
+
+// where mail goes (SMTP server or outbox folder), the sender, and the newest messages
+// with their state; the status filter and Refresh reload only the list
+function mailSection(mail, filter, setFilter) {
+  const outbox = mail.transport !== 'smtp';
+  const listBox = h('div', { id: 'mail-list' });
+  const showList = (m) => clear(listBox).append(mailTable(m.messages || []));
+  const statusSel = h('select', { id: 'mail-status', name: 'status' },
+    h('option', { value: '', selected: filter === '' }, t('filter.all')),
+    MAIL_STATUSES.map((st) => h('option', { value: st, selected: filter === st }, t(`mail.status.${st}`))));
+  const refresh = h('button', { type: 'button', class: 'secondary', id: 'mail-refresh' }, t('mail.refresh'));
+  const load = async () => {
+    refresh.disabled = true;
+    try {
+      showList(await get(`/admin/api/mail${qs({ status: statusSel.value })}`));
+    } finally {
+      refresh.disabled = false;
+    }
+  };
+  statusSel.addEventListener('change', () => {
+    setFilter(statusSel.value);
+    load();
+  });
+  refresh.addEventListener('click', () => load());
+  showList(mail);
+  const sec = section('email', 'mail.title',
+    h('p', { class: 'hint' }, t('mail.intro')),
+    h('dl', { class: 'details', id: 'mail-transport' },
+      h('dt', {}, t('mail.transport')), h('dd', { dataset: { mail: 'transport' } }, t(outbox ? 'mail.transport.outbox' : 'mail.transport.smtp')),
+      h('dt', {}, t(outbox ? 'mail.folder' : 'mail.server')), h('dd', { dataset: { mail: 'target' } }, h('code', {}, mail.target || '')),
+      h('dt', {}, t('mail.from')), h('dd', { dataset: { mail: 'from' } }, mail.from || '')),
+    outbox ? h('p', { class: 'notice', id: 'mail-outbox-note' }, t('mail.outboxHint')) : null,
+    h('h3', { class: 'subhead' }, t('mail.queue')),
+    h('div', { class: 'toolbar' },
+      h('div', { class: 'toolbar-search' }, h('label', { for: 'mail-status' }, t('user.status')), statusSel),
+      refresh),
+    listBox);
+  sec.classList.add('panel-wide');
+  return sec;
+}
+
+function mailTable(messages) {
+  const cols = [
+    { key: 'created', label: t('mail.created'), cell: (m) => h('span', { class: 'nowrap' }, fmtTime(m.createdAt)) },
+    { key: 'kind', label: t('mail.kind'), cell: (m) => tOr(`mail.kind.${m.kind}`, m.kind) },
+    { key: 'to', label: t('mail.to'), cell: (m) => m.to },
+    {
+      key: 'status', label: t('user.status'),
+      cell: (m) => h('span', { class: `badge ${mailStatusClass[m.status] || 'info'}`, dataset: { status: m.status } }, tOr(`mail.status.${m.status}`, m.status)),
+    },
+    { key: 'attempts', label: t('mail.attempts'), class: 'num', cell: (m) => fmtNumber(m.attempts || 0) },
+    {
+      key: 'when', label: t('mail.when'),
+      cell: (m) => (m.status === 'queued' && m.nextAttemptAt ? t('mail.nextAt', { when: fmtTime(m.nextAttemptAt) }) : fmtTime(m.doneAt)),
+    },
+    {
+      key: 'details', label: t('mail.details'),
+      cell: (m) => (m.lastError ? h('span', { class: 'mail-error' }, m.lastError) : h('span', { class: 'mail-delivery' }, m.delivery || '')),
+    },
+  ];
+  const tbl = table(cols, messages, { caption: t('mail.queue'), empty: t('mail.empty') });
+  tbl.querySelectorAll('tbody tr').forEach((tr, i) => {
+    const m = messages[i];
+    if (m) Object.assign(tr.dataset, { mailId: String(m.id), to: m.to, kind: m.kind, status: m.status });
+  });
+  return h('div', {}, h('p', { class: 'count', id: 'mail-count' }, tn('mail.count', messages.length)), tbl);
 }

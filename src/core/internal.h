@@ -33,6 +33,13 @@ json_t *lk_snap_user(const lk_user *u);
 json_t *lk_snap_grants(const lk_grant *g, size_t n);
 json_t *lk_snap_time(int64_t t);     /* ISO-8601 string, or null for 0 */
 
+/* Mail a change causes (core/mailq.c), queued inside the caller's transaction;
+ * nothing for API-only recipients. */
+lk_code lk_mailq_invitation(lk_op *op, const lk_user *u, const lk_invitation *inv);
+lk_code lk_mailq_reset(lk_op *op, const lk_user *u, const lk_reset *r, const char *lang);
+/* to every other active Admin: subject was made an Admin (added) or is no longer one */
+lk_code lk_mailq_admin_change(lk_op *op, const lk_user *subject, bool added);
+
 /* "a@x, b@y, c@z and 4 more" in the op's arena */
 const char *lk_join_names(lk_op *op, const char *const *names, size_t n);
 

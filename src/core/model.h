@@ -83,6 +83,7 @@ typedef struct lk_user {
     int failed_logins;           /* failed sign-ins in a row */
     int64_t last_login_at;       /* 0: never */
     bool must_change_password;   /* a one-time password: replace it at the next sign-in */
+    const char *lang;            /* language of the mail this person gets ("en", "de"); "": the default */
     int64_t created_at, updated_at;
     lk_grant *grants;            /* sorted by role name, then workspace id */
     size_t n_grants;
@@ -183,5 +184,47 @@ typedef struct lk_error_rec {
     const char *code;            /* "601", "606", ... */
     int64_t count;
 } lk_error_rec;
+
+/* one outgoing email in the queue (migration 0004); its text is rendered when sent */
+typedef enum lk_mail_status {
+    LK_MAIL_QUEUED,              /* waiting for its next attempt at next_at */
+    LK_MAIL_SENT,                /* accepted by the SMTP server, or written to the outbox */
+    LK_MAIL_FAILED,              /* given up: a permanent refusal, or too many attempts */
+    LK_MAIL_CANCELLED,           /* its link was replaced, used or deleted before it went */
+} lk_mail_status;
+
+typedef struct lk_mail_rec {
+    int64_t id;
+    const char *kind;            /* "invitation", "password_reset", "expiry_notice", "admin_added", "admin_removed" */
+    const char *lang;            /* "en", "de"; "": the server's mail_language when sent */
+    const char *recipient;       /* address */
+    const char *to_name;         /* display name, "" when none */
+    int64_t user_id;             /* the recipient as a user, 0 when none */
+    int64_t link_id;             /* the invitation or password reset whose link it carries, 0 when none */
+    const char *vars;            /* JSON object text: the template's variables (never a secret) */
+    const char *message_id;      /* local part of the Message-ID, stable across attempts */
+    lk_mail_status status;
+    int attempts;
+    int64_t created_at;
+    int64_t next_at;             /* when a queued message is due */
+    int64_t done_at;             /* 0 while queued */
+    const char *last_error;      /* "" when none */
+    const char *delivery;        /* "smtp HOST:PORT" or the .eml path; "" until sent */
+} lk_mail_rec;
+
+typedef struct lk_mail_filter {
+    int status;                  /* -1: any, else an lk_mail_status */
+    int64_t limit;               /* 0: no limit */
+} lk_mail_filter;
+
+/* a password-reset link: only the hash of its token is kept */
+typedef struct lk_reset {
+    int64_t id;
+    int64_t user_id;
+    const char *token_hash;
+    int64_t created_at;
+    int64_t expires_at;
+    int64_t used_at;             /* 0: not yet */
+} lk_reset;
 
 #endif

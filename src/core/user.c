@@ -7,6 +7,7 @@
  * active; the last one is protected.
  */
 #include "core/user.h"
+#include "core/mailq.h"
 #include "core/internal.h"
 #include "core/role.h"
 #include "core/secret.h"
@@ -315,20 +316,26 @@ static lk_code check_input(lk_op *op, const lk_user_input *in, int64_t *expires)
     return rc;
 }
 
-static lk_code create_invitation(lk_op *op, const lk_user *u, const lk_user_input *in, lk_invite_token *invite)
+/* A new invitation for a pending user and its email. The token made here is never
+ * shown: the mailer mints the one the email carries (core/mailq.h). */
+static lk_code create_invitation(lk_op *op, const lk_user *u, const char *message, int64_t ttl,
+                                 lk_invite_token *invite)
 {
     char hash[LK_HASH_HEX];
     lk_secret_token(invite->token, 32);
     lk_secret_hash(invite->token, hash);
-    invite->expires_at = op->now + (in->invite_ttl ? in->invite_ttl : LK_INVITE_TTL_DEFAULT);
+    invite->expires_at = op->now + (ttl > 0 ? ttl : LK_INVITE_TTL_DEFAULT);
     lk_invitation inv = {
         .user_id = u->id,
         .token_hash = hash,
-        .message = in->message ? in->message : "",
+        .message = message ? message : "",
         .created_at = op->now,
         .expires_at = invite->expires_at,
     };
-    return op->store->ops->invitation_insert(op->store, &inv, &op->err);
+    lk_code rc = op->store->ops->invitation_insert(op->store, &inv, &op->err);
+    if (rc == LK_OK)
+        rc = lk_mailq_invitation(op, u, &inv);
+    return rc;
 }
 
 lk_code lk_user_invite(lk_op *op, const lk_user_input *in, lk_user *out, lk_invite_token *invite)
@@ -367,21 +374,55 @@ lk_code lk_user_invite(lk_op *op, const lk_user_input *in, lk_user *out, lk_invi
         .updated_at = op->now,
         .grants = gs.items,
         .n_grants = gs.n,
+        .lang = in->api_only || !lk_mail_lang(in->lang) ? "" : lk_mail_lang(in->lang),
     };
     rc = op->store->ops->user_insert(op->store, &u, &op->err);
-    lk_invite_token local;
-    if (rc == LK_OK && !in->api_only)
-        rc = create_invitation(op, &u, in, invite ? invite : &local);
     if (rc == LK_OK)
         rc = op->store->ops->user_get(op->store, op->arena, u.id, out, &op->err);
+    lk_invite_token local;
+    if (rc == LK_OK && !in->api_only)
+        rc = create_invitation(op, out, in->message, in->invite_ttl, invite ? invite : &local);
+    sodium_memzero(&local, sizeof local);
     if (rc == LK_OK) {
         json_t *d = lk_snap_user(out);
         json_object_set_new(d, "status", json_string(lk_user_status_name(out->status)));
         json_object_set_new(d, "invitation", in->api_only ? json_false() : json_true());
         rc = lk_audit_json(op, "User", "Create", out->email, d);
     }
+    if (rc == LK_OK && lk_user_is_admin(out))
+        rc = lk_mailq_admin_change(op, out, true);
     if (rc != LK_OK && invite)
         sodium_memzero(invite, sizeof *invite);
+    return lk_tx_end(op, rc);
+}
+
+lk_code lk_user_resend_invitation(lk_op *op, const char *key, const char *message, int64_t ttl,
+                                  lk_invitation *out)
+{
+    lk_code rc = lk_check_text(op, "message", "invitation message", message, 4 * LK_TEXT_MAX);
+    if (rc == LK_OK && ttl < 0)
+        rc = lk_fail(&op->err, LK_EINVAL, "inviteTtl", "invitation lifetime cannot be negative");
+    if (rc != LK_OK || (rc = lk_tx_begin(op)) != LK_OK)
+        return rc;
+    lk_user u;
+    lk_invitation prev;
+    rc = lk_user_find(op, key, &u);
+    if (rc == LK_OK && u.status != LK_STATUS_PENDING)
+        rc = lk_fail(&op->err, LK_ERULE, "user",
+                     u.api_only ? "%s is an API-only user: no invitation is needed, because no email is sent"
+                                : "%s has already accepted the invitation; send a password reset instead",
+                     u.email);
+    if (rc == LK_OK)
+        rc = op->store->ops->invitation_for_user(op->store, op->arena, u.id, &prev, &op->err);
+    lk_invite_token t;
+    if (rc == LK_OK)
+        rc = create_invitation(op, &u, message ? message : prev.message, ttl, &t);
+    sodium_memzero(&t, sizeof t);
+    if (rc == LK_OK)
+        rc = op->store->ops->invitation_for_user(op->store, op->arena, u.id, out, &op->err);
+    if (rc == LK_OK)
+        rc = lk_audit_json(op, "User", "Resend Invitation", u.email,
+                           json_pack("{s:s, s:o}", "email", u.email, "expiresAt", lk_snap_time(out->expires_at)));
     return lk_tx_end(op, rc);
 }
 
@@ -534,6 +575,8 @@ lk_code lk_user_update(lk_op *op, const char *key, const lk_user_change *c, lk_u
         changes = NULL;
         rc = lk_audit_json(op, "User", "Edit", out->email, d);
     }
+    if (rc == LK_OK && lk_user_is_admin(&u) != lk_user_is_admin(out))
+        rc = lk_mailq_admin_change(op, out, lk_user_is_admin(out));
     json_decref(changes);
     return lk_tx_end(op, rc);
 }
@@ -640,6 +683,8 @@ lk_code lk_user_delete_scoped(lk_op *op, const char *key, lk_user_scope scope)
         json_object_set_new(d, "status", json_string(lk_user_status_name(u.status)));
         rc = lk_audit_json(op, "User", "Delete", u.email, d);
     }
+    if (rc == LK_OK && lk_user_is_admin(&u))
+        rc = lk_mailq_admin_change(op, &u, false);
     return lk_tx_end(op, rc);
 }
 
@@ -681,6 +726,8 @@ static lk_code create_admin(lk_op *op, const char *email, const char *first, con
         json_object_set_new(d, "status", json_string("active"));
         rc = lk_audit_json(op, "User", "Create", out->email, d);
     }
+    if (rc == LK_OK)
+        rc = lk_mailq_admin_change(op, out, true);
     return lk_tx_end(op, rc);
 }
 

@@ -5,7 +5,8 @@
  * 1..255 characters of UTF-8 without control characters; reason <= 1000; expiry in
  * the future when set; at least one grant; an API-only user holds at least one role
  * with an Access API permission, is active at once and has no password nor
- * invitation; anyone else starts pending with an invitation; past its expiry a user
+ * invitation; anyone else starts pending with an invitation, emailed (core/mailq.h);
+ * when someone becomes or stops being an Admin the other Admins are told; past its expiry a user
  * counts as locked ("access expired"); a user who owns services cannot be deleted;
  * the last active Admin cannot be deleted, locked or lose the Admin role.
  */
@@ -44,6 +45,7 @@ typedef struct lk_user_input {
     size_t n_grants;
     const char *message;        /* invitation message; NULL: the default */
     int64_t invite_ttl;         /* seconds; 0: LK_INVITE_TTL_DEFAULT */
+    const char *lang;           /* language of the person's mail ("en", "de"); NULL: the server's */
 } lk_user_input;
 
 /* result of an invitation: the single-use token, shown once, and its expiry */
@@ -86,6 +88,11 @@ lk_code lk_user_unlock(lk_op *op, const char *key, const char *expires, lk_user 
 lk_code lk_user_delete(lk_op *op, const char *key);
 /* the same, for users of the scope only (others: LK_ERULE naming the right call) */
 lk_code lk_user_delete_scoped(lk_op *op, const char *key, lk_user_scope scope);
+/* A new invitation for a pending user (the earlier link stops working) and its
+ * email; message NULL keeps the previous one's, ttl 0 is the default. LK_ERULE for
+ * a user who is not pending. */
+lk_code lk_user_resend_invitation(lk_op *op, const char *key, const char *message, int64_t ttl,
+                                  lk_invitation *out);
 /* the newest invitation of a pending user */
 lk_code lk_user_invitation(lk_op *op, const char *key, lk_invitation *out);
 

@@ -53,6 +53,7 @@ const lk_route lk_routes[] = {
     {"GET HEAD", "/", LK_ROUTE_OPEN, lk_api_console_file, {NULL}, false, "console"},
     {"GET HEAD", "/setup", LK_ROUTE_OPEN, lk_api_console_file, {NULL}, false, "console"},
     {"GET HEAD", "/invite", LK_ROUTE_OPEN, lk_api_console_file, {NULL}, false, "console"},
+    {"GET HEAD", "/reset", LK_ROUTE_OPEN, lk_api_console_file, {NULL}, false, "console"},
     {"GET HEAD", "/console/*", LK_ROUTE_OPEN, lk_api_console_file, {NULL}, false, "console_files"},
     {"GET", "/healthz", LK_ROUTE_OPEN, lk_api_healthz, {NULL}, false, "healthz"},
     {"GET", "/metrics", LK_ROUTE_OPEN, lk_api_metrics, {NULL}, false, "metrics"},

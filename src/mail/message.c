@@ -262,6 +262,15 @@ static const char *domain_of(const char *from)
     return at ? at + 1 : NULL;
 }
 
+const char *lk_mail_address(lk_arena *a, const char *from)
+{
+    const char *name, *addr;
+    size_t n;
+    if (!from || !split_from(a, from, &name, &addr, &n))
+        return NULL;
+    return lk_arena_strndup(a, addr, n);
+}
+
 const char *lk_mail_message_id(lk_arena *a, const char *from)
 {
     char uuid[LK_UUID_LEN + 1], hex[33];

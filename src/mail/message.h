@@ -63,6 +63,10 @@ typedef struct lk_mail_header {
     const char *message_id; /* without <>, e.g. from lk_mail_message_id; NULL: a fresh one */
 } lk_mail_header;           /* all borrowed */
 
+/* The bare address of a From value ("Name <a@b>", "\"Name\" <a@b>" or "a@b") in
+ * the arena, or NULL when it has none that lk_mail_format would accept. */
+const char *lk_mail_address(lk_arena *a, const char *from);
+
 /* A fresh Message-ID "<32 hex digits>@<domain of from>" (without the angle brackets)
  * in the arena; the hex digits are a random v4 UUID without its dashes. The domain is
  * "localhost" if from has none. */

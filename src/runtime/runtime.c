@@ -10,6 +10,7 @@
  * then writes.
  */
 #include "runtime/runtime.h"
+#include "runtime/mailer.h"
 #include "store/store.h"
 #include "util/map.h"
 #include "util/timefmt.h"
@@ -17,6 +18,7 @@
 
 #include <malloc.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -50,6 +52,7 @@ typedef struct throttle_entry {
 struct lk_runtime {
     lk_config cfg;
     lk_store *store;             /* used by the background thread only (and at open/close) */
+    _Atomic(lk_mailer *) mailer; /* NULL until lk_runtime_start_mail() */
 
     pthread_mutex_t cat_lock;
     lk_catalog *catalog;
@@ -176,6 +179,8 @@ static void refresh_catalog(lk_runtime *rt, lk_store *store)
             pthread_mutex_unlock(&rt->cat_lock);
             lk_catalog_unref(old);
             swapped = true;
+            /* a change made elsewhere (the CLI) may have queued mail */
+            lk_mailer_wake(atomic_load(&rt->mailer));
         } else {
             fprintf(stderr, "latchkey: could not reload the catalog: %s\n", err.msg);
         }
@@ -191,6 +196,16 @@ static void refresh_catalog(lk_runtime *rt, lk_store *store)
 void lk_runtime_refresh(lk_runtime *rt, lk_store *store)
 {
     refresh_catalog(rt, store);
+    lk_mailer_wake(atomic_load(&rt->mailer));
+}
+
+bool lk_runtime_start_mail(lk_runtime *rt, lk_error *err)
+{
+    if (atomic_load(&rt->mailer))
+        return true;
+    lk_mailer *m = lk_mailer_start(&rt->cfg, rt->cfg.public_url, err);
+    atomic_store(&rt->mailer, m);
+    return m != NULL;
 }
 
 /* ---- the store worker ---------------------------------------------------------- */
@@ -543,6 +558,7 @@ void lk_runtime_close(lk_runtime *rt)
 {
     if (!rt)
         return;
+    lk_mailer_stop(atomic_exchange(&rt->mailer, NULL));
     if (rt->worker_started) {
         pthread_mutex_lock(&rt->jobs_lock);
         rt->jobs_stopping = true;

@@ -65,6 +65,11 @@ void lk_runtime_defer(lk_runtime *rt, lk_store_job fn, void *arg);
  * rebuilds the catalog and revokes the tokens the change invalidates. */
 void lk_runtime_refresh(lk_runtime *rt, lk_store *store);
 
+/* Starts sending the queued email (runtime/mailer.h) with the links based on the
+ * public_url of now: call it after lk_runtime_default_public_url(). false with err
+ * set on failure. lk_runtime_refresh() wakes it. */
+bool lk_runtime_start_mail(lk_runtime *rt, lk_error *err);
+
 /* writes what is queued now (used at shutdown and by tests of durability) */
 void lk_runtime_flush(lk_runtime *rt);
 

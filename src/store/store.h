@@ -111,7 +111,8 @@ typedef struct lk_store_ops {
     lk_code (*invitation_insert)(lk_store *s, lk_invitation *inv, lk_error *err); /* sets inv->id */
     lk_code (*invitation_for_user)(lk_store *s, lk_arena *a, int64_t user_id, lk_invitation *out, lk_error *err); /* newest */
     lk_code (*invitation_by_hash)(lk_store *s, lk_arena *a, const char *token_hash, lk_invitation *out, lk_error *err);
-    lk_code (*invitation_update)(lk_store *s, const lk_invitation *inv, lk_error *err); /* accepted_at, expires_at */
+    /* accepted_at, expires_at, token_hash */
+    lk_code (*invitation_update)(lk_store *s, const lk_invitation *inv, lk_error *err);
 
     /* services, ordered by id; reads fill user_email */
     lk_code (*service_list)(lk_store *s, lk_arena *a, lk_service **out, size_t *n, lk_error *err);
@@ -181,6 +182,34 @@ typedef struct lk_store_ops {
     lk_code (*login_insert)(lk_store *s, lk_login_rec *rec, lk_error *err);      /* sets rec->id */
     lk_code (*login_list)(lk_store *s, lk_arena *a, const lk_login_filter *f, lk_login_rec **out, size_t *n,
                           lk_error *err);
+
+    /* --- email (migration 0004) --- */
+
+    /* the queue; mail_insert sets m->id */
+    lk_code (*mail_insert)(lk_store *s, lk_mail_rec *m, lk_error *err);
+    /* the queued message due first (next_at <= now, then lowest id); LK_ENOTFOUND when none */
+    lk_code (*mail_due)(lk_store *s, lk_arena *a, int64_t now, lk_mail_rec *out, lk_error *err);
+    /* status, attempts, next_at, done_at, last_error, delivery */
+    lk_code (*mail_update)(lk_store *s, const lk_mail_rec *m, lk_error *err);
+    lk_code (*mail_get)(lk_store *s, lk_arena *a, int64_t id, lk_mail_rec *out, lk_error *err);
+    /* newest first */
+    lk_code (*mail_list)(lk_store *s, lk_arena *a, const lk_mail_filter *f, lk_mail_rec **out, size_t *n,
+                         lk_error *err);
+
+    /* password resets; reset_insert sets r->id; reset_update writes token_hash, expires_at, used_at */
+    lk_code (*reset_insert)(lk_store *s, lk_reset *r, lk_error *err);
+    lk_code (*reset_get)(lk_store *s, lk_arena *a, int64_t id, lk_reset *out, lk_error *err);
+    lk_code (*reset_by_hash)(lk_store *s, lk_arena *a, const char *token_hash, lk_reset *out, lk_error *err);
+    lk_code (*reset_for_user)(lk_store *s, lk_arena *a, int64_t user_id, lk_reset *out, lk_error *err); /* newest */
+    lk_code (*reset_update)(lk_store *s, const lk_reset *r, lk_error *err);
+
+    /* users (with grants) whose expiry lies in (from, to], ordered by expiry */
+    lk_code (*users_expiring)(lk_store *s, lk_arena *a, int64_t from, int64_t to, lk_user **out, size_t *n,
+                              lk_error *err);
+    /* records that the notice `days` ahead of this expiry is queued; *fresh is false
+     * when it was already */
+    lk_code (*notice_mark)(lk_store *s, int64_t user_id, int64_t expires_at, int days, int64_t now, bool *fresh,
+                           lk_error *err);
 
     /* audit trail, newest first */
     lk_code (*audit_insert)(lk_store *s, lk_audit_event *ev, lk_error *err); /* sets ev->id */

@@ -3,6 +3,7 @@
 // (role → API-only user → service → Get Token → REST; rotate, lock, delete), Web Services
 // (URLs, usage, allowlist, limits), and the audit trail with its filters and CSV.
 import assert from 'node:assert/strict';
+import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import {
   CONSOLE_ROLE_KEYS, CONSOLE_SECRET_MASK, CONSOLE_SERVICE_KEYS, CONSOLE_USER_KEYS, USAGE, addService, assertConsoleError,
@@ -10,16 +11,20 @@ import {
   dayUTC, identity, rest, startServer, token,
 } from './server-lib.mjs';
 import { ADMIN_PERMS, API_PERMS, ISO_UTC, SECRET, count, newDb, sql } from './lib.mjs';
+import { linkOf, outboxMail, tokenOf } from './mail-server-lib.mjs';
 
 const PW = 'correct horse battery 1';
 const BOSS = 'boss@example.com';
 
+// The mailer of the running server works on its own schedule: it records each delivery as
+// an Email event by "system" and mints a fresh invitation token (token_hash) at each send
+// attempt. Neither is a change made by the refused call, so both stay out of the snapshot.
 function snapshot(db) {
   const q = (s) => JSON.stringify(sql(db, s));
   return ['SELECT * FROM users ORDER BY id', 'SELECT * FROM roles ORDER BY id', 'SELECT * FROM role_permissions ORDER BY 1, 2',
     'SELECT * FROM user_roles ORDER BY 1, 2, 3', 'SELECT * FROM services ORDER BY id', 'SELECT * FROM allowlist ORDER BY id',
-    "SELECT * FROM settings WHERE key NOT LIKE 'setup%' ORDER BY key", 'SELECT * FROM invitations ORDER BY id',
-    'SELECT * FROM audit_events ORDER BY id', 'SELECT count(*) FROM tokens'].map(q).join('\n');
+    "SELECT * FROM settings WHERE key NOT LIKE 'setup%' ORDER BY key", 'SELECT id, user_id, message, created_at, expires_at, accepted_at FROM invitations ORDER BY id',
+    "SELECT * FROM audit_events WHERE NOT (actor = 'system' AND area = 'Email') ORDER BY id", 'SELECT count(*) FROM tokens'].map(q).join('\n');
 }
 
 // every call of docs/console-api.md that needs a permission, with a harmless body
@@ -239,11 +244,11 @@ describe("console API: the administrator's path", { concurrency: 1 }, () => {
     assert.deepEqual(listed.find((x) => x.id === r.id), r);
   });
 
-  test('invite an API-only user with grants by roleId/workspaceId, and a person who gets an invitation URL', async () => {
+  test('invite an API-only user with grants by roleId/workspaceId, and a person who gets an invitation email', async () => {
     const a = assertConsoleOk(await boss.call('/users', { body: { email: 'sync@example.com', firstName: 'Sync', lastName: 'Job',
       reason: 'nightly export', apiOnly: true, grants: [{ roleId: st.role.id, workspaceId: 1 }] } }));
-    assert.deepEqual(Object.keys(a).sort(), ['invitationUrl', 'user']);
-    assert.equal(a.invitationUrl, null);
+    assert.deepEqual(Object.keys(a).sort(), ['invitation', 'user']);
+    assert.equal(a.invitation, null);
     assert.deepEqual(Object.keys(a.user).sort(), CONSOLE_USER_KEYS);
     assert.equal(a.user.status, 'active');
     assert.equal(a.user.apiOnly, true);
@@ -252,12 +257,24 @@ describe("console API: the administrator's path", { concurrency: 1 }, () => {
     assert.equal(count(db, 'invitations', `user_id = ${a.user.id}`), 0);
     st.api = a.user;
 
-    const p = assertConsoleOk(await boss.call('/users', { body: { email: 'person@example.com', firstName: 'Per', lastName: 'Son',
-      apiOnly: false, message: 'Welcome aboard', grants: [{ roleId: st.role.id, workspaceId: 0 }] } }));
+    const r = await boss.call('/users', { body: { email: 'person@example.com', firstName: 'Per', lastName: 'Son',
+      apiOnly: false, message: 'Welcome aboard', grants: [{ roleId: st.role.id, workspaceId: 0 }] } });
+    const p = assertConsoleOk(r);
     assert.equal(p.user.status, 'pending');
     assert.equal(p.user.apiOnly, false);
-    assert.ok(p.invitationUrl.startsWith(`${srv.url}/invite#`), p.invitationUrl);
-    const invite = p.invitationUrl.slice(p.invitationUrl.indexOf('#') + 1);
+    // the answer says where the invitation went; the link itself goes by email only
+    assert.deepEqual(Object.keys(p).sort(), ['invitation', 'user']);
+    assert.deepEqual(Object.keys(p.invitation).sort(), ['email', 'expiresAt']);
+    assert.equal(p.invitation.email, 'person@example.com');
+    assert.match(p.invitation.expiresAt, ISO_UTC);
+    assert.ok(!r.text.includes('/invite#'), `no link in the answer: ${r.text}`);
+    // the server (no smtp_host) writes the email into the outbox next to the database
+    const mail = await outboxMail(srv, 'person@example.com');
+    assert.equal(path.dirname(mail.file), path.join(db.dir, 'outbox'));
+    const link = linkOf(mail);
+    assert.ok(link.startsWith(`${srv.url}/invite#`), link);
+    assert.ok(mail.text.includes('Welcome aboard'), `the message is in the email:\n${mail.text}`);
+    const invite = tokenOf(link);
     assert.match(invite, /^[A-Za-z0-9_-]{22,}$/);
     const rows = sql(db, `SELECT token_hash, message FROM invitations WHERE user_id = ${p.user.id}`);
     assert.equal(rows.length, 1);

@@ -6,6 +6,8 @@ import {
   invitePerson, isoOf, lk, makeApiUser, makeRole, makeService, makeStandardRoles, nowSec, ok, q,
   refuse, run, secOf, showUser, sleep, sql,
 } from './lib.mjs';
+import { linkOf, mailList, outboxMail, tokenOf } from './mail-server-lib.mjs';
+import { startServer } from './server-lib.mjs';
 
 // a fresh database with the roles "API Only" (Access API) and "Console" (Access Admin only)
 function setup(t) {
@@ -18,14 +20,13 @@ const inviteArgs = (email, extra = []) =>
   ['user', 'invite', '--email', email, '--first', 'Api', '--last', 'User', '--role', 'API Only', '--api-only', ...extra];
 
 describe('user invite: people', () => {
-  test('a person is pending and gets a single-use link; the token is stored only as a hash', (t) => {
+  test('a person is pending and gets a single-use link by email; the token is stored only as a hash', async (t) => {
     const db = setup(t);
     const r = change(db, 'user', 'invite', '--email', 'jane@example.com', '--first', 'Jane', '--last', 'Doe',
       '--role', 'Console', '--reason', 'Runs the campaigns', '--message', 'Welcome aboard');
-    const m = r.stdout.match(/http:\/\/127\.0\.0\.1:8080\/invite#([A-Za-z0-9_-]+)/);
-    assert.ok(m, `invitation link printed:\n${r.stdout}`);
-    const token = m[1];
-    assert.ok(token.length >= 22, `token of at least 128 bits: ${token}`);
+    // the CLI queues the invitation email and prints no link (the server mints it when it sends)
+    assert.match(r.stdout, /invitation email is queued/i, r.stdout);
+    assert.ok(!r.stdout.includes('/invite#'), `no link printed:\n${r.stdout}`);
     const [u] = sql(db, "SELECT * FROM users WHERE email = 'jane@example.com'");
     assert.equal(u.status, 'pending');
     assert.equal(u.api_only, 0);
@@ -33,47 +34,69 @@ describe('user invite: people', () => {
     assert.equal(u.reason, 'Runs the campaigns');
     const inv = sql(db, `SELECT * FROM invitations WHERE user_id = ${u.id}`);
     assert.equal(inv.length, 1);
-    assert.notEqual(inv[0].token_hash, token);
-    assert.ok(!inv[0].token_hash.includes(token), 'the token is not stored as such');
     assert.equal(inv[0].expires_at - inv[0].created_at, 7 * 24 * 3600, 'valid for 7 days');
     assert.equal(inv[0].accepted_at, null);
+    assert.deepEqual(mailList(db).map((m) => [m.kind, m.to, m.status]), [['invitation', 'jane@example.com', 'queued']]);
+    // the running server sends it: the link is in the email (here the outbox next to the database)
+    const srv = await startServer(t, db);
+    const mail = await outboxMail(srv, 'jane@example.com');
+    const link = linkOf(mail);
+    assert.match(link, new RegExp(`^${srv.url.replace(/\./g, '\\.')}/invite#[A-Za-z0-9_-]+$`));
+    const token = tokenOf(link);
+    assert.ok(token.length >= 22, `token of at least 128 bits: ${token}`);
+    assert.ok(mail.text.includes('Welcome aboard'), mail.text);
+    await srv.stop();
+    const [stored] = sql(db, `SELECT * FROM invitations WHERE user_id = ${u.id}`);
+    assert.notEqual(stored.token_hash, token);
+    assert.ok(!stored.token_hash.includes(token), 'the token is not stored as such');
+    assert.equal(stored.accepted_at, null);
     assertNotInDb(db, token, 'invitation token');
-    const [ev] = events(db);
-    assert.deepEqual([ev.area, ev.action, ev.target, ev.actor], ['User', 'Create', 'jane@example.com', ACTOR]);
-    assert.ok(!JSON.stringify(ev).includes(token), 'no token in the audit trail');
+    const evs = events(db).reverse().filter((e) => e.target === 'jane@example.com');
+    assert.deepEqual(evs.map((e) => [e.area, e.action, e.target, e.actor]),
+      [['User', 'Create', 'jane@example.com', ACTOR], ['Email', 'Send', 'jane@example.com', 'system']]);
+    assert.ok(!JSON.stringify(evs).includes(token), 'no token in the audit trail');
   });
 
-  test('JSON: user pending, invitation link and expiry in 7 days', (t) => {
+  test('JSON: user pending, invitation email and expiry in 7 days, no link', (t) => {
     const db = setup(t);
     const j = invitePerson(db, 'jane@example.com', ['Console']);
     assertKeys(j.user, USER_KEYS, 'user');
     assert.equal(j.user.status, 'pending');
     assert.equal(j.user.apiOnly, false);
     assert.equal(j.user.lockedReason, null);
-    assert.match(j.invitation.link, /^http:\/\/127\.0\.0\.1:8080\/invite#[A-Za-z0-9_-]{22,}$/);
+    assert.deepEqual(Object.keys(j.invitation).sort(), ['email', 'expiresAt']);
+    assert.equal(j.invitation.email, 'jane@example.com');
     assert.match(j.invitation.expiresAt, ISO_UTC);
     assertNear(secOf(j.invitation.expiresAt), nowSec() + 7 * 24 * 3600, 120, 'invitation expiry');
-    assertNotInDb(db, j.invitation.link.split('#')[1], 'invitation token');
+    assert.ok(!JSON.stringify(j).includes('#'), `no link or token in the answer: ${JSON.stringify(j)}`);
+    const [m] = mailList(db);
+    assert.deepEqual([m.kind, m.to, m.lang, m.status, m.attempts], ['invitation', 'jane@example.com', 'en', 'queued', 0]);
   });
 
-  test('the link honours LATCHKEY_PUBLIC_URL', (t) => {
-    const db = setup(t);
-    const env = { LATCHKEY_PUBLIC_URL: 'https://latchkey.example.org' };
-    const a = run(['user', 'invite', '--email', 'a@example.com', '--first', 'A', '--last', 'B', '--role', 'Console'], { db, env });
+  // the link of an invitation that a server with public_url `base` sends
+  async function linkFor(t, db, email, base) {
+    const a = run(['user', 'invite', '--email', email, '--first', 'A', '--last', 'B', '--role', 'Console'], { db });
     assert.equal(a.status, 0, a.stderr);
-    assert.match(a.stdout, /https:\/\/latchkey\.example\.org\/invite#[A-Za-z0-9_-]{22,}/);
-    assert.ok(!a.stdout.includes('127.0.0.1:8080'));
-    const b = run(['user', 'invite', '--email', 'b@example.com', '--first', 'A', '--last', 'B', '--role', 'Console', '--json'], { db, env });
-    assert.equal(b.status, 0, b.stderr);
-    assert.match(b.json.invitation.link, /^https:\/\/latchkey\.example\.org\/invite#[A-Za-z0-9_-]{22,}$/);
-    // a trailing slash, and a base path
-    const c = run(['user', 'invite', '--email', 'c@example.com', '--first', 'A', '--last', 'B', '--role', 'Console', '--json'],
-      { db, env: { LATCHKEY_PUBLIC_URL: 'https://latchkey.example.org/' } });
-    assert.match(c.json.invitation.link, /^https:\/\/latchkey\.example\.org\/invite#/);
-    const d = run(['user', 'invite', '--email', 'd@example.com', '--first', 'A', '--last', 'B', '--role', 'Console', '--json'],
-      { db, env: { LATCHKEY_PUBLIC_URL: 'https://example.org/lk' } });
-    assert.match(d.json.invitation.link, /^https:\/\/example\.org\/lk\/invite#/);
+    const srv = await startServer(t, db, [], { env: { LATCHKEY_PUBLIC_URL: base } });
+    const mail = await outboxMail(srv, email);
+    await srv.stop();
+    assert.ok(!mail.raw.toString('latin1').includes('127.0.0.1'), `public_url ${base}: no listen address in the email`);
+    return linkOf(mail);
+  }
+
+  test('the link in the email honours the server\'s LATCHKEY_PUBLIC_URL (and a base path)', async (t) => {
+    const db = setup(t);
+    assert.match(await linkFor(t, db, 'a@example.com', 'https://latchkey.example.org'), /^https:\/\/latchkey\.example\.org\/invite#[A-Za-z0-9_-]{22,}$/);
+    assert.match(await linkFor(t, db, 'd@example.com', 'https://example.org/lk'), /^https:\/\/example\.org\/lk\/invite#[A-Za-z0-9_-]{22,}$/);
   });
+
+  // a trailing slash of public_url is dropped: one slash before invite#
+  test('a trailing slash of LATCHKEY_PUBLIC_URL does not double the slash in the link', async (t) => {
+      const db = setup(t);
+      const link = await linkFor(t, db, 'c@example.com', 'https://latchkey.example.org/');
+      assert.match(link, /^https:\/\/latchkey\.example\.org\/invite#[A-Za-z0-9_-]{22,}$/,
+        `SERVER BUG: the trailing slash of public_url is not trimmed: ${link}`);
+    });
 
   test('the invitation message is stored with the invitation; an overlong one is refused', (t) => {
     const db = setup(t);

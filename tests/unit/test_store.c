@@ -152,17 +152,19 @@ static void migrations_applied_and_recorded(void **state)
     lk_fixture *f = fx(state);
     assert_string_equal(OPS(f)->kind, "sqlite");
     int v = OPS(f)->schema_version(f->store);
-    assert_int_equal(v, 3);
-    assert_int_equal(side_int(f, "SELECT count(*) FROM schema_migrations"), 3);
+    assert_int_equal(v, 4);
+    assert_int_equal(side_int(f, "SELECT count(*) FROM schema_migrations"), 4);
     assert_int_equal(side_int(f, "SELECT max(version) FROM schema_migrations"), v);
     assert_string_equal(side_text(f, "SELECT name FROM schema_migrations WHERE version = 1"), "0001_init.sql");
     assert_string_equal(side_text(f, "SELECT name FROM schema_migrations WHERE version = 2"), "0002_server.sql");
     assert_string_equal(side_text(f, "SELECT name FROM schema_migrations WHERE version = 3"), "0003_console.sql");
+    assert_string_equal(side_text(f, "SELECT name FROM schema_migrations WHERE version = 4"), "0004_mail.sql");
     assert_true(side_int(f, "SELECT applied_at FROM schema_migrations WHERE version = 1") > 1700000000);
     assert_int_equal(side_int(f, "PRAGMA user_version"), v);
     for (const char *t = "workspaces permissions roles role_permissions users user_roles invitations"
                          " services audit_events tokens settings allowlist user_limits usage_daily"
-                         " errors_daily generation"; *t;) {
+                         " errors_daily generation sessions login_history mail_queue password_resets"
+                         " expiry_notices"; *t;) {
         char name[32], sql[128];
         size_t len = strcspn(t, " ");
         snprintf(name, sizeof name, "%.*s", (int)len, t);

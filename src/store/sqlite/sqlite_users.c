@@ -17,7 +17,7 @@
 
 #define USER_COLS                                                                  \
     "id, email, userid, first_name, last_name, reason, expires_at, api_only, status," \
-    " lock_reason, password_hash, failed_logins, last_login_at, created_at, updated_at, must_change_password"
+    " lock_reason, password_hash, failed_logins, last_login_at, created_at, updated_at, must_change_password, lang"
 
 static const char SQL_USER_LIST[] =
     "SELECT " USER_COLS " FROM users WHERE (?1 < 0 OR api_only = ?1) AND (?4 = 0 OR status <> 'pending')"
@@ -34,13 +34,13 @@ static const char SQL_USER_OF_ROLE[] =
     " WHERE id IN (SELECT user_id FROM user_roles WHERE role_id = ?1) ORDER BY id";
 static const char SQL_USER_INSERT[] =
     "INSERT INTO users (email, userid, first_name, last_name, reason, expires_at, api_only, status,"
-    " lock_reason, password_hash, failed_logins, last_login_at, created_at, updated_at, must_change_password)"
-    " VALUES (?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)";
+    " lock_reason, password_hash, failed_logins, last_login_at, created_at, updated_at, must_change_password, lang)"
+    " VALUES (?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)";
 static const char SQL_USER_UPDATE[] =
     "UPDATE users SET email = ?2, userid = ?3, first_name = ?4, last_name = ?5, reason = ?6,"
     " expires_at = ?7, api_only = ?8, status = ?9, lock_reason = ?10, password_hash = ?11,"
-    " failed_logins = ?12, last_login_at = ?13, created_at = ?14, updated_at = ?15, must_change_password = ?16"
-    " WHERE id = ?1";
+    " failed_logins = ?12, last_login_at = ?13, created_at = ?14, updated_at = ?15, must_change_password = ?16,"
+    " lang = ?17 WHERE id = ?1";
 static const char SQL_USER_DELETE[] = "DELETE FROM users WHERE id = ?1";
 
 static const char SQL_GRANTS[] =
@@ -86,6 +86,7 @@ static void user_row(lk_arena *a, sqlite3_stmt *st, void *out)
     u->created_at = lk_sq_int(st, 13);
     u->updated_at = lk_sq_int(st, 14);
     u->must_change_password = lk_sq_int(st, 15) != 0;
+    u->lang = lk_sq_text(a, st, 16);
     u->grants = NULL;
     u->n_grants = 0;
 }
@@ -190,6 +191,7 @@ static void bind_user(lk_sq *q, sqlite3_stmt *st, const lk_user *u)
     lk_sq_bind_int(q, st, 14, u->created_at);
     lk_sq_bind_int(q, st, 15, u->updated_at);
     lk_sq_bind_int(q, st, 16, u->must_change_password ? 1 : 0);
+    lk_sq_bind_text0(q, st, 17, u->lang);
 }
 
 /* Runs a statement returning users, then fills their grants. */
@@ -208,6 +210,23 @@ lk_code lk_sq_users_of_role(lk_sq *q, lk_arena *a, int64_t role_id, lk_user **ou
     if (code != LK_OK)
         return code;
     lk_sq_bind_int(q, st, 1, role_id);
+    return user_rows(q, st, a, out, n, &c, err);
+}
+
+static const char SQL_USERS_EXPIRING[] =
+    "SELECT " USER_COLS " FROM users WHERE expires_at > ?1 AND expires_at <= ?2 ORDER BY expires_at, id";
+
+lk_code lk_sq_users_expiring(lk_store *s, lk_arena *a, int64_t from, int64_t to, lk_user **out, size_t *n,
+                             lk_error *err)
+{
+    static const lk_sq_ctx c = {.op = "users_expiring", .noun = "user"};
+    lk_sq *q = lk_sq_of(s);
+    sqlite3_stmt *st;
+    lk_code code = lk_sq_prepare(q, SQL_USERS_EXPIRING, &c, &st, err);
+    if (code != LK_OK)
+        return code;
+    lk_sq_bind_int(q, st, 1, from);
+    lk_sq_bind_int(q, st, 2, to);
     return user_rows(q, st, a, out, n, &c, err);
 }
 
@@ -354,7 +373,8 @@ static const char SQL_INV_INSERT[] =
 static const char SQL_INV_FOR_USER[] =
     "SELECT " INV_COLS " FROM invitations WHERE user_id = ?1 ORDER BY created_at DESC, id DESC LIMIT 1";
 static const char SQL_INV_BY_HASH[] = "SELECT " INV_COLS " FROM invitations WHERE token_hash = ?1";
-static const char SQL_INV_UPDATE[] = "UPDATE invitations SET accepted_at = ?2, expires_at = ?3 WHERE id = ?1";
+static const char SQL_INV_UPDATE[] =
+    "UPDATE invitations SET accepted_at = ?2, expires_at = ?3, token_hash = ?4 WHERE id = ?1";
 
 static void inv_row(lk_arena *a, sqlite3_stmt *st, void *out)
 {
@@ -432,6 +452,7 @@ lk_code lk_sq_invitation_update(lk_store *s, const lk_invitation *inv, lk_error 
     lk_sq_bind_int(q, st, 1, inv->id);
     lk_sq_bind_time(q, st, 2, inv->accepted_at);
     lk_sq_bind_int(q, st, 3, inv->expires_at);
+    lk_sq_bind_text(q, st, 4, inv->token_hash);
     code = lk_sq_exec(q, st, &c, err);
     if (code == LK_OK && sqlite3_changes(q->db) == 0)
         return lk_fail(err, LK_ENOTFOUND, "invitation", "no invitation has the id %lld", (long long)inv->id);

@@ -3,7 +3,9 @@
 // View Details → Get Token, and the token works on the REST API; then a normal user's
 // invitation, delete refused while a service exists, lock/unlock, Web Services (allowlist,
 // limits), and the Audit Trail and Login History showing each step.
+import path from 'node:path';
 import { after, test } from 'node:test';
+import { extractLink, readOutbox, waitFor } from '../mail-lib.mjs';
 import {
   ADMIN, announced, assert, closeBrowser, stepper, dialog, http, login, logout, nav, newPage, ready, row, setupAdmin, startConsole,
 } from './browser-lib.mjs';
@@ -15,8 +17,9 @@ const SECRET = /^[A-Za-z0-9]{32}$/;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 test('the administrator\'s path in English', async (t) => {
-  const { srv, setupLink } = await startConsole(t);
+  const { srv, db, setupLink } = await startConsole(t);
   assert.ok(setupLink, `no setup link on stderr:\n${srv.stderr()}`);
+  const outbox = path.join(db.dir, 'outbox'); // no smtp_host: the emails are .eml files there
   const page = await newPage(t);
   const step = stepper(t);
   let token;
@@ -223,7 +226,7 @@ test('the administrator\'s path in English', async (t) => {
     await row(page, 'email', API_USER).waitFor();
   });
 
-  await step('Invite New User, a person: field errors keep what was typed; the invitation message and link', async () => {
+  await step('Invite New User, a person: field errors keep what was typed; the invitation message goes by email', async () => {
     await page.getByRole('button', { name: 'Invite New User' }).click();
     const dlg = dialog(page, 'Invite New User');
     // an email already in use comes back from the server next to the Email field
@@ -249,8 +252,13 @@ test('the administrator\'s path in English', async (t) => {
     assert.equal(await dlg.getByLabel('Invitation message').inputValue(), 'Hello Bob, welcome aboard.');
     await dlg.getByRole('button', { name: 'Send' }).click();
     const sent = dialog(page, 'Invitation sent');
-    await sent.getByText('bob@example.com has been invited and is pending').waitFor();
-    assert.match(await sent.locator('#invitation-url').textContent(), /^http:\/\/.+\/invite#\S+$/);
+    await sent.getByText('An invitation email was sent to bob@example.com.').waitFor();
+    await sent.getByText(/^Its link can be used once and is valid until /).waitFor();
+    assert.doesNotMatch(await sent.textContent(), /\/invite#/, 'the link is never shown');
+    // the edited message and the link are in Bob's email
+    const mail = await waitFor(() => readOutbox(outbox).find((m) => m.to.includes('bob@example.com')), 15_000, "Bob's invitation");
+    assert.match(mail.text, /Hello Bob, welcome aboard\./);
+    assert.match(extractLink(mail.text, 'invite'), /^http:\/\/.+\/invite#\S+$/);
     await sent.getByRole('button', { name: 'Done' }).click();
     const r = row(page, 'email', 'bob@example.com');
     assert.equal(await r.locator('[data-col=status]').textContent(), 'Pending');

@@ -26,7 +26,10 @@ test('English and German have the same keys, no empty text, the same placeholder
   // the German labels the issue asks for
   for (const [k, v] of [['nav.usersRoles', 'Benutzer und Rollen'], ['invite.button', 'Neuen Benutzer einladen'],
     ['user.apiOnly', 'Nur API'], ['invite.send', 'Senden'], ['action.next', 'Weiter'], ['roles.tab', 'Rollen'],
-    ['roles.new', 'Neue Rolle'], ['nav.webservices', 'Webservices'], ['nav.audit', 'Prüfpfad'], ['logins.tab', 'Anmeldeverlauf']])
+    ['roles.new', 'Neue Rolle'], ['nav.webservices', 'Webservices'], ['nav.audit', 'Prüfpfad'], ['logins.tab', 'Anmeldeverlauf'],
+    // the email actions
+    ['users.resend', 'Einladung erneut senden'], ['users.deleteInvitation', 'Einladung löschen'],
+    ['users.resetPassword', 'Passwort zurücksetzen'], ['login.forgot', 'Passwort vergessen?']])
     assert.equal(DE[k], v, k);
 });
 
@@ -45,6 +48,14 @@ test('every translation key the code uses exists', () => {
     ...['1', '2', '3'].map((n) => `invite.step${n}`),
     ...['1', '2', '3', '4', '5'].map((n) => `admin.path.${n}`),
     'lang.en', 'lang.de', 'login.expired', 'login.signedOut',
+    // the two single-use link pages (page-auth.js tokenPage: accept.* and reset.*)
+    ...['accept', 'reset'].flatMap((p) => ['title', 'intro', 'submit', 'invalid', 'noToken'].map((k) => `${p}.${k}`)),
+    // the email queue (page-webservices.js)
+    ...['queued', 'sent', 'failed', 'cancelled'].map((s) => `mail.status.${s}`),
+    ...['invitation', 'password_reset', 'expiry_notice', 'admin_added', 'admin_removed'].map((k) => `mail.kind.${k}`),
+    'mail.transport.smtp', 'mail.transport.outbox', 'mail.server', 'mail.folder',
+    // the audit trail's new actions (page-audit.js ACTIONS)
+    ...['Resend Invitation', 'Accept Invitation', 'Reset Password', 'Forgot Password', 'Set Password'].map((a) => `audit.action.${a}`),
   ];
   for (const k of dynamic) if (!(k in EN)) missing.push(k);
   assert.deepEqual(missing, []);

@@ -1,12 +1,16 @@
-// A person invited in the console opens the single-use link (/invite#TOKEN), chooses a
-// password and is signed in; the link then works no more.
+// A person invited in the console gets the single-use link (/invite#TOKEN) by email only
+// (here: the outbox folder of a server without SMTP), chooses a password and is signed
+// in; the link then works no more.
+import path from 'node:path';
 import { after, test } from 'node:test';
+import { extractLink, readOutbox, waitFor } from '../mail-lib.mjs';
 import { assert, closeBrowser, dialog, http, newPage, ready, row, setupAdmin, startConsole } from './browser-lib.mjs';
 
 after(closeBrowser);
 
-test('accepting an invitation through its link', async (t) => {
-  const { srv, setupLink } = await startConsole(t);
+test('accepting an invitation through the link of its email', async (t) => {
+  const { srv, db, setupLink } = await startConsole(t);
+  const outbox = path.join(db.dir, 'outbox'); // no smtp_host: .eml files next to the database
   // a token that is not one is refused before anything else
   const probe = await http(srv, '/admin/api/invitation', { method: 'POST', body: { token: 'x', password: 'y' } });
   assert.equal(probe.status, 401);
@@ -22,7 +26,17 @@ test('accepting an invitation through its link', async (t) => {
   await dlg.getByLabel('Role', { exact: true }).selectOption({ label: 'Admin' });
   await dlg.getByRole('button', { name: 'Next', exact: true }).click();
   await dlg.getByRole('button', { name: 'Send' }).click();
-  const link = await dialog(admin, 'Invitation sent').locator('#invitation-url').textContent();
+  // the console says where the link went and until when it works, and never shows it
+  const sent = dialog(admin, 'Invitation sent');
+  await sent.getByText('An invitation email was sent to grace@example.com.').waitFor();
+  assert.match(await sent.locator('#invitation-expires').textContent(), /^Its link can be used once and is valid until .*\d{4}.*\.$/);
+  assert.doesNotMatch(await sent.textContent(), /\/invite#/);
+  assert.equal(await sent.locator('#invitation-url').count(), 0);
+
+  const mail = await waitFor(() => readOutbox(outbox).find((m) => m.to.includes('grace@example.com') && /invite#/.test(m.text)),
+    15_000, 'the invitation email in the outbox');
+  const link = extractLink(mail.text, 'invite');
+  assert.ok(link && link.startsWith(`${srv.url}/invite#`), `a link to this server in: ${mail.text}`);
 
   const page = await newPage(t);
   await page.goto(link);
@@ -34,17 +48,24 @@ test('accepting an invitation through its link', async (t) => {
   await page.getByRole('heading', { level: 1, name: 'Admin', exact: true }).waitFor();
   assert.equal(await page.locator('.user-email').textContent(), 'grace@example.com');
 
-  await dialog(admin, 'Invitation sent').getByRole('button', { name: 'Done' }).click();
+  await sent.getByRole('button', { name: 'Done' }).click();
   await admin.reload();
   await ready(admin);
   assert.equal(await row(admin, 'email', 'grace@example.com').locator('[data-col=status]').textContent(), 'Active');
 
+  // used once: the server's explanation, which says to ask for a new invitation
   const again = await newPage(t);
   await again.goto(link);
   await ready(again);
   await again.getByLabel('New password', { exact: true }).fill('compiler pioneer 1952');
   await again.getByLabel('Repeat new password').fill('compiler pioneer 1952');
   await again.getByRole('button', { name: 'Set password and sign in' }).click();
-  await again.getByText(/^This invitation link is not valid/).waitFor();
-  for (const p of [admin, page, again]) p.assertClean();
+  await again.getByText(/^This invitation link is not valid any more \(used, expired or replaced\); ask an administrator for a new invitation\.$/).waitFor();
+
+  // a link without its token
+  const bare = await newPage(t);
+  await bare.goto(`${srv.url}/invite`);
+  await ready(bare);
+  await bare.getByText('This invitation link is incomplete. Open the whole link from the invitation email.').waitFor();
+  for (const p of [admin, page, again, bare]) p.assertClean();
 });

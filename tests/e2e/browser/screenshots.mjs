@@ -99,6 +99,11 @@ try {
   await nav(page, 'Web Services');
   await page.locator('#api-calls tbody tr').first().waitFor();
   await shot(page, 'webservices');
+  // the Email section: where mail goes and the queue (Grace's invitation, written to the outbox)
+  await page.locator('#email tbody tr[data-to="grace@example.com"]').waitFor();
+  await page.locator('#email').evaluate((el) => el.scrollIntoView({ block: 'start' }));
+  await shot(page, 'webservices-email');
+  await page.evaluate(() => window.scrollTo(0, 0));
   await nav(page, 'Audit Trail');
   await page.locator('tbody tr[data-area]').first().waitFor();
   await shot(page, 'audit');

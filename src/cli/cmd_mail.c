@@ -1,0 +1,76 @@
+/*
+ * cmd_mail — `latchkey mail list`: the email queue, newest first. The CLI only
+ * reads it; the running server sends (runtime/mailer.h).
+ */
+#include "cli/cli.h"
+
+#include "core/mailq.h"
+
+#define LIMIT_DEFAULT 50
+#define LIMIT_MAX 1000000
+
+static json_t *mail_json(const lk_mail_rec *m)
+{
+    return json_pack("{s:I, s:s, s:o, s:s, s:s, s:i, s:o, s:o, s:o, s:o, s:o}", "id", (json_int_t)m->id, "kind",
+                     m->kind, "to", lk_cli_json_str(m->recipient), "lang", m->lang, "status",
+                     lk_mail_status_name(m->status), "attempts", m->attempts, "createdAt",
+                     lk_cli_json_time(m->created_at), "nextAttemptAt",
+                     m->status == LK_MAIL_QUEUED ? lk_cli_json_time(m->next_at) : json_null(), "doneAt",
+                     lk_cli_json_time(m->done_at), "lastError", lk_cli_json_str(m->last_error), "delivery",
+                     lk_cli_json_str(m->delivery));
+}
+
+static lk_code mail_list(lk_cli_cmd *c)
+{
+    const char *status = lk_cli_str(c, "status");
+    lk_mail_filter f = {.status = -1, .limit = lk_cli_num(c, "limit")};
+    if (status && (f.status = lk_mail_status_parse(status)) < 0)
+        return lk_cli_usage(c, "status", "--status must be queued, sent, failed or cancelled");
+    lk_mail_rec *recs;
+    size_t n;
+    lk_code code = lk_mailq_list(c->op, &f, &recs, &n);
+    if (code != LK_OK)
+        return code;
+    if (c->json) {
+        json_t *arr = json_array();
+        for (size_t i = 0; i < n; i++)
+            json_array_append_new(arr, mail_json(&recs[i]));
+        return lk_cli_emit1("messages", arr);
+    }
+    lk_table t;
+    lk_table_init(&t, c->arena, 8);
+    lk_table_row(&t, "ID", "CREATED", "KIND", "TO", "STATUS", "ATTEMPTS", "NEXT/DONE", "DETAIL");
+    for (size_t i = 0; i < n; i++) {
+        const lk_mail_rec *m = &recs[i];
+        const char *when = m->status == LK_MAIL_QUEUED ? lk_cli_time(c, m->next_at, "-") : lk_cli_time(c, m->done_at, "-");
+        const char *detail = m->last_error && *m->last_error ? m->last_error : m->delivery;
+        lk_table_row(&t, lk_cli_i64(c, m->id), lk_cli_time(c, m->created_at, ""), m->kind,
+                     lk_cli_clean(c->arena, m->recipient, true), lk_mail_status_name(m->status),
+                     lk_cli_i64(c, m->attempts), when, detail && *detail ? lk_cli_clean(c->arena, detail, true) : "-");
+    }
+    lk_table_print(&t, stdout);
+    return LK_OK;
+}
+
+static const lk_cli_opt list_opts[] = {
+    {.name = "status", .kind = LK_CLI_TEXT, .meta = "STATUS", .help = "queued, sent, failed or cancelled"},
+    {.name = "limit", .kind = LK_CLI_COUNT, .meta = "N", .max = LIMIT_MAX, .dflt = LIMIT_DEFAULT,
+     .help = "at most N messages, 0 for all"},
+    {.name = NULL},
+};
+
+static const lk_cli_verb verbs[] = {
+    {.name = "list", .opts = list_opts, .run = mail_list,
+     .summary = "list the email queue, newest first",
+     .help = "Lists the email latchkey sends (invitations, password resets, expiry and admin\n"
+             "notices), newest first: queued messages with their next attempt, sent ones with\n"
+             "where they went (SMTP server or .eml file), failed and cancelled ones with why.\n"
+             "A message's text and its link are never shown.\n"},
+    {.name = NULL},
+};
+
+const lk_cli_noun lk_cli_noun_mail = {
+    .name = "mail",
+    .summary = "the email queue: what was sent, what waits, what failed",
+    .verbs = verbs,
+};

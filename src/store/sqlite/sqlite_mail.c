@@ -1,0 +1,290 @@
+/*
+ * sqlite_mail — what email needs in the SQLite store (migration 0004): the queue of
+ * outgoing messages, password-reset links (by the hash of their token) and the
+ * record of expiry notices already queued.
+ *
+ * Invariants: no token is stored, only hashes; none of these tables moves the
+ * generation counter.
+ */
+#include "store/sqlite/sqlite_internal.h"
+
+#include <string.h>
+
+/* --- the queue -------------------------------------------------------------- */
+
+#define MAIL_COLS                                                                             \
+    "id, kind, lang, recipient, to_name, user_id, link_id, vars, message_id, status, attempts," \
+    " created_at, next_at, done_at, last_error, delivery"
+
+static const char SQL_MAIL_INSERT[] =
+    "INSERT INTO mail_queue (kind, lang, recipient, to_name, user_id, link_id, vars, message_id, status,"
+    " attempts, created_at, next_at, done_at, last_error, delivery)"
+    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)";
+static const char SQL_MAIL_DUE[] =
+    "SELECT " MAIL_COLS " FROM mail_queue WHERE status = 'queued' AND next_at <= ?1 ORDER BY next_at, id LIMIT 1";
+static const char SQL_MAIL_UPDATE[] =
+    "UPDATE mail_queue SET status = ?2, attempts = ?3, next_at = ?4, done_at = ?5, last_error = ?6,"
+    " delivery = ?7 WHERE id = ?1";
+static const char SQL_MAIL_GET[] = "SELECT " MAIL_COLS " FROM mail_queue WHERE id = ?1";
+static const char SQL_MAIL_LIST[] =
+    "SELECT " MAIL_COLS " FROM mail_queue WHERE (?1 IS NULL OR status = ?1) ORDER BY id DESC LIMIT ?2";
+
+/* the status column's words, indexed by lk_mail_status */
+static const char *const mail_status_words[] = {
+    [LK_MAIL_QUEUED] = "queued",
+    [LK_MAIL_SENT] = "sent",
+    [LK_MAIL_FAILED] = "failed",
+    [LK_MAIL_CANCELLED] = "cancelled",
+};
+#define N_MAIL_STATUS (sizeof mail_status_words / sizeof mail_status_words[0])
+
+static lk_mail_status mail_status_of(const unsigned char *word)
+{
+    for (size_t i = 0; word && i < N_MAIL_STATUS; i++)
+        if (strcmp((const char *)word, mail_status_words[i]) == 0)
+            return (lk_mail_status)i;
+    return LK_MAIL_FAILED; /* the CHECK constraint makes this unreachable */
+}
+
+static const char *mail_status_word(lk_mail_status s)
+{
+    return (size_t)s < N_MAIL_STATUS ? mail_status_words[s] : "failed";
+}
+
+static void mail_row(lk_arena *a, sqlite3_stmt *st, void *out)
+{
+    lk_mail_rec *m = out;
+    m->id = lk_sq_int(st, 0);
+    m->kind = lk_sq_text(a, st, 1);
+    m->lang = lk_sq_text(a, st, 2);
+    m->recipient = lk_sq_text(a, st, 3);
+    m->to_name = lk_sq_text(a, st, 4);
+    m->user_id = lk_sq_int(st, 5);
+    m->link_id = lk_sq_int(st, 6);
+    m->vars = lk_sq_text(a, st, 7);
+    m->message_id = lk_sq_text(a, st, 8);
+    m->status = mail_status_of(sqlite3_column_text(st, 9));
+    m->attempts = (int)lk_sq_int(st, 10);
+    m->created_at = lk_sq_int(st, 11);
+    m->next_at = lk_sq_int(st, 12);
+    m->done_at = lk_sq_int(st, 13);
+    m->last_error = lk_sq_text(a, st, 14);
+    m->delivery = lk_sq_text(a, st, 15);
+}
+
+lk_code lk_sq_mail_insert(lk_store *s, lk_mail_rec *m, lk_error *err)
+{
+    static const lk_sq_ctx c = {.op = "mail_insert", .noun = "message"};
+    lk_sq *q = lk_sq_of(s);
+    sqlite3_stmt *st;
+    lk_code code = lk_sq_prepare(q, SQL_MAIL_INSERT, &c, &st, err);
+    if (code != LK_OK)
+        return code;
+    lk_sq_bind_text(q, st, 1, m->kind);
+    lk_sq_bind_text0(q, st, 2, m->lang);
+    lk_sq_bind_text(q, st, 3, m->recipient);
+    lk_sq_bind_text0(q, st, 4, m->to_name);
+    lk_sq_bind_time(q, st, 5, m->user_id);
+    lk_sq_bind_time(q, st, 6, m->link_id);
+    lk_sq_bind_text(q, st, 7, m->vars && *m->vars ? m->vars : "{}");
+    lk_sq_bind_text(q, st, 8, m->message_id);
+    lk_sq_bind_text(q, st, 9, mail_status_word(m->status));
+    lk_sq_bind_int(q, st, 10, m->attempts);
+    lk_sq_bind_int(q, st, 11, m->created_at);
+    lk_sq_bind_int(q, st, 12, m->next_at);
+    lk_sq_bind_time(q, st, 13, m->done_at);
+    lk_sq_bind_text0(q, st, 14, m->last_error);
+    lk_sq_bind_text0(q, st, 15, m->delivery);
+    code = lk_sq_exec(q, st, &c, err);
+    if (code == LK_OK)
+        m->id = sqlite3_last_insert_rowid(q->db);
+    return code;
+}
+
+lk_code lk_sq_mail_due(lk_store *s, lk_arena *a, int64_t now, lk_mail_rec *out, lk_error *err)
+{
+    static const lk_sq_ctx c = {.op = "mail_due", .noun = "message"};
+    lk_sq *q = lk_sq_of(s);
+    sqlite3_stmt *st;
+    lk_code code = lk_sq_prepare(q, SQL_MAIL_DUE, &c, &st, err);
+    if (code != LK_OK)
+        return code;
+    lk_sq_bind_int(q, st, 1, now);
+    return lk_sq_one(q, st, a, mail_row, out, &c, err);
+}
+
+lk_code lk_sq_mail_update(lk_store *s, const lk_mail_rec *m, lk_error *err)
+{
+    static const lk_sq_ctx c = {.op = "mail_update", .noun = "message"};
+    lk_sq *q = lk_sq_of(s);
+    sqlite3_stmt *st;
+    lk_code code = lk_sq_prepare(q, SQL_MAIL_UPDATE, &c, &st, err);
+    if (code != LK_OK)
+        return code;
+    lk_sq_bind_int(q, st, 1, m->id);
+    lk_sq_bind_text(q, st, 2, mail_status_word(m->status));
+    lk_sq_bind_int(q, st, 3, m->attempts);
+    lk_sq_bind_int(q, st, 4, m->next_at);
+    lk_sq_bind_time(q, st, 5, m->done_at);
+    lk_sq_bind_text0(q, st, 6, m->last_error);
+    lk_sq_bind_text0(q, st, 7, m->delivery);
+    code = lk_sq_exec(q, st, &c, err);
+    if (code == LK_OK && sqlite3_changes(q->db) == 0)
+        return lk_fail(err, LK_ENOTFOUND, "message", "no queued message has the id %lld", (long long)m->id);
+    return code;
+}
+
+lk_code lk_sq_mail_get(lk_store *s, lk_arena *a, int64_t id, lk_mail_rec *out, lk_error *err)
+{
+    static const lk_sq_ctx c = {.op = "mail_get", .noun = "message"};
+    lk_sq *q = lk_sq_of(s);
+    sqlite3_stmt *st;
+    lk_code code = lk_sq_prepare(q, SQL_MAIL_GET, &c, &st, err);
+    if (code != LK_OK)
+        return code;
+    lk_sq_bind_int(q, st, 1, id);
+    code = lk_sq_one(q, st, a, mail_row, out, &c, err);
+    if (code == LK_ENOTFOUND)
+        return lk_fail(err, code, "message", "no message has the id %lld", (long long)id);
+    return code;
+}
+
+lk_code lk_sq_mail_list(lk_store *s, lk_arena *a, const lk_mail_filter *f, lk_mail_rec **out, size_t *n,
+                        lk_error *err)
+{
+    static const lk_sq_ctx c = {.op = "mail_list", .noun = "message"};
+    lk_sq *q = lk_sq_of(s);
+    sqlite3_stmt *st;
+    lk_code code = lk_sq_prepare(q, SQL_MAIL_LIST, &c, &st, err);
+    if (code != LK_OK)
+        return code;
+    if (f && f->status >= 0)
+        lk_sq_bind_text(q, st, 1, mail_status_word((lk_mail_status)f->status));
+    lk_sq_bind_int(q, st, 2, f && f->limit > 0 ? f->limit : -1);
+    return lk_sq_rows(q, st, a, sizeof **out, mail_row, (void **)out, n, &c, err);
+}
+
+/* --- password resets ------------------------------------------------------- */
+
+#define RESET_COLS "id, user_id, token_hash, created_at, expires_at, used_at"
+
+static const char SQL_RESET_INSERT[] =
+    "INSERT INTO password_resets (user_id, token_hash, created_at, expires_at, used_at) VALUES (?1, ?2, ?3, ?4, ?5)";
+static const char SQL_RESET_GET[] = "SELECT " RESET_COLS " FROM password_resets WHERE id = ?1";
+static const char SQL_RESET_BY_HASH[] = "SELECT " RESET_COLS " FROM password_resets WHERE token_hash = ?1";
+static const char SQL_RESET_FOR_USER[] =
+    "SELECT " RESET_COLS " FROM password_resets WHERE user_id = ?1 ORDER BY created_at DESC, id DESC LIMIT 1";
+static const char SQL_RESET_UPDATE[] =
+    "UPDATE password_resets SET token_hash = ?2, expires_at = ?3, used_at = ?4 WHERE id = ?1";
+
+static void reset_row(lk_arena *a, sqlite3_stmt *st, void *out)
+{
+    lk_reset *r = out;
+    r->id = lk_sq_int(st, 0);
+    r->user_id = lk_sq_int(st, 1);
+    r->token_hash = lk_sq_text(a, st, 2);
+    r->created_at = lk_sq_int(st, 3);
+    r->expires_at = lk_sq_int(st, 4);
+    r->used_at = lk_sq_int(st, 5);
+}
+
+lk_code lk_sq_reset_insert(lk_store *s, lk_reset *r, lk_error *err)
+{
+    static const lk_sq_ctx c = {
+        .op = "reset_insert", .noun = "password reset", .fk_code = LK_ENOTFOUND, .fk_msg = "the user does not exist",
+    };
+    lk_sq *q = lk_sq_of(s);
+    sqlite3_stmt *st;
+    lk_code code = lk_sq_prepare(q, SQL_RESET_INSERT, &c, &st, err);
+    if (code != LK_OK)
+        return code;
+    lk_sq_bind_int(q, st, 1, r->user_id);
+    lk_sq_bind_text(q, st, 2, r->token_hash);
+    lk_sq_bind_int(q, st, 3, r->created_at);
+    lk_sq_bind_int(q, st, 4, r->expires_at);
+    lk_sq_bind_time(q, st, 5, r->used_at);
+    code = lk_sq_exec(q, st, &c, err);
+    if (code == LK_OK)
+        r->id = sqlite3_last_insert_rowid(q->db);
+    return code;
+}
+
+/* one reset by an integer or a text key */
+static lk_code reset_one(lk_store *s, lk_arena *a, const char *sql, const lk_sq_ctx *c, int64_t id,
+                         const char *text, lk_reset *out, lk_error *err)
+{
+    lk_sq *q = lk_sq_of(s);
+    sqlite3_stmt *st;
+    lk_code code = lk_sq_prepare(q, sql, c, &st, err);
+    if (code != LK_OK)
+        return code;
+    if (text)
+        lk_sq_bind_text(q, st, 1, text);
+    else
+        lk_sq_bind_int(q, st, 1, id);
+    code = lk_sq_one(q, st, a, reset_row, out, c, err);
+    if (code == LK_ENOTFOUND)
+        return lk_fail(err, code, "reset", "no such password reset");
+    return code;
+}
+
+lk_code lk_sq_reset_get(lk_store *s, lk_arena *a, int64_t id, lk_reset *out, lk_error *err)
+{
+    static const lk_sq_ctx c = {.op = "reset_get", .noun = "password reset"};
+    return reset_one(s, a, SQL_RESET_GET, &c, id, NULL, out, err);
+}
+
+lk_code lk_sq_reset_by_hash(lk_store *s, lk_arena *a, const char *token_hash, lk_reset *out, lk_error *err)
+{
+    static const lk_sq_ctx c = {.op = "reset_by_hash", .noun = "password reset"};
+    return reset_one(s, a, SQL_RESET_BY_HASH, &c, 0, token_hash ? token_hash : "", out, err);
+}
+
+lk_code lk_sq_reset_for_user(lk_store *s, lk_arena *a, int64_t user_id, lk_reset *out, lk_error *err)
+{
+    static const lk_sq_ctx c = {.op = "reset_for_user", .noun = "password reset"};
+    return reset_one(s, a, SQL_RESET_FOR_USER, &c, user_id, NULL, out, err);
+}
+
+lk_code lk_sq_reset_update(lk_store *s, const lk_reset *r, lk_error *err)
+{
+    static const lk_sq_ctx c = {.op = "reset_update", .noun = "password reset"};
+    lk_sq *q = lk_sq_of(s);
+    sqlite3_stmt *st;
+    lk_code code = lk_sq_prepare(q, SQL_RESET_UPDATE, &c, &st, err);
+    if (code != LK_OK)
+        return code;
+    lk_sq_bind_int(q, st, 1, r->id);
+    lk_sq_bind_text(q, st, 2, r->token_hash);
+    lk_sq_bind_int(q, st, 3, r->expires_at);
+    lk_sq_bind_time(q, st, 4, r->used_at);
+    code = lk_sq_exec(q, st, &c, err);
+    if (code == LK_OK && sqlite3_changes(q->db) == 0)
+        return lk_fail(err, LK_ENOTFOUND, "reset", "no password reset has the id %lld", (long long)r->id);
+    return code;
+}
+
+/* --- expiry notices -------------------------------------------------------- */
+
+static const char SQL_NOTICE_MARK[] =
+    "INSERT OR IGNORE INTO expiry_notices (user_id, expires_at, days, queued_at) VALUES (?1, ?2, ?3, ?4)";
+
+lk_code lk_sq_notice_mark(lk_store *s, int64_t user_id, int64_t expires_at, int days, int64_t now, bool *fresh,
+                          lk_error *err)
+{
+    static const lk_sq_ctx c = {
+        .op = "notice_mark", .noun = "expiry notice", .fk_code = LK_ENOTFOUND, .fk_msg = "the user does not exist",
+    };
+    lk_sq *q = lk_sq_of(s);
+    sqlite3_stmt *st;
+    lk_code code = lk_sq_prepare(q, SQL_NOTICE_MARK, &c, &st, err);
+    if (code != LK_OK)
+        return code;
+    lk_sq_bind_int(q, st, 1, user_id);
+    lk_sq_bind_int(q, st, 2, expires_at);
+    lk_sq_bind_int(q, st, 3, days);
+    lk_sq_bind_int(q, st, 4, now);
+    code = lk_sq_exec(q, st, &c, err);
+    *fresh = code == LK_OK && sqlite3_changes(q->db) > 0;
+    return code;
+}
