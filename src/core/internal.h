@@ -9,6 +9,7 @@
 #include <jansson.h>
 
 #include "core/op.h"
+#include "core/secret.h"
 
 /* BEGIN a write transaction; inside one already, the call joins it (the outermost
  * lk_tx_end commits or rolls back) */
@@ -32,6 +33,10 @@ json_t *lk_snap_role(const lk_role *r);
 json_t *lk_snap_user(const lk_user *u);
 json_t *lk_snap_grants(const lk_grant *g, size_t n);
 json_t *lk_snap_time(int64_t t);     /* ISO-8601 string, or null for 0 */
+
+/* A new password for u: checked against the password rules (core/session.h), then
+ * hashed with Argon2id into hash (the caller wipes it). */
+lk_code lk_password_for(lk_op *op, const lk_user *u, const char *password, char hash[LK_PASSWORD_HASH_MAX]);
 
 /* Mail a change causes (core/mailq.c), queued inside the caller's transaction;
  * nothing for API-only recipients. */

@@ -269,6 +269,14 @@ static lk_code audit_mail(lk_op *op, const char *action, const lk_mail_rec *m, c
     return rc;
 }
 
+/* a fresh token for the claim's link; returns its hash (in hash) */
+static const char *mint(lk_mail_claim *c, char hash[LK_HASH_HEX])
+{
+    lk_secret_token(c->token, 32);
+    lk_secret_hash(c->token, hash);
+    return hash;
+}
+
 /* Is the link of an invitation usable? Mints its token when it is. NULL when it
  * is; otherwise why not. */
 static const char *mint_invitation(lk_op *op, lk_mail_claim *c, lk_code *rc)
@@ -294,9 +302,7 @@ static const char *mint_invitation(lk_op *op, lk_mail_claim *c, lk_code *rc)
         return "the invitation expired";
     inv = newest;
     char hash[LK_HASH_HEX];
-    lk_secret_token(c->token, 32);
-    lk_secret_hash(c->token, hash);
-    inv.token_hash = hash;
+    inv.token_hash = mint(c, hash);
     *rc = op->store->ops->invitation_update(op->store, &inv, &op->err);
     c->link_expires = inv.expires_at;
     return NULL;
@@ -328,9 +334,7 @@ static const char *mint_reset(lk_op *op, lk_mail_claim *c, lk_code *rc)
     if (u.api_only || lk_user_effective_status(&u, op->now, NULL) != LK_STATUS_ACTIVE)
         return "the user cannot sign in any more";
     char hash[LK_HASH_HEX];
-    lk_secret_token(c->token, 32);
-    lk_secret_hash(c->token, hash);
-    r.token_hash = hash;
+    r.token_hash = mint(c, hash);
     *rc = op->store->ops->reset_update(op->store, &r, &op->err);
     c->link_expires = r.expires_at;
     return NULL;

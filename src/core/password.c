@@ -108,12 +108,8 @@ lk_code lk_password_reset_complete(lk_op *op, const char *token, const char *pas
     if (r.used_at || op->now >= r.expires_at || newest.id != r.id || u.api_only ||
         lk_user_effective_status(&u, op->now, NULL) != LK_STATUS_ACTIVE)
         return lk_fail(&op->err, LK_EAUTH, "token", reset_invalid);
-    if ((rc = lk_password_check(op, password, u.email, u.first_name, u.last_name)) != LK_OK)
-        return rc;
     char pw_hash[LK_PASSWORD_HASH_MAX];
-    if (!lk_password_hash(password, pw_hash, sizeof pw_hash))
-        return lk_fail(&op->err, LK_ESTORE, "", "could not hash the password (out of memory?)");
-    if ((rc = lk_tx_begin(op)) != LK_OK)
+    if ((rc = lk_password_for(op, &u, password, pw_hash)) != LK_OK || (rc = lk_tx_begin(op)) != LK_OK)
         return rc;
     r.used_at = op->now;
     u.password_hash = pw_hash;

@@ -58,6 +58,16 @@ lk_code lk_password_check(lk_op *op, const char *password, const char *email, co
     return LK_OK;
 }
 
+lk_code lk_password_for(lk_op *op, const lk_user *u, const char *password, char hash[LK_PASSWORD_HASH_MAX])
+{
+    lk_code rc = lk_password_check(op, password, u->email, u->first_name, u->last_name);
+    if (rc != LK_OK)
+        return rc;
+    if (!lk_password_hash(password, hash, LK_PASSWORD_HASH_MAX))
+        return lk_fail(&op->err, LK_ESTORE, "", "could not hash the password (out of memory?)");
+    return LK_OK;
+}
+
 /* a fixed Argon2id string to verify against when no user matched, so that an
  * unknown address takes as long as a wrong password */
 static char dummy[LK_PASSWORD_HASH_MAX];
@@ -368,12 +378,8 @@ lk_code lk_invitation_accept(lk_op *op, const char *token, const char *password,
     if (inv.accepted_at || op->now >= inv.expires_at || newest.id != inv.id || u.status != LK_STATUS_PENDING ||
         u.api_only)
         return lk_fail(&op->err, LK_EAUTH, "token", invalid);
-    if ((rc = lk_password_check(op, password, u.email, u.first_name, u.last_name)) != LK_OK)
-        return rc;
     char pw_hash[LK_PASSWORD_HASH_MAX];
-    if (!lk_password_hash(password, pw_hash, sizeof pw_hash))
-        return lk_fail(&op->err, LK_ESTORE, "", "could not hash the password (out of memory?)");
-    if ((rc = lk_tx_begin(op)) != LK_OK)
+    if ((rc = lk_password_for(op, &u, password, pw_hash)) != LK_OK || (rc = lk_tx_begin(op)) != LK_OK)
         return rc;
     inv.accepted_at = op->now;
     u.status = LK_STATUS_ACTIVE;
