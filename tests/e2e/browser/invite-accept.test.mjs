@@ -1,10 +1,11 @@
 // A person invited in the console gets the single-use link (/invite#TOKEN) by email only
 // (here: the outbox folder of a server without SMTP), chooses a password and is signed
-// in; the link then works no more.
+// in; the link then works no more, nor once it has expired.
 import path from 'node:path';
 import { after, test } from 'node:test';
 import { extractLink, readOutbox, waitFor } from '../mail-lib.mjs';
-import { assert, closeBrowser, dialog, http, newPage, ready, row, setupAdmin, startConsole } from './browser-lib.mjs';
+import { sql } from '../lib.mjs';
+import { assert, cli, closeBrowser, dialog, http, newPage, ready, row, setupAdmin, startConsole } from './browser-lib.mjs';
 
 after(closeBrowser);
 
@@ -68,4 +69,25 @@ test('accepting an invitation through the link of its email', async (t) => {
   await ready(bare);
   await bare.getByText('This invitation link is incomplete. Open the whole link from the invitation email.').waitFor();
   for (const p of [admin, page, again, bare]) p.assertClean();
+});
+
+test('an expired invitation link explains itself and leaves the person pending', async (t) => {
+  const { srv, db } = await startConsole(t);
+  const outbox = path.join(db.dir, 'outbox');
+  cli(db, 'user', 'invite', '--email', 'kay@example.com', '--first', 'Kay', '--last', 'Moore', '--role', 'Admin');
+  const mail = await waitFor(() => readOutbox(outbox).find((m) => m.to.includes('kay@example.com') && /invite#/.test(m.text)),
+    15_000, 'the invitation email in the outbox');
+  const link = extractLink(mail.text, 'invite');
+  // the link's time is up (as if invite_ttl had passed): the server reads the expiry at acceptance
+  sql(db, "UPDATE invitations SET expires_at = strftime('%s','now') - 1 WHERE user_id = "
+    + "(SELECT id FROM users WHERE email = 'kay@example.com')");
+  const page = await newPage(t);
+  await page.goto(link);
+  await ready(page);
+  await page.getByLabel('New password', { exact: true }).fill('ethernet inventor 1973');
+  await page.getByLabel('Repeat new password').fill('ethernet inventor 1973');
+  await page.getByRole('button', { name: 'Set password and sign in' }).click();
+  await page.getByText(/^This invitation link is not valid any more \(used, expired or replaced\); ask an administrator for a new invitation\.$/).waitFor();
+  assert.deepEqual(sql(db, "SELECT status FROM users WHERE email = 'kay@example.com'"), [{ status: 'pending' }]);
+  page.assertClean();
 });
