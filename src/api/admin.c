@@ -449,11 +449,10 @@ static void forgot_password(lk_admin_call *c)
         return;
     /* each request counts against the address's sign-in allowance: no mail bombing */
     lk_runtime_auth_failed(c->r->rt, login_key(c->r), c->op.now);
-    bool sent = false;
-    c->op.actor = "system";
-    if (lk_password_forgot(&c->op, email, lk_runtime_config(c->r->rt)->reset_ttl, lang, &sent) != LK_OK)
+    c->op.actor = "anonymous";
+    if (lk_password_forgot(&c->op, email, lk_runtime_config(c->r->rt)->reset_ttl, lang) != LK_OK)
         return lk_admin_fail_op(c);
-    c->changed = sent;
+    c->changed = true; /* wakes the mailer, which resolves the request */
     lk_admin_done(c);
 }
 

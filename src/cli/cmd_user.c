@@ -110,15 +110,18 @@ static lk_code user_resend_invite(lk_cli_cmd *c)
     lk_config cfg;
     lk_code code = lk_cli_config(c, &cfg);
     lk_invitation inv;
+    lk_user u;
     if (code == LK_OK)
         code = lk_user_resend_invitation(c->op, c->arg, lk_cli_str(c, "message"), cfg.invite_ttl, &inv);
+    if (code == LK_OK)
+        code = lk_user_find(c->op, c->arg, &u);
     if (code != LK_OK)
         return code;
     if (c->json)
-        return lk_cli_emit(json_pack("{s:{s:o, s:o}}", "invitation", "email", lk_cli_json_str(c->arg), "expiresAt",
+        return lk_cli_emit(json_pack("{s:{s:o, s:o}}", "invitation", "email", lk_cli_json_str(u.email), "expiresAt",
                                      lk_cli_json_time(inv.expires_at)));
     printf("A new invitation email to '%s' is queued; its link works until %s, and earlier links no longer do.\n",
-           lk_cli_clean(c->arena, c->arg, true), lk_cli_time(c, inv.expires_at, "?"));
+           lk_cli_clean(c->arena, u.email, true), lk_cli_time(c, inv.expires_at, "?"));
     return LK_OK;
 }
 

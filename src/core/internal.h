@@ -42,6 +42,13 @@ lk_code lk_password_for(lk_op *op, const lk_user *u, const char *password, char 
  * nothing for API-only recipients. */
 lk_code lk_mailq_invitation(lk_op *op, const lk_user *u, const lk_invitation *inv);
 lk_code lk_mailq_reset(lk_op *op, const lk_user *u, const lk_reset *r, const char *lang);
+/* a "forgot password" request for the address as given (password.h) */
+lk_code lk_mailq_forgot(lk_op *op, const char *email, int64_t ttl, const char *lang);
+/* Turns a queued "forgot password" request (a password_reset message without a link)
+ * into a reset for the active person with that email: fills m's user, link, recipient,
+ * name and language, audited. NULL when it did, else why not (*rc LK_OK), or NULL with
+ * *rc set when the store failed. */
+const char *lk_password_forgot_resolve(lk_op *op, lk_mail_rec *m, lk_code *rc);
 /* to every other active Admin: subject was made an Admin (added) or is no longer one */
 lk_code lk_mailq_admin_change(lk_op *op, const lk_user *subject, bool added);
 

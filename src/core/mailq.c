@@ -145,6 +145,32 @@ lk_code lk_mailq_reset(lk_op *op, const lk_user *u, const lk_reset *r, const cha
     return enqueue(op, "password_reset", u, r->id, l ? l : lang_for(u, NULL), v);
 }
 
+lk_code lk_mailq_forgot(lk_op *op, const char *email, int64_t ttl, const char *lang)
+{
+    const char *l = lk_mail_lang(lang);
+    json_t *v = json_pack("{s:I, s:s}", "ttl", (json_int_t)ttl, "address", op->address ? op->address : "");
+    char *text = json_dumps(v, JSON_COMPACT);
+    json_decref(v);
+    if (!text)
+        return lk_fail(&op->err, LK_ESTORE, "", "out of memory while queueing an email");
+    lk_mail_rec m = {
+        .kind = "password_reset",
+        .lang = l ? l : "",
+        .recipient = email,
+        .to_name = "",
+        .vars = lk_arena_strdup(op->arena, text),
+        .message_id = fresh_message_id(op),
+        .status = LK_MAIL_QUEUED,
+        .created_at = op->now,
+        .next_at = op->now,
+    };
+    free(text);
+    lk_code rc = lk_tx_begin(op);
+    if (rc == LK_OK)
+        rc = op->store->ops->mail_insert(op->store, &m, &op->err);
+    return lk_tx_end(op, rc);
+}
+
 /* every active Admin who can read mail (not API-only), but `except` */
 static lk_code admins(lk_op *op, int64_t except, lk_user **out, size_t *n)
 {
@@ -277,6 +303,31 @@ static const char *mint(lk_mail_claim *c, char hash[LK_HASH_HEX])
     return hash;
 }
 
+/* A message to a user goes to the user's address of now. A link cannot follow a
+ * changed address (it was asked for the old one): NULL when the message may go,
+ * else why not. A notice follows the user to the new address. */
+static const char *follow_recipient(lk_op *op, lk_mail_rec *m, lk_code *rc)
+{
+    *rc = LK_OK;
+    if (!m->user_id)
+        return NULL;
+    lk_user u;
+    lk_error saved = op->err;
+    *rc = op->store->ops->user_get(op->store, op->arena, m->user_id, &u, &op->err);
+    if (*rc == LK_ENOTFOUND) {
+        op->err = saved;
+        *rc = LK_OK;
+        return "the recipient was deleted";
+    }
+    if (*rc != LK_OK || lk_str_ieq(u.email, m->recipient))
+        return NULL;
+    if (m->link_id)
+        return "the recipient's address changed";
+    m->recipient = u.email;
+    m->to_name = person_name(op, &u);
+    return NULL;
+}
+
 /* Is the link of an invitation usable? Mints its token when it is. NULL when it
  * is; otherwise why not. */
 static const char *mint_invitation(lk_op *op, lk_mail_claim *c, lk_code *rc)
@@ -361,17 +412,24 @@ lk_code lk_mailq_claim(lk_op *op, const lk_mail_policy *pol, lk_mail_claim *out)
             op->err = saved;
             return lk_tx_end(op, LK_ENOTFOUND);
         }
+        const int was = out->rec.attempts;
         const char *unusable = NULL;
-        if (rc == LK_OK && strcmp(out->rec.kind, "invitation") == 0)
+        bool forgot = rc == LK_OK && strcmp(out->rec.kind, "password_reset") == 0 && !out->rec.link_id;
+        if (forgot)
+            unusable = lk_password_forgot_resolve(op, &out->rec, &rc);
+        if (rc == LK_OK && !unusable)
+            unusable = follow_recipient(op, &out->rec, &rc);
+        if (rc == LK_OK && !unusable && strcmp(out->rec.kind, "invitation") == 0)
             unusable = mint_invitation(op, out, &rc);
-        else if (rc == LK_OK && strcmp(out->rec.kind, "password_reset") == 0)
+        else if (rc == LK_OK && !unusable && strcmp(out->rec.kind, "password_reset") == 0)
             unusable = mint_reset(op, out, &rc);
         if (rc == LK_OK && unusable) {
             out->rec.status = LK_MAIL_CANCELLED;
             out->rec.done_at = op->now;
             out->rec.last_error = unusable;
-            rc = op->store->ops->mail_update(op->store, &out->rec, &op->err);
-            if (rc == LK_OK)
+            rc = op->store->ops->mail_update(op->store, &out->rec, was, &op->err);
+            /* a request for an address of nobody is not an event of anybody's */
+            if (rc == LK_OK && out->rec.user_id)
                 rc = audit_mail(op, "Cancel", &out->rec, unusable);
             if ((rc = lk_tx_end(op, rc)) != LK_OK)
                 return rc;
@@ -380,7 +438,7 @@ lk_code lk_mailq_claim(lk_op *op, const lk_mail_policy *pol, lk_mail_claim *out)
         out->rec.attempts++;
         out->rec.next_at = op->now + LK_MAILQ_LEASE;
         if (rc == LK_OK)
-            rc = op->store->ops->mail_update(op->store, &out->rec, &op->err);
+            rc = op->store->ops->mail_update(op->store, &out->rec, was, &op->err);
         rc = lk_tx_end(op, rc);
         if (rc != LK_OK)
             sodium_memzero(out->token, sizeof out->token);
@@ -392,7 +450,12 @@ lk_code lk_mailq_finish(lk_op *op, const lk_mail_policy *pol, const lk_mail_clai
 {
     lk_mail_rec m = c->rec;
     const char *action = NULL;
-    if (res->sent) {
+    if (!res->sent && res->interrupted) {
+        /* not the message's fault: due again at the next start, the attempt not counted */
+        m.attempts--;
+        m.next_at = op->now;
+        m.last_error = res->error && *res->error ? res->error : "interrupted";
+    } else if (res->sent) {
         m.status = LK_MAIL_SENT;
         m.done_at = op->now;
         m.last_error = "";
@@ -411,7 +474,7 @@ lk_code lk_mailq_finish(lk_op *op, const lk_mail_policy *pol, const lk_mail_clai
     }
     lk_code rc = lk_tx_begin(op);
     if (rc == LK_OK)
-        rc = op->store->ops->mail_update(op->store, &m, &op->err);
+        rc = op->store->ops->mail_update(op->store, &m, c->rec.attempts, &op->err);
     if (rc == LK_OK && action)
         rc = audit_mail(op, action, &m, res->sent ? NULL : m.last_error);
     return lk_tx_end(op, rc);

@@ -16,13 +16,17 @@
  *  - The queue holds no secret. A message with a link names the invitation or
  *    reset; lk_mailq_claim() mints a fresh token for it at every attempt and stores
  *    only its hash, so each attempt's link replaces the previous one. A link that
- *    can no longer be used (accepted, replaced, expired, its user deleted) cancels
- *    the message instead.
+ *    can no longer be used (accepted, replaced, expired, its user deleted, the
+ *    address changed) cancels the message instead; a notice follows its recipient
+ *    to a changed address.
  *  - At least once: the claim moves next_at ahead by LK_MAILQ_LEASE before the
  *    attempt, so a crash during an attempt means one more attempt later, with the
  *    same Message-ID (a receiver may see a message twice, never lose one).
  *  - Backoff: attempt n failing waits retry_base * 2^(n-1) seconds, at most an
- *    hour; after max_attempts, or a permanent refusal (SMTP 5xx), it is failed.
+ *    hour; after max_attempts, or a permanent refusal, it is failed. An attempt cut
+ *    short by the server's shutdown does not count and is due again at once.
+ *  - An outcome is recorded only by the attempt that holds the claim (the message's
+ *    attempts unchanged since): a late finish after the lease ran out is refused.
  */
 #ifndef LK_CORE_MAILQ_H
 #define LK_CORE_MAILQ_H
@@ -50,6 +54,7 @@ typedef struct lk_mail_claim {
 /* the outcome of one attempt */
 typedef struct lk_mail_result {
     bool sent;
+    bool interrupted;                 /* the server stopped during the attempt: not counted */
     bool permanent;                   /* a refusal that retrying cannot mend */
     const char *error;                /* why it failed (no secret in it); NULL when sent */
     const char *delivery;             /* "smtp HOST:PORT" or the .eml written */

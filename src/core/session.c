@@ -285,6 +285,8 @@ lk_code lk_password_change(lk_op *op, int64_t user_id, const char *current, cons
     rc = op->store->ops->user_update(op->store, &u, &op->err);
     if (rc == LK_OK)
         rc = op->store->ops->session_delete_user(op->store, u.id, keep_session_id, &op->err);
+    if (rc == LK_OK) /* the person knows the password: pending reset links stop working */
+        rc = op->store->ops->reset_end_user(op->store, u.id, op->now, &op->err);
     if (rc == LK_OK)
         rc = lk_audit_json(op, "User", "Change Password", u.email, json_pack("{s:s}", "email", u.email));
     sodium_memzero(hash, sizeof hash);
@@ -356,36 +358,56 @@ lk_code lk_setup_complete(lk_op *op, const char *token, const char *email, const
     return lk_tx_end(op, rc);
 }
 
+static const char invitation_invalid[] = "this invitation link is not valid any more (used, expired or replaced); "
+                                         "ask an administrator for a new invitation";
+
+/* The invitation a token's hash names and its user, if the link may be used now;
+ * LK_EAUTH (one message) otherwise. */
+static lk_code usable_invitation(lk_op *op, const char *hash, lk_invitation *inv, lk_user *u)
+{
+    lk_invitation newest;
+    lk_code rc = op->store->ops->invitation_by_hash(op->store, op->arena, hash, inv, &op->err);
+    if (rc == LK_OK)
+        rc = op->store->ops->user_get(op->store, op->arena, inv->user_id, u, &op->err);
+    if (rc == LK_OK)
+        rc = op->store->ops->invitation_for_user(op->store, op->arena, u->id, &newest, &op->err);
+    if (rc == LK_ENOTFOUND)
+        return lk_fail(&op->err, LK_EAUTH, "token", invitation_invalid);
+    if (rc != LK_OK)
+        return rc;
+    if (inv->accepted_at || op->now >= inv->expires_at || newest.id != inv->id || u->status != LK_STATUS_PENDING ||
+        u->api_only)
+        return lk_fail(&op->err, LK_EAUTH, "token", invitation_invalid);
+    return LK_OK;
+}
+
 lk_code lk_invitation_accept(lk_op *op, const char *token, const char *password, lk_user *out)
 {
-    static const char invalid[] = "this invitation link is not valid any more (used, expired or replaced); "
-                                  "ask an administrator for a new invitation";
     if (!token || strlen(token) != LK_INVITE_TOKEN_LEN)
-        return lk_fail(&op->err, LK_EAUTH, "token", invalid);
+        return lk_fail(&op->err, LK_EAUTH, "token", invitation_invalid);
     char hash[LK_HASH_HEX];
     lk_secret_hash(token, hash);
-    lk_invitation inv, newest;
+    lk_invitation inv;
     lk_user u;
-    lk_code rc = op->store->ops->invitation_by_hash(op->store, op->arena, hash, &inv, &op->err);
-    if (rc == LK_ENOTFOUND)
-        return lk_fail(&op->err, LK_EAUTH, "token", invalid);
-    if (rc == LK_OK)
-        rc = op->store->ops->user_get(op->store, op->arena, inv.user_id, &u, &op->err);
-    if (rc == LK_OK)
-        rc = op->store->ops->invitation_for_user(op->store, op->arena, u.id, &newest, &op->err);
-    if (rc != LK_OK)
-        return rc == LK_ENOTFOUND ? lk_fail(&op->err, LK_EAUTH, "token", invalid) : rc;
-    if (inv.accepted_at || op->now >= inv.expires_at || newest.id != inv.id || u.status != LK_STATUS_PENDING ||
-        u.api_only)
-        return lk_fail(&op->err, LK_EAUTH, "token", invalid);
     char pw_hash[LK_PASSWORD_HASH_MAX];
-    if ((rc = lk_password_for(op, &u, password, pw_hash)) != LK_OK || (rc = lk_tx_begin(op)) != LK_OK)
+    /* checked before Argon2id, and again inside the transaction (a change made meanwhile) */
+    lk_code rc = usable_invitation(op, hash, &inv, &u);
+    if (rc == LK_OK)
+        rc = lk_password_for(op, &u, password, pw_hash);
+    if (rc != LK_OK)
         return rc;
-    inv.accepted_at = op->now;
-    u.status = LK_STATUS_ACTIVE;
-    u.password_hash = pw_hash;
-    u.updated_at = op->now;
-    rc = op->store->ops->invitation_update(op->store, &inv, &op->err);
+    if ((rc = lk_tx_begin(op)) != LK_OK) {
+        sodium_memzero(pw_hash, sizeof pw_hash);
+        return rc;
+    }
+    rc = usable_invitation(op, hash, &inv, &u);
+    if (rc == LK_OK) {
+        inv.accepted_at = op->now;
+        u.status = LK_STATUS_ACTIVE;
+        u.password_hash = pw_hash;
+        u.updated_at = op->now;
+        rc = op->store->ops->invitation_update(op->store, &inv, &op->err);
+    }
     if (rc == LK_OK)
         rc = op->store->ops->user_update(op->store, &u, &op->err);
     if (rc == LK_OK)

@@ -567,6 +567,9 @@ lk_code lk_user_update(lk_op *op, const char *key, const lk_user_change *c, lk_u
     }
 
     rc = op->store->ops->user_update(op->store, &after, &op->err);
+    /* a reset link was sent to the old address: it must not work for the new one */
+    if (rc == LK_OK && c->email && !lk_str_ieq(c->email, u.email))
+        rc = op->store->ops->reset_end_user(op->store, u.id, op->now, &op->err);
     if (rc == LK_OK)
         rc = op->store->ops->user_get(op->store, op->arena, u.id, out, &op->err);
     if (rc == LK_OK) {
@@ -600,6 +603,8 @@ lk_code lk_user_lock(lk_op *op, const char *key, const char *reason, lk_user *ou
     u.lock_reason = reason && *reason ? reason : "locked by an administrator";
     u.updated_at = op->now;
     rc = op->store->ops->user_update(op->store, &u, &op->err);
+    if (rc == LK_OK) /* no reset link of before the lock works after an unlock */
+        rc = op->store->ops->reset_end_user(op->store, u.id, op->now, &op->err);
     if (rc == LK_OK)
         rc = lk_audit_json(op, "User", "Lock", u.email,
                            json_pack("{s:s, s:s}", "email", u.email, "reason", u.lock_reason));

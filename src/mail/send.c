@@ -201,9 +201,11 @@ static void to_smtp(const lk_mail_transport *t, const char *from, const char *to
             snprintf(out->error, sizeof out->error, "%s (SMTP %ld)", why, code);
         else
             snprintf(out->error, sizeof out->error, "%s", why);
-        /* a 5xx to MAIL, RCPT or DATA will not change by retrying; a refused login
-         * may (the configuration is fixed and the server restarted) */
-        out->permanent = code >= 500 && code < 600 && rc != CURLE_LOGIN_DENIED;
+        /* only a refusal of this recipient or this message is for good (RFC 5321
+         * 550-553: no such mailbox, not local, too big, bad address); other 5xx (530
+         * authentication required, 554 at the greeting, ...) come from a configuration
+         * that may be fixed, and a refused login too */
+        out->permanent = code >= 550 && code <= 553 && rc != CURLE_LOGIN_DENIED;
     }
     curl_slist_free_all(rcpt);
     curl_easy_cleanup(c);

@@ -29,7 +29,7 @@ typedef struct lk_mail_transport {
 
 typedef struct lk_mail_outcome {
     bool sent;
-    bool permanent;               /* the server refused for good (an SMTP 5xx) */
+    bool permanent;               /* the server refused this recipient or message for good (550-553) */
     char error[300];              /* why not, without any secret; "" when sent */
     char delivery[700];           /* "smtp HOST:PORT" or the path of the .eml written */
 } lk_mail_outcome;

@@ -23,6 +23,7 @@
 
 #define POLL_SECONDS 1
 #define SCAN_SECONDS 60
+#define FINISH_TRIES 25          /* 200 ms apart: 5 s on top of SQLite's busy timeout */
 
 struct lk_mailer {
     lk_config cfg;
@@ -125,9 +126,13 @@ static const char *compose(lk_mailer *m, lk_arena *a, const lk_mail_claim *c, co
     return text;
 }
 
-static void log_outcome(const lk_mail_claim *c, const lk_mail_outcome *o, const char *transport, int max)
+static void log_outcome(const lk_mail_claim *c, const lk_mail_outcome *o, const char *transport, int max,
+                        bool interrupted)
 {
-    if (o->sent) {
+    if (interrupted) {
+        fprintf(stderr, "latchkey: mail: %s #%lld to %s: %s\n", c->rec.kind, (long long)c->rec.id,
+                c->rec.recipient, o->error);
+    } else if (o->sent) {
         fprintf(stderr, "latchkey: mail: %s #%lld to %s %s %s\n", c->rec.kind, (long long)c->rec.id,
                 c->rec.recipient, strcmp(transport, "smtp") == 0 ? "sent through" : "written to", o->delivery);
     } else if (o->permanent || c->rec.attempts >= max) {
@@ -172,13 +177,24 @@ static bool send_one(lk_mailer *m, lk_arena *a)
         o.permanent = true;
         snprintf(o.error, sizeof o.error, "%s", why);
     }
-    if (!o.sent && m->stopping)
-        snprintf(o.error, sizeof o.error, "interrupted by the server's shutdown");
-    log_outcome(&c, &o, lk_mail_transport_kind(&m->transport), (int)m->policy.max_attempts);
-    lk_mail_result res = {.sent = o.sent, .permanent = o.permanent && !m->stopping, .error = o.error,
-                          .delivery = o.delivery};
-    lk_op_init(&op, m->store, a, "system", "");
-    if (lk_mailq_finish(&op, &m->policy, &c, &res) != LK_OK) {
+    bool interrupted = !o.sent && m->stopping;
+    if (interrupted)
+        snprintf(o.error, sizeof o.error, "interrupted by the server's shutdown; sent at the next start");
+    log_outcome(&c, &o, lk_mail_transport_kind(&m->transport), (int)m->policy.max_attempts, interrupted);
+    lk_mail_result res = {.sent = o.sent, .interrupted = interrupted, .permanent = o.permanent && !interrupted,
+                          .error = o.error, .delivery = o.delivery};
+    /* a sent message whose outcome is not recorded would go again after the lease, with
+     * a new link that kills the one delivered: a busy store gets a few more tries */
+    rc = LK_ESTORE;
+    for (int i = 0; i < FINISH_TRIES && rc != LK_OK; i++) {
+        if (i > 0)
+            nanosleep(&(struct timespec){.tv_nsec = 200 * 1000 * 1000}, NULL);
+        lk_op_init(&op, m->store, a, "system", "");
+        rc = lk_mailq_finish(&op, &m->policy, &c, &res);
+        if (rc == LK_ENOTFOUND)
+            break;  /* another attempt holds the message now */
+    }
+    if (rc != LK_OK) {
         fprintf(stderr, "latchkey: mail: could not record the outcome of #%lld: %s\n", (long long)c.rec.id,
                 op.err.msg);
         return false;
@@ -262,7 +278,10 @@ lk_mailer *lk_mailer_start(const lk_config *cfg, const char *public_url, lk_erro
     };
     pthread_mutex_init(&m->lock, NULL);
     pthread_cond_init(&m->cond, NULL);
-    if (!lk_mail_send_init() || pthread_create(&m->thread, NULL, run, m) != 0) {
+    bool curl_ok = lk_mail_send_init();
+    if (!curl_ok || pthread_create(&m->thread, NULL, run, m) != 0) {
+        if (curl_ok)
+            lk_mail_send_cleanup();
         lk_fail(err, LK_ESTORE, "", "could not start the mail thread");
         pthread_cond_destroy(&m->cond);
         pthread_mutex_destroy(&m->lock);

@@ -23,8 +23,8 @@ typedef struct lk_mailer lk_mailer;
 lk_mailer *lk_mailer_start(const lk_config *cfg, const char *public_url, lk_error *err);
 /* look at the queue now (a change was just committed) */
 void lk_mailer_wake(lk_mailer *m);
-/* Stops the thread (an attempt in progress is abandoned and retried at the next
- * start) and frees it; NULL is fine. */
+/* Stops the thread (an attempt in progress is abandoned, not counted, and due
+ * again at the next start) and frees it; NULL is fine. */
 void lk_mailer_stop(lk_mailer *m);
 
 /* where .eml files go with this configuration (cfg->mail_outbox, else "outbox"

@@ -558,7 +558,6 @@ void lk_runtime_close(lk_runtime *rt)
 {
     if (!rt)
         return;
-    lk_mailer_stop(atomic_exchange(&rt->mailer, NULL));
     if (rt->worker_started) {
         pthread_mutex_lock(&rt->jobs_lock);
         rt->jobs_stopping = true;
@@ -576,6 +575,8 @@ void lk_runtime_close(lk_runtime *rt)
         pthread_join(rt->thread, NULL);
         lk_runtime_flush(rt);
     }
+    /* last: the worker and the background thread wake the mailer until they end */
+    lk_mailer_stop(atomic_exchange(&rt->mailer, NULL));
     size_t pos = 0;
     void *v;
     while (lk_map_next(rt->limiters, &pos, NULL, NULL, &v))

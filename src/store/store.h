@@ -189,8 +189,11 @@ typedef struct lk_store_ops {
     lk_code (*mail_insert)(lk_store *s, lk_mail_rec *m, lk_error *err);
     /* the queued message due first (next_at <= now, then lowest id); LK_ENOTFOUND when none */
     lk_code (*mail_due)(lk_store *s, lk_arena *a, int64_t now, lk_mail_rec *out, lk_error *err);
-    /* status, attempts, next_at, done_at, last_error, delivery */
-    lk_code (*mail_update)(lk_store *s, const lk_mail_rec *m, lk_error *err);
+    /* status, attempts, next_at, done_at, last_error, delivery, recipient, to_name,
+     * user_id, link_id, lang of the
+     * message whose attempts are still `was_attempts` (the claim it was read with):
+     * LK_ENOTFOUND when another attempt took it meanwhile (the lease ran out) */
+    lk_code (*mail_update)(lk_store *s, const lk_mail_rec *m, int was_attempts, lk_error *err);
     lk_code (*mail_get)(lk_store *s, lk_arena *a, int64_t id, lk_mail_rec *out, lk_error *err);
     /* newest first */
     lk_code (*mail_list)(lk_store *s, lk_arena *a, const lk_mail_filter *f, lk_mail_rec **out, size_t *n,
@@ -202,8 +205,12 @@ typedef struct lk_store_ops {
     lk_code (*reset_by_hash)(lk_store *s, lk_arena *a, const char *token_hash, lk_reset *out, lk_error *err);
     lk_code (*reset_for_user)(lk_store *s, lk_arena *a, int64_t user_id, lk_reset *out, lk_error *err); /* newest */
     lk_code (*reset_update)(lk_store *s, const lk_reset *r, lk_error *err);
+    /* marks every unused reset of the user used at `at` (their links stop working) */
+    lk_code (*reset_end_user)(lk_store *s, int64_t user_id, int64_t at, lk_error *err);
 
-    /* users (with grants) whose expiry lies in (from, to], ordered by expiry */
+    /* users (with grants) whose expiry lies in (from, to] and who have no notice row yet
+     * for the notice due at `from` (1 day ahead when the expiry is within a day, else 7),
+     * ordered by expiry */
     lk_code (*users_expiring)(lk_store *s, lk_arena *a, int64_t from, int64_t to, lk_user **out, size_t *n,
                               lk_error *err);
     /* records that the notice `days` ahead of this expiry is queued; *fresh is false

@@ -341,29 +341,48 @@ static void password_resets(void **state)
     send_all(f);
     long before = lk_fixture_count(f, "mail_queue");
 
-    /* forgot: the same answer for everyone; mail only for an active person's email */
-    const char *who[] = {"nobody@example.com", "robot@example.com", "pending@example.com", "", "ADA@example.com"};
-    bool sent[5];
+    /* forgot: every well-formed address costs one queued request, whoever it is */
+    const char *who[] = {"nobody@example.com", "robot@example.com", "pending@example.com", "ADA@example.com",
+                         "ada@example.com"};
     for (int i = 0; i < 5; i++) {
         lk_op *op = lk_fixture_op(f);
-        expect_ok(op, lk_password_forgot(op, who[i], 0, "de", &sent[i]));
+        op->address = "198.51.100.9";
+        expect_ok(op, lk_password_forgot(op, who[i], 0, i == 3 ? "de" : NULL));
+        assert_int_equal(lk_fixture_count(f, "mail_queue"), before + i + 1);
     }
-    assert_false(sent[0] || sent[1] || sent[2] || sent[3]);
-    assert_true(sent[4]);
-    assert_int_equal(lk_fixture_count(f, "mail_queue"), before + 1);
-    assert_int_equal(queued_to(f, "password_reset", "ada@example.com"), 1);
-    size_t n;
-    assert_string_equal(queue(f, LK_MAIL_QUEUED, &n)[0].lang, "de");
-    /* at most one a minute */
-    bool again;
     lk_op *op = lk_fixture_op(f);
-    expect_ok(op, lk_password_forgot(op, "ada@example.com", 0, NULL, &again));
-    assert_false(again);
+    expect_ok(op, lk_password_forgot(op, "", 0, NULL));           /* malformed: nothing at all */
+    op = lk_fixture_op(f);
+    expect_ok(op, lk_password_forgot(op, "no-at-sign", 0, NULL));
+    assert_int_equal(lk_fixture_count(f, "mail_queue"), before + 5);
+    /* the mailer resolves them: one reset, to ada, in the page's language; the second
+     * request for her within the minute and the others are cancelled, without audit */
+    long audit_before = lk_fixture_count(f, "audit_events");
+    lk_mail_claim c, got = {0};
+    int claimed = 0;
+    while (claim(f, 0, &c) == LK_OK) {
+        claimed++;
+        got = c;
+        finish(f, 0, &c, true, false);
+    }
+    assert_int_equal(claimed, 1);
+    assert_string_equal(got.rec.kind, "password_reset");
+    assert_string_equal(got.rec.recipient, "ada@example.com");
+    assert_string_equal(got.rec.to_name, "Ada Lovelace");
+    assert_string_equal(got.rec.lang, "de");
+    assert_int_equal(strlen(got.token), LK_MAILQ_TOKEN_LEN);
+    c = got;
+    size_t n;
+    lk_mail_rec *r = queue(f, LK_MAIL_CANCELLED, &n);
+    assert_int_equal(n, 4);
+    for (size_t i = 0; i < n; i++)
+        assert_true(strstr(r[i].last_error, "no active person") || strstr(r[i].last_error, "less than a minute"));
+    /* audited: the request (anonymous, from its address) and the send, nothing else */
+    assert_int_equal(lk_fixture_count(f, "audit_events"), audit_before + 2);
+    assert_string_equal(lk_fixture_text(f, "SELECT actor || ' ' || address FROM audit_events WHERE action = "
+                                           "'Forgot Password'"),
+                        "anonymous 198.51.100.9");
 
-    lk_mail_claim c;
-    expect_ok(&f->op, claim(f, 0, &c));
-    assert_string_equal(c.rec.kind, "password_reset");
-    finish(f, 0, &c, true, false);
     lk_user u;
     op = lk_fixture_op(f);
     expect_err(op, lk_password_reset_complete(op, c.token, "ada lovelace 1815", &u), LK_EINVAL, "password", NULL);
@@ -415,6 +434,75 @@ static void admin_notices(void **state)
     assert_int_equal(lk_fixture_count(f, "mail_queue"), 2);
 }
 
+static void address_changes_and_interruptions(void **state)
+{
+    lk_fixture *f = *state;
+    make_admin(f, "ada@example.com");
+    lk_user bob;
+    char pw[LK_ONETIME_PASSWORD_LEN + 1];
+    lk_op *op = lk_fixture_op(f);
+    expect_ok(op, lk_admin_create(op, "bob@example.com", "Bob", "Boss", &bob, pw));
+    send_all(f);
+
+    /* a reset queued for the old address is cancelled, and its link ended, when the
+     * address changes; a notice follows the person to the new address */
+    lk_user u;
+    op = lk_fixture_op(f);
+    expect_ok(op, lk_password_reset_request(op, "bob@example.com", 0, &u));
+    lk_grant_ref g = {.role = "Staff"};
+    lk_user_input in = {.email = "cy@example.com", .first_name = "Cy", .last_name = "Press", .grants = &g,
+                        .n_grants = 1};
+    lk_user_change move = {.email = "robert@example.com"};
+    op = lk_fixture_op(f);
+    expect_ok(op, lk_user_update(op, "bob@example.com", &move, &u));
+    assert_string_equal(lk_fixture_text(f, "SELECT count(*) FROM password_resets WHERE used_at IS NULL"), "0");
+    lk_mail_claim c;
+    assert_int_equal(claim(f, 0, &c), LK_ENOTFOUND);
+    size_t n;
+    lk_mail_rec *r = queue(f, LK_MAIL_CANCELLED, &n);
+    assert_int_equal(n, 1);
+    assert_string_equal(r[0].last_error, "the recipient's address changed");
+    /* an admin notice queued to bob's old address goes to the new one */
+    lk_grant_ref admin = {.role = "Admin"};
+    in.grants = &admin;
+    op = lk_fixture_op(f);
+    expect_ok(op, lk_user_invite(op, &in, &u, NULL));
+    lk_user_change back = {.email = "bob@example.com"};
+    op = lk_fixture_op(f);
+    expect_ok(op, lk_user_update(op, "robert@example.com", &back, &u));
+    int to_bob = 0;
+    while (claim(f, 0, &c) == LK_OK) {
+        if (strcmp(c.rec.kind, "admin_added") == 0 && c.rec.user_id == bob.id) {
+            assert_string_equal(c.rec.recipient, "bob@example.com");
+            to_bob++;
+        }
+        finish(f, 0, &c, true, false);
+    }
+    assert_int_equal(to_bob, 1);
+
+    /* an attempt cut short by a stop is not counted and is due again at once */
+    lk_invitation inv;
+    op = lk_fixture_op(f);
+    expect_ok(op, lk_user_resend_invitation(op, "cy@example.com", NULL, 0, &inv));
+    expect_ok(&f->op, claim(f, 0, &c));
+    lk_mail_result stop = {.interrupted = true, .error = "interrupted"};
+    op = lk_fixture_op(f);
+    expect_ok(op, lk_mailq_finish(op, &POLICY, &c, &stop));
+    r = queue(f, LK_MAIL_QUEUED, &n);
+    assert_int_equal(n, 1);
+    assert_int_equal(r[0].attempts, 0);
+    assert_int_equal(r[0].next_at, f->op.now);
+    /* a finish after another attempt took the message (the lease ran out) is refused */
+    lk_mail_claim first, second;
+    expect_ok(&f->op, claim(f, 0, &first));
+    expect_ok(&f->op, claim(f, f->op.now + LK_MAILQ_LEASE, &second));
+    lk_mail_result ok = {.sent = true, .delivery = "smtp 127.0.0.1:25"};
+    op = lk_fixture_op(f);
+    expect_err(op, lk_mailq_finish(op, &POLICY, &first, &ok), LK_ENOTFOUND, NULL, "another attempt");
+    op = lk_fixture_op(f);
+    expect_ok(op, lk_mailq_finish(op, &POLICY, &second, &ok));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -425,6 +513,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(expiry_notices_once_each, lk_fixture_setup, lk_fixture_teardown),
         cmocka_unit_test_setup_teardown(password_resets, lk_fixture_setup, lk_fixture_teardown),
         cmocka_unit_test_setup_teardown(admin_notices, lk_fixture_setup, lk_fixture_teardown),
+        cmocka_unit_test_setup_teardown(address_changes_and_interruptions, lk_fixture_setup, lk_fixture_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -141,7 +141,7 @@ lk_code lk_sq_users_expiring(lk_store *s, lk_arena *a, int64_t from, int64_t to,
 
 lk_code lk_sq_mail_insert(lk_store *s, lk_mail_rec *m, lk_error *err);
 lk_code lk_sq_mail_due(lk_store *s, lk_arena *a, int64_t now, lk_mail_rec *out, lk_error *err);
-lk_code lk_sq_mail_update(lk_store *s, const lk_mail_rec *m, lk_error *err);
+lk_code lk_sq_mail_update(lk_store *s, const lk_mail_rec *m, int was_attempts, lk_error *err);
 lk_code lk_sq_mail_get(lk_store *s, lk_arena *a, int64_t id, lk_mail_rec *out, lk_error *err);
 lk_code lk_sq_mail_list(lk_store *s, lk_arena *a, const lk_mail_filter *f, lk_mail_rec **out, size_t *n,
                         lk_error *err);
@@ -150,6 +150,7 @@ lk_code lk_sq_reset_get(lk_store *s, lk_arena *a, int64_t id, lk_reset *out, lk_
 lk_code lk_sq_reset_by_hash(lk_store *s, lk_arena *a, const char *token_hash, lk_reset *out, lk_error *err);
 lk_code lk_sq_reset_for_user(lk_store *s, lk_arena *a, int64_t user_id, lk_reset *out, lk_error *err);
 lk_code lk_sq_reset_update(lk_store *s, const lk_reset *r, lk_error *err);
+lk_code lk_sq_reset_end_user(lk_store *s, int64_t user_id, int64_t at, lk_error *err);
 lk_code lk_sq_notice_mark(lk_store *s, int64_t user_id, int64_t expires_at, int days, int64_t now, bool *fresh,
                           lk_error *err);
 

@@ -24,7 +24,8 @@ static const char SQL_MAIL_DUE[] =
     "SELECT " MAIL_COLS " FROM mail_queue WHERE status = 'queued' AND next_at <= ?1 ORDER BY next_at, id LIMIT 1";
 static const char SQL_MAIL_UPDATE[] =
     "UPDATE mail_queue SET status = ?2, attempts = ?3, next_at = ?4, done_at = ?5, last_error = ?6,"
-    " delivery = ?7 WHERE id = ?1";
+    " delivery = ?7, recipient = ?8, to_name = ?9, user_id = ?11, link_id = ?12, lang = ?13"
+    " WHERE id = ?1 AND attempts = ?10";
 static const char SQL_MAIL_GET[] = "SELECT " MAIL_COLS " FROM mail_queue WHERE id = ?1";
 static const char SQL_MAIL_LIST[] =
     "SELECT " MAIL_COLS " FROM mail_queue WHERE (?1 IS NULL OR status = ?1) ORDER BY id DESC LIMIT ?2";
@@ -113,7 +114,7 @@ lk_code lk_sq_mail_due(lk_store *s, lk_arena *a, int64_t now, lk_mail_rec *out, 
     return lk_sq_one(q, st, a, mail_row, out, &c, err);
 }
 
-lk_code lk_sq_mail_update(lk_store *s, const lk_mail_rec *m, lk_error *err)
+lk_code lk_sq_mail_update(lk_store *s, const lk_mail_rec *m, int was_attempts, lk_error *err)
 {
     static const lk_sq_ctx c = {.op = "mail_update", .noun = "message"};
     lk_sq *q = lk_sq_of(s);
@@ -128,9 +129,15 @@ lk_code lk_sq_mail_update(lk_store *s, const lk_mail_rec *m, lk_error *err)
     lk_sq_bind_time(q, st, 5, m->done_at);
     lk_sq_bind_text0(q, st, 6, m->last_error);
     lk_sq_bind_text0(q, st, 7, m->delivery);
+    lk_sq_bind_text(q, st, 8, m->recipient);
+    lk_sq_bind_text0(q, st, 9, m->to_name);
+    lk_sq_bind_int(q, st, 10, was_attempts);
+    lk_sq_bind_time(q, st, 11, m->user_id);
+    lk_sq_bind_time(q, st, 12, m->link_id);
+    lk_sq_bind_text0(q, st, 13, m->lang);
     code = lk_sq_exec(q, st, &c, err);
     if (code == LK_OK && sqlite3_changes(q->db) == 0)
-        return lk_fail(err, LK_ENOTFOUND, "message", "no queued message has the id %lld", (long long)m->id);
+        return lk_fail(err, LK_ENOTFOUND, "message", "message %lld was taken by another attempt", (long long)m->id);
     return code;
 }
 
@@ -262,6 +269,22 @@ lk_code lk_sq_reset_update(lk_store *s, const lk_reset *r, lk_error *err)
     if (code == LK_OK && sqlite3_changes(q->db) == 0)
         return lk_fail(err, LK_ENOTFOUND, "reset", "no password reset has the id %lld", (long long)r->id);
     return code;
+}
+
+static const char SQL_RESET_END_USER[] =
+    "UPDATE password_resets SET used_at = ?2 WHERE user_id = ?1 AND used_at IS NULL";
+
+lk_code lk_sq_reset_end_user(lk_store *s, int64_t user_id, int64_t at, lk_error *err)
+{
+    static const lk_sq_ctx c = {.op = "reset_end_user", .noun = "password reset"};
+    lk_sq *q = lk_sq_of(s);
+    sqlite3_stmt *st;
+    lk_code code = lk_sq_prepare(q, SQL_RESET_END_USER, &c, &st, err);
+    if (code != LK_OK)
+        return code;
+    lk_sq_bind_int(q, st, 1, user_id);
+    lk_sq_bind_int(q, st, 2, at);
+    return lk_sq_exec(q, st, &c, err);
 }
 
 /* --- expiry notices -------------------------------------------------------- */

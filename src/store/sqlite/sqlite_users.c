@@ -214,7 +214,10 @@ lk_code lk_sq_users_of_role(lk_sq *q, lk_arena *a, int64_t role_id, lk_user **ou
 }
 
 static const char SQL_USERS_EXPIRING[] =
-    "SELECT " USER_COLS " FROM users WHERE expires_at > ?1 AND expires_at <= ?2 ORDER BY expires_at, id";
+    "SELECT " USER_COLS " FROM users u WHERE expires_at > ?1 AND expires_at <= ?2"
+    " AND NOT EXISTS (SELECT 1 FROM expiry_notices n WHERE n.user_id = u.id AND n.expires_at = u.expires_at"
+    " AND n.days = CASE WHEN u.expires_at - ?1 <= 86400 THEN 1 ELSE 7 END)"
+    " ORDER BY expires_at, id";
 
 lk_code lk_sq_users_expiring(lk_store *s, lk_arena *a, int64_t from, int64_t to, lk_user **out, size_t *n,
                              lk_error *err)

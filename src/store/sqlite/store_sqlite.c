@@ -382,6 +382,7 @@ static const lk_store_ops sqlite_ops = {
     .reset_by_hash = lk_sq_reset_by_hash,
     .reset_for_user = lk_sq_reset_for_user,
     .reset_update = lk_sq_reset_update,
+    .reset_end_user = lk_sq_reset_end_user,
     .notice_mark = lk_sq_notice_mark,
 
     .service_list = lk_sq_service_list,
