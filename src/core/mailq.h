@@ -19,6 +19,9 @@
  *    can no longer be used (accepted, replaced, expired, its user deleted, the
  *    address changed) cancels the message instead; a notice follows its recipient
  *    to a changed address.
+ *  - A "forgot password" request is queued as a password_reset message without a
+ *    link, for the address as typed; the claim resolves it (core/password.h) into a
+ *    reset for an active person, or cancels it.
  *  - At least once: the claim moves next_at ahead by LK_MAILQ_LEASE before the
  *    attempt, so a crash during an attempt means one more attempt later, with the
  *    same Message-ID (a receiver may see a message twice, never lose one).
