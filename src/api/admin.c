@@ -449,7 +449,6 @@ static void forgot_password(lk_admin_call *c)
         return;
     /* each request counts against the address's sign-in allowance: no mail bombing */
     lk_runtime_auth_failed(c->r->rt, login_key(c->r), c->op.now);
-    c->op.actor = "anonymous";
     if (lk_password_forgot(&c->op, email, lk_runtime_config(c->r->rt)->reset_ttl, lang) != LK_OK)
         return lk_admin_fail_op(c);
     c->changed = true; /* wakes the mailer, which resolves the request */

@@ -38,17 +38,23 @@ json_t *lk_snap_time(int64_t t);     /* ISO-8601 string, or null for 0 */
  * hashed with Argon2id into hash (the caller wipes it). */
 lk_code lk_password_for(lk_op *op, const lk_user *u, const char *password, char hash[LK_PASSWORD_HASH_MAX]);
 
+/* Why the link of an invitation (session.c) or password reset (password.c) with
+ * this id cannot be used at now, given the user's newest one and the user; NULL when
+ * it can. Accepting or resetting and sending by mail keep the same rules. */
+const char *lk_invitation_unusable(const lk_invitation *newest, int64_t id, const lk_user *u, int64_t now);
+const char *lk_reset_unusable(const lk_reset *newest, int64_t id, const lk_user *u, int64_t now);
+
 /* Mail a change causes (core/mailq.c), queued inside the caller's transaction;
  * nothing for API-only recipients. */
 lk_code lk_mailq_invitation(lk_op *op, const lk_user *u, const lk_invitation *inv);
 lk_code lk_mailq_reset(lk_op *op, const lk_user *u, const lk_reset *r, const char *lang);
 /* a "forgot password" request for the address as given (password.h) */
 lk_code lk_mailq_forgot(lk_op *op, const char *email, int64_t ttl, const char *lang);
-/* Turns a queued "forgot password" request (a password_reset message without a link)
- * into a reset for the active person with that email: fills m's user, link, recipient,
- * name and language, audited. NULL when it did, else why not (*rc LK_OK), or NULL with
- * *rc set when the store failed. */
-const char *lk_password_forgot_resolve(lk_op *op, lk_mail_rec *m, lk_code *rc);
+/* Resolves a queued "forgot password" request (a password_reset message without a
+ * link) to the active person with that email: a new reset for them (u, r), audited.
+ * NULL when it did, else why not (*rc LK_OK), or NULL with *rc set when the store
+ * failed. */
+const char *lk_password_forgot_resolve(lk_op *op, const lk_mail_rec *m, lk_user *u, lk_reset *r, lk_code *rc);
 /* to every other active Admin: subject was made an Admin (added) or is no longer one */
 lk_code lk_mailq_admin_change(lk_op *op, const lk_user *subject, bool added);
 

@@ -303,6 +303,23 @@ static const char *mint(lk_mail_claim *c, char hash[LK_HASH_HEX])
     return hash;
 }
 
+/* A "forgot password" request becomes a reset message to the person it names, in
+ * the page's language, else theirs; NULL, or why it cannot (password.h). */
+static const char *resolve_forgot(lk_op *op, lk_mail_rec *m, lk_code *rc)
+{
+    lk_user u;
+    lk_reset r;
+    const char *why = lk_password_forgot_resolve(op, m, &u, &r, rc);
+    if (why || *rc != LK_OK)
+        return why;
+    m->user_id = u.id;
+    m->link_id = r.id;
+    m->recipient = u.email;
+    m->to_name = person_name(op, &u);
+    m->lang = lk_mail_lang(m->lang) ? lk_mail_lang(m->lang) : lang_for(&u, NULL);
+    return NULL;
+}
+
 /* A message to a user goes to the user's address of now. A link cannot follow a
  * changed address (it was asked for the old one): NULL when the message may go,
  * else why not. A notice follows the user to the new address. */
@@ -345,12 +362,9 @@ static const char *mint_invitation(lk_op *op, lk_mail_claim *c, lk_code *rc)
     }
     if (*rc != LK_OK)
         return NULL;
-    if (newest.id != c->rec.link_id)
-        return "a newer invitation replaced it";
-    if (newest.accepted_at || u.status != LK_STATUS_PENDING)
-        return "the invitation was accepted";
-    if (op->now >= newest.expires_at)
-        return "the invitation expired";
+    const char *why = lk_invitation_unusable(&newest, c->rec.link_id, &u, op->now);
+    if (why)
+        return why;
     inv = newest;
     char hash[LK_HASH_HEX];
     inv.token_hash = mint(c, hash);
@@ -376,14 +390,9 @@ static const char *mint_reset(lk_op *op, lk_mail_claim *c, lk_code *rc)
     }
     if (*rc != LK_OK)
         return NULL;
-    if (newest.id != r.id)
-        return "a newer password reset replaced it";
-    if (r.used_at)
-        return "the password reset was used";
-    if (op->now >= r.expires_at)
-        return "the password reset expired";
-    if (u.api_only || lk_user_effective_status(&u, op->now, NULL) != LK_STATUS_ACTIVE)
-        return "the user cannot sign in any more";
+    const char *why = lk_reset_unusable(&newest, r.id, &u, op->now);
+    if (why)
+        return why;
     char hash[LK_HASH_HEX];
     r.token_hash = mint(c, hash);
     *rc = op->store->ops->reset_update(op->store, &r, &op->err);
@@ -391,9 +400,8 @@ static const char *mint_reset(lk_op *op, lk_mail_claim *c, lk_code *rc)
     return NULL;
 }
 
-lk_code lk_mailq_claim(lk_op *op, const lk_mail_policy *pol, lk_mail_claim *out)
+lk_code lk_mailq_claim(lk_op *op, lk_mail_claim *out)
 {
-    (void)pol;
     for (;;) {
         memset(out, 0, sizeof *out);
         /* a plain read first: an idle queue costs no write lock */
@@ -416,7 +424,7 @@ lk_code lk_mailq_claim(lk_op *op, const lk_mail_policy *pol, lk_mail_claim *out)
         const char *unusable = NULL;
         bool forgot = rc == LK_OK && strcmp(out->rec.kind, "password_reset") == 0 && !out->rec.link_id;
         if (forgot)
-            unusable = lk_password_forgot_resolve(op, &out->rec, &rc);
+            unusable = resolve_forgot(op, &out->rec, &rc);
         if (rc == LK_OK && !unusable)
             unusable = follow_recipient(op, &out->rec, &rc);
         if (rc == LK_OK && !unusable && strcmp(out->rec.kind, "invitation") == 0)

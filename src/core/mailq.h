@@ -73,7 +73,7 @@ const char *lk_mail_lang(const char *lang);
 /* Takes the message due first for an attempt: LK_ENOTFOUND when none is due.
  * Messages whose link cannot be used any more are cancelled on the way (audited)
  * and skipped. */
-lk_code lk_mailq_claim(lk_op *op, const lk_mail_policy *pol, lk_mail_claim *out);
+lk_code lk_mailq_claim(lk_op *op, lk_mail_claim *out);
 /* Records how the attempt went (audited when sent, failed or given up). */
 lk_code lk_mailq_finish(lk_op *op, const lk_mail_policy *pol, const lk_mail_claim *c, const lk_mail_result *res);
 

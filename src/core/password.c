@@ -60,14 +60,13 @@ lk_code lk_password_forgot(lk_op *op, const char *email, int64_t ttl, const char
     return lk_mailq_forgot(op, email, ttl, lang);
 }
 
-const char *lk_password_forgot_resolve(lk_op *op, lk_mail_rec *m, lk_code *rc)
+const char *lk_password_forgot_resolve(lk_op *op, const lk_mail_rec *m, lk_user *u, lk_reset *r, lk_code *rc)
 {
-    lk_user u;
     lk_error saved = op->err;
-    *rc = op->store->ops->user_find(op->store, op->arena, m->recipient, &u, &op->err);
+    *rc = op->store->ops->user_find(op->store, op->arena, m->recipient, u, &op->err);
     /* by email only, and only for someone who can sign in */
-    if (*rc == LK_ENOTFOUND || (*rc == LK_OK && (!lk_str_ieq(u.email, m->recipient) || u.api_only ||
-                                                lk_user_effective_status(&u, op->now, NULL) != LK_STATUS_ACTIVE))) {
+    if (*rc == LK_ENOTFOUND || (*rc == LK_OK && (!lk_str_ieq(u->email, m->recipient) || u->api_only ||
+                                                lk_user_effective_status(u, op->now, NULL) != LK_STATUS_ACTIVE))) {
         op->err = saved;
         *rc = LK_OK;
         return "no active person has this address";
@@ -76,7 +75,7 @@ const char *lk_password_forgot_resolve(lk_op *op, lk_mail_rec *m, lk_code *rc)
         return NULL;
     /* one reset a minute per person at most, however often the form is sent */
     lk_reset prev;
-    if (op->store->ops->reset_for_user(op->store, op->arena, u.id, &prev, &op->err) == LK_OK && !prev.used_at &&
+    if (op->store->ops->reset_for_user(op->store, op->arena, u->id, &prev, &op->err) == LK_OK && !prev.used_at &&
         op->now - prev.created_at < LK_FORGOT_INTERVAL)
         return "a reset link went to this person less than a minute ago";
     op->err = saved;
@@ -85,23 +84,29 @@ const char *lk_password_forgot_resolve(lk_op *op, lk_mail_rec *m, lk_code *rc)
     const char *from = json_string_value(json_object_get(vars, "address"));
     const char *address = lk_arena_strdup(op->arena, from ? from : "");
     json_decref(vars);
-    lk_reset r;
-    *rc = insert_reset(op, &u, ttl, &r);
+    *rc = insert_reset(op, u, ttl, r);
     if (*rc == LK_OK) {
         /* anyone may fill in the form: the request is not the person's own act */
         const char *actor = op->actor, *addr = op->address;
         op->actor = "anonymous";
         op->address = address;
-        *rc = lk_audit_json(op, "User", "Forgot Password", u.email, json_pack("{s:s}", "email", u.email));
+        *rc = lk_audit_json(op, "User", "Forgot Password", u->email, json_pack("{s:s}", "email", u->email));
         op->actor = actor;
         op->address = addr;
     }
-    m->user_id = u.id;
-    m->link_id = r.id;
-    m->recipient = u.email;
-    m->to_name = lk_arena_printf(op->arena, "%s %s", u.first_name, u.last_name);
-    if (!lk_mail_lang(m->lang))
-        m->lang = lk_mail_lang(u.lang) ? lk_mail_lang(u.lang) : "";
+    return NULL;
+}
+
+const char *lk_reset_unusable(const lk_reset *newest, int64_t id, const lk_user *u, int64_t now)
+{
+    if (newest->id != id)
+        return "a newer password reset replaced it";
+    if (newest->used_at)
+        return "the password reset was used";
+    if (now >= newest->expires_at)
+        return "the password reset expired";
+    if (u->api_only || lk_user_effective_status(u, now, NULL) != LK_STATUS_ACTIVE)
+        return "the user cannot sign in any more";
     return NULL;
 }
 
@@ -119,8 +124,7 @@ static lk_code usable_reset(lk_op *op, const char *hash, lk_reset *r, lk_user *u
         return lk_fail(&op->err, LK_EAUTH, "token", reset_invalid);
     if (rc != LK_OK)
         return rc;
-    if (r->used_at || op->now >= r->expires_at || newest.id != r->id || u->api_only ||
-        lk_user_effective_status(u, op->now, NULL) != LK_STATUS_ACTIVE)
+    if (lk_reset_unusable(&newest, r->id, u, op->now))
         return lk_fail(&op->err, LK_EAUTH, "token", reset_invalid);
     return LK_OK;
 }

@@ -361,6 +361,19 @@ lk_code lk_setup_complete(lk_op *op, const char *token, const char *email, const
 static const char invitation_invalid[] = "this invitation link is not valid any more (used, expired or replaced); "
                                          "ask an administrator for a new invitation";
 
+const char *lk_invitation_unusable(const lk_invitation *newest, int64_t id, const lk_user *u, int64_t now)
+{
+    if (newest->id != id)
+        return "a newer invitation replaced it";
+    if (newest->accepted_at || u->status != LK_STATUS_PENDING)
+        return "the invitation was accepted";
+    if (u->api_only)
+        return "an API-only user needs no invitation";
+    if (now >= newest->expires_at)
+        return "the invitation expired";
+    return NULL;
+}
+
 /* The invitation a token's hash names and its user, if the link may be used now;
  * LK_EAUTH (one message) otherwise. */
 static lk_code usable_invitation(lk_op *op, const char *hash, lk_invitation *inv, lk_user *u)
@@ -375,8 +388,7 @@ static lk_code usable_invitation(lk_op *op, const char *hash, lk_invitation *inv
         return lk_fail(&op->err, LK_EAUTH, "token", invitation_invalid);
     if (rc != LK_OK)
         return rc;
-    if (inv->accepted_at || op->now >= inv->expires_at || newest.id != inv->id || u->status != LK_STATUS_PENDING ||
-        u->api_only)
+    if (lk_invitation_unusable(&newest, inv->id, u, op->now))
         return lk_fail(&op->err, LK_EAUTH, "token", invitation_invalid);
     return LK_OK;
 }

@@ -29,6 +29,8 @@ struct lk_mailer {
     lk_config cfg;
     char public_url[LK_CONFIG_STR];
     char outbox[LK_CONFIG_STR];
+    char from_addr[LK_CONFIG_STR];  /* the bare address of mail_from: envelope sender */
+    const char *id_domain;          /* after its '@': the domain of every Message-ID */
     lk_store *store;
     lk_mail_transport transport;
     lk_mail_policy policy;
@@ -112,13 +114,12 @@ static const char *compose(lk_mailer *m, lk_arena *a, const lk_mail_claim *c, co
         *why = "the message could not be rendered (a variable is missing)";
         return NULL;
     }
-    const char *domain = strrchr(lk_mail_address(a, m->cfg.mail_from), '@');
     lk_mail_header h = {
         .from = m->cfg.mail_from,
         .to = c->rec.recipient,
         .to_name = c->rec.to_name && *c->rec.to_name ? c->rec.to_name : NULL,
         .date = c->rec.created_at,
-        .message_id = lk_arena_printf(a, "%s@%s", c->rec.message_id, domain ? domain + 1 : "localhost"),
+        .message_id = lk_arena_printf(a, "%s@%s", c->rec.message_id, m->id_domain),
     };
     const char *text = lk_mail_format(a, &h, &content);
     if (!text)
@@ -151,7 +152,7 @@ static bool send_one(lk_mailer *m, lk_arena *a)
     lk_op op;
     lk_op_init(&op, m->store, a, "system", "");
     lk_mail_claim c;
-    lk_code rc = lk_mailq_claim(&op, &m->policy, &c);
+    lk_code rc = lk_mailq_claim(&op, &c);
     if (rc != LK_OK) {
         if (rc != LK_ENOTFOUND)
             fprintf(stderr, "latchkey: mail: could not read the queue: %s\n", op.err.msg);
@@ -168,7 +169,7 @@ static bool send_one(lk_mailer *m, lk_arena *a)
         char name[96];
         snprintf(name, sizeof name, "%04d%02d%02dT%02d%02d%02dZ-%lld-%s.eml", tm.tm_year + 1900, tm.tm_mon + 1,
                  tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, (long long)c.rec.id, c.rec.kind);
-        lk_mail_send(&m->transport, lk_mail_address(a, m->cfg.mail_from), c.rec.recipient, name, data,
+        lk_mail_send(&m->transport, m->from_addr, c.rec.recipient, name, data,
                      strlen(data), &o);
         /* the bytes held the link: do not leave them in freed memory */
         sodium_memzero((void *)data, strlen(data));
@@ -245,9 +246,12 @@ static void *run(void *arg)
 lk_mailer *lk_mailer_start(const lk_config *cfg, const char *public_url, lk_error *err)
 {
     lk_arena tmp = LK_ARENA_INIT;
-    bool from_ok = lk_mail_address(&tmp, cfg->mail_from) != NULL;
+    const char *from = lk_mail_address(&tmp, cfg->mail_from);
+    char from_addr[LK_CONFIG_STR] = "";
+    if (from)
+        snprintf(from_addr, sizeof from_addr, "%s", from);
     lk_arena_free(&tmp);
-    if (!from_ok) {
+    if (!from) {
         lk_fail(err, LK_EINVAL, "mail_from",
                 "mail_from: '%.200s' is not an address nor 'Name <address>' (printable ASCII address)",
                 cfg->mail_from);
@@ -260,6 +264,8 @@ lk_mailer *lk_mailer_start(const lk_config *cfg, const char *public_url, lk_erro
     m->cfg = *cfg;
     m->store = store;
     snprintf(m->public_url, sizeof m->public_url, "%s", public_url ? public_url : "");
+    memcpy(m->from_addr, from_addr, sizeof m->from_addr);
+    m->id_domain = strrchr(m->from_addr, '@') + 1; /* lk_mail_address: exactly one '@' */
     lk_mailer_outbox(cfg, m->outbox, sizeof m->outbox);
     m->transport = (lk_mail_transport){
         .smtp_host = m->cfg.smtp_host,

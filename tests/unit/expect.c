@@ -6,6 +6,7 @@
 #include <cmocka.h>
 
 #include "expect.h"
+#include "core/session.h"
 #include "util/timefmt.h"
 
 #include <stdio.h>
@@ -241,6 +242,17 @@ lk_user invite_api(lk_fixture *f, const char *email, const char *role, const cha
     lk_user u;
     lk_op *op = lk_fixture_op(f);
     expect_ok(op, lk_user_invite(op, &in, &u, NULL));
+    return u;
+}
+
+lk_user setup_admin(lk_fixture *f, const char *email, const char *password)
+{
+    lk_session_token setup;
+    lk_user u;
+    lk_op *op = lk_fixture_op(f);
+    expect_ok(op, lk_setup_open(op, &setup));
+    op = lk_fixture_op(f);
+    expect_ok(op, lk_setup_complete(op, setup.token, email, "Ada", "Lovelace", password, &u));
     return u;
 }
 

@@ -91,6 +91,10 @@ void expect_names_refused_at(int line, lk_fixture *f, const char *name, const ch
  * (NULL: never); the invitation must succeed */
 lk_user invite_api(lk_fixture *f, const char *email, const char *role, const char *expires);
 
+/* the first Admin, "Ada Lovelace", active with this password, made through the
+ * console's setup path (core/session.h) */
+lk_user setup_admin(lk_fixture *f, const char *email, const char *password);
+
 /* a pending person "Pat Person" holding role in workspace ws (NULL: AllZones), with an
  * invitation; the invitation must succeed */
 lk_user invite_person(lk_fixture *f, const char *email, const char *role, const char *ws);

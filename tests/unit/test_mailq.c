@@ -30,13 +30,7 @@ static lk_user make_admin(lk_fixture *f, const char *email)
     expect_ok(rop, lk_role_create(rop, "Staff", "", staff, 1, &r));
     rop = lk_fixture_op(f);
     expect_ok(rop, lk_role_create(rop, "API", "", api, 1, &r));
-    lk_session_token setup;
-    lk_user u;
-    lk_op *op = lk_fixture_op(f);
-    expect_ok(op, lk_setup_open(op, &setup));
-    op = lk_fixture_op(f);
-    expect_ok(op, lk_setup_complete(op, setup.token, email, "Ada", "Lovelace", PASSWORD, &u));
-    return u;
+    return setup_admin(f, email, PASSWORD);
 }
 
 static lk_user invite(lk_fixture *f, const char *email, const char *role, bool api_only, const char *lang,
@@ -86,7 +80,7 @@ static lk_code claim(lk_fixture *f, int64_t now, lk_mail_claim *c)
     lk_op *op = lk_fixture_op(f);
     if (now)
         op->now = now;
-    return lk_mailq_claim(op, &POLICY, c);
+    return lk_mailq_claim(op, c);
 }
 
 static void finish(lk_fixture *f, int64_t now, const lk_mail_claim *c, bool sent, bool permanent)

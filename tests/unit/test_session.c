@@ -19,13 +19,7 @@
 /* an active console admin with PASSWORD, made through the setup path */
 static lk_user make_admin(lk_fixture *f, const char *email)
 {
-    lk_session_token setup;
-    lk_user u;
-    lk_op *op = lk_fixture_op(f);
-    expect_ok(op, lk_setup_open(op, &setup));
-    op = lk_fixture_op(f);
-    expect_ok(op, lk_setup_complete(op, setup.token, email, "Ada", "Lovelace", PASSWORD, &u));
-    return u;
+    return setup_admin(f, email, PASSWORD);
 }
 
 static lk_code login(lk_fixture *f, const char *email, const char *password, lk_user *u, lk_session_token *t)
