@@ -76,6 +76,7 @@ test('the administrator\'s path in English', async (t) => {
 
     // keyboard: the dialog takes the focus, Esc closes it and gives the focus back
     await page.getByRole('button', { name: 'New Role' }).focus();
+    await page.waitForFunction(() => document.activeElement?.id === 'new-role');
     await page.keyboard.press('Enter');
     const dlg = dialog(page, 'New Role');
     await dlg.waitFor();
