@@ -73,6 +73,7 @@ test('the administrator\'s path in English', async (t) => {
     // before moving the focus, or it lands back there and Enter opens this dialog again
     await view.waitFor({ state: 'detached' });
     await page.waitForFunction(() => !document.querySelector('dialog[open]'));
+    await page.waitForFunction(() => document.activeElement?.matches('tr[data-role="Admin"] [data-action=view]'));
 
     // keyboard: the dialog takes the focus, Esc closes it and gives the focus back
     await page.getByRole('button', { name: 'New Role' }).focus();
