@@ -84,7 +84,8 @@ test('the administrator\'s path in English', async (t) => {
     assert.equal(await page.evaluate(() => document.activeElement.name), 'name');
     await page.keyboard.press('Escape');
     await dlg.waitFor({ state: 'detached' });
-    assert.equal(await page.evaluate(() => document.activeElement.id), 'new-role');
+    // the focus comes back to New Role (after the dialog is gone: wait for it, bounded)
+    await page.waitForFunction(() => document.activeElement?.id === 'new-role');
     await page.keyboard.press('Enter');
     await dlg.getByText('Access Admin', { exact: true }).waitFor();
     await dlg.getByText('Access API', { exact: true }).waitFor();
