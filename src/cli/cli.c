@@ -61,6 +61,7 @@ static const lk_cli_noun *const nouns[] = {
     &lk_cli_noun_allowlist,
     &lk_cli_noun_usage,
     &lk_cli_noun_mail,
+    &lk_cli_noun_key,
     NULL,
 };
 

@@ -102,6 +102,7 @@ extern const lk_cli_noun lk_cli_noun_limits;
 extern const lk_cli_noun lk_cli_noun_allowlist;
 extern const lk_cli_noun lk_cli_noun_usage;
 extern const lk_cli_noun lk_cli_noun_mail;
+extern const lk_cli_noun lk_cli_noun_key;
 
 /* Runs the command line; returns the process exit status. */
 int lk_cli_main(int argc, char **argv);

@@ -50,6 +50,11 @@ typedef struct lk_config {
     int64_t reset_ttl;                   /* seconds a password-reset link works */
     int64_t mail_retry_base;             /* seconds before the first retry; doubles, at most an hour */
     int64_t mail_max_attempts;           /* attempts before a message is given up */
+    /* tokens and the change feed (docs/server.md#several-processes) */
+    char token_key_file[LK_CONFIG_STR];  /* "": the database's file + ".keys" */
+    int64_t auth_fail_capacity;          /* failing keys the token endpoints count at once */
+    int64_t feed_retention;              /* seconds a change feed row is kept */
+    int64_t feed_max_rows;               /* rows of the change feed kept at most */
 } lk_config;
 
 void lk_config_defaults(lk_config *c);

@@ -4,7 +4,9 @@
  * A request's memory comes from its arena, released when the response has been sent
  * (the arena's first chunk stays with the connection for its next request).
  * Handlers run on a libmicrohttpd worker thread; they may read the runtime's
- * in-memory state and must not do I/O.
+ * in-memory state and must not do I/O. A handler that must write (a revocation)
+ * sets `deferred` and `resume`: the request is suspended and `resume` runs on the
+ * store worker with `store` set.
  */
 #ifndef LK_HTTP_HTTP_H
 #define LK_HTTP_HTTP_H
@@ -41,7 +43,8 @@ typedef struct lk_request {
     uint64_t started_ns;            /* monotonic */
 
     /* filled by the REST guard for handlers */
-    lk_catalog *cat;                /* a reference, released after the request */
+    lk_catalog *cat;                /* with a read section open on this thread; the catalog
+                                     * pointers below are valid until lk_dispatch_release() */
     const lk_cat_service *service;
     const lk_cat_user *user;
     lk_day day;
@@ -49,6 +52,9 @@ typedef struct lk_request {
     bool bare;                      /* user management conventions: no envelope, HTTP statuses */
     bool deferred;                  /* admitted; the handler runs on the store worker */
     lk_store *store;                /* the store worker's, for deferred handlers only */
+    void (*resume)(struct lk_request *r); /* set with deferred: runs on the store worker
+                                     * instead of the route's handler */
+    void *resume_arg;               /* the handler's, in the arena */
     lk_limiter *held[2];            /* limiters entered for this call, left when it ends */
 
     /* the response */
@@ -63,7 +69,7 @@ typedef struct lk_request {
 
     /* for the access log and metrics */
     const char *code;               /* Marketo code or OAuth error, NULL if none */
-    const char *who;                /* API user's email when known */
+    const char *who;                /* API user's email when known (in the arena) */
 } lk_request;
 
 /* a request header (case-insensitive name), NULL if absent */

@@ -168,21 +168,15 @@ static lk_rest_error check_token(lk_request *r)
     const char *token = presented_token(r);
     if (!token)
         return LK_REST_TOKEN_INVALID;
-    lk_token_info info;
-    lk_token_state st = lk_tokens_check(lk_runtime_tokens(r->rt), token, r->now, &info);
+    lk_token_check chk;
+    lk_token_state st = lk_tokens_check(lk_runtime_tokens(r->rt), r->cat, token, r->now, true, &chk);
     if (st == LK_TOKEN_EXPIRED_FIRST)
         return LK_REST_TOKEN_EXPIRED;
     if (st != LK_TOKEN_VALID)
         return LK_REST_TOKEN_INVALID;
-    const lk_cat_service *svc = lk_catalog_service(r->cat, info.service_id);
-    if (!svc || info.issued_at < svc->tokens_valid_after)
-        return LK_REST_TOKEN_INVALID;
-    const lk_cat_user *u = lk_catalog_user(r->cat, svc->user_id);
-    if (!lk_cat_user_usable(u, r->now))
-        return LK_REST_TOKEN_INVALID;
-    r->service = svc;
-    r->user = u;
-    r->who = u->email;
+    r->service = chk.service;
+    r->user = chk.user;
+    r->who = lk_arena_strdup(&r->arena, chk.user->email);
     return 0;
 }
 
@@ -319,6 +313,7 @@ static void finish_counted(lk_request *r)
 void lk_dispatch_cancel(lk_request *r)
 {
     r->deferred = false;
+    r->resume = NULL;
     for (size_t i = 0; i < 2; i++)
         if (r->held[i]) {
             lk_limiter_leave_uncounted(r->held[i], r->now, r->day.number);
@@ -336,7 +331,7 @@ void lk_dispatch_cancel(lk_request *r)
 static bool permitted(lk_request *r, const lk_route *route)
 {
     for (size_t i = 0; i < 2 && route->permissions[i]; i++)
-        if (!lk_cat_user_has(r->user, lk_catalog_permission(r->cat, route->permissions[i])))
+        if (!lk_catalog_user_has(r->cat, r->user, lk_catalog_permission(r->cat, route->permissions[i])))
             return false;
     return true;
 }
@@ -346,7 +341,6 @@ static bool permitted(lk_request *r, const lk_route *route)
  * queued before it, say) applies to it. False after answering. */
 static bool still_admitted(lk_request *r)
 {
-    lk_catalog_unref(r->cat);
     r->cat = lk_runtime_catalog(r->rt);
     lk_rest_error code = check_token(r);
     if (!code && !lk_catalog_allows(r->cat, &r->client))
@@ -370,11 +364,25 @@ static bool still_admitted(lk_request *r)
 void lk_dispatch_deferred(lk_request *r)
 {
     r->deferred = false;
-    if (r->route->kind == LK_ROUTE_USERMGMT && !still_admitted(r))
-        return;
-    r->route->handler(r);
-    if (r->route->counts)
-        finish_counted(r);
+    if (r->resume) {
+        void (*resume)(lk_request *) = r->resume;
+        r->resume = NULL;
+        resume(r);
+    } else if (r->route->kind != LK_ROUTE_USERMGMT || still_admitted(r)) {
+        r->route->handler(r);
+        if (r->route->counts)
+            finish_counted(r);
+    }
+    lk_dispatch_release(r);
+}
+
+void lk_dispatch_release(lk_request *r)
+{
+    if (r->cat)
+        lk_catalog_read_end(r->cat);
+    r->cat = NULL;
+    r->service = NULL;
+    r->user = NULL;
 }
 
 /* a counted call refused before the limits (603, 610) still counts in them */

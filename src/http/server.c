@@ -334,6 +334,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
      * consistent atomics) — so none is suspended once the daemon may stop */
     atomic_fetch_add(&s->suspended, 1);
     lk_dispatch(r);
+    lk_dispatch_release(r); /* nothing of the catalog is held across a suspension */
     if (r->deferred && !atomic_load(&s->stopping)) {
         MHD_suspend_connection(conn);
         lk_runtime_defer(s->rt, run_deferred, c);
@@ -386,9 +387,6 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
         if (s->cfg->access_log)
             access_log(&c->req, ns);
     }
-    if (c->req.cat)
-        lk_catalog_unref(c->req.cat);
-    c->req.cat = NULL;
     c->in_use = false;
     if (c->closed) {
         conn_req_free(c);
