@@ -283,13 +283,24 @@ static bool enter_limits(lk_request *r)
     return false;
 }
 
+/* the call leaves the limiters it entered: counted (it stays in the window and
+ * the day), or not (its answer does not count: it leaves them as if never made) */
+static void release_limits(lk_request *r, bool counted)
+{
+    for (size_t i = 0; i < 2; i++) {
+        if (!r->held[i])
+            continue;
+        if (counted)
+            lk_limiter_leave(r->held[i]);
+        else
+            lk_limiter_leave_uncounted(r->held[i], r->now, r->day.number);
+        r->held[i] = NULL;
+    }
+}
+
 static void leave_limits(lk_request *r)
 {
-    for (size_t i = 0; i < 2; i++)
-        if (r->held[i]) {
-            lk_limiter_leave(r->held[i]);
-            r->held[i] = NULL;
-        }
+    release_limits(r, true);
 }
 
 /* after a counted call's handler: a handler that answered with an error left its
@@ -299,26 +310,14 @@ static void finish_counted(lk_request *r)
     lk_rest_error code = r->code ? (lk_rest_error)atoi(r->code) : 0;
     bool counts = code != LK_REST_SYSTEM_ERROR;
     count_answer(r, code, counts);
-    if (counts) {
-        leave_limits(r);
-        return;
-    }
-    for (size_t i = 0; i < 2; i++)
-        if (r->held[i]) {
-            lk_limiter_leave_uncounted(r->held[i], r->now, r->day.number);
-            r->held[i] = NULL;
-        }
+    release_limits(r, counts);
 }
 
 void lk_dispatch_cancel(lk_request *r)
 {
     r->deferred = false;
     r->resume = NULL;
-    for (size_t i = 0; i < 2; i++)
-        if (r->held[i]) {
-            lk_limiter_leave_uncounted(r->held[i], r->now, r->day.number);
-            r->held[i] = NULL;
-        }
+    release_limits(r, false);
     static const char msg[] = "the server is stopping; try again shortly";
     if (r->bare)
         lk_bare_fail(r, 503, 608, "API Temporarily Unavailable");
@@ -350,14 +349,7 @@ static bool still_admitted(lk_request *r)
     if (!code)
         return true;
     fail(r, code, NULL);
-    for (size_t i = 0; i < 2; i++)
-        if (r->held[i]) {
-            if (lk_rest_counts(code))
-                lk_limiter_leave(r->held[i]);
-            else
-                lk_limiter_leave_uncounted(r->held[i], r->now, r->day.number);
-            r->held[i] = NULL;
-        }
+    release_limits(r, lk_rest_counts(code));
     return false;
 }
 
