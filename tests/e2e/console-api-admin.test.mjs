@@ -24,7 +24,7 @@ function snapshot(db) {
   return ['SELECT * FROM users ORDER BY id', 'SELECT * FROM roles ORDER BY id', 'SELECT * FROM role_permissions ORDER BY 1, 2',
     'SELECT * FROM user_roles ORDER BY 1, 2, 3', 'SELECT * FROM services ORDER BY id', 'SELECT * FROM allowlist ORDER BY id',
     "SELECT * FROM settings WHERE key NOT LIKE 'setup%' ORDER BY key", 'SELECT id, user_id, message, created_at, expires_at, accepted_at FROM invitations ORDER BY id',
-    "SELECT * FROM audit_events WHERE NOT (actor = 'system' AND area = 'Email') ORDER BY id", 'SELECT count(*) FROM tokens'].map(q).join('\n');
+    "SELECT * FROM audit_events WHERE NOT (actor = 'system' AND area = 'Email') ORDER BY id", 'SELECT count(*) FROM token_revocations'].map(q).join('\n');
 }
 
 // every call of docs/console-api.md that needs a permission, with a harmless body
