@@ -39,7 +39,8 @@ static bool service_by_id(lk_admin_call *c, lk_service *out)
     lk_runtime_refresh(c->r->rt, c->r->store);
     lk_catalog *cat = lk_runtime_catalog(c->r->rt);
     const lk_cat_service *svc = lk_catalog_service(cat, id);
-    const char *client_id = svc ? lk_arena_strdup(&c->r->arena, svc->client_id) : NULL;
+    char buf[LK_CLIENT_ID_BUF];
+    const char *client_id = svc ? lk_arena_strdup(&c->r->arena, lk_cat_service_client_id(svc, buf)) : NULL;
     lk_catalog_read_end(cat);
     if (!client_id) {
         lk_admin_fail(c, 404, "not_found", "", "no such service");

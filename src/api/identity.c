@@ -126,7 +126,8 @@ static const lk_cat_service *authenticate(lk_request *r, flavour fl, const clien
     const lk_cat_service *svc = lk_catalog_service_by_client(r->cat, ca->client_id);
     if (!svc || !lk_cat_service_secret_matches(svc, ca->client_secret, r->now)) {
         /* a known client id counts per (id, address); unknown ids per address */
-        const char *id = svc ? svc->client_id : NULL;
+        char buf[LK_CLIENT_ID_BUF];
+        const char *id = svc ? lk_cat_service_client_id(svc, buf) : NULL;
         int64_t wait = lk_runtime_config(r->rt)->auth_fail_window;
         if (lk_runtime_client_throttled(r->rt, id, r->client_text, r->now, &wait) ||
             !lk_runtime_client_failed(r->rt, id, r->client_text, r->now)) {
@@ -147,7 +148,7 @@ static const lk_cat_service *authenticate(lk_request *r, flavour fl, const clien
     }
     r->service = svc;
     r->user = owner;
-    r->who = lk_arena_strdup(&r->arena, owner->email);
+    r->who = lk_arena_strdup(&r->arena, lk_cat_user_email(owner));
     return svc;
 }
 
@@ -196,7 +197,7 @@ static void token_endpoint(lk_request *r, flavour fl)
     lk_resp_header(r, "Pragma", "no-cache");
     lk_resp_json(r, 200, json_pack("{s:s, s:s, s:I, s:s}", "access_token", token, "token_type",
                                    fl == MARKETO ? "bearer" : "Bearer", "expires_in",
-                                   (json_int_t)(expires_at - r->now), "scope", r->user->email));
+                                   (json_int_t)(expires_at - r->now), "scope", lk_cat_user_email(r->user)));
     memset(token, 0, sizeof token);
 }
 
@@ -245,10 +246,11 @@ void lk_api_oauth2_introspect(lk_request *r)
     }
     char jti[LK_TOKEN_ID_HEX];
     lk_token_id_hex(chk.fields.id, jti);
-    const char *email = chk.user->email;
+    const char *email = lk_cat_user_email(chk.user);
+    char buf[LK_CLIENT_ID_BUF];
     lk_resp_json(r, 200,
                  json_pack("{s:b, s:s, s:s, s:s, s:s, s:I, s:I, s:s, s:s}", "active", 1, "client_id",
-                           chk.service->client_id, "username", email, "sub", email, "token_type", "Bearer", "exp",
+                           lk_cat_service_client_id(chk.service, buf), "username", email, "sub", email, "token_type", "Bearer", "exp",
                            (json_int_t)chk.fields.expires_at, "iat", (json_int_t)chk.fields.issued_at, "scope", email,
                            "jti", jti));
 }

@@ -135,7 +135,7 @@ static void count_answer(lk_request *r, lk_rest_error code, bool counted)
 {
     lk_usage *u = lk_runtime_usage(r->rt);
     if (counted && r->user)
-        lk_usage_count_call(u, r->day.text, r->user->id, r->user->email);
+        lk_usage_count_call(u, r->day.text, r->user->id, lk_cat_user_email(r->user));
     if (code) {
         char num[8];
         snprintf(num, sizeof num, "%d", (int)code);
@@ -176,7 +176,7 @@ static lk_rest_error check_token(lk_request *r)
         return LK_REST_TOKEN_INVALID;
     r->service = chk.service;
     r->user = chk.user;
-    r->who = lk_arena_strdup(&r->arena, chk.user->email);
+    r->who = lk_arena_strdup(&r->arena, lk_cat_user_email(chk.user));
     return 0;
 }
 
@@ -255,7 +255,7 @@ static bool enter_limits(lk_request *r)
     lk_limiter *lu = NULL;
     lk_limits shown = *inst;
     lk_limit_status st = st_i;
-    const lk_limits *own = r->user->limits;
+    const lk_limits *own = lk_cat_user_limits(r->user);
     if (own) {
         lu = lk_runtime_user_limiter(r->rt, r->user->id, &r->day);
         vu = lk_limiter_enter(lu, own, r->now, r->day.number, &st_u);
@@ -383,9 +383,10 @@ static void fail_counted(lk_request *r, lk_rest_error code)
     lk_limiter *li = lk_runtime_instance_limiter(r->rt);
     if (lk_limiter_enter(li, lk_catalog_instance_limits(r->cat), r->now, r->day.number, NULL) == LK_LIMIT_OK)
         lk_limiter_leave(li);
-    if (r->user->limits) {
+    const lk_limits *own = lk_cat_user_limits(r->user);
+    if (own) {
         lk_limiter *lu = lk_runtime_user_limiter(r->rt, r->user->id, &r->day);
-        if (lk_limiter_enter(lu, r->user->limits, r->now, r->day.number, NULL) == LK_LIMIT_OK)
+        if (lk_limiter_enter(lu, own, r->now, r->day.number, NULL) == LK_LIMIT_OK)
             lk_limiter_leave(lu);
     }
     fail(r, code, NULL);

@@ -2,12 +2,14 @@
  * catalog — the server's incremental view of the domain (catalog.h).
  *
  * Layout and ownership:
- * - Users and services are single allocations each (the struct, then its limits,
- *   role ids, email / client id and previous secret hash), never written once
- *   published (but for the writer-only `seen` mark and a service's token cache).
+ * - Users and services are single allocations each (the packed struct, then what
+ *   catalog.h's accessors read: limits, role ids and email; previous secret and a
+ *   client id that is not a UUID), never written once published but for the
+ *   writer-only mark and a service's token cache.
  * - Three lock-free indexes (util/cindex.h) point at them: services by id, services
- *   by client id (SipHash under a key of this process: client ids are what callers
- *   send), users by id. The catalog owns the entries they point to.
+ *   by client id (SipHash under a key of this process, of the 16 bytes of a UUID or
+ *   of the text of any other id: client ids are what callers send), users by id.
+ *   The catalog owns the entries they point to.
  * - The roles' permissions and the instance settings are small immutable snapshots
  *   behind atomic pointers, rebuilt whole when they change (an instance has few
  *   roles; its users and services are what grows).
@@ -80,23 +82,85 @@ static bool service_id_match(const void *e, const void *key)
     return ((const lk_cat_service *)e)->id == *(const int64_t *)key;
 }
 
-static uint64_t client_hash_of(const unsigned char *key, const char *client_id)
+/* a client id as the index keys it: the 16 bytes of a canonical UUID, or the text */
+typedef struct client_key {
+    bool uuid;
+    unsigned char raw[16];
+    const char *text;
+} client_key;
+
+static int hexval(char ch)
+{
+    if (ch >= '0' && ch <= '9')
+        return ch - '0';
+    if (ch >= 'a' && ch <= 'f')
+        return ch - 'a' + 10;
+    return -1; /* upper case is another id: client ids match exactly */
+}
+
+static client_key key_of_text(const char *text)
+{
+    client_key k = {.text = text};
+    if (strlen(text) != 36)
+        return k;
+    size_t o = 0;
+    for (size_t i = 0; i < 36; i++) {
+        bool dash = i == 8 || i == 13 || i == 18 || i == 23;
+        if (dash) {
+            if (text[i] != '-')
+                return k;
+            continue;
+        }
+        int hi = hexval(text[i]), lo = hexval(text[i + 1]);
+        if (hi < 0 || lo < 0)
+            return k;
+        k.raw[o++] = (unsigned char)(hi << 4 | lo);
+        i++;
+    }
+    k.uuid = true;
+    return k;
+}
+
+static uint64_t client_key_hash(const unsigned char *key, const client_key *k)
 {
     unsigned char h[crypto_shorthash_BYTES];
-    crypto_shorthash(h, (const unsigned char *)client_id, strlen(client_id), key);
+    if (k->uuid)
+        crypto_shorthash(h, k->raw, sizeof k->raw, key);
+    else
+        crypto_shorthash(h, (const unsigned char *)k->text, strlen(k->text), key);
     uint64_t v;
     memcpy(&v, h, sizeof v);
     return v;
 }
 
+static const char *service_text(const lk_cat_service *s)
+{
+    return (const char *)s->tail + ((s->flags & LK_CAT_OLD_SECRET) ? 24 : 0);
+}
+
+static client_key key_of_service(const lk_cat_service *s)
+{
+    client_key k = {.uuid = (s->flags & LK_CAT_UUID) != 0};
+    if (k.uuid)
+        memcpy(k.raw, s->client_uuid, sizeof k.raw);
+    else
+        k.text = service_text(s);
+    return k;
+}
+
 static uint64_t client_hash(const void *e, const void *ctx)
 {
-    return client_hash_of(ctx, ((const lk_cat_service *)e)->client_id);
+    client_key k = key_of_service(e);
+    return client_key_hash(ctx, &k);
 }
 
 static bool client_match(const void *e, const void *key)
 {
-    return strcmp(((const lk_cat_service *)e)->client_id, key) == 0;
+    const lk_cat_service *s = e;
+    const client_key *k = key;
+    if (k->uuid != ((s->flags & LK_CAT_UUID) != 0))
+        return false;
+    return k->uuid ? memcmp(s->client_uuid, k->raw, sizeof k->raw) == 0 : strcmp(service_text(s), k->text) == 0;
 }
 
 static uint64_t user_id_hash(const void *e, const void *ctx)
@@ -194,7 +258,33 @@ const lk_cat_service *lk_catalog_service_by_client(const lk_catalog *c, const ch
 {
     if (!client_id)
         return NULL;
-    return lk_cindex_find(c->clients, client_hash_of(c->client_key, client_id), client_id);
+    client_key k = key_of_text(client_id);
+    return lk_cindex_find(c->clients, client_key_hash(c->client_key, &k), &k);
+}
+
+const char *lk_cat_service_client_id(const lk_cat_service *s, char buf[LK_CLIENT_ID_BUF])
+{
+    if (!(s->flags & LK_CAT_UUID))
+        return service_text(s);
+    static const char hex[] = "0123456789abcdef";
+    size_t o = 0;
+    for (size_t i = 0; i < 16; i++) {
+        if (i == 4 || i == 6 || i == 8 || i == 10)
+            buf[o++] = '-';
+        buf[o++] = hex[s->client_uuid[i] >> 4];
+        buf[o++] = hex[s->client_uuid[i] & 0x0F];
+    }
+    buf[o] = '\0';
+    return buf;
+}
+
+int64_t lk_cat_service_old_secret_until(const lk_cat_service *s)
+{
+    if (!(s->flags & LK_CAT_OLD_SECRET))
+        return 0;
+    int64_t until;
+    memcpy(&until, s->tail + 16, sizeof until);
+    return until;
 }
 
 const lk_cat_service *lk_catalog_service(const lk_catalog *c, int64_t id)
@@ -235,8 +325,9 @@ bool lk_catalog_user_has(const lk_catalog *c, const lk_cat_user *u, int idx)
     const cat_roles *r = atomic_load_explicit(&((lk_catalog *)c)->roles, memory_order_acquire);
     if ((size_t)idx / 64 >= r->words)
         return false;
+    const int64_t *roles = lk_cat_user_roles(u);
     for (uint32_t i = 0; i < u->n_roles; i++) {
-        const uint64_t *bits = lk_map_get_int(r->role_bits, u->roles[i]);
+        const uint64_t *bits = lk_map_get_int(r->role_bits, roles[i]);
         if (bits && (bits[idx / 64] >> (idx % 64)) & 1)
             return true;
     }
@@ -252,8 +343,18 @@ bool lk_cat_user_usable(const lk_cat_user *u, int64_t now)
 
 bool lk_cat_service_secret_matches(const lk_cat_service *s, const char *secret, int64_t now)
 {
-    return s && lk_service_secret_matches_raw(s->has_secret ? s->secret_hash : NULL, s->old_secret_hash,
-                                              s->old_secret_expires_at, secret, now);
+    if (!s || !secret)
+        return false;
+    /* both comparisons always run, so timing does not tell which secret matched */
+    static const unsigned char none[16];
+    unsigned char got[LK_HASH_BYTES];
+    lk_secret_hash_raw(secret, got);
+    bool has_old = (s->flags & LK_CAT_OLD_SECRET) != 0;
+    bool cur = sodium_memcmp(got, (s->flags & LK_CAT_SECRET) ? s->secret : none, 16) == 0 &&
+               (s->flags & LK_CAT_SECRET);
+    bool prev = sodium_memcmp(got, has_old ? s->tail : none, 16) == 0 && has_old;
+    sodium_memzero(got, sizeof got);
+    return cur || (prev && now < lk_cat_service_old_secret_until(s));
 }
 
 const lk_limits *lk_catalog_instance_limits(const lk_catalog *c)
@@ -348,7 +449,7 @@ static bool same_limits(const lk_limits *a, const lk_limits *b)
            a->concurrent == b->concurrent;
 }
 
-void lk_catalog_put_user(lk_catalog *c, const lk_cat_user_in *in, uint32_t seen)
+void lk_catalog_put_user(lk_catalog *c, const lk_cat_user_in *in, uint8_t mark)
 {
     int64_t small[8];
     int64_t *roles = in->n_roles <= 8 ? small : lk_xmalloc(in->n_roles * sizeof *roles);
@@ -356,10 +457,10 @@ void lk_catalog_put_user(lk_catalog *c, const lk_cat_user_in *in, uint32_t seen)
     const char *email = in->email ? in->email : "";
 
     lk_cat_user *old = lk_cindex_find(c->users, id_hash(in->id), &in->id);
-    if (old && old->expires_at == in->expires_at && old->status == in->status && old->n_roles == n_roles &&
-        memcmp(old->roles, roles, n_roles * sizeof *roles) == 0 && same_limits(old->limits, in->limits) &&
-        strcmp(old->email, email) == 0) {
-        old->seen = seen;
+    if (old && old->expires_at == in->expires_at && old->status == (uint8_t)in->status &&
+        old->n_roles == n_roles && memcmp(lk_cat_user_roles(old), roles, n_roles * sizeof *roles) == 0 &&
+        same_limits(lk_cat_user_limits(old), in->limits) && strcmp(lk_cat_user_email(old), email) == 0) {
+        old->mark = mark;
         if (roles != small)
             free(roles);
         return;
@@ -367,26 +468,19 @@ void lk_catalog_put_user(lk_catalog *c, const lk_cat_user_in *in, uint32_t seen)
 
     size_t size = sizeof(lk_cat_user) + (in->limits ? sizeof(lk_limits) : 0) + n_roles * sizeof(int64_t) +
                   strlen(email) + 1;
-    unsigned char *mem = lk_xmalloc(size);
-    lk_cat_user *u = (lk_cat_user *)mem;
-    unsigned char *p = mem + sizeof *u;
+    lk_cat_user *u = lk_xmalloc(size);
     *u = (lk_cat_user){
         .id = in->id,
         .expires_at = in->expires_at,
         .n_roles = (uint32_t)n_roles,
-        .status = in->status,
-        .seen = seen,
+        .status = (uint8_t)in->status,
+        .flags = in->limits ? LK_CAT_LIMITS : 0,
+        .mark = mark,
     };
-    if (in->limits) {
-        memcpy(p, in->limits, sizeof(lk_limits));
-        u->limits = (const lk_limits *)p;
-        p += sizeof(lk_limits);
-    }
-    memcpy(p, roles, n_roles * sizeof(int64_t));
-    u->roles = (const int64_t *)p;
-    p += n_roles * sizeof(int64_t);
-    memcpy(p, email, strlen(email) + 1);
-    u->email = (const char *)p;
+    if (in->limits)
+        memcpy(u->tail, in->limits, sizeof(lk_limits));
+    memcpy((int64_t *)lk_cat_user_roles(u), roles, n_roles * sizeof(int64_t));
+    memcpy((char *)lk_cat_user_email(u), email, strlen(email) + 1);
     if (roles != small)
         free(roles);
 
@@ -405,17 +499,46 @@ static bool raw_hash(const char *hex, unsigned char out[LK_HASH_BYTES])
     return hex && lk_secret_hex_decode(hex, out);
 }
 
-static bool same_service(const lk_cat_service *s, const lk_service *svc, bool has_secret,
-                         const unsigned char *secret, bool has_old, const unsigned char *old)
+/* the entry a service row makes (svc as service_scan fills it) */
+static lk_cat_service *service_entry(const lk_service *svc, uint8_t mark)
 {
-    if (s->user_id != svc->user_id || s->token_epoch != (uint32_t)svc->token_epoch ||
-        s->has_secret != has_secret || (has_secret && memcmp(s->secret_hash, secret, LK_HASH_BYTES) != 0) ||
-        (s->old_secret_hash != NULL) != has_old || strcmp(s->client_id, svc->client_id ? svc->client_id : "") != 0)
+    unsigned char secret[LK_HASH_BYTES], old_hash[LK_HASH_BYTES];
+    bool has_secret = raw_hash(svc->secret_hash, secret);
+    bool has_old = raw_hash(svc->old_secret_hash, old_hash);
+    client_key k = key_of_text(svc->client_id ? svc->client_id : "");
+    size_t text = k.uuid ? 0 : strlen(k.text) + 1;
+    lk_cat_service *s = lk_xcalloc(1, sizeof(lk_cat_service) + (has_old ? 24 : 0) + text);
+    s->id = svc->id;
+    s->user_id = svc->user_id;
+    s->token_epoch = (uint32_t)svc->token_epoch;
+    s->mark = mark;
+    s->flags = (has_secret ? LK_CAT_SECRET : 0) | (has_old ? LK_CAT_OLD_SECRET : 0) | (k.uuid ? LK_CAT_UUID : 0);
+    if (has_secret)
+        memcpy(s->secret, secret, sizeof s->secret);
+    if (has_old) {
+        memcpy(s->tail, old_hash, 16);
+        memcpy(s->tail + 16, &svc->old_secret_expires_at, sizeof(int64_t));
+    }
+    if (k.uuid)
+        memcpy(s->client_uuid, k.raw, sizeof k.raw);
+    else
+        memcpy((char *)service_text(s), k.text, text);
+    sodium_memzero(secret, sizeof secret);
+    sodium_memzero(old_hash, sizeof old_hash);
+    return s;
+}
+
+/* the same service as far as readers can tell (the token cache aside) */
+static bool same_service(const lk_cat_service *a, const lk_cat_service *b)
+{
+    if (a->id != b->id || a->user_id != b->user_id || a->token_epoch != b->token_epoch || a->flags != b->flags ||
+        memcmp(a->secret, b->secret, sizeof a->secret) != 0)
         return false;
-    if (has_old && (memcmp(s->old_secret_hash, old, LK_HASH_BYTES) != 0 ||
-                    s->old_secret_expires_at != svc->old_secret_expires_at))
+    if ((a->flags & LK_CAT_UUID) && memcmp(a->client_uuid, b->client_uuid, sizeof a->client_uuid) != 0)
         return false;
-    return true;
+    if ((a->flags & LK_CAT_OLD_SECRET) && memcmp(a->tail, b->tail, 24) != 0)
+        return false;
+    return (a->flags & LK_CAT_UUID) || strcmp(service_text(a), service_text(b)) == 0;
 }
 
 /* the previous entry's token cache, when it holds a whole token of the same epoch */
@@ -435,42 +558,26 @@ static void carry_token(lk_cat_service *to, const lk_cat_service *from)
     atomic_store_explicit(&to->token.seq, seq, memory_order_release);
 }
 
-void lk_catalog_put_service(lk_catalog *c, const lk_service *svc, uint32_t seen)
+void lk_catalog_put_service(lk_catalog *c, const lk_service *svc, uint8_t mark)
 {
-    unsigned char secret[LK_HASH_BYTES], old_hash[LK_HASH_BYTES];
-    bool has_secret = raw_hash(svc->secret_hash, secret);
-    bool has_old = raw_hash(svc->old_secret_hash, old_hash);
-    const char *client_id = svc->client_id ? svc->client_id : "";
-
+    lk_cat_service *s = service_entry(svc, mark);
     lk_cat_service *old = lk_cindex_find(c->services, id_hash(svc->id), &svc->id);
-    if (old && same_service(old, svc, has_secret, secret, has_old, old_hash)) {
-        old->seen = seen;
+    if (old && same_service(old, s)) {
+        old->mark = mark;
+        free(s);
         return;
-    }
-    size_t id_len = strlen(client_id) + 1;
-    unsigned char *mem = lk_xcalloc(1, sizeof(lk_cat_service) + id_len + (has_old ? LK_HASH_BYTES : 0));
-    lk_cat_service *s = (lk_cat_service *)mem;
-    s->id = svc->id;
-    s->user_id = svc->user_id;
-    s->token_epoch = (uint32_t)svc->token_epoch;
-    s->seen = seen;
-    s->has_secret = has_secret;
-    if (has_secret)
-        memcpy(s->secret_hash, secret, LK_HASH_BYTES);
-    memcpy(s->client_id, client_id, id_len);
-    if (has_old) {
-        unsigned char *o = mem + sizeof(lk_cat_service) + id_len;
-        memcpy(o, old_hash, LK_HASH_BYTES);
-        s->old_secret_hash = o;
-        s->old_secret_expires_at = svc->old_secret_expires_at;
     }
     if (old && old->token_epoch == s->token_epoch)
         carry_token(s, old);
 
     lk_cat_service *replaced = lk_cindex_put(c->services, s, &s->id);
-    if (replaced && strcmp(replaced->client_id, s->client_id) != 0)
-        lk_cindex_remove(c->clients, client_hash_of(c->client_key, replaced->client_id), replaced->client_id);
-    lk_cindex_put(c->clients, s, s->client_id);
+    client_key k = key_of_service(s);
+    if (replaced) {
+        client_key was = key_of_service(replaced);
+        if (!client_match(s, &was))
+            lk_cindex_remove(c->clients, client_key_hash(c->client_key, &was), &was);
+    }
+    lk_cindex_put(c->clients, s, &k);
     lk_ebr_retire(c->ebr, replaced, entry_free);
 }
 
@@ -479,11 +586,12 @@ void lk_catalog_remove_service(lk_catalog *c, int64_t id)
     lk_cat_service *s = lk_cindex_remove(c->services, id_hash(id), &id);
     if (!s)
         return;
-    lk_cindex_remove(c->clients, client_hash_of(c->client_key, s->client_id), s->client_id);
+    client_key k = key_of_service(s);
+    lk_cindex_remove(c->clients, client_key_hash(c->client_key, &k), &k);
     lk_ebr_retire(c->ebr, s, entry_free);
 }
 
-void lk_catalog_sweep(lk_catalog *c, uint32_t seen)
+void lk_catalog_sweep(lk_catalog *c, uint8_t mark)
 {
     int64_t *gone = NULL;
     size_t n = 0, cap = 0;
@@ -493,8 +601,8 @@ void lk_catalog_sweep(lk_catalog *c, uint32_t seen)
         void *e;
         n = 0;
         while (lk_cindex_next(pass ? c->users : c->services, &it, &e)) {
-            uint32_t mark = pass ? ((lk_cat_user *)e)->seen : ((lk_cat_service *)e)->seen;
-            if (mark == seen)
+            uint8_t m = pass ? ((lk_cat_user *)e)->mark : ((lk_cat_service *)e)->mark;
+            if (m == mark)
                 continue;
             if (n == cap) {
                 cap = cap ? 2 * cap : 64;

@@ -28,15 +28,19 @@
 #include "core/model.h"
 #include "util/cidr.h"
 
+/*
+ * Entries are packed for a large instance (1,000,000 users and services): a user is
+ * 24 bytes and what follows it, a service 88 and what follows it; read the parts
+ * that follow through the accessors below.
+ */
 typedef struct lk_cat_user {
     int64_t id;
     int64_t expires_at;            /* 0: never */
-    const lk_limits *limits;       /* the user's own limits; NULL when none are set */
-    const int64_t *roles;          /* ids of the roles held in any workspace, ascending */
-    uint32_t n_roles;
-    lk_user_status status;         /* as stored */
-    uint32_t seen;                 /* writer's bookkeeping (resync), never read by readers */
-    const char *email;
+    uint32_t n_roles;              /* roles held in any workspace */
+    uint8_t status;                /* lk_user_status, as stored */
+    uint8_t flags;                 /* LK_CAT_* */
+    uint8_t mark;                  /* writer's bookkeeping (full loads); readers never read it */
+    int64_t tail[];                /* [its own lk_limits] role ids (ascending), email */
 } lk_cat_user;
 
 /* a service's current token, for the identity endpoint to hand out again: written
@@ -49,15 +53,44 @@ typedef struct lk_cat_token_cache {
 typedef struct lk_cat_service {
     int64_t id;
     int64_t user_id;
-    int64_t old_secret_expires_at;
-    uint32_t token_epoch;          /* tokens carrying another epoch are refused */
-    uint32_t seen;                 /* writer's bookkeeping (resync) */
-    const unsigned char *old_secret_hash; /* raw; NULL unless a rotation grace period runs */
     lk_cat_token_cache token;
-    unsigned char secret_hash[LK_HASH_BYTES]; /* raw */
-    bool has_secret;               /* false when the stored hash is malformed: no secret matches */
-    char client_id[];              /* the entry's own copy */
+    unsigned char secret[16];      /* the first half of the secret's BLAKE2b-256: 128 bits to
+                                    * match, which no guess reaches */
+    unsigned char client_uuid[16]; /* the client id, when it is a canonical (lower-case) UUID */
+    uint32_t token_epoch;          /* tokens carrying another epoch are refused */
+    uint8_t flags;                 /* LK_CAT_* */
+    uint8_t mark;                  /* writer's bookkeeping (full loads); readers never read it */
+    unsigned char tail[];          /* [previous secret (16) and its end (8)] [client id text] */
 } lk_cat_service;
+
+#define LK_CAT_LIMITS 0x01         /* user: own limits first in tail */
+#define LK_CAT_SECRET 0x04         /* service: the stored hash was well-formed */
+#define LK_CAT_OLD_SECRET 0x08     /* service: a rotation's grace period runs */
+#define LK_CAT_UUID 0x10           /* service: client_uuid holds the client id */
+
+/* the user's own limits, NULL when none are set */
+static inline const lk_limits *lk_cat_user_limits(const lk_cat_user *u)
+{
+    return (u->flags & LK_CAT_LIMITS) ? (const lk_limits *)(const void *)u->tail : NULL;
+}
+
+/* ids of the roles it holds, ascending (n_roles of them) */
+static inline const int64_t *lk_cat_user_roles(const lk_cat_user *u)
+{
+    return u->tail + ((u->flags & LK_CAT_LIMITS) ? sizeof(lk_limits) / sizeof(int64_t) : 0);
+}
+
+static inline const char *lk_cat_user_email(const lk_cat_user *u)
+{
+    return (const char *)(lk_cat_user_roles(u) + u->n_roles);
+}
+
+#define LK_CLIENT_ID_BUF 37
+/* the service's client id: buf (LK_CLIENT_ID_BUF bytes) filled for a UUID, or the
+ * entry's own text; valid as long as both are */
+const char *lk_cat_service_client_id(const lk_cat_service *s, char buf[LK_CLIENT_ID_BUF]);
+/* the end of the previous secret's grace period, 0 when none runs */
+int64_t lk_cat_service_old_secret_until(const lk_cat_service *s);
 
 typedef struct lk_catalog lk_catalog;
 
@@ -84,7 +117,8 @@ const lk_limits *lk_catalog_instance_limits(const lk_catalog *c);
 /* true when the allowlist is off or contains ip */
 bool lk_catalog_allows(const lk_catalog *c, const lk_ip *ip);
 /* constant-time check of a client secret against the service's current and (in its
- * grace period) previous secret; lk_service_secret_matches's rule */
+ * grace period) previous secret; lk_service_secret_matches's rule, on the first 128
+ * bits of the hashes */
 bool lk_cat_service_secret_matches(const lk_cat_service *s, const char *secret, int64_t now);
 
 /* each service once, in no particular order: zero *it first */
@@ -117,15 +151,15 @@ typedef struct lk_cat_user_in {
     const lk_limits *limits;       /* NULL: none */
 } lk_cat_user_in;
 
-/* Adds or replaces; an equal entry is kept (only marked seen). */
-void lk_catalog_put_user(lk_catalog *c, const lk_cat_user_in *in, uint32_t seen);
+/* Adds or replaces; an equal entry is kept (only given the mark). */
+void lk_catalog_put_user(lk_catalog *c, const lk_cat_user_in *in, uint8_t mark);
 void lk_catalog_remove_user(lk_catalog *c, int64_t id);
 /* Adds or replaces (svc as service_scan fills it); an equal entry is kept. The
  * token cache moves to the new entry while the token epoch is unchanged. */
-void lk_catalog_put_service(lk_catalog *c, const lk_service *svc, uint32_t seen);
+void lk_catalog_put_service(lk_catalog *c, const lk_service *svc, uint8_t mark);
 void lk_catalog_remove_service(lk_catalog *c, int64_t id);
-/* Removes every user and service whose mark is not `seen` (after a full load). */
-void lk_catalog_sweep(lk_catalog *c, uint32_t seen);
+/* Removes every user and service whose mark is not `mark` (after a full load). */
+void lk_catalog_sweep(lk_catalog *c, uint8_t mark);
 
 /* Replaces which permission each role grants: perms are every permission, roles
  * every role with its permissions. */

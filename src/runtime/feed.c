@@ -33,7 +33,7 @@ struct lk_feed {
     lk_catalog *cat;
     lk_tokens *tokens;
     bool loaded;
-    uint32_t mark;                 /* `seen` of the last full load */
+    uint8_t mark;                  /* the mark of the last full load (catalog.h) */
     uint64_t full_loads;
 };
 

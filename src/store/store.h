@@ -151,7 +151,8 @@ typedef struct lk_store_ops {
     /* at most max rows with seq > after, in seq order */
     lk_code (*changes_since)(lk_store *s, lk_arena *a, int64_t after, size_t max, lk_change **out, size_t *n,
                              lk_error *err);
-    /* the highest seq (0: none yet) and the highest seq pruned (rows up to it are gone) */
+    /* the highest seq given so far (0: none yet; pruned rows included) and the highest
+     * seq pruned (rows up to it are gone) */
     lk_code (*changes_state)(lk_store *s, int64_t *head, int64_t *pruned, lk_error *err);
     /* a row for a change no trigger sees (a rotated key file); inside begin() */
     lk_code (*change_append)(lk_store *s, lk_change_kind kind, int64_t id, int64_t at, lk_error *err);

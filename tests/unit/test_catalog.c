@@ -22,6 +22,7 @@
 #include "core/user.h"
 #include "runtime/feed.h"
 
+#include <ctype.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -93,7 +94,7 @@ static const lk_cat_user *user_by_email(const lk_catalog *c, lk_fixture *f, cons
 {
     const lk_cat_user *cu = lk_catalog_user(c, user_id(f, email));
     assert_non_null(cu);
-    assert_string_equal(cu->email, email);
+    assert_string_equal(lk_cat_user_email(cu), email);
     return cu;
 }
 
@@ -114,19 +115,49 @@ static void services_users_and_secrets(void **state)
         expect_ok(op, lk_service_create(op, name, NULL, i % 2 ? "reader@example.com" : "writer@example.com",
                                         &svc[i], secret[i]));
     }
+    /* client ids a database may hold though latchkey never makes them: kept as text,
+     * matched exactly (an upper-case UUID is another id than its lower-case spelling) */
+    const char *odd[] = {"legacy client", "0A1B2C3D-0000-4000-8000-000000000001"};
+    lk_error err = {0};
+    assert_int_equal(f->store->ops->begin(f->store, &err), LK_OK);
+    for (int i = 0; i < 2; i++) {
+        lk_service o = {.name = odd[i], .user_id = svc[0].user_id, .client_id = odd[i], .secret_hash = "zz",
+                        .created_at = 1, .updated_at = 1};
+        assert_int_equal(f->store->ops->service_insert(f->store, &o, &err), LK_OK);
+    }
+    assert_int_equal(f->store->ops->commit(f->store, &err), LK_OK);
+
     server s = start(f);
     lk_catalog *c = s.cat;
     lk_catalog_read_begin(c);
     int64_t now = f->op.now;
+    for (int i = 0; i < 2; i++) {
+        const lk_cat_service *cs = lk_catalog_service_by_client(c, odd[i]);
+        assert_non_null(cs);
+        assert_false(cs->flags & LK_CAT_UUID);
+        char buf[LK_CLIENT_ID_BUF];
+        assert_string_equal(lk_cat_service_client_id(cs, buf), odd[i]);
+        assert_false(lk_cat_service_secret_matches(cs, "zz", now)); /* a malformed stored hash matches nothing */
+    }
+    assert_null(lk_catalog_service_by_client(c, "0a1b2c3d-0000-4000-8000-000000000001"));
+    assert_null(lk_catalog_service_by_client(c, "Legacy Client"));
+    char upper[LK_UUID_LEN + 1];
+    snprintf(upper, sizeof upper, "%s", svc[0].client_id);
+    for (char *p = upper; *p; p++)
+        *p = (char)toupper((unsigned char)*p);
+    if (strcmp(upper, svc[0].client_id) != 0)
+        assert_null(lk_catalog_service_by_client(c, upper));
     for (int i = 0; i < N_SERVICES; i++) {
         const lk_cat_service *cs = lk_catalog_service_by_client(c, svc[i].client_id);
         assert_non_null(cs);
         assert_ptr_equal(cs, lk_catalog_service(c, svc[i].id));
         assert_int_equal(cs->id, svc[i].id);
         assert_int_equal(cs->user_id, svc[i].user_id);
-        assert_string_equal(cs->client_id, svc[i].client_id);
+        char buf[LK_CLIENT_ID_BUF];
+        assert_string_equal(lk_cat_service_client_id(cs, buf), svc[i].client_id);
+        assert_true(cs->flags & LK_CAT_UUID); /* kept as 16 bytes */
         assert_int_equal(cs->token_epoch, 0);
-        assert_null(cs->old_secret_hash);
+        assert_int_equal(lk_cat_service_old_secret_until(cs), 0);
         assert_true(lk_cat_service_secret_matches(cs, secret[i], now));
         assert_false(lk_cat_service_secret_matches(cs, secret[(i + 1) % N_SERVICES], now));
         assert_false(lk_cat_service_secret_matches(cs, NULL, now));
@@ -142,9 +173,9 @@ static void services_users_and_secrets(void **state)
     size_t n = 0;
     while (lk_catalog_next_service(c, &it, &cs))
         n++;
-    assert_int_equal(n, N_SERVICES);
+    assert_int_equal(n, N_SERVICES + 2);
     lk_catalog_read_end(c);
-    assert_int_equal(lk_catalog_count_services(c), N_SERVICES);
+    assert_int_equal(lk_catalog_count_services(c), N_SERVICES + 2);
     assert_int_equal(lk_catalog_count_users(c), 3);
     stop(&s);
 }
@@ -194,11 +225,14 @@ static void permissions_and_limits(void **state)
     assert_true(lk_cat_user_usable(reader, f->op.now));
     assert_false(lk_cat_user_usable(reader2, f->op.now));
     assert_true(lk_cat_user_usable(b, f->op.now));
-    assert_null(reader->limits);
-    assert_non_null(writer->limits);
-    assert_int_equal(writer->limits->rate_calls, 5);
-    assert_int_equal(writer->limits->rate_seconds, 10);
-    assert_int_equal(writer->limits->daily, 70);
+    assert_null(lk_cat_user_limits(reader));
+    const lk_limits *wl = lk_cat_user_limits(writer);
+    assert_non_null(wl);
+    assert_int_equal(wl->rate_calls, 5);
+    assert_int_equal(wl->rate_seconds, 10);
+    assert_int_equal(wl->daily, 70);
+    assert_string_equal(lk_cat_user_email(writer), "writer@example.com"); /* after the limits */
+    assert_int_equal(writer->n_roles, 1);
     assert_int_equal(lk_catalog_instance_limits(c)->rate_calls, 100);
     lk_catalog_read_end(c);
     stop(&s);
@@ -219,13 +253,14 @@ static void rotation_grace(void **state)
     lk_catalog_read_begin(c);
     const lk_cat_service *cs = lk_catalog_service_by_client(c, s.client_id);
     assert_non_null(cs);
-    assert_non_null(cs->old_secret_hash);
+    int64_t until = lk_cat_service_old_secret_until(cs);
+    assert_int_equal(until, s.old_secret_expires_at);
     assert_int_equal(cs->token_epoch, 1); /* the rotation moved it */
     int64_t now = f->op.now;
     assert_true(lk_cat_service_secret_matches(cs, second, now));
     assert_true(lk_cat_service_secret_matches(cs, first, now));
-    assert_false(lk_cat_service_secret_matches(cs, first, cs->old_secret_expires_at));
-    assert_true(lk_cat_service_secret_matches(cs, second, cs->old_secret_expires_at));
+    assert_false(lk_cat_service_secret_matches(cs, first, until));
+    assert_true(lk_cat_service_secret_matches(cs, second, until));
     /* the same answers as the core's rule over the stored record */
     assert_true(lk_service_secret_matches(&s, first, now));
     assert_false(lk_service_secret_matches(&s, first, s.old_secret_expires_at));
@@ -335,7 +370,7 @@ static void each_change_rereads_what_it_names(void **state)
     lk_catalog_read_begin(c);
     assert_null(lk_catalog_service(c, n.id));
     assert_null(lk_catalog_service_by_client(c, n.client_id));
-    assert_int_equal(user_by_email(c, f, "reader@example.com")->limits->concurrent, 2);
+    assert_int_equal(lk_cat_user_limits(user_by_email(c, f, "reader@example.com"))->concurrent, 2);
     lk_catalog_read_end(c);
 
     /* another process's change (the CLI), seen the same way; no full load at all */
@@ -382,6 +417,16 @@ static void full_load_when_the_feed_was_pruned(void **state)
     assert_ptr_equal(lk_catalog_user(c, b.user_id), kept_user);
     lk_catalog_read_end(c);
     assert_int_equal(lk_catalog_count_services(c), 1);
+
+    /* every row is gone now: the next change is applied on its own, no load again */
+    lk_limits_change ulc = {.set_daily = true, .daily = 9};
+    lk_limits lo;
+    op = lk_fixture_op(f);
+    expect_ok(op, lk_limits_set(op, "writer@example.com", &ulc, &lo));
+    st = poll(&s, f);
+    assert_false(st.full_load);
+    assert_int_equal(st.reread, 1);
+    assert_int_equal(lk_feed_full_loads(s.feed), 2);
     stop(&s);
 }
 
@@ -433,10 +478,16 @@ static void *reader(void *p)
         const lk_cat_service *s = lk_catalog_service(r->cat, r->service_id);
         const lk_cat_user *u = lk_catalog_user(r->cat, r->user_id);
         /* always whole: present in every state the writer leaves */
-        if (!s || !u || s->id != r->service_id || s->user_id != r->user_id || strlen(s->client_id) != 36 ||
-            u->id != r->user_id || strcmp(u->email, "reader@example.com") != 0)
+        char buf[LK_CLIENT_ID_BUF];
+        if (!s || !u || s->id != r->service_id || s->user_id != r->user_id ||
+            strlen(lk_cat_service_client_id(s, buf)) != 36 || u->id != r->user_id ||
+            strcmp(lk_cat_user_email(u), "reader@example.com") != 0)
             abort();
-        (void)lk_catalog_service_by_client(r->cat, s->client_id);
+        /* by its client id: this entry, or one version before or after it (the two
+         * indexes are changed one after the other) — never nothing, never another */
+        const lk_cat_service *by_client = lk_catalog_service_by_client(r->cat, buf);
+        if (!by_client || by_client->id != r->service_id)
+            abort();
         lk_catalog_read_end(r->cat);
         r->lookups++;
     }

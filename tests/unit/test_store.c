@@ -1481,9 +1481,14 @@ static void feed_reads_append_and_prune(void **state)
     assert_int_equal(OPS(f)->changes_prune(f->store, 0, 5, 0, &removed, &err), LK_OK);
     commit(f);
     assert_int_equal(removed, 0);
-    /* seq is never given again, even after everything was pruned */
+    /* everything pruned: the head stays where it was; seq is never given again */
     begin(f);
     assert_int_equal(OPS(f)->changes_prune(f->store, 1000, 0, 0, &removed, &err), LK_OK);
+    commit(f);
+    assert_int_equal(OPS(f)->changes_state(f->store, &head, &pruned, &err), LK_OK);
+    assert_int_equal(pruned, head);
+    assert_int_equal(head, start + 11);
+    begin(f);
     assert_int_equal(OPS(f)->change_append(f->store, LK_CHANGE_KEYS, 0, 300, &err), LK_OK);
     commit(f);
     assert_int_equal(feed_head(f), head + 1);

@@ -109,7 +109,8 @@ lk_code lk_sq_changes_state(lk_store *s, int64_t *head, int64_t *pruned, lk_erro
     code = lk_sq_one(q, st, NULL, two_ints, v, &c, err);
     if (code == LK_ENOTFOUND)
         return lk_fail(err, LK_ESCHEMA, NULL, "changes_state: the feed's bookkeeping row is missing");
-    *head = v[0];
+    /* every row pruned: the head is the last one pruned */
+    *head = v[0] > v[1] ? v[0] : v[1];
     *pruned = v[1];
     return code;
 }
