@@ -386,6 +386,8 @@ lk_runtime *lk_runtime_open(const lk_config *cfg, lk_error *err)
     compute_day(now, &rt->day);
 
     lk_feed_stats st;
+    struct timespec t0, t1;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
     if (load_keys(rt, now, err) != LK_OK || lk_feed_load(rt->feed, store, now, &st, err) != LK_OK ||
         load_usage(rt, now, err) != LK_OK || !start_thread(rt)) {
         if (err && !err->msg[0])
@@ -394,6 +396,10 @@ lk_runtime *lk_runtime_open(const lk_config *cfg, lk_error *err)
         return NULL;
     }
     malloc_trim(0); /* the load's scratch goes back to the system */
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    fprintf(stderr, "latchkey: catalog loaded: %zu API users, %zu services in %.1f s (change feed at %lld)\n",
+            lk_catalog_count_users(rt->catalog), lk_catalog_count_services(rt->catalog),
+            (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9, (long long)st.position);
     rt->worker = lk_worker_start(location, err);
     if (!rt->worker) {
         lk_runtime_close(rt);
