@@ -77,6 +77,10 @@ int lk_serve_main(int argc, char **argv)
         return 3;
     }
     fprintf(stderr, "listening on http://%s\n", bound);
+    lk_runtime_stats st;
+    lk_runtime_stats_get(rt, &st);
+    fprintf(stderr, "latchkey: catalog loaded: %zu API users, %zu services in %.1f s (change feed at %lld)\n",
+            st.users, st.services, st.load_seconds, (long long)st.position);
     print_setup_link(&cfg, lk_runtime_config(rt)->public_url);
     fflush(stderr);
 

@@ -67,6 +67,7 @@ struct lk_runtime {
     pthread_mutex_t bg_lock;
     pthread_cond_t bg_cond;      /* CLOCK_MONOTONIC */
     bool stopping, woken, thread_started;
+    double load_seconds;         /* the first load of the catalog */
 };
 
 /* ---- quota day ------------------------------------------------------------ */
@@ -397,9 +398,7 @@ lk_runtime *lk_runtime_open(const lk_config *cfg, lk_error *err)
     }
     malloc_trim(0); /* the load's scratch goes back to the system */
     clock_gettime(CLOCK_MONOTONIC, &t1);
-    fprintf(stderr, "latchkey: catalog loaded: %zu API users, %zu services in %.1f s (change feed at %lld)\n",
-            lk_catalog_count_users(rt->catalog), lk_catalog_count_services(rt->catalog),
-            (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9, (long long)st.position);
+    rt->load_seconds = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
     rt->worker = lk_worker_start(location, err);
     if (!rt->worker) {
         lk_runtime_close(rt);
@@ -474,5 +473,6 @@ void lk_runtime_stats_get(lk_runtime *rt, lk_runtime_stats *out)
         .position = lk_catalog_position(rt->catalog),
         .full_loads = lk_feed_full_loads(rt->feed),
         .worker_queued = rt->worker ? lk_worker_queued(rt->worker) : 0,
+        .load_seconds = rt->load_seconds,
     };
 }

@@ -101,6 +101,7 @@ typedef struct lk_runtime_stats {
     int64_t position;            /* feed position applied */
     uint64_t full_loads;
     size_t worker_queued;
+    double load_seconds;         /* how long the load at start took */
 } lk_runtime_stats;
 void lk_runtime_stats_get(lk_runtime *rt, lk_runtime_stats *out);
 
