@@ -1,8 +1,8 @@
 -- um.lua — wrk script for case (g) of `make bench`: user management writes through
 -- /userservice/management/v1. Requests alternate between inviting a new API-only user
--- (invite.json) and adding a role to a user invited eight requests earlier
+-- (invite.json) and adding a role to a user invited eight invitations earlier
 -- (roles/create.json), so that with a few connections a role change never races its
--- user's invitation. Every email is new: "g-<run>-<time>-<random>-<thread>-<n>@bench.test".
+-- user's invitation; each user gets its role change once. Every email is new: "g-<run>-<time>-<random>-<thread>-<n>@bench.test".
 --
 -- Arguments after `--`: TOKEN ROLE ROLE2 RUN — a token whose API user holds Access User
 -- Management Api and Access Users, the role id invited users get (in AllZones), the
@@ -32,19 +32,23 @@ local function email(i)
     return string.format("g-%s-%d-%d@bench.test", run, thread_id, i)
 end
 
+-- the emails invited so far; wrk may build the first request without sending it, so
+-- the first invitation is never the target of a role change
+local invited = {}
+
 function request()
     n = n + 1
     local headers = {["Authorization"] = "Bearer " .. token, ["Content-Type"] = "application/json"}
-    local invited = math.floor(n / 2)
-    if n % 2 == 1 or invited <= 8 then
+    if n % 2 == 1 or #invited <= 9 then
+        local e = email(n)
+        invited[#invited + 1] = e
         local body = string.format(
             '{"emailAddress":"%s","firstName":"G","lastName":"User %d","apiOnly":true,' ..
-            '"userRoleWorkspaces":[{"accessRoleId":%d,"workspaceId":0}]}', email(n), n, role)
+            '"userRoleWorkspaces":[{"accessRoleId":%d,"workspaceId":0}]}', e, n, role)
         return wrk.format("POST", "/userservice/management/v1/users/invite.json", headers, body)
     end
-    -- a user invited by an odd request well before this one
-    local target = 2 * (invited - 8) - 1
+    -- a user invited eight invitations before the latest one
     local body = string.format('[{"accessRoleId":%d,"workspaceId":1}]', role2)
-    return wrk.format("POST", "/userservice/management/v1/users/" .. email(target) .. "/roles/create.json",
+    return wrk.format("POST", "/userservice/management/v1/users/" .. invited[#invited - 8] .. "/roles/create.json",
         headers, body)
 end
