@@ -14,6 +14,8 @@ import { BIN, lk, newDb, sleep } from './lib.mjs';
 export { sleep };
 
 export const START_TIMEOUT_MS = 20_000;
+// the log record that says where the server listens (logfmt or JSON)
+export const LISTENING_LINE = /listening on (https?:\/\/(\S+?):(\d+))["\s]/;
 export const STOP_TIMEOUT_MS = 20_000;
 export const SANITIZER_MARKS = ['ERROR: AddressSanitizer', 'LeakSanitizer', 'runtime error:'];
 export const REQUEST_ID = /^[0-9a-f]+#[0-9a-f]+$/;
@@ -116,7 +118,7 @@ export async function startServer(t, db, args = [], { listen = '127.0.0.1:0', en
     const timer = setTimeout(() => reject(new Error(`${cmd}: no "listening on" line within ${START_TIMEOUT_MS} ms\nstderr: ${err}`)), START_TIMEOUT_MS);
     proc.stderr.on('data', (d) => {
       err += d;
-      const m = /listening on (http:\/\/(\S+?):(\d+))\n/.exec(err);
+      const m = LISTENING_LINE.exec(err);
       if (m) { clearTimeout(timer); resolve(m); }
     });
     proc.on('error', (e) => { clearTimeout(timer); reject(e); });
@@ -175,6 +177,54 @@ export function canBindIPv6() {
     s.once('error', () => resolve(false));
     s.listen({ host: '::1', port: 0, ipv6Only: true }, () => s.close(() => resolve(true)));
   });
+}
+
+/* ---------------------------------------------------------------- the server log */
+
+// One log line (docs/operations.md#logs) as an object of its fields: logfmt
+// (`time=… level=info msg="…" key=value`, quoted values with \" \\ \n \r \t \xNN) or
+// JSON. null when the line is neither (a plain `latchkey: …` start-up failure).
+export function parseLogLine(line) {
+  if (line.startsWith('{')) {
+    try { return JSON.parse(line); } catch { return null; }
+  }
+  const out = {};
+  let i = 0;
+  while (i < line.length) {
+    while (line[i] === ' ') i++;
+    const eq = line.indexOf('=', i);
+    if (eq < 0) break;
+    const key = line.slice(i, eq);
+    if (!/^[a-z_]+$/.test(key)) return null;
+    i = eq + 1;
+    let value = '';
+    if (line[i] === '"') {
+      i++;
+      const bytes = [];
+      for (; i < line.length && line[i] !== '"'; i++) {
+        if (line[i] !== '\\') { bytes.push(...Buffer.from(line[i])); continue; }
+        const c = line[++i];
+        if (c === 'x') { bytes.push(parseInt(line.slice(i + 1, i + 3), 16)); i += 2; continue; }
+        bytes.push(...Buffer.from({ n: '\n', r: '\r', t: '\t' }[c] ?? c));
+      }
+      i++;
+      value = Buffer.from(bytes).toString('utf8');
+    } else {
+      const end = line.indexOf(' ', i);
+      value = line.slice(i, end < 0 ? line.length : end);
+      i = end < 0 ? line.length : end;
+    }
+    out[key] = value;
+  }
+  return 'time' in out && 'level' in out && 'msg' in out ? out : null;
+}
+
+// every log record in a server's stderr text: [{time, level, msg, ...fields, line}]
+export function logRecords(text) {
+  return text.split('\n').map((line) => {
+    const rec = parseLogLine(line);
+    return rec && { ...rec, line };
+  }).filter(Boolean);
 }
 
 /* ---------------------------------------------------------------- HTTP */
@@ -476,7 +526,7 @@ export function makeUmInstance(t, { perms = [...UM_PERMS, 'Read-Only Lead'] } = 
 
 export const CONSOLE_API = '/admin/api';
 export const CONSOLE_COOKIE = 'lk_session';
-export const CONSOLE_SETUP_LINE = /no administrator yet: open (\S+)\/setup#([A-Za-z0-9_-]+) to create the first one\n/g;
+export const CONSOLE_SETUP_LINE = /no administrator yet: open (\S+)\/setup#([A-Za-z0-9_-]+) to create the first one/g;
 export const CONSOLE_CSRF = /^[0-9a-f]{64}$/;
 export const CONSOLE_SESSION_TOKEN = /^[A-Za-z0-9_-]{43}$/;
 export const CONSOLE_USER_KEYS = ['apiOnly', 'createdAt', 'email', 'expiresAt', 'firstName', 'id', 'lastLoginAt',

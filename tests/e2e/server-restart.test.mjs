@@ -139,7 +139,7 @@ describe('restart and stop', { concurrency: true }, () => {
     assert.equal(r2.json.success, true, r2.body);
 
     const stderr = await srv.stop();   // exit status 0, no sanitizer report
-    assert.match(stderr, /latchkey: stopped/);
+    assert.match(stderr, / level=info msg=stopped$/m);
     for (const c of [c1, c2, c3]) c.destroy();
   });
 
