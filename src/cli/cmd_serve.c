@@ -53,7 +53,7 @@ static void on_hangup(lk_server *srv)
     char about[400];
     if (lk_server_reload_tls(srv, err, sizeof err)) {
         lk_tls_describe(about, sizeof about);
-        lk_log(LK_LOG_INFO, "SIGHUP: TLS certificate reloaded: %s", about);
+        lk_log_always("SIGHUP: TLS certificate reloaded: %s", about);
     } else {
         lk_log(LK_LOG_WARN, "SIGHUP: nothing reloaded: %s", err);
     }
@@ -106,11 +106,11 @@ int lk_serve_main(int argc, char **argv)
     if (cfg.tls_cert_file[0]) {
         char about[400];
         lk_tls_describe(about, sizeof about);
-        lk_log(LK_LOG_INFO, "TLS certificate: %s", about);
+        lk_log_always("TLS certificate: %s", about);
     }
-    lk_log(LK_LOG_INFO, "listening on %s", lk_server_url(srv));
+    lk_log_always("listening on %s", lk_server_url(srv));
     if (lk_server_management_url(srv))
-        lk_log(LK_LOG_INFO, "serving /metrics, /healthz and /readyz on %s (not on the public port)",
+        lk_log_always("serving /metrics, /healthz and /readyz on %s (not on the public port)",
                lk_server_management_url(srv));
     print_setup_link(&cfg, lk_runtime_config(rt)->public_url);
 
@@ -121,9 +121,9 @@ int lk_serve_main(int argc, char **argv)
             break;
         on_hangup(srv);
     }
-    lk_log(LK_LOG_INFO, "%s received, finishing requests in flight", sig == SIGINT ? "SIGINT" : "SIGTERM");
+    lk_log_always("%s received, finishing requests in flight", sig == SIGINT ? "SIGINT" : "SIGTERM");
     lk_server_stop(srv, GRACE_MS);
     lk_runtime_close(rt);
-    lk_log(LK_LOG_INFO, "stopped");
+    lk_log_always("stopped");
     return 0;
 }

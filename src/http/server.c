@@ -35,6 +35,7 @@
 #include <errno.h>
 #include <microhttpd.h>
 #include <netinet/in.h>
+#include <stdarg.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -512,6 +513,19 @@ static void load_proxies(lk_server *s)
             s->n_proxies++;
 }
 
+/* libmicrohttpd's own complaints (a TLS handshake that failed, a client that broke
+ * the protocol) as log records; mostly about clients, so at level info, as nginx does */
+static void mhd_log(void *cls, const char *fmt, va_list ap)
+{
+    (void)cls;
+    char msg[512];
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    size_t n = strlen(msg);
+    while (n > 0 && (msg[n - 1] == '\n' || msg[n - 1] == ' '))
+        msg[--n] = '\0';
+    lk_log(LK_LOG_INFO, "http: %s", msg);
+}
+
 /* binds addr; the socket, or -1 with err */
 static int bind_socket(const char *what, const char *addr, char *bound, size_t bound_len, bool *v6, char *err,
                        size_t err_len)
@@ -570,6 +584,7 @@ static bool start_listener(lk_server *s, listener *l, const char *what, const ch
     else
         tls_opts[0].option = MHD_OPTION_END;
     l->daemon = MHD_start_daemon(flags, 0, NULL, NULL, on_request, l,
+                                 MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL, /* first, as it asks */
                                  MHD_OPTION_LISTEN_SOCKET, l->fd,
                                  MHD_OPTION_THREAD_POOL_SIZE, threads > 1 ? threads : 0,
                                  MHD_OPTION_URI_LOG_CALLBACK, on_uri, l,

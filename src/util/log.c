@@ -215,10 +215,10 @@ void lk_log_num(lk_log_line *l, const char *key, double value, int decimals)
         puts_(l, num);
 }
 
-void lk_log_begin(lk_log_line *l, lk_log_level level, const char *msg)
+static void begin(lk_log_line *l, lk_log_level level, const char *msg, bool always)
 {
     l->len = 0;
-    l->on = lk_log_enabled(level);
+    l->on = always || lk_log_enabled(level);
     if (!l->on)
         return;
     l->json = atomic_load_explicit(&g_format, memory_order_relaxed) == LK_LOG_JSON;
@@ -246,6 +246,11 @@ void lk_log_begin(lk_log_line *l, lk_log_level level, const char *msg)
         lk_log_str(l, "request_id", t_request_id);
 }
 
+void lk_log_begin(lk_log_line *l, lk_log_level level, const char *msg)
+{
+    begin(l, level, msg, false);
+}
+
 void lk_log_end(lk_log_line *l)
 {
     if (!l->on)
@@ -257,16 +262,29 @@ void lk_log_end(lk_log_line *l)
     l->on = false;
 }
 
+static void vlog(lk_log_level level, bool always, const char *fmt, va_list ap)
+{
+    char msg[2048];
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    lk_log_line l;
+    begin(&l, level, msg, always);
+    lk_log_end(&l);
+}
+
 void lk_log(lk_log_level level, const char *fmt, ...)
 {
     if (!lk_log_enabled(level))
         return;
-    char msg[2048];
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(msg, sizeof msg, fmt, ap);
+    vlog(level, false, fmt, ap);
     va_end(ap);
-    lk_log_line l;
-    lk_log_begin(&l, level, msg);
-    lk_log_end(&l);
+}
+
+void lk_log_always(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vlog(LK_LOG_INFO, true, fmt, ap);
+    va_end(ap);
 }

@@ -40,6 +40,9 @@ void lk_log_request_id(const char *id);
 
 /* A record with a printf-formatted msg and no other field. */
 void lk_log(lk_log_level level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* The same at level info, written whatever log_level says: the server's start, stop
+ * and signals, which an operator must always be able to see (and tests wait for). */
+void lk_log_always(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 /* A record with fields: begin, add fields in order, end (writes it). Nothing is
  * written when the level is below the configured one. The line lives on the caller's
