@@ -10,7 +10,10 @@ Needs Debian's python3-yaml.
 import json
 import sys
 
-import yaml
+try:
+    import yaml
+except ImportError:
+    sys.exit("yaml2json.py: needs PyYAML (Debian: apt-get install python3-yaml)")
 
 
 class Loader(yaml.SafeLoader):

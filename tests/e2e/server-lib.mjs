@@ -6,9 +6,11 @@
 // 0 and no sanitizer report on stderr. Nothing here talks to any other host.
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
+import fs from 'node:fs';
 import http from 'node:http';
 import net from 'node:net';
 import os from 'node:os';
+import path from 'node:path';
 import { BIN, lk, newDb, sleep } from './lib.mjs';
 
 export { sleep };
@@ -229,12 +231,29 @@ export function logRecords(text) {
 
 /* ---------------------------------------------------------------- HTTP */
 
+/*
+ * With $LATCHKEY_CAPTURE_DIR set (tests/run.sh sets it), every answer that call() and
+ * raw() receive is appended to DIR/<pid>.jsonl as {suite, method, path, status,
+ * contentType, body}, so that tests/e2e/openapi/ can check real answers against
+ * docs/openapi.yaml. Test-only data in a temporary folder.
+ */
+const CAPTURE_DIR = process.env.LATCHKEY_CAPTURE_DIR;
+const CAPTURE_BODY_MAX = 256 * 1024;
+function capture(method, target, status, contentType, text) {
+  if (!CAPTURE_DIR) return;
+  const u = new URL(target, 'http://x');
+  const rec = { suite: path.basename(process.argv[1] ?? '?'), method, path: u.pathname, status, contentType: contentType ?? null,
+    body: text.length <= CAPTURE_BODY_MAX ? text : null };
+  fs.appendFileSync(path.join(CAPTURE_DIR, `${process.pid}.jsonl`), `${JSON.stringify(rec)}\n`);
+}
+
 // fetch() answer as {status, headers (Headers), text, json (or undefined)}
 export async function call(url, { method = 'GET', headers = {}, body, timeoutMs = 15_000 } = {}) {
   const res = await fetch(url, { method, headers, body, redirect: 'manual', signal: AbortSignal.timeout(timeoutMs) });
   const text = await res.text();
   let json;
   try { json = JSON.parse(text); } catch { json = undefined; }
+  capture(method, url, res.status, res.headers.get('content-type'), text);
   return { status: res.status, headers: res.headers, text, json };
 }
 
@@ -344,6 +363,7 @@ export function raw(srv, { method = 'GET', path = '/', headers = {}, body, agent
         const text = Buffer.concat(chunks).toString('utf8');
         let json;
         try { json = JSON.parse(text); } catch { json = undefined; }
+        capture(method, path, res.statusCode, res.headers['content-type'], text);
         resolve({ status: res.statusCode, headers: res.headers, text, json, reusedSocket: req.reusedSocket });
       });
       res.on('error', reject);
