@@ -12,7 +12,6 @@
 #include "cli/cli.h"
 #include "config/config.h"
 #include "core/session.h"
-#include "http/metrics.h"
 #include "http/server.h"
 #include "http/tls.h"
 #include "runtime/runtime.h"
@@ -75,7 +74,6 @@ int lk_serve_main(int argc, char **argv)
     lk_log_parse_format(cfg.log_format, &format);
     lk_log_parse_level(cfg.log_level, &level);
     lk_log_setup(format, level, 2);
-    lk_metrics_start();
     /* block the signals in every thread; this one waits for them */
     sigset_t sigs;
     sigemptyset(&sigs);

@@ -3,8 +3,9 @@
  *
  * A request's memory comes from its arena, released when the response has been sent
  * (the arena's first chunk stays with the connection for its next request).
- * Handlers run on a libmicrohttpd worker thread; they may read the runtime's
- * in-memory state and must not do I/O.
+ * Handlers run on a libmicrohttpd worker thread and read the runtime's in-memory
+ * state; they never wait on the database (handlers that need it run on the store
+ * worker, routes.h: deferred).
  */
 #ifndef LK_HTTP_HTTP_H
 #define LK_HTTP_HTTP_H

@@ -5,7 +5,6 @@
  * when /metrics is asked (memory only, no disk).
  */
 #include "http/metrics.h"
-#include "http/routes.h"
 #include "runtime/readiness.h"
 
 #include <dirent.h>
@@ -40,9 +39,14 @@ static atomic_ullong latency_sum_ns[LK_FAMILY_COUNT], latency_count[LK_FAMILY_CO
 static atomic_ullong tokens_issued;
 static atomic_ullong limit_rejections[LK_METRIC_LIMITS];
 static double start_time;
+static const char *route_names[MAX_ROUTES];
+static size_t n_route_names;
 
-void lk_metrics_start(void)
+void lk_metrics_start(const char *const *names, size_t n)
 {
+    n_route_names = n < MAX_ROUTES ? n : MAX_ROUTES;
+    for (size_t i = 0; i < n_route_names; i++)
+        route_names[i] = names[i];
     struct timespec ts;
     clock_gettime(CLOCK_REALTIME, &ts);
     start_time = (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
@@ -58,8 +62,8 @@ static size_t status_slot(int status)
 
 void lk_metrics_request(size_t route, lk_route_family family, int status, uint64_t duration_ns)
 {
-    if (route > MAX_ROUTES)
-        route = MAX_ROUTES;
+    if (route > n_route_names)
+        route = n_route_names; /* "none" */
     if ((unsigned)family >= LK_FAMILY_COUNT)
         family = LK_FAMILY_NONE;
     atomic_fetch_add_explicit(&requests[route][status_slot(status)], 1, memory_order_relaxed);
@@ -216,9 +220,8 @@ const char *lk_metrics_render(lk_arena *a, lk_runtime *rt)
     state_metrics(&t, rt);
     put(&t, "# HELP latchkey_http_requests_total HTTP requests answered, by route and status.\n"
             "# TYPE latchkey_http_requests_total counter\n");
-    size_t n_routes = lk_route_count();
-    for (size_t r = 0; r <= n_routes && r <= MAX_ROUTES; r++) {
-        const char *name = r < n_routes ? lk_routes[r].name : "none";
+    for (size_t r = 0; r <= n_route_names && r <= MAX_ROUTES; r++) {
+        const char *name = r < n_route_names ? route_names[r] : "none";
         for (size_t s = 0; s <= N_STATUSES; s++) {
             unsigned long long v = load(&requests[r][s]);
             if (!v)

@@ -28,9 +28,10 @@ typedef enum lk_route_family {
     LK_FAMILY_COUNT
 } lk_route_family;
 
-/* the process's start, for process_start_time_seconds: call once at start */
-void lk_metrics_start(void);
-/* route: lk_route_index() (lk_route_count() for "none"); status: HTTP status */
+/* once, before serving: the route labels by route index (static strings, copied as
+ * pointers; at most 64) and the process's start for process_start_time_seconds */
+void lk_metrics_start(const char *const *route_names, size_t n_routes);
+/* route: the route's index (n_routes or more for "none"); status: HTTP status */
 void lk_metrics_request(size_t route, lk_route_family family, int status, uint64_t duration_ns);
 void lk_metrics_token_issued(void);
 void lk_metrics_limit_rejected(lk_metric_limit which);

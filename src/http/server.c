@@ -654,6 +654,12 @@ lk_server *lk_server_start(lk_runtime *rt, char *err, size_t err_len)
         return NULL;
     }
     lk_runtime_default_public_url(rt, s->pub.url);
+    /* metrics get the route labels here, so that they need not know the route table */
+    const char *names[64];
+    size_t n = 0;
+    for (; lk_routes[n].path && n < sizeof names / sizeof *names; n++)
+        names[n] = lk_routes[n].name;
+    lk_metrics_start(names, n);
     return s;
 }
 
