@@ -406,28 +406,36 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     return send_answer(conn, r);
 }
 
+/* s as the bytes of a URL: outside printable ASCII, the space, '"', '\\' and '%' as
+ * %XX, cut to fit out — what a client sent (a method, a path) reads the same in any
+ * log viewer and cannot look like a field or a terminal escape */
+static const char *url_bytes(const char *s, char *out, size_t cap)
+{
+    size_t k = 0;
+    for (const char *p = s ? s : "-"; *p && k < cap - 4; p++) {
+        unsigned char ch = (unsigned char)*p;
+        if (ch <= 0x20 || ch >= 0x7f || ch == '"' || ch == '\\' || ch == '%')
+            k += (size_t)snprintf(out + k, cap - k, "%%%02X", ch);
+        else
+            out[k++] = (char)ch;
+    }
+    out[k] = '\0';
+    return out;
+}
+
 /* One record per request (util/log.h: logfmt or JSON). The path is printed without
- * the query (it may hold secrets), bytes outside printable ASCII percent-encoded as
- * in a URL; the client id only when it has a client id's shape. */
+ * the query (it may hold secrets); method and path percent-encoded (url_bytes); the
+ * client id only when it has a client id's shape. */
 static void access_log(const lk_request *r, uint64_t ns)
 {
     lk_log_line l;
     lk_log_begin(&l, r->status >= 500 && r->status != 503 ? LK_LOG_ERROR : LK_LOG_INFO, "request");
     if (!l.on)
         return;
-    char path[256];
-    size_t k = 0;
-    for (const char *p = r->path ? r->path : "-"; *p && k < sizeof path - 4; p++) {
-        unsigned char ch = (unsigned char)*p;
-        if (ch <= 0x20 || ch >= 0x7f || ch == '"' || ch == '\\' || ch == '%')
-            k += (size_t)snprintf(path + k, sizeof path - k, "%%%02X", ch);
-        else
-            path[k++] = (char)ch;
-    }
-    path[k] = '\0';
+    char path[256], method[48];
     lk_log_str(&l, "addr", r->client_text[0] ? r->client_text : NULL);
-    lk_log_str(&l, "method", r->method);
-    lk_log_qstr(&l, "path", path);
+    lk_log_str(&l, "method", url_bytes(r->method, method, sizeof method));
+    lk_log_qstr(&l, "path", url_bytes(r->path, path, sizeof path));
     lk_log_int(&l, "status", r->status);
     lk_log_str(&l, "code", r->code);
     lk_log_str(&l, "user", r->who);

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { run } from './lib.mjs';
 import {
-  FORM_CT, USAGE, assertOk, call, consoleAdminCreate, creds, form, identity, logRecords, makeInstance, raw, rest,
+  FORM_CT, USAGE, assertOk, call, creds, form, identity, logRecords, makeInstance, raw, rawConnection, rest,
   sleep, startServer, token,
 } from './server-lib.mjs';
 
@@ -100,7 +100,20 @@ describe('log format and level', { concurrency: true }, () => {
     const swapped = await identity(srv, { grant_type: 'client_credentials', client_id: svc.secret, client_secret: svc.clientId });
     assert.equal(swapped.status, 401);
     assert.ok(!('client_id' in await accessRecord(srv, swapped.headers.get('x-request-id'))));
+    // a method with control bytes cannot plant a field or a terminal escape
+    for (const method of ['G\x1bET', 'GET\tuser=admin@example.com']) {
+      const conn = rawConnection(srv);
+      await conn.write(`${method} /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n`);
+      await conn.response().catch(() => null);
+      conn.destroy();
+    }
+    for (let i = 0; i < 100 && !/method=\S*G%1BET/.test(srv.stderr()); i++) await sleep(20);
     const stderr = await srv.stop();
+    assert.ok(!stderr.includes('\x1b'), 'no escape byte in the log');
+    const methods = logRecords(stderr).filter((x) => x.msg === 'request').map((x) => x.method);
+    assert.ok(methods.includes('G%1BET'), methods.join(' '));
+    assert.ok(methods.includes('GET%09user=admin@example.com'), methods.join(' '));
+    assert.ok(!logRecords(stderr).some((x) => x.msg === 'request' && x.user === 'admin@example.com'), 'no planted user field');
     assert.ok(!stderr.includes(svc.secret), 'no secret in the log');
     for (const line of stderr.split('\n').filter(Boolean))
       assert.match(line, /^time=\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z level=(debug|info|warn|error) msg=/, line);
