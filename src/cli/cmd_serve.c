@@ -109,7 +109,7 @@ int lk_serve_main(int argc, char **argv)
     lk_log_always("listening on %s", lk_server_url(srv));
     if (lk_server_management_url(srv))
         lk_log_always("serving /metrics, /healthz and /readyz on %s (not on the public port)",
-               lk_server_management_url(srv));
+                      lk_server_management_url(srv));
     print_setup_link(&cfg, lk_runtime_config(rt)->public_url);
 
     int sig = 0;
