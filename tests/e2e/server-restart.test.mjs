@@ -66,8 +66,9 @@ describe('restart and stop', { concurrency: true }, () => {
     const two = await startServer(t, inst.db);
     cli(inst.db, 'user', 'unlock', 'l@example.com');
     cli(inst.db, 'user', 'unlock', 'm@example.com');
+    // two commands, two changes: the catalog's poll may fall between them, so wait for both
     await eventually('identity after unlock', () => identity(two, creds(l)), (x) => x.status === 200);
-    assert.equal((await identity(two, creds(m))).status, 200);
+    await eventually('identity after the second unlock', () => identity(two, creds(m)), (x) => x.status === 200);
     await sleep(400);
     const seen = {
       'lock while the server ran': restCode(await rest(two, USAGE, tl)),
