@@ -18,6 +18,7 @@
 #include "core/allowlist.h"
 #include "core/limits.h"
 #include "core/op.h"
+#include "util/log.h"
 #include "util/map.h"
 #include "util/xalloc.h"
 
@@ -199,7 +200,7 @@ static lk_code reread_settings(lk_feed *f, lk_store *s, lk_error *err)
         if (lk_cidr_parse(cidrs[i], &allow[n_allow], NULL))
             n_allow++;
         else
-            fprintf(stderr, "latchkey: ignoring allowlist entry '%.64s': not an address or CIDR range\n", cidrs[i]);
+            lk_log(LK_LOG_WARN, "ignoring allowlist entry '%.64s': not an address or CIDR range", cidrs[i]);
     }
     lk_catalog_set_settings(f->cat, &instance, enabled, allow, n_allow);
     lk_arena_free(&a);
@@ -343,7 +344,7 @@ static lk_code apply_rows(lk_feed *f, lk_store *s, int64_t head, int64_t now, lk
     if (rc == LK_OK && p.keys) {
         lk_error kerr = {0};
         if (!lk_tokens_reload_keys(f->tokens, true, now, &kerr))
-            fprintf(stderr, "latchkey: could not read the rotated key file: %s\n", kerr.msg);
+            lk_log(LK_LOG_ERROR, "could not read the rotated key file: %s", kerr.msg);
         st->keys_changed = true;
     }
     /* the position moves only once everything up to it is applied */

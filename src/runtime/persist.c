@@ -2,8 +2,7 @@
  * persist — the background thread's writes (persist.h).
  */
 #include "runtime/persist.h"
-
-#include <stdio.h>
+#include "util/log.h"
 
 bool lk_persist_counts(lk_usage *u, lk_store *s)
 {
@@ -25,7 +24,7 @@ bool lk_persist_counts(lk_usage *u, lk_store *s)
         else
             s->ops->rollback(s);
         if (rc != LK_OK) {
-            fprintf(stderr, "latchkey: could not write usage counts (will retry): %s\n", err.msg);
+            lk_log(LK_LOG_ERROR, "could not write usage counts (will retry): %s", err.msg);
             lk_usage_restore_deltas(u, calls, n_calls, errors, n_errors);
             ok = false;
         }
@@ -48,7 +47,7 @@ static void step(lk_store *s, const char *what, lk_code (*fn)(lk_store *, const 
     else
         s->ops->rollback(s);
     if (rc != LK_OK)
-        fprintf(stderr, "latchkey: could not purge %s (will retry): %s\n", what, err.msg);
+        lk_log(LK_LOG_ERROR, "could not purge %s (will retry): %s", what, err.msg);
 }
 
 static lk_code purge_revocations(lk_store *s, const lk_purge_policy *p, int64_t now, lk_error *err)

@@ -22,8 +22,10 @@
 #include "runtime/keys.h"
 #include "runtime/mailer.h"
 #include "runtime/persist.h"
+#include "runtime/prober.h"
 #include "runtime/throttle.h"
 #include "store/store.h"
+#include "util/log.h"
 #include "util/map.h"
 #include "util/timefmt.h"
 #include "util/xalloc.h"
@@ -62,6 +64,12 @@ struct lk_runtime {
 
     pthread_mutex_t day_lock;
     lk_day day;
+
+    /* for /metrics and /readyz (monotonic ms) */
+    lk_prober *prober;
+    atomic_llong catalog_checked_ms;
+    atomic_llong flushed_ms;
+    atomic_llong write_failures;
 
     pthread_t thread;
     pthread_mutex_t bg_lock;
@@ -105,13 +113,13 @@ static void poll_feed(lk_runtime *rt, lk_store *store)
     lk_feed_stats st;
     lk_error err = {0};
     if (lk_feed_poll(rt->feed, store, lk_time_now(), &st, &err) != LK_OK) {
-        fprintf(stderr, "latchkey: could not read the change feed (will retry): %s\n", err.msg);
+        lk_log(LK_LOG_ERROR, "could not read the change feed (will retry): %s", err.msg);
         return;
     }
+    atomic_store(&rt->catalog_checked_ms, lk_mono_ms());
     if (st.full_load)
-        fprintf(stderr, "latchkey: loaded the catalog again (%zu users, %zu services; feed at %lld)\n",
-                lk_catalog_count_users(rt->catalog), lk_catalog_count_services(rt->catalog),
-                (long long)st.position);
+        lk_log(LK_LOG_INFO, "loaded the catalog again (%zu users, %zu services; feed at %lld)",
+               lk_catalog_count_users(rt->catalog), lk_catalog_count_services(rt->catalog), (long long)st.position);
     /* a change made elsewhere (the CLI) may have queued mail */
     if (st.applied || st.full_load)
         lk_mailer_wake(atomic_load(&rt->mailer));
@@ -175,7 +183,10 @@ void lk_runtime_defer(lk_runtime *rt, lk_store_job fn, void *arg)
 
 void lk_runtime_flush(lk_runtime *rt)
 {
-    lk_persist_counts(rt->usage, rt->store);
+    if (lk_persist_counts(rt->usage, rt->store))
+        atomic_store(&rt->flushed_ms, lk_mono_ms());
+    else
+        atomic_fetch_add(&rt->write_failures, 1);
 }
 
 /* ---- throttles of failed authentications -------------------------------------------- */
@@ -268,8 +279,8 @@ static void every_second(lk_runtime *rt, int64_t now)
 {
     lk_error err = {0};
     if (!lk_tokens_reload_keys(rt->tokens, false, now, &err))
-        fprintf(stderr, "latchkey: could not read the changed key file (the keys in use stay): %s\n", err.msg);
-    lk_persist_counts(rt->usage, rt->store);
+        lk_log(LK_LOG_ERROR, "could not read the changed key file (the keys in use stay): %s", err.msg);
+    lk_runtime_flush(rt);
 }
 
 static void *background(void *arg)
@@ -404,6 +415,13 @@ lk_runtime *lk_runtime_open(const lk_config *cfg, lk_error *err)
         lk_runtime_close(rt);
         return NULL;
     }
+    atomic_store(&rt->catalog_checked_ms, lk_mono_ms());
+    atomic_store(&rt->flushed_ms, lk_mono_ms());
+    rt->prober = lk_prober_start(location, cfg->ready_db_timeout_ms, err);
+    if (!rt->prober) {
+        lk_runtime_close(rt);
+        return NULL;
+    }
     return rt;
 }
 
@@ -411,6 +429,7 @@ void lk_runtime_close(lk_runtime *rt)
 {
     if (!rt)
         return;
+    lk_prober_stop(rt->prober);
     lk_worker_stop(rt->worker);
     if (rt->thread_started) {
         pthread_mutex_lock(&rt->bg_lock);
@@ -463,16 +482,27 @@ lk_usage *lk_runtime_usage(lk_runtime *rt)
     return rt->usage;
 }
 
-void lk_runtime_stats_get(lk_runtime *rt, lk_runtime_stats *out)
+void lk_runtime_gauges_read(lk_runtime *rt, lk_runtime_gauges *out)
 {
-    *out = (lk_runtime_stats){
-        .users = lk_catalog_count_users(rt->catalog),
-        .services = lk_catalog_count_services(rt->catalog),
-        .retired = lk_catalog_pending(rt->catalog),
-        .revoked = lk_tokens_revoked_count(rt->tokens),
-        .position = lk_catalog_position(rt->catalog),
-        .full_loads = lk_feed_full_loads(rt->feed),
-        .worker_queued = rt->worker ? lk_worker_queued(rt->worker) : 0,
-        .load_seconds = rt->load_seconds,
-    };
+    memset(out, 0, sizeof *out);
+    int64_t now = lk_mono_ms();
+    out->catalog_generation = lk_catalog_position(rt->catalog);
+    out->catalog_age_ms = now - atomic_load(&rt->catalog_checked_ms);
+    out->services = (int64_t)lk_catalog_count_services(rt->catalog);
+    out->api_users = (int64_t)lk_catalog_count_users(rt->catalog);
+    out->retired = (int64_t)lk_catalog_pending(rt->catalog);
+    out->full_loads = (int64_t)lk_feed_full_loads(rt->feed);
+    out->load_seconds = rt->load_seconds;
+    out->revoked_tokens = (int64_t)lk_tokens_revoked_count(rt->tokens);
+    out->pending_writes = (int64_t)lk_usage_pending(rt->usage);
+    out->writer_lag_ms = now - atomic_load(&rt->flushed_ms);
+    out->write_failures = atomic_load(&rt->write_failures);
+    int64_t oldest = 0;
+    out->store_jobs = rt->worker ? (int64_t)lk_worker_load(rt->worker, &oldest) : 0;
+    out->store_wait_ms = oldest ? now - oldest : 0;
+}
+
+void lk_runtime_probe_read(lk_runtime *rt, struct lk_probe_state *out)
+{
+    lk_prober_read(rt->prober, out);
 }

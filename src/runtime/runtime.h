@@ -93,16 +93,25 @@ bool lk_runtime_start_mail(lk_runtime *rt, lk_error *err);
 /* writes the usage counts gathered so far (used at shutdown and by tests) */
 void lk_runtime_flush(lk_runtime *rt);
 
-/* what the runtime holds, for metrics and tests */
-typedef struct lk_runtime_stats {
-    size_t users, services;      /* catalog entries */
-    size_t retired;              /* replaced entries not yet freed */
-    size_t revoked;              /* revoked tokens known */
-    int64_t position;            /* feed position applied */
-    uint64_t full_loads;
-    size_t worker_queued;
+/* What /metrics and /readyz report of the running state (read without waiting on
+ * the store; see runtime/prober.h for the database's side). */
+typedef struct lk_runtime_gauges {
+    int64_t catalog_generation;  /* the change feed's position the catalog reflects */
+    int64_t catalog_age_ms;      /* since the catalog was last found to match the store */
+    int64_t services, api_users; /* in the catalog */
+    int64_t retired;             /* catalog entries replaced and not yet freed */
+    int64_t full_loads;          /* of the catalog since start (the one at start included) */
     double load_seconds;         /* how long the load at start took */
-} lk_runtime_stats;
-void lk_runtime_stats_get(lk_runtime *rt, lk_runtime_stats *out);
+    int64_t revoked_tokens;      /* revoked tokens known (until a day after they expire) */
+    int64_t pending_writes;      /* usage records waiting for the next write */
+    int64_t writer_lag_ms;       /* since the background writer last wrote (or had nothing to) */
+    int64_t write_failures;      /* background writes that failed (and were retried) since start */
+    int64_t store_jobs;          /* calls waiting for or running on the store worker */
+    int64_t store_wait_ms;       /* how long the oldest of them has been there */
+} lk_runtime_gauges;
+void lk_runtime_gauges_read(lk_runtime *rt, lk_runtime_gauges *out);
+/* the readiness probe's last results (runtime/prober.h) */
+struct lk_probe_state;
+void lk_runtime_probe_read(lk_runtime *rt, struct lk_probe_state *out);
 
 #endif

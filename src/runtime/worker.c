@@ -5,6 +5,7 @@
  * and runs it without the lock, so queueing never waits for the store.
  */
 #include "runtime/worker.h"
+#include "runtime/prober.h"
 #include "util/xalloc.h"
 
 #include <pthread.h>
@@ -14,6 +15,7 @@
 typedef struct job {
     lk_store_job fn;
     void *arg;
+    int64_t queued_ms;           /* monotonic */
     struct job *next;
 } job;
 
@@ -23,7 +25,8 @@ struct lk_worker {
     pthread_mutex_t mu;
     pthread_cond_t cond;
     job *head, *tail;
-    size_t queued;
+    size_t jobs;                 /* queued + running */
+    int64_t running_since;       /* queued_ms of the running job, 0 when idle */
     bool stopping;
 };
 
@@ -40,11 +43,13 @@ static void *run(void *arg)
         w->head = j->next;
         if (!w->head)
             w->tail = NULL;
-        w->queued--;
+        w->running_since = j->queued_ms;
         pthread_mutex_unlock(&w->mu);
         j->fn(j->arg, w->store);
         free(j);
         pthread_mutex_lock(&w->mu);
+        w->jobs--;
+        w->running_since = 0;
     }
     pthread_mutex_unlock(&w->mu);
     return NULL;
@@ -75,21 +80,24 @@ void lk_worker_defer(lk_worker *w, lk_store_job fn, void *arg)
     job *j = lk_xcalloc(1, sizeof *j);
     j->fn = fn;
     j->arg = arg;
+    j->queued_ms = lk_mono_ms();
     pthread_mutex_lock(&w->mu);
     if (w->tail)
         w->tail->next = j;
     else
         w->head = j;
     w->tail = j;
-    w->queued++;
+    w->jobs++;
     pthread_cond_signal(&w->cond);
     pthread_mutex_unlock(&w->mu);
 }
 
-size_t lk_worker_queued(lk_worker *w)
+size_t lk_worker_load(lk_worker *w, int64_t *oldest_ms)
 {
     pthread_mutex_lock(&w->mu);
-    size_t n = w->queued;
+    size_t n = w->jobs;
+    if (oldest_ms)
+        *oldest_ms = w->running_since ? w->running_since : w->head ? w->head->queued_ms : 0;
     pthread_mutex_unlock(&w->mu);
     return n;
 }

@@ -8,6 +8,7 @@
 #define LK_RUNTIME_WORKER_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "core/error.h"
 #include "store/store.h"
@@ -20,8 +21,9 @@ typedef void (*lk_store_job)(void *arg, lk_store *store);
 /* opens the worker's connection and starts its thread; NULL with err set on failure */
 lk_worker *lk_worker_start(const char *location, lk_error *err);
 void lk_worker_defer(lk_worker *w, lk_store_job fn, void *arg);
-/* jobs waiting (not the one running) */
-size_t lk_worker_queued(lk_worker *w);
+/* jobs waiting or running; *oldest_ms (may be NULL) gets when the oldest of them was
+ * queued (monotonic ms, 0 when none) */
+size_t lk_worker_load(lk_worker *w, int64_t *oldest_ms);
 /* runs every job queued so far, then stops the thread and closes the connection */
 void lk_worker_stop(lk_worker *w);
 
