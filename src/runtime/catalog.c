@@ -28,6 +28,7 @@
 #include "util/map.h"
 #include "util/xalloc.h"
 
+#include <assert.h>
 #include <ctype.h>
 #include <pthread.h>
 #include <sodium.h>
@@ -212,7 +213,11 @@ lk_catalog *lk_catalog_new(void)
     c->users = lk_cindex_new(c->ebr, user_id_hash, user_id_match, NULL);
     atomic_init(&c->roles, roles_new(1));
     atomic_init(&c->settings, lk_xcalloc(1, sizeof(cat_settings)));
-    pthread_mutex_init(&c->write_mu, NULL);
+    pthread_mutexattr_t ma; /* error-checking: an unlock by another thread is caught */
+    pthread_mutexattr_init(&ma);
+    pthread_mutexattr_settype(&ma, PTHREAD_MUTEX_ERRORCHECK);
+    pthread_mutex_init(&c->write_mu, &ma);
+    pthread_mutexattr_destroy(&ma);
     c->perm_slots = lk_map_new_str(64);
     c->perm_names = (lk_arena)LK_ARENA_INIT;
     return c;
@@ -417,7 +422,9 @@ void lk_catalog_write_lock(lk_catalog *c)
 
 void lk_catalog_write_unlock(lk_catalog *c)
 {
-    pthread_mutex_unlock(&c->write_mu);
+    int rc = pthread_mutex_unlock(&c->write_mu);
+    assert(rc == 0 && "the write lock is held by this thread");
+    (void)rc;
 }
 
 static int cmp_id(const void *a, const void *b)

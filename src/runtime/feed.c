@@ -22,6 +22,7 @@
 #include "util/map.h"
 #include "util/xalloc.h"
 
+#include <assert.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -253,6 +254,7 @@ static lk_code full_load(lk_feed *f, lk_store *s, int64_t head, int64_t now, lk_
     if (rc != LK_OK)
         return rc; /* what was put is current anyway; the next poll loads again */
     lk_catalog_sweep(f->cat, f->mark);
+    assert(head >= 0);
     lk_catalog_set_position(f->cat, head);
     f->loaded = true;
     f->full_loads++;

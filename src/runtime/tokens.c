@@ -20,6 +20,7 @@
 #include "util/map.h"
 #include "util/xalloc.h"
 
+#include <assert.h>
 #include <pthread.h>
 #include <sodium.h>
 #include <stdatomic.h>
@@ -225,6 +226,7 @@ static void cache_write(const lk_cat_service *svc, const lk_token_fields *f)
     if ((s & 1) || !atomic_compare_exchange_strong_explicit(&c->seq, &s, s + 1, memory_order_acquire,
                                                             memory_order_relaxed))
         return;
+    assert(!(s & 1)); /* this issuer alone writes the words until the sequence is even again */
     atomic_thread_fence(memory_order_release);
     uint64_t w[3];
     cache_pack(f, w);

@@ -13,6 +13,7 @@
 #include "util/cindex.h"
 #include "util/xalloc.h"
 
+#include <assert.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 
@@ -112,6 +113,7 @@ static void rebuild(lk_cindex *ix, size_t live)
         atomic_store_explicit(&t->slots[i], e, memory_order_relaxed);
     }
     ix->tombs = 0;
+    assert((live + 1) * 2 <= cap);
     atomic_store_explicit(&ix->table, t, memory_order_release);
     lk_ebr_retire(ix->ebr, old, table_free);
 }
@@ -123,6 +125,7 @@ void *lk_cindex_put(lk_cindex *ix, void *elem, const void *key)
         rebuild(ix, ix->live + 1);
         t = atomic_load_explicit(&ix->table, memory_order_relaxed);
     }
+    assert(elem && elem != TOMB);
     uint64_t h = ix->hash(elem, ix->ctx);
     size_t free_slot = SIZE_MAX;
     for (size_t i = (size_t)h & t->mask;; i = (i + 1) & t->mask) {

@@ -22,6 +22,7 @@
 #include "util/ebr.h"
 #include "util/xalloc.h"
 
+#include <assert.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdbool.h>
@@ -145,6 +146,7 @@ void lk_ebr_enter(lk_ebr *d)
 void lk_ebr_exit(lk_ebr *d)
 {
     ebr_slot *s = &d->slots[thread_ix()];
+    assert(s->depth > 0 && "a read section ends on the thread that began it");
     if (--s->depth > 0)
         return;
     atomic_store_explicit(&s->epoch, 0, memory_order_release);
