@@ -189,6 +189,8 @@ static void state_metrics(text *t, lk_runtime *rt)
           (double)g->full_loads);
     gauge(t, "latchkey_tokens_revoked", "Revoked access tokens held in memory (until a day after they expire); issued "
           "tokens are not held: they verify themselves.", (double)g->revoked_tokens);
+    gauge(t, "latchkey_token_signing_key", "Id of the key that signs new access tokens (latchkey key list).",
+          (double)g->signing_key);
     gauge(t, "latchkey_writer_pending", "Usage records waiting for the background writer.",
           (double)g->pending_writes);
     gauge(t, "latchkey_writer_lag_seconds", "Seconds since the background writer last wrote (or had nothing to).",

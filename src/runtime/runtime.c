@@ -5,8 +5,10 @@
  * Who does what:
  * - feed.c keeps the catalog, the revocations and the keys current; catalog.c and
  *   tokens.c hold them for the request threads.
- * - persist.c writes the counts and purges; worker.c runs the store calls of
- *   requests; throttle.c counts failed authentications; mailer.c sends mail.
+ * - persist.c writes the counts and purges, as jobs of a second store worker (the
+ *   writer), so that the feed's polls never wait for the database's write lock;
+ *   worker.c runs the store calls of requests; throttle.c counts failed
+ *   authentications; mailer.c sends mail.
  * - This file opens and closes them, runs the background thread, and keeps the
  *   quota day and the per-user limiters.
  *
@@ -15,7 +17,8 @@
  * across store I/O.
  *
  * Store connections: `store` is the background thread's (and, before it starts and
- * after it stops, open's and close's); the worker and the mailer open their own.
+ * after it stops, open's and close's); the workers, the mailer and the prober open
+ * their own.
  */
 #include "runtime/runtime.h"
 #include "runtime/feed.h"
@@ -53,6 +56,10 @@ struct lk_runtime {
     lk_tokens *tokens;
     lk_feed *feed;
     lk_worker *worker;
+    lk_worker *writer;           /* the counts and purges, one job at a time */
+    atomic_bool writing;         /* a writer job is queued or running */
+    atomic_bool purge_due;       /* the next writer job purges */
+    bool prune_more;             /* the writer's: the last prune of the feed took a full batch */
     lk_usage *usage;
     lk_limiter *instance;
 
@@ -264,10 +271,10 @@ static lk_purge_policy purge_policy(const lk_runtime *rt)
     };
 }
 
-static void purge(lk_runtime *rt, int64_t now)
+static void purge(lk_runtime *rt, lk_store *store, int64_t now)
 {
     lk_purge_policy p = purge_policy(rt);
-    lk_persist_purge(rt->store, rt->tokens, &p, now);
+    lk_persist_purge(store, rt->tokens, &p, now);
     char oldest[LK_DAY_LEN + 1];
     lk_runtime_day_text(rt, now, USAGE_DAYS, oldest);
     lk_usage_forget_before(rt->usage, oldest);
@@ -275,19 +282,39 @@ static void purge(lk_runtime *rt, int64_t now)
     lk_throttle_purge(rt->login_throttle, now);
 }
 
+/* on the writer: the counts, and what ran out */
+static void write_job(void *arg, lk_store *store)
+{
+    lk_runtime *rt = arg;
+    int64_t now = lk_time_now();
+    if (lk_persist_counts(rt->usage, store))
+        atomic_store(&rt->flushed_ms, lk_mono_ms());
+    else
+        atomic_fetch_add(&rt->write_failures, 1);
+    if (atomic_exchange(&rt->purge_due, false)) {
+        purge(rt, store, now);
+    } else if (rt->prune_more) {
+        lk_purge_policy p = purge_policy(rt);
+        rt->prune_more = lk_persist_prune_feed(store, &p, now);
+    }
+    atomic_store(&rt->writing, false);
+}
+
 static void every_second(lk_runtime *rt, int64_t now)
 {
     lk_error err = {0};
     if (!lk_tokens_reload_keys(rt->tokens, false, now, &err))
         lk_log(LK_LOG_ERROR, "could not read the changed key file (the keys in use stay): %s", err.msg);
-    lk_runtime_flush(rt);
+    /* one job at a time: a writer held up by another process's write lock is not
+     * given a second one meanwhile (its counts wait in memory) */
+    if (!atomic_exchange(&rt->writing, true))
+        lk_worker_defer(rt->writer, write_job, rt);
 }
 
 static void *background(void *arg)
 {
     lk_runtime *rt = arg;
     unsigned tick = 0;
-    bool prune_more = true; /* a first prune soon after the start, then once a minute */
     pthread_mutex_lock(&rt->bg_lock);
     while (!rt->stopping) {
         struct timespec until;
@@ -309,14 +336,10 @@ static void *background(void *arg)
         if (!woken) {
             tick++;
             int64_t now = lk_time_now();
+            if (tick % PURGE_EVERY == 0)
+                atomic_store(&rt->purge_due, true);
             if (tick % FLUSH_EVERY == 0)
                 every_second(rt, now);
-            if (tick % PURGE_EVERY == 0)
-                purge(rt, now);
-            else if (prune_more && tick % FLUSH_EVERY == 0) {
-                lk_purge_policy p = purge_policy(rt);
-                prune_more = lk_persist_prune_feed(rt->store, &p, now);
-            }
         }
         lk_catalog_collect(rt->catalog);
         pthread_mutex_lock(&rt->bg_lock);
@@ -411,7 +434,9 @@ lk_runtime *lk_runtime_open(const lk_config *cfg, lk_error *err)
     clock_gettime(CLOCK_MONOTONIC, &t1);
     rt->load_seconds = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
     rt->worker = lk_worker_start(location, err);
-    if (!rt->worker) {
+    rt->prune_more = true; /* a first prune soon after the start, then once a minute */
+    rt->writer = rt->worker ? lk_worker_start(location, err) : NULL;
+    if (!rt->worker || !rt->writer) {
         lk_runtime_close(rt);
         return NULL;
     }
@@ -438,8 +463,10 @@ void lk_runtime_close(lk_runtime *rt)
         pthread_mutex_unlock(&rt->bg_lock);
         pthread_join(rt->thread, NULL);
         pthread_cond_destroy(&rt->bg_cond);
-        lk_runtime_flush(rt);
     }
+    lk_worker_stop(rt->writer); /* runs a write queued last */
+    if (rt->thread_started)
+        lk_runtime_flush(rt);
     /* last: the worker and the background thread wake the mailer until they end */
     lk_mailer_stop(atomic_exchange(&rt->mailer, NULL));
     size_t pos = 0;
@@ -494,6 +521,9 @@ void lk_runtime_gauges_read(lk_runtime *rt, lk_runtime_gauges *out)
     out->full_loads = (int64_t)lk_feed_full_loads(rt->feed);
     out->load_seconds = rt->load_seconds;
     out->revoked_tokens = (int64_t)lk_tokens_revoked_count(rt->tokens);
+    lk_catalog_read_begin(rt->catalog); /* the key ring is freed like the catalog's entries */
+    out->signing_key = lk_tokens_signing_key(rt->tokens);
+    lk_catalog_read_end(rt->catalog);
     out->pending_writes = (int64_t)lk_usage_pending(rt->usage);
     out->writer_lag_ms = now - atomic_load(&rt->flushed_ms);
     out->write_failures = atomic_load(&rt->write_failures);

@@ -103,6 +103,7 @@ typedef struct lk_runtime_gauges {
     int64_t full_loads;          /* of the catalog since start (the one at start included) */
     double load_seconds;         /* how long the load at start took */
     int64_t revoked_tokens;      /* revoked tokens known (until a day after they expire) */
+    int64_t signing_key;         /* the id of the key that signs new tokens */
     int64_t pending_writes;      /* usage records waiting for the next write */
     int64_t writer_lag_ms;       /* since the background writer last wrote (or had nothing to) */
     int64_t write_failures;      /* background writes that failed (and were retried) since start */

@@ -169,6 +169,12 @@ bool lk_tokens_reload_keys(lk_tokens *t, bool force, int64_t now, lk_error *err)
     return ok;
 }
 
+int lk_tokens_signing_key(lk_tokens *t)
+{
+    const key_box *keys = atomic_load_explicit(&t->keys, memory_order_acquire);
+    return keys->ring.n ? keys->ring.keys[0].id : -1;
+}
+
 static const lk_token_key *key_of(const lk_keyring *ring, int id)
 {
     for (int i = 0; i < ring->n; i++)

@@ -66,6 +66,8 @@ lk_code lk_tokens_load_keys(lk_tokens *t, const char *path, bool create, int64_t
 bool lk_tokens_reload_keys(lk_tokens *t, bool force, int64_t now, lk_error *err);
 /* uses these keys (tests) */
 void lk_tokens_set_keys(lk_tokens *t, const lk_keyring *k);
+/* the id of the key that signs new tokens (-1: none); in a read section */
+int lk_tokens_signing_key(lk_tokens *t);
 
 /* ---- issuing and checking (inside a read section of the catalog) ----------------------- */
 

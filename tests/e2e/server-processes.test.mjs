@@ -172,9 +172,10 @@ describe('several processes on one database', { concurrency: true }, () => {
   });
 
   test('token keys: a rotation reaches every process; old tokens verify until their key is dropped', async (t) => {
-    const inst = makeInstance(t, { users: ['a@example.com', 'b@example.com'] });
+    const inst = makeInstance(t, { users: ['a@example.com', 'b@example.com', 'c@example.com'] });
     const a = inst.user('a@example.com').service;
     const b = inst.user('b@example.com').service;
+    const c = inst.user('c@example.com').service;
     const list = await servers(t, inst, 2);
     const [p1, p2] = list;
     const keyFile = `${inst.db.path}.keys`;
@@ -191,12 +192,16 @@ describe('several processes on one database', { concurrency: true }, () => {
     assert.equal(rotated.keys[0].signs, true);
     assert.equal(rotated.dropped, null);
     const kid = rotated.keys[0].id;
-    // new tokens are signed by the new key on every process (the feed tells them)
-    for (const s of list) {
-      await eventually('a token of the new key', () => identity(s, creds(b)),
-        (r) => r.status === 200 && Buffer.from(r.json.access_token, 'base64url')[1] === kid, WITHIN);
-    }
+    // every process signs with the new key within a poll (the feed tells them) ...
+    const signing = async (s) => Number((await call(`${s.url}/metrics`)).text.match(/^latchkey_token_signing_key (\d+)$/m)[1]);
+    for (const s of list)
+      await eventually('the new signing key', async () => ({ text: String(await signing(s)) }), (r) => r.text === String(kid), WITHIN);
+    // ... so a service without a token yet gets one of the new key (a: its current one, of
+    // the old key, comes back while it is valid — the same token while valid)
     const fresh = await token(p2, b);
+    assert.equal(Buffer.from(fresh, 'base64url')[1], kid, 'the key id inside a new token');
+    assert.equal(Buffer.from(await token(p1, c), 'base64url')[1], kid);
+    assert.equal(await token(p1, a), old, 'the current token of a, of the previous key, still handed out');
     for (const s of list) {
       assertOk(await rest(s, USAGE, old), 'a token of the previous key still verifies');
       assertOk(await rest(s, USAGE, fresh), 'a token of the new key');
