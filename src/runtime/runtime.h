@@ -8,8 +8,8 @@
  * Request threads never touch the store: they read the catalog and the in-memory
  * tables; calls that must read or write the store run on the store worker
  * (lk_runtime_defer). The background thread tails the feed every 200 ms (or at once
- * when woken: lk_runtime_wake), writes the usage counts once a second and purges
- * once a minute (runtime/persist.h).
+ * when woken: lk_runtime_wake); a writer thread writes the usage counts once a second
+ * and purges once a minute (runtime/persist.h).
  */
 #ifndef LK_RUNTIME_RUNTIME_H
 #define LK_RUNTIME_RUNTIME_H
