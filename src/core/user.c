@@ -95,6 +95,11 @@ lk_code lk_user_list_page(lk_op *op, const lk_user_filter *f, lk_user **out, siz
     return op->store->ops->user_list(op->store, op->arena, f, out, n, &op->err);
 }
 
+lk_code lk_user_count(lk_op *op, const lk_user_filter *f, int64_t cap, int64_t *n)
+{
+    return op->store->ops->user_count(op->store, f, cap, n, &op->err);
+}
+
 /* ---- grants ---------------------------------------------------------------- */
 
 /* resolved grants plus the roles they name (for permission checks) */

@@ -76,6 +76,8 @@ lk_code lk_user_invite(lk_op *op, const lk_user_input *in, lk_user *out, lk_invi
 /* api_only: -1 any, 0 people, 1 API-only */
 lk_code lk_user_list(lk_op *op, int api_only, lk_user **out, size_t *n);
 lk_code lk_user_list_page(lk_op *op, const lk_user_filter *f, lk_user **out, size_t *n);
+/* how many users f selects (cursor, offset and limit aside), counting at most cap (0: all) */
+lk_code lk_user_count(lk_op *op, const lk_user_filter *f, int64_t cap, int64_t *n);
 /* by email or user id, case-insensitive */
 lk_code lk_user_find(lk_op *op, const char *key, lk_user *out);
 /* active or locked users only; pending ones change through their invitation */
