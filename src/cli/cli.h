@@ -180,7 +180,7 @@ typedef struct lk_cli_listing {
 } lk_cli_listing;
 
 #define LK_CLI_LIMIT_DEFAULT 100   /* rows a list command prints unless --limit says */
-#define LK_CLI_LIMIT_MAX 1000000000
+#define LK_CLI_LIMIT_MAX 1000000
 
 /* a cursor as --after takes it: digits, or with at_id "SECONDS.ID" (NULL is fine) */
 bool lk_cli_cursor_ok(const char *after, bool at_id);
