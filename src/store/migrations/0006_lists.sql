@@ -86,3 +86,7 @@ CREATE TRIGGER role_holders_d AFTER DELETE ON user_roles
 BEGIN
     UPDATE role_holders SET n = n - 1 WHERE role_id = old.role_id;
 END;
+
+-- People among a million API-only users (or the reverse): a page of them is a seek,
+-- not a scan of every user (the index ends in the rowid, so it keeps id order).
+CREATE INDEX users_by_api_only ON users(api_only);

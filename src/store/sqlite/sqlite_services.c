@@ -39,6 +39,9 @@ static const char SQL_SVC_LIST_CLIENT[] = SVC_COLS SVCS_CLIENT " ORDER BY s.id L
 static const char SQL_SVC_COUNT[] = "SELECT count(*) FROM (SELECT 1" SVCS_SCAN " LIMIT ?6)";
 static const char SQL_SVC_COUNT_FOUND[] = "SELECT count(*) FROM (SELECT 1" SVCS_FOUND " LIMIT ?6)";
 static const char SQL_SVC_COUNT_CLIENT[] = "SELECT count(*) FROM (SELECT 1" SVCS_CLIENT " LIMIT ?6)";
+/* no filter: SQLite counts the smallest index instead of joining every row (only a
+ * bare count(*) gets that; the cap is applied after) */
+static const char SQL_SVC_COUNT_ALL[] = "SELECT count(*) FROM services";
 static const char SQL_SVC_BY_USER[] = SVC_SELECT " WHERE s.user_id = ?1 ORDER BY s.id";
 static const char SQL_SVC_FIND[] = SVC_SELECT " WHERE s.name = ?1";
 static const char SQL_SVC_FIND_CLIENT[] = SVC_SELECT " WHERE s.client_id = ?1";
@@ -109,9 +112,10 @@ static lk_code service_query(lk_sq *q, lk_arena *a, const lk_service_filter *f, 
     const char *sub = client || fts ? NULL : text;
     const char *sql = client ? (count ? SQL_SVC_COUNT_CLIENT : SQL_SVC_LIST_CLIENT)
                       : fts  ? (count ? SQL_SVC_COUNT_FOUND : SQL_SVC_LIST_FOUND)
+                      : count && !text && f->user_id <= 0 ? SQL_SVC_COUNT_ALL
                              : (count ? SQL_SVC_COUNT : SQL_SVC_LIST);
     lk_code code = lk_sq_prepare(q, sql, c, st, err);
-    if (code != LK_OK)
+    if (code != LK_OK || sql == SQL_SVC_COUNT_ALL)
         return code;
     lk_sq_bind_int(q, *st, 1, !count && f->after > 0 ? f->after : 0); /* a count ignores the cursor */
     lk_sq_bind_int(q, *st, 2, f->user_id > 0 ? f->user_id : 0);
@@ -145,9 +149,12 @@ lk_code lk_sq_service_count(lk_store *s, const lk_service_filter *f, int64_t cap
     sqlite3_stmt *st;
     lk_code code = service_query(q, &tmp, f, true, &c, &st, err);
     if (code == LK_OK) {
-        lk_sq_bind_int(q, st, 6, lk_sq_limit(cap));
+        if (sqlite3_bind_parameter_count(st) >= 6)
+            lk_sq_bind_int(q, st, 6, lk_sq_limit(cap));
         code = lk_sq_count(q, st, n, &c, err);
     }
+    if (code == LK_OK && cap > 0 && *n > cap)
+        *n = cap;
     lk_arena_free(&tmp);
     return code;
 }

@@ -20,9 +20,10 @@
     " lock_reason, password_hash, failed_logins, last_login_at, created_at, updated_at, must_change_password, lang"
 
 /*
- * Lists (store.h, lk_user_filter). Three shapes, each reading rows in id order from
+ * Lists (store.h, lk_user_filter). Four shapes, each reading rows in id order from
  * an index so that LIMIT stops it early and a cursor (?1) is a seek: the users table
- * itself; a role's entries of user_roles_by_role (role holders); the trigram index
+ * itself; users_by_api_only (people or API-only users, however few of them there are);
+ * a role's entries of user_roles_by_role (role holders); the trigram index
  * users_search (a search of words it can find). The filters every shape applies:
  * ?2 api_only, ?3 accepted only, ?4 effective status at ?5, ?6 a substring (ASCII
  * lower case) of email, user id or a name. ?7 role, ?8 the FTS5 query, ?9 limit,
@@ -41,6 +42,7 @@
     "  OR instr(lower(u.first_name), ?6) OR instr(lower(u.last_name), ?6))"
 #define HOLDS_ROLE " (?7 = 0 OR EXISTS (SELECT 1 FROM user_roles h WHERE h.user_id = u.id AND h.role_id = ?7))"
 #define USERS_SCAN " FROM users u WHERE u.id > ?1 AND" USER_FILTERS " AND" HOLDS_ROLE
+#define USERS_OF_KIND " FROM users u INDEXED BY users_by_api_only WHERE u.api_only = ?2 AND u.id > ?1 AND" USER_FILTERS
 #define USERS_OF_ROLE \
     " FROM user_roles r CROSS JOIN users u ON u.id = r.user_id WHERE r.role_id = ?7 AND r.user_id > ?1 AND" \
     USER_FILTERS " GROUP BY r.user_id"
@@ -49,9 +51,14 @@
     USER_FILTERS " AND" HOLDS_ROLE
 
 static const char SQL_USER_LIST[] = "SELECT " USER_COLS_U USERS_SCAN " ORDER BY u.id LIMIT ?9 OFFSET ?10";
+static const char SQL_USER_LIST_KIND[] = "SELECT " USER_COLS_U USERS_OF_KIND " ORDER BY u.id LIMIT ?9 OFFSET ?10";
 static const char SQL_USER_LIST_ROLE[] = "SELECT " USER_COLS_U USERS_OF_ROLE " ORDER BY r.user_id LIMIT ?9 OFFSET ?10";
 static const char SQL_USER_LIST_FOUND[] = "SELECT " USER_COLS_U USERS_FOUND " ORDER BY f.rowid LIMIT ?9 OFFSET ?10";
 static const char SQL_USER_COUNT[] = "SELECT count(*) FROM (SELECT 1" USERS_SCAN " LIMIT ?9)";
+static const char SQL_USER_COUNT_KIND[] = "SELECT count(*) FROM (SELECT 1" USERS_OF_KIND " LIMIT ?9)";
+/* no filter: SQLite counts the smallest index instead of evaluating filters per row
+ * (only a bare count(*) gets that; the cap is applied after) */
+static const char SQL_USER_COUNT_ALL[] = "SELECT count(*) FROM users";
 static const char SQL_USER_COUNT_ROLE[] = "SELECT count(*) FROM (SELECT 1" USERS_OF_ROLE " LIMIT ?9)";
 static const char SQL_USER_COUNT_FOUND[] = "SELECT count(*) FROM (SELECT 1" USERS_FOUND " LIMIT ?9)";
 static const char SQL_USER_GET[] = "SELECT " USER_COLS " FROM users WHERE id = ?1";
@@ -273,9 +280,14 @@ static lk_code user_query(lk_sq *q, lk_arena *a, const lk_user_filter *f, bool c
         f = &any;
     const char *fts = lk_sq_fts_query(a, f->search);
     const char *sub = fts ? NULL : lk_sq_search_fold(a, f->search);
-    const char *sql = fts ? (count ? SQL_USER_COUNT_FOUND : SQL_USER_LIST_FOUND)
-                      : f->role_id ? (count ? SQL_USER_COUNT_ROLE : SQL_USER_LIST_ROLE)
-                                   : (count ? SQL_USER_COUNT : SQL_USER_LIST);
+    bool everyone = !sub && f->api_only < 0 && !f->accepted_only && !f->by_status && f->role_id <= 0;
+    const char *sql = fts           ? (count ? SQL_USER_COUNT_FOUND : SQL_USER_LIST_FOUND)
+                      : f->role_id  ? (count ? SQL_USER_COUNT_ROLE : SQL_USER_LIST_ROLE)
+                      : f->api_only >= 0 ? (count ? SQL_USER_COUNT_KIND : SQL_USER_LIST_KIND)
+                      : count && everyone ? SQL_USER_COUNT_ALL
+                                          : (count ? SQL_USER_COUNT : SQL_USER_LIST);
+    if (sql == SQL_USER_COUNT_ALL)
+        return lk_sq_prepare(q, sql, c, st, err);
     lk_code code = lk_sq_prepare(q, sql, c, st, err);
     if (code != LK_OK)
         return code;
@@ -312,9 +324,12 @@ lk_code lk_sq_user_count(lk_store *s, const lk_user_filter *f, int64_t cap, int6
     sqlite3_stmt *st;
     lk_code code = user_query(q, &tmp, f, true, &c, &st, err);
     if (code == LK_OK) {
-        lk_sq_bind_int(q, st, 9, lk_sq_limit(cap));
+        if (sqlite3_bind_parameter_count(st) >= 9)
+            lk_sq_bind_int(q, st, 9, lk_sq_limit(cap));
         code = lk_sq_count(q, st, n, &c, err);
     }
+    if (code == LK_OK && cap > 0 && *n > cap)
+        *n = cap;
     lk_arena_free(&tmp);
     return code;
 }
