@@ -22,7 +22,8 @@
 /*
  * Lists (store.h, lk_user_filter). Four shapes, each reading rows in id order from
  * an index so that LIMIT stops it early and a cursor (?1) is a seek: the users table
- * itself; users_by_api_only (people or API-only users, however few of them there are);
+ * itself (with only ?3 checked when nothing else is asked, so that the user management
+ * API's deep pageOffset stays a quick skip); users_by_api_only (people or API-only users, however few of them there are);
  * a role's entries of user_roles_by_role (role holders); the trigram index
  * users_search (a search of words it can find). The filters every shape applies:
  * ?2 api_only, ?3 accepted only, ?4 effective status at ?5, ?6 a substring (ASCII
@@ -42,6 +43,7 @@
     "  OR instr(lower(u.first_name), ?6) OR instr(lower(u.last_name), ?6))"
 #define HOLDS_ROLE " (?7 = 0 OR EXISTS (SELECT 1 FROM user_roles h WHERE h.user_id = u.id AND h.role_id = ?7))"
 #define USERS_SCAN " FROM users u WHERE u.id > ?1 AND" USER_FILTERS " AND" HOLDS_ROLE
+#define USERS_PLAIN " FROM users u WHERE u.id > ?1 AND (?3 = 0 OR u.status <> 'pending')"
 #define USERS_OF_KIND " FROM users u INDEXED BY users_by_api_only WHERE u.api_only = ?2 AND u.id > ?1 AND" USER_FILTERS
 #define USERS_OF_ROLE \
     " FROM user_roles r CROSS JOIN users u ON u.id = r.user_id WHERE r.role_id = ?7 AND r.user_id > ?1 AND" \
@@ -51,10 +53,12 @@
     USER_FILTERS " AND" HOLDS_ROLE
 
 static const char SQL_USER_LIST[] = "SELECT " USER_COLS_U USERS_SCAN " ORDER BY u.id LIMIT ?9 OFFSET ?10";
+static const char SQL_USER_LIST_PLAIN[] = "SELECT " USER_COLS_U USERS_PLAIN " ORDER BY u.id LIMIT ?9 OFFSET ?10";
 static const char SQL_USER_LIST_KIND[] = "SELECT " USER_COLS_U USERS_OF_KIND " ORDER BY u.id LIMIT ?9 OFFSET ?10";
 static const char SQL_USER_LIST_ROLE[] = "SELECT " USER_COLS_U USERS_OF_ROLE " ORDER BY r.user_id LIMIT ?9 OFFSET ?10";
 static const char SQL_USER_LIST_FOUND[] = "SELECT " USER_COLS_U USERS_FOUND " ORDER BY f.rowid LIMIT ?9 OFFSET ?10";
 static const char SQL_USER_COUNT[] = "SELECT count(*) FROM (SELECT 1" USERS_SCAN " LIMIT ?9)";
+static const char SQL_USER_COUNT_PLAIN[] = "SELECT count(*) FROM (SELECT 1" USERS_PLAIN " LIMIT ?9)";
 static const char SQL_USER_COUNT_KIND[] = "SELECT count(*) FROM (SELECT 1" USERS_OF_KIND " LIMIT ?9)";
 /* no filter: SQLite counts the smallest index instead of evaluating filters per row
  * (only a bare count(*) gets that; the cap is applied after) */
@@ -280,12 +284,13 @@ static lk_code user_query(lk_sq *q, lk_arena *a, const lk_user_filter *f, bool c
         f = &any;
     const char *fts = lk_sq_fts_query(a, f->search);
     const char *sub = fts ? NULL : lk_sq_search_fold(a, f->search);
-    bool everyone = !sub && f->api_only < 0 && !f->accepted_only && !f->by_status && f->role_id <= 0;
+    bool plain = !sub && !f->by_status; /* and, below, no role and any api_only */
     const char *sql = fts           ? (count ? SQL_USER_COUNT_FOUND : SQL_USER_LIST_FOUND)
                       : f->role_id  ? (count ? SQL_USER_COUNT_ROLE : SQL_USER_LIST_ROLE)
                       : f->api_only >= 0 ? (count ? SQL_USER_COUNT_KIND : SQL_USER_LIST_KIND)
-                      : count && everyone ? SQL_USER_COUNT_ALL
-                                          : (count ? SQL_USER_COUNT : SQL_USER_LIST);
+                      : plain && !f->accepted_only && count ? SQL_USER_COUNT_ALL
+                      : plain ? (count ? SQL_USER_COUNT_PLAIN : SQL_USER_LIST_PLAIN)
+                              : (count ? SQL_USER_COUNT : SQL_USER_LIST);
     if (sql == SQL_USER_COUNT_ALL)
         return lk_sq_prepare(q, sql, c, st, err);
     lk_code code = lk_sq_prepare(q, sql, c, st, err);
