@@ -213,6 +213,10 @@ function mailSection(mail, filter, setFilter) {
     h('option', { value: '', selected: filter === '' }, t('filter.all')),
     MAIL_STATUSES.map((st) => h('option', { value: st, selected: filter === st }, t(`mail.status.${st}`))));
   const refresh = h('button', { type: 'button', class: 'secondary', id: 'mail-refresh' }, t('mail.refresh'));
+  const search = h('input', { type: 'search', id: 'mail-search', name: 'q', autocomplete: 'off' });
+  const searchForm = h('form', { class: 'toolbar-search', role: 'search' },
+    h('label', { for: 'mail-search' }, t('mail.search')), search,
+    h('button', { type: 'submit', class: 'secondary' }, t('action.search')));
   // the first page came with the section's data; the pager asks for the others
   let firstLoad = mail;
   const list = pagedList({
@@ -223,7 +227,7 @@ function mailSection(mail, filter, setFilter) {
         firstLoad = null;
         return m;
       }
-      return get(`/admin/api/mail${qs({ status: statusSel.value, after })}`);
+      return get(`/admin/api/mail${qs({ status: statusSel.value, q: search.value.trim(), after })}`);
     },
     render: mailTable,
   });
@@ -240,6 +244,10 @@ function mailSection(mail, filter, setFilter) {
     load();
   });
   refresh.addEventListener('click', () => load());
+  searchForm.addEventListener('submit', (e) => {
+    e.preventDefault();
+    load();
+  });
   list.reload();
   const sec = section('email', 'mail.title',
     h('p', { class: 'hint' }, t('mail.intro')),
@@ -251,7 +259,7 @@ function mailSection(mail, filter, setFilter) {
     h('h3', { class: 'subhead' }, t('mail.queue')),
     h('div', { class: 'toolbar' },
       h('div', { class: 'toolbar-search' }, h('label', { for: 'mail-status' }, t('user.status')), statusSel),
-      refresh),
+      searchForm, refresh),
     list);
   sec.classList.add('panel-wide');
   return sec;

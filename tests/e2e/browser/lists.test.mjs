@@ -2,7 +2,7 @@
 // page at a time with "from–to of total", Next and Previous, a search and filters that
 // the server applies; a role's holder count links to them; New Service finds its API-only
 // user as the administrator types; the Audit Trail's CSV download joins the server's
-// pages; the pager speaks German too.
+// pages; the email queue is searched by recipient; the pager speaks German too.
 import fs from 'node:fs';
 import { after, test } from 'node:test';
 import {
@@ -120,6 +120,19 @@ test('paged lists: Users, role holders, LaunchPoint, the New Service picker, CSV
     assert.equal(lines.filter((l) => l.startsWith('time,actor')).length, 1, 'one header row');
     assert.equal(lines.length - 1, total, 'every event of the period');
     assert.ok(text.includes('"Found By Typing"'));
+  });
+
+  await step('Web Services: the email queue is searched by recipient', async () => {
+    await nav(page, 'Web Services');
+    const sec = page.locator('#email');
+    await sec.locator('#mail-count').waitFor();
+    await sec.getByLabel('Search recipients').fill('GRACE@');
+    await sec.getByRole('button', { name: 'Search', exact: true }).click();
+    await sec.getByText('1 message', { exact: true }).waitFor();
+    assert.deepEqual(await sec.locator('tbody tr').evaluateAll((trs) => trs.map((tr) => tr.dataset.to)), ['grace@example.com']);
+    await sec.getByLabel('Search recipients').fill('nobody-here');
+    await sec.getByRole('button', { name: 'Search', exact: true }).click();
+    await sec.locator('td.empty').waitFor();
   });
 
   await step('German: the count and the pager', async () => {
