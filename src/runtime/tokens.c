@@ -6,8 +6,9 @@
  *   key file changes; the old ring goes to the catalog's reclamation domain (wiped
  *   when freed). Readers load it once per call.
  * - A service's current token: four words inside its catalog entry (catalog.h), a
- *   sequence lock — the sequence is odd while an issuer writes, readers retry on
- *   nothing: a torn or busy read is a miss, and the caller mints. The words hold the
+ *   sequence lock — the sequence is odd while an issuer writes its few words, and
+ *   others wait those out; an issuer claims the sequence it read, so of simultaneous
+ *   first requests one mints and the others hand out its token. The words hold the
  *   issue and expiry instants, the key id and the token id; the token's text is
  *   rebuilt from them (one keyed hash), so nothing secret sits in the catalog.
  * - Revocations: a lock-free index keyed by token id (SipHash under this process's
@@ -22,6 +23,7 @@
 
 #include <assert.h>
 #include <pthread.h>
+#include <sched.h>
 #include <sodium.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -207,38 +209,53 @@ static void cache_unpack(const uint64_t w[3], lk_token_fields *f)
         f->id[i] = (unsigned char)(w[2] >> (8 * (i - 7)));
 }
 
-/* the cached token's fields; false when there is none or a writer is at it */
-static bool cache_read(const lk_cat_service *svc, lk_token_fields *f)
+/*
+ * The cached token's fields as of sequence *seq (even; 0: none cached). Waits out an
+ * issuer that is writing them: it holds the sequence odd for a few stores, never
+ * across a call (the random id is drawn before), so the wait is a preempted thread's.
+ */
+static bool cache_read(const lk_cat_service *svc, lk_token_fields *f, uint64_t *seq)
 {
     lk_cat_token_cache *c = (lk_cat_token_cache *)&svc->token;
-    uint64_t s1 = atomic_load_explicit(&c->seq, memory_order_acquire);
-    if (s1 == 0 || (s1 & 1))
-        return false;
-    uint64_t w[3];
-    for (int i = 0; i < 3; i++)
-        w[i] = atomic_load_explicit(&c->w[i], memory_order_relaxed);
-    atomic_thread_fence(memory_order_acquire);
-    if (atomic_load_explicit(&c->seq, memory_order_relaxed) != s1)
-        return false;
-    cache_unpack(w, f);
-    return true;
+    for (unsigned spins = 0;; spins++) {
+        uint64_t s1 = atomic_load_explicit(&c->seq, memory_order_acquire);
+        if (!(s1 & 1)) {
+            *seq = s1;
+            if (s1 == 0)
+                return false;
+            uint64_t w[3];
+            for (int i = 0; i < 3; i++)
+                w[i] = atomic_load_explicit(&c->w[i], memory_order_relaxed);
+            atomic_thread_fence(memory_order_acquire);
+            if (atomic_load_explicit(&c->seq, memory_order_relaxed) == s1) {
+                cache_unpack(w, f);
+                return true;
+            }
+        }
+        if (spins >= 64)
+            sched_yield();
+    }
 }
 
-/* keeps f as the service's current token, unless another issuer is writing */
-static void cache_write(const lk_cat_service *svc, const lk_token_fields *f)
+/*
+ * Makes f the service's current token if the sequence is still seq (what the caller
+ * read and found wanting); false when another issuer got there first, and the caller
+ * reads again (and finds that issuer's token).
+ */
+static bool cache_write(const lk_cat_service *svc, const lk_token_fields *f, uint64_t seq)
 {
     lk_cat_token_cache *c = (lk_cat_token_cache *)&svc->token;
-    uint64_t s = atomic_load_explicit(&c->seq, memory_order_relaxed);
-    if ((s & 1) || !atomic_compare_exchange_strong_explicit(&c->seq, &s, s + 1, memory_order_acquire,
-                                                            memory_order_relaxed))
-        return;
-    assert(!(s & 1)); /* this issuer alone writes the words until the sequence is even again */
+    uint64_t s = seq;
+    assert(!(s & 1));
+    if (!atomic_compare_exchange_strong_explicit(&c->seq, &s, seq + 1, memory_order_acquire, memory_order_relaxed))
+        return false;
     atomic_thread_fence(memory_order_release);
     uint64_t w[3];
     cache_pack(f, w);
     for (int i = 0; i < 3; i++)
         atomic_store_explicit(&c->w[i], w[i], memory_order_relaxed);
-    atomic_store_explicit(&c->seq, s + 2, memory_order_release);
+    atomic_store_explicit(&c->seq, seq + 2, memory_order_release);
+    return true;
 }
 
 /* ---- issuing and checking --------------------------------------------------------------- */
@@ -249,36 +266,58 @@ bool lk_tokens_issue(lk_tokens *t, const lk_cat_service *svc, int64_t now, int64
     if (ttl < 1)
         ttl = 1; /* a token born expired would only bounce between issue and 602 */
     const key_box *keys = atomic_load_explicit(&t->keys, memory_order_acquire);
-    lk_token_fields cur;
-    const lk_token_key *key;
-    if (cache_read(svc, &cur) && cur.expires_at - now >= 1 && cur.issued_at <= now &&
-        (key = key_of(&keys->ring, cur.key_id)) && !lk_tokens_is_revoked(t, cur.id)) {
-        cur.service_id = svc->id;
-        cur.epoch = svc->token_epoch;
-        if (lk_token_encode(key, &cur, out)) {
-            if (f)
-                *f = cur;
-            return false;
-        }
-    }
     lk_token_fields fresh = {
         .service_id = svc->id,
         .epoch = svc->token_epoch,
         .issued_at = now,
         .expires_at = now + ttl,
     };
-    lk_token_new_id(fresh.id);
-    if (keys->ring.n == 0 || !lk_token_encode(&keys->ring.keys[0], &fresh, out)) {
-        /* no key (never after a successful start) or an instant past 2106 */
-        memset(out, 0, LK_TOKEN_LEN + 1);
+    char fresh_text[LK_TOKEN_LEN + 1];
+    bool drawn = false;
+    for (;;) {
+        lk_token_fields cur;
+        const lk_token_key *key;
+        uint64_t seq;
+        if (cache_read(svc, &cur, &seq) && cur.expires_at - now >= 1 && cur.issued_at <= now + 1 &&
+            (key = key_of(&keys->ring, cur.key_id)) && !lk_tokens_is_revoked(t, cur.id)) {
+            cur.service_id = svc->id;
+            cur.epoch = svc->token_epoch;
+            if (lk_token_encode(key, &cur, out)) {
+                if (f)
+                    *f = cur;
+                return false;
+            }
+        }
+        if (keys->ring.n == 0) {
+            /* no key (never after a successful start) */
+            memset(out, 0, LK_TOKEN_LEN + 1);
+            if (f)
+                memset(f, 0, sizeof *f);
+            return false;
+        }
+        if (!drawn) {
+            /* outside the sequence's odd window: drawing the id may be a system call */
+            lk_token_new_id(fresh.id);
+            if (!lk_token_encode(&keys->ring.keys[0], &fresh, fresh_text)) {
+                /* an instant past 2106 */
+                memset(out, 0, LK_TOKEN_LEN + 1);
+                if (f)
+                    memset(f, 0, sizeof *f);
+                return false;
+            }
+            fresh.key_id = keys->ring.keys[0].id;
+            drawn = true;
+            continue; /* another issuer may have stored one meanwhile */
+        }
+        /* the cache held nothing usable at seq: ours becomes the current one, unless
+         * another issuer's did since (then the next turn hands that one out) */
+        if (!cache_write(svc, &fresh, seq))
+            continue;
+        memcpy(out, fresh_text, LK_TOKEN_LEN + 1);
         if (f)
-            memset(f, 0, sizeof *f);
-        return false;
+            *f = fresh;
+        return true;
     }
-    cache_write(svc, &fresh);
-    if (f)
-        *f = fresh;
-    return true;
 }
 
 /* was the 602 of this expired token answered already? Records it when report. */

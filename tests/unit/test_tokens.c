@@ -4,7 +4,8 @@
  * then 601, refusal when the service is gone, rotated or its owner unusable,
  * revocations and their purge, key rotation (the old key verifies, a dropped key
  * does not), a token from another process (another lk_tokens with the same keys),
- * and threads issuing and checking while the catalog changes. Needs no store.
+ * threads issuing and checking while the catalog changes, and simultaneous first
+ * issues of one service sharing one token. Needs no store.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -379,6 +380,59 @@ static void threads_issue_and_check_while_the_catalog_changes(void **state)
     teardown_world(&w);
 }
 
+/* simultaneous first requests of one service: one mints, every other hands out its token */
+#define N_FRESH 300
+
+typedef struct burst {
+    world *w;
+    pthread_barrier_t *go;
+    int minted;
+    char tokens[N_FRESH][LK_TOKEN_LEN + 1];
+} burst;
+
+static void *burster(void *arg)
+{
+    burst *b = arg;
+    for (int i = 0; i < N_FRESH; i++) {
+        pthread_barrier_wait(b->go); /* all threads ask for service 10 + i at once */
+        lk_catalog_read_begin(b->w->cat);
+        const lk_cat_service *s = lk_catalog_service(b->w->cat, 10 + i);
+        assert_non_null(s);
+        if (lk_tokens_issue(b->w->tok, s, T0, TTL, b->tokens[i], NULL))
+            b->minted++;
+        lk_catalog_read_end(b->w->cat);
+    }
+    return NULL;
+}
+
+static void simultaneous_first_issues_share_one_token(void **state)
+{
+    (void)state;
+    world w;
+    setup_world(&w);
+    for (int i = 0; i < N_FRESH; i++)
+        put_service(&w, 10 + i, 101, 0);
+    pthread_barrier_t go;
+    pthread_barrier_init(&go, NULL, N_THREADS);
+    static burst b[N_THREADS];
+    pthread_t th[N_THREADS];
+    for (int i = 0; i < N_THREADS; i++) {
+        b[i] = (burst){.w = &w, .go = &go};
+        assert_int_equal(pthread_create(&th[i], NULL, burster, &b[i]), 0);
+    }
+    int minted = 0;
+    for (int i = 0; i < N_THREADS; i++) {
+        pthread_join(th[i], NULL);
+        minted += b[i].minted;
+    }
+    assert_int_equal(minted, N_FRESH); /* one per service */
+    for (int k = 0; k < N_FRESH; k++)
+        for (int i = 1; i < N_THREADS; i++)
+            assert_string_equal(b[i].tokens[k], b[0].tokens[k]);
+    pthread_barrier_destroy(&go);
+    teardown_world(&w);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -389,6 +443,7 @@ int main(void)
         cmocka_unit_test(revoke_one_token),
         cmocka_unit_test(key_rotation),
         cmocka_unit_test(threads_issue_and_check_while_the_catalog_changes),
+        cmocka_unit_test(simultaneous_first_issues_share_one_token),
     };
     return cmocka_run_group_tests(tests, init, NULL);
 }
