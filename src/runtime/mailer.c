@@ -68,6 +68,7 @@ static const struct {
     {"expiry_notice", LK_MAIL_EXPIRY_NOTICE, NULL},
     {"admin_added", LK_MAIL_ADMIN_ADDED, NULL},
     {"admin_removed", LK_MAIL_ADMIN_REMOVED, NULL},
+    {"email_changed", LK_MAIL_EMAIL_CHANGED, NULL},
 };
 
 static const char *str_of(lk_arena *a, json_t *o, const char *key)
