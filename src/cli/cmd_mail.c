@@ -60,7 +60,7 @@ static const lk_cli_opt list_opts[] = {
 };
 
 static const lk_cli_verb verbs[] = {
-    {.name = "list", .opts = list_opts, .run = mail_list,
+    {.name = "list", .read_only = true, .opts = list_opts, .run = mail_list,
      .summary = "list the email queue, newest first",
      .help = "Lists the email latchkey sends (invitations, password resets, expiry and admin\n"
              "notices), newest first: queued messages with their next attempt, sent ones with\n"

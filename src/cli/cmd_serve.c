@@ -22,7 +22,7 @@
 static void print_setup_link(const lk_config *cfg, const char *public_url)
 {
     lk_error e = {0};
-    lk_store *store = lk_store_open(lk_store_default_location(cfg->db[0] ? cfg->db : NULL), &e);
+    lk_store *store = lk_store_open(lk_store_default_location(cfg->db[0] ? cfg->db : NULL), LK_STORE_WRITE, &e);
     if (!store)
         return;
     lk_arena a = LK_ARENA_INIT;

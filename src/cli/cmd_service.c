@@ -140,10 +140,10 @@ static const lk_cli_verb verbs[] = {
      .help = "Creates a custom service owned by an active API-only user; the service acts\n"
              "with exactly that user's Access API permissions. Prints the client id and the\n"
              "client secret: the secret is shown this once and stored only as a hash.\n"},
-    {.name = "list", .run = service_list,
+    {.name = "list", .read_only = true, .run = service_list,
      .summary = "list the custom services",
      .help = "Lists the custom services with their client ids and owners.\n"},
-    {.name = "show", .arg = "NAME", .run = service_show,
+    {.name = "show", .read_only = true, .arg = "NAME", .run = service_show,
      .summary = "show a service (the secret masked)",
      .help = "Shows a service, named by display name or client id. The secret is masked:\n"
              "only its hash is stored; use rotate-secret for a new one.\n"},

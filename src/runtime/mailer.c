@@ -258,7 +258,7 @@ lk_mailer *lk_mailer_start(const lk_config *cfg, const char *public_url, lk_erro
                 cfg->mail_from);
         return NULL;
     }
-    lk_store *store = lk_store_open(lk_store_default_location(cfg->db[0] ? cfg->db : NULL), err);
+    lk_store *store = lk_store_open(lk_store_default_location(cfg->db[0] ? cfg->db : NULL), LK_STORE_WRITE, err);
     if (!store)
         return NULL;
     lk_mailer *m = lk_xcalloc(1, sizeof *m);
