@@ -15,6 +15,7 @@
 #include "core/session.h"
 #include "core/user.h"
 #include "http/routes.h"
+#include "util/text.h"
 #include "util/timefmt.h"
 
 #include <sodium.h>
@@ -411,7 +412,9 @@ static void login(lk_admin_call *c)
     lk_user u;
     lk_session_token t;
     lk_session_policy pol = policy(c);
-    c->op.actor = lk_arena_printf(&c->r->arena, "user:%.254s", email ? email : "");
+    /* the email as typed, cut where a character ends (util/text.h) */
+    c->op.actor = lk_arena_printf(&c->r->arena, "user:%.*s", (int)lk_utf8_cut(email ? email : "", 254),
+                                  email ? email : "");
     if (lk_login(&c->op, email, pw, &pol, &u, &t) != LK_OK) {
         if (c->op.err.code == LK_EAUTH)
             lk_runtime_auth_failed(c->r->rt, key, c->op.now);

@@ -68,6 +68,10 @@ lk_code lk_mailq_admin_change(lk_op *op, const lk_user *subject, bool added);
  * old address, never after the person to the new one. */
 lk_code lk_mailq_email_changed(lk_op *op, const lk_user *before, const char *new_email);
 
+/* Forgets a pending setup token (session.c), inside the caller's transaction: done
+ * whenever someone becomes an Admin. */
+lk_code lk_setup_forget(lk_op *op);
+
 /* "a@x, b@y, c@z and 4 more" in the op's arena */
 const char *lk_join_names(lk_op *op, const char *const *names, size_t n);
 

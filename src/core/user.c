@@ -57,6 +57,15 @@ static bool counts_as_active_admin(const lk_user *u, int64_t now)
     return !u->api_only && lk_user_is_admin(u) && lk_user_effective_status(u, now, NULL) == LK_STATUS_ACTIVE;
 }
 
+/* someone became an Admin: the other Admins are told, and a pending setup link dies */
+static lk_code admin_added(lk_op *op, const lk_user *u)
+{
+    lk_code rc = lk_mailq_admin_change(op, u, true);
+    if (rc == LK_OK && !u->api_only)
+        rc = lk_setup_forget(op);
+    return rc;
+}
+
 /* LK_ELASTADMIN if `u` is an active Admin and no other active Admin exists */
 static lk_code check_not_last_admin(lk_op *op, const lk_user *u, const char *what)
 {
@@ -411,7 +420,7 @@ lk_code lk_user_invite(lk_op *op, const lk_user_input *in, lk_user *out, lk_invi
         rc = lk_audit_json(op, "User", "Create", out->email, d);
     }
     if (rc == LK_OK && lk_user_is_admin(out))
-        rc = lk_mailq_admin_change(op, out, true);
+        rc = admin_added(op, out);
     if (rc != LK_OK && invite)
         sodium_memzero(invite, sizeof *invite);
     return lk_tx_end(op, rc);
@@ -613,7 +622,7 @@ lk_code lk_user_update(lk_op *op, const char *key, const lk_user_change *c, lk_u
         rc = lk_audit_json(op, "User", "Edit", out->email, d);
     }
     if (rc == LK_OK && lk_user_is_admin(&u) != lk_user_is_admin(out))
-        rc = lk_mailq_admin_change(op, out, lk_user_is_admin(out));
+        rc = lk_user_is_admin(out) ? admin_added(op, out) : lk_mailq_admin_change(op, out, false);
     /* the old address hears of it: a takeover by an address change does not go unseen */
     if (rc == LK_OK && !u.api_only && !lk_str_ieq(u.email, out->email))
         rc = lk_mailq_email_changed(op, &u, out->email);
@@ -779,7 +788,7 @@ static lk_code create_admin(lk_op *op, const char *email, const char *first, con
         rc = lk_audit_json(op, "User", "Create", out->email, d);
     }
     if (rc == LK_OK)
-        rc = lk_mailq_admin_change(op, out, true);
+        rc = admin_added(op, out);
     return lk_tx_end(op, rc);
 }
 
@@ -814,6 +823,17 @@ lk_code lk_admin_create_password(lk_op *op, const char *email, const char *first
                                  const char *password, lk_user *out)
 {
     return admin_with_password(op, email, first, last, password, false, out);
+}
+
+lk_code lk_admin_any(lk_op *op, bool *any)
+{
+    lk_user *holders = NULL;
+    size_t n = 0;
+    *any = false;
+    lk_code rc = op->store->ops->role_holders(op->store, op->arena, LK_ROLE_ADMIN, &holders, &n, &op->err);
+    for (size_t i = 0; rc == LK_OK && i < n && !*any; i++)
+        *any = !holders[i].api_only;
+    return rc;
 }
 
 lk_code lk_admin_exists(lk_op *op, bool *exists)

@@ -118,6 +118,9 @@ lk_code lk_admin_create_password(lk_op *op, const char *email, const char *first
                                  const char *password, lk_user *out);
 /* is there an active Admin who can sign in (not API-only, not locked or expired)? */
 lk_code lk_admin_exists(lk_op *op, bool *exists);
+/* is there any administrator at all: a person (not API-only) holding Admin, whatever
+ * their status (pending, locked, expired included)? */
+lk_code lk_admin_any(lk_op *op, bool *any);
 
 /* true if the user holds the Admin role */
 bool lk_user_is_admin(const lk_user *u);

@@ -248,6 +248,10 @@ static enum MHD_Result send_answer(struct MHD_Connection *conn, lk_request *r)
         return MHD_NO;
     if (r->content_type)
         MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, r->content_type);
+    /* every answer: no content sniffing, no framing (the console's CSP adds
+     * frame-ancestors 'none') */
+    MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
+    MHD_add_response_header(resp, "X-Frame-Options", "DENY");
     for (size_t i = 0; i < r->n_headers; i++)
         MHD_add_response_header(resp, r->headers[i].name, r->headers[i].value);
     enum MHD_Result ret = MHD_queue_response(conn, (unsigned)r->status, resp);
@@ -350,24 +354,31 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     return send_answer(conn, r);
 }
 
+/* s as one logfmt value: every byte outside printable ASCII, the space, '"' and '\\'
+ * as %XX, cut to fit out; a client's bytes cannot plant fields or terminal escapes */
+static const char *log_value(const char *s, char *out, size_t cap)
+{
+    size_t k = 0;
+    for (const char *p = s ? s : "-"; *p && k < cap - 4; p++) {
+        unsigned char ch = (unsigned char)*p;
+        if (ch <= 0x20 || ch >= 0x7f || ch == '"' || ch == '\\')
+            k += (size_t)snprintf(out + k, cap - k, "%%%02X", ch);
+        else
+            out[k++] = (char)ch;
+    }
+    out[k] = '\0';
+    return out;
+}
+
 /* one logfmt line; the path is printed without the query (it may hold secrets) */
 static void access_log(const lk_request *r, uint64_t ns)
 {
-    char when[LK_TIME_BUF], line[1024], path[256];
-    size_t k = 0;
-    for (const char *p = r->path ? r->path : "-"; *p && k < sizeof path - 4; p++) {
-        unsigned char ch = (unsigned char)*p;
-        if (ch <= 0x20 || ch >= 0x7f || ch == '"' || ch == '\\')
-            k += (size_t)snprintf(path + k, sizeof path - k, "%%%02X", ch);
-        else
-            path[k++] = (char)ch;
-    }
-    path[k] = '\0';
+    char when[LK_TIME_BUF], line[1024], path[256], method[48];
     int n = snprintf(line, sizeof line,
                      "time=%s addr=%s method=%s path=\"%s\" status=%d code=%s user=%s duration_ms=%.3f\n",
                      lk_time_format(r->now, when), r->client_text[0] ? r->client_text : "-",
-                     r->method ? r->method : "-", path, r->status, r->code ? r->code : "-", r->who ? r->who : "-",
-                     (double)ns / 1e6);
+                     log_value(r->method, method, sizeof method), log_value(r->path, path, sizeof path), r->status,
+                     r->code ? r->code : "-", r->who ? r->who : "-", (double)ns / 1e6);
     if (n > 0)
         (void)!write(STDERR_FILENO, line, (size_t)n < sizeof line ? (size_t)n : sizeof line - 1);
 }

@@ -6,6 +6,7 @@
 // 0 and no sanitizer report on stderr. Nothing here talks to any other host.
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
+import fs from 'node:fs';
 import http from 'node:http';
 import net from 'node:net';
 import os from 'node:os';
@@ -476,7 +477,9 @@ export function makeUmInstance(t, { perms = [...UM_PERMS, 'Read-Only Lead'] } = 
 
 export const CONSOLE_API = '/admin/api';
 export const CONSOLE_COOKIE = 'lk_session';
-export const CONSOLE_SETUP_LINE = /no administrator yet: open (\S+)\/setup#([A-Za-z0-9_-]+) to create the first one\n/g;
+// the server's stderr is no terminal here, so the link goes to a file the log line names
+export const CONSOLE_SETUP_LINE = /no administrator yet: the single-use setup link \(valid for 24 hours\) is in (\S+), readable by this user only\n/g;
+export const CONSOLE_SETUP_LINK = /^(\S+)\/setup#([A-Za-z0-9_-]+)\n$/;
 export const CONSOLE_CSRF = /^[0-9a-f]{64}$/;
 export const CONSOLE_SESSION_TOKEN = /^[A-Za-z0-9_-]{43}$/;
 export const CONSOLE_USER_KEYS = ['apiOnly', 'createdAt', 'email', 'expiresAt', 'firstName', 'id', 'lastLoginAt',
@@ -486,9 +489,15 @@ export const CONSOLE_SERVICE_KEYS = ['clientId', 'createdAt', 'description', 'id
   'secret', 'updatedAt', 'user'];
 export const CONSOLE_SECRET_MASK = '\u2022'.repeat(8);
 
-// every setup line the server printed so far: [{base, token}]
+// every setup line the server printed so far, with the link its file holds now:
+// [{base, token, file}] (the stderr itself never shows the link)
 export function consoleSetupLinks(srv) {
-  return [...srv.stderr().matchAll(CONSOLE_SETUP_LINE)].map((m) => ({ base: m[1], token: m[2] }));
+  return [...srv.stderr().matchAll(CONSOLE_SETUP_LINE)].map((m) => {
+    const text = fs.readFileSync(m[1], 'utf8');
+    const link = CONSOLE_SETUP_LINK.exec(text);
+    assert.ok(link, `${m[1]} holds one setup link: ${JSON.stringify(text)}`);
+    return { base: link[1], token: link[2], file: m[1] };
+  });
 }
 
 /*
