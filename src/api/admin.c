@@ -127,17 +127,18 @@ void lk_admin_fail_op(lk_admin_call *c)
     /* something the body names that does not exist is bad input, not a missing page */
     if (c->op.err.code == LK_ENOTFOUND && *field && c->renames)
         return lk_admin_fail(c, 400, "invalid", field, c->op.err.msg);
-    lk_admin_fail(c, info->http_status, info->name, field, c->op.err.msg);
-    /* a refusal's particulars, so that the page can say it in its own language */
+    /* a refusal of the trust rules carries its particulars, so that the page can say
+     * why in its own language (docs/console-api.md) */
     json_t *denied = c->op.err.code == LK_EDENIED && c->op.denied.details
                          ? json_loads(c->op.denied.details, 0, NULL) : NULL;
-    if (json_is_object(denied)) {
-        json_t *body = json_pack("{s:{s:s, s:s, s:s, s:o}}", "error", "code", info->name, "message", c->op.err.msg,
-                                 "field", field, "denied", denied);
-        lk_resp_json(c->r, info->http_status, body);
-    } else {
+    if (!json_is_object(denied)) {
         json_decref(denied);
+        return lk_admin_fail(c, info->http_status, info->name, field, c->op.err.msg);
     }
+    lk_resp_json(c->r, info->http_status,
+                 json_pack("{s:{s:s, s:s, s:s, s:o}}", "error", "code", info->name, "message", c->op.err.msg,
+                           "field", field, "denied", denied));
+    c->r->code = lk_arena_strdup(&c->r->arena, info->name);
 }
 
 /* ---- input -------------------------------------------------------------------------- */
