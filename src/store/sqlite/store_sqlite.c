@@ -72,10 +72,12 @@ static lk_code make_parent_dirs(const char *path, lk_error *err)
     return LK_OK;
 }
 
-/* Creates an empty (valid, empty SQLite) file with mode 0600 unless one exists. */
-static lk_code create_private_file(const char *path, lk_error *err)
+/* Creates an empty (valid, empty SQLite) file with mode 0600 unless one exists;
+ * *created says which. */
+static lk_code create_private_file(const char *path, bool *created, lk_error *err)
 {
     int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+    *created = fd >= 0;
     if (fd >= 0) {
         close(fd);
         return LK_OK;
@@ -496,7 +498,13 @@ lk_store *lk_store_sqlite_open(const char *path, lk_store_mode mode, lk_error *e
     if (lk_store_sqlite_inspect(path, &info, err) != LK_OK || refusal(path, mode, &info, err) != LK_OK)
         return NULL;
     bool read_only = mode == LK_STORE_READ;
-    if (!read_only && (make_parent_dirs(path, err) != LK_OK || create_private_file(path, err) != LK_OK))
+    bool created = false;
+    if (!read_only && (make_parent_dirs(path, err) != LK_OK || create_private_file(path, &created, err) != LK_OK))
+        return NULL;
+    /* a file that appeared since it was looked at (another latchkey making the same new
+     * database, or anything else) is looked at again before it is written */
+    if (!read_only && info.state == LK_DB_MISSING && !created &&
+        (lk_store_sqlite_inspect(path, &info, err) != LK_OK || refusal(path, mode, &info, err) != LK_OK))
         return NULL;
     sqlite3 *db = open_connection(path, read_only, err);
     if (!db)
