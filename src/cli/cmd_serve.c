@@ -1,15 +1,22 @@
 /*
  * cmd_serve — `latchkey serve`: loads the configuration, opens the runtime (store,
- * catalog, tokens, counts; the schema is migrated), starts the HTTP server, prints
- * the line `listening on http://ADDR:PORT` once the socket accepts, hands out the
- * first-administrator setup link while there is none, and on SIGTERM or SIGINT
- * stops accepting, lets requests in flight finish, flushes and exits 0.
+ * catalog, tokens, counts; the schema is migrated), starts the HTTP server, logs
+ * `listening on http://ADDR:PORT` once the socket accepts, hands out the
+ * first-administrator setup link while there is none, and on SIGTERM or SIGINT stops
+ * accepting, lets requests in flight finish, flushes and exits 0. SIGHUP reloads the
+ * TLS certificate and key (and nothing else); it never stops the server.
+ *
+ * Once the configuration is read, everything the server says is a log record
+ * (util/log.h); a failure to start is one plain line `latchkey: …` and a non-zero
+ * exit, as for every command.
  */
 #include "cli/cli.h"
 #include "config/config.h"
 #include "core/session.h"
 #include "http/server.h"
+#include "http/tls.h"
 #include "runtime/runtime.h"
+#include "util/log.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -76,29 +83,43 @@ static void print_setup_link(const lk_config *cfg, const char *public_url)
     if (lk_setup_open(&op, &t) == LK_OK) {
         char *link = lk_arena_printf(&a, "%s/setup#%s", public_url, t.token);
         char why[200] = "";
+        /* a warning: a server nobody can administer yet (shown unless log_level is error) */
         if (isatty(STDERR_FILENO))
-            fprintf(stderr, "no administrator yet: open %s to create the first one (valid for 24 hours)\n", link);
+            lk_log(LK_LOG_WARN, "no administrator yet: open %s to create the first one (valid for 24 hours)", link);
         else if (write_link(file, link, why, sizeof why))
-            fprintf(stderr, "no administrator yet: the single-use setup link (valid for 24 hours) is in %s, "
-                            "readable by this user only\n", file);
+            lk_log(LK_LOG_WARN, "no administrator yet: the single-use setup link (valid for 24 hours) is in %s, "
+                                "readable by this user only", file);
         else
-            fprintf(stderr, "latchkey: could not write the setup link to %s: %s; create the first administrator "
-                            "with 'latchkey admin create'\n", file, why);
+            lk_log(LK_LOG_ERROR, "could not write the setup link to %s: %s; create the first administrator with "
+                                 "'latchkey admin create'", file, why);
         sodium_memzero(link, strlen(link));
     } else if (op.err.code == LK_ERULE) {
         unlink(file);
     } else {
-        fprintf(stderr, "latchkey: could not prepare the setup link: %s\n", op.err.msg);
+        lk_log(LK_LOG_ERROR, "could not prepare the setup link: %s", op.err.msg);
     }
     sodium_memzero(&t, sizeof t);
     lk_arena_free(&a);
     store->ops->close(store);
 }
 
+/* SIGHUP: the TLS certificate and key are read again (the only thing reloaded) */
+static void on_hangup(lk_server *srv)
+{
+    char err[700];
+    char about[400];
+    if (lk_server_reload_tls(srv, err, sizeof err)) {
+        lk_tls_describe(about, sizeof about);
+        lk_log_always("SIGHUP: TLS certificate reloaded: %s", about);
+    } else {
+        lk_log(LK_LOG_WARN, "SIGHUP: nothing reloaded: %s", err);
+    }
+}
+
 int lk_serve_main(int argc, char **argv)
 {
     lk_config cfg;
-    char err[600] = "";
+    char err[700] = "";
     int rc = lk_config_load(&cfg, argc, argv, stdout, err, sizeof err);
     if (rc == 2)
         return 0;
@@ -106,12 +127,18 @@ int lk_serve_main(int argc, char **argv)
         fprintf(stderr, "latchkey: %s\n", err);
         return 1;
     }
-    /* block the stop signals in every thread; this one waits for them */
-    sigset_t stop;
-    sigemptyset(&stop);
-    sigaddset(&stop, SIGTERM);
-    sigaddset(&stop, SIGINT);
-    pthread_sigmask(SIG_BLOCK, &stop, NULL);
+    lk_log_format format = LK_LOG_LOGFMT;
+    lk_log_level level = LK_LOG_INFO;
+    lk_log_parse_format(cfg.log_format, &format);
+    lk_log_parse_level(cfg.log_level, &level);
+    lk_log_setup(format, level, 2);
+    /* block the signals in every thread; this one waits for them */
+    sigset_t sigs;
+    sigemptyset(&sigs);
+    sigaddset(&sigs, SIGTERM);
+    sigaddset(&sigs, SIGINT);
+    sigaddset(&sigs, SIGHUP);
+    pthread_sigmask(SIG_BLOCK, &sigs, NULL);
     signal(SIGPIPE, SIG_IGN);
 
     lk_error e = {0};
@@ -120,8 +147,7 @@ int lk_serve_main(int argc, char **argv)
         fprintf(stderr, "latchkey: %s\n", e.msg);
         return lk_code_info_of(e.code)->exit_status ? lk_code_info_of(e.code)->exit_status : 3;
     }
-    char bound[128];
-    lk_server *srv = lk_server_start(rt, bound, sizeof bound, err, sizeof err);
+    lk_server *srv = lk_server_start(rt, err, sizeof err);
     if (!srv) {
         fprintf(stderr, "latchkey: %s\n", err);
         lk_runtime_close(rt);
@@ -133,15 +159,28 @@ int lk_serve_main(int argc, char **argv)
         lk_runtime_close(rt);
         return 3;
     }
-    fprintf(stderr, "listening on http://%s\n", bound);
+    if (cfg.tls_cert_file[0]) {
+        char about[400];
+        lk_tls_describe(about, sizeof about);
+        lk_log_always("TLS certificate: %s", about);
+    }
+    /* before "listening on": whoever waits for that line finds the link's file written */
     print_setup_link(&cfg, lk_runtime_config(rt)->public_url);
-    fflush(stderr);
+    lk_log_always("listening on %s", lk_server_url(srv));
+    if (lk_server_management_url(srv))
+        lk_log_always("serving /metrics, /healthz and /readyz on %s (not on the public port)",
+                      lk_server_management_url(srv));
 
     int sig = 0;
-    sigwait(&stop, &sig);
-    fprintf(stderr, "latchkey: %s received, finishing requests in flight\n", sig == SIGINT ? "SIGINT" : "SIGTERM");
+    for (;;) {
+        sigwait(&sigs, &sig);
+        if (sig != SIGHUP)
+            break;
+        on_hangup(srv);
+    }
+    lk_log_always("%s received, finishing requests in flight", sig == SIGINT ? "SIGINT" : "SIGTERM");
     lk_server_stop(srv, GRACE_MS);
     lk_runtime_close(rt);
-    fprintf(stderr, "latchkey: stopped\n");
+    lk_log_always("stopped");
     return 0;
 }

@@ -110,8 +110,8 @@ describe('the access log and stored emails', () => {
       assert.ok(!/[\x00-\x1f\x7f]/.test(l), `no control character in ${JSON.stringify(l)}`);
       assert.equal((l.match(/ user=/g) || []).length, 1, `one user field: ${l}`);
     }
-    assert.ok(lines.some((l) => l.includes('method=G%1BET ')), lines.join('\n'));
-    assert.ok(lines.some((l) => l.includes('method=GET%09user=admin@example.com ')), lines.join('\n'));
+    assert.ok(lines.some((l) => /method="?G%1BET"? /.test(l)), lines.join('\n'));
+    assert.ok(lines.some((l) => /method="?GET%09user=admin@example\.com"? /.test(l)), lines.join('\n'));
   });
 
   test('an email longer than is kept is cut where a character ends: the failed sign-in still shows in Login History', async (t) => {
