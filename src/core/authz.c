@@ -255,31 +255,18 @@ lk_code lk_authz_not_self(lk_op *op, const char *attempt, const lk_user *t, cons
                 "Access denied: you cannot change your own %s; another administrator can", what);
 }
 
-/* the distinct workspaces where someone holds role id (name and id) */
+/* the workspaces where someone holds role id, as grants (workspace id and name) */
 static lk_code role_workspaces(lk_op *op, int64_t role_id, lk_grant **out, size_t *n)
 {
-    lk_user *holders = NULL;
-    size_t nh = 0;
+    lk_workspace *ws = NULL;
     *out = NULL;
     *n = 0;
-    lk_code rc = op->store->ops->role_holders(op->store, op->arena, role_id, &holders, &nh, &op->err);
-    if (rc != LK_OK)
+    lk_code rc = op->store->ops->role_workspaces(op->store, op->arena, role_id, &ws, n, &op->err);
+    if (rc != LK_OK || *n == 0)
         return rc;
-    size_t cap = 0;
-    for (size_t i = 0; i < nh; i++)
-        for (size_t g = 0; g < holders[i].n_grants; g++) {
-            const lk_grant *gr = &holders[i].grants[g];
-            bool seen = gr->role_id != role_id;
-            for (size_t k = 0; k < *n && !seen; k++)
-                seen = (*out)[k].workspace_id == gr->workspace_id;
-            if (seen)
-                continue;
-            if (*n == cap) {
-                cap = cap ? 2 * cap : 8;
-                *out = lk_arena_grow(op->arena, *out, *n * sizeof **out, cap * sizeof **out);
-            }
-            (*out)[(*n)++] = *gr;
-        }
+    *out = lk_arena_alloc(op->arena, *n * sizeof **out);
+    for (size_t i = 0; i < *n; i++)
+        (*out)[i] = (lk_grant){.role_id = role_id, .workspace_id = ws[i].id, .workspace_name = ws[i].name};
     return LK_OK;
 }
 

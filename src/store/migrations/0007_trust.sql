@@ -1,5 +1,7 @@
 -- 0007 — the trust model (docs/security.md): the mail queue learns the notice that
--- tells a person's old address that their email was changed ('email_changed').
+-- tells a person's old address that their email was changed ('email_changed'), and
+-- the workspaces where a role is held are found without reading every holder (a
+-- role edit needs them: core/authz.c).
 --
 -- SQLite cannot alter a CHECK constraint, so mail_queue is rebuilt with the same
 -- columns, rows, ids and AUTOINCREMENT position (nothing refers to it by foreign key,
@@ -37,3 +39,5 @@ UPDATE sqlite_sequence SET seq = max(seq, coalesce((SELECT seq FROM sqlite_seque
 DROP TABLE mail_queue;
 ALTER TABLE mail_queue_new RENAME TO mail_queue;
 CREATE INDEX mail_queue_due ON mail_queue(status, next_at);
+
+CREATE INDEX IF NOT EXISTS user_roles_by_role_workspace ON user_roles(role_id, workspace_id);
