@@ -142,6 +142,7 @@ static const lk_cli_verb key_verbs[] = {
         .name = "list",
         .opts = key_opts,
         .run = key_list,
+        .read_only = true,
         .summary = "the token keys: which one signs, which ones verify",
         .help = "Lists the keys of the key file (ids and creation times, never the keys): the\n"
                 "first signs new access tokens, a second one only verifies the tokens it signed.\n",

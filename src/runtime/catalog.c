@@ -20,6 +20,7 @@
  * to the catalog's reclamation domain and is freed once no reader can hold it.
  */
 #include "runtime/catalog.h"
+#include "core/authz.h"
 #include "core/service.h"
 #include "core/secret.h"
 #include "util/arena.h"
@@ -657,7 +658,9 @@ void lk_catalog_set_roles(lk_catalog *c, const lk_permission *perms, size_t n_pe
     for (size_t i = 0; i < n_roles; i++) {
         uint64_t *bits = lk_arena_alloc(&r->arena, r->words * sizeof *bits);
         for (size_t p = 0; p < roles[i].n_perms; p++) {
-            if (!lower_name(roles[i].perms[p].name, buf, sizeof buf))
+            const lk_permission *pm = &roles[i].perms[p];
+            /* a token holds only what applies to tokens (core/authz.h) */
+            if (!lower_name(pm->name, buf, sizeof buf) || !lk_authz_applies(LK_CALLER_TOKEN, pm->group, pm->name))
                 continue;
             size_t idx = perm_slot(c, buf);
             bits[idx / 64] |= UINT64_C(1) << (idx % 64);

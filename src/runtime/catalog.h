@@ -162,7 +162,8 @@ void lk_catalog_remove_service(lk_catalog *c, int64_t id);
 void lk_catalog_sweep(lk_catalog *c, uint8_t mark);
 
 /* Replaces which permission each role grants: perms are every permission, roles
- * every role with its permissions. */
+ * every role with its permissions. A role's bits hold only what applies to tokens
+ * (lk_authz_applies): the catalog answers for tokens alone. */
 void lk_catalog_set_roles(lk_catalog *c, const lk_permission *perms, size_t n_perms, const lk_role *roles,
                           size_t n_roles);
 /* Replaces the instance limits and the allowlist. */

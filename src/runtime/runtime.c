@@ -399,7 +399,8 @@ lk_runtime *lk_runtime_open(const lk_config *cfg, lk_error *err)
     setenv("TZ", cfg->quota_tz, 1);
     tzset();
     const char *location = lk_store_default_location(cfg->db[0] ? cfg->db : NULL);
-    lk_store *store = lk_store_open(location, err);
+    /* `serve` brings the schema up to date (docs/cli.md); its other connections find it so */
+    lk_store *store = lk_store_open(location, LK_STORE_MIGRATE, err);
     if (!store)
         return NULL;
     lk_runtime *rt = lk_xcalloc(1, sizeof *rt);

@@ -57,7 +57,7 @@ static void *run(void *arg)
 
 lk_worker *lk_worker_start(const char *location, lk_error *err)
 {
-    lk_store *store = lk_store_open(location, err);
+    lk_store *store = lk_store_open(location, LK_STORE_WRITE, err);
     if (!store)
         return NULL;
     lk_worker *w = lk_xcalloc(1, sizeof *w);

@@ -42,10 +42,11 @@ static int setup(void **state)
         return -1;
     lk_fixture *f = *state;
     const char *read[] = {"Read-Only Lead"};
-    const char *write[] = {"Read-Write Lead", "Read-Only Activity"};
+    /* Access Users applies to tokens, Access Roles does not (core/authz.h) */
+    const char *write[] = {"Read-Write Lead", "Read-Only Activity", "Access Users", "Access Roles"};
     lk_role r;
     if (lk_role_create(lk_fixture_op(f), "Reader", NULL, read, 1, &r) != LK_OK ||
-        lk_role_create(lk_fixture_op(f), "Writer", NULL, write, 2, &r) != LK_OK)
+        lk_role_create(lk_fixture_op(f), "Writer", NULL, write, 4, &r) != LK_OK)
         return -1;
     invite_api(f, "reader@example.com", "Reader", NULL);
     invite_api(f, "reader2@example.com", "Reader", NULL);
@@ -219,6 +220,9 @@ static void permissions_and_limits(void **state)
     assert_true(lk_catalog_user_has(c, writer, rw));
     assert_true(lk_catalog_user_has(c, writer, act));
     assert_false(lk_catalog_user_has(c, writer, read));
+    /* a token holds only what applies to tokens: Access Users yes, Access Roles never */
+    assert_true(has(c, writer, "Access Users"));
+    assert_false(has(c, writer, "Access Roles"));
     assert_false(lk_catalog_user_has(c, b, read));
     assert_int_equal(b->n_roles, 0);
 
