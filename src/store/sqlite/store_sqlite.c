@@ -482,8 +482,8 @@ static lk_code refusal(const char *path, lk_store_mode mode, const lk_store_info
         if (mode == LK_STORE_MIGRATE)
             return LK_OK;
         return lk_fail(err, LK_ESCHEMA, "database",
-                       "the database's schema is older than this latchkey's: %d of its migrations not applied "
-                       "(the database records up to version %d, this latchkey knows up to %d): run 'latchkey "
+                       "the database's schema is older than this latchkey's (%d of its migrations not applied; "
+                       "the database records up to version %d, this latchkey knows up to %d): run 'latchkey "
                        "migrate' first (a running older server should be stopped; 'latchkey serve' migrates too)",
                        info->missing, info->version, info->known);
     case LK_DB_MISSING:
