@@ -8,7 +8,7 @@ import { after, before, describe, test } from 'node:test';
 import {
   CONSOLE_ROLE_KEYS, CONSOLE_SECRET_MASK, CONSOLE_SERVICE_KEYS, CONSOLE_USER_KEYS, USAGE, addService, assertConsoleError,
   assertConsoleOk, assertOk, assertRestError, avoidMidnight, cli, consoleAdminCreate, consoleCall, consoleLogin, consoleReadyAdmin, creds,
-  dayUTC, identity, rest, startServer, token,
+  dayQuota, dayUTC, identity, rest, startServer, token,
 } from './server-lib.mjs';
 import { ADMIN_PERMS, API_PERMS, ISO_UTC, SECRET, count, newDb, sql } from './lib.mjs';
 import { linkOf, outboxMail, tokenOf } from './mail-server-lib.mjs';
@@ -495,7 +495,7 @@ describe('console API: Web Services (URLs, usage, allowlist, limits)', { concurr
     assert.deepEqual(Object.keys(w).sort(), ['allowlist', 'identityEndpoint', 'limits', 'restEndpoint', 'usage']);
     assert.equal(w.restEndpoint, `${srv.url}/rest`);
     assert.equal(w.identityEndpoint, `${srv.url}/identity`);
-    assert.deepEqual(w.usage.map((d) => d.date), [6, 5, 4, 3, 2, 1, 0].map((b) => dayUTC(b)));
+    assert.deepEqual(w.usage.map((d) => d.date), [6, 5, 4, 3, 2, 1, 0].map((b) => dayQuota(b)), 'the days of quota_tz, America/Chicago by default');
     for (const d of w.usage.slice(0, 6)) assert.deepEqual(d, { date: d.date, total: 0, users: [] });
     const today = w.usage[6];
     assert.equal(today.total, 3, JSON.stringify(today));
