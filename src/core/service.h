@@ -22,6 +22,12 @@ lk_code lk_service_create(lk_op *op, const char *name, const char *description,
 /* grace: seconds the previous secret stays valid (0: revoked at once) */
 lk_code lk_service_rotate_secret(lk_op *op, const char *name, int64_t grace,
                                  lk_service *out, lk_client_secret secret);
+/* Changes the display name and/or the description (NULL: kept) of the service called
+ * name (or with that client id); its credentials, owner and tokens stay as they are.
+ * Both NULL: nothing to change (LK_EINVAL). Values equal to the current ones write
+ * nothing and record no audit event. */
+lk_code lk_service_update(lk_op *op, const char *name, const char *new_name, const char *new_description,
+                          lk_service *out);
 lk_code lk_service_delete(lk_op *op, const char *name);
 
 /* constant-time check of a presented secret against the current one, and against

@@ -46,6 +46,7 @@ const CALLS = (ids) => [
   ['GET', `/services/${ids.service}`, undefined, ['Access LaunchPoint']],
   ['POST', `/services/${ids.service}/token`, undefined, ['Access LaunchPoint']],
   ['POST', `/services/${ids.service}/rotate`, { graceSeconds: 0 }, ['Access LaunchPoint']],
+  ['PUT', `/services/${ids.service}`, { description: 'denied' }, ['Access LaunchPoint']],
   ['DELETE', `/services/${ids.service}`, undefined, ['Access LaunchPoint']],
   ['GET', '/webservices', undefined, ['Access Web Services']],
   ['POST', '/allowlist', { cidr: '192.168.0.0/16' }, ['Access Web Services']],
@@ -230,6 +231,9 @@ describe("console API: the administrator's path", { concurrency: 1 }, () => {
     assert.equal(r.type, 'custom');
     assert.equal(r.holders, 0);
     assert.deepEqual([...r.permissions].sort(), ['Read-Only Lead', 'Read-Write Lead']);
+    assert.equal(r.hasApiPermission, true, 'Access API permissions: marked for Invite New User');
+    const admin = assertConsoleOk(await boss.call('/roles')).find((x) => x.type === 'system');
+    assert.equal(admin.hasApiPermission, false, 'Admin holds Access Admin permissions only');
     st.role = r;
     const row = sql(db, `SELECT name, description, system FROM roles WHERE id = ${r.id}`)[0];
     assert.deepEqual(row, { name: 'API Only', description: 'for integrations', system: 0 });
@@ -337,6 +341,23 @@ describe("console API: the administrator's path", { concurrency: 1 }, () => {
     assert.equal(await token(srv, st.svc), r.accessToken);
     assert.equal(assertConsoleOk(await boss.call(`/services/${st.svc.id}/token`, { method: 'POST' })).accessToken, r.accessToken);
     st.token = r.accessToken;
+  });
+
+  test('Edit Service: a new display name and description; the client id, secret and token stay', async () => {
+    const before = sql(db, `SELECT client_id, secret_hash FROM services WHERE id = ${st.svc.id}`)[0];
+    const r = assertConsoleOk(await boss.call(`/services/${st.svc.id}`, { method: 'PUT', body: { name: 'Sync (edited)', description: 'hourly' } }));
+    assert.deepEqual(Object.keys(r).sort(), CONSOLE_SERVICE_KEYS);
+    assert.equal(r.name, 'Sync (edited)');
+    assert.equal(r.description, 'hourly');
+    assert.equal(r.clientId, st.svc.clientId);
+    assert.deepEqual(sql(db, `SELECT client_id, secret_hash FROM services WHERE id = ${st.svc.id}`)[0], before);
+    assertOk(await rest(srv, USAGE, st.token), 'the token of the service still works');
+    assert.equal(await token(srv, st.svc), st.token, 'the secret still works, the same token comes back');
+    assertConsoleError(await boss.call(`/services/${st.svc.id}`, { method: 'PUT', body: {} }), 400, 'invalid');
+    assertConsoleError(await boss.call(`/services/${st.svc.id}`, { method: 'PUT', body: { name: '' } }), 400, 'invalid', 'name');
+    assertConsoleError(await boss.call(`/services/${st.svc.id}`, { method: 'PUT', body: { name: 7 } }), 400, 'invalid', 'name');
+    assertConsoleError(await boss.call('/services/999999', { method: 'PUT', body: { name: 'x' } }), 404, 'not_found');
+    assert.equal(assertConsoleOk(await boss.call(`/services/${st.svc.id}`, { method: 'PUT', body: { name: 'Sync' } })).name, 'Sync');
   });
 
   test('rotate: a new secret; the old one refused (no grace) and its tokens revoked; with grace the previous one works until then', async () => {
@@ -447,7 +468,8 @@ describe("console API: the administrator's path", { concurrency: 1 }, () => {
     assert.deepEqual(got, [
       'Role/Create/API Only',
       'User/Create/sync@example.com', 'User/Create/person@example.com',
-      'Service/Create/Sync', 'Service/Rotate Secret/Sync', 'Service/Rotate Secret/Sync',
+      'Service/Create/Sync', 'Service/Edit/Sync (edited)', 'Service/Edit/Sync', 'Service/Rotate Secret/Sync',
+      'Service/Rotate Secret/Sync',
       'User/Edit/sync@example.com', 'User/Edit/sync@example.com', 'User/Edit/sync@example.com', 'User/Edit/sync@example.com',
       'User/Lock/sync@example.com', 'User/Unlock/sync@example.com',
       'Service/Delete/Sync', 'User/Delete/sync@example.com',

@@ -584,7 +584,7 @@ export const CONSOLE_CSRF = /^[0-9a-f]{64}$/;
 export const CONSOLE_SESSION_TOKEN = /^[A-Za-z0-9_-]{43}$/;
 export const CONSOLE_USER_KEYS = ['apiOnly', 'createdAt', 'email', 'expiresAt', 'firstName', 'id', 'lastLoginAt',
   'lastName', 'lockedReason', 'reason', 'roles', 'status', 'userid'];
-export const CONSOLE_ROLE_KEYS = ['description', 'holders', 'id', 'name', 'onlyAllZones', 'permissions', 'type'];
+export const CONSOLE_ROLE_KEYS = ['description', 'hasApiPermission', 'holders', 'id', 'name', 'onlyAllZones', 'permissions', 'type'];
 export const CONSOLE_SERVICE_KEYS = ['clientId', 'createdAt', 'description', 'id', 'name', 'previousSecretValidUntil',
   'secret', 'updatedAt', 'user'];
 export const CONSOLE_SECRET_MASK = '\u2022'.repeat(8);
