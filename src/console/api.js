@@ -1,6 +1,6 @@
 // The console's JSON API (docs/console-api.md): the session cookie authenticates, and
 // every state-changing call carries the session's CSRF token.
-import { currentLang, has, t } from './i18n.js';
+import { currentLang, has, serverText, t } from './i18n.js';
 
 let csrf = '';
 let onUnauthorized = null;
@@ -46,12 +46,21 @@ export const post = (path, body = {}) => api('POST', path, body);
 export const put = (path, body = {}) => api('PUT', path, body);
 export const del = (path) => api('DELETE', path);
 
-// The text to show for an error: a translation for this code and field when there is
-// one; in English otherwise the server's own sentence; else the code's general text.
+// The text to show for an error. English: a text of ours for this code and field when
+// there is one, else the server's own sentence. Other languages: the server's sentence
+// translated with its reason (messages-<lang>.json), else our text for the code and
+// field, else the code's general text.
 export function errorText(e) {
   if (!(e instanceof ApiError)) return t('error.generic');
-  if (e.field && has(`error.${e.code}.${e.field}`)) return t(`error.${e.code}.${e.field}`);
-  if (currentLang() === 'en' && e.message) return e.message;
+  const fieldKey = e.field && has(`error.${e.code}.${e.field}`) ? `error.${e.code}.${e.field}` : null;
+  if (currentLang() === 'en') {
+    if (fieldKey) return t(fieldKey);
+    if (e.message) return e.message;
+  } else {
+    const translated = serverText(e.message);
+    if (translated) return translated;
+    if (fieldKey) return t(fieldKey);
+  }
   if (has(`error.${e.code}`)) return t(`error.${e.code}`);
   return t('error.generic');
 }

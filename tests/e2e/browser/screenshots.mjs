@@ -62,7 +62,7 @@ try {
   await dlg.getByLabel('Last Name').fill('Sync');
   await dlg.getByLabel('Reason').fill('Nightly CRM sync');
   await dlg.getByRole('button', { name: 'Next', exact: true }).click();
-  await dlg.getByLabel('Role', { exact: true }).selectOption({ label: 'API Only' });
+  await dlg.getByLabel('Role', { exact: true }).selectOption({ label: 'API Only (API permissions)' });
   await dlg.getByLabel('API Only', { exact: true }).check();
   await shot(page, 'invite');
   await dlg.getByRole('button', { name: 'Next', exact: true }).click();
@@ -81,6 +81,7 @@ try {
   await dialog(page, 'CRM Sync').getByText('Service CRM Sync created.').waitFor();
   await shot(page, 'new-service');
   await dialog(page, 'CRM Sync').getByRole('button', { name: 'Done' }).click();
+  await dialog(page, 'Copied the client secret?').getByRole('button', { name: 'Yes, I copied it' }).click();
   await row(page, 'service', 'CRM Sync').getByRole('button', { name: 'View Details' }).click();
   dlg = dialog(page, 'Details: CRM Sync');
   await dlg.getByRole('button', { name: 'Get Token' }).click();
