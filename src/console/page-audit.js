@@ -69,8 +69,11 @@ function detailsCell(d) {
   if (!entries.length) return '';
   const list = changeList(d);
   if (JSON.stringify(d).length <= 100) return list;
-  const first = entries.slice(0, 2).map(([k]) => detailKey(k)).join(', ');
-  return h('details', {}, h('summary', {}, t('audit.detailsSummary', { first, n: entries.length })), list);
+  // the summary: the first entry, its value cut short
+  const [k0, v0] = entries[0];
+  const shown = typeof v0 === 'object' && v0 !== null ? '…' : String(v0).slice(0, 40);
+  const first = h('span', {}, `${detailKey(k0)}: `, h('span', { translate: 'no' }, shown));
+  return h('details', {}, h('summary', {}, tParts('audit.detailsSummary', { first, n: entries.length })), list);
 }
 
 // CSV: the server answers a page at a time (a Link header names the next one); the

@@ -8,11 +8,11 @@ import { tour } from './tour.mjs';
 after(closeBrowser);
 
 test('every page and dialog, in English: no axe-core violation', async (t) => {
-  const { srv, setupLink } = await startConsole(t);
+  const { srv, db, setupLink } = await startConsole(t);
   const page = await newPage(t);
   const stops = [];
   await tour(page, {
-    srv, setupLink, lang: 'en',
+    srv, db, setupLink, lang: 'en',
     stop: async (name) => {
       stops.push(name);
       await assertAccessible(page, name);

@@ -7,7 +7,8 @@
 // the audit trail's Email area, the skip link.
 import { after, test } from 'node:test';
 import {
-  ADMIN, announced, assert, cli, closeBrowser, dialog, http, nav, newPage, ready, row, setupAdmin, startConsole, stepper,
+  ADMIN, announced, assert, assertAccessible, cli, closeBrowser, dialog, http, nav, newPage, ready, row, setupAdmin, startConsole,
+  stepper,
 } from './browser-lib.mjs';
 
 after(closeBrowser);
@@ -226,6 +227,7 @@ test('at 390 px: the Users list\'s actions without sideways scrolling, a smaller
   for (const [sw, cw] of fits.wraps) assert.ok(sw <= cw, `a list scrolls sideways: ${sw} > ${cw}`);
   assert.ok(fits.buttons.length >= 4, JSON.stringify(fits.buttons));
   for (const [name, left, right] of fits.buttons) assert.ok(left >= 0 && right <= 390, `${name} at ${left}–${right}`);
+  await assertAccessible(page, 'the Users list at 390 px');
   // each button works where it is: Edit opens its dialog
   await r.locator('[data-action=edit]').click();
   await dialog(page, `Edit User: ${API_USER}`).getByRole('button', { name: 'Cancel' }).click();
@@ -241,6 +243,7 @@ test('at 390 px: the Users list\'s actions without sideways scrolling, a smaller
     const d = document.querySelector('dialog[open]').getBoundingClientRect();
     return b.top >= Math.max(0, d.top) && b.bottom <= Math.min(window.innerHeight, d.bottom);
   });
+  await assertAccessible(page, 'View Details at 390 px');
   page.assertClean();
 });
 

@@ -108,7 +108,7 @@ test('every message the server can send the console has its German translation, 
   }
 });
 
-test('the audit trail offers and translates every area and action the server records', () => {
+test('the audit trail offers and translates every area, action and actor the server records', () => {
   const audit = read('page-audit.js');
   const list = (name) => [...new RegExp(`const ${name} = \\[([\\s\\S]*?)\\];`).exec(audit)[1].matchAll(/'([^']+)'/g)].map((m) => m[1]);
   const areas = new Set(list('AREAS'));
@@ -139,6 +139,12 @@ test('the audit trail offers and translates every area and action the server rec
       if (!(`audit.action.${action}` in dict)) missing.push(`${lang}: audit.action.${action}`);
     }
   }
+  // who: the actors the server names without a person ("system", "setup", …)
+  const actors = new Set();
+  for (const f of ['src/core/session.c', 'src/core/mailq.c', 'src/core/password.c', 'src/api/admin.c'])
+    for (const m of fs.readFileSync(path.join(ROOT, f), 'utf8').matchAll(/->actor = "([^"]+)"|\.actor = "([^"]+)"/g)) actors.add(m[1] || m[2]);
+  assert.ok(actors.has('system') && actors.has('setup'), [...actors].join(', '));
+  for (const a of actors) for (const [lang, dict] of [['en', EN], ['de', DE]]) if (!(`audit.actor.${a}` in dict)) missing.push(`${lang}: audit.actor.${a}`);
   assert.deepEqual([...new Set(missing)], []);
   assert.ok(recorded.some(([a, x]) => a === 'Email' && x === 'Send'), 'the email area was found');
 });

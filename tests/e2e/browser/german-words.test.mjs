@@ -65,7 +65,7 @@ async function germanWordsTest(t) {
   PERMISSIONS = cli(db, 'permission', 'list').permissions.map((p) => p.name).sort((a, b) => b.length - a.length);
   const stops = [];
   await tour(page, {
-    srv, setupLink, lang: 'de',
+    srv, db, setupLink, lang: 'de',
     stop: async (name) => {
       stops.push(name);
       const texts = await page.evaluate(() => {

@@ -6,7 +6,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { ADMIN, dialog, nav, ready, row, setupAdmin } from './browser-lib.mjs';
+import { extractLink, readOutbox, waitFor } from '../mail-lib.mjs';
+import { ADMIN, cli, dialog, login, nav, ready, row, setupAdmin } from './browser-lib.mjs';
 
 const CONSOLE = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../src/console');
 export const DICT = {
@@ -19,21 +20,30 @@ const DATA = {
   en: {
     role: 'API Only', roleDesc: 'For the integrations', service: 'CRM Sync', serviceDesc: 'Nightly lead sync',
     person: { email: 'grace@example.com', first: 'Grace', last: 'Hopper' }, message: 'Welcome aboard.',
+    colleague: { email: 'alan@example.com', first: 'Alan', last: 'Turing' },
     lockReason: 'Holiday', badCidr: '10.0.0.1/8',
   },
   de: {
     role: 'Nur API', roleDesc: 'Für die Integrationen', service: 'CRM-Abgleich', serviceDesc: 'Nächtlicher Abgleich der Leads',
     person: { email: 'grete@example.com', first: 'Grete', last: 'Hopper' }, message: 'Willkommen an Bord.',
+    colleague: { email: 'konrad@example.com', first: 'Konrad', last: 'Zuse' },
     lockReason: 'Urlaub', badCidr: '10.0.0.1/8',
   },
 };
 export const API_USER = 'crm-sync@example.com';
 
 /*
- * Walks the console of a fresh server (srv, setupLink from startConsole) in page, whose
+ * Walks the console of a fresh server (srv, db, setupLink from startConsole; no SMTP
+ * server, so mail goes to the outbox folder next to the database) in page, whose
  * browser language is lang; stop(name) runs at every page and dialog. Ends signed out.
  */
-export async function tour(page, { srv, setupLink, lang, stop }) {
+export async function tour(page, { srv, db, setupLink, lang, stop }) {
+  const outbox = path.join(db.dir, 'outbox');
+  const linkTo = async (email, kind) => {
+    const mail = await waitFor(() => readOutbox(outbox).reverse().find((m) => m.to.includes(email) && extractLink(m.text, kind)),
+      15_000, `the ${kind} email to ${email}`);
+    return extractLink(mail.text, kind);
+  };
   const L = DICT[lang];
   const D = DATA[lang];
   const T = (k, vars = {}) => L[k].replace(/\{(\w+)\}/g, (m, v) => (v in vars ? String(vars[v]) : m));
@@ -148,6 +158,14 @@ export async function tour(page, { srv, setupLink, lang, stop }) {
   dlg = dialog(page, L['users.deleteInvitation']);
   await stop('delete invitation?');
   await closeDialog(dlg);
+  // a colleague made with the CLI (active, a one-time password): Reset Password
+  const colleague = cli(db, 'admin', 'create', '--email', D.colleague.email, '--first', D.colleague.first, '--last', D.colleague.last);
+  await page.locator('#user-search').fill(D.colleague.email);
+  await page.locator('#user-search').press('Enter');
+  await row(page, 'email', D.colleague.email).locator('[data-action=reset-password]').click();
+  dlg = dialog(page, T('users.resetTitle', { email: D.colleague.email }));
+  await stop('reset password?');
+  await closeDialog(dlg);
 
   // ---- Login History
   await page.locator('nav.tabs').getByRole('link', { name: L['logins.tab'], exact: true }).click();
@@ -232,10 +250,29 @@ export async function tour(page, { srv, setupLink, lang, stop }) {
   await page.locator('#forgot-link').click();
   await page.getByRole('heading', { level: 1, name: L['forgot.title'] }).waitFor();
   await stop('forgot password');
+  await page.getByLabel(L['user.email']).fill(D.colleague.email);
+  await button(page, 'forgot.submit').click();
+  await page.locator('#forgot-sent').waitFor();
+  await stop('forgot password: sent');
   for (const [where, key] of [['/invite', 'accept.title'], ['/reset', 'reset.title']]) {
     await page.goto(`${srv.url}${where}`);
     await ready(page);
     await page.getByRole('heading', { level: 1, name: L[key] }).waitFor();
     await stop(`${where}, a link without its token`);
   }
+  // the single-use links' pages, from the emails in the outbox (not submitted: the
+  // colleague signs in with the one-time password below)
+  for (const [email, kind, key] of [[D.person.email, 'invite', 'accept.title'], [D.colleague.email, 'reset', 'reset.title']]) {
+    await page.goto(await linkTo(email, kind));
+    await ready(page);
+    await page.getByRole('heading', { level: 1, name: L[key] }).waitFor();
+    await page.locator('form input[type=password]').first().waitFor();
+    await stop(`${kind} link`);
+  }
+  // the colleague's first sign-in: a one-time password must be replaced first
+  await page.goto(`${srv.url}/#/login`);
+  await ready(page);
+  await login(page, srv.url, D.colleague.email, colleague.password, { submit: L['login.submit'] });
+  await page.getByText(L['password.forced']).waitFor();
+  await stop('a one-time password to replace');
 }
