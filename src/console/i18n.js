@@ -105,7 +105,7 @@ function translateMessage(text, depth) {
     if (!m) continue;
     const values = m.slice(1).map((v) => {
       if (Object.hasOwn(serverMessages.words, v)) return serverMessages.words[v];
-      if (ISO_INSTANT.test(v)) return fmtTime(v);
+      if (ISO_INSTANT.test(v)) return /T00:00:00Z$/.test(v) ? fmtDate(v) : fmtTime(v);
       return translateMessage(v, depth + 1) ?? v;
     });
     return tpl.de.replace(/\{(\d+)\}/g, (x, i) => values[Number(i) - 1] ?? '');
@@ -126,11 +126,15 @@ export function fmtTime(iso) {
   return new Intl.DateTimeFormat(locale(), { dateStyle: 'medium', timeStyle: 'medium' }).format(d);
 }
 
+// A date: "2027-01-31", or an instant. An instant at 00:00 UTC is a date as typed (an
+// access expiry given as a date means 00:00 UTC that day) and is shown as that date, not
+// as the evening before in a browser west of Greenwich.
 export function fmtDate(iso) {
   if (!iso) return '';
+  const dateOnly = iso.length === 10 || /T00:00:00(\.0+)?Z$/.test(iso);
   const d = new Date(iso.length === 10 ? `${iso}T00:00:00Z` : iso);
   if (Number.isNaN(d.getTime())) return iso;
-  return new Intl.DateTimeFormat(locale(), { dateStyle: 'medium', timeZone: iso.length === 10 ? 'UTC' : undefined }).format(d);
+  return new Intl.DateTimeFormat(locale(), { dateStyle: 'medium', timeZone: dateOnly ? 'UTC' : undefined }).format(d);
 }
 
 export const fmtNumber = (n) => new Intl.NumberFormat(locale()).format(n);

@@ -2,7 +2,7 @@
 import { ApiError, errorText, get, qs } from './api.js';
 import { announce, field, h, table } from './dom.js';
 import { makeForm } from './forms.js';
-import { fmtTime, has, t, tOr, tParts } from './i18n.js';
+import { fmtDate, fmtTime, has, t, tOr, tParts } from './i18n.js';
 import { pagedList } from './list.js';
 import { usersRolesHeader } from './tabs.js';
 
@@ -47,7 +47,7 @@ function detailValue(k, v) {
   if (v === null || v === undefined || v === '') return h('span', { class: 'muted' }, '—');
   if (typeof v === 'boolean') return t(v ? 'common.yes' : 'common.no');
   if (v === 'never') return t('common.never');
-  if (typeof v === 'string' && /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/.test(v)) return fmtTime(v);
+  if (typeof v === 'string' && /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/.test(v)) return /T00:00:00Z$/.test(v) ? fmtDate(v) : fmtTime(v);
   if (k === 'status' && has(`status.${v}`)) return t(`status.${v}`);
   if (k === 'kind' && has(`mail.kind.${v}`)) return t(`mail.kind.${v}`);
   if (Array.isArray(v)) {

@@ -55,12 +55,13 @@ export async function closeBrowser() {
 }
 
 /*
- * A new page in a new context ({locale: 'de-DE'} for German); records page errors,
+ * A new page in a new context ({locale: 'de-DE'} for German; timezoneId: the browser's
+ * time zone, the host's by default); records page errors,
  * console errors and CSP reports. page.assertClean() fails on any of them.
  */
-export async function newPage(t, { locale = 'en-US', viewport = { width: 1280, height: 800 } } = {}) {
+export async function newPage(t, { locale = 'en-US', viewport = { width: 1280, height: 800 }, timezoneId } = {}) {
   const b = await browser();
-  const ctx = await b.newContext({ locale, viewport, acceptDownloads: true });
+  const ctx = await b.newContext({ locale, viewport, acceptDownloads: true, timezoneId });
   t.after(() => ctx.close().catch(() => {}));
   const page = await ctx.newPage();
   page.setDefaultTimeout(WAIT_MS);
