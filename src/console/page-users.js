@@ -138,7 +138,7 @@ function grantsEditor(roles, workspaces, initial) {
     const wid = nextId('grant-ws');
     const roleSel = h('select', { id: rid, dataset: { grant: 'role' } },
       h('option', { value: '' }, t('invite.chooseRole')),
-      roles.map((r) => h('option', { value: r.id, selected: Number(g.roleId) === Number(r.id), dataset: { api: r.hasApiPermission ? '1' : '0' } }, roleLabel(r))));
+      roles.map((r) => h('option', { value: r.id, selected: Number(g.roleId) === Number(r.id) }, roleLabel(r))));
     const wsSel = h('select', { id: wid, dataset: { grant: 'workspace' } },
       workspaces.map((w) => h('option', { value: w.id, selected: Number(g.workspaceId ?? 0) === Number(w.id) }, workspaceName(w))));
     const syncWs = () => {
