@@ -61,6 +61,7 @@ static const lk_cli_noun *const nouns[] = {
     &lk_cli_noun_allowlist,
     &lk_cli_noun_usage,
     &lk_cli_noun_mail,
+    &lk_cli_noun_migrate,
     NULL,
 };
 
@@ -541,7 +542,9 @@ static int run(lk_cli_cmd *c)
     if (!c->verb->no_store) {
         lk_error err;
         lk_error_clear(&err);
-        store = lk_store_open(lk_store_default_location(c->db), &err);
+        /* no command but `migrate` (and `serve`) ever changes the schema */
+        store = lk_store_open(lk_store_default_location(c->db), c->verb->read_only ? LK_STORE_READ : LK_STORE_WRITE,
+                              &err);
         if (!store)
             return report_failure(c, err.code != LK_OK ? err.code : LK_ESTORE, &err);
     }

@@ -60,6 +60,9 @@ typedef struct lk_cli_verb {
     const char *summary;     /* one line, for the noun's help */
     const char *help;        /* the verb's own help, after the usage line */
     bool no_store;           /* run without opening the database */
+    bool read_only;          /* only reads: the database opens read-only (never the write lock,
+                              * never created, never migrated); else it opens for writing, and
+                              * a missing or empty file becomes a new database */
 } lk_cli_verb;
 
 typedef struct lk_cli_noun {
@@ -102,6 +105,7 @@ extern const lk_cli_noun lk_cli_noun_limits;
 extern const lk_cli_noun lk_cli_noun_allowlist;
 extern const lk_cli_noun lk_cli_noun_usage;
 extern const lk_cli_noun lk_cli_noun_mail;
+extern const lk_cli_noun lk_cli_noun_migrate;
 
 /* Runs the command line; returns the process exit status. */
 int lk_cli_main(int argc, char **argv);

@@ -2,13 +2,13 @@
 import { ApiError, errorText, get, qs } from './api.js';
 import { announce, field, h, table } from './dom.js';
 import { makeForm } from './forms.js';
-import { fmtDate, fmtTime, has, t, tOr, tParts } from './i18n.js';
+import { fmtDate, fmtTime, has, serverText, t, tOr, tParts } from './i18n.js';
 import { pagedList } from './list.js';
 import { usersRolesHeader } from './tabs.js';
 
 // every area and action the server records (console-static.test.mjs reads the sources
 // and checks that these lists and both dictionaries have them all)
-const AREAS = ['User', 'Role', 'Service', 'IP Restrictions', 'Web Services', 'Email', 'Permission', 'Workspace'];
+const AREAS = ['User', 'Role', 'Service', 'IP Restrictions', 'Web Services', 'Email', 'Permission', 'Workspace', 'Denied'];
 const ACTIONS = ['Create', 'Edit', 'Delete', 'Lock', 'Unlock', 'Change Password', 'Resend Invitation', 'Accept Invitation',
   'Reset Password', 'Forgot Password', 'Set Password', 'Rotate Secret', 'Edit Limits', 'Add', 'Remove', 'Enable', 'Disable',
   'Send', 'Give Up', 'Cancel'];
@@ -43,6 +43,21 @@ export function actorText(actor) {
  */
 const detailKey = (k) => tOr(`audit.detail.${k}`, k);
 
+/*
+ * An event's action. A Denied event's action is what was attempted: "User Edit" (an
+ * area and an action, each translated) or, for a console call the caller's roles do
+ * not allow at all, the call itself ("PUT /admin/api/roles/3"), shown as it was made.
+ */
+export function actionText(area, action) {
+  if (area === 'Denied') {
+    if (/^[A-Z]+ \//.test(action)) return h('code', { translate: 'no' }, action);
+    const m = /^(\w+) (.+)$/.exec(action);
+    if (m && has(`audit.area.${m[1]}`))
+      return t('audit.deniedAction', { area: t(`audit.area.${m[1]}`), action: tOr(`audit.action.${m[2]}`, m[2]) });
+  }
+  return tOr(`audit.action.${action}`, action);
+}
+
 function detailValue(k, v) {
   if (v === null || v === undefined || v === '') return h('span', { class: 'muted' }, '—');
   if (typeof v === 'boolean') return t(v ? 'common.yes' : 'common.no');
@@ -50,6 +65,11 @@ function detailValue(k, v) {
   if (typeof v === 'string' && /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/.test(v)) return /T00:00:00Z$/.test(v) ? fmtDate(v) : fmtTime(v);
   if (k === 'status' && has(`status.${v}`)) return t(`status.${v}`);
   if (k === 'kind' && has(`mail.kind.${v}`)) return t(`mail.kind.${v}`);
+  if (k === 'caller' && has(`audit.caller.${v}`)) return t(`audit.caller.${v}`);
+  if (k === 'attempted') return actionText('Denied', v);
+  if (k === 'self' && has(`audit.self.${v}`)) return t(`audit.self.${v}`);
+  // a refusal's sentence, in the page's language with its reason
+  if (k === 'message' && typeof v === 'string') return serverText(v) ?? h('span', { translate: 'no' }, v);
   if (Array.isArray(v)) {
     if (v.every((x) => x && typeof x === 'object' && 'role' in x && 'workspace' in x))
       return h('span', { translate: 'no' }, v.map((g) => `${g.role} (${g.workspace})`).join(', '));
@@ -129,7 +149,7 @@ export async function auditPage(page) {
         { key: 'actor', label: t('audit.who'), cell: (r) => actorText(r.actor) },
         { key: 'address', label: t('audit.address'), data: true, cell: (r) => r.address || '—' },
         { key: 'area', label: t('audit.area'), cell: (r) => tOr(`audit.area.${r.area}`, r.area) },
-        { key: 'action', label: t('audit.action'), cell: (r) => tOr(`audit.action.${r.action}`, r.action) },
+        { key: 'action', label: t('audit.action'), cell: (r) => actionText(r.area, r.action) },
         { key: 'target', label: t('audit.target'), data: true, cell: (r) => r.target || '' },
         { key: 'details', label: t('audit.details'), cell: (r) => detailsCell(r.details) },
       ], rows, { caption: t('nav.audit'), empty: t('audit.empty') });

@@ -27,7 +27,8 @@ static size_t url_scheme_len(const char *s)
     return n > 0 && strncmp(s + n, "://", 3) == 0 ? n : 0;
 }
 
-lk_store *lk_store_open(const char *location, lk_error *err)
+/* the SQLite file path a location names, or NULL (err set) */
+static const char *sqlite_path(const char *location, lk_error *err)
 {
     if (!location || !*location) {
         lk_fail(err, LK_EINVAL, "database", "no database location given");
@@ -39,16 +40,28 @@ lk_store *lk_store_open(const char *location, lk_error *err)
         return NULL;
     }
     if (has_prefix(location, "sqlite://"))
-        return lk_store_sqlite_open(location + strlen("sqlite://"), err);
+        return location + strlen("sqlite://");
     if (has_prefix(location, "sqlite:"))
-        return lk_store_sqlite_open(location + strlen("sqlite:"), err);
+        return location + strlen("sqlite:");
     size_t scheme = url_scheme_len(location);
     if (scheme) {
         lk_fail(err, LK_EINVAL, "database",
                 "unknown database location '%.*s://…'; give a SQLite file path", (int)scheme, location);
         return NULL;
     }
-    return lk_store_sqlite_open(location, err);
+    return location;
+}
+
+lk_store *lk_store_open(const char *location, lk_store_mode mode, lk_error *err)
+{
+    const char *path = sqlite_path(location, err);
+    return path ? lk_store_sqlite_open(path, mode, err) : NULL;
+}
+
+lk_code lk_store_inspect(const char *location, lk_store_info *out, lk_error *err)
+{
+    const char *path = sqlite_path(location, err);
+    return path ? lk_store_sqlite_inspect(path, out, err) : LK_EINVAL;
 }
 
 const char *lk_store_default_location(const char *explicit_location)

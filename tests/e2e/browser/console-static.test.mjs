@@ -54,7 +54,7 @@ test('every translation key the code uses exists', () => {
     ...['accept', 'reset'].flatMap((p) => ['title', 'intro', 'submit', 'invalid', 'noToken'].map((k) => `${p}.${k}`)),
     // the email queue (page-webservices.js)
     ...['queued', 'sent', 'failed', 'cancelled'].map((s) => `mail.status.${s}`),
-    ...['invitation', 'password_reset', 'expiry_notice', 'admin_added', 'admin_removed'].map((k) => `mail.kind.${k}`),
+    ...['invitation', 'password_reset', 'expiry_notice', 'admin_added', 'admin_removed', 'email_changed'].map((k) => `mail.kind.${k}`),
     'mail.transport.smtp', 'mail.transport.outbox', 'mail.server', 'mail.folder',
     // the audit trail's new actions (page-audit.js ACTIONS)
     ...['Resend Invitation', 'Accept Invitation', 'Reset Password', 'Forgot Password', 'Set Password'].map((a) => `audit.action.${a}`),
@@ -137,6 +137,22 @@ test('the audit trail offers and translates every area, action and actor the ser
     for (const [lang, dict] of [['en', EN], ['de', DE]]) {
       if (!(`audit.area.${area}` in dict)) missing.push(`${lang}: audit.area.${area}`);
       if (!(`audit.action.${action}` in dict)) missing.push(`${lang}: audit.action.${action}`);
+    }
+  }
+  // Denied events: the attempt ("User Edit": an area and an action, each translated)
+  const attempts = new Set();
+  for (const f of fs.readdirSync(path.join(ROOT, 'src/core')).filter((x) => x.endsWith('.c')).map((x) => `src/core/${x}`).concat(
+    fs.readdirSync(path.join(ROOT, 'src/api')).filter((x) => x.endsWith('.c')).map((x) => `src/api/${x}`))) {
+    const src = fs.readFileSync(path.join(ROOT, f), 'utf8');
+    for (const m of src.matchAll(/\b(?:lk_authz_\w+|authz_new_grants|lk_service_may_use)\((?:[^,()]|\([^()]*\))+, ([^;]*?)[,)]/g))
+      for (const lit of m[1].matchAll(/"([A-Z][a-z]+ [A-Za-z ]+)"/g)) attempts.add(lit[1]);
+  }
+  assert.ok(attempts.has('User Edit') && attempts.has('Service Get Token'), [...attempts].join(', '));
+  for (const a of attempts) {
+    const [, area, action] = /^(\w+) (.+)$/.exec(a);
+    for (const [lang, dict] of [['en', EN], ['de', DE]]) {
+      if (!(`audit.area.${area}` in dict)) missing.push(`${lang}: audit.area.${area} (Denied ${a})`);
+      if (!(`audit.action.${action}` in dict)) missing.push(`${lang}: audit.action.${action} (Denied ${a})`);
     }
   }
   // who: the actors the server names without a person ("system", "setup", …)

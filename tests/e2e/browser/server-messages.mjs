@@ -65,11 +65,16 @@ export function serverMessages() {
   const out = new Map();
   for (const file of files) {
     const src = fs.readFileSync(path.join(ROOT, file), 'utf8');
-    for (const m of src.matchAll(/\b(lk_fail|lk_admin_fail)\s*\(/g)) {
-      if (/^\s*(lk_code|void)\s/.test(src.slice(src.lastIndexOf('\n', m.index) + 1, m.index + 1))) continue; // a definition
+    // lk_fail(err, code, field, FMT, …), lk_admin_fail(c, status, code, field, MSG, …),
+    // and authz.c's deny(op, attempt, target, extra, FMT, …), whose lk_fail passes "%s"
+    const FORMAT_AT = { lk_fail: 3, lk_admin_fail: 4, deny: 4 };
+    for (const m of src.matchAll(/\b(lk_fail|lk_admin_fail|deny)\s*\(/g)) {
+      if (m[1] === 'deny' && !file.endsWith('/authz.c')) continue;
+      const line = src.slice(src.lastIndexOf('\n', m.index) + 1, m.index + 1);
+      if (/^\s*(static\s+)?(lk_code|void)\s/.test(line)) continue; // a definition
       const args = callArgs(src, m.index + m[0].length - 1);
-      const t = message(args[m[1] === 'lk_fail' ? 3 : 4] || '');
-      if (t && !out.has(t)) out.set(t, file);
+      const t = message(args[FORMAT_AT[m[1]]] || '');
+      if (t && t !== '%s' && !out.has(t)) out.set(t, file);
     }
   }
   return [...out].map(([template, file]) => ({ file, template }));
@@ -95,6 +100,7 @@ export function serverWords() {
       ...literalArgs(`src/core/${f}`, 'lk_check_name', 2), ...literalArgs(`src/core/${f}`, 'lk_check_text', 2)]),
     ...literalArgs('src/core/user.c', 'check_not_last_admin', 2),
     ...literalArgs('src/core/limits.c', 'check_bound', 2),
+    ...literalArgs('src/core/user.c', 'lk_authz_not_self', 3),
     ...literalArgs('src/util/cidr.c', 'refuse', 2),
   ]);
   const cidr = fs.readFileSync(path.join(ROOT, 'src/util/cidr.c'), 'utf8');
