@@ -594,12 +594,13 @@ describe('console API: Web Services (URLs, usage, allowlist, limits)', { concurr
     assert.deepEqual(more, { rate: '0/0', rateCalls: 0, rateSeconds: 0, daily: 1000, concurrent: 3 });
     assertOk(await rest(srv, USAGE, tok), 'no rate limit any more');
     assert.deepEqual(assertConsoleOk(await boss.call('/webservices')).limits, more);
-    const before = snapshot(db);
+    // the token taken above is written on the server's own schedule: not part of the check
+    const before = snapshot(db, { tokens: false });
     for (const [body, field] of [[{ rate: 'abc' }, 'rate'], [{ rate: '5/' }, 'rate'], [{ rate: '5' }, 'rate'], [{ rate: '-1/10' }, 'rate'],
       [{ daily: -1 }, 'daily'], [{ daily: 'x' }, 'daily'], [{ concurrent: true }, 'concurrent'], [{ rate: 5 }, 'rate']]) {
       assertConsoleError(await boss.call('/limits', { method: 'PUT', body }), 400, 'invalid', field, JSON.stringify(body));
     }
-    assert.equal(snapshot(db), before);
+    assert.equal(snapshot(db, { tokens: false }), before);
     const ev = assertConsoleOk(await boss.call('/audit?area=Web Services&action=Edit Limits')).events;
     assert.equal(ev.length, 2);
     assert.ok(ev.every((e) => e.actor === `user:${BOSS}` && e.address === '127.0.0.1' && e.target === 'instance'));

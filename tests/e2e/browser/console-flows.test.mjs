@@ -247,9 +247,9 @@ test('at 390 px: the Users list\'s actions without sideways scrolling, a smaller
   page.assertClean();
 });
 
-test('the German console: the server\'s reasons, dates and lifetimes, the audit trail\'s Email, the skip link', async (t) => {
+test('the German console: the server\'s reasons, dates and lifetimes, the audit trail\'s Email and refusals, the skip link', async (t) => {
   // a browser in Chicago: a date typed is still that date, not the evening before in UTC
-  const { db, page } = await seeded(t, {
+  const { srv, db, page } = await seeded(t, {
     locale: 'de-DE', timezoneId: 'America/Chicago', setupLabels: { submit: 'Administrator erstellen', landing: 'Admin' },
   });
   const step = stepper(t);
@@ -363,6 +363,38 @@ test('the German console: the server\'s reasons, dates and lifetimes, the audit 
     assert.equal(await r.first().locator('[data-col=area]').textContent(), 'E-Mail');
     assert.equal(await r.first().locator('[data-col=action]').textContent(), 'Senden');
     assert.equal(await page.locator('#audit-list tbody tr').count(), await r.count(), 'only Email / Send');
+  });
+
+  await step('a refusal in the audit trail: what was attempted and why, in German', async () => {
+    // an integration with the user management keys tries to give the Admin role: refused, a Denied event
+    cli(db, 'role', 'create', '--name', 'UM', '--permission', 'Access User Management Api', '--permission', 'Access Users');
+    cli(db, 'user', 'invite', '--email', 'um@example.com', '--first', 'Um', '--last', 'Api', '--role', 'UM', '--api-only');
+    const um = cli(db, 'service', 'create', '--name', 'UM', '--user', 'um@example.com');
+    // the running server sees the service made with the CLI within a moment
+    let id;
+    for (let i = 0; i < 100 && id?.status !== 200; i++) {
+      if (i) await new Promise((res) => setTimeout(res, 100));
+      id = await http(srv, `/identity/oauth/token?grant_type=client_credentials&client_id=${um.service.clientId}&client_secret=${um.clientSecret}`);
+    }
+    assert.equal(id.status, 200, id.text);
+    const tok = id.json.access_token;
+    const refused = await http(srv, '/userservice/management/v1/users/invite.json', {
+      method: 'POST', headers: { Authorization: `Bearer ${tok}` },
+      body: { emailAddress: 'boss2@example.com', firstName: 'B', lastName: 'S', userRoleWorkspaces: [{ accessRoleId: 1, workspaceId: 0 }] },
+    });
+    assert.equal(refused.status, 403, refused.text);
+    await page.getByLabel('Bereich').selectOption({ label: 'Verweigert' });
+    await page.getByLabel('Aktion').selectOption({ label: 'Alle' });
+    await page.getByRole('button', { name: 'Anwenden' }).click();
+    const r = page.locator('#audit-list tbody tr[data-area="Denied"]').first();
+    await r.waitFor();
+    assert.equal(await r.locator('[data-col=action]').textContent(), 'Benutzer: Erstellen');
+    await r.locator('summary').click();
+    const details = await r.locator('[data-col=details]').textContent();
+    assert.match(details, /Versucht\s*Benutzer: Erstellen/);
+    assert.match(details, /Aufrufer\s*Token einer Integration/);
+    assert.match(details, /Zugriff verweigert: Ihnen fehlt die Berechtigung „[^“]+“ im Arbeitsbereich „AllZones“, die die Rolle „Admin“ enthält/);
+    assert.doesNotMatch(details, /Access denied|you do not hold/);
   });
 
   page.assertClean();

@@ -30,7 +30,7 @@ const PRODUCT_TERMS = ['latchkey admin create', 'LaunchPoint', 'latchkey', 'AllZ
 // Words that German writes as English does (loanwords, or the same word): each was
 // checked by a person. Not derived from the German dictionary, which is what is tested.
 const SHARED = ['admin', 'administrator', 'an', 'bits', 'bytes', 'client', 'db', 'details', 'eml', 'format', 'hand', 'hash',
-  'host', 'id', 'in', 'integration', 'lang', 'limit', 'limits', 'link', 'links', 'mm', 'name', 'optional', 'per', 'schemas', 'secret',
+  'host', 'id', 'in', 'integration', 'lang', 'limit', 'limits', 'link', 'links', 'mm', 'name', 'optional', 'per', 'person', 'schemas', 'secret',
   'server', 'spam', 'start', 'status', 'system', 'text', 'urls', 'was'];
 
 const words = (text) => (String(text).replace(/\{\w+\}/g, ' ').match(/[A-Za-zÄÖÜäöüß]{2,}/g) || []).map((w) => w.toLowerCase());
