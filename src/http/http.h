@@ -46,6 +46,7 @@ typedef struct lk_request {
     uint64_t started_ns;            /* monotonic */
 
     /* filled by the REST guard for handlers */
+    const char *token;              /* the access token presented (rest_input.h), NULL if none */
     lk_catalog *cat;                /* with a read section open on this thread; the catalog
                                      * pointers below are valid until lk_dispatch_release() */
     const lk_cat_service *service;
