@@ -2,11 +2,12 @@
  * store — picks the storage implementation a location names.
  *
  * Locations: a file path, "sqlite:PATH" or "sqlite://PATH" open the embedded
- * SQLite store. "postgres://…" / "postgresql://…" name the PostgreSQL store,
- * which this build does not contain; any other "scheme://" is refused rather
- * than taken for a file name.
+ * SQLite store; "postgres://…" / "postgresql://…" (a libpq connection URI) the
+ * PostgreSQL store. Any other "scheme://" is refused rather than taken for a file
+ * name.
  */
 #include "store/store.h"
+#include "store/postgres/store_pg.h"
 #include "store/sqlite/store_sqlite.h"
 
 #include <stdlib.h>
@@ -34,11 +35,6 @@ static const char *sqlite_path(const char *location, lk_error *err)
         lk_fail(err, LK_EINVAL, "database", "no database location given");
         return NULL;
     }
-    if (has_prefix(location, "postgres:") || has_prefix(location, "postgresql:")) {
-        lk_fail(err, LK_EINVAL, "database",
-                "PostgreSQL storage is not available in this build; use a SQLite file path");
-        return NULL;
-    }
     if (has_prefix(location, "sqlite://"))
         return location + strlen("sqlite://");
     if (has_prefix(location, "sqlite:"))
@@ -46,20 +42,31 @@ static const char *sqlite_path(const char *location, lk_error *err)
     size_t scheme = url_scheme_len(location);
     if (scheme) {
         lk_fail(err, LK_EINVAL, "database",
-                "unknown database location '%.*s://…'; give a SQLite file path", (int)scheme, location);
+                "unknown database location '%.*s://…'; give a SQLite file path or a postgresql:// URL",
+                (int)scheme, location);
         return NULL;
     }
     return location;
 }
 
+/* a PostgreSQL connection URI (libpq takes both schemes) */
+static bool is_postgres(const char *location)
+{
+    return location && (has_prefix(location, "postgres://") || has_prefix(location, "postgresql://"));
+}
+
 lk_store *lk_store_open(const char *location, lk_store_mode mode, lk_error *err)
 {
+    if (is_postgres(location))
+        return lk_store_pg_open(location, mode, err);
     const char *path = sqlite_path(location, err);
     return path ? lk_store_sqlite_open(path, mode, err) : NULL;
 }
 
 lk_code lk_store_inspect(const char *location, lk_store_info *out, lk_error *err)
 {
+    if (is_postgres(location))
+        return lk_store_pg_inspect(location, out, err);
     const char *path = sqlite_path(location, err);
     return path ? lk_store_sqlite_inspect(path, out, err) : LK_EINVAL;
 }

@@ -157,8 +157,11 @@ static void users_search(void **state)
     commit(f);
     q = search("erp-feed");
     assert_string_equal(emails(f, &q), "");
-    assert_string_equal(lk_fixture_text(f, "SELECT count(*) FROM users_search WHERE users_search MATCH '\"feed\"'"),
-                        "0");
+    /* SQLite's search index is a table of its own that must lose the row too
+     * (PostgreSQL's is an index of the users table itself) */
+    if (!lk_fixture_pg(f))
+        assert_string_equal(lk_fixture_text(f, "SELECT count(*) FROM users_search WHERE users_search MATCH '\"feed\"'"),
+                            "0");
 }
 
 /* ---- users: filters --------------------------------------------------------------------- */
@@ -382,7 +385,8 @@ static void services_search_filter_cursor(void **state)
     commit(f);
     q = (lk_service_filter){.search = "finance"};
     assert_string_equal(names(f, &q), "");
-    assert_string_equal(lk_fixture_text(f, "SELECT count(*) FROM services_search"), "2");
+    if (!lk_fixture_pg(f)) /* SQLite's search table (PostgreSQL has none) */
+        assert_string_equal(lk_fixture_text(f, "SELECT count(*) FROM services_search"), "2");
 }
 
 /* ---- audit, logins, mail: newest first ------------------------------------------------------ */
