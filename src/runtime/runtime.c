@@ -25,6 +25,7 @@
 #include "runtime/keys.h"
 #include "runtime/mailer.h"
 #include "runtime/persist.h"
+#include "runtime/listener.h"
 #include "runtime/prober.h"
 #include "runtime/throttle.h"
 #include "store/store.h"
@@ -74,6 +75,7 @@ struct lk_runtime {
 
     /* for /metrics and /readyz (monotonic ms) */
     lk_prober *prober;
+    lk_listener *listener;  /* NULL: the store has no change notifications (SQLite) */
     atomic_llong catalog_checked_ms;
     atomic_llong flushed_ms;
     atomic_llong write_failures;
@@ -144,6 +146,11 @@ void lk_runtime_wake(lk_runtime *rt)
     rt->woken = true;
     pthread_cond_signal(&rt->bg_cond);
     pthread_mutex_unlock(&rt->bg_lock);
+}
+
+static void wake_cb(void *ctx)
+{
+    lk_runtime_wake(ctx);
 }
 
 lk_code lk_runtime_revoke(lk_runtime *rt, lk_store *store, const lk_token_fields *token, int64_t now,
@@ -448,6 +455,13 @@ lk_runtime *lk_runtime_open(const lk_config *cfg, lk_error *err)
         lk_runtime_close(rt);
         return NULL;
     }
+    if (err)
+        err->msg[0] = '\0';
+    rt->listener = lk_listener_start(location, wake_cb, rt, err);
+    if (!rt->listener && err && err->msg[0]) {
+        lk_runtime_close(rt);
+        return NULL;
+    }
     return rt;
 }
 
@@ -455,6 +469,7 @@ void lk_runtime_close(lk_runtime *rt)
 {
     if (!rt)
         return;
+    lk_listener_stop(rt->listener);
     lk_prober_stop(rt->prober);
     lk_worker_stop(rt->worker);
     if (rt->thread_started) {

@@ -10,6 +10,7 @@
 #include "store/postgres/store_pg.h"
 #include "store/sqlite/store_sqlite.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -96,4 +97,53 @@ const char *lk_store_default_location(const char *explicit_location)
     if (env && *env)
         return env;
     return DEFAULT_LOCATION;
+}
+
+void lk_store_redact(const char *location, char *out, size_t out_len)
+{
+    if (!out_len)
+        return;
+    out[0] = '\0';
+    if (!location)
+        return;
+    size_t o = 0;
+    const char *auth = url_scheme_len(location) ? strstr(location, "://") + 3 : NULL;
+    const char *at = auth ? strchr(auth, '@') : NULL;
+    const char *colon = at ? memchr(auth, ':', (size_t)(at - auth)) : NULL;
+    const char *slash = auth ? strchr(auth, '/') : NULL;
+    if (colon && slash && slash < at)
+        colon = NULL; /* an @ in the path: no user part */
+    for (const char *p = location; *p && o + 1 < out_len;) {
+        if (colon && p == colon + 1) {
+            for (const char *r = "***"; *r && o + 1 < out_len; r++)
+                out[o++] = *r;
+            p = at;
+            continue;
+        }
+        if ((p == location || p[-1] == '?' || p[-1] == '&') && strncasecmp(p, "password=", 9) == 0) {
+            for (const char *r = "password=***"; *r && o + 1 < out_len; r++)
+                out[o++] = *r;
+            p += 9;
+            while (*p && *p != '&')
+                p++;
+            continue;
+        }
+        out[o++] = *p++;
+    }
+    out[o] = '\0';
+}
+
+void lk_store_side_dir(const char *location, const char *key_file, char *out, size_t out_len)
+{
+    char file[4096];
+    const char *base = lk_store_file_path(location, file, sizeof file) ? file
+                       : key_file && *key_file                         ? key_file
+                                                                       : NULL;
+    const char *slash = base ? strrchr(base, '/') : NULL;
+    if (!slash)
+        snprintf(out, out_len, ".");
+    else if (slash == base)
+        snprintf(out, out_len, "/");
+    else
+        snprintf(out, out_len, "%.*s", (int)(slash - base), base);
 }

@@ -109,6 +109,8 @@ process.on('exit', () => {
 export async function startServer(t, db, args = [], { listen = '127.0.0.1:0', env, bin = BIN, startTimeoutMs = START_TIMEOUT_MS } = {}) {
   const dbPath = typeof db === 'string' ? db : db.path;
   const argv = ['serve', '--db', dbPath, '--listen', listen, ...args];
+  // PostgreSQL: the key file every node shares is named, not found next to the database
+  if (typeof db === 'object' && db.pg) env = { LATCHKEY_TOKEN_KEY_FILE: db.keyFile, ...env };
   const proc = spawn(bin, argv, { env: serverEnv(env), cwd: os.tmpdir(), stdio: ['ignore', 'pipe', 'pipe'] });
   running.add(proc);
   let err = '';

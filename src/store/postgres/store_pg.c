@@ -380,6 +380,7 @@ static const lk_store_ops pg_ops = {
     .rollback = pg_rollback,
     .schema_version = pg_schema_version,
     .ping = pg_ping,
+    .wait_change = lk_store_pg_wait_change,
 
     .workspace_list = lk_pg_workspace_list,
     .workspace_get = lk_pg_workspace_get,
