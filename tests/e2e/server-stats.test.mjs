@@ -93,7 +93,13 @@ test('counts are per API user: two services of one user add up under that user',
 
 test('--quota-tz: days (and the daily reset) follow the configured time zone', async (t) => {
   const zone = 'Pacific/Kiritimati';   // UTC+14, no DST: its date differs from UTC's most of the day
-  const dateIn = (ms) => new Intl.DateTimeFormat('en-CA', { timeZone: zone, year: 'numeric', month: '2-digit', day: '2-digit' }).format(new Date(ms));
+  // YYYY-MM-DD from the parts, not from a locale's pattern: en-CA prints 2026-12-02 with
+  // some ICU builds and 12/02/2026 with others (Debian 12's system ICU)
+  const dateIn = (ms) => {
+    const parts = new Intl.DateTimeFormat('en-US', { timeZone: zone, year: 'numeric', month: '2-digit', day: '2-digit' }).formatToParts(new Date(ms));
+    const part = (type) => parts.find((p) => p.type === type).value;
+    return `${part('year')}-${part('month')}-${part('day')}`;
+  };
   // stay clear of the zone's midnight (10:00 UTC)
   const msToMidnight = () => { const now = Date.now(); const next = now + 86400000 - ((now + 14 * 3600000) % 86400000); return next - now; };
   if (msToMidnight() < 20000) await new Promise((r) => setTimeout(r, msToMidnight() + 500));
