@@ -3,12 +3,18 @@
  * catalog, tokens, counts), starts the HTTP server, prints the line
  * `listening on http://ADDR:PORT` once the socket accepts, and on SIGTERM or SIGINT
  * stops accepting, lets requests in flight finish, flushes and exits 0.
+ * Run by root on a database another user owns, it becomes that user first
+ * (util/runas.h); while it runs it holds the database against `latchkey restore`
+ * (store/backup.h).
  */
 #include "cli/cli.h"
 #include "config/config.h"
 #include "core/session.h"
 #include "http/server.h"
 #include "runtime/runtime.h"
+#include "store/backup.h"
+#include "store/store.h"
+#include "util/runas.h"
 
 #include <pthread.h>
 #include <signal.h>
@@ -58,22 +64,39 @@ int lk_serve_main(int argc, char **argv)
     signal(SIGPIPE, SIG_IGN);
 
     lk_error e = {0};
+    const char *location = lk_store_default_location(cfg.db[0] ? cfg.db : NULL);
+    const char *file = lk_store_sqlite_path(location, &e);
+    if (file && lk_become_owner(file, err, sizeof err) != 0) {
+        fprintf(stderr, "latchkey: %s\n", err);
+        return 3;
+    }
+    lk_error_clear(&e);
     lk_runtime *rt = lk_runtime_open(&cfg, &e);
     if (!rt) {
         fprintf(stderr, "latchkey: %s\n", e.msg);
         return lk_code_info_of(e.code)->exit_status ? lk_code_info_of(e.code)->exit_status : 3;
+    }
+    /* held until the runtime is closed, so that a restore cannot run under this server */
+    int hold = -1;
+    if (lk_store_hold(location, &hold, &e) != LK_OK) {
+        fprintf(stderr, "latchkey: %s\n", e.msg);
+        lk_runtime_close(rt);
+        lk_store_release(hold);
+        return 3;
     }
     char bound[128];
     lk_server *srv = lk_server_start(rt, bound, sizeof bound, err, sizeof err);
     if (!srv) {
         fprintf(stderr, "latchkey: %s\n", err);
         lk_runtime_close(rt);
+        lk_store_release(hold);
         return 1;
     }
     if (!lk_runtime_start_mail(rt, &e)) {
         fprintf(stderr, "latchkey: %s\n", e.msg);
         lk_server_stop(srv, GRACE_MS);
         lk_runtime_close(rt);
+        lk_store_release(hold);
         return 3;
     }
     fprintf(stderr, "listening on http://%s\n", bound);
@@ -85,6 +108,7 @@ int lk_serve_main(int argc, char **argv)
     fprintf(stderr, "latchkey: %s received, finishing requests in flight\n", sig == SIGINT ? "SIGINT" : "SIGTERM");
     lk_server_stop(srv, GRACE_MS);
     lk_runtime_close(rt);
+    lk_store_release(hold);
     fprintf(stderr, "latchkey: stopped\n");
     return 0;
 }

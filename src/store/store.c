@@ -13,7 +13,6 @@
 #include <string.h>
 #include <strings.h>
 
-#define DEFAULT_LOCATION "./data/latchkey.db"
 
 static bool has_prefix(const char *s, const char *prefix)
 {
@@ -27,7 +26,7 @@ static size_t url_scheme_len(const char *s)
     return n > 0 && strncmp(s + n, "://", 3) == 0 ? n : 0;
 }
 
-lk_store *lk_store_open(const char *location, lk_error *err)
+const char *lk_store_sqlite_path(const char *location, lk_error *err)
 {
     if (!location || !*location) {
         lk_fail(err, LK_EINVAL, "database", "no database location given");
@@ -39,16 +38,22 @@ lk_store *lk_store_open(const char *location, lk_error *err)
         return NULL;
     }
     if (has_prefix(location, "sqlite://"))
-        return lk_store_sqlite_open(location + strlen("sqlite://"), err);
+        return location + strlen("sqlite://");
     if (has_prefix(location, "sqlite:"))
-        return lk_store_sqlite_open(location + strlen("sqlite:"), err);
+        return location + strlen("sqlite:");
     size_t scheme = url_scheme_len(location);
     if (scheme) {
         lk_fail(err, LK_EINVAL, "database",
                 "unknown database location '%.*s://…'; give a SQLite file path", (int)scheme, location);
         return NULL;
     }
-    return lk_store_sqlite_open(location, err);
+    return location;
+}
+
+lk_store *lk_store_open(const char *location, lk_error *err)
+{
+    const char *path = lk_store_sqlite_path(location, err);
+    return path ? lk_store_sqlite_open(path, err) : NULL;
 }
 
 const char *lk_store_default_location(const char *explicit_location)
@@ -58,5 +63,5 @@ const char *lk_store_default_location(const char *explicit_location)
     const char *env = getenv("LATCHKEY_DB");
     if (env && *env)
         return env;
-    return DEFAULT_LOCATION;
+    return LK_DEFAULT_DB;
 }

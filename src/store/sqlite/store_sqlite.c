@@ -458,3 +458,10 @@ lk_store *lk_store_sqlite_open(const char *path, lk_error *err)
     }
     return &q->base;
 }
+
+int lk_store_sqlite_known_version(void)
+{
+    int known = 0;
+    lk_error ignored;
+    return embedded_max_version(&known, &ignored) == LK_OK ? known : 0;
+}

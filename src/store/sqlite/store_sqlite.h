@@ -20,4 +20,7 @@
  */
 lk_store *lk_store_sqlite_open(const char *path, lk_error *err);
 
+/* The newest schema version this binary's embedded migrations reach. */
+int lk_store_sqlite_known_version(void);
+
 #endif
