@@ -65,13 +65,16 @@ test: build build-asan build-fuzz
 	@FUZZ_BUILD=$(FUZZ_BUILD) sh tests/run.sh $(ASAN_BUILD)
 
 # every fuzz target for FUZZ_SECONDS each (make test runs them for a few seconds); the
-# executables only, not meson's fuzz_*.p object folders
+# executables only, not meson's fuzz_*.p object folders. Seeded with tests/fuzz/corpus/NAME;
+# new inputs go to build-fuzz/corpus/NAME and crashes to build-fuzz/ (copy the inputs worth
+# keeping into the committed corpus by hand)
 fuzz: build-fuzz
 	@for f in $(FUZZ_BUILD)/fuzz_*; do \
 	    [ -f "$$f" ] && [ -x "$$f" ] || continue; \
-	    n=$${f##*/fuzz_}; mkdir -p tests/fuzz/corpus/$$n; \
+	    n=$${f##*/fuzz_}; mkdir -p $(FUZZ_BUILD)/corpus/$$n; \
 	    echo "== $$f ($(FUZZ_SECONDS) s)"; \
-	    $$f -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 tests/fuzz/corpus/$$n || exit 1; \
+	    $$f -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 -artifact_prefix=$(FUZZ_BUILD)/ \
+	        $(FUZZ_BUILD)/corpus/$$n tests/fuzz/corpus/$$n || exit 1; \
 	done
 
 # a release build with the installation's defaults, set up again when PREFIX or SYSCONFDIR change
