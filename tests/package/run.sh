@@ -24,6 +24,21 @@ lintian --pedantic -I --fail-on error,warning,info,pedantic "$OUT"/latchkey_*.ch
     { echo "FAIL lintian"; exit 1; }
 echo "ok   lintian: no tag at any level"
 
+echo "== make install PREFIX=/usr DESTDIR=…: the files of the package"
+stage=$(mktemp -d /var/tmp/latchkey-stage.XXXXXX)
+# what both install, with the package's /lib/systemd, compressed pages and docs set aside
+files() { sed -e 's|^\./||' -e 's|^lib/systemd/|usr/lib/systemd/|' -e 's|\.gz$||' | grep -v -e '^usr/share/doc/' -e '^usr/share/lintian/' | sort; }
+if make -C "$ROOT" --no-print-directory install PREFIX=/usr DESTDIR="$stage" >"$stage.log" 2>&1 &&
+   [ "$(cd "$stage" && find . -type f | files)" = "$(dpkg-deb -c "$deb" | awk '$1 !~ /^d/ {print $6}' | files)" ]; then
+    echo "ok   make install: $(cd "$stage" && find . -type f | wc -l) files, the same as the package's"
+    rm -rf "$stage" "$stage.log"
+else
+    cat "$stage.log"; (cd "$stage" && find . -type f | files); dpkg-deb -c "$deb" | awk '$1 !~ /^d/ {print $6}' | files
+    echo "FAIL make install and the package differ"
+    rm -rf "$stage" "$stage.log"
+    exit 1
+fi
+
 if [ ! -f "$BASE" ]; then
     echo "== a Debian 12 root (debootstrap, once; cached in $BASE)"
     mirror=$(awk '/^URIs:/{print $2; exit}' /etc/apt/sources.list.d/debian.sources 2>/dev/null || true)

@@ -322,8 +322,7 @@ static lk_code ensure_database(const char *path, lk_error *err)
 }
 
 /* With the exclusive hold taken: replace the pages of the database at path with src's. */
-static lk_code replace_pages(sqlite3 *src, const char *path, const char *file, lk_backup_info *info,
-                             lk_error *err)
+static lk_code replace_pages(sqlite3 *src, const char *path, lk_backup_info *info, lk_error *err)
 {
     sqlite3 *dst;
     lk_code code = open_db(path, SQLITE_OPEN_READWRITE, &dst, err);
@@ -385,7 +384,7 @@ lk_code lk_store_restore(const char *location, const char *file, lk_backup_info 
                              "a latchkey server is running on %s; stop it before restoring", path)
                    : lk_fail(err, LK_ESTORE, "database", "cannot lock %s: %s", path, strerror(errno));
     if (code == LK_OK)
-        code = replace_pages(src, path, file, info, err);
+        code = replace_pages(src, path, info, err);
     sqlite3_close(src);
     if (fd >= 0)
         close(fd);   /* after every SQLite connection to path is closed (file comment) */
