@@ -160,14 +160,14 @@ start_latchkey() {
     LK_PID=$!
     PIDS+=("$LK_PID")
     for n in $(seq 1 600); do
-        grep -q '^listening on ' "$err" && break
+        grep -q 'msg="listening on ' "$err" && break
         kill -0 "$LK_PID" 2>/dev/null || { cat "$err" >&2; die "latchkey serve exited at start"; }
         sleep 0.1
     done
-    grep -q '^listening on ' "$err" || die "latchkey serve did not listen within 60 s"
+    grep -q 'msg="listening on ' "$err" || die "latchkey serve did not listen within 60 s"
     t1=$(date +%s.%N)
     LK_START_S=$(awk -v a="$t0" -v b="$t1" 'BEGIN {printf "%.1f", b - a}')
-    LK_URL=$(sed -n 's/^listening on //p' "$err" | head -n1)
+    LK_URL=$(sed -n 's/.*msg="listening on \([^"]*\)".*/\1/p' "$err" | head -n1)
 }
 
 # starts Debian's nginx on CPU 0: one process, returning $1 as application/json;

@@ -59,7 +59,12 @@ export LATCHKEY_BIN="$BUILD/latchkey"
 set -- "$ROOT"/tests/e2e/*.test.mjs
 # tests/e2e/browser drives the web console in Debian's chromium with playwright-core
 # (test-only, same lockfile scheme).
-for dir in "$ROOT/tests/e2e/clients" "$ROOT/tests/e2e/browser"; do
+# tests/e2e/openapi lints docs/openapi.yaml and checks answers against it (same scheme);
+# its tests run after the others, on the answers they captured (LATCHKEY_CAPTURE_DIR).
+export LATCHKEY_CAPTURE_DIR="$LOG/capture"
+mkdir -p "$LATCHKEY_CAPTURE_DIR"
+openapi_ready=false
+for dir in "$ROOT/tests/e2e/clients" "$ROOT/tests/e2e/browser" "$ROOT/tests/e2e/openapi"; do
     [ -f "$dir/package-lock.json" ] || continue
     rel=${dir#"$ROOT"/}
     stamp="$dir/node_modules/.latchkey-installed-lock.json"
@@ -73,7 +78,8 @@ for dir in "$ROOT/tests/e2e/clients" "$ROOT/tests/e2e/browser"; do
             failed=$((failed + 1))
         fi
     fi
-    if cmp -s "$dir/package-lock.json" "$stamp"; then set -- "$@" "$dir"/*.test.mjs; fi
+    if ! cmp -s "$dir/package-lock.json" "$stamp"; then continue; fi
+    if [ "$rel" = tests/e2e/openapi ]; then openapi_ready=true; else set -- "$@" "$dir"/*.test.mjs; fi
 done
 if ls "$@" >/dev/null 2>&1; then
     if node --test --test-reporter=tap "$@" >"$LOG/e2e.tap" 2>&1; then rc=0; else rc=$?; fi
@@ -84,6 +90,20 @@ if ls "$@" >/dev/null 2>&1; then
     grep -E '^(not ok|# (pass|fail|tests))' "$LOG/e2e.tap" | grep -v '^# tests' || true
     if [ "$f" -ne 0 ]; then
         echo "--- failing end-to-end output"; grep -B2 -A30 '^not ok\|^    not ok' "$LOG/e2e.tap" | head -n 400
+    fi
+    passed=$((passed + p)); failed=$((failed + f))
+fi
+
+if $openapi_ready; then
+    echo "== docs/openapi.yaml against the answers captured above"
+    if node --test --test-reporter=tap "$ROOT"/tests/e2e/openapi/*.test.mjs >"$LOG/openapi.tap" 2>&1; then rc=0; else rc=$?; fi
+    p=$(sed -n 's/^# pass \([0-9]*\)$/\1/p' "$LOG/openapi.tap" | tail -n 1)
+    f=$(sed -n 's/^# fail \([0-9]*\)$/\1/p' "$LOG/openapi.tap" | tail -n 1)
+    p=${p:-0}; f=${f:-0}
+    if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then f=1; fi
+    grep -E '^(not ok|# (pass|fail|Subtest)|    # [0-9]+ captured)' "$LOG/openapi.tap" || true
+    if [ "$f" -ne 0 ]; then
+        echo "--- failing openapi output"; grep -B2 -A40 '^not ok\|^    not ok' "$LOG/openapi.tap" | head -n 200
     fi
     passed=$((passed + p)); failed=$((failed + f))
 fi

@@ -51,8 +51,11 @@ bool lk_api_admin_gate(lk_request *r);
 /* console.c: the console's embedded files at /, /setup, /invite and /console/NAME */
 void lk_api_console_file(lk_request *r);
 
-/* health.c */
+/* health.c: liveness, readiness (503 with the reasons when not ready), metrics */
 void lk_api_healthz(lk_request *r);
+void lk_api_readyz(lk_request *r);
 void lk_api_metrics(lk_request *r);
+/* openapi.c: the OpenAPI document of every endpoint (docs/openapi.yaml, as JSON) */
+void lk_api_openapi(lk_request *r);
 
 #endif

@@ -68,6 +68,18 @@ static const char *param(lk_request *r, flavour fl, const lk_form *body, const c
     return v ? v : q;
 }
 
+/* does s have a client id's shape (a UUID)? Only then is it logged: a secret pasted
+ * into the wrong field (32 letters and digits) never reaches the log. */
+static bool client_id_shaped(const char *s)
+{
+    static const char shape[] = "xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx";
+    for (size_t i = 0; i < sizeof shape - 1; i++) {
+        if (shape[i] == '-' ? s[i] != '-' : !strchr("0123456789abcdefABCDEF", s[i]) || !s[i])
+            return false;
+    }
+    return s[sizeof shape - 1] == '\0';
+}
+
 /* reads the client's credentials; false (with an answer) when the request is malformed */
 static bool read_client(lk_request *r, flavour fl, const lk_form *body, client_auth *out)
 {
@@ -99,6 +111,8 @@ static bool read_client(lk_request *r, flavour fl, const lk_form *body, client_a
     }
     out->client_id = id;
     out->client_secret = secret;
+    if (id && client_id_shaped(id))
+        r->client_id = id;
     return true;
 }
 

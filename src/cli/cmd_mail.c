@@ -1,10 +1,12 @@
 /*
  * cmd_mail — `latchkey mail list`: the email queue, newest first. The CLI only
- * reads it; the running server sends (runtime/mailer.h).
+ * reads it; the running server sends (runtime/mailer.h). `mail export-templates`
+ * and `mail check-templates` serve the mail_templates option (docs/server.md).
  */
 #include "cli/cli.h"
 
 #include "core/mailq.h"
+#include "mail/message.h"
 
 #define LIMIT_DEFAULT 50
 #define LIMIT_MAX 1000000
@@ -59,6 +61,30 @@ static const lk_cli_opt list_opts[] = {
     {.name = NULL},
 };
 
+static lk_code export_templates(lk_cli_cmd *c)
+{
+    char why[600];
+    if (!lk_mail_tplset_export(c->arg, why, sizeof why))
+        return lk_fail(&c->op->err, LK_EINVAL, "DIR", "%s", why);
+    if (c->json)
+        return lk_cli_emit1("folder", json_string(c->arg));
+    printf("wrote the built-in templates into %s\n", c->arg);
+    return LK_OK;
+}
+
+static lk_code check_templates(lk_cli_cmd *c)
+{
+    char why[600];
+    lk_mail_tplset *set = lk_mail_tplset_load(c->arg, why, sizeof why);
+    if (!set)
+        return lk_fail(&c->op->err, LK_EINVAL, "DIR", "%s", why);
+    lk_mail_tplset_free(set);
+    if (c->json)
+        return lk_cli_emit1("ok", json_true());
+    printf("%s: the templates are usable\n", c->arg);
+    return LK_OK;
+}
+
 static const lk_cli_verb verbs[] = {
     {.name = "list", .opts = list_opts, .run = mail_list,
      .summary = "list the email queue, newest first",
@@ -66,6 +92,16 @@ static const lk_cli_verb verbs[] = {
              "notices), newest first: queued messages with their next attempt, sent ones with\n"
              "where they went (SMTP server or .eml file), failed and cancelled ones with why.\n"
              "A message's text and its link are never shown.\n"},
+    {.name = "export-templates", .arg = "DIR", .run = export_templates, .no_store = true,
+     .summary = "write the built-in email templates into a folder",
+     .help = "Writes every built-in template (English and German) into DIR as files, a\n"
+             "starting point for the server's mail_templates option: edit the ones to\n"
+             "change, delete the others. Existing files are never overwritten.\n"},
+    {.name = "check-templates", .arg = "DIR", .run = check_templates, .no_store = true,
+     .summary = "check a folder of email templates as the server would at start",
+     .help = "Checks DIR as 'latchkey serve' checks its mail_templates folder: known file\n"
+             "names, whole templates, known variables, well-formed sections, {link} in\n"
+             "invitations and resets, {body} in a layout. Exit 0 when usable.\n"},
     {.name = NULL},
 };
 

@@ -1,19 +1,26 @@
 /*
  * cmd_serve — `latchkey serve`: loads the configuration, opens the runtime (store,
- * catalog, tokens, counts), starts the HTTP server, prints the line
- * `listening on http://ADDR:PORT` once the socket accepts, and on SIGTERM or SIGINT
- * stops accepting, lets requests in flight finish, flushes and exits 0.
+ * catalog, tokens, counts), starts the HTTP server, logs `listening on
+ * http://ADDR:PORT` once the socket accepts, and on SIGTERM or SIGINT stops
+ * accepting, lets requests in flight finish, flushes and exits 0. SIGHUP reloads the
+ * TLS certificate and key (and nothing else); it never stops the server.
  * Run by root on a database another user owns, it becomes that user first
  * (util/runas.h); while it runs it holds the database against `latchkey restore`
  * (store/backup.h).
+ *
+ * Once the configuration is read, everything the server says is a log record
+ * (util/log.h); a failure to start is one plain line `latchkey: …` and a non-zero
+ * exit, as for every command.
  */
 #include "cli/cli.h"
 #include "config/config.h"
 #include "core/session.h"
 #include "http/server.h"
+#include "http/tls.h"
 #include "runtime/runtime.h"
 #include "store/backup.h"
 #include "store/store.h"
+#include "util/log.h"
 #include "util/runas.h"
 
 #include <pthread.h>
@@ -36,18 +43,31 @@ static void print_setup_link(const lk_config *cfg, const char *public_url)
     lk_op_init(&op, store, &a, "system", "");
     lk_session_token t;
     if (lk_setup_open(&op, &t) == LK_OK)
-        fprintf(stderr, "no administrator yet: open %s/setup#%s to create the first one\n", public_url, t.token);
+        lk_log(LK_LOG_INFO, "no administrator yet: open %s/setup#%s to create the first one", public_url, t.token);
     else if (op.err.code != LK_ERULE)
-        fprintf(stderr, "latchkey: could not prepare the setup link: %s\n", op.err.msg);
+        lk_log(LK_LOG_ERROR, "could not prepare the setup link: %s", op.err.msg);
     memset(&t, 0, sizeof t);
     lk_arena_free(&a);
     store->ops->close(store);
 }
 
+/* SIGHUP: the TLS certificate and key are read again (the only thing reloaded) */
+static void on_hangup(lk_server *srv)
+{
+    char err[700];
+    char about[400];
+    if (lk_server_reload_tls(srv, err, sizeof err)) {
+        lk_tls_describe(about, sizeof about);
+        lk_log_always("SIGHUP: TLS certificate reloaded: %s", about);
+    } else {
+        lk_log(LK_LOG_WARN, "SIGHUP: nothing reloaded: %s", err);
+    }
+}
+
 int lk_serve_main(int argc, char **argv)
 {
     lk_config cfg;
-    char err[600] = "";
+    char err[700] = "";
     int rc = lk_config_load(&cfg, argc, argv, stdout, err, sizeof err);
     if (rc == 2)
         return 0;
@@ -55,12 +75,18 @@ int lk_serve_main(int argc, char **argv)
         fprintf(stderr, "latchkey: %s\n", err);
         return 1;
     }
-    /* block the stop signals in every thread; this one waits for them */
-    sigset_t stop;
-    sigemptyset(&stop);
-    sigaddset(&stop, SIGTERM);
-    sigaddset(&stop, SIGINT);
-    pthread_sigmask(SIG_BLOCK, &stop, NULL);
+    lk_log_format format = LK_LOG_LOGFMT;
+    lk_log_level level = LK_LOG_INFO;
+    lk_log_parse_format(cfg.log_format, &format);
+    lk_log_parse_level(cfg.log_level, &level);
+    lk_log_setup(format, level, 2);
+    /* block the signals in every thread; this one waits for them */
+    sigset_t sigs;
+    sigemptyset(&sigs);
+    sigaddset(&sigs, SIGTERM);
+    sigaddset(&sigs, SIGINT);
+    sigaddset(&sigs, SIGHUP);
+    pthread_sigmask(SIG_BLOCK, &sigs, NULL);
     signal(SIGPIPE, SIG_IGN);
 
     lk_error e = {0};
@@ -84,8 +110,7 @@ int lk_serve_main(int argc, char **argv)
         lk_store_release(hold);
         return 3;
     }
-    char bound[128];
-    lk_server *srv = lk_server_start(rt, bound, sizeof bound, err, sizeof err);
+    lk_server *srv = lk_server_start(rt, err, sizeof err);
     if (!srv) {
         fprintf(stderr, "latchkey: %s\n", err);
         lk_runtime_close(rt);
@@ -99,16 +124,28 @@ int lk_serve_main(int argc, char **argv)
         lk_store_release(hold);
         return 3;
     }
-    fprintf(stderr, "listening on http://%s\n", bound);
+    if (cfg.tls_cert_file[0]) {
+        char about[400];
+        lk_tls_describe(about, sizeof about);
+        lk_log_always("TLS certificate: %s", about);
+    }
+    lk_log_always("listening on %s", lk_server_url(srv));
+    if (lk_server_management_url(srv))
+        lk_log_always("serving /metrics, /healthz and /readyz on %s (not on the public port)",
+                      lk_server_management_url(srv));
     print_setup_link(&cfg, lk_runtime_config(rt)->public_url);
-    fflush(stderr);
 
     int sig = 0;
-    sigwait(&stop, &sig);
-    fprintf(stderr, "latchkey: %s received, finishing requests in flight\n", sig == SIGINT ? "SIGINT" : "SIGTERM");
+    for (;;) {
+        sigwait(&sigs, &sig);
+        if (sig != SIGHUP)
+            break;
+        on_hangup(srv);
+    }
+    lk_log_always("%s received, finishing requests in flight", sig == SIGINT ? "SIGINT" : "SIGTERM");
     lk_server_stop(srv, GRACE_MS);
     lk_runtime_close(rt);
     lk_store_release(hold);
-    fprintf(stderr, "latchkey: stopped\n");
+    lk_log_always("stopped");
     return 0;
 }

@@ -8,6 +8,7 @@
 #include "config/config.h"
 #include "mail/message.h"
 #include "util/cidr.h"
+#include "util/log.h"
 #include "util/timefmt.h"
 
 #include <ctype.h>
@@ -80,6 +81,21 @@ static const opt OPTIONS[] = {
     {"mail_retry_base", OPT_INT, F(mail_retry_base), "60", 1, 3600,
      "seconds before a failed message is retried; doubles with each attempt, at most an hour"},
     {"mail_max_attempts", OPT_INT, F(mail_max_attempts), "30", 1, 1000, "delivery attempts before a message fails"},
+    {"mail_templates", OPT_STR, F(mail_templates), "", 0, 0,
+     "folder of email templates that replace the built-in ones (checked at start)"},
+    {"log_format", OPT_STR, F(log_format), "logfmt", 0, 0, "server log lines: logfmt or json"},
+    {"log_level", OPT_STR, F(log_level), "info", 0, 0, "lowest level logged: debug, info, warn or error"},
+    {"management_listen", OPT_STR, F(management_listen), "", 0, 0,
+     "ADDR:PORT serving /metrics, /healthz and /readyz instead of the public port (empty: the public port)"},
+    {"tls_cert_file", OPT_STR, F(tls_cert_file), "", 0, 0,
+     "PEM certificate chain: serve HTTPS (TLS 1.2 and 1.3) with tls_key_file; reloaded on SIGHUP"},
+    {"tls_key_file", OPT_STR, F(tls_key_file), "", 0, 0, "PEM private key of tls_cert_file"},
+    {"ready_db_timeout_ms", OPT_INT, F(ready_db_timeout_ms), "2000", 50, 60000,
+     "/readyz: milliseconds within which the database's write lock must be had"},
+    {"ready_catalog_max_age", OPT_INT, F(ready_catalog_max_age), "10", 1, 3600,
+     "/readyz: seconds since the in-memory catalog was last found current"},
+    {"ready_writer_max_lag", OPT_INT, F(ready_writer_max_lag), "10", 1, 3600,
+     "/readyz: seconds the oldest unwritten token or count, or the oldest store-worker call, may wait"},
 };
 #define N_OPTIONS (sizeof OPTIONS / sizeof OPTIONS[0])
 
@@ -253,6 +269,34 @@ static int check(lk_config *c, char *err, size_t err_len)
     if (strcmp(c->mail_language, "en") != 0 && strcmp(c->mail_language, "de") != 0) {
         snprintf(err, err_len, "mail_language: must be en or de (got '%.40s')", c->mail_language);
         return 1;
+    }
+    lk_log_format lf;
+    lk_log_level ll;
+    if (!lk_log_parse_format(c->log_format, &lf)) {
+        snprintf(err, err_len, "log_format: must be logfmt or json (got '%.40s')", c->log_format);
+        return 1;
+    }
+    if (!lk_log_parse_level(c->log_level, &ll)) {
+        snprintf(err, err_len, "log_level: must be debug, info, warn or error (got '%.40s')", c->log_level);
+        return 1;
+    }
+    if (!c->tls_cert_file[0] != !c->tls_key_file[0]) {
+        snprintf(err, err_len, "%s is set but %s is not: TLS needs both", c->tls_cert_file[0] ? "tls_cert_file" : "tls_key_file",
+                 c->tls_cert_file[0] ? "tls_key_file" : "tls_cert_file");
+        return 1;
+    }
+    size_t ll_len = strlen(c->listen);
+    bool any_port = ll_len >= 2 && strcmp(c->listen + ll_len - 2, ":0") == 0;
+    if (c->management_listen[0] && !any_port && strcmp(c->management_listen, c->listen) == 0) {
+        snprintf(err, err_len, "management_listen: must differ from listen (%.100s)", c->listen);
+        return 1;
+    }
+    if (c->mail_templates[0]) {
+        /* checked here, before anything starts; the mailer reads them again */
+        lk_mail_tplset *set = lk_mail_tplset_load(c->mail_templates, err, err_len);
+        if (!set)
+            return 1;
+        lk_mail_tplset_free(set);
     }
     lk_arena tmp = LK_ARENA_INIT;
     bool from_ok = lk_mail_address(&tmp, c->mail_from) != NULL;

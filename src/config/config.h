@@ -51,6 +51,16 @@ typedef struct lk_config {
     int64_t reset_ttl;                   /* seconds a password-reset link works */
     int64_t mail_retry_base;             /* seconds before the first retry; doubles, at most an hour */
     int64_t mail_max_attempts;           /* attempts before a message is given up */
+    char mail_templates[LK_CONFIG_STR];  /* "": the built-in templates; else a folder overriding them */
+    /* operations (docs/operations.md) */
+    char log_format[LK_CONFIG_STR];      /* "logfmt" or "json" */
+    char log_level[LK_CONFIG_STR];       /* "debug", "info", "warn" or "error" */
+    char management_listen[LK_CONFIG_STR]; /* "": /metrics, /healthz, /readyz on the public port */
+    char tls_cert_file[LK_CONFIG_STR];   /* PEM chain; with tls_key_file: serve HTTPS */
+    char tls_key_file[LK_CONFIG_STR];
+    int64_t ready_db_timeout_ms;         /* /readyz: the write lock must come within this */
+    int64_t ready_catalog_max_age;       /* /readyz: seconds since the catalog was known current */
+    int64_t ready_writer_max_lag;        /* /readyz: seconds the oldest unwritten change may wait */
 } lk_config;
 
 void lk_config_defaults(lk_config *c);

@@ -1,6 +1,7 @@
 /* envelope — the Marketo REST envelope and error catalog (see envelope.h). */
 #include "http/envelope.h"
 
+#include <sodium.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <time.h>
@@ -40,28 +41,35 @@ bool lk_rest_counts(lk_rest_error code)
     return false;
 }
 
+/* Marketo's shape, "<hex>#<hex ms>": a counter that starts at a random point in
+ * each process (so that two processes rarely meet), then the time in milliseconds */
 const char *lk_request_id(lk_request *r)
 {
+    if (r->request_id)
+        return r->request_id;
     static atomic_uint seq;
+    static atomic_bool seeded;
+    if (!atomic_exchange(&seeded, true))
+        atomic_fetch_add(&seq, randombytes_random());
     unsigned n = atomic_fetch_add_explicit(&seq, 1, memory_order_relaxed);
     struct timespec ts;
     clock_gettime(CLOCK_REALTIME, &ts);
     unsigned long long ms = (unsigned long long)ts.tv_sec * 1000ULL + (unsigned long long)ts.tv_nsec / 1000000ULL;
-    /* "%x#%llx" of (n & 0xffff, ms), without stdio: once per REST answer */
+    /* "%08x#%llx" without stdio: once per request */
     static const char hex[] = "0123456789abcdef";
-    char tmp[4 + 1 + 16];
+    char tmp[8 + 1 + 16];
     size_t k = sizeof tmp;
     do {
         tmp[--k] = hex[ms & 0xf];
         ms >>= 4;
     } while (ms);
     tmp[--k] = '#';
-    n &= 0xffffu;
-    do {
+    for (int i = 0; i < 8; i++) {
         tmp[--k] = hex[n & 0xf];
         n >>= 4;
-    } while (n);
-    return lk_arena_strndup(&r->arena, tmp + k, sizeof tmp - k);
+    }
+    r->request_id = lk_arena_strndup(&r->arena, tmp + k, sizeof tmp - k);
+    return r->request_id;
 }
 
 void lk_rest_ok(lk_request *r, json_t *result)

@@ -25,7 +25,9 @@ typedef enum lk_rest_error {
     LK_REST_BLANK = 701,
 } lk_rest_error;
 
-/* "<hex>#<epoch ms in hex>", in the arena */
+/* The request's id (r->request_id: the server sets it for every request, from a
+ * trusted proxy's X-Request-Id or made here); when unset, a new one in Marketo's
+ * shape "<8 hex>#<epoch ms in hex>", kept in r->request_id (arena). */
 const char *lk_request_id(lk_request *r);
 
 /* success envelope with result (stolen; an array) */

@@ -3,8 +3,9 @@
  *
  * A request's memory comes from its arena, released when the response has been sent
  * (the arena's first chunk stays with the connection for its next request).
- * Handlers run on a libmicrohttpd worker thread; they may read the runtime's
- * in-memory state and must not do I/O.
+ * Handlers run on a libmicrohttpd worker thread and read the runtime's in-memory
+ * state; they never wait on the database (handlers that need it run on the store
+ * worker, routes.h: deferred).
  */
 #ifndef LK_HTTP_HTTP_H
 #define LK_HTTP_HTTP_H
@@ -35,7 +36,9 @@ typedef struct lk_request {
     const char *body;               /* NUL-terminated copy of the body ("" if none) */
     size_t body_len;
     lk_ip client;                   /* the caller (after trusted proxies) */
-    bool https;                     /* a trusted proxy says the caller used TLS (X-Forwarded-Proto) */
+    bool https;                     /* the caller used TLS: served with TLS, or a trusted proxy says so
+                                     * (X-Forwarded-Proto) */
+    bool management;                /* arrived on the management listener (management_listen) */
     char client_text[LK_CIDR_TEXT];
     int64_t now;                    /* seconds */
     uint64_t started_ns;            /* monotonic */
@@ -62,8 +65,11 @@ typedef struct lk_request {
     size_t n_headers;
 
     /* for the access log and metrics */
+    const char *request_id;         /* X-Request-Id: a trusted proxy's, or made (lk_request_id) */
     const char *code;               /* Marketo code or OAuth error, NULL if none */
     const char *who;                /* API user's email when known */
+    const char *client_id;          /* token endpoints: the client id presented, when it has a
+                                     * client id's shape (never anything that could be a secret) */
 } lk_request;
 
 /* a request header (case-insensitive name), NULL if absent */

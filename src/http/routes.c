@@ -55,8 +55,10 @@ const lk_route lk_routes[] = {
     {"GET HEAD", "/invite", LK_ROUTE_OPEN, lk_api_console_file, {NULL}, false, "console"},
     {"GET HEAD", "/reset", LK_ROUTE_OPEN, lk_api_console_file, {NULL}, false, "console"},
     {"GET HEAD", "/console/*", LK_ROUTE_OPEN, lk_api_console_file, {NULL}, false, "console_files"},
-    {"GET", "/healthz", LK_ROUTE_OPEN, lk_api_healthz, {NULL}, false, "healthz"},
-    {"GET", "/metrics", LK_ROUTE_OPEN, lk_api_metrics, {NULL}, false, "metrics"},
+    {"GET HEAD", "/openapi.json", LK_ROUTE_OPEN, lk_api_openapi, {NULL}, false, "openapi"},
+    {"GET", "/healthz", LK_ROUTE_OPS, lk_api_healthz, {NULL}, false, "healthz"},
+    {"GET", "/readyz", LK_ROUTE_OPS, lk_api_readyz, {NULL}, false, "readyz"},
+    {"GET", "/metrics", LK_ROUTE_OPS, lk_api_metrics, {NULL}, false, "metrics"},
     {NULL, NULL, LK_ROUTE_OPEN, NULL, {NULL}, false, NULL},
 };
 
@@ -71,6 +73,25 @@ size_t lk_route_count(void)
 size_t lk_route_index(const lk_route *route)
 {
     return route ? (size_t)(route - lk_routes) : lk_route_count();
+}
+
+lk_route_family lk_route_family_of(const lk_route *route)
+{
+    if (!route)
+        return LK_FAMILY_NONE;
+    switch (route->kind) {
+    case LK_ROUTE_IDENTITY: return LK_FAMILY_TOKEN;
+    case LK_ROUTE_REST: return LK_FAMILY_REST;
+    case LK_ROUTE_USERMGMT: return LK_FAMILY_USERMGMT;
+    case LK_ROUTE_ADMIN: return LK_FAMILY_CONSOLE_API;
+    case LK_ROUTE_OPS: return LK_FAMILY_OPS;
+    case LK_ROUTE_OPEN: break;
+    }
+    if (route->handler == lk_api_console_file)
+        return LK_FAMILY_CONSOLE;
+    if (route->handler == lk_api_oauth2_metadata)
+        return LK_FAMILY_TOKEN;
+    return LK_FAMILY_OPS;
 }
 
 static bool method_allowed(const lk_route *rt, const char *method)
@@ -435,10 +456,22 @@ static void guard_rest(lk_request *r, const lk_route *route)
 /* ---- dispatch ------------------------------------------------------------------ */
 
 
+static void not_found(lk_request *r)
+{
+    lk_resp_json(r, 404, json_pack("{s:s, s:s}", "error", "not_found", "error_description", "no such resource"));
+}
+
 void lk_dispatch(lk_request *r)
 {
     const lk_route *route = find_route(r);
+    /* the management listener serves the operations routes only, and takes them
+     * off the public port */
+    bool ops = route && route->kind == LK_ROUTE_OPS;
+    if (r->management ? !ops : ops && lk_runtime_config(r->rt)->management_listen[0])
+        route = NULL;
     r->route = route;
+    if (r->management && !route)
+        return not_found(r);
     bool rest = route ? route->kind == LK_ROUTE_REST || route->kind == LK_ROUTE_USERMGMT
                       : strncmp(r->path, "/rest/", 6) == 0 || strncmp(r->path, "/userservice/", 13) == 0;
     r->bare = route ? route->kind == LK_ROUTE_USERMGMT : strncmp(r->path, "/userservice/", 13) == 0;
@@ -463,5 +496,5 @@ void lk_dispatch(lk_request *r)
         guard_rest(r, route);
         return;
     }
-    lk_resp_json(r, 404, json_pack("{s:s, s:s}", "error", "not_found", "error_description", "no such resource"));
+    not_found(r);
 }

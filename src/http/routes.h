@@ -8,6 +8,7 @@
 #define LK_HTTP_ROUTES_H
 
 #include "http/http.h"
+#include "http/metrics.h"
 
 typedef enum lk_route_kind {
     LK_ROUTE_REST,      /* token, allowlist, permission, limits; Marketo envelope */
@@ -15,7 +16,9 @@ typedef enum lk_route_kind {
                          * (header-only token, bare JSON, errors with non-200 statuses);
                          * the handler runs on the runtime's store worker (r->store) */
     LK_ROUTE_IDENTITY,  /* token endpoints: allowlist, then the handler authenticates the client */
-    LK_ROUTE_OPEN,      /* no authentication: metadata, health, metrics, the console's files */
+    LK_ROUTE_OPEN,      /* no authentication: metadata, the console's files, the OpenAPI document */
+    LK_ROUTE_OPS,       /* no authentication: health and metrics; on the management listener
+                         * when management_listen is set (and then not on the public port) */
     LK_ROUTE_ADMIN,     /* the console's JSON API: every path under the prefix; the handler
                          * authenticates the session and runs on the store worker */
 } lk_route_kind;
@@ -37,6 +40,8 @@ struct lk_route {
 extern const lk_route lk_routes[];
 size_t lk_route_count(void);
 size_t lk_route_index(const lk_route *route);   /* lk_route_count() for "no route" */
+/* the latency family of a route (NULL: LK_FAMILY_NONE), for /metrics */
+lk_route_family lk_route_family_of(const lk_route *route);
 
 /* does path match pattern? A "*" segment matches one non-empty segment, which
  * *arg (its start) and *arg_len receive (untouched when the pattern has none). */

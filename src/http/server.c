@@ -21,10 +21,13 @@
  * answered; libmicrohttpd then calls the access handler again, which sends it.
  */
 #include "http/server.h"
+#include "http/envelope.h"
 #include "http/http.h"
 #include "http/jsonout.h"
 #include "http/metrics.h"
 #include "http/routes.h"
+#include "http/tls.h"
+#include "util/log.h"
 #include "util/timefmt.h"
 #include "util/xalloc.h"
 
@@ -32,6 +35,7 @@
 #include <errno.h>
 #include <microhttpd.h>
 #include <netinet/in.h>
+#include <stdarg.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -41,11 +45,21 @@
 #include <time.h>
 #include <unistd.h>
 
+/* one libmicrohttpd daemon on one socket: the public port, or the management one */
+typedef struct listener {
+    lk_server *srv;
+    struct MHD_Daemon *daemon;   /* NULL: not started */
+    int fd;                      /* the listening socket; ours to close once quiesced */
+    bool quiesced;               /* no longer accepting; libmicrohttpd let go of fd */
+    bool management;             /* serves only the LK_ROUTE_OPS routes */
+    bool tls;
+    char url[160];               /* "https://ADDR:PORT" */
+} listener;
+
 struct lk_server {
-    struct MHD_Daemon *daemon;
+    listener pub, mgmt;
     lk_runtime *rt;
     const lk_config *cfg;
-    int fd;
     lk_cidr proxies[16];
     size_t n_proxies;
     atomic_int active;           /* requests between URI log and completion */
@@ -63,6 +77,7 @@ typedef struct conn_req {
     bool body_too_large;
     bool answered;               /* by the store worker; send it on the next call */
     lk_server *srv;
+    const listener *lst;         /* the one the request came in on */
     char *body;
     size_t body_len, body_cap;
 } conn_req;
@@ -174,6 +189,35 @@ static void client_address(lk_server *s, lk_request *r, struct MHD_Connection *c
     lk_ip_format(&r->client, r->client_text);
 }
 
+/* a proxy's request id is taken only when it is a plain token: it goes into every
+ * log line and answer of the request */
+static bool request_id_ok(const char *id)
+{
+    size_t n = strlen(id);
+    if (n == 0 || n > 128)
+        return false;
+    return strspn(id, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_.:#/+=@~") == n;
+}
+
+/* The request's id: the X-Request-Id of a trusted proxy (the peer itself, as for
+ * X-Forwarded-For) when it is a plain token of at most 128 characters, else a new
+ * one (lk_request_id). */
+static void take_request_id(lk_server *s, lk_request *r, struct MHD_Connection *conn)
+{
+    const char *given = NULL;
+    if (s->n_proxies) {
+        const union MHD_ConnectionInfo *ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+        lk_ip peer;
+        sockaddr_ip(ci ? ci->client_addr : NULL, &peer);
+        if (is_proxy(s, &peer))
+            given = lk_req_header(r, "X-Request-Id");
+    }
+    if (given && request_id_ok(given))
+        r->request_id = lk_arena_strdup(&r->arena, given);
+    else
+        lk_request_id(r);
+}
+
 /* ---- libmicrohttpd callbacks --------------------------------------------------------- */
 
 static void conn_req_free(conn_req *c)
@@ -206,7 +250,8 @@ static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_
 
 static void *on_uri(void *cls, const char *uri, struct MHD_Connection *conn)
 {
-    lk_server *s = cls;
+    const listener *lst = cls;
+    lk_server *s = lst->srv;
     const union MHD_ConnectionInfo *ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
     conn_req *c = ci ? ci->socket_context : NULL;
     if (!c || c->in_use) {
@@ -222,7 +267,9 @@ static void *on_uri(void *cls, const char *uri, struct MHD_Connection *conn)
     }
     c->in_use = true;
     c->srv = s;
+    c->lst = lst;
     c->req.rt = s->rt;
+    c->req.management = lst->management;
     c->req.conn = conn;
     c->req.started_ns = mono_ns();
     c->req.now = lk_time_now();
@@ -250,6 +297,8 @@ static enum MHD_Result send_answer(struct MHD_Connection *conn, lk_request *r)
         MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, r->content_type);
     for (size_t i = 0; i < r->n_headers; i++)
         MHD_add_response_header(resp, r->headers[i].name, r->headers[i].value);
+    if (r->request_id)
+        MHD_add_response_header(resp, "X-Request-Id", r->request_id);
     enum MHD_Result ret = MHD_queue_response(conn, (unsigned)r->status, resp);
     MHD_destroy_response(resp);
     return ret;
@@ -265,7 +314,9 @@ static void run_deferred(void *arg, lk_store *store)
 {
     conn_req *c = arg;
     c->req.store = store;
+    lk_log_request_id(c->req.request_id);
     lk_dispatch_deferred(&c->req);
+    lk_log_request_id(NULL);
     c->req.store = NULL;
     if (!c->req.status)
         plain_error(&c->req, 500, "server_error", "no answer was produced");
@@ -279,7 +330,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
                                   const char *version, const char *upload_data, size_t *upload_size,
                                   void **con_cls)
 {
-    lk_server *s = cls;
+    lk_server *s = ((const listener *)cls)->srv;
     conn_req *c = *con_cls;
     lk_request *r = &c->req;
     (void)version;
@@ -290,6 +341,9 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         r->method = lk_arena_strdup(&r->arena, method);
         r->path = lk_arena_strdup(&r->arena, url);
         client_address(s, r, conn);
+        if (c->lst->tls)
+            r->https = true;
+        take_request_id(s, r, conn);
         const char *cl = lk_req_header(r, MHD_HTTP_HEADER_CONTENT_LENGTH);
         if (cl && strtoll(cl, NULL, 10) > s->cfg->body_limit)
             c->body_too_large = true;
@@ -333,7 +387,9 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
      * request for the store worker sees `stopping` and is refused (sequentially
      * consistent atomics) — so none is suspended once the daemon may stop */
     atomic_fetch_add(&s->suspended, 1);
+    lk_log_request_id(r->request_id);
     lk_dispatch(r);
+    lk_log_request_id(NULL);
     if (r->deferred && !atomic_load(&s->stopping)) {
         MHD_suspend_connection(conn);
         lk_runtime_defer(s->rt, run_deferred, c);
@@ -350,31 +406,48 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     return send_answer(conn, r);
 }
 
-/* one logfmt line; the path is printed without the query (it may hold secrets) */
+/* s as the bytes of a URL: outside printable ASCII, the space, '"', '\\' and '%' as
+ * %XX, cut to fit out — what a client sent (a method, a path) reads the same in any
+ * log viewer and cannot look like a field or a terminal escape */
+static const char *url_bytes(const char *s, char *out, size_t cap)
+{
+    size_t k = 0;
+    for (const char *p = s ? s : "-"; *p && k < cap - 4; p++) {
+        unsigned char ch = (unsigned char)*p;
+        if (ch <= 0x20 || ch >= 0x7f || ch == '"' || ch == '\\' || ch == '%')
+            k += (size_t)snprintf(out + k, cap - k, "%%%02X", ch);
+        else
+            out[k++] = (char)ch;
+    }
+    out[k] = '\0';
+    return out;
+}
+
+/* One record per request (util/log.h: logfmt or JSON). The path is printed without
+ * the query (it may hold secrets); method and path percent-encoded (url_bytes); the
+ * client id only when it has a client id's shape. */
 static void access_log(const lk_request *r, uint64_t ns)
 {
-    char when[LK_TIME_BUF], line[1024], path[256];
-    size_t k = 0;
-    for (const char *p = r->path ? r->path : "-"; *p && k < sizeof path - 4; p++) {
-        unsigned char ch = (unsigned char)*p;
-        if (ch <= 0x20 || ch >= 0x7f || ch == '"' || ch == '\\')
-            k += (size_t)snprintf(path + k, sizeof path - k, "%%%02X", ch);
-        else
-            path[k++] = (char)ch;
-    }
-    path[k] = '\0';
-    int n = snprintf(line, sizeof line,
-                     "time=%s addr=%s method=%s path=\"%s\" status=%d code=%s user=%s duration_ms=%.3f\n",
-                     lk_time_format(r->now, when), r->client_text[0] ? r->client_text : "-",
-                     r->method ? r->method : "-", path, r->status, r->code ? r->code : "-", r->who ? r->who : "-",
-                     (double)ns / 1e6);
-    if (n > 0)
-        (void)!write(STDERR_FILENO, line, (size_t)n < sizeof line ? (size_t)n : sizeof line - 1);
+    lk_log_line l;
+    lk_log_begin(&l, r->status >= 500 && r->status != 503 ? LK_LOG_ERROR : LK_LOG_INFO, "request");
+    if (!l.on)
+        return;
+    char path[256], method[48];
+    lk_log_str(&l, "addr", r->client_text[0] ? r->client_text : NULL);
+    lk_log_str(&l, "method", url_bytes(r->method, method, sizeof method));
+    lk_log_qstr(&l, "path", url_bytes(r->path, path, sizeof path));
+    lk_log_int(&l, "status", r->status);
+    lk_log_str(&l, "code", r->code);
+    lk_log_str(&l, "user", r->who);
+    if (r->client_id)
+        lk_log_str(&l, "client_id", r->client_id);
+    lk_log_num(&l, "duration_ms", (double)ns / 1e6, 3);
+    lk_log_end(&l);
 }
 
 static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls, enum MHD_RequestTerminationCode toe)
 {
-    lk_server *s = cls;
+    lk_server *s = ((const listener *)cls)->srv;
     conn_req *c = *con_cls;
     (void)conn;
     (void)toe;
@@ -382,9 +455,12 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
         return;
     uint64_t ns = mono_ns() - c->req.started_ns;
     if (c->started) {
-        lk_metrics_request(lk_route_index(c->req.route), c->req.status, ns);
-        if (s->cfg->access_log)
+        lk_metrics_request(lk_route_index(c->req.route), lk_route_family_of(c->req.route), c->req.status, ns);
+        if (s->cfg->access_log) {
+            lk_log_request_id(c->req.request_id);
             access_log(&c->req, ns);
+            lk_log_request_id(NULL);
+        }
     }
     if (c->req.cat)
         lk_catalog_unref(c->req.cat);
@@ -445,68 +521,173 @@ static void load_proxies(lk_server *s)
             s->n_proxies++;
 }
 
-lk_server *lk_server_start(lk_runtime *rt, char *bound, size_t bound_len, char *err, size_t err_len)
+/* libmicrohttpd's own complaints (a TLS handshake that failed, a client that broke
+ * the protocol) as log records; mostly about clients, so at level info, as nginx does */
+static void mhd_log(void *cls, const char *fmt, va_list ap)
 {
-    const lk_config *cfg = lk_runtime_config(rt);
+    (void)cls;
+    char msg[512];
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    size_t n = strlen(msg);
+    while (n > 0 && (msg[n - 1] == '\n' || msg[n - 1] == ' '))
+        msg[--n] = '\0';
+    lk_log(LK_LOG_INFO, "http: %s", msg);
+}
+
+/* binds addr; the socket, or -1 with err */
+static int bind_socket(const char *what, const char *addr, char *bound, size_t bound_len, bool *v6, char *err,
+                       size_t err_len)
+{
     struct sockaddr_storage ss;
     socklen_t sl;
-    if (!parse_listen(cfg->listen, &ss, &sl)) {
-        snprintf(err, err_len, "listen: '%s' is not ADDR:PORT (e.g. 127.0.0.1:8080 or [::1]:8080)", cfg->listen);
-        return NULL;
+    if (!parse_listen(addr, &ss, &sl)) {
+        snprintf(err, err_len, "%s: '%s' is not ADDR:PORT (e.g. 127.0.0.1:8080 or [::1]:8080)", what, addr);
+        return -1;
     }
     int fd = socket(ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
     int one = 1;
     if (fd < 0 || setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one) != 0 ||
         bind(fd, (struct sockaddr *)&ss, sl) != 0 || listen(fd, 1024) != 0) {
-        snprintf(err, err_len, "cannot listen on %s: %s", cfg->listen, strerror(errno));
+        snprintf(err, err_len, "cannot listen on %s: %s", addr, strerror(errno));
         if (fd >= 0)
             close(fd);
-        return NULL;
+        return -1;
     }
     getsockname(fd, (struct sockaddr *)&ss, &sl);
     char host[INET6_ADDRSTRLEN] = "";
-    if (ss.ss_family == AF_INET6) {
+    *v6 = ss.ss_family == AF_INET6;
+    if (*v6) {
         inet_ntop(AF_INET6, &((struct sockaddr_in6 *)&ss)->sin6_addr, host, sizeof host);
         snprintf(bound, bound_len, "[%s]:%u", host, ntohs(((struct sockaddr_in6 *)&ss)->sin6_port));
     } else {
         inet_ntop(AF_INET, &((struct sockaddr_in *)&ss)->sin_addr, host, sizeof host);
         snprintf(bound, bound_len, "%s:%u", host, ntohs(((struct sockaddr_in *)&ss)->sin_port));
     }
+    return fd;
+}
 
-    char url[LK_CONFIG_STR];
-    snprintf(url, sizeof url, "http://%s", bound);
-    lk_runtime_default_public_url(rt, url);
-
-    lk_server *s = lk_xcalloc(1, sizeof *s);
-    s->rt = rt;
-    s->cfg = cfg;
-    s->fd = fd;
-    load_proxies(s);
-    long cores = sysconf(_SC_NPROCESSORS_ONLN);
-    unsigned threads = (unsigned)(cfg->threads > 0 ? cfg->threads : (cores > 0 ? cores : 1));
+/* binds and starts one listener; false with err */
+static bool start_listener(lk_server *s, listener *l, const char *what, const char *addr, unsigned threads,
+                           unsigned connections, char *err, size_t err_len)
+{
+    char bound[128];
+    bool v6 = false;
+    l->srv = s;
+    l->fd = bind_socket(what, addr, bound, sizeof bound, &v6, err, err_len);
+    if (l->fd < 0)
+        return false;
+    snprintf(l->url, sizeof l->url, "%s://%s", l->tls ? "https" : "http", bound);
+    const lk_config *cfg = s->cfg;
     unsigned flags = MHD_USE_EPOLL_INTERNAL_THREAD | MHD_USE_ITC | MHD_USE_ERROR_LOG | MHD_ALLOW_SUSPEND_RESUME;
-    if (ss.ss_family == AF_INET6)
+    if (v6)
         flags |= MHD_USE_IPv6;
-    s->daemon = MHD_start_daemon(flags, 0, NULL, NULL, on_request, s,
-                                 MHD_OPTION_LISTEN_SOCKET, fd,
+    /* TLS (tls.h): the certificate comes from a callback, so that SIGHUP can swap it */
+    struct MHD_OptionItem tls_opts[] = {
+        {MHD_OPTION_HTTPS_CERT_CALLBACK, 0, (void *)lk_tls_callback()},
+        {MHD_OPTION_HTTPS_PRIORITIES, 0, (void *)(uintptr_t)LK_TLS_PRIORITIES},
+        {MHD_OPTION_END, 0, NULL},
+    };
+    if (l->tls)
+        flags |= MHD_USE_TLS;
+    else
+        tls_opts[0].option = MHD_OPTION_END;
+    l->daemon = MHD_start_daemon(flags, 0, NULL, NULL, on_request, l,
+                                 MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL, /* first, as it asks */
+                                 MHD_OPTION_LISTEN_SOCKET, l->fd,
                                  MHD_OPTION_THREAD_POOL_SIZE, threads > 1 ? threads : 0,
-                                 MHD_OPTION_URI_LOG_CALLBACK, on_uri, s,
-                                 MHD_OPTION_NOTIFY_COMPLETED, on_completed, s,
-                                 MHD_OPTION_NOTIFY_CONNECTION, on_connection, s,
+                                 MHD_OPTION_URI_LOG_CALLBACK, on_uri, l,
+                                 MHD_OPTION_NOTIFY_COMPLETED, on_completed, l,
+                                 MHD_OPTION_NOTIFY_CONNECTION, on_connection, l,
                                  MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)cfg->connection_timeout,
-                                 MHD_OPTION_CONNECTION_LIMIT, (unsigned)cfg->connection_limit,
+                                 MHD_OPTION_CONNECTION_LIMIT, connections,
                                  /* at most 32 KB with the default URI limit: libmicrohttpd
                                   * 0.9.75 mmaps larger pools for every connection */
                                  MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(cfg->uri_limit + 16384 > 32768
                                                                               ? cfg->uri_limit + 16384 : 32768),
+                                 MHD_OPTION_ARRAY, tls_opts,
                                  MHD_OPTION_END);
-    if (!s->daemon) {
+    if (!l->daemon) {
         snprintf(err, err_len, "could not start the HTTP server on %s", bound);
-        close(fd);
+        close(l->fd);
+        l->fd = -1;
+        return false;
+    }
+    return true;
+}
+
+/* stops accepting; connections open go on */
+static void quiesce_listener(listener *l)
+{
+    if (!l->daemon || l->quiesced)
+        return;
+    l->quiesced = true;
+    MHD_quiesce_daemon(l->daemon);
+}
+
+static void stop_listener(listener *l)
+{
+    if (!l->daemon)
+        return;
+    quiesce_listener(l);
+    MHD_stop_daemon(l->daemon);
+    l->daemon = NULL;
+    close(l->fd);
+    l->fd = -1;
+}
+
+lk_server *lk_server_start(lk_runtime *rt, char *err, size_t err_len)
+{
+    const lk_config *cfg = lk_runtime_config(rt);
+    lk_server *s = lk_xcalloc(1, sizeof *s);
+    s->rt = rt;
+    s->cfg = cfg;
+    s->pub.fd = s->mgmt.fd = -1;
+    s->mgmt.management = true;
+    load_proxies(s);
+    if (cfg->tls_cert_file[0]) {
+        if (!lk_tls_load(cfg->tls_cert_file, cfg->tls_key_file, err, err_len)) {
+            free(s);
+            return NULL;
+        }
+        s->pub.tls = true;
+    }
+    long cores = sysconf(_SC_NPROCESSORS_ONLN);
+    unsigned threads = (unsigned)(cfg->threads > 0 ? cfg->threads : (cores > 0 ? cores : 1));
+    if (!start_listener(s, &s->pub, "listen", cfg->listen, threads, (unsigned)cfg->connection_limit, err, err_len) ||
+        (cfg->management_listen[0] &&
+         !start_listener(s, &s->mgmt, "management_listen", cfg->management_listen, 1, 64, err, err_len))) {
+        stop_listener(&s->pub);
+        lk_tls_free();
         free(s);
         return NULL;
     }
+    lk_runtime_default_public_url(rt, s->pub.url);
+    /* metrics get the route labels here, so that they need not know the route table */
+    const char *names[64];
+    size_t n = 0;
+    for (; lk_routes[n].path && n < sizeof names / sizeof *names; n++)
+        names[n] = lk_routes[n].name;
+    lk_metrics_start(names, n);
     return s;
+}
+
+const char *lk_server_url(const lk_server *s)
+{
+    return s->pub.url;
+}
+
+const char *lk_server_management_url(const lk_server *s)
+{
+    return s->mgmt.daemon ? s->mgmt.url : NULL;
+}
+
+bool lk_server_reload_tls(lk_server *s, char *err, size_t err_len)
+{
+    if (!s->pub.tls) {
+        snprintf(err, err_len, "TLS is not configured (tls_cert_file, tls_key_file)");
+        return false;
+    }
+    return lk_tls_reload(err, err_len);
 }
 
 void lk_server_stop(lk_server *s, int grace_ms)
@@ -514,7 +695,8 @@ void lk_server_stop(lk_server *s, int grace_ms)
     if (!s)
         return;
     atomic_store(&s->stopping, true);
-    int fd = MHD_quiesce_daemon(s->daemon);
+    quiesce_listener(&s->pub);
+    quiesce_listener(&s->mgmt);
     for (int waited = 0; atomic_load(&s->active) > 0 && waited < grace_ms; waited += 10)
         usleep(10000);
     /* libmicrohttpd must not stop with a suspended connection; the store worker
@@ -522,8 +704,8 @@ void lk_server_stop(lk_server *s, int grace_ms)
      * request is suspended after `stopping` (see on_request) */
     while (atomic_load(&s->suspended) > 0)
         usleep(10000);
-    MHD_stop_daemon(s->daemon);
-    if (fd >= 0)
-        close(fd);
+    stop_listener(&s->mgmt);
+    stop_listener(&s->pub);
+    lk_tls_free();
     free(s);
 }

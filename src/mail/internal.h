@@ -50,4 +50,18 @@ typedef struct lk_mail_locale {
 extern const lk_mail_template *const lk_mail_templates[LK_TPL_COUNT][LK_LANG_COUNT];
 extern const lk_mail_locale lk_mail_locales[LK_LANG_COUNT];
 
+/* the operator's templates (mail_templates, tplset.c): NULL / false = the built-in one */
+struct lk_mail_tplset {
+    bool has[LK_TPL_COUNT][LK_LANG_COUNT];
+    lk_mail_template tpl[LK_TPL_COUNT][LK_LANG_COUNT]; /* strings owned (malloc) */
+    const char *layout[LK_LANG_COUNT];                /* owned */
+    const char *footer[LK_LANG_COUNT];                /* owned */
+};
+
+/* true when tpl is well formed and uses only known variables ({subject} and {body}
+ * only in a layout); else false with a reason ("line 3: unknown variable {nam}") */
+bool lk_mail_tpl_check(const char *tpl, bool layout, char *why, size_t why_len);
+/* does tpl insert {var} (not merely test it)? */
+bool lk_mail_tpl_uses(const char *tpl, const char *var);
+
 #endif

@@ -54,6 +54,26 @@ typedef struct lk_mail_content {
 bool lk_mail_render(lk_arena *a, lk_mail_kind kind, const char *lang, const lk_mail_vars *v,
                     lk_mail_content *out);
 
+/* Templates an operator gave (the mail_templates folder) in place of built-in ones. */
+typedef struct lk_mail_tplset lk_mail_tplset;
+
+/* Reads every template file of dir. File names: TEMPLATE.LANG.subject / .txt / .html
+ * with TEMPLATE one of invitation, password_reset, expiry_user, expiry_admin,
+ * admin_added, admin_removed and LANG en or de (a template is replaced whole: all
+ * three files), and layout.LANG.html, footer.LANG.txt (each on its own). Files whose
+ * names start with '.' are ignored. NULL with a one-line reason in err when a file is
+ * unknown, missing, unreadable, larger than 64 KB, not UTF-8, malformed, uses an
+ * unknown variable, or leaves out what the mail needs ({link} in invitations and
+ * resets, {body} in a layout). Free with lk_mail_tplset_free. */
+lk_mail_tplset *lk_mail_tplset_load(const char *dir, char *err, size_t err_len);
+void lk_mail_tplset_free(lk_mail_tplset *set);
+/* Writes the built-in templates into dir (created 0755 if missing; existing files are
+ * not overwritten): a starting point for mail_templates. false with err. */
+bool lk_mail_tplset_export(const char *dir, char *err, size_t err_len);
+/* lk_mail_render with set's templates where it has them (set NULL: built-in only) */
+bool lk_mail_render_with(const lk_mail_tplset *set, lk_arena *a, lk_mail_kind kind, const char *lang,
+                         const lk_mail_vars *v, lk_mail_content *out);
+
 typedef struct lk_mail_header {
     const char *from;       /* "latchkey <no-reply@example.com>" or a bare address; a non-ASCII
                              * display name is encoded (RFC 2047) */

@@ -9,6 +9,7 @@
 #include "util/timefmt.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -97,6 +98,76 @@ static const char *expand(lk_strbuf *b, const vars *vs, const char *p, bool on, 
         p = close + 1;
     }
     return depth == 0 ? p : NULL;
+}
+
+/* ---- checking a template from outside (mail_templates) ------------------------------ */
+
+static int var_index(const char *name, size_t n)
+{
+    for (int i = 0; i < V_COUNT; i++) {
+        if (strlen(var_names[i]) == n && memcmp(var_names[i], name, n) == 0)
+            return i;
+    }
+    return -1;
+}
+
+bool lk_mail_tpl_check(const char *tpl, bool layout, char *why, size_t why_len)
+{
+    int depth = 0;
+    int line = 1;
+    for (const char *p = tpl; *p; p++) {
+        if (*p == '\n')
+            line++;
+        if (*p == '}') {
+            snprintf(why, why_len, "line %d: a '}' that closes nothing (literal braces are not possible)", line);
+            return false;
+        }
+        if (*p != '{')
+            continue;
+        const char *close = strpbrk(p + 1, "{}\n");
+        if (!close || *close != '}') {
+            snprintf(why, why_len, "line %d: a '{' without its '}' on the same line", line);
+            return false;
+        }
+        const char *name = p + 1;
+        size_t n = (size_t)(close - name);
+        p = close;
+        if (n == 1 && *name == '/') {
+            if (--depth < 0) {
+                snprintf(why, why_len, "line %d: {/} closes no {?name} or {!name}", line);
+                return false;
+            }
+            continue;
+        }
+        bool section = n > 0 && (*name == '?' || *name == '!');
+        if (section) {
+            name++;
+            n--;
+            depth++;
+        }
+        int idx = var_index(name, n);
+        if (idx < 0 || (!layout && (idx == V_SUBJECT || idx == V_BODY))) {
+            snprintf(why, why_len, "line %d: unknown variable {%.*s} (known: name, link, link_expires, message, actor, "
+                     "user, expires_at, in_days, console, lang%s)", line, (int)(n > 40 ? 40 : n), name,
+                     layout ? ", subject, body" : "");
+            return false;
+        }
+    }
+    if (depth > 0) {
+        snprintf(why, why_len, "%d section(s) {?name}/{!name} not closed with {/}", depth);
+        return false;
+    }
+    return true;
+}
+
+bool lk_mail_tpl_uses(const char *tpl, const char *var)
+{
+    size_t n = strlen(var);
+    for (const char *p = strchr(tpl, '{'); p; p = strchr(p + 1, '{')) {
+        if (strncmp(p + 1, var, n) == 0 && p[1 + n] == '}')
+            return true;
+    }
+    return false;
 }
 
 static const char *fill(lk_arena *a, const vars *vs, const char *tpl)
@@ -220,6 +291,12 @@ static lk_mail_lang lang_of(const char *lang)
 bool lk_mail_render(lk_arena *a, lk_mail_kind kind, const char *lang, const lk_mail_vars *v,
                     lk_mail_content *out)
 {
+    return lk_mail_render_with(NULL, a, kind, lang, v, out);
+}
+
+bool lk_mail_render_with(const lk_mail_tplset *set, lk_arena *a, lk_mail_kind kind, const char *lang,
+                         const lk_mail_vars *v, lk_mail_content *out)
+{
     if (!v || !out || (unsigned)kind >= LK_MAIL_KIND_COUNT)
         return false;
     int variant = kind == LK_MAIL_EXPIRY_NOTICE && v->to_admin;
@@ -229,7 +306,10 @@ bool lk_mail_render(lk_arena *a, lk_mail_kind kind, const char *lang, const lk_m
         return false;
     lk_mail_lang l = lang_of(lang);
     const lk_mail_locale *loc = &lk_mail_locales[l];
-    const lk_mail_template *tpl = lk_mail_templates[kinds[kind].tpl[variant]][l];
+    lk_mail_tpl_id id = kinds[kind].tpl[variant];
+    const lk_mail_template *tpl = set && set->has[id][l] ? &set->tpl[id][l] : lk_mail_templates[id][l];
+    const char *layout = set && set->layout[l] ? set->layout[l] : loc->layout;
+    const char *footer = set && set->footer[l] ? set->footer[l] : loc->text_footer;
 
     vars plain = {{
         [V_NAME] = or_empty(v->recipient_name),
@@ -258,10 +338,10 @@ bool lk_mail_render(lk_arena *a, lk_mail_kind kind, const char *lang, const lk_m
     const char *html_body = fill(a, &html, tpl->html);
     if (!subject || !text_body || !html_body)
         return false;
-    const char *text_footer = fill(a, &text, loc->text_footer);
+    const char *text_footer = fill(a, &text, footer);
     html.v[V_SUBJECT] = html_escape(a, subject, false);
     html.v[V_BODY] = html_body; /* already escaped, and the only raw value */
-    const char *html_doc = fill(a, &html, loc->layout);
+    const char *html_doc = fill(a, &html, layout);
     if (!text_footer || !html_doc)
         return false;
     out->subject = subject;

@@ -18,6 +18,7 @@
 #include "core/limits.h"
 #include "core/secret.h"
 #include "core/service.h"
+#include "util/log.h"
 #include "util/map.h"
 #include "util/xalloc.h"
 
@@ -283,7 +284,7 @@ static lk_code load_settings(lk_catalog *c, lk_store *s, lk_arena *tmp, lk_error
         if (lk_cidr_parse(cidrs[i], &c->allow[c->n_allow], NULL))
             c->n_allow++;
         else
-            fprintf(stderr, "latchkey: ignoring allowlist entry '%.64s': not an address or CIDR range\n", cidrs[i]);
+            lk_log(LK_LOG_WARN, "ignoring allowlist entry '%.64s': not an address or CIDR range", cidrs[i]);
     }
     return LK_OK;
 }
@@ -334,6 +335,16 @@ void lk_catalog_unref(lk_catalog *c)
 }
 
 /* ---- reading -------------------------------------------------------------------- */
+
+size_t lk_catalog_service_count(const lk_catalog *c)
+{
+    return c->n_services;
+}
+
+size_t lk_catalog_user_count(const lk_catalog *c)
+{
+    return c->n_users;
+}
 
 int64_t lk_catalog_generation(const lk_catalog *c)
 {

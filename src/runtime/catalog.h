@@ -54,6 +54,8 @@ void lk_catalog_ref(lk_catalog *c);
 void lk_catalog_unref(lk_catalog *c);   /* frees at zero */
 
 int64_t lk_catalog_generation(const lk_catalog *c);
+size_t lk_catalog_service_count(const lk_catalog *c);
+size_t lk_catalog_user_count(const lk_catalog *c);   /* API-only users */
 const lk_cat_service *lk_catalog_service_by_client(const lk_catalog *c, const char *client_id);
 const lk_cat_service *lk_catalog_service(const lk_catalog *c, int64_t id);
 const lk_cat_user *lk_catalog_user(const lk_catalog *c, int64_t id);

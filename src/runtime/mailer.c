@@ -10,6 +10,7 @@
 #include "mail/message.h"
 #include "mail/send.h"
 #include "store/store.h"
+#include "util/log.h"
 #include "util/timefmt.h"
 #include "util/xalloc.h"
 
@@ -32,6 +33,7 @@ struct lk_mailer {
     char from_addr[LK_CONFIG_STR];  /* the bare address of mail_from: envelope sender */
     const char *id_domain;          /* after its '@': the domain of every Message-ID */
     lk_store *store;
+    lk_mail_tplset *templates;      /* mail_templates, NULL: the built-in ones */
     lk_mail_transport transport;
     lk_mail_policy policy;
     pthread_t thread;
@@ -110,7 +112,7 @@ static const char *compose(lk_mailer *m, lk_arena *a, const lk_mail_claim *c, co
     }
     lk_mail_content content;
     const char *lang = c->rec.lang && *c->rec.lang ? c->rec.lang : m->cfg.mail_language;
-    if (!lk_mail_render(a, KINDS[k].kind, lang, &v, &content)) {
+    if (!lk_mail_render_with(m->templates, a, KINDS[k].kind, lang, &v, &content)) {
         *why = "the message could not be rendered (a variable is missing)";
         return NULL;
     }
@@ -131,19 +133,17 @@ static void log_outcome(const lk_mail_claim *c, const lk_mail_outcome *o, const 
                         bool interrupted)
 {
     if (interrupted) {
-        fprintf(stderr, "latchkey: mail: %s #%lld to %s: %s\n", c->rec.kind, (long long)c->rec.id,
-                c->rec.recipient, o->error);
+        lk_log(LK_LOG_WARN, "mail: %s #%lld to %s: %s", c->rec.kind, (long long)c->rec.id, c->rec.recipient,
+               o->error);
     } else if (o->sent) {
-        fprintf(stderr, "latchkey: mail: %s #%lld to %s %s %s\n", c->rec.kind, (long long)c->rec.id,
-                c->rec.recipient, strcmp(transport, "smtp") == 0 ? "sent through" : "written to", o->delivery);
+        lk_log(LK_LOG_INFO, "mail: %s #%lld to %s %s %s", c->rec.kind, (long long)c->rec.id, c->rec.recipient, strcmp(transport, "smtp") == 0 ? "sent through" : "written to", o->delivery);
     } else if (o->permanent || c->rec.attempts >= max) {
-        fprintf(stderr, "latchkey: mail: %s #%lld to %s failed for good after %d attempt(s): %s\n", c->rec.kind,
-                (long long)c->rec.id, c->rec.recipient, c->rec.attempts, o->error);
+        lk_log(LK_LOG_ERROR, "mail: %s #%lld to %s failed for good after %d attempt(s): %s", c->rec.kind,
+               (long long)c->rec.id, c->rec.recipient, c->rec.attempts, o->error);
     } else {
-        fprintf(stderr, "latchkey: mail: %s #%lld to %s not delivered (attempt %d, will retry): %s\n",
-                c->rec.kind, (long long)c->rec.id, c->rec.recipient, c->rec.attempts, o->error);
+        lk_log(LK_LOG_WARN, "mail: %s #%lld to %s not delivered (attempt %d, will retry): %s",
+               c->rec.kind, (long long)c->rec.id, c->rec.recipient, c->rec.attempts, o->error);
     }
-    fflush(stderr);
 }
 
 /* sends one due message; false when none was due (or the store failed) */
@@ -155,7 +155,7 @@ static bool send_one(lk_mailer *m, lk_arena *a)
     lk_code rc = lk_mailq_claim(&op, &c);
     if (rc != LK_OK) {
         if (rc != LK_ENOTFOUND)
-            fprintf(stderr, "latchkey: mail: could not read the queue: %s\n", op.err.msg);
+            lk_log(LK_LOG_ERROR, "mail: could not read the queue: %s", op.err.msg);
         return false;
     }
     const char *why = NULL;
@@ -196,7 +196,7 @@ static bool send_one(lk_mailer *m, lk_arena *a)
             break;  /* another attempt holds the message now */
     }
     if (rc != LK_OK) {
-        fprintf(stderr, "latchkey: mail: could not record the outcome of #%lld: %s\n", (long long)c.rec.id,
+        lk_log(LK_LOG_ERROR, "mail: could not record the outcome of #%lld: %s", (long long)c.rec.id,
                 op.err.msg);
         return false;
     }
@@ -209,7 +209,7 @@ static void scan(lk_mailer *m, lk_arena *a)
     lk_op_init(&op, m->store, a, "system", "");
     int queued = 0;
     if (lk_mailq_expiry_scan(&op, &queued) != LK_OK)
-        fprintf(stderr, "latchkey: mail: could not queue the expiry notices: %s\n", op.err.msg);
+        lk_log(LK_LOG_ERROR, "mail: could not queue the expiry notices: %s", op.err.msg);
 }
 
 static void *run(void *arg)
@@ -257,12 +257,24 @@ lk_mailer *lk_mailer_start(const lk_config *cfg, const char *public_url, lk_erro
                 cfg->mail_from);
         return NULL;
     }
+    lk_mail_tplset *templates = NULL;
+    if (cfg->mail_templates[0]) {
+        char why[600];
+        templates = lk_mail_tplset_load(cfg->mail_templates, why, sizeof why);
+        if (!templates) {
+            lk_fail(err, LK_EINVAL, "mail_templates", "%s", why);
+            return NULL;
+        }
+    }
     lk_store *store = lk_store_open(lk_store_default_location(cfg->db[0] ? cfg->db : NULL), err);
-    if (!store)
+    if (!store) {
+        lk_mail_tplset_free(templates);
         return NULL;
+    }
     lk_mailer *m = lk_xcalloc(1, sizeof *m);
     m->cfg = *cfg;
     m->store = store;
+    m->templates = templates;
     snprintf(m->public_url, sizeof m->public_url, "%s", public_url ? public_url : "");
     memcpy(m->from_addr, from_addr, sizeof m->from_addr);
     m->id_domain = strrchr(m->from_addr, '@') + 1; /* lk_mail_address: exactly one '@' */
@@ -292,14 +304,17 @@ lk_mailer *lk_mailer_start(const lk_config *cfg, const char *public_url, lk_erro
         pthread_cond_destroy(&m->cond);
         pthread_mutex_destroy(&m->lock);
         store->ops->close(store);
+        lk_mail_tplset_free(templates);
         sodium_memzero(m, sizeof *m);
         free(m);
         return NULL;
     }
     if (m->cfg.smtp_host[0])
-        fprintf(stderr, "latchkey: mail goes through smtp %s (%s)\n", m->cfg.smtp_host, m->cfg.smtp_security);
+        lk_log(LK_LOG_INFO, "mail goes through smtp %s (%s)", m->cfg.smtp_host, m->cfg.smtp_security);
     else
-        fprintf(stderr, "latchkey: no smtp_host set: mail is written as .eml files into %s\n", m->outbox);
+        lk_log(LK_LOG_INFO, "no smtp_host set: mail is written as .eml files into %s", m->outbox);
+    if (templates)
+        lk_log(LK_LOG_INFO, "mail templates from %s", cfg->mail_templates);
     return m;
 }
 
@@ -324,6 +339,7 @@ void lk_mailer_stop(lk_mailer *m)
     pthread_join(m->thread, NULL);
     lk_mail_send_cleanup();
     m->store->ops->close(m->store);
+    lk_mail_tplset_free(m->templates);
     pthread_cond_destroy(&m->cond);
     pthread_mutex_destroy(&m->lock);
     sodium_memzero(m, sizeof *m); /* the SMTP password */

@@ -11,7 +11,9 @@
  */
 #include "runtime/runtime.h"
 #include "runtime/mailer.h"
+#include "runtime/prober.h"
 #include "store/store.h"
+#include "util/log.h"
 #include "util/map.h"
 #include "util/timefmt.h"
 #include "util/xalloc.h"
@@ -41,6 +43,7 @@ typedef struct pending_token {
 typedef struct store_job {
     lk_store_job fn;
     void *arg;
+    int64_t queued_ms;           /* monotonic */
     struct store_job *next;
 } store_job;
 
@@ -63,8 +66,16 @@ struct lk_runtime {
     pthread_cond_t jobs_cond;
     store_job *jobs_head, *jobs_tail;
     bool jobs_stopping;
+    int64_t n_jobs;              /* queued + running, under jobs_lock */
+    int64_t job_started_ms;      /* of the running job, 0 when idle, under jobs_lock */
     pthread_t worker;
     bool worker_started;
+
+    /* for /metrics and /readyz (monotonic ms) */
+    lk_prober *prober;
+    atomic_llong catalog_checked_ms;
+    atomic_llong flushed_ms;
+    atomic_llong write_failures;
 
     lk_tokens *tokens;
     lk_usage *usage;
@@ -182,9 +193,11 @@ static void refresh_catalog(lk_runtime *rt, lk_store *store)
             /* a change made elsewhere (the CLI) may have queued mail */
             lk_mailer_wake(atomic_load(&rt->mailer));
         } else {
-            fprintf(stderr, "latchkey: could not reload the catalog: %s\n", err.msg);
+            lk_log(LK_LOG_ERROR, "could not reload the catalog: %s", err.msg);
         }
     }
+    if (gen == lk_catalog_generation(cur) || swapped)
+        atomic_store(&rt->catalog_checked_ms, lk_mono_ms());
     lk_catalog_unref(cur);
     /* the old snapshot is gone now, unless a request still holds it (then the next
      * swap gives its pages back) */
@@ -215,7 +228,9 @@ void lk_runtime_defer(lk_runtime *rt, lk_store_job fn, void *arg)
     store_job *j = lk_xcalloc(1, sizeof *j);
     j->fn = fn;
     j->arg = arg;
+    j->queued_ms = lk_mono_ms();
     pthread_mutex_lock(&rt->jobs_lock);
+    rt->n_jobs++;
     if (rt->jobs_tail)
         rt->jobs_tail->next = j;
     else
@@ -238,10 +253,13 @@ static void *store_worker(void *arg)
         rt->jobs_head = j->next;
         if (!rt->jobs_head)
             rt->jobs_tail = NULL;
+        rt->job_started_ms = j->queued_ms;
         pthread_mutex_unlock(&rt->jobs_lock);
         j->fn(j->arg, rt->worker_store);
         free(j);
         pthread_mutex_lock(&rt->jobs_lock);
+        rt->n_jobs--;
+        rt->job_started_ms = 0;
     }
     pthread_mutex_unlock(&rt->jobs_lock);
     return NULL;
@@ -291,6 +309,7 @@ void lk_runtime_flush(lk_runtime *rt)
     size_t n_calls = 0, n_errors = 0;
     lk_usage_take_deltas(rt->usage, &a, &calls, &n_calls, &errors, &n_errors);
 
+    bool written = true;
     if (n || n_calls || n_errors) {
         lk_store *s = rt->store;
         lk_error err = {0};
@@ -321,12 +340,16 @@ void lk_runtime_flush(lk_runtime *rt)
             s->ops->rollback(s);
         if (rc != LK_OK) {
             /* keep everything for the next attempt */
-            fprintf(stderr, "latchkey: could not write tokens and usage (will retry): %s\n", err.msg);
+            lk_log(LK_LOG_ERROR, "could not write tokens and usage (will retry): %s", err.msg);
+            atomic_fetch_add(&rt->write_failures, 1);
+            written = false;
             lk_usage_restore_deltas(rt->usage, calls, n_calls, errors, n_errors);
             for (size_t i = 0; i < n; i++)
                 enqueue(rt, &q[i]);
         }
     }
+    if (written)
+        atomic_store(&rt->flushed_ms, lk_mono_ms());
     lk_arena_free(&a);
     free(q);
 }
@@ -414,10 +437,10 @@ static void purge(lk_runtime *rt, int64_t now)
     lk_tokens_purge(rt->tokens, now - KEEP_EXPIRED);
     lk_error err = {0};
     if (rt->store->ops->token_purge(rt->store, now - KEEP_EXPIRED, &err) != LK_OK)
-        fprintf(stderr, "latchkey: could not purge expired tokens: %s\n", err.msg);
+        lk_log(LK_LOG_ERROR, "could not purge expired tokens: %s", err.msg);
     /* console sessions that ended without a sign-out (one statement, as the purge above) */
     if (rt->store->ops->session_purge(rt->store, now - rt->cfg.console_idle_timeout, now, &err) != LK_OK)
-        fprintf(stderr, "latchkey: could not purge ended console sessions: %s\n", err.msg);
+        lk_log(LK_LOG_ERROR, "could not purge ended console sessions: %s", err.msg);
     char oldest[LK_DAY_LEN + 1];
     lk_runtime_day_text(rt, now, USAGE_DAYS, oldest);
     lk_usage_forget_before(rt->usage, oldest);
@@ -551,6 +574,14 @@ lk_runtime *lk_runtime_open(const lk_config *cfg, lk_error *err)
         return NULL;
     }
     rt->worker_started = true;
+    atomic_store(&rt->catalog_checked_ms, lk_mono_ms());
+    atomic_store(&rt->flushed_ms, lk_mono_ms());
+    rt->prober = lk_prober_start(lk_store_default_location(cfg->db[0] ? cfg->db : NULL), cfg->ready_db_timeout_ms,
+                                 err);
+    if (!rt->prober) {
+        lk_runtime_close(rt);
+        return NULL;
+    }
     return rt;
 }
 
@@ -558,6 +589,7 @@ void lk_runtime_close(lk_runtime *rt)
 {
     if (!rt)
         return;
+    lk_prober_stop(rt->prober);
     if (rt->worker_started) {
         pthread_mutex_lock(&rt->jobs_lock);
         rt->jobs_stopping = true;
@@ -622,4 +654,32 @@ lk_tokens *lk_runtime_tokens(lk_runtime *rt)
 lk_usage *lk_runtime_usage(lk_runtime *rt)
 {
     return rt->usage;
+}
+
+void lk_runtime_gauges_read(lk_runtime *rt, lk_runtime_gauges *out)
+{
+    memset(out, 0, sizeof *out);
+    int64_t now = lk_mono_ms();
+    lk_catalog *c = lk_runtime_catalog(rt);
+    out->catalog_generation = lk_catalog_generation(c);
+    out->services = (int64_t)lk_catalog_service_count(c);
+    out->api_users = (int64_t)lk_catalog_user_count(c);
+    lk_catalog_unref(c);
+    out->catalog_age_ms = now - atomic_load(&rt->catalog_checked_ms);
+    out->tokens = (int64_t)lk_tokens_count(rt->tokens);
+    pthread_mutex_lock(&rt->queue_lock);
+    out->pending_writes = (int64_t)rt->n_queue;
+    pthread_mutex_unlock(&rt->queue_lock);
+    out->writer_lag_ms = now - atomic_load(&rt->flushed_ms);
+    out->write_failures = atomic_load(&rt->write_failures);
+    pthread_mutex_lock(&rt->jobs_lock);
+    out->store_jobs = rt->n_jobs;
+    int64_t oldest = rt->job_started_ms ? rt->job_started_ms : rt->jobs_head ? rt->jobs_head->queued_ms : 0;
+    pthread_mutex_unlock(&rt->jobs_lock);
+    out->store_wait_ms = oldest ? now - oldest : 0;
+}
+
+void lk_runtime_probe_read(lk_runtime *rt, struct lk_probe_state *out)
+{
+    lk_prober_read(rt->prober, out);
 }

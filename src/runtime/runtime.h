@@ -73,4 +73,22 @@ bool lk_runtime_start_mail(lk_runtime *rt, lk_error *err);
 /* writes what is queued now (used at shutdown and by tests of durability) */
 void lk_runtime_flush(lk_runtime *rt);
 
+/* What /metrics and /readyz report of the running state (read without waiting on
+ * the store; see runtime/prober.h for the database's side). */
+typedef struct lk_runtime_gauges {
+    int64_t catalog_generation;
+    int64_t catalog_age_ms;      /* since the catalog was last found to match the store */
+    int64_t services, api_users; /* in the catalog */
+    int64_t tokens;              /* in the token table */
+    int64_t pending_writes;      /* tokens and revocations waiting for the next write */
+    int64_t writer_lag_ms;       /* since the background writer last wrote (or had nothing to) */
+    int64_t write_failures;      /* background writes that failed (and were retried) since start */
+    int64_t store_jobs;          /* calls waiting for or running on the store worker */
+    int64_t store_wait_ms;       /* how long the oldest of them has been there */
+} lk_runtime_gauges;
+void lk_runtime_gauges_read(lk_runtime *rt, lk_runtime_gauges *out);
+/* the readiness probe's last results (runtime/prober.h) */
+struct lk_probe_state;
+void lk_runtime_probe_read(lk_runtime *rt, struct lk_probe_state *out);
+
 #endif

@@ -69,6 +69,10 @@ typedef struct lk_store_ops {
     lk_code (*commit)(lk_store *s, lk_error *err);
     void (*rollback)(lk_store *s);
     int (*schema_version)(lk_store *s);
+    /* takes the write lock and gives it back at once, waiting at most timeout_ms for
+     * it (a readiness probe: LK_OK, or LK_ESTORE when busy or failing); the store's
+     * usual wait applies again afterwards. Not inside a transaction. */
+    lk_code (*ping)(lk_store *s, int64_t timeout_ms, lk_error *err);
 
     /* workspaces */
     lk_code (*workspace_list)(lk_store *s, lk_arena *a, lk_workspace **out, size_t *n, lk_error *err);
@@ -198,6 +202,8 @@ typedef struct lk_store_ops {
     /* newest first */
     lk_code (*mail_list)(lk_store *s, lk_arena *a, const lk_mail_filter *f, lk_mail_rec **out, size_t *n,
                          lk_error *err);
+    /* how many messages are in each state: queued, sent, failed, cancelled (in that order) */
+    lk_code (*mail_counts)(lk_store *s, int64_t counts[4], lk_error *err);
 
     /* password resets; reset_insert sets r->id; reset_update writes token_hash, expires_at, used_at */
     lk_code (*reset_insert)(lk_store *s, lk_reset *r, lk_error *err);

@@ -8,7 +8,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { extractLink, MAIL_WAIT_MS, parseEml, waitFor } from './mail-lib.mjs';
 import { events, newDb } from './lib.mjs';
-import { cli, consoleAdminCreate, consoleCall, consoleReadyAdmin, consoleSessionOf, startServer } from './server-lib.mjs';
+import { cli, consoleAdminCreate, consoleCall, consoleReadyAdmin, consoleSessionOf, logRecords, startServer } from './server-lib.mjs';
 
 export const PW = 'correct horse battery 1';
 export const BOSS = 'boss@example.com';
@@ -81,16 +81,16 @@ export const queued = (db, to, kind) => mailList(db).filter((m) => m.to === to &
 
 /* ---------------------------------------------------------------- the server log */
 
-const LOG_LINE = /^latchkey: mail: (\w+) #(\d+) to (\S+) (?:(sent through|written to) (.+)|not delivered \(attempt (\d+), will retry\): (.*)|failed for good after (\d+) attempt\(s\): (.*))$/gm;
+const LOG_MSG = /^mail: (\w+) #(\d+) to (\S+) (?:(sent through|written to) (.+)|not delivered \(attempt (\d+), will retry\): (.*)|failed for good after (\d+) attempt\(s\): (.*))$/s;
 
 /*
- * The "latchkey: mail: ..." lines of the server's stderr:
+ * The "mail: ..." log records of the server's stderr:
  * [{kind, id, to, outcome: 'sent'|'retry'|'failed', via ('smtp'|'outbox'), delivery,
  *   attempt, error, line}]
  */
 export function mailLog(srv) {
-  return [...srv.stderr().matchAll(LOG_LINE)].map((m) => {
-    const e = { kind: m[1], id: Number(m[2]), to: m[3], line: m[0] };
+  return logRecords(srv.stderr()).map((rec) => [LOG_MSG.exec(rec.msg), rec]).filter(([m]) => m).map(([m, rec]) => {
+    const e = { kind: m[1], id: Number(m[2]), to: m[3], line: rec.line };
     if (m[4]) Object.assign(e, { outcome: 'sent', via: m[4] === 'sent through' ? 'smtp' : 'outbox', delivery: m[5] });
     else if (m[6]) Object.assign(e, { outcome: 'retry', attempt: Number(m[6]), error: m[7] });
     else Object.assign(e, { outcome: 'failed', attempt: Number(m[8]), error: m[9] });

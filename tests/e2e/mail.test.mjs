@@ -534,7 +534,7 @@ describe('mail without smtp_host: the outbox folder', { concurrency: 1 }, () => 
       },
     });
     const { db, srv } = it;
-    assert.match(srv.stderr(), new RegExp(`no smtp_host set: mail is written as \\.eml files into ${it.outbox.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\n`));
+    assert.match(srv.stderr(), new RegExp(`no smtp_host set: mail is written as \\.eml files into ${it.outbox.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}"`));
     const log = await waitMailLog(srv, (e) => e.to === email && e.outcome === 'sent', 'written to the outbox');
     assert.equal(log.via, 'outbox');
     assert.equal(path.dirname(log.delivery), it.outbox);

@@ -92,11 +92,14 @@ describe('HTTP', { concurrency: 1 }, () => {
     assert.match(m, /^latchkey_http_requests_total\{route="stats_usage",status="200"\} [1-9]\d*$/m);
     assert.match(m, /^latchkey_tokens_issued_total [1-9]\d*$/m);
     for (const l of ['rate', 'daily', 'concurrent']) assert.match(m, new RegExp(`^latchkey_limit_rejections_total\\{limit="${l}"\\} \\d+$`, 'm'));
-    assert.match(m, /^latchkey_http_request_duration_seconds_bucket\{le="\+Inf"\} [1-9]\d*$/m);
-    assert.match(m, /^latchkey_http_request_duration_seconds_count [1-9]\d*$/m);
-    assert.match(m, /^latchkey_http_request_duration_seconds_sum [0-9.]+$/m);
+    // latency by route family: the token endpoint, the REST call and /healthz each counted in theirs
+    for (const family of ['token', 'rest', 'ops']) {
+      assert.match(m, new RegExp(`^latchkey_http_request_duration_seconds_bucket\\{family="${family}",le="\\+Inf"\\} [1-9]\\d*$`, 'm'), family);
+      assert.match(m, new RegExp(`^latchkey_http_request_duration_seconds_count\\{family="${family}"\\} [1-9]\\d*$`, 'm'), family);
+      assert.match(m, new RegExp(`^latchkey_http_request_duration_seconds_sum\\{family="${family}"\\} [0-9.]+$`, 'm'), family);
+    }
     // the buckets are cumulative
-    const buckets = [...m.matchAll(/^latchkey_http_request_duration_seconds_bucket\{le="[^"]+"\} (\d+)$/gm)].map((x) => Number(x[1]));
+    const buckets = [...m.matchAll(/^latchkey_http_request_duration_seconds_bucket\{family="rest",le="[^"]+"\} (\d+)$/gm)].map((x) => Number(x[1]));
     assert.ok(buckets.length >= 2 && buckets.every((v, i) => i === 0 || v >= buckets[i - 1]), `cumulative buckets: ${buckets}`);
     assert.ok(!m.includes(tok), 'no token in the metrics');
   });

@@ -200,13 +200,20 @@ describe('identity endpoint', () => {
     const tok = await token(srv, api);
     assertOk(await rest(srv, USAGE, undefined, { query: { access_token: tok } }), 'legacy access_token');
     await rest(srv, USAGE, 'not-a-token');
+    const wrong = await identity(srv, { ...creds(api), client_secret: 'WrongSecretWrongSecretWrongSecr1' });
+    assert.equal(wrong.status, 401, wrong.text);
+    // a secret typed into the client id field never reaches the log
+    await identity(srv, { grant_type: 'client_credentials', client_id: api.secret, client_secret: api.secret });
     await sleep(50);
     const log = srv.stderr();
-    assert.match(log, /^time=\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ addr=127\.0\.0\.1 method=GET path="\/identity\/oauth\/token" status=200 code=- user=api@example\.com duration_ms=\d+(\.\d+)?$/m,
-      'time, address, method, path, status, Marketo code, user, duration');
-    assert.match(log, /^time=\S+ addr=127\.0\.0\.1 method=GET path="\/rest\/v1\/stats\/usage\.json" status=200 code=601 user=- duration_ms=\S+$/m,
+    const id = api.clientId.replace(/-/g, '\\-');
+    assert.match(log, new RegExp(`^time=\\d{4}-\\d\\d-\\d\\dT\\d\\d:\\d\\d:\\d\\d\\.\\d{3}Z level=info msg=request request_id=[0-9a-f]{8}#[0-9a-f]+ addr=127\\.0\\.0\\.1 method=GET path="/identity/oauth/token" status=200 code=- user=api@example\\.com client_id=${id} duration_ms=\\d+(\\.\\d+)?$`, 'm'),
+      'time, level, request id, address, method, path, status, Marketo code, user, client id, duration');
+    assert.match(log, /^time=\S+ level=info msg=request request_id=\S+ addr=127\.0\.0\.1 method=GET path="\/rest\/v1\/stats\/usage\.json" status=200 code=601 user=- duration_ms=\S+$/m,
       'a 601 is logged with its code');
     assert.match(log, /path="\/identity\/oauth\/token" status=401 code=invalid_client/);
+    assert.match(log, new RegExp(`path="/identity/oauth/token" status=401 code=invalid_client user=- client_id=${id} `),
+      'a failed token request names the client id it presented');
     assert.match(log, /path="\/rest\/v1\/stats\/usage\.json" status=200 code=- user=api@example\.com/);
     for (const u of inst.users)
       assert.ok(!log.includes(u.service.secret), `the secret of ${u.email} appears in the log`);

@@ -6,14 +6,18 @@
 // 0 and no sanitizer report on stderr. Nothing here talks to any other host.
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
+import fs from 'node:fs';
 import http from 'node:http';
 import net from 'node:net';
 import os from 'node:os';
+import path from 'node:path';
 import { BIN, lk, newDb, sleep } from './lib.mjs';
 
 export { sleep };
 
 export const START_TIMEOUT_MS = 20_000;
+// the log record that says where the server listens (logfmt or JSON)
+export const LISTENING_LINE = /listening on (https?:\/\/(\S+?):(\d+))["\s]/;
 export const STOP_TIMEOUT_MS = 20_000;
 export const SANITIZER_MARKS = ['ERROR: AddressSanitizer', 'LeakSanitizer', 'runtime error:'];
 export const REQUEST_ID = /^[0-9a-f]+#[0-9a-f]+$/;
@@ -116,7 +120,7 @@ export async function startServer(t, db, args = [], { listen = '127.0.0.1:0', en
     const timer = setTimeout(() => reject(new Error(`${cmd}: no "listening on" line within ${START_TIMEOUT_MS} ms\nstderr: ${err}`)), START_TIMEOUT_MS);
     proc.stderr.on('data', (d) => {
       err += d;
-      const m = /listening on (http:\/\/(\S+?):(\d+))\n/.exec(err);
+      const m = LISTENING_LINE.exec(err);
       if (m) { clearTimeout(timer); resolve(m); }
     });
     proc.on('error', (e) => { clearTimeout(timer); reject(e); });
@@ -177,7 +181,71 @@ export function canBindIPv6() {
   });
 }
 
+/* ---------------------------------------------------------------- the server log */
+
+// One log line (docs/operations.md#logs) as an object of its fields: logfmt
+// (`time=… level=info msg="…" key=value`, quoted values with \" \\ \n \r \t \xNN) or
+// JSON. null when the line is neither (a plain `latchkey: …` start-up failure).
+export function parseLogLine(line) {
+  if (line.startsWith('{')) {
+    try { return JSON.parse(line); } catch { return null; }
+  }
+  const out = {};
+  let i = 0;
+  while (i < line.length) {
+    while (line[i] === ' ') i++;
+    const eq = line.indexOf('=', i);
+    if (eq < 0) break;
+    const key = line.slice(i, eq);
+    if (!/^[a-z_]+$/.test(key)) return null;
+    i = eq + 1;
+    let value = '';
+    if (line[i] === '"') {
+      i++;
+      const bytes = [];
+      for (; i < line.length && line[i] !== '"'; i++) {
+        if (line[i] !== '\\') { bytes.push(...Buffer.from(line[i])); continue; }
+        const c = line[++i];
+        if (c === 'x') { bytes.push(parseInt(line.slice(i + 1, i + 3), 16)); i += 2; continue; }
+        bytes.push(...Buffer.from({ n: '\n', r: '\r', t: '\t' }[c] ?? c));
+      }
+      i++;
+      value = Buffer.from(bytes).toString('utf8');
+    } else {
+      const end = line.indexOf(' ', i);
+      value = line.slice(i, end < 0 ? line.length : end);
+      i = end < 0 ? line.length : end;
+    }
+    out[key] = value;
+  }
+  return 'time' in out && 'level' in out && 'msg' in out ? out : null;
+}
+
+// every log record in a server's stderr text: [{time, level, msg, ...fields, line}]
+export function logRecords(text) {
+  return text.split('\n').map((line) => {
+    const rec = parseLogLine(line);
+    return rec && { ...rec, line };
+  }).filter(Boolean);
+}
+
 /* ---------------------------------------------------------------- HTTP */
+
+/*
+ * With $LATCHKEY_CAPTURE_DIR set (tests/run.sh sets it), every answer that call() and
+ * raw() receive is appended to DIR/<pid>.jsonl as {suite, method, path, status,
+ * contentType, body}, so that tests/e2e/openapi/ can check real answers against
+ * docs/openapi.yaml. Test-only data in a temporary folder.
+ */
+const CAPTURE_DIR = process.env.LATCHKEY_CAPTURE_DIR;
+const CAPTURE_BODY_MAX = 256 * 1024;
+function capture(method, target, status, contentType, text) {
+  if (!CAPTURE_DIR) return;
+  const u = new URL(target, 'http://x');
+  const rec = { suite: path.basename(process.argv[1] ?? '?'), method, path: u.pathname, status, contentType: contentType ?? null,
+    body: text.length <= CAPTURE_BODY_MAX ? text : null };
+  fs.appendFileSync(path.join(CAPTURE_DIR, `${process.pid}.jsonl`), `${JSON.stringify(rec)}\n`);
+}
 
 // fetch() answer as {status, headers (Headers), text, json (or undefined)}
 export async function call(url, { method = 'GET', headers = {}, body, timeoutMs = 15_000 } = {}) {
@@ -185,6 +253,7 @@ export async function call(url, { method = 'GET', headers = {}, body, timeoutMs 
   const text = await res.text();
   let json;
   try { json = JSON.parse(text); } catch { json = undefined; }
+  capture(method, url, res.status, res.headers.get('content-type'), text);
   return { status: res.status, headers: res.headers, text, json };
 }
 
@@ -294,6 +363,7 @@ export function raw(srv, { method = 'GET', path = '/', headers = {}, body, agent
         const text = Buffer.concat(chunks).toString('utf8');
         let json;
         try { json = JSON.parse(text); } catch { json = undefined; }
+        capture(method, path, res.statusCode, res.headers['content-type'], text);
         resolve({ status: res.statusCode, headers: res.headers, text, json, reusedSocket: req.reusedSocket });
       });
       res.on('error', reject);
@@ -476,7 +546,7 @@ export function makeUmInstance(t, { perms = [...UM_PERMS, 'Read-Only Lead'] } = 
 
 export const CONSOLE_API = '/admin/api';
 export const CONSOLE_COOKIE = 'lk_session';
-export const CONSOLE_SETUP_LINE = /no administrator yet: open (\S+)\/setup#([A-Za-z0-9_-]+) to create the first one\n/g;
+export const CONSOLE_SETUP_LINE = /no administrator yet: open (\S+)\/setup#([A-Za-z0-9_-]+) to create the first one/g;
 export const CONSOLE_CSRF = /^[0-9a-f]{64}$/;
 export const CONSOLE_SESSION_TOKEN = /^[A-Za-z0-9_-]{43}$/;
 export const CONSOLE_USER_KEYS = ['apiOnly', 'createdAt', 'email', 'expiresAt', 'firstName', 'id', 'lastLoginAt',

@@ -86,7 +86,7 @@ result=$(systemctl show -p Result --value latchkey.service)
 status=$(systemctl show -p ExecMainStatus --value latchkey.service)
 check "systemctl stop: a clean exit (result $result, status $status) in $((t1 - t0)) s, within TimeoutStopSec" \
     test "$result" = success -a "$status" = 0
-check "the journal has the server's last line" sh -c 'journalctl -u latchkey.service -o cat | grep -q "latchkey: stopped"'
+check "the journal has the server's last record" sh -c 'journalctl -u latchkey.service -o cat | grep -q "msg=stopped"'
 latchkey service delete "CRM Sync" >/dev/null 2>&1
 check "latchkey restore into the stopped instance" latchkey restore /var/lib/latchkey/drill.db
 check "the restored database belongs to latchkey" test -z "$(find /var/lib/latchkey ! -user latchkey)"

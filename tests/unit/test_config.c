@@ -96,6 +96,44 @@ static void refuses_bad_values(void **state)
     unsetenv("LATCHKEY_CONFIG");
 }
 
+/* the operations options: their defaults and the combinations refused before anything starts */
+static void operations_options(void **state)
+{
+    (void)state;
+    lk_config c;
+    char err[512] = "";
+    assert_int_equal(load(&c, err, 0, NULL), 0);
+    assert_string_equal(c.log_format, "logfmt");
+    assert_string_equal(c.log_level, "info");
+    assert_string_equal(c.management_listen, "");
+    assert_string_equal(c.tls_cert_file, "");
+    assert_int_equal(c.ready_db_timeout_ms, 2000);
+    assert_int_equal(c.ready_catalog_max_age, 10);
+    assert_int_equal(c.ready_writer_max_lag, 10);
+    char *ok[] = {"--log-format", "json", "--log-level", "warn", "--listen", "127.0.0.1:0", "--management-listen",
+                  "127.0.0.1:0"};
+    assert_int_equal(load(&c, err, 8, ok), 0);
+    assert_string_equal(c.log_format, "json");
+    static const struct {
+        const char *flag, *value, *want;
+    } bad[] = {
+        {"--log-format", "text", "log_format: must be logfmt or json"},
+        {"--log-level", "trace", "log_level: must be debug, info, warn or error"},
+        {"--tls-cert-file", "/x.pem", "tls_cert_file is set but tls_key_file is not"},
+        {"--tls-key-file", "/x.key", "tls_key_file is set but tls_cert_file is not"},
+        {"--management-listen", "127.0.0.1:8080", "management_listen: must differ from listen"},
+        {"--ready-db-timeout-ms", "10", "ready_db_timeout_ms must be a whole number from 50 to 60000"},
+        {"--mail-templates", "/nonexistent/templates", "mail_templates: cannot open the folder"},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+        char *argv[] = {(char *)bad[i].flag, (char *)bad[i].value};
+        err[0] = '\0';
+        assert_int_equal(load(&c, err, 2, argv), 1);
+        if (!strstr(err, bad[i].want))
+            fail_msg("%s %s: '%s' lacks '%s'", bad[i].flag, bad[i].value, err, bad[i].want);
+    }
+}
+
 static void help_lists_every_option(void **state)
 {
     (void)state;
@@ -108,7 +146,9 @@ static void help_lists_every_option(void **state)
     assert_int_equal(lk_config_load(&c, 1, argv, out, err, sizeof err), 2);
     fclose(out);
     const char *flags[] = {"--listen", "--db", "--token-ttl", "--legacy-query-token", "--quota-tz",
-                           "--trusted-proxies", "--body-limit", "--uri-limit"};
+                           "--trusted-proxies", "--body-limit", "--uri-limit", "--log-format", "--log-level",
+                           "--management-listen", "--tls-cert-file", "--tls-key-file", "--mail-templates",
+                           "--ready-db-timeout-ms", "--ready-catalog-max-age", "--ready-writer-max-lag"};
     for (size_t i = 0; i < sizeof flags / sizeof *flags; i++)
         if (!strstr(buf, flags[i]))
             fail_msg("help lacks %s", flags[i]);
@@ -121,6 +161,7 @@ int main(void)
         cmocka_unit_test_setup(defaults, clean_env),
         cmocka_unit_test_setup(priority_file_env_flag, clean_env),
         cmocka_unit_test_setup(refuses_bad_values, clean_env),
+        cmocka_unit_test_setup(operations_options, clean_env),
         cmocka_unit_test_setup(help_lists_every_option, clean_env),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -143,6 +143,7 @@ lk_code lk_sq_mail_insert(lk_store *s, lk_mail_rec *m, lk_error *err);
 lk_code lk_sq_mail_due(lk_store *s, lk_arena *a, int64_t now, lk_mail_rec *out, lk_error *err);
 lk_code lk_sq_mail_update(lk_store *s, const lk_mail_rec *m, int was_attempts, lk_error *err);
 lk_code lk_sq_mail_get(lk_store *s, lk_arena *a, int64_t id, lk_mail_rec *out, lk_error *err);
+lk_code lk_sq_mail_counts(lk_store *s, int64_t counts[4], lk_error *err);
 lk_code lk_sq_mail_list(lk_store *s, lk_arena *a, const lk_mail_filter *f, lk_mail_rec **out, size_t *n,
                         lk_error *err);
 lk_code lk_sq_reset_insert(lk_store *s, lk_reset *r, lk_error *err);

@@ -311,3 +311,44 @@ lk_code lk_sq_notice_mark(lk_store *s, int64_t user_id, int64_t expires_at, int 
     *fresh = code == LK_OK && sqlite3_changes(q->db) > 0;
     return code;
 }
+
+/* ---- counts per state (the server's gauges) ------------------------------------- */
+
+static const char SQL_MAIL_COUNTS[] = "SELECT status, count(*) FROM mail_queue GROUP BY status";
+
+typedef struct status_count {
+    const char *status;
+    int64_t n;
+} status_count;
+
+static void status_count_row(lk_arena *a, sqlite3_stmt *st, void *out)
+{
+    status_count *sc = out;
+    sc->status = lk_sq_text(a, st, 0);
+    sc->n = lk_sq_int(st, 1);
+}
+
+lk_code lk_sq_mail_counts(lk_store *s, int64_t counts[4], lk_error *err)
+{
+    static const lk_sq_ctx c = {.op = "mail_counts", .noun = "message"};
+    static const char *const states[4] = {"queued", "sent", "failed", "cancelled"};
+    lk_sq *q = lk_sq_of(s);
+    sqlite3_stmt *st;
+    lk_code code = lk_sq_prepare(q, SQL_MAIL_COUNTS, &c, &st, err);
+    if (code != LK_OK)
+        return code;
+    lk_arena a = LK_ARENA_INIT;
+    status_count *rows = NULL;
+    size_t n = 0;
+    code = lk_sq_rows(q, st, &a, sizeof *rows, status_count_row, (void **)&rows, &n, &c, err);
+    for (int i = 0; i < 4; i++)
+        counts[i] = 0;
+    for (size_t i = 0; code == LK_OK && i < n; i++) {
+        for (int k = 0; k < 4; k++) {
+            if (strcmp(rows[i].status, states[k]) == 0)
+                counts[k] = rows[i].n;
+        }
+    }
+    lk_arena_free(&a);
+    return code;
+}

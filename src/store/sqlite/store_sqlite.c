@@ -331,6 +331,18 @@ static int sq_schema_version(lk_store *s)
     return lk_sq_of(s)->version;
 }
 
+static lk_code sq_ping(lk_store *s, int64_t timeout_ms, lk_error *err)
+{
+    static const lk_sq_ctx c = {.op = "ping", .noun = "database"};
+    lk_sq *q = lk_sq_of(s);
+    sqlite3_busy_timeout(q->db, (int)timeout_ms);
+    lk_code code = run(q, SQL_BEGIN, &c, err);
+    sqlite3_busy_timeout(q->db, BUSY_TIMEOUT_MS);
+    if (code == LK_OK)
+        run(q, SQL_ROLLBACK, &c, NULL);
+    return code;
+}
+
 static const lk_store_ops sqlite_ops = {
     .kind = "sqlite",
     .close = sq_close,
@@ -338,6 +350,7 @@ static const lk_store_ops sqlite_ops = {
     .commit = sq_commit,
     .rollback = sq_rollback,
     .schema_version = sq_schema_version,
+    .ping = sq_ping,
 
     .workspace_list = lk_sq_workspace_list,
     .workspace_get = lk_sq_workspace_get,
@@ -377,6 +390,7 @@ static const lk_store_ops sqlite_ops = {
     .mail_update = lk_sq_mail_update,
     .mail_get = lk_sq_mail_get,
     .mail_list = lk_sq_mail_list,
+    .mail_counts = lk_sq_mail_counts,
     .reset_insert = lk_sq_reset_insert,
     .reset_get = lk_sq_reset_get,
     .reset_by_hash = lk_sq_reset_by_hash,
