@@ -22,7 +22,7 @@ MESON_OPTS := --buildtype=debugoptimized -Dwerror=true
 # and keeps its database in /var/lib/latchkey (the systemd unit's StateDirectory).
 PREFIX     ?= /usr/local
 SYSCONFDIR ?= $(if $(filter /usr,$(PREFIX)),/etc,$(PREFIX)/etc)
-RELEASE_OPTS := --buildtype=release -Doptimization=2 -Dwerror=true -Dtests=disabled --prefix=$(PREFIX) \
+RELEASE_OPTS := -Doptimization=2 -Ddebug=false -Dwerror=true -Dtests=disabled --prefix=$(PREFIX) \
     --sysconfdir=$(SYSCONFDIR) -Ddefault_config=$(SYSCONFDIR)/latchkey/latchkey.conf \
     -Ddefault_db=/var/lib/latchkey/latchkey.db
 

@@ -49,6 +49,12 @@ echo "     systemd-analyze security latchkey.service: $security"
 check "exposure below 2.0 (systemd calls up to 2.0 OK)" \
     awk -v s="${security%% *}" 'BEGIN { exit !(s != "" && s + 0 < 2.0) }'
 
+systemctl reload latchkey.service
+reloaded() { journalctl -u latchkey.service -o cat | grep -q "SIGHUP: nothing reloaded"; }
+check "systemctl reload: the server gets its SIGHUP (no TLS: it says nothing was reloaded)" until_ok 10 reloaded
+check "... and the same server goes on answering" \
+    sh -c "[ \"\$(systemctl show -p MainPID --value latchkey.service)\" = $pid ] && curl -fsS -o /dev/null $URL/healthz"
+
 # --- a token round trip with the installed binary and its default configuration -----
 latchkey role create --name "API Only" --permission "Read-Only Lead" >/dev/null 2>&1 &&
 latchkey user invite --email crm@example.com --first CRM --last Sync --role "API Only" --api-only >/dev/null 2>&1
