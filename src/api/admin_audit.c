@@ -1,7 +1,8 @@
 /*
  * admin_audit — the console's Audit Trail and Login History (docs/console-api.md):
- * filtered lists as JSON, or as CSV downloads (RFC 4180; cells that a spreadsheet
- * would run as a formula are prefixed with a quote).
+ * filtered lists, newest first, paged as JSON, or as CSV pages that a download joins
+ * (RFC 4180; cells that a spreadsheet would run as a formula are prefixed with a
+ * quote).
  */
 #include "api/admin_internal.h"
 #include "core/audit.h"
@@ -11,9 +12,6 @@
 
 #include <stdlib.h>
 #include <string.h>
-
-#define LIMIT_DEFAULT 500
-#define LIMIT_MAX 100000
 
 /* ---- CSV ------------------------------------------------------------------------- */
 
@@ -28,16 +26,10 @@ static void cell(lk_strbuf *o, const char *s, bool last)
     lk_strbuf_puts(o, last ? "\"\r\n" : "\",");
 }
 
-static void send_csv(lk_admin_call *c, const char *name, lk_strbuf *o)
-{
-    lk_resp_header(c->r, "Content-Disposition", lk_arena_printf(&c->r->arena, "attachment; filename=\"%s\"", name));
-    lk_resp_text(c->r, 200, "text/csv;charset=UTF-8", lk_strbuf_str(o));
-}
-
 /* ---- filters ------------------------------------------------------------------------ */
 
-/* since/until as instants; limit; false after answering 400 */
-static bool period(lk_admin_call *c, int64_t *since, int64_t *until, int64_t *limit)
+/* since/until as instants; false after answering 400 */
+static bool period(lk_admin_call *c, int64_t *since, int64_t *until)
 {
     const char *names[] = {"since", "until"};
     int64_t *outs[] = {since, until};
@@ -48,15 +40,6 @@ static bool period(lk_admin_call *c, int64_t *since, int64_t *until, int64_t *li
             lk_admin_fail(c, 400, "invalid", names[i],
                           lk_arena_printf(&c->r->arena, "%s must be a date (2027-01-31) or a date-time with a zone",
                                           names[i]));
-            return false;
-        }
-    }
-    const char *l = lk_admin_query(c, "limit");
-    *limit = LIMIT_DEFAULT;
-    if (l && *l) {
-        *limit = strspn(l, "0123456789") == strlen(l) && strlen(l) <= 6 ? strtoll(l, NULL, 10) : -1;
-        if (*limit < 1 || *limit > LIMIT_MAX) {
-            lk_admin_fail(c, 400, "invalid", "limit", "limit must be a whole number from 1 to 100000");
             return false;
         }
     }
@@ -74,46 +57,134 @@ static bool want_csv(lk_admin_call *c)
     return f && strcmp(f, "csv") == 0;
 }
 
-/* ---- the calls --------------------------------------------------------------------------- */
+/*
+ * A CSV page: the header row on the first page only, so that the pages of a
+ * download join into one file; rows up to the limit or LK_ADMIN_PAGE_BYTES (the
+ * first row always), and a Link header to the next page when there is one.
+ * rows(ctx, i, o) writes row i; cursor(ctx, i) is the cursor after it.
+ */
+typedef void (*csv_row_fn)(void *ctx, size_t i, lk_strbuf *o);
+typedef const char *(*csv_cursor_fn)(lk_admin_call *c, void *ctx, size_t i);
+
+static void send_csv_page(lk_admin_call *c, const lk_admin_page *pg, const char *name, const char *header, size_t n,
+                          csv_row_fn row, csv_cursor_fn cursor, void *ctx)
+{
+    lk_strbuf o, line;
+    lk_strbuf_init(&o, &c->r->arena);
+    if (!pg->after_id)
+        lk_strbuf_puts(&o, header);
+    size_t i = 0;
+    for (; i < n && i < (size_t)pg->limit; i++) {
+        lk_strbuf_init(&line, &c->r->arena);
+        row(ctx, i, &line);
+        if (i > 0 && o.len + line.len > LK_ADMIN_PAGE_BYTES)
+            break;
+        lk_strbuf_putn(&o, line.p, line.len);
+    }
+    lk_admin_link_next(c, i < n ? cursor(c, ctx, i - 1) : NULL);
+    lk_resp_header(c->r, "Content-Disposition", lk_arena_printf(&c->r->arena, "attachment; filename=\"%s\"", name));
+    lk_resp_text(c->r, 200, "text/csv;charset=UTF-8", lk_strbuf_str(&o));
+}
+
+/* ---- the audit trail ----------------------------------------------------------------------- */
+
+typedef struct audit_rows {
+    const lk_audit_event *ev;
+} audit_rows;
+
+static void audit_csv_row(void *ctx, size_t i, lk_strbuf *o)
+{
+    const lk_audit_event *e = &((audit_rows *)ctx)->ev[i];
+    char when[LK_TIME_BUF];
+    cell(o, lk_time_format(e->at, when), false);
+    cell(o, e->actor, false);
+    cell(o, e->address, false);
+    cell(o, e->area, false);
+    cell(o, e->action, false);
+    cell(o, e->target, false);
+    cell(o, e->details, true);
+}
+
+static const char *audit_cursor(lk_admin_call *c, void *ctx, size_t i)
+{
+    const lk_audit_event *e = &((audit_rows *)ctx)->ev[i];
+    return lk_admin_cursor_at_id(c, e->at, e->id);
+}
+
+static json_t *audit_json(const lk_audit_event *e)
+{
+    char when[LK_TIME_BUF];
+    json_error_t jerr;
+    json_t *details = json_loads(e->details ? e->details : "{}", 0, &jerr);
+    return json_pack("{s:I, s:s, s:s, s:s, s:s, s:s, s:s, s:o}", "id", (json_int_t)e->id, "at",
+                     lk_time_format(e->at, when), "actor", e->actor, "address", e->address ? e->address : "", "area",
+                     e->area, "action", e->action, "target", e->target ? e->target : "", "details",
+                     details ? details : json_object());
+}
 
 void lk_admin_audit(lk_admin_call *c)
 {
     lk_audit_filter f = {.area = nonempty(lk_admin_query(c, "area")),
                          .action = nonempty(lk_admin_query(c, "action")),
                          .actor = nonempty(lk_admin_query(c, "actor"))};
-    if (!period(c, &f.since, &f.until, &f.limit))
+    lk_admin_page pg;
+    if (!period(c, &f.since, &f.until) || !lk_admin_page_begin(c, &pg, LK_CURSOR_AT_ID))
         return;
+    f.after_at = pg.after_at;
+    f.after_id = pg.after_id;
+    f.limit = pg.limit + 1;
     lk_audit_event *ev = NULL;
-    size_t n = 0;
-    if (lk_audit_list(&c->op, &f, &ev, &n) != LK_OK)
+    size_t n = 0, i = 0;
+    if (lk_audit_list(&c->op, &f, &ev, &n) != LK_OK) {
+        lk_admin_page_end(&pg);
         return lk_admin_fail_op(c);
-    char when[LK_TIME_BUF];
+    }
+    audit_rows rows = {ev};
     if (want_csv(c)) {
-        lk_strbuf o;
-        lk_strbuf_init(&o, &c->r->arena);
-        lk_strbuf_puts(&o, "time,actor,address,area,action,target,details\r\n");
-        for (size_t i = 0; i < n; i++) {
-            cell(&o, lk_time_format(ev[i].at, when), false);
-            cell(&o, ev[i].actor, false);
-            cell(&o, ev[i].address, false);
-            cell(&o, ev[i].area, false);
-            cell(&o, ev[i].action, false);
-            cell(&o, ev[i].target, false);
-            cell(&o, ev[i].details, true);
-        }
-        return send_csv(c, "audit-trail.csv", &o);
+        lk_admin_page_end(&pg);
+        return send_csv_page(c, &pg, "audit-trail.csv", "time,actor,address,area,action,target,details\r\n", n,
+                             audit_csv_row, audit_cursor, &rows);
     }
-    json_t *arr = json_array();
-    for (size_t i = 0; i < n; i++) {
-        json_error_t jerr;
-        json_t *details = json_loads(ev[i].details ? ev[i].details : "{}", 0, &jerr);
-        json_array_append_new(arr, json_pack("{s:I, s:s, s:s, s:s, s:s, s:s, s:s, s:o}", "id", (json_int_t)ev[i].id,
-                                             "at", lk_time_format(ev[i].at, when), "actor", ev[i].actor, "address",
-                                             ev[i].address ? ev[i].address : "", "area", ev[i].area, "action",
-                                             ev[i].action, "target", ev[i].target ? ev[i].target : "", "details",
-                                             details ? details : json_object()));
+    bool filtered = f.since || f.until || f.area || f.action || f.actor;
+    int64_t cap = filtered ? LK_ADMIN_COUNT_CAP + 1 : 0, total = 0;
+    if (lk_audit_count(&c->op, &f, cap, &total) != LK_OK) {
+        lk_admin_page_end(&pg);
+        return lk_admin_fail_op(c);
     }
-    lk_admin_ok(c, arr);
+    while (i < n && lk_admin_page_take(&pg, audit_json(&ev[i])))
+        i++;
+    lk_admin_ok(c, lk_admin_page_json(&pg, "events", i < n ? audit_cursor(c, &rows, i - 1) : NULL, total, cap));
+}
+
+/* ---- the login history --------------------------------------------------------------------- */
+
+typedef struct login_rows {
+    const lk_login_rec *recs;
+} login_rows;
+
+static void login_csv_row(void *ctx, size_t i, lk_strbuf *o)
+{
+    const lk_login_rec *r = &((login_rows *)ctx)->recs[i];
+    char when[LK_TIME_BUF];
+    cell(o, lk_time_format(r->at, when), false);
+    cell(o, r->email, false);
+    cell(o, r->address, false);
+    cell(o, r->success ? "yes" : "no", false);
+    cell(o, r->reason, true);
+}
+
+static const char *login_cursor(lk_admin_call *c, void *ctx, size_t i)
+{
+    const lk_login_rec *r = &((login_rows *)ctx)->recs[i];
+    return lk_admin_cursor_at_id(c, r->at, r->id);
+}
+
+static json_t *login_json(const lk_login_rec *r)
+{
+    char when[LK_TIME_BUF];
+    return json_pack("{s:I, s:s, s:s, s:o, s:s, s:b, s:s}", "id", (json_int_t)r->id, "at", lk_time_format(r->at, when),
+                     "email", r->email, "userId", r->user_id ? json_integer(r->user_id) : json_null(), "address",
+                     r->address, "success", r->success, "reason", r->reason);
 }
 
 void lk_admin_logins(lk_admin_call *c)
@@ -121,32 +192,31 @@ void lk_admin_logins(lk_admin_call *c)
     const char *failed = lk_admin_query(c, "failed");
     lk_login_filter f = {.email = nonempty(lk_admin_query(c, "email")),
                          .failed_only = failed && (strcmp(failed, "1") == 0 || strcmp(failed, "true") == 0)};
-    if (!period(c, &f.since, &f.until, &f.limit))
+    lk_admin_page pg;
+    if (!period(c, &f.since, &f.until) || !lk_admin_page_begin(c, &pg, LK_CURSOR_AT_ID))
         return;
+    f.after_at = pg.after_at;
+    f.after_id = pg.after_id;
+    f.limit = pg.limit + 1;
     lk_login_rec *recs = NULL;
-    size_t n = 0;
-    if (lk_login_history(&c->op, &f, &recs, &n) != LK_OK)
+    size_t n = 0, i = 0;
+    if (lk_login_history(&c->op, &f, &recs, &n) != LK_OK) {
+        lk_admin_page_end(&pg);
         return lk_admin_fail_op(c);
-    char when[LK_TIME_BUF];
-    if (want_csv(c)) {
-        lk_strbuf o;
-        lk_strbuf_init(&o, &c->r->arena);
-        lk_strbuf_puts(&o, "time,email,address,success,reason\r\n");
-        for (size_t i = 0; i < n; i++) {
-            cell(&o, lk_time_format(recs[i].at, when), false);
-            cell(&o, recs[i].email, false);
-            cell(&o, recs[i].address, false);
-            cell(&o, recs[i].success ? "yes" : "no", false);
-            cell(&o, recs[i].reason, true);
-        }
-        return send_csv(c, "login-history.csv", &o);
     }
-    json_t *arr = json_array();
-    for (size_t i = 0; i < n; i++)
-        json_array_append_new(arr, json_pack("{s:I, s:s, s:s, s:o, s:s, s:b, s:s}", "id", (json_int_t)recs[i].id,
-                                             "at", lk_time_format(recs[i].at, when), "email", recs[i].email,
-                                             "userId", recs[i].user_id ? json_integer(recs[i].user_id) : json_null(),
-                                             "address", recs[i].address, "success", recs[i].success, "reason",
-                                             recs[i].reason));
-    lk_admin_ok(c, arr);
+    login_rows rows = {recs};
+    if (want_csv(c)) {
+        lk_admin_page_end(&pg);
+        return send_csv_page(c, &pg, "login-history.csv", "time,email,address,success,reason\r\n", n,
+                             login_csv_row, login_cursor, &rows);
+    }
+    bool filtered = f.since || f.until || f.email || f.failed_only;
+    int64_t cap = filtered ? LK_ADMIN_COUNT_CAP + 1 : 0, total = 0;
+    if (lk_login_count(&c->op, &f, cap, &total) != LK_OK) {
+        lk_admin_page_end(&pg);
+        return lk_admin_fail_op(c);
+    }
+    while (i < n && lk_admin_page_take(&pg, login_json(&recs[i])))
+        i++;
+    lk_admin_ok(c, lk_admin_page_json(&pg, "logins", i < n ? login_cursor(c, &rows, i - 1) : NULL, total, cap));
 }

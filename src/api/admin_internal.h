@@ -10,6 +10,7 @@
 
 #include "core/op.h"
 #include "http/http.h"
+#include "util/strbuf.h"
 
 /* one console call, on the store worker */
 typedef struct lk_admin_call {
@@ -43,6 +44,47 @@ int64_t lk_admin_int(lk_admin_call *c, const char *name, int64_t dflt, bool *bad
 int64_t lk_admin_id(lk_admin_call *c);
 /* a query parameter, NULL if absent */
 const char *lk_admin_query(lk_admin_call *c, const char *name);
+
+/* ---- lists (admin_list.c; docs/console-api.md#lists) ---- */
+
+#define LK_ADMIN_LIMIT_DEFAULT 50
+#define LK_ADMIN_LIMIT_MAX 1000
+#define LK_ADMIN_PAGE_BYTES (768 * 1024) /* records of one answer, after its first row */
+#define LK_ADMIN_COUNT_CAP 10000         /* a filtered total is counted up to this */
+#define LK_ADMIN_SEARCH_MAX 200          /* bytes of a search text */
+
+typedef enum lk_admin_cursor {
+    LK_CURSOR_ID,     /* lists in id order: "ID" */
+    LK_CURSOR_AT_ID,  /* newest first by time: "AT.ID" */
+} lk_admin_cursor;
+
+/* one page of a list being answered */
+typedef struct lk_admin_page {
+    int64_t limit;               /* ?limit, LK_ADMIN_LIMIT_DEFAULT when absent */
+    lk_admin_cursor kind;
+    int64_t after_id, after_at;  /* ?after; 0 for the first page */
+    json_t *items;               /* the rows taken */
+    size_t n, bytes;
+} lk_admin_page;
+
+/* limit and after of the query; false after answering 400 (limit, after) */
+bool lk_admin_page_begin(lk_admin_call *c, lk_admin_page *p, lk_admin_cursor kind);
+/* Adds row (stolen) to the page unless it is full: limit rows, or a first row and
+ * LK_ADMIN_PAGE_BYTES. false: not taken; a next page starts after the last row taken. */
+bool lk_admin_page_take(lk_admin_page *p, json_t *row);
+/* {name: rows, "total", "totalExact", "limit", "next"}: total is `counted` when the
+ * count ran to its end (cap 0, or counted < cap), else cap - 1 and not exact */
+json_t *lk_admin_page_json(lk_admin_page *p, const char *name, const char *next, int64_t counted, int64_t cap);
+/* frees the rows of a page that is not answered */
+void lk_admin_page_end(lk_admin_page *p);
+/* cursors, in the request's arena */
+const char *lk_admin_cursor_id(lk_admin_call *c, int64_t id);
+const char *lk_admin_cursor_at_id(lk_admin_call *c, int64_t at, int64_t id);
+/* the query's search text: NULL when absent or empty; 400 and *bad for more than
+ * LK_ADMIN_SEARCH_MAX bytes, invalid UTF-8 or control characters */
+const char *lk_admin_search(lk_admin_call *c, const char *name, bool *bad);
+/* Link: <this list with after=next>; rel="next" (a CSV page's continuation); nothing when next is NULL */
+void lk_admin_link_next(lk_admin_call *c, const char *next);
 
 /* records as the console shows them (new references) */
 json_t *lk_admin_time(int64_t t);

@@ -20,32 +20,40 @@ static json_t *mail_json(const lk_mail_rec *m)
                      lk_admin_time(m->done_at), "lastError", m->last_error, "delivery", m->delivery);
 }
 
+/* where mail goes, and one page of the queue, newest first: ?status, ?q (a part of
+ * the recipient's address) */
 void lk_admin_mail(lk_admin_call *c)
 {
-    const char *status = lk_admin_query(c, "status"), *limit = lk_admin_query(c, "limit");
-    lk_mail_filter f = {.status = -1, .limit = 100};
+    const char *status = lk_admin_query(c, "status");
+    bool bad = false;
+    lk_mail_filter f = {.status = -1, .search = lk_admin_search(c, "q", &bad)};
+    if (bad)
+        return;
     if (status && *status && (f.status = lk_mail_status_parse(status)) < 0)
         return lk_admin_fail(c, 400, "invalid", "status", "status must be queued, sent, failed or cancelled");
-    if (limit && *limit) {
-        char *end = NULL;
-        long long n = strtoll(limit, &end, 10);
-        if (*end || n < 1 || n > 1000)
-            return lk_admin_fail(c, 400, "invalid", "limit", "limit must be a whole number from 1 to 1000");
-        f.limit = n;
-    }
+    lk_admin_page pg;
+    if (!lk_admin_page_begin(c, &pg, LK_CURSOR_ID))
+        return;
+    f.after = pg.after_id;
+    f.limit = pg.limit + 1;
+    int64_t cap = f.status >= 0 || f.search ? LK_ADMIN_COUNT_CAP + 1 : 0, total = 0;
     lk_mail_rec *recs = NULL;
-    size_t n = 0;
-    if (lk_mailq_list(&c->op, &f, &recs, &n) != LK_OK)
+    size_t n = 0, i = 0;
+    if (lk_mailq_list(&c->op, &f, &recs, &n) != LK_OK || lk_mailq_count(&c->op, &f, cap, &total) != LK_OK) {
+        lk_admin_page_end(&pg);
         return lk_admin_fail_op(c);
-    json_t *arr = json_array();
-    for (size_t i = 0; i < n; i++)
-        json_array_append_new(arr, mail_json(&recs[i]));
+    }
+    while (i < n && lk_admin_page_take(&pg, mail_json(&recs[i])))
+        i++;
+    json_t *answer = lk_admin_page_json(&pg, "messages", i < n ? lk_admin_cursor_id(c, recs[i - 1].id) : NULL, total, cap);
     const lk_config *cfg = lk_runtime_config(c->r->rt);
     char where[2 * LK_CONFIG_STR + 8];
     if (cfg->smtp_host[0])
         snprintf(where, sizeof where, "%s:%d (%s)", cfg->smtp_host, lk_mail_smtp_port((int)cfg->smtp_port, cfg->smtp_security), cfg->smtp_security);
     else
         lk_mailer_outbox(cfg, where, sizeof where);
-    lk_admin_ok(c, json_pack("{s:s, s:s, s:s, s:o}", "transport", cfg->smtp_host[0] ? "smtp" : "outbox", "target",
-                             where, "from", cfg->mail_from, "messages", arr));
+    json_object_set_new(answer, "transport", json_string(cfg->smtp_host[0] ? "smtp" : "outbox"));
+    json_object_set_new(answer, "target", json_string(where));
+    json_object_set_new(answer, "from", json_string(cfg->mail_from));
+    lk_admin_ok(c, answer);
 }

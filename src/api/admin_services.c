@@ -16,16 +16,36 @@
 
 #define USAGE_DAYS 7
 
+/* One page of services: ?q (name, owner's email, or a whole client id), ?user (the
+ * owner's id). The total is exact without them, else counted up to LK_ADMIN_COUNT_CAP. */
 void lk_admin_services(lk_admin_call *c)
 {
+    lk_admin_page pg;
+    bool bad = false;
+    lk_service_filter f = {.search = lk_admin_search(c, "q", &bad)};
+    const char *user = lk_admin_query(c, "user");
+    if (bad)
+        return;
+    if (user && *user) {
+        f.user_id = strlen(user) <= 18 && strspn(user, "0123456789") == strlen(user) ? strtoll(user, NULL, 10) : 0;
+        if (f.user_id <= 0)
+            return lk_admin_fail(c, 400, "invalid", "user", "user must be the id of a user");
+    }
+    if (!lk_admin_page_begin(c, &pg, LK_CURSOR_ID))
+        return;
+    f.after = pg.after_id;
+    f.limit = pg.limit + 1;
+    int64_t cap = f.search || f.user_id ? LK_ADMIN_COUNT_CAP + 1 : 0, total = 0;
     lk_service *s = NULL;
-    size_t n = 0;
-    if (lk_service_list(&c->op, &s, &n) != LK_OK)
+    size_t n = 0, i = 0;
+    if (lk_service_list(&c->op, &f, &s, &n) != LK_OK || lk_service_count(&c->op, &f, cap, &total) != LK_OK) {
+        lk_admin_page_end(&pg);
         return lk_admin_fail_op(c);
-    json_t *arr = json_array();
-    for (size_t i = 0; i < n; i++)
-        json_array_append_new(arr, lk_admin_service_json(&s[i]));
-    lk_admin_ok(c, arr);
+    }
+    while (i < n && lk_admin_page_take(&pg, lk_admin_service_json(&s[i])))
+        i++;
+    const char *next = i < n ? lk_admin_cursor_id(c, s[i - 1].id) : NULL;
+    lk_admin_ok(c, lk_admin_page_json(&pg, "services", next, total, cap));
 }
 
 /* the service the path's id names: the server's snapshot (brought up to date

@@ -13,6 +13,7 @@
 #include "util/text.h"
 
 #include <sodium.h>
+#include <stdlib.h>
 #include <string.h>
 
 void lk_admin_permissions(lk_admin_call *c)
@@ -183,46 +184,99 @@ void lk_admin_role_delete(lk_admin_call *c)
 
 /* ---- users ------------------------------------------------------------------------- */
 
-static bool matches(const lk_user *u, const char *q)
+/* apiOnly, status and role of the query into f; *filtered when one is given; false
+ * after answering 400 */
+static bool user_filters(lk_admin_call *c, lk_user_filter *f, bool *filtered)
 {
-    if (!q || !*q)
-        return true;
-    const char *fields[] = {u->email, u->userid, u->first_name, u->last_name};
-    for (size_t i = 0; i < 4; i++)
-        for (const char *p = fields[i]; p && *p; p++)
-            if (strncasecmp(p, q, strlen(q)) == 0)
-                return true;
-    return false;
+    static const char *const STATUS[] = {[LK_STATUS_PENDING] = "pending", [LK_STATUS_ACTIVE] = "active",
+                                         [LK_STATUS_LOCKED] = "locked"};
+    const char *api = lk_admin_query(c, "apiOnly"), *status = lk_admin_query(c, "status");
+    const char *role = lk_admin_query(c, "role");
+    if (api && *api) {
+        f->api_only = strcmp(api, "true") == 0 ? 1 : strcmp(api, "false") == 0 ? 0 : -2;
+        if (f->api_only < -1) {
+            lk_admin_fail(c, 400, "invalid", "apiOnly", "apiOnly must be true or false");
+            return false;
+        }
+        *filtered = true;
+    }
+    if (status && *status) {
+        for (int i = 0; i < 3 && !f->by_status; i++)
+            if (strcmp(status, STATUS[i]) == 0) {
+                f->by_status = true;
+                f->status = (lk_user_status)i;
+            }
+        if (!f->by_status) {
+            lk_admin_fail(c, 400, "invalid", "status", "status must be pending, active or locked");
+            return false;
+        }
+        *filtered = true;
+    }
+    if (role && *role) {
+        lk_role r;
+        f->role_id = strlen(role) <= 18 && strspn(role, "0123456789") == strlen(role) ? strtoll(role, NULL, 10) : 0;
+        lk_code rc = f->role_id > 0 ? c->op.store->ops->role_get(c->op.store, c->op.arena, f->role_id, &r, &c->op.err)
+                                    : LK_ENOTFOUND;
+        if (rc == LK_ENOTFOUND) {
+            lk_admin_fail(c, 400, "invalid", "role", "role must be the id of a role");
+            return false;
+        }
+        if (rc != LK_OK) {
+            lk_admin_fail_op(c);
+            return false;
+        }
+        *filtered = true;
+    }
+    return true;
+}
+
+/* One page of users as f and the query select, under `name`; `row` makes a record.
+ * The total is exact without search and filters (a count of the table is cheap),
+ * else counted up to LK_ADMIN_COUNT_CAP. */
+static void users_page(lk_admin_call *c, lk_user_filter *f, bool filtered, const char *name,
+                       json_t *(*row)(const lk_user *u, int64_t now))
+{
+    lk_admin_page pg;
+    bool bad = false;
+    f->search = lk_admin_search(c, "q", &bad);
+    if (bad || !lk_admin_page_begin(c, &pg, LK_CURSOR_ID))
+        return;
+    f->after = pg.after_id;
+    f->limit = pg.limit + 1;
+    int64_t cap = filtered || f->search ? LK_ADMIN_COUNT_CAP + 1 : 0, total = 0;
+    lk_user *users = NULL;
+    size_t n = 0, i = 0;
+    if (lk_user_list_page(&c->op, f, &users, &n) != LK_OK || lk_user_count(&c->op, f, cap, &total) != LK_OK) {
+        lk_admin_page_end(&pg);
+        return lk_admin_fail_op(c);
+    }
+    while (i < n && lk_admin_page_take(&pg, row(&users[i], c->op.now)))
+        i++;
+    const char *next = i < n ? lk_admin_cursor_id(c, users[i - 1].id) : NULL;
+    lk_admin_ok(c, lk_admin_page_json(&pg, name, next, total, cap));
 }
 
 void lk_admin_users(lk_admin_call *c)
 {
-    lk_user *users = NULL;
-    size_t n = 0;
-    if (lk_user_list(&c->op, -1, &users, &n) != LK_OK)
-        return lk_admin_fail_op(c);
-    const char *q = lk_admin_query(c, "q");
-    json_t *arr = json_array();
-    for (size_t i = 0; i < n; i++)
-        if (matches(&users[i], q))
-            json_array_append_new(arr, lk_admin_user_json(&users[i], c->op.now));
-    lk_admin_ok(c, arr);
+    lk_user_filter f = {.api_only = -1, .now = c->op.now};
+    bool filtered = false;
+    if (user_filters(c, &f, &filtered))
+        users_page(c, &f, filtered, "users", lk_admin_user_json);
 }
 
-/* the API-only users a new service may belong to (active ones), for LaunchPoint */
+static json_t *api_user_json(const lk_user *u, int64_t now)
+{
+    (void)now;
+    return json_pack("{s:I, s:s, s:s, s:s}", "id", (json_int_t)u->id, "email", u->email, "firstName", u->first_name,
+                     "lastName", u->last_name);
+}
+
+/* the API-only users a new service may belong to (active ones), for LaunchPoint's
+ * picker: searched as the administrator types */
 void lk_admin_api_users(lk_admin_call *c)
 {
-    lk_user *users = NULL;
-    size_t n = 0;
-    if (lk_user_list(&c->op, 1, &users, &n) != LK_OK)
-        return lk_admin_fail_op(c);
-    json_t *arr = json_array();
-    for (size_t i = 0; i < n; i++)
-        if (lk_user_effective_status(&users[i], c->op.now, NULL) == LK_STATUS_ACTIVE)
-            json_array_append_new(arr, json_pack("{s:I, s:s, s:s, s:s}", "id", (json_int_t)users[i].id, "email",
-                                                 users[i].email, "firstName", users[i].first_name, "lastName",
-                                                 users[i].last_name));
-    lk_admin_ok(c, arr);
+    lk_user_filter f = {.api_only = 1, .by_status = true, .status = LK_STATUS_ACTIVE, .now = c->op.now};
+    users_page(c, &f, true, "users", api_user_json);
 }
 
 /* the body's "grants": [{roleId, workspaceId}] as grant references */

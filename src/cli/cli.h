@@ -185,6 +185,33 @@ const char *lk_cli_time(lk_cli_cmd *c, int64_t t, const char *none); /* none whe
 const char *lk_cli_i64(lk_cli_cmd *c, int64_t v);
 const char *lk_cli_grants_text(lk_cli_cmd *c, const lk_user *u);     /* "API Only@AllZones, ..." */
 
+/* --- lists of any size (listing.c; docs/cli.md#lists) --- */
+
+/* A list command's rows, read page by page. fetch reads up to max rows after the
+ * cursor (NULL: from the first) into ctx, with c->arena (= c->op->arena) a page's
+ * arena, and says how many; json, cells and cursor look at row i of that page. */
+typedef struct lk_cli_listing {
+    const char *key;        /* the JSON member: "users" */
+    const char *noun;       /* for the note: "users" */
+    size_t ncols;
+    void (*header)(lk_table *t);
+    lk_code (*fetch)(lk_cli_cmd *c, void *ctx, const char *after, int64_t max, size_t *n);
+    json_t *(*json)(lk_cli_cmd *c, void *ctx, size_t i);
+    void (*cells)(lk_cli_cmd *c, void *ctx, size_t i, lk_table *t);
+    const char *(*cursor)(lk_cli_cmd *c, void *ctx, size_t i);
+} lk_cli_listing;
+
+#define LK_CLI_LIMIT_DEFAULT 100   /* rows a list command prints unless --limit says */
+#define LK_CLI_LIMIT_MAX 1000000
+
+/* a cursor as --after takes it: digits, or with at_id "SECONDS.ID" (NULL is fine) */
+bool lk_cli_cursor_ok(const char *after, bool at_id);
+
+/* Prints up to limit rows (0: all) after the cursor `after` (NULL: from the first):
+ * {"KEY": [...], "next"} with --json ("next" only when rows remain), else a table;
+ * when rows remain, a note on stderr names the --after that shows them. */
+lk_code lk_cli_listing_run(lk_cli_cmd *c, const lk_cli_listing *l, void *ctx, int64_t limit, const char *after);
+
 /* --- records as JSON (json.c); every function returns a new reference --- */
 json_t *lk_cli_json_str(const char *s);       /* NULL → null; invalid UTF-8 repaired */
 json_t *lk_cli_json_time(int64_t t);          /* 0 → null */

@@ -6,7 +6,7 @@
 #include "core/audit.h"
 
 #define LIMIT_DEFAULT 50
-#define LIMIT_MAX 1000000
+#define LIMIT_MAX LK_CLI_LIMIT_MAX
 
 /* the details as compact JSON, for a table cell */
 static const char *details_text(lk_cli_cmd *c, const char *details)
@@ -19,36 +19,62 @@ static const char *details_text(lk_cli_cmd *c, const char *details)
     return out;
 }
 
+typedef struct audit_rows {
+    lk_audit_filter f;
+    lk_audit_event *evs;
+} audit_rows;
+
+static lk_code audit_fetch(lk_cli_cmd *c, void *ctx, const char *after, int64_t max, size_t *n)
+{
+    audit_rows *r = ctx;
+    char *dot = NULL;
+    r->f.after_at = after ? strtoll(after, &dot, 10) : 0;
+    r->f.after_id = after && dot && *dot == '.' ? strtoll(dot + 1, NULL, 10) : 0;
+    r->f.limit = max;
+    return lk_audit_list(c->op, &r->f, &r->evs, n);
+}
+
+static json_t *audit_row_json(lk_cli_cmd *c, void *ctx, size_t i)
+{
+    (void)c;
+    return lk_cli_audit_json(&((audit_rows *)ctx)->evs[i]);
+}
+
+static void audit_header(lk_table *t)
+{
+    lk_table_row(t, "TIME", "ACTOR", "ADDRESS", "AREA", "ACTION", "TARGET", "DETAILS");
+}
+
+static void audit_cells(lk_cli_cmd *c, void *ctx, size_t i, lk_table *t)
+{
+    const lk_audit_event *e = &((audit_rows *)ctx)->evs[i];
+    lk_table_row(t, lk_cli_time(c, e->at, ""), e->actor, e->address && *e->address ? e->address : "-", e->area,
+                 e->action, e->target, details_text(c, e->details));
+}
+
+static const char *audit_cursor(lk_cli_cmd *c, void *ctx, size_t i)
+{
+    const lk_audit_event *e = &((audit_rows *)ctx)->evs[i];
+    return lk_arena_printf(c->arena, "%lld.%lld", (long long)e->at, (long long)e->id);
+}
+
+static const lk_cli_listing AUDIT_LIST = {
+    .key = "events", .noun = "events", .ncols = 7, .header = audit_header, .fetch = audit_fetch,
+    .json = audit_row_json, .cells = audit_cells, .cursor = audit_cursor,
+};
+
 static lk_code audit_list(lk_cli_cmd *c)
 {
-    lk_audit_filter f = {
+    audit_rows rows = {.f = {
         .since = lk_cli_num(c, "since"),
         .until = lk_cli_num(c, "until"),
         .area = lk_cli_str(c, "area"),
         .action = lk_cli_str(c, "action"),
         .actor = lk_cli_str(c, "actor"),
-        .limit = lk_cli_num(c, "limit"),
-    };
-    lk_audit_event *evs;
-    size_t n;
-    lk_code code = lk_audit_list(c->op, &f, &evs, &n);
-    if (code != LK_OK)
-        return code;
-    if (c->json) {
-        json_t *arr = json_array();
-        for (size_t i = 0; i < n; i++)
-            json_array_append_new(arr, lk_cli_audit_json(&evs[i]));
-        return lk_cli_emit1("events", arr);
-    }
-    lk_table t;
-    lk_table_init(&t, c->arena, 7);
-    lk_table_row(&t, "TIME", "ACTOR", "ADDRESS", "AREA", "ACTION", "TARGET", "DETAILS");
-    for (size_t i = 0; i < n; i++)
-        lk_table_row(&t, lk_cli_time(c, evs[i].at, ""), evs[i].actor,
-                     evs[i].address && *evs[i].address ? evs[i].address : "-", evs[i].area, evs[i].action,
-                     evs[i].target, details_text(c, evs[i].details));
-    lk_table_print(&t, stdout);
-    return LK_OK;
+    }};
+    if (!lk_cli_cursor_ok(lk_cli_str(c, "after"), true))
+        return lk_cli_usage(c, "after", "--after must be the cursor the previous list's note gave");
+    return lk_cli_listing_run(c, &AUDIT_LIST, &rows, lk_cli_num(c, "limit"), lk_cli_str(c, "after"));
 }
 
 static const lk_cli_opt list_opts[] = {
@@ -61,7 +87,9 @@ static const lk_cli_opt list_opts[] = {
     {.name = "actor", .kind = LK_CLI_TEXT, .meta = "TEXT",
      .help = "events whose actor contains this text (cli:root, user:a@x.com)"},
     {.name = "limit", .kind = LK_CLI_COUNT, .meta = "N", .max = LIMIT_MAX, .dflt = LIMIT_DEFAULT,
-     .help = "at most N events, 0 for all"},
+     .help = "at most N events (default 50), 0 for all"},
+    {.name = "after", .kind = LK_CLI_TEXT, .meta = "CURSOR",
+     .help = "the events older than this cursor (the note's --after)"},
     {.name = NULL},
 };
 
@@ -70,7 +98,9 @@ static const lk_cli_verb verbs[] = {
      .summary = "list audit events, newest first",
      .help = "Lists the audit trail, newest first: who changed what, when and from where,\n"
              "with a snapshot of the change (never a secret). WHEN is a date (2027-01-31,\n"
-             "midnight UTC) or an ISO-8601 date-time with a zone (2027-01-31T17:00:00Z).\n"},
+             "midnight UTC) or an ISO-8601 date-time with a zone (2027-01-31T17:00:00Z).\n"
+             "When more events match than --limit, a note on stderr gives the --after that\n"
+             "lists the older ones.\n"},
     {.name = NULL},
 };
 

@@ -5,11 +5,13 @@
  */
 #include "cli/cli.h"
 
+#include <stdlib.h>
+
 #include "core/mailq.h"
 #include "mail/message.h"
 
 #define LIMIT_DEFAULT 50
-#define LIMIT_MAX 1000000
+#define LIMIT_MAX LK_CLI_LIMIT_MAX
 
 static json_t *mail_json(const lk_mail_rec *m)
 {
@@ -22,42 +24,67 @@ static json_t *mail_json(const lk_mail_rec *m)
                      lk_cli_json_str(m->delivery));
 }
 
+typedef struct mail_rows {
+    lk_mail_filter f;
+    lk_mail_rec *recs;
+} mail_rows;
+
+static lk_code mail_fetch(lk_cli_cmd *c, void *ctx, const char *after, int64_t max, size_t *n)
+{
+    mail_rows *r = ctx;
+    r->f.after = after ? strtoll(after, NULL, 10) : 0;
+    r->f.limit = max;
+    return lk_mailq_list(c->op, &r->f, &r->recs, n);
+}
+
+static json_t *mail_row_json(lk_cli_cmd *c, void *ctx, size_t i)
+{
+    (void)c;
+    return mail_json(&((mail_rows *)ctx)->recs[i]);
+}
+
+static void mail_header(lk_table *t)
+{
+    lk_table_row(t, "ID", "CREATED", "KIND", "TO", "STATUS", "ATTEMPTS", "NEXT/DONE", "DETAIL");
+}
+
+static void mail_cells(lk_cli_cmd *c, void *ctx, size_t i, lk_table *t)
+{
+    const lk_mail_rec *m = &((mail_rows *)ctx)->recs[i];
+    const char *when = m->status == LK_MAIL_QUEUED ? lk_cli_time(c, m->next_at, "-") : lk_cli_time(c, m->done_at, "-");
+    const char *detail = m->last_error && *m->last_error ? m->last_error : m->delivery;
+    lk_table_row(t, lk_cli_i64(c, m->id), lk_cli_time(c, m->created_at, ""), m->kind,
+                 lk_cli_clean(c->arena, m->recipient, true), lk_mail_status_name(m->status), lk_cli_i64(c, m->attempts),
+                 when, detail && *detail ? lk_cli_clean(c->arena, detail, true) : "-");
+}
+
+static const char *mail_cursor(lk_cli_cmd *c, void *ctx, size_t i)
+{
+    return lk_cli_i64(c, ((mail_rows *)ctx)->recs[i].id);
+}
+
+static const lk_cli_listing MAIL_LIST = {
+    .key = "messages", .noun = "messages", .ncols = 8, .header = mail_header, .fetch = mail_fetch,
+    .json = mail_row_json, .cells = mail_cells, .cursor = mail_cursor,
+};
+
 static lk_code mail_list(lk_cli_cmd *c)
 {
     const char *status = lk_cli_str(c, "status");
-    lk_mail_filter f = {.status = -1, .limit = lk_cli_num(c, "limit")};
-    if (status && (f.status = lk_mail_status_parse(status)) < 0)
+    mail_rows rows = {.f = {.status = -1, .search = lk_cli_str(c, "search")}};
+    if (status && (rows.f.status = lk_mail_status_parse(status)) < 0)
         return lk_cli_usage(c, "status", "--status must be queued, sent, failed or cancelled");
-    lk_mail_rec *recs;
-    size_t n;
-    lk_code code = lk_mailq_list(c->op, &f, &recs, &n);
-    if (code != LK_OK)
-        return code;
-    if (c->json) {
-        json_t *arr = json_array();
-        for (size_t i = 0; i < n; i++)
-            json_array_append_new(arr, mail_json(&recs[i]));
-        return lk_cli_emit1("messages", arr);
-    }
-    lk_table t;
-    lk_table_init(&t, c->arena, 8);
-    lk_table_row(&t, "ID", "CREATED", "KIND", "TO", "STATUS", "ATTEMPTS", "NEXT/DONE", "DETAIL");
-    for (size_t i = 0; i < n; i++) {
-        const lk_mail_rec *m = &recs[i];
-        const char *when = m->status == LK_MAIL_QUEUED ? lk_cli_time(c, m->next_at, "-") : lk_cli_time(c, m->done_at, "-");
-        const char *detail = m->last_error && *m->last_error ? m->last_error : m->delivery;
-        lk_table_row(&t, lk_cli_i64(c, m->id), lk_cli_time(c, m->created_at, ""), m->kind,
-                     lk_cli_clean(c->arena, m->recipient, true), lk_mail_status_name(m->status),
-                     lk_cli_i64(c, m->attempts), when, detail && *detail ? lk_cli_clean(c->arena, detail, true) : "-");
-    }
-    lk_table_print(&t, stdout);
-    return LK_OK;
+    if (!lk_cli_cursor_ok(lk_cli_str(c, "after"), false))
+        return lk_cli_usage(c, "after", "--after must be the id the previous list's note gave");
+    return lk_cli_listing_run(c, &MAIL_LIST, &rows, lk_cli_num(c, "limit"), lk_cli_str(c, "after"));
 }
 
 static const lk_cli_opt list_opts[] = {
     {.name = "status", .kind = LK_CLI_TEXT, .meta = "STATUS", .help = "queued, sent, failed or cancelled"},
+    {.name = "search", .kind = LK_CLI_TEXT, .meta = "TEXT", .help = "only messages to an address containing TEXT"},
     {.name = "limit", .kind = LK_CLI_COUNT, .meta = "N", .max = LIMIT_MAX, .dflt = LIMIT_DEFAULT,
-     .help = "at most N messages, 0 for all"},
+     .help = "at most N messages (default 50), 0 for all"},
+    {.name = "after", .kind = LK_CLI_TEXT, .meta = "ID", .help = "the messages older than this one (the note's --after)"},
     {.name = NULL},
 };
 

@@ -5,9 +5,11 @@
  */
 #include "cli/cli.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 #include "core/service.h"
+#include "core/user.h"
 
 #define GRACE_MAX (30 * 24 * 3600)
 
@@ -72,27 +74,59 @@ static lk_code service_rotate(lk_cli_cmd *c)
     return code;
 }
 
+typedef struct service_rows {
+    lk_service_filter f;
+    lk_service *ss;
+} service_rows;
+
+static lk_code service_fetch(lk_cli_cmd *c, void *ctx, const char *after, int64_t max, size_t *n)
+{
+    service_rows *r = ctx;
+    r->f.after = after ? strtoll(after, NULL, 10) : 0;
+    r->f.limit = max;
+    return lk_service_list(c->op, &r->f, &r->ss, n);
+}
+
+static json_t *service_row_json(lk_cli_cmd *c, void *ctx, size_t i)
+{
+    return lk_cli_service_json(&((service_rows *)ctx)->ss[i], c->op->now);
+}
+
+static void service_header(lk_table *t)
+{
+    lk_table_row(t, "NAME", "CLIENT ID", "USER", "CREATED");
+}
+
+static void service_cells(lk_cli_cmd *c, void *ctx, size_t i, lk_table *t)
+{
+    const lk_service *s = &((service_rows *)ctx)->ss[i];
+    lk_table_row(t, s->name, s->client_id, s->user_email, lk_cli_time(c, s->created_at, ""));
+}
+
+static const char *service_cursor(lk_cli_cmd *c, void *ctx, size_t i)
+{
+    return lk_cli_i64(c, ((service_rows *)ctx)->ss[i].id);
+}
+
+static const lk_cli_listing SERVICE_LIST = {
+    .key = "services", .noun = "services", .ncols = 4, .header = service_header, .fetch = service_fetch,
+    .json = service_row_json, .cells = service_cells, .cursor = service_cursor,
+};
+
 static lk_code service_list(lk_cli_cmd *c)
 {
-    lk_service *ss;
-    size_t n;
-    lk_code code = lk_service_list(c->op, &ss, &n);
-    if (code != LK_OK)
-        return code;
-    if (c->json) {
-        json_t *arr = json_array();
-        for (size_t i = 0; i < n; i++)
-            json_array_append_new(arr, lk_cli_service_json(&ss[i], c->op->now));
-        return lk_cli_emit1("services", arr);
+    service_rows rows = {.f = {.search = lk_cli_str(c, "search")}};
+    const char *owner = lk_cli_str(c, "user");
+    if (owner) {
+        lk_user u;
+        lk_code code = lk_user_find(c->op, owner, &u);
+        if (code != LK_OK)
+            return code;
+        rows.f.user_id = u.id;
     }
-    lk_table t;
-    lk_table_init(&t, c->arena, 4);
-    lk_table_row(&t, "NAME", "CLIENT ID", "USER", "CREATED");
-    for (size_t i = 0; i < n; i++)
-        lk_table_row(&t, ss[i].name, ss[i].client_id, ss[i].user_email,
-                     lk_cli_time(c, ss[i].created_at, ""));
-    lk_table_print(&t, stdout);
-    return LK_OK;
+    if (!lk_cli_cursor_ok(lk_cli_str(c, "after"), false))
+        return lk_cli_usage(c, "after", "--after must be the id the previous list's note gave");
+    return lk_cli_listing_run(c, &SERVICE_LIST, &rows, lk_cli_num(c, "limit"), lk_cli_str(c, "after"));
 }
 
 static lk_code service_show(lk_cli_cmd *c)
@@ -128,6 +162,16 @@ static const lk_cli_opt create_opts[] = {
     {.name = NULL},
 };
 
+static const lk_cli_opt list_opts[] = {
+    {.name = "search", .kind = LK_CLI_TEXT, .meta = "TEXT",
+     .help = "only services whose name or owner's email contains each word, or with this client id"},
+    {.name = "user", .kind = LK_CLI_TEXT, .meta = "EMAIL", .help = "only the services of this API-only user"},
+    {.name = "limit", .kind = LK_CLI_COUNT, .meta = "N", .max = LK_CLI_LIMIT_MAX, .dflt = LK_CLI_LIMIT_DEFAULT,
+     .help = "at most N services (default 100), 0 for all"},
+    {.name = "after", .kind = LK_CLI_TEXT, .meta = "ID", .help = "the services after this one (the note's --after)"},
+    {.name = NULL},
+};
+
 static const lk_cli_opt rotate_opts[] = {
     {.name = "grace", .kind = LK_CLI_COUNT, .meta = "SECONDS", .max = GRACE_MAX, .dflt = 0,
      .help = "how long the previous secret stays valid"},
@@ -140,9 +184,11 @@ static const lk_cli_verb verbs[] = {
      .help = "Creates a custom service owned by an active API-only user; the service acts\n"
              "with exactly that user's Access API permissions. Prints the client id and the\n"
              "client secret: the secret is shown this once and stored only as a hash.\n"},
-    {.name = "list", .run = service_list,
+    {.name = "list", .opts = list_opts, .run = service_list,
      .summary = "list the custom services",
-     .help = "Lists the custom services with their client ids and owners.\n"},
+     .help = "Lists the custom services with their client ids and owners, in the order they\n"
+             "were created: at most --limit of them (100 by default); when more match, a note\n"
+             "on stderr gives the --after that lists the next ones.\n"},
     {.name = "show", .arg = "NAME", .run = service_show,
      .summary = "show a service (the secret masked)",
      .help = "Shows a service, named by display name or client id. The secret is masked:\n"

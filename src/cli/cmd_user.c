@@ -11,6 +11,7 @@
 
 #include "core/mailq.h"
 #include "core/password.h"
+#include "core/role.h"
 #include "core/user.h"
 
 
@@ -141,36 +142,79 @@ static lk_code user_reset_password(lk_cli_cmd *c)
     return LK_OK;
 }
 
+/* ---- user list ---------------------------------------------------------------------- */
+
+typedef struct user_rows {
+    lk_user_filter f;
+    lk_user *us;
+} user_rows;
+
+static lk_code user_fetch(lk_cli_cmd *c, void *ctx, const char *after, int64_t max, size_t *n)
+{
+    user_rows *r = ctx;
+    r->f.after = after ? strtoll(after, NULL, 10) : 0;
+    r->f.limit = max;
+    return lk_user_list_page(c->op, &r->f, &r->us, n);
+}
+
+static json_t *user_row_json(lk_cli_cmd *c, void *ctx, size_t i)
+{
+    return lk_cli_user_json(&((user_rows *)ctx)->us[i], c->op->now);
+}
+
+static void user_header(lk_table *t)
+{
+    lk_table_row(t, "EMAIL", "NAME", "API ONLY", "STATUS", "ROLES", "EXPIRES");
+}
+
+static void user_cells(lk_cli_cmd *c, void *ctx, size_t i, lk_table *t)
+{
+    const lk_user *u = &((user_rows *)ctx)->us[i];
+    lk_user_status st = lk_user_effective_status(u, c->op->now, NULL);
+    lk_table_row(t, u->email, lk_arena_printf(c->arena, "%s %s", u->first_name, u->last_name),
+                 u->api_only ? "yes" : "no", lk_user_status_name(st), lk_cli_grants_text(c, u),
+                 lk_cli_time(c, u->expires_at, "never"));
+}
+
+static const char *user_cursor(lk_cli_cmd *c, void *ctx, size_t i)
+{
+    return lk_cli_i64(c, ((user_rows *)ctx)->us[i].id);
+}
+
+static const lk_cli_listing USER_LIST = {
+    .key = "users", .noun = "users", .ncols = 6, .header = user_header, .fetch = user_fetch,
+    .json = user_row_json, .cells = user_cells, .cursor = user_cursor,
+};
+
 static lk_code user_list(lk_cli_cmd *c)
 {
     bool api = lk_cli_flag(c, "api-only"), people = lk_cli_flag(c, "people");
+    const char *status = lk_cli_str(c, "status"), *role = lk_cli_str(c, "role");
     if (api && people)
         return lk_cli_usage(c, "", "give --api-only or --people, not both; see "
                                    "'latchkey user list --help'");
-    lk_user *us;
-    size_t n;
-    lk_code code = lk_user_list(c->op, api ? 1 : people ? 0 : -1, &us, &n);
-    if (code != LK_OK)
-        return code;
-    if (c->json) {
-        json_t *arr = json_array();
-        for (size_t i = 0; i < n; i++)
-            json_array_append_new(arr, lk_cli_user_json(&us[i], c->op->now));
-        return lk_cli_emit1("users", arr);
+    user_rows rows = {.f = {.api_only = api ? 1 : people ? 0 : -1, .now = c->op->now,
+                            .search = lk_cli_str(c, "search")}};
+    if (status) {
+        static const char *const NAMES[] = {"pending", "active", "locked"};
+        for (int i = 0; i < 3; i++)
+            if (strcmp(status, NAMES[i]) == 0) {
+                rows.f.by_status = true;
+                rows.f.status = (lk_user_status)i;
+            }
+        if (!rows.f.by_status)
+            return lk_cli_usage(c, "status", "--status must be pending, active or locked");
     }
-    lk_table t;
-    lk_table_init(&t, c->arena, 6);
-    lk_table_row(&t, "EMAIL", "NAME", "API ONLY", "STATUS", "ROLES", "EXPIRES");
-    for (size_t i = 0; i < n; i++) {
-        const lk_user *u = &us[i];
-        const char *reason;
-        lk_user_status st = lk_user_effective_status(u, c->op->now, &reason);
-        lk_table_row(&t, u->email, lk_arena_printf(c->arena, "%s %s", u->first_name, u->last_name),
-                     u->api_only ? "yes" : "no", lk_user_status_name(st),
-                     lk_cli_grants_text(c, u), lk_cli_time(c, u->expires_at, "never"));
+    if (role) {
+        lk_role r;
+        lk_code code = lk_role_find(c->op, role, &r);
+        if (code != LK_OK)
+            return code;
+        rows.f.role_id = r.id;
     }
-    lk_table_print(&t, stdout);
-    return LK_OK;
+    if (!lk_cli_cursor_ok(lk_cli_str(c, "after"), false))
+        return lk_cli_usage(c, "after", "--after must be the id the previous list's note gave");
+    return lk_cli_listing_run(c, &USER_LIST, &rows, lk_cli_num(c, "limit"), lk_cli_str(c, "after"));
 }
 
 static lk_code user_show(lk_cli_cmd *c)
@@ -261,6 +305,13 @@ static const lk_cli_opt resend_opts[] = {
 static const lk_cli_opt list_opts[] = {
     {.name = "api-only", .kind = LK_CLI_FLAG, .help = "only API-only users"},
     {.name = "people", .kind = LK_CLI_FLAG, .help = "only people (users who are not API-only)"},
+    {.name = "status", .kind = LK_CLI_TEXT, .meta = "STATUS", .help = "only pending, active or locked users"},
+    {.name = "role", .kind = LK_CLI_TEXT, .meta = "ROLE", .help = "only the holders of this role"},
+    {.name = "search", .kind = LK_CLI_TEXT, .meta = "TEXT",
+     .help = "only users whose email, user id or name contains each word"},
+    {.name = "limit", .kind = LK_CLI_COUNT, .meta = "N", .max = LK_CLI_LIMIT_MAX, .dflt = LK_CLI_LIMIT_DEFAULT,
+     .help = "at most N users (default 100), 0 for all"},
+    {.name = "after", .kind = LK_CLI_TEXT, .meta = "ID", .help = "the users after this one (the note's --after)"},
     {.name = NULL},
 };
 
@@ -299,7 +350,11 @@ static const lk_cli_verb verbs[] = {
              "hold a role with an Access API permission.\n"},
     {.name = "list", .opts = list_opts, .run = user_list,
      .summary = "list the users",
-     .help = "Lists the users with their effective status: past its expiry a user is locked.\n"},
+     .help = "Lists the users in the order they were created, with their effective status:\n"
+             "past its expiry a user is locked. At most --limit of them (100 by default); when\n"
+             "more match, a note on stderr gives the --after that lists the next ones.\n"
+             "--search finds users whose email, user id, first or last name contains each of\n"
+             "its words (case-insensitive).\n"},
     {.name = "show", .arg = "EMAIL", .run = user_show,
      .summary = "show a user",
      .help = "Shows a user, named by email or user id.\n"},

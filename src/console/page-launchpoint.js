@@ -1,28 +1,39 @@
 // LaunchPoint: the custom services, New Service, View Details (Get Token, Rotate
 // Secret) and Delete.
-import { del, errorText, get, post } from './api.js';
+import { del, errorText, get, post, qs } from './api.js';
 import {
   announce, clear, clearErrors, confirmDialog, field, formError, h, openDialog, secretBox, table,
 } from './dom.js';
 import { whenSubmitted } from './forms.js';
 import { fmtTime, t } from './i18n.js';
+import { countText, pagedList } from './list.js';
 
 export async function launchpointPage(page) {
-  const listBox = h('div', { class: 'list-box' });
-  const reload = async () => {
-    const services = await get('/admin/api/services');
-    clear(listBox).append(servicesTable(services, reload));
-  };
+  const search = h('input', { type: 'search', id: 'service-search', name: 'q', autocomplete: 'off' });
+  const searchForm = h('form', { class: 'toolbar-search', role: 'search' },
+    h('label', { for: 'service-search' }, t('services.search')), search,
+    h('button', { type: 'submit', class: 'secondary' }, t('action.search')));
+  let list = null;
+  const refresh = () => list.refresh();
+  list = pagedList({
+    id: 'service-list', key: 'services', countKey: 'services.count',
+    load: (after) => get(`/admin/api/services${qs({ q: search.value.trim(), after })}`),
+    render: (services) => servicesTable(services, refresh, Boolean(search.value.trim())),
+  });
+  searchForm.addEventListener('submit', async (e) => {
+    e.preventDefault();
+    await list.reload();
+  });
   const create = h('button', { type: 'button', class: 'primary', id: 'new-service' }, t('services.new'));
-  create.addEventListener('click', () => newServiceDialog(reload));
+  create.addEventListener('click', () => newServiceDialog(refresh));
   page.append(
     h('h1', {}, t('nav.launchpoint')),
     h('p', { class: 'intro' }, t('services.intro')),
-    h('div', { class: 'toolbar' }, create), listBox);
-  await reload();
+    h('div', { class: 'toolbar' }, create, searchForm), list);
+  await list.reload();
 }
 
-function servicesTable(services, reload) {
+function servicesTable(services, reload, searched) {
   const cols = [
     { key: 'name', label: t('services.name'), cell: (s) => h('strong', {}, s.name) },
     { key: 'type', label: t('services.service'), cell: () => t('services.custom') },
@@ -36,20 +47,53 @@ function servicesTable(services, reload) {
         h('button', { type: 'button', class: 'danger small', dataset: { action: 'delete' }, onclick: () => deleteService(s, reload) }, t('action.delete'))),
     },
   ];
-  const tbl = table(cols, services, { caption: t('nav.launchpoint'), empty: t('services.empty') });
+  const tbl = table(cols, services, { caption: t('nav.launchpoint'), empty: t(searched ? 'services.noMatch' : 'services.empty') });
   tbl.querySelectorAll('tbody tr').forEach((tr, i) => { if (services[i]) tr.dataset.service = services[i].name; });
   return tbl;
 }
 
+// how many API-only users the picker offers at a time; typing narrows them on the server
+const PICK = 50;
+
+// The API Only User picker: a list of active API-only users (readable with Access
+// LaunchPoint or Access Users) and a search box that asks the server for the ones
+// matching what is typed, so that a million of them are never loaded.
 async function apiUserField() {
-  // active API-only users: readable with Access LaunchPoint (or Access Users)
-  const users = await get('/admin/api/apiusers');
+  const first = await get(`/admin/api/apiusers${qs({ limit: PICK })}`);
   const f = field({
     name: 'userEmail', label: t('services.user'), type: 'select', required: true,
-    options: [{ value: '', label: t('services.chooseUser') }, ...users.map((u) => ({ value: u.email, label: `${u.email} (${u.firstName} ${u.lastName})` }))],
-    hint: users.length ? null : t('services.noApiUsers'),
+    options: [{ value: '', label: t('services.chooseUser') }],
+    hint: first.users.length ? null : t('services.noApiUsers'),
   });
-  if (!users.length) f.append(h('p', { class: 'hint' }, h('a', { href: '#/users' }, t('services.toUsers'))));
+  if (!first.users.length) {
+    f.append(h('p', { class: 'hint' }, h('a', { href: '#/users' }, t('services.toUsers'))));
+    return f;
+  }
+  const sel = f.input;
+  const more = h('p', { class: 'hint', id: 'api-user-more', 'aria-live': 'polite' });
+  const fill = (res) => {
+    const keep = sel.value;
+    while (sel.options.length > 1) sel.remove(1);
+    for (const u of res.users) sel.append(h('option', { value: u.email, selected: u.email === keep }, `${u.email} (${u.firstName} ${u.lastName})`));
+    more.textContent = res.next ? t('services.moreApiUsers', { n: countText('users.count', res.total) }) : '';
+    more.hidden = !res.next;
+  };
+  const finder = h('input', { type: 'search', id: 'api-user-search', autocomplete: 'off', 'aria-controls': sel.id });
+  let timer = null;
+  let seq = 0;
+  finder.addEventListener('input', () => {
+    clearTimeout(timer);
+    timer = setTimeout(async () => {
+      const mine = ++seq;
+      const res = await get(`/admin/api/apiusers${qs({ q: finder.value.trim(), limit: PICK })}`);
+      if (mine === seq) fill(res);
+    }, 250);
+  });
+  // Enter in the search box searches; it does not submit the dialog
+  finder.addEventListener('keydown', (e) => { if (e.key === 'Enter') e.preventDefault(); });
+  fill(first);
+  sel.before(h('div', { class: 'picker-search' }, h('label', { for: 'api-user-search', class: 'sub-label' }, t('services.findUser')), finder));
+  sel.after(more);
   return f;
 }
 

@@ -3,7 +3,8 @@
 import { ApiError, del, errorText, get, post, put } from './api.js';
 import { announce, clear, clearErrors, confirmDialog, field, formError, h, nextId, openDialog, table } from './dom.js';
 import { checkFields, showApiError, values } from './forms.js';
-import { t, tOr, tn } from './i18n.js';
+import { fmtNumber, t, tOr, tn } from './i18n.js';
+import { P, can } from './state.js';
 import { usersRolesHeader } from './tabs.js';
 
 export async function rolesPage(page) {
@@ -26,7 +27,13 @@ function rolesTable(roles, perms, reload) {
     { key: 'description', label: t('roles.description'), cell: (r) => r.description || '' },
     { key: 'type', label: t('roles.type'), cell: (r) => t(r.type === 'system' ? 'roles.system' : 'roles.custom') },
     { key: 'permissions', label: t('roles.permissions'), cell: (r) => permsSummary(r) },
-    { key: 'holders', label: t('roles.holders'), cell: (r) => String(r.holders ?? 0) },
+    // the holders themselves are the Users list filtered by the role, page by page
+    {
+      key: 'holders', label: t('roles.holders'),
+      cell: (r) => (r.holders && can(P.users)
+        ? h('a', { href: `#/users?role=${r.id}`, 'aria-label': t('roles.showHolders', { name: r.name, n: fmtNumber(r.holders) }) }, fmtNumber(r.holders))
+        : fmtNumber(r.holders ?? 0)),
+    },
     {
       key: 'actions', label: t('common.actions'), class: 'actions',
       cell: (r) => (r.type === 'system'

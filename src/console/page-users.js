@@ -5,41 +5,63 @@ import {
   announce, clear, clearErrors, confirmDialog, field, formError, h, nextId, openDialog, table,
 } from './dom.js';
 import { checkFields, dateInput, showApiError, values, whenSubmitted } from './forms.js';
-import { currentLang, fmtDate, fmtTime, t, tOr, tn } from './i18n.js';
+import { currentLang, fmtDate, fmtTime, t, tOr } from './i18n.js';
+import { pagedList } from './list.js';
 import { P, can, state } from './state.js';
 import { usersRolesHeader } from './tabs.js';
 
 const STEP1 = ['email', 'firstName', 'lastName', 'reason', 'expiresAt'];
 
-export async function usersPage(page, ctx) {
+// the filters of the list, as the page's hash carries them (#/users?role=3): a
+// link from the Roles page shows a role's holders
+const FILTERS = ['q', 'apiOnly', 'status', 'role'];
+
+export async function usersPage(page) {
   usersRolesHeader(page, 'users');
-  const q = new URLSearchParams(location.hash.split('?')[1] || '').get('q') || '';
-  const listBox = h('div', { class: 'list-box', 'aria-live': 'polite' });
-  const search = h('input', { type: 'search', id: 'user-search', name: 'q', value: q, autocomplete: 'off' });
+  const params = new URLSearchParams(location.hash.split('?')[1] || '');
+  const [roles, workspaces] = await Promise.all([get('/admin/api/roles'), get('/admin/api/workspaces')]);
+  let meta = { roles, workspaces: withAllZones(workspaces) };
+  const search = h('input', { type: 'search', id: 'user-search', name: 'q', value: params.get('q') || '', autocomplete: 'off' });
+  const choice = (id, name, label, options) => {
+    const sel = h('select', { id, name },
+      options.map(([v, text]) => h('option', { value: v, selected: v === (params.get(name) || '') }, text)));
+    return [h('label', { for: id }, label), sel];
+  };
+  const [apiLabel, apiSel] = choice('user-api-only', 'apiOnly', t('user.apiOnly'),
+    [['', t('filter.all')], ['true', t('users.filter.apiOnly')], ['false', t('users.filter.people')]]);
+  const [statusLabel, statusSel] = choice('user-status', 'status', t('user.status'),
+    [['', t('filter.all')], ...['pending', 'active', 'locked'].map((st) => [st, t(`status.${st}`)])]);
+  const [roleLabel, roleSel] = choice('user-role', 'role', t('users.filter.role'),
+    [['', t('filter.all')], ...roles.map((r) => [String(r.id), r.name])]);
   const searchForm = h('form', { class: 'toolbar-search', role: 'search' },
     h('label', { for: 'user-search' }, t('users.search')), search,
+    apiLabel, apiSel, statusLabel, statusSel, roleLabel, roleSel,
     h('button', { type: 'submit', class: 'secondary' }, t('action.search')));
-  let meta = null;
-  const reload = async () => {
-    const [users, roles, workspaces] = await Promise.all([
-      get(`/admin/api/users${qs({ q: search.value.trim() })}`),
-      meta ? meta.roles : get('/admin/api/roles'),
-      meta ? meta.workspaces : get('/admin/api/workspaces'),
-    ]);
-    meta = { roles, workspaces: withAllZones(workspaces) };
-    clear(listBox).append(usersTable(users, meta, reload));
+  const filters = () => ({ q: search.value.trim(), apiOnly: apiSel.value, status: statusSel.value, role: roleSel.value });
+  let list = null;
+  const refresh = () => list.refresh();
+  list = pagedList({
+    id: 'user-list', key: 'users', countKey: 'users.count',
+    load: (after) => get(`/admin/api/users${qs({ ...filters(), after })}`),
+    render: (users) => usersTable(users, meta, refresh),
+  });
+  const apply = () => {
+    const f = filters();
+    history.replaceState(null, '', `#/users${qs(Object.fromEntries(FILTERS.map((k) => [k, f[k]])))}`);
+    return list.reload();
   };
   searchForm.addEventListener('submit', async (e) => {
     e.preventDefault();
-    await reload();
+    await apply();
   });
+  for (const sel of [apiSel, statusSel, roleSel]) sel.addEventListener('change', () => apply());
   const invite = h('button', { type: 'button', class: 'primary', id: 'invite-user' }, t('invite.button'));
   invite.addEventListener('click', async () => {
     meta = { roles: await get('/admin/api/roles'), workspaces: withAllZones(await get('/admin/api/workspaces')) };
-    inviteDialog(meta, reload);
+    inviteDialog(meta, refresh);
   });
-  page.append(h('div', { class: 'toolbar' }, invite, searchForm), listBox);
-  await reload();
+  page.append(h('div', { class: 'toolbar' }, invite, searchForm), list);
+  await list.reload();
 }
 
 export function withAllZones(workspaces) {
@@ -76,7 +98,7 @@ function usersTable(users, meta, reload) {
   const tbl = table(cols, users, { caption: t('users.tab'), empty: t('users.empty') });
   // mark rows with the user's email (tests and deep links find them by it)
   tbl.querySelectorAll('tbody tr').forEach((tr, i) => { if (users[i]) tr.dataset.email = users[i].email; });
-  return h('div', {}, h('p', { class: 'count' }, tn('users.count', users.length)), tbl);
+  return tbl;
 }
 
 // the buttons of a row: what may be done to this user in its state

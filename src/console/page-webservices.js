@@ -5,7 +5,8 @@ import {
   announce, clear, clearErrors, field, formError, h, openDialog, secretBox, svg, table,
 } from './dom.js';
 import { showApiError, whenSubmitted } from './forms.js';
-import { fmtDate, fmtNumber, fmtTime, t, tOr, tn } from './i18n.js';
+import { fmtDate, fmtNumber, fmtTime, t, tOr } from './i18n.js';
+import { pagedList } from './list.js';
 
 export async function webservicesPage(page) {
   const body = h('div', { class: 'ws' });
@@ -208,16 +209,32 @@ const mailStatusClass = { queued: 'info', sent: 'ok', failed: 'warn', cancelled:
 // with their state; the status filter and Refresh reload only the list
 function mailSection(mail, filter, setFilter) {
   const outbox = mail.transport !== 'smtp';
-  const listBox = h('div', { id: 'mail-list' });
-  const showList = (m) => clear(listBox).append(mailTable(m.messages || []));
   const statusSel = h('select', { id: 'mail-status', name: 'status' },
     h('option', { value: '', selected: filter === '' }, t('filter.all')),
     MAIL_STATUSES.map((st) => h('option', { value: st, selected: filter === st }, t(`mail.status.${st}`))));
   const refresh = h('button', { type: 'button', class: 'secondary', id: 'mail-refresh' }, t('mail.refresh'));
+  const search = h('input', { type: 'search', id: 'mail-search', name: 'q', autocomplete: 'off' });
+  const searchForm = h('form', { class: 'toolbar-search', role: 'search' },
+    h('label', { for: 'mail-search' }, t('mail.search')), search,
+    h('button', { type: 'submit', class: 'secondary' }, t('action.search')));
+  // the first page came with the section's data; the pager asks for the others
+  let firstLoad = mail;
+  const list = pagedList({
+    id: 'mail-list', countId: 'mail-count', key: 'messages', countKey: 'mail.count',
+    load: async (after) => {
+      if (firstLoad && !after) {
+        const m = firstLoad;
+        firstLoad = null;
+        return m;
+      }
+      return get(`/admin/api/mail${qs({ status: statusSel.value, q: search.value.trim(), after })}`);
+    },
+    render: mailTable,
+  });
   const load = async () => {
     refresh.disabled = true;
     try {
-      showList(await get(`/admin/api/mail${qs({ status: statusSel.value })}`));
+      await list.reload();
     } finally {
       refresh.disabled = false;
     }
@@ -227,7 +244,11 @@ function mailSection(mail, filter, setFilter) {
     load();
   });
   refresh.addEventListener('click', () => load());
-  showList(mail);
+  searchForm.addEventListener('submit', (e) => {
+    e.preventDefault();
+    load();
+  });
+  list.reload();
   const sec = section('email', 'mail.title',
     h('p', { class: 'hint' }, t('mail.intro')),
     h('dl', { class: 'details', id: 'mail-transport' },
@@ -238,8 +259,8 @@ function mailSection(mail, filter, setFilter) {
     h('h3', { class: 'subhead' }, t('mail.queue')),
     h('div', { class: 'toolbar' },
       h('div', { class: 'toolbar-search' }, h('label', { for: 'mail-status' }, t('user.status')), statusSel),
-      refresh),
-    listBox);
+      searchForm, refresh),
+    list);
   sec.classList.add('panel-wide');
   return sec;
 }
@@ -268,5 +289,5 @@ function mailTable(messages) {
     const m = messages[i];
     if (m) Object.assign(tr.dataset, { mailId: String(m.id), to: m.to, kind: m.kind, status: m.status });
   });
-  return h('div', {}, h('p', { class: 'count', id: 'mail-count' }, tn('mail.count', messages.length)), tbl);
+  return tbl;
 }

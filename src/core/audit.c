@@ -21,3 +21,9 @@ lk_code lk_audit_list(lk_op *op, const lk_audit_filter *f, lk_audit_event **out,
     lk_audit_filter all = {0};
     return op->store->ops->audit_list(op->store, op->arena, f ? f : &all, out, n, &op->err);
 }
+
+lk_code lk_audit_count(lk_op *op, const lk_audit_filter *f, int64_t cap, int64_t *n)
+{
+    lk_audit_filter all = {0};
+    return op->store->ops->audit_count(op->store, f ? f : &all, cap, n, &op->err);
+}

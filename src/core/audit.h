@@ -13,5 +13,7 @@ lk_code lk_audit_record(lk_op *op, const char *area, const char *action, const c
                         const char *details);
 
 lk_code lk_audit_list(lk_op *op, const lk_audit_filter *f, lk_audit_event **out, size_t *n);
+/* how many events f selects (cursor and limit aside), counting at most cap (0: all) */
+lk_code lk_audit_count(lk_op *op, const lk_audit_filter *f, int64_t cap, int64_t *n);
 
 #endif

@@ -492,3 +492,8 @@ lk_code lk_mailq_list(lk_op *op, const lk_mail_filter *f, lk_mail_rec **out, siz
 {
     return op->store->ops->mail_list(op->store, op->arena, f, out, n, &op->err);
 }
+
+lk_code lk_mailq_count(lk_op *op, const lk_mail_filter *f, int64_t cap, int64_t *n)
+{
+    return op->store->ops->mail_count(op->store, f, cap, n, &op->err);
+}

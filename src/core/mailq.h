@@ -84,5 +84,7 @@ lk_code lk_mailq_expiry_scan(lk_op *op, int *queued);
 
 /* the queue, newest first */
 lk_code lk_mailq_list(lk_op *op, const lk_mail_filter *f, lk_mail_rec **out, size_t *n);
+/* how many messages f selects (cursor and limit aside), counting at most cap (0: all) */
+lk_code lk_mailq_count(lk_op *op, const lk_mail_filter *f, int64_t cap, int64_t *n);
 
 #endif

@@ -215,6 +215,8 @@ typedef struct lk_mail_rec {
 typedef struct lk_mail_filter {
     int status;                  /* -1: any, else an lk_mail_status */
     int64_t limit;               /* 0: no limit */
+    const char *search;          /* NULL: any; else a substring of the recipient, case-insensitive (ASCII) */
+    int64_t after;               /* cursor (newest first): only ids below it; 0: from the newest */
 } lk_mail_filter;
 
 /* a password-reset link: only the hash of its token is kept */

@@ -279,16 +279,25 @@ lk_code lk_role_delete(lk_op *op, const char *name)
     if (r.system)
         return lk_tx_end(op, lk_fail(&op->err, LK_ERULE, "role",
                                      "'%s' is a system role and cannot be deleted", r.name));
+    /* the first holders by name and how many there are: a role a million users hold
+     * is refused without reading them all */
+    lk_user_filter held = {.api_only = -1, .role_id = r.id, .limit = 5};
     lk_user *holders = NULL;
-    size_t n = 0;
-    rc = op->store->ops->role_holders(op->store, op->arena, r.id, &holders, &n, &op->err);
+    size_t shown = 0;
+    int64_t n = 0;
+    rc = op->store->ops->user_count(op->store, &held, 0, &n, &op->err);
+    if (rc == LK_OK && n > 0)
+        rc = op->store->ops->user_list(op->store, op->arena, &held, &holders, &shown, &op->err);
     if (rc == LK_OK && n > 0) {
-        const char **emails = lk_arena_alloc(op->arena, n * sizeof *emails);
-        for (size_t i = 0; i < n; i++)
+        const char **emails = lk_arena_alloc(op->arena, shown * sizeof *emails);
+        for (size_t i = 0; i < shown; i++)
             emails[i] = holders[i].email;
+        const char *names = lk_join_names(op, emails, shown);
+        if ((int64_t)shown < n)
+            names = lk_arena_printf(op->arena, "%s and %lld more", names, (long long)(n - (int64_t)shown));
         rc = lk_fail(&op->err, LK_EINUSE, "role",
-                     "role '%s' is held by %zu user(s) (%s); remove it from them first", r.name, n,
-                     lk_join_names(op, emails, n));
+                     "role '%s' is held by %lld user(s) (%s); remove it from them first", r.name, (long long)n,
+                     names);
     }
     if (rc == LK_OK)
         rc = op->store->ops->role_delete(op->store, r.id, &op->err);

@@ -16,9 +16,14 @@
 
 #define GRACE_MAX (30 * 24 * 3600)
 
-lk_code lk_service_list(lk_op *op, lk_service **out, size_t *n)
+lk_code lk_service_list(lk_op *op, const lk_service_filter *f, lk_service **out, size_t *n)
 {
-    return op->store->ops->service_list(op->store, op->arena, out, n, &op->err);
+    return op->store->ops->service_list(op->store, op->arena, f, out, n, &op->err);
+}
+
+lk_code lk_service_count(lk_op *op, const lk_service_filter *f, int64_t cap, int64_t *n)
+{
+    return op->store->ops->service_count(op->store, f, cap, n, &op->err);
 }
 
 lk_code lk_service_find(lk_op *op, const char *name_or_client_id, lk_service *out)

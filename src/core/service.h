@@ -11,7 +11,10 @@
 
 typedef char lk_client_secret[LK_SECRET_LEN + 1];
 
-lk_code lk_service_list(lk_op *op, lk_service **out, size_t *n);
+/* services in id order as f selects them (store.h; NULL: all) */
+lk_code lk_service_list(lk_op *op, const lk_service_filter *f, lk_service **out, size_t *n);
+/* how many f selects (cursor and limit aside), counting at most cap (0: all) */
+lk_code lk_service_count(lk_op *op, const lk_service_filter *f, int64_t cap, int64_t *n);
 /* by display name (case-insensitive) or client id */
 lk_code lk_service_find(lk_op *op, const char *name_or_client_id, lk_service *out);
 lk_code lk_service_create(lk_op *op, const char *name, const char *description,

@@ -438,3 +438,8 @@ lk_code lk_login_history(lk_op *op, const lk_login_filter *f, lk_login_rec **out
 {
     return op->store->ops->login_list(op->store, op->arena, f, out, n, &op->err);
 }
+
+lk_code lk_login_count(lk_op *op, const lk_login_filter *f, int64_t cap, int64_t *n)
+{
+    return op->store->ops->login_count(op->store, f, cap, n, &op->err);
+}

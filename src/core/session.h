@@ -90,5 +90,7 @@ lk_code lk_invitation_accept(lk_op *op, const char *token, const char *password,
 
 /* the login history, newest first */
 lk_code lk_login_history(lk_op *op, const lk_login_filter *f, lk_login_rec **out, size_t *n);
+/* how many attempts f selects (cursor and limit aside), counting at most cap (0: all) */
+lk_code lk_login_count(lk_op *op, const lk_login_filter *f, int64_t cap, int64_t *n);
 
 #endif

@@ -84,15 +84,14 @@ lk_code lk_user_find(lk_op *op, const char *key, lk_user *out)
     return rc;
 }
 
-lk_code lk_user_list(lk_op *op, int api_only, lk_user **out, size_t *n)
-{
-    lk_user_filter f = {.api_only = api_only};
-    return op->store->ops->user_list(op->store, op->arena, &f, out, n, &op->err);
-}
-
 lk_code lk_user_list_page(lk_op *op, const lk_user_filter *f, lk_user **out, size_t *n)
 {
     return op->store->ops->user_list(op->store, op->arena, f, out, n, &op->err);
+}
+
+lk_code lk_user_count(lk_op *op, const lk_user_filter *f, int64_t cap, int64_t *n)
+{
+    return op->store->ops->user_count(op->store, f, cap, n, &op->err);
 }
 
 /* ---- grants ---------------------------------------------------------------- */

@@ -73,9 +73,10 @@ lk_user_status lk_user_effective_status(const lk_user *u, int64_t now, const cha
 const char *lk_user_status_name(lk_user_status s); /* "pending", "active", "locked" */
 
 lk_code lk_user_invite(lk_op *op, const lk_user_input *in, lk_user *out, lk_invite_token *invite);
-/* api_only: -1 any, 0 people, 1 API-only */
-lk_code lk_user_list(lk_op *op, int api_only, lk_user **out, size_t *n);
+/* users in id order as f selects them (store.h "Lists"): give f a limit */
 lk_code lk_user_list_page(lk_op *op, const lk_user_filter *f, lk_user **out, size_t *n);
+/* how many users f selects (cursor, offset and limit aside), counting at most cap (0: all) */
+lk_code lk_user_count(lk_op *op, const lk_user_filter *f, int64_t cap, int64_t *n);
 /* by email or user id, case-insensitive */
 lk_code lk_user_find(lk_op *op, const char *key, lk_user *out);
 /* active or locked users only; pending ones change through their invitation */

@@ -29,12 +29,39 @@
 
 typedef struct lk_store lk_store;
 
+/*
+ * Lists. Every list op takes a filter with a limit, and the lists that grow with the
+ * instance (users, services, audit, logins, mail) a cursor: the position after the
+ * last row of the previous page, so that the next page is an index seek however deep
+ * it is. Their *_count op counts what the same filter selects (cursor, offset and
+ * limit aside), stopping at `cap` when cap > 0, so that a count costs at most cap
+ * rows read.
+ *
+ * A search text (users, services) matches the rows that contain each of its words
+ * (split at blanks) as a case-insensitive substring of one of the searched fields;
+ * when a word is shorter than three characters, the rows that contain the whole text.
+ * Words of three or more characters are found through an index (SQLite: FTS5
+ * trigrams, migration 0006); shorter searches read the rows in order.
+ */
 typedef struct lk_user_filter {
     int api_only;       /* -1 any, 0 only people, 1 only API-only users */
     int64_t offset;     /* rows to skip, ordered by id */
     int64_t limit;      /* 0: no limit */
     bool accepted_only; /* leave out pending users */
+    const char *search; /* NULL or "": any; else email, user id, first or last name */
+    bool by_status;     /* only the users whose effective status (lk_user_effective_status */
+    lk_user_status status; /* at `now`) is `status` */
+    int64_t now;
+    int64_t role_id;    /* 0: any; else only the users holding this role in some workspace */
+    int64_t after;      /* cursor: only ids above it (0: from the first) */
 } lk_user_filter;
+
+typedef struct lk_service_filter {
+    const char *search; /* NULL or "": any; else display name or owner's email, or a whole client id */
+    int64_t user_id;    /* 0: any owner */
+    int64_t after;      /* cursor: only ids above it */
+    int64_t limit;      /* 0: no limit */
+} lk_service_filter;
 
 typedef struct lk_audit_filter {
     int64_t since;      /* 0: from the beginning (inclusive) */
@@ -43,6 +70,8 @@ typedef struct lk_audit_filter {
     const char *action; /* NULL: any */
     const char *actor;  /* NULL: any; substring match */
     int64_t limit;      /* 0: no limit */
+    int64_t after_at;   /* cursor (newest first): only events older than (after_at, after_id); */
+    int64_t after_id;   /* 0, 0: from the newest */
 } lk_audit_filter;
 
 typedef struct lk_login_filter {
@@ -51,6 +80,8 @@ typedef struct lk_login_filter {
     const char *email;  /* NULL: anyone; otherwise a substring, case-insensitive (ASCII) */
     bool failed_only;
     int64_t limit;      /* 0: no limit */
+    int64_t after_at;   /* cursor, as in lk_audit_filter */
+    int64_t after_id;
 } lk_login_filter;
 
 /*
@@ -95,15 +126,16 @@ typedef struct lk_store_ops {
     lk_code (*role_insert)(lk_store *s, lk_role *r, lk_error *err);       /* row + perms[].id; sets r->id */
     lk_code (*role_update)(lk_store *s, const lk_role *r, lk_error *err); /* name, description, updated_at, perms */
     lk_code (*role_delete)(lk_store *s, int64_t id, lk_error *err);
-    /* users holding the role in any workspace, grants filled */
+    /* users holding the role in any workspace, grants filled (every one of them: for
+     * roles few hold, such as Admin; a paged list is user_list with role_id) */
     lk_code (*role_holders)(lk_store *s, lk_arena *a, int64_t role_id, lk_user **out, size_t *n, lk_error *err);
     /* how many users hold each role (any workspace): pairs (role id, count), roles
-     * nobody holds left out */
+     * nobody holds left out; one row per role, kept up to date as grants change */
     lk_code (*role_holder_counts)(lk_store *s, lk_arena *a, int64_t **pairs, size_t *n, lk_error *err);
 
     /* users, ordered by id; reads fill grants */
     lk_code (*user_list)(lk_store *s, lk_arena *a, const lk_user_filter *f, lk_user **out, size_t *n, lk_error *err);
-    lk_code (*user_count)(lk_store *s, const lk_user_filter *f, int64_t *n, lk_error *err); /* ignores offset, limit */
+    lk_code (*user_count)(lk_store *s, const lk_user_filter *f, int64_t cap, int64_t *n, lk_error *err);
     lk_code (*user_get)(lk_store *s, lk_arena *a, int64_t id, lk_user *out, lk_error *err);
     /* by email or user id */
     lk_code (*user_find)(lk_store *s, lk_arena *a, const char *key, lk_user *out, lk_error *err);
@@ -118,8 +150,10 @@ typedef struct lk_store_ops {
     /* accepted_at, expires_at, token_hash */
     lk_code (*invitation_update)(lk_store *s, const lk_invitation *inv, lk_error *err);
 
-    /* services, ordered by id; reads fill user_email */
-    lk_code (*service_list)(lk_store *s, lk_arena *a, lk_service **out, size_t *n, lk_error *err);
+    /* services, ordered by id; reads fill user_email; f NULL: all */
+    lk_code (*service_list)(lk_store *s, lk_arena *a, const lk_service_filter *f, lk_service **out, size_t *n,
+                            lk_error *err);
+    lk_code (*service_count)(lk_store *s, const lk_service_filter *f, int64_t cap, int64_t *n, lk_error *err);
     lk_code (*service_list_by_user)(lk_store *s, lk_arena *a, int64_t user_id, lk_service **out, size_t *n, lk_error *err);
     lk_code (*service_find)(lk_store *s, lk_arena *a, const char *name, lk_service *out, lk_error *err);
     lk_code (*service_find_client)(lk_store *s, lk_arena *a, const char *client_id, lk_service *out, lk_error *err);
@@ -186,6 +220,7 @@ typedef struct lk_store_ops {
     lk_code (*login_insert)(lk_store *s, lk_login_rec *rec, lk_error *err);      /* sets rec->id */
     lk_code (*login_list)(lk_store *s, lk_arena *a, const lk_login_filter *f, lk_login_rec **out, size_t *n,
                           lk_error *err);
+    lk_code (*login_count)(lk_store *s, const lk_login_filter *f, int64_t cap, int64_t *n, lk_error *err);
 
     /* --- email (migration 0004) --- */
 
@@ -202,6 +237,7 @@ typedef struct lk_store_ops {
     /* newest first */
     lk_code (*mail_list)(lk_store *s, lk_arena *a, const lk_mail_filter *f, lk_mail_rec **out, size_t *n,
                          lk_error *err);
+    lk_code (*mail_count)(lk_store *s, const lk_mail_filter *f, int64_t cap, int64_t *n, lk_error *err);
     /* how many messages are in each state: queued, sent, failed, cancelled (in that order) */
     lk_code (*mail_counts)(lk_store *s, int64_t counts[4], lk_error *err);
 
@@ -227,6 +263,7 @@ typedef struct lk_store_ops {
     /* audit trail, newest first */
     lk_code (*audit_insert)(lk_store *s, lk_audit_event *ev, lk_error *err); /* sets ev->id */
     lk_code (*audit_list)(lk_store *s, lk_arena *a, const lk_audit_filter *f, lk_audit_event **out, size_t *n, lk_error *err);
+    lk_code (*audit_count)(lk_store *s, const lk_audit_filter *f, int64_t cap, int64_t *n, lk_error *err);
 } lk_store_ops;
 
 struct lk_store {

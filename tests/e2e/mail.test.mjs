@@ -197,7 +197,7 @@ describe('mail over SMTP: invitations, API-only users, German, resend, resets, f
     assert.equal(accepted.actor, `user:${email}`);
     assert.ok(create.id < send.id && send.id < accepted.id, 'in this order');
     // the login history: the first sign-in (the acceptance's), then the one with the password
-    const logins = assertConsoleOk(await boss.call(`/logins?email=${encodeURIComponent(email)}`));
+    const logins = assertConsoleOk(await boss.call(`/logins?email=${encodeURIComponent(email)}`)).logins;
     assert.deepEqual(logins.map((l) => [l.email, l.success, l.address]), [[email, true, '127.0.0.1'], [email, true, '127.0.0.1']],
       JSON.stringify(logins));
     assert.ok(secOf(logins[1].at) >= secOf(accepted.at) - 1, 'the first sign-in is the acceptance');

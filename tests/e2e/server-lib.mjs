@@ -97,17 +97,18 @@ process.on('exit', () => {
 });
 
 /*
- * Starts `latchkey serve --db DB --listen LISTEN ...args` and waits (20 s at most) for
- * the stderr line "listening on http://ADDR:PORT". Returns
+ * Starts `latchkey serve --db DB --listen LISTEN ...args` and waits (20 s at most, or
+ * startTimeoutMs) for the stderr line "listening on http://ADDR:PORT"; bin: another
+ * latchkey binary than $LATCHKEY_BIN. Returns
  *   {url, host, port, proc, stderr(), stop(), kill(), exited}
  * stop() sends SIGTERM, waits for the exit, asserts status 0 and no sanitizer report,
  * and resolves to the whole stderr. With t, stop() is registered with t.after (it is
  * harmless to call stop() earlier yourself).
  */
-export async function startServer(t, db, args = [], { listen = '127.0.0.1:0', env } = {}) {
+export async function startServer(t, db, args = [], { listen = '127.0.0.1:0', env, bin = BIN, startTimeoutMs = START_TIMEOUT_MS } = {}) {
   const dbPath = typeof db === 'string' ? db : db.path;
   const argv = ['serve', '--db', dbPath, '--listen', listen, ...args];
-  const proc = spawn(BIN, argv, { env: serverEnv(env), cwd: os.tmpdir(), stdio: ['ignore', 'pipe', 'pipe'] });
+  const proc = spawn(bin, argv, { env: serverEnv(env), cwd: os.tmpdir(), stdio: ['ignore', 'pipe', 'pipe'] });
   running.add(proc);
   let err = '';
   let out = '';
@@ -117,7 +118,7 @@ export async function startServer(t, db, args = [], { listen = '127.0.0.1:0', en
   });
   const cmd = `latchkey ${argv.join(' ')}`;
   const bound = await new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`${cmd}: no "listening on" line within ${START_TIMEOUT_MS} ms\nstderr: ${err}`)), START_TIMEOUT_MS);
+    const timer = setTimeout(() => reject(new Error(`${cmd}: no "listening on" line within ${startTimeoutMs} ms\nstderr: ${err}`)), startTimeoutMs);
     proc.stderr.on('data', (d) => {
       err += d;
       const m = LISTENING_LINE.exec(err);

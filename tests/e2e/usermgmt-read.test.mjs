@@ -206,7 +206,7 @@ describe('user management API: reads', { concurrency: 1 }, () => {
     for (const e of ['bulk007@example.com', 'bulk150@example.com'])
       assert.equal((await um(srv, umUser(e, '/delete.json'), tok, { method: 'POST' })).status, 200);
 
-    const expected = cli(inst.db, 'user', 'list').users.filter((u) => u.status !== 'pending')
+    const expected = cli(inst.db, 'user', 'list', '--limit', '0').users.filter((u) => u.status !== 'pending')
       .map((u) => u.id).sort((a, b) => a - b);
     assert.equal(expected.length, 3 + N - 2);
 

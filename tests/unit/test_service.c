@@ -111,7 +111,7 @@ static void test_create(void **state)
     lk_service *all = NULL;
     size_t n = 0;
     op = lk_fixture_op(f);
-    expect_ok(op, lk_service_list(op, &all, &n));
+    expect_ok(op, lk_service_list(op, NULL, &all, &n));
     assert_int_equal(n, 1);
     assert_string_equal(all[0].client_id, s.client_id);
     assert_string_equal(all[0].user_email, "bot@example.com");
@@ -132,7 +132,7 @@ static void test_create_gives_distinct_ids_and_secrets(void **state)
     lk_service *all = NULL;
     size_t n = 0;
     lk_op *op = lk_fixture_op(f);
-    expect_ok(op, lk_service_list(op, &all, &n));
+    expect_ok(op, lk_service_list(op, NULL, &all, &n));
     assert_int_equal(n, 2);
     assert_int_equal(all[0].user_id, all[1].user_id);
 }

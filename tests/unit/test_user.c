@@ -632,15 +632,15 @@ static void test_find_and_list(void **state)
     lk_user *us = NULL;
     size_t n = 0;
     lk_op *op = lk_fixture_op(f);
-    expect_ok(op, lk_user_list(op, -1, &us, &n));
+    expect_ok(op, lk_user_list_page(op, &(lk_user_filter){.api_only = -1}, &us, &n));
     assert_int_equal(n, 3);
     op = lk_fixture_op(f);
-    expect_ok(op, lk_user_list(op, 1, &us, &n));
+    expect_ok(op, lk_user_list_page(op, &(lk_user_filter){.api_only = 1}, &us, &n));
     assert_int_equal(n, 2);
     for (size_t i = 0; i < n; i++)
         assert_true(us[i].api_only);
     op = lk_fixture_op(f);
-    expect_ok(op, lk_user_list(op, 0, &us, &n));
+    expect_ok(op, lk_user_list_page(op, &(lk_user_filter){.api_only = 0}, &us, &n));
     assert_int_equal(n, 1);
     assert_string_equal(us[0].email, "pat@example.com");
     assert_int_equal(us[0].n_grants, 1);
@@ -764,7 +764,7 @@ static void test_list_page(void **state)
 
     /* lists are ordered by id */
     op = lk_fixture_op(f);
-    expect_ok(op, lk_user_list(op, -1, &us, &n));
+    expect_ok(op, lk_user_list_page(op, &(lk_user_filter){.api_only = -1}, &us, &n));
     assert_int_equal(n, 4);
     for (size_t i = 1; i < n; i++)
         assert_true(us[i - 1].id < us[i].id);

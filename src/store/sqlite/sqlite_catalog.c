@@ -381,8 +381,8 @@ lk_code lk_sq_role_holders(lk_store *s, lk_arena *a, int64_t role_id, lk_user **
     return lk_sq_users_of_role(lk_sq_of(s), a, role_id, out, n, err);
 }
 
-static const char SQL_ROLE_HOLDER_COUNTS[] =
-    "SELECT role_id, count(DISTINCT user_id) FROM user_roles GROUP BY role_id ORDER BY role_id";
+/* role_holders is kept by triggers on user_roles (migration 0006) */
+static const char SQL_ROLE_HOLDER_COUNTS[] = "SELECT role_id, n FROM role_holders WHERE n > 0 ORDER BY role_id";
 
 static void holder_count_row(lk_arena *a, sqlite3_stmt *st, void *out)
 {

@@ -108,10 +108,14 @@ lk_code lk_sq_session_purge(lk_store *s, int64_t idle_before, int64_t now, lk_er
 
 static const char SQL_LOGIN_INSERT[] =
     "INSERT INTO login_history (at, email, user_id, address, success, reason) VALUES (?1, ?2, ?3, ?4, ?5, ?6)";
+/* a cursor (?6, ?7) works as in the audit trail (sqlite_services.c) */
+#define LOGIN_WHERE                                                                                    \
+    " FROM login_history WHERE at >= ?1 AND at < ?2 AND (?3 IS NULL OR instr(lower(email), lower(?3)) > 0)" \
+    " AND (?4 = 0 OR success = 0)"
 static const char SQL_LOGIN_LIST[] =
-    "SELECT id, at, email, user_id, address, success, reason FROM login_history"
-    " WHERE at >= ?1 AND at < ?2 AND (?3 IS NULL OR instr(lower(email), lower(?3)) > 0) AND (?4 = 0 OR success = 0)"
-    " ORDER BY at DESC, id DESC LIMIT ?5";
+    "SELECT id, at, email, user_id, address, success, reason" LOGIN_WHERE
+    " AND (at < ?6 OR id < ?7) ORDER BY at DESC, id DESC LIMIT ?5";
+static const char SQL_LOGIN_COUNT[] = "SELECT count(*) FROM (SELECT 1" LOGIN_WHERE " LIMIT ?5)";
 
 static void login_row(lk_arena *a, sqlite3_stmt *st, void *out)
 {
@@ -145,6 +149,18 @@ lk_code lk_sq_login_insert(lk_store *s, lk_login_rec *rec, lk_error *err)
     return code;
 }
 
+/* binds ?1..?4 of the login statements */
+static void bind_login(lk_sq *q, sqlite3_stmt *st, const lk_login_filter *f, bool cursor)
+{
+    int64_t until = f->until ? f->until : INT64_MAX;
+    if (cursor && f->after_id > 0 && f->after_at < until)
+        until = f->after_at + 1;
+    lk_sq_bind_int(q, st, 1, f->since ? f->since : INT64_MIN);
+    lk_sq_bind_int(q, st, 2, until);
+    lk_sq_bind_text(q, st, 3, f->email);
+    lk_sq_bind_int(q, st, 4, f->failed_only ? 1 : 0);
+}
+
 lk_code lk_sq_login_list(lk_store *s, lk_arena *a, const lk_login_filter *f, lk_login_rec **out, size_t *n,
                          lk_error *err)
 {
@@ -157,10 +173,23 @@ lk_code lk_sq_login_list(lk_store *s, lk_arena *a, const lk_login_filter *f, lk_
     lk_code code = lk_sq_prepare(q, SQL_LOGIN_LIST, &c, &st, err);
     if (code != LK_OK)
         return code;
-    lk_sq_bind_int(q, st, 1, f->since ? f->since : INT64_MIN);
-    lk_sq_bind_int(q, st, 2, f->until ? f->until : INT64_MAX);
-    lk_sq_bind_text(q, st, 3, f->email);
-    lk_sq_bind_int(q, st, 4, f->failed_only ? 1 : 0);
-    lk_sq_bind_int(q, st, 5, f->limit > 0 ? f->limit : -1);
+    bind_login(q, st, f, true);
+    lk_sq_bind_int(q, st, 5, lk_sq_limit(f->limit));
+    lk_sq_bind_int(q, st, 6, f->after_id > 0 ? f->after_at : INT64_MAX);
+    lk_sq_bind_int(q, st, 7, f->after_id > 0 ? f->after_id : INT64_MAX);
     return lk_sq_rows(q, st, a, sizeof **out, login_row, (void **)out, n, &c, err);
+}
+
+lk_code lk_sq_login_count(lk_store *s, const lk_login_filter *f, int64_t cap, int64_t *n, lk_error *err)
+{
+    static const lk_sq_ctx c = {.op = "login_count", .noun = "login"};
+    static const lk_login_filter any = {0};
+    lk_sq *q = lk_sq_of(s);
+    sqlite3_stmt *st;
+    lk_code code = lk_sq_prepare(q, SQL_LOGIN_COUNT, &c, &st, err);
+    if (code != LK_OK)
+        return code;
+    bind_login(q, st, f ? f : &any, false);
+    lk_sq_bind_int(q, st, 5, lk_sq_limit(cap));
+    return lk_sq_count(q, st, n, &c, err);
 }

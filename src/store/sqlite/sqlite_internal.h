@@ -98,6 +98,26 @@ int64_t lk_sq_int(sqlite3_stmt *st, int col);
 /* Finalizes every cached statement. */
 void lk_sq_cache_free(lk_sq *q);
 
+/* --- lists (store.h: cursors, counts, search) ---------------------------------- */
+
+/* the shortest word a trigram index finds */
+#define LK_SQ_TRIGRAM 3
+
+/* The FTS5 query for a search text (store.h's search rule): every word, quoted;
+ * NULL when the text is blank or a word is shorter than LK_SQ_TRIGRAM characters
+ * (then search with lk_sq_search_fold's substring instead). */
+const char *lk_sq_fts_query(lk_arena *a, const char *text);
+/* The search text trimmed and in ASCII lower case, as the substring scans compare it
+ * with lower(column); NULL when blank. */
+const char *lk_sq_search_fold(lk_arena *a, const char *text);
+/* The single integer of st's single row (0 when there is none); resets st. */
+lk_code lk_sq_count(lk_sq *q, sqlite3_stmt *st, int64_t *n, const lk_sq_ctx *c, lk_error *err);
+/* A cap as SQLite's LIMIT takes it: negative for none. */
+static inline int64_t lk_sq_limit(int64_t n)
+{
+    return n > 0 ? n : -1;
+}
+
 /* --- the ops (see store.h for their contracts) ---------------------------- */
 
 lk_code lk_sq_workspace_list(lk_store *s, lk_arena *a, lk_workspace **out, size_t *n, lk_error *err);
@@ -121,7 +141,7 @@ lk_code lk_sq_role_holders(lk_store *s, lk_arena *a, int64_t role_id, lk_user **
 lk_code lk_sq_role_holder_counts(lk_store *s, lk_arena *a, int64_t **pairs, size_t *n, lk_error *err);
 
 lk_code lk_sq_user_list(lk_store *s, lk_arena *a, const lk_user_filter *f, lk_user **out, size_t *n, lk_error *err);
-lk_code lk_sq_user_count(lk_store *s, const lk_user_filter *f, int64_t *n, lk_error *err);
+lk_code lk_sq_user_count(lk_store *s, const lk_user_filter *f, int64_t cap, int64_t *n, lk_error *err);
 lk_code lk_sq_user_get(lk_store *s, lk_arena *a, int64_t id, lk_user *out, lk_error *err);
 lk_code lk_sq_user_find(lk_store *s, lk_arena *a, const char *key, lk_user *out, lk_error *err);
 lk_code lk_sq_user_insert(lk_store *s, lk_user *u, lk_error *err);
@@ -146,6 +166,7 @@ lk_code lk_sq_mail_get(lk_store *s, lk_arena *a, int64_t id, lk_mail_rec *out, l
 lk_code lk_sq_mail_counts(lk_store *s, int64_t counts[4], lk_error *err);
 lk_code lk_sq_mail_list(lk_store *s, lk_arena *a, const lk_mail_filter *f, lk_mail_rec **out, size_t *n,
                         lk_error *err);
+lk_code lk_sq_mail_count(lk_store *s, const lk_mail_filter *f, int64_t cap, int64_t *n, lk_error *err);
 lk_code lk_sq_reset_insert(lk_store *s, lk_reset *r, lk_error *err);
 lk_code lk_sq_reset_get(lk_store *s, lk_arena *a, int64_t id, lk_reset *out, lk_error *err);
 lk_code lk_sq_reset_by_hash(lk_store *s, lk_arena *a, const char *token_hash, lk_reset *out, lk_error *err);
@@ -157,7 +178,9 @@ lk_code lk_sq_notice_mark(lk_store *s, int64_t user_id, int64_t expires_at, int 
 
 lk_code lk_sq_api_user_role_scan(lk_store *s, lk_user_role_fn fn, void *ctx, lk_error *err);
 lk_code lk_sq_service_scan(lk_store *s, lk_service_fn fn, void *ctx, lk_error *err);
-lk_code lk_sq_service_list(lk_store *s, lk_arena *a, lk_service **out, size_t *n, lk_error *err);
+lk_code lk_sq_service_list(lk_store *s, lk_arena *a, const lk_service_filter *f, lk_service **out, size_t *n,
+                           lk_error *err);
+lk_code lk_sq_service_count(lk_store *s, const lk_service_filter *f, int64_t cap, int64_t *n, lk_error *err);
 lk_code lk_sq_service_list_by_user(lk_store *s, lk_arena *a, int64_t user_id, lk_service **out, size_t *n, lk_error *err);
 lk_code lk_sq_service_find(lk_store *s, lk_arena *a, const char *name, lk_service *out, lk_error *err);
 lk_code lk_sq_service_find_client(lk_store *s, lk_arena *a, const char *client_id, lk_service *out, lk_error *err);
@@ -195,7 +218,9 @@ lk_code lk_sq_session_purge(lk_store *s, int64_t idle_before, int64_t now, lk_er
 lk_code lk_sq_login_insert(lk_store *s, lk_login_rec *rec, lk_error *err);
 lk_code lk_sq_login_list(lk_store *s, lk_arena *a, const lk_login_filter *f, lk_login_rec **out, size_t *n,
                          lk_error *err);
+lk_code lk_sq_login_count(lk_store *s, const lk_login_filter *f, int64_t cap, int64_t *n, lk_error *err);
 lk_code lk_sq_audit_insert(lk_store *s, lk_audit_event *ev, lk_error *err);
 lk_code lk_sq_audit_list(lk_store *s, lk_arena *a, const lk_audit_filter *f, lk_audit_event **out, size_t *n, lk_error *err);
+lk_code lk_sq_audit_count(lk_store *s, const lk_audit_filter *f, int64_t cap, int64_t *n, lk_error *err);
 
 #endif

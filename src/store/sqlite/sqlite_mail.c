@@ -27,8 +27,12 @@ static const char SQL_MAIL_UPDATE[] =
     " delivery = ?7, recipient = ?8, to_name = ?9, user_id = ?11, link_id = ?12, lang = ?13"
     " WHERE id = ?1 AND attempts = ?10";
 static const char SQL_MAIL_GET[] = "SELECT " MAIL_COLS " FROM mail_queue WHERE id = ?1";
-static const char SQL_MAIL_LIST[] =
-    "SELECT " MAIL_COLS " FROM mail_queue WHERE (?1 IS NULL OR status = ?1) ORDER BY id DESC LIMIT ?2";
+/* newest first from the rowid, the cursor (?3) a seek; ?4 a part of the recipient */
+#define MAIL_WHERE \
+    " FROM mail_queue WHERE id < ?3 AND (?1 IS NULL OR status = ?1)" \
+    " AND (?4 IS NULL OR instr(lower(recipient), lower(?4)) > 0)"
+static const char SQL_MAIL_LIST[] = "SELECT " MAIL_COLS MAIL_WHERE " ORDER BY id DESC LIMIT ?2";
+static const char SQL_MAIL_COUNT[] = "SELECT count(*) FROM (SELECT 1" MAIL_WHERE " LIMIT ?2)";
 
 /* the status column's words, indexed by lk_mail_status */
 static const char *const mail_status_words[] = {
@@ -156,6 +160,15 @@ lk_code lk_sq_mail_get(lk_store *s, lk_arena *a, int64_t id, lk_mail_rec *out, l
     return code;
 }
 
+/* binds ?1, ?3 and ?4 of the mail statements */
+static void bind_mail(lk_sq *q, sqlite3_stmt *st, const lk_mail_filter *f, bool cursor)
+{
+    if (f && f->status >= 0)
+        lk_sq_bind_text(q, st, 1, mail_status_word((lk_mail_status)f->status));
+    lk_sq_bind_int(q, st, 3, cursor && f && f->after > 0 ? f->after : INT64_MAX);
+    lk_sq_bind_text(q, st, 4, f && f->search && *f->search ? f->search : NULL);
+}
+
 lk_code lk_sq_mail_list(lk_store *s, lk_arena *a, const lk_mail_filter *f, lk_mail_rec **out, size_t *n,
                         lk_error *err)
 {
@@ -165,10 +178,22 @@ lk_code lk_sq_mail_list(lk_store *s, lk_arena *a, const lk_mail_filter *f, lk_ma
     lk_code code = lk_sq_prepare(q, SQL_MAIL_LIST, &c, &st, err);
     if (code != LK_OK)
         return code;
-    if (f && f->status >= 0)
-        lk_sq_bind_text(q, st, 1, mail_status_word((lk_mail_status)f->status));
-    lk_sq_bind_int(q, st, 2, f && f->limit > 0 ? f->limit : -1);
+    bind_mail(q, st, f, true);
+    lk_sq_bind_int(q, st, 2, lk_sq_limit(f ? f->limit : 0));
     return lk_sq_rows(q, st, a, sizeof **out, mail_row, (void **)out, n, &c, err);
+}
+
+lk_code lk_sq_mail_count(lk_store *s, const lk_mail_filter *f, int64_t cap, int64_t *n, lk_error *err)
+{
+    static const lk_sq_ctx c = {.op = "mail_count", .noun = "message"};
+    lk_sq *q = lk_sq_of(s);
+    sqlite3_stmt *st;
+    lk_code code = lk_sq_prepare(q, SQL_MAIL_COUNT, &c, &st, err);
+    if (code != LK_OK)
+        return code;
+    bind_mail(q, st, f, false);
+    lk_sq_bind_int(q, st, 2, lk_sq_limit(cap));
+    return lk_sq_count(q, st, n, &c, err);
 }
 
 /* --- password resets ------------------------------------------------------- */

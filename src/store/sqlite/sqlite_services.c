@@ -7,14 +7,41 @@
  */
 #include "store/sqlite/sqlite_internal.h"
 
+#include <ctype.h>
+#include <string.h>
+
 /* --- services -------------------------------------------------------------- */
 
-#define SVC_SELECT                                                                     \
+#define SVC_COLS                                                                       \
     "SELECT s.id, s.name, s.description, s.user_id, u.email, s.client_id, s.secret_hash," \
     " s.old_secret_hash, s.old_secret_expires_at, s.tokens_valid_after, s.created_at,"  \
-    " s.updated_at FROM services s JOIN users u ON u.id = s.user_id"
+    " s.updated_at"
+#define SVC_FROM " FROM services s JOIN users u ON u.id = s.user_id"
+#define SVC_SELECT SVC_COLS SVC_FROM
 
-static const char SQL_SVC_LIST[] = SVC_SELECT " ORDER BY s.id";
+/*
+ * Lists (store.h, lk_service_filter), each in id order from an index: the services
+ * table (?4: a substring, ASCII lower case, of the name or the owner's email); the
+ * trigram index services_search (?5: the FTS5 query); the client id's unique index
+ * (?3: a whole client id). Every shape: ?1 cursor, ?2 owner, ?6 limit.
+ */
+#define SVCS_SCAN \
+    SVC_FROM " WHERE s.id > ?1 AND (?2 = 0 OR s.user_id = ?2)" \
+    " AND (?4 IS NULL OR instr(lower(s.name), ?4) OR instr(lower(u.email), ?4))"
+#define SVCS_FOUND                                                                                    \
+    " FROM services_search f CROSS JOIN services s ON s.id = f.rowid JOIN users u ON u.id = s.user_id" \
+    " WHERE services_search MATCH ?5 AND f.rowid > ?1 AND (?2 = 0 OR s.user_id = ?2)"
+#define SVCS_CLIENT SVC_FROM " WHERE s.client_id = ?3 AND s.id > ?1 AND (?2 = 0 OR s.user_id = ?2)"
+
+static const char SQL_SVC_LIST[] = SVC_COLS SVCS_SCAN " ORDER BY s.id LIMIT ?6";
+static const char SQL_SVC_LIST_FOUND[] = SVC_COLS SVCS_FOUND " ORDER BY f.rowid LIMIT ?6";
+static const char SQL_SVC_LIST_CLIENT[] = SVC_COLS SVCS_CLIENT " ORDER BY s.id LIMIT ?6";
+static const char SQL_SVC_COUNT[] = "SELECT count(*) FROM (SELECT 1" SVCS_SCAN " LIMIT ?6)";
+static const char SQL_SVC_COUNT_FOUND[] = "SELECT count(*) FROM (SELECT 1" SVCS_FOUND " LIMIT ?6)";
+static const char SQL_SVC_COUNT_CLIENT[] = "SELECT count(*) FROM (SELECT 1" SVCS_CLIENT " LIMIT ?6)";
+/* no filter: SQLite counts the smallest index instead of joining every row (only a
+ * bare count(*) gets that; the cap is applied after) */
+static const char SQL_SVC_COUNT_ALL[] = "SELECT count(*) FROM services";
 static const char SQL_SVC_BY_USER[] = SVC_SELECT " WHERE s.user_id = ?1 ORDER BY s.id";
 static const char SQL_SVC_FIND[] = SVC_SELECT " WHERE s.name = ?1";
 static const char SQL_SVC_FIND_CLIENT[] = SVC_SELECT " WHERE s.client_id = ?1";
@@ -60,15 +87,76 @@ static void bind_service(lk_sq *q, sqlite3_stmt *st, const lk_service *svc)
     lk_sq_bind_int(q, st, 11, svc->tokens_valid_after);
 }
 
-lk_code lk_sq_service_list(lk_store *s, lk_arena *a, lk_service **out, size_t *n, lk_error *err)
+/* "8-4-4-4-12" hexadecimal digits: a client id is searched whole */
+static bool is_uuid(const char *s)
+{
+    static const char shape[] = "xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx";
+    if (!s || strlen(s) != sizeof shape - 1)
+        return false;
+    for (size_t i = 0; shape[i]; i++)
+        if (shape[i] == '-' ? s[i] != '-' : !isxdigit((unsigned char)s[i]))
+            return false;
+    return true;
+}
+
+/* The statement of the shape f needs, its filters bound; the limit (?6) is the caller's. */
+static lk_code service_query(lk_sq *q, lk_arena *a, const lk_service_filter *f, bool count, const lk_sq_ctx *c,
+                             sqlite3_stmt **st, lk_error *err)
+{
+    static const lk_service_filter any = {0};
+    if (!f)
+        f = &any;
+    const char *text = lk_sq_search_fold(a, f->search);
+    const char *client = is_uuid(text) ? text : NULL;
+    const char *fts = client ? NULL : lk_sq_fts_query(a, f->search);
+    const char *sub = client || fts ? NULL : text;
+    const char *sql = client ? (count ? SQL_SVC_COUNT_CLIENT : SQL_SVC_LIST_CLIENT)
+                      : fts  ? (count ? SQL_SVC_COUNT_FOUND : SQL_SVC_LIST_FOUND)
+                      : count && !text && f->user_id <= 0 ? SQL_SVC_COUNT_ALL
+                             : (count ? SQL_SVC_COUNT : SQL_SVC_LIST);
+    lk_code code = lk_sq_prepare(q, sql, c, st, err);
+    if (code != LK_OK || sql == SQL_SVC_COUNT_ALL)
+        return code;
+    lk_sq_bind_int(q, *st, 1, !count && f->after > 0 ? f->after : 0); /* a count ignores the cursor */
+    lk_sq_bind_int(q, *st, 2, f->user_id > 0 ? f->user_id : 0);
+    if (client)
+        lk_sq_bind_text(q, *st, 3, client);
+    else if (fts)
+        lk_sq_bind_text(q, *st, 5, fts);
+    else
+        lk_sq_bind_text(q, *st, 4, sub);
+    return LK_OK;
+}
+
+lk_code lk_sq_service_list(lk_store *s, lk_arena *a, const lk_service_filter *f, lk_service **out, size_t *n,
+                           lk_error *err)
 {
     static const lk_sq_ctx c = {.op = "service_list", .noun = "service"};
     lk_sq *q = lk_sq_of(s);
     sqlite3_stmt *st;
-    lk_code code = lk_sq_prepare(q, SQL_SVC_LIST, &c, &st, err);
+    lk_code code = service_query(q, a, f, false, &c, &st, err);
     if (code != LK_OK)
         return code;
+    lk_sq_bind_int(q, st, 6, lk_sq_limit(f ? f->limit : 0));
     return lk_sq_rows(q, st, a, sizeof **out, svc_row, (void **)out, n, &c, err);
+}
+
+lk_code lk_sq_service_count(lk_store *s, const lk_service_filter *f, int64_t cap, int64_t *n, lk_error *err)
+{
+    static const lk_sq_ctx c = {.op = "service_count", .noun = "service"};
+    lk_sq *q = lk_sq_of(s);
+    lk_arena tmp = LK_ARENA_INIT;
+    sqlite3_stmt *st;
+    lk_code code = service_query(q, &tmp, f, true, &c, &st, err);
+    if (code == LK_OK) {
+        if (sqlite3_bind_parameter_count(st) >= 6)
+            lk_sq_bind_int(q, st, 6, lk_sq_limit(cap));
+        code = lk_sq_count(q, st, n, &c, err);
+    }
+    if (code == LK_OK && cap > 0 && *n > cap)
+        *n = cap;
+    lk_arena_free(&tmp);
+    return code;
 }
 
 static const char SQL_SVC_SCAN[] =
@@ -207,14 +295,18 @@ lk_code lk_sq_service_delete(lk_store *s, int64_t id, lk_error *err)
 static const char SQL_AUDIT_INSERT[] =
     "INSERT INTO audit_events (at, actor, address, area, action, target, details)"
     " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)";
-/* since/until always bound (to the int64 range when unset), so the index on at serves */
-static const char SQL_AUDIT_LIST[] =
-    "SELECT id, at, actor, address, area, action, target, details FROM audit_events"
-    " WHERE at >= ?1 AND at < ?2"
-    " AND (?3 IS NULL OR area = ?3 COLLATE NOCASE)"
-    " AND (?4 IS NULL OR action = ?4 COLLATE NOCASE)"
+/* since/until always bound (to the int64 range when unset), so the index on at serves;
+ * a cursor (?7, ?8) lowers the upper bound to its instant, so the next page starts
+ * with a seek, and leaves out what came at that instant up to its id */
+#define AUDIT_WHERE                                                 \
+    " FROM audit_events WHERE at >= ?1 AND at < ?2"                 \
+    " AND (?3 IS NULL OR area = ?3 COLLATE NOCASE)"                 \
+    " AND (?4 IS NULL OR action = ?4 COLLATE NOCASE)"               \
     " AND (?5 IS NULL OR instr(lower(actor), lower(?5)) > 0)"
-    " ORDER BY at DESC, id DESC LIMIT ?6";
+static const char SQL_AUDIT_LIST[] =
+    "SELECT id, at, actor, address, area, action, target, details" AUDIT_WHERE
+    " AND (at < ?7 OR id < ?8) ORDER BY at DESC, id DESC LIMIT ?6";
+static const char SQL_AUDIT_COUNT[] = "SELECT count(*) FROM (SELECT 1" AUDIT_WHERE " LIMIT ?6)";
 
 static void audit_row(lk_arena *a, sqlite3_stmt *st, void *out)
 {
@@ -250,6 +342,19 @@ lk_code lk_sq_audit_insert(lk_store *s, lk_audit_event *ev, lk_error *err)
     return code;
 }
 
+/* binds ?1..?5 of the audit statements */
+static void bind_audit(lk_sq *q, sqlite3_stmt *st, const lk_audit_filter *f, bool cursor)
+{
+    int64_t until = f->until ? f->until : INT64_MAX;
+    if (cursor && f->after_id > 0 && f->after_at < until)
+        until = f->after_at + 1;
+    lk_sq_bind_int(q, st, 1, f->since ? f->since : INT64_MIN);
+    lk_sq_bind_int(q, st, 2, until);
+    lk_sq_bind_text(q, st, 3, f->area);
+    lk_sq_bind_text(q, st, 4, f->action);
+    lk_sq_bind_text(q, st, 5, f->actor);
+}
+
 lk_code lk_sq_audit_list(lk_store *s, lk_arena *a, const lk_audit_filter *f, lk_audit_event **out, size_t *n, lk_error *err)
 {
     static const lk_sq_ctx c = {.op = "audit_list", .noun = "audit event"};
@@ -261,11 +366,23 @@ lk_code lk_sq_audit_list(lk_store *s, lk_arena *a, const lk_audit_filter *f, lk_
     lk_code code = lk_sq_prepare(q, SQL_AUDIT_LIST, &c, &st, err);
     if (code != LK_OK)
         return code;
-    lk_sq_bind_int(q, st, 1, f->since ? f->since : INT64_MIN);
-    lk_sq_bind_int(q, st, 2, f->until ? f->until : INT64_MAX);
-    lk_sq_bind_text(q, st, 3, f->area);
-    lk_sq_bind_text(q, st, 4, f->action);
-    lk_sq_bind_text(q, st, 5, f->actor);
-    lk_sq_bind_int(q, st, 6, f->limit > 0 ? f->limit : -1);
+    bind_audit(q, st, f, true);
+    lk_sq_bind_int(q, st, 6, lk_sq_limit(f->limit));
+    lk_sq_bind_int(q, st, 7, f->after_id > 0 ? f->after_at : INT64_MAX);
+    lk_sq_bind_int(q, st, 8, f->after_id > 0 ? f->after_id : INT64_MAX);
     return lk_sq_rows(q, st, a, sizeof **out, audit_row, (void **)out, n, &c, err);
+}
+
+lk_code lk_sq_audit_count(lk_store *s, const lk_audit_filter *f, int64_t cap, int64_t *n, lk_error *err)
+{
+    static const lk_sq_ctx c = {.op = "audit_count", .noun = "audit event"};
+    static const lk_audit_filter any = {0};
+    lk_sq *q = lk_sq_of(s);
+    sqlite3_stmt *st;
+    lk_code code = lk_sq_prepare(q, SQL_AUDIT_COUNT, &c, &st, err);
+    if (code != LK_OK)
+        return code;
+    bind_audit(q, st, f ? f : &any, false);
+    lk_sq_bind_int(q, st, 6, lk_sq_limit(cap));
+    return lk_sq_count(q, st, n, &c, err);
 }

@@ -19,11 +19,52 @@
     "id, email, userid, first_name, last_name, reason, expires_at, api_only, status," \
     " lock_reason, password_hash, failed_logins, last_login_at, created_at, updated_at, must_change_password, lang"
 
-static const char SQL_USER_LIST[] =
-    "SELECT " USER_COLS " FROM users WHERE (?1 < 0 OR api_only = ?1) AND (?4 = 0 OR status <> 'pending')"
-    " ORDER BY id LIMIT ?2 OFFSET ?3";
-static const char SQL_USER_COUNT[] =
-    "SELECT count(*) FROM users WHERE (?1 < 0 OR api_only = ?1) AND (?2 = 0 OR status <> 'pending')";
+/*
+ * Lists (store.h, lk_user_filter). Four shapes, each reading rows in id order from
+ * an index so that LIMIT stops it early and a cursor (?1) is a seek: the users table
+ * itself (with only ?3 checked when nothing else is asked, so that the user management
+ * API's deep pageOffset stays a quick skip); users_by_api_only (people or API-only users, however few of them there are);
+ * a role's entries of user_roles_by_role (role holders); the trigram index
+ * users_search (a search of words it can find). The filters every shape applies:
+ * ?2 api_only, ?3 accepted only, ?4 effective status at ?5, ?6 a substring (ASCII
+ * lower case) of email, user id or a name. ?7 role, ?8 the FTS5 query, ?9 limit,
+ * ?10 offset. A count is the same FROM ... WHERE under a LIMIT of the cap.
+ */
+#define USER_COLS_U                                                                                     \
+    "u.id, u.email, u.userid, u.first_name, u.last_name, u.reason, u.expires_at, u.api_only, u.status," \
+    " u.lock_reason, u.password_hash, u.failed_logins, u.last_login_at, u.created_at, u.updated_at,"    \
+    " u.must_change_password, u.lang"
+#define USER_FILTERS                                                                             \
+    " (?2 < 0 OR u.api_only = ?2) AND (?3 = 0 OR u.status <> 'pending')"                         \
+    " AND (?4 < 0 OR (?4 = 0 AND u.status = 'pending')"                                           \
+    "  OR (?4 = 1 AND u.status = 'active' AND (u.expires_at IS NULL OR u.expires_at > ?5))"        \
+    "  OR (?4 = 2 AND (u.status = 'locked' OR (u.status = 'active' AND u.expires_at <= ?5))))"     \
+    " AND (?6 IS NULL OR instr(lower(u.email), ?6) OR instr(lower(u.userid), ?6)"                 \
+    "  OR instr(lower(u.first_name), ?6) OR instr(lower(u.last_name), ?6))"
+#define HOLDS_ROLE " (?7 = 0 OR EXISTS (SELECT 1 FROM user_roles h WHERE h.user_id = u.id AND h.role_id = ?7))"
+#define USERS_SCAN " FROM users u WHERE u.id > ?1 AND" USER_FILTERS " AND" HOLDS_ROLE
+#define USERS_PLAIN " FROM users u WHERE u.id > ?1 AND (?3 = 0 OR u.status <> 'pending')"
+#define USERS_OF_KIND " FROM users u INDEXED BY users_by_api_only WHERE u.api_only = ?2 AND u.id > ?1 AND" USER_FILTERS
+#define USERS_OF_ROLE \
+    " FROM user_roles r CROSS JOIN users u ON u.id = r.user_id WHERE r.role_id = ?7 AND r.user_id > ?1 AND" \
+    USER_FILTERS " GROUP BY r.user_id"
+#define USERS_FOUND \
+    " FROM users_search f CROSS JOIN users u ON u.id = f.rowid WHERE users_search MATCH ?8 AND f.rowid > ?1 AND" \
+    USER_FILTERS " AND" HOLDS_ROLE
+
+static const char SQL_USER_LIST[] = "SELECT " USER_COLS_U USERS_SCAN " ORDER BY u.id LIMIT ?9 OFFSET ?10";
+static const char SQL_USER_LIST_PLAIN[] = "SELECT " USER_COLS_U USERS_PLAIN " ORDER BY u.id LIMIT ?9 OFFSET ?10";
+static const char SQL_USER_LIST_KIND[] = "SELECT " USER_COLS_U USERS_OF_KIND " ORDER BY u.id LIMIT ?9 OFFSET ?10";
+static const char SQL_USER_LIST_ROLE[] = "SELECT " USER_COLS_U USERS_OF_ROLE " ORDER BY r.user_id LIMIT ?9 OFFSET ?10";
+static const char SQL_USER_LIST_FOUND[] = "SELECT " USER_COLS_U USERS_FOUND " ORDER BY f.rowid LIMIT ?9 OFFSET ?10";
+static const char SQL_USER_COUNT[] = "SELECT count(*) FROM (SELECT 1" USERS_SCAN " LIMIT ?9)";
+static const char SQL_USER_COUNT_PLAIN[] = "SELECT count(*) FROM (SELECT 1" USERS_PLAIN " LIMIT ?9)";
+static const char SQL_USER_COUNT_KIND[] = "SELECT count(*) FROM (SELECT 1" USERS_OF_KIND " LIMIT ?9)";
+/* no filter: SQLite counts the smallest index instead of evaluating filters per row
+ * (only a bare count(*) gets that; the cap is applied after) */
+static const char SQL_USER_COUNT_ALL[] = "SELECT count(*) FROM users";
+static const char SQL_USER_COUNT_ROLE[] = "SELECT count(*) FROM (SELECT 1" USERS_OF_ROLE " LIMIT ?9)";
+static const char SQL_USER_COUNT_FOUND[] = "SELECT count(*) FROM (SELECT 1" USERS_FOUND " LIMIT ?9)";
 static const char SQL_USER_GET[] = "SELECT " USER_COLS " FROM users WHERE id = ?1";
 /* an email match wins over a user id match (a user id may look like another's email) */
 static const char SQL_USER_FIND[] =
@@ -233,9 +274,38 @@ lk_code lk_sq_users_expiring(lk_store *s, lk_arena *a, int64_t from, int64_t to,
     return user_rows(q, st, a, out, n, &c, err);
 }
 
-static int64_t filter_api_only(const lk_user_filter *f)
+/* The statement of the shape f needs (see SQL_USER_LIST), its filters bound;
+ * limit and offset are the caller's. */
+static lk_code user_query(lk_sq *q, lk_arena *a, const lk_user_filter *f, bool count, const lk_sq_ctx *c,
+                          sqlite3_stmt **st, lk_error *err)
 {
-    return f && f->api_only >= 0 ? (f->api_only ? 1 : 0) : -1;
+    static const lk_user_filter any = {.api_only = -1};
+    if (!f)
+        f = &any;
+    const char *fts = lk_sq_fts_query(a, f->search);
+    const char *sub = fts ? NULL : lk_sq_search_fold(a, f->search);
+    bool plain = !sub && !f->by_status; /* and, below, no role and any api_only */
+    const char *sql = fts           ? (count ? SQL_USER_COUNT_FOUND : SQL_USER_LIST_FOUND)
+                      : f->role_id  ? (count ? SQL_USER_COUNT_ROLE : SQL_USER_LIST_ROLE)
+                      : f->api_only >= 0 ? (count ? SQL_USER_COUNT_KIND : SQL_USER_LIST_KIND)
+                      : plain && !f->accepted_only && count ? SQL_USER_COUNT_ALL
+                      : plain ? (count ? SQL_USER_COUNT_PLAIN : SQL_USER_LIST_PLAIN)
+                              : (count ? SQL_USER_COUNT : SQL_USER_LIST);
+    if (sql == SQL_USER_COUNT_ALL)
+        return lk_sq_prepare(q, sql, c, st, err);
+    lk_code code = lk_sq_prepare(q, sql, c, st, err);
+    if (code != LK_OK)
+        return code;
+    lk_sq_bind_int(q, *st, 1, !count && f->after > 0 ? f->after : 0); /* a count ignores the cursor */
+    lk_sq_bind_int(q, *st, 2, f->api_only >= 0 ? (f->api_only ? 1 : 0) : -1);
+    lk_sq_bind_int(q, *st, 3, f->accepted_only ? 1 : 0);
+    lk_sq_bind_int(q, *st, 4, f->by_status ? (int64_t)f->status : -1);
+    lk_sq_bind_int(q, *st, 5, f->now);
+    lk_sq_bind_text(q, *st, 6, sub);
+    lk_sq_bind_int(q, *st, 7, f->role_id > 0 ? f->role_id : 0);
+    if (fts)
+        lk_sq_bind_text(q, *st, 8, fts);
+    return LK_OK;
 }
 
 lk_code lk_sq_user_list(lk_store *s, lk_arena *a, const lk_user_filter *f, lk_user **out, size_t *n, lk_error *err)
@@ -243,35 +313,30 @@ lk_code lk_sq_user_list(lk_store *s, lk_arena *a, const lk_user_filter *f, lk_us
     static const lk_sq_ctx c = {.op = "user_list", .noun = "user"};
     lk_sq *q = lk_sq_of(s);
     sqlite3_stmt *st;
-    lk_code code = lk_sq_prepare(q, SQL_USER_LIST, &c, &st, err);
+    lk_code code = user_query(q, a, f, false, &c, &st, err);
     if (code != LK_OK)
         return code;
-    lk_sq_bind_int(q, st, 1, filter_api_only(f));
-    lk_sq_bind_int(q, st, 2, f && f->limit > 0 ? f->limit : -1); /* SQLite: negative = no limit */
-    lk_sq_bind_int(q, st, 3, f && f->offset > 0 ? f->offset : 0);
-    lk_sq_bind_int(q, st, 4, f && f->accepted_only ? 1 : 0);
+    lk_sq_bind_int(q, st, 9, lk_sq_limit(f ? f->limit : 0));
+    lk_sq_bind_int(q, st, 10, f && f->offset > 0 ? f->offset : 0);
     return user_rows(q, st, a, out, n, &c, err);
 }
 
-static void count_row(lk_arena *a, sqlite3_stmt *st, void *out)
-{
-    *(int64_t *)out = lk_sq_int(st, 0);
-}
-
-/* Counts the users f->api_only and f->accepted_only select; offset and limit do not apply. */
-lk_code lk_sq_user_count(lk_store *s, const lk_user_filter *f, int64_t *n, lk_error *err)
+lk_code lk_sq_user_count(lk_store *s, const lk_user_filter *f, int64_t cap, int64_t *n, lk_error *err)
 {
     static const lk_sq_ctx c = {.op = "user_count", .noun = "user"};
     lk_sq *q = lk_sq_of(s);
+    lk_arena tmp = LK_ARENA_INIT;
     sqlite3_stmt *st;
-    lk_code code = lk_sq_prepare(q, SQL_USER_COUNT, &c, &st, err);
-    if (code != LK_OK)
-        return code;
-    lk_sq_bind_int(q, st, 1, filter_api_only(f));
-    lk_sq_bind_int(q, st, 2, f && f->accepted_only ? 1 : 0);
-    *n = 0;
-    code = lk_sq_one(q, st, NULL, count_row, n, &c, err);
-    return code == LK_ENOTFOUND ? LK_OK : code;
+    lk_code code = user_query(q, &tmp, f, true, &c, &st, err);
+    if (code == LK_OK) {
+        if (sqlite3_bind_parameter_count(st) >= 9)
+            lk_sq_bind_int(q, st, 9, lk_sq_limit(cap));
+        code = lk_sq_count(q, st, n, &c, err);
+    }
+    if (code == LK_OK && cap > 0 && *n > cap)
+        *n = cap;
+    lk_arena_free(&tmp);
+    return code;
 }
 
 lk_code lk_sq_user_get(lk_store *s, lk_arena *a, int64_t id, lk_user *out, lk_error *err)

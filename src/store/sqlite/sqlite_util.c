@@ -8,6 +8,7 @@
  * the store is closed.
  */
 #include "store/sqlite/sqlite_internal.h"
+#include "util/text.h"
 #include "util/xalloc.h"
 
 #include <stdio.h>
@@ -267,4 +268,75 @@ const char *lk_sq_text_or_null(lk_arena *a, sqlite3_stmt *st, int col)
 int64_t lk_sq_int(sqlite3_stmt *st, int col)
 {
     return sqlite3_column_int64(st, col);
+}
+
+/* --- lists ----------------------------------------------------------------- */
+
+static bool is_blank(char ch)
+{
+    return ch == ' ' || ch == '\t' || ch == '\n' || ch == '\r' || ch == '\f' || ch == '\v';
+}
+
+const char *lk_sq_fts_query(lk_arena *a, const char *text)
+{
+    if (!text)
+        return NULL;
+    /* each word as a quoted FTS5 string ("" stands for one " inside it, nothing else
+     * is special there), separated by blanks: FTS5 wants every one of them */
+    char *out = lk_arena_alloc(a, 3 * strlen(text) + 1), *o = out;
+    for (const char *p = text; *p;) {
+        while (is_blank(*p))
+            p++;
+        size_t len = 0;
+        while (p[len] && !is_blank(p[len]))
+            len++;
+        if (!len)
+            break;
+        long chars = lk_utf8_count(lk_arena_strndup(a, p, len));
+        if (chars >= 0 && chars < LK_SQ_TRIGRAM)
+            return NULL;
+        if (o > out)
+            *o++ = ' ';
+        *o++ = '"';
+        for (size_t i = 0; i < len; i++) {
+            if (p[i] == '"')
+                *o++ = '"';
+            *o++ = p[i];
+        }
+        *o++ = '"';
+        p += len;
+    }
+    *o = '\0';
+    return o > out ? out : NULL;
+}
+
+const char *lk_sq_search_fold(lk_arena *a, const char *text)
+{
+    if (!text)
+        return NULL;
+    while (is_blank(*text))
+        text++;
+    size_t len = strlen(text);
+    while (len && is_blank(text[len - 1]))
+        len--;
+    if (!len)
+        return NULL;
+    char *out = lk_arena_strndup(a, text, len);
+    for (char *p = out; *p; p++)
+        if (*p >= 'A' && *p <= 'Z')
+            *p = (char)(*p - 'A' + 'a');
+    return out;
+}
+
+static void count_row(lk_arena *a, sqlite3_stmt *st, void *out)
+{
+    (void)a;
+    *(int64_t *)out = lk_sq_int(st, 0);
+}
+
+lk_code lk_sq_count(lk_sq *q, sqlite3_stmt *st, int64_t *n, const lk_sq_ctx *c, lk_error *err)
+{
+    *n = 0;
+    lk_code code = lk_sq_one(q, st, NULL, count_row, n, c, err);
+    return code == LK_ENOTFOUND ? LK_OK : code;
 }

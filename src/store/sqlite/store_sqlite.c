@@ -390,6 +390,7 @@ static const lk_store_ops sqlite_ops = {
     .mail_update = lk_sq_mail_update,
     .mail_get = lk_sq_mail_get,
     .mail_list = lk_sq_mail_list,
+    .mail_count = lk_sq_mail_count,
     .mail_counts = lk_sq_mail_counts,
     .reset_insert = lk_sq_reset_insert,
     .reset_get = lk_sq_reset_get,
@@ -400,6 +401,7 @@ static const lk_store_ops sqlite_ops = {
     .notice_mark = lk_sq_notice_mark,
 
     .service_list = lk_sq_service_list,
+    .service_count = lk_sq_service_count,
     .service_list_by_user = lk_sq_service_list_by_user,
     .service_find = lk_sq_service_find,
     .service_find_client = lk_sq_service_find_client,
@@ -436,8 +438,10 @@ static const lk_store_ops sqlite_ops = {
     .session_purge = lk_sq_session_purge,
     .login_insert = lk_sq_login_insert,
     .login_list = lk_sq_login_list,
+    .login_count = lk_sq_login_count,
     .audit_insert = lk_sq_audit_insert,
     .audit_list = lk_sq_audit_list,
+    .audit_count = lk_sq_audit_count,
 };
 
 lk_store *lk_store_sqlite_open(const char *path, lk_error *err)
