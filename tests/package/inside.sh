@@ -12,7 +12,7 @@ failed=0
 ok() { echo "ok   $*"; passed=$((passed + 1)); }
 fail() { echo "FAIL $*"; failed=$((failed + 1)); }
 # check DESCRIPTION COMMAND...: the command's status decides
-check() { d=$1; shift; if "$@"; then ok "$d"; else fail "$d"; fi; }
+check() { d=$1; shift; if "$@"; then ok "$d"; else fail "$d"; return 1; fi; }
 # waits up to $1 seconds for a command to succeed
 until_ok() { n=$1; shift; while [ "$n" -gt 0 ]; do "$@" && return 0; sleep 1; n=$((n - 1)); done; return 1; }
 finish() { echo "$passed passed, $failed failed"; [ "$failed" -eq 0 ] && [ "$passed" -gt 0 ]; exit $?; }
@@ -33,7 +33,8 @@ check "the system user latchkey exists, with no login shell" \
     sh -c 'getent passwd latchkey | grep -q ":/usr/sbin/nologin$"'
 check "the unit is enabled" systemctl -q is-enabled latchkey.service
 healthy() { curl -fsS -o /dev/null "$URL/healthz" 2>/dev/null; }
-check "the unit started on install and answers /healthz on 127.0.0.1:8080" until_ok 30 healthy
+check "the unit started on install and answers /healthz on 127.0.0.1:8080" until_ok 30 healthy ||
+    { systemctl status --no-pager latchkey.service; journalctl -u latchkey.service --no-pager | tail -n 20; }
 check "man finds the pages" sh -c 'man -w latchkey-serve >/dev/null && man -w latchkey >/dev/null'
 pid=$(systemctl show -p MainPID --value latchkey.service)
 check "the server runs as latchkey (pid $pid)" test "$(stat -c %U "/proc/$pid")" = latchkey

@@ -78,13 +78,21 @@ WantedBy=multi-user.target
 EOF
 mkdir -p "$root/etc/systemd/system/multi-user.target.wants"
 ln -s ../latchkey-package-test.service "$root/etc/systemd/system/multi-user.target.wants/"
+# Run from a chroot (as the fresh-Debian check does), the container cannot make user
+# namespaces (the kernel refuses them to chrooted processes), so PrivateUsers= cannot work
+# there: the unit then runs with a drop-in that turns it off, and the test says so.
+if ! unshare --user true 2>/dev/null; then
+    mkdir -p "$root/etc/systemd/system/latchkey.service.d"
+    printf '[Service]\nPrivateUsers=no\n' >"$root/etc/systemd/system/latchkey.service.d/chroot.conf"
+    echo "NOTE this machine cannot make user namespaces here (a chroot: the kernel refuses them):"
+    echo "     the unit runs with a drop-in PrivateUsers=no; everything else as the package ships it"
+fi
 # a machine id, so that the journal and systemd-analyze work as on an installed system
 rm -f "$root/etc/machine-id" && systemd-machine-id-setup --root="$root" >/dev/null 2>&1 || true
 
 echo "== booting it (systemd-nspawn), installing $(basename "$deb") with apt, checking"
-if ! timeout "$BOOT_TIMEOUT" systemd-nspawn --quiet --register=no --keep-unit --console=passive \
-        -D "$root" --boot >"$root.boot.log" 2>&1; then
-    echo "package-test: the container did not power off cleanly within $BOOT_TIMEOUT s" >&2
+if sh "$ROOT/tests/package/boot.sh" "$root" "$BOOT_TIMEOUT" "$root.boot.log"; then :; else
+    echo "package-test: systemd-nspawn ended with status $? (124: still running after $BOOT_TIMEOUT s)" >&2
 fi
 if [ -s "$root/root/package-test.log" ]; then
     cat "$root/root/package-test.log"
