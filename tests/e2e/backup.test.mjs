@@ -197,6 +197,11 @@ test('copies that must not be restored are refused, and the database stays byte 
   sqlite(foreign, 'CREATE TABLE notes (body TEXT)');
   refused(foreign, 3, 'schema', /foreign\.db is not a latchkey database/);
 
+  const stamped = path.join(out, 'stamped.db');   // latchkey's tables, another program's id
+  fs.copyFileSync(good, stamped);
+  sqlite(stamped, 'PRAGMA application_id = 1179603265');
+  refused(stamped, 3, 'schema', /stamped\.db is not a latchkey database/);
+
   const text = path.join(out, 'notes.txt');
   fs.writeFileSync(text, 'not a database at all\n'.repeat(200));
   refused(text, 3, 'schema', /notes\.txt is not a readable SQLite database/);

@@ -104,11 +104,15 @@ static lk_code check_integrity(sqlite3 *db, const char *path, lk_error *err)
     return LK_OK;
 }
 
+/* SQLite's application_id of a latchkey database, "LKEY"; 0 in one written before
+ * the store set it */
+#define APPLICATION_ID 0x4C4B4559
+
 /*
  * The one test of "this file is a latchkey database" that backup and restore make,
- * kept here so that it follows the store's own rule: a latchkey database records its
- * migrations in schema_migrations and mirrors the highest in PRAGMA user_version.
- * *version is that version.
+ * kept here so that it follows the store's own rule: a latchkey database carries
+ * latchkey's application_id (or none), records its migrations in schema_migrations
+ * and mirrors the highest in PRAGMA user_version. *version is that version.
  */
 static lk_code check_latchkey(sqlite3 *db, const char *path, int *version, lk_error *err)
 {
@@ -118,7 +122,8 @@ static lk_code check_latchkey(sqlite3 *db, const char *path, int *version, lk_er
     if (rc != SQLITE_OK)
         return sqlite_failure(db, rc, path, "read", err);
     int64_t uv = query_int(db, "PRAGMA user_version");
-    if (strcmp(v, "1") != 0 || uv <= 0 || uv > INT_MAX)
+    int64_t app = query_int(db, "PRAGMA application_id");
+    if (strcmp(v, "1") != 0 || uv <= 0 || uv > INT_MAX || (app != 0 && app != APPLICATION_ID))
         return lk_fail(err, LK_ESCHEMA, "file", "%s is not a latchkey database", path);
     *version = (int)uv;
     return LK_OK;
