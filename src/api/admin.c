@@ -9,11 +9,13 @@
  */
 #include "api/admin_internal.h"
 #include "api/api.h"
-#include "core/role.h"
+#include "core/authz.h"
 #include "core/password.h"
+#include "core/permission.h"
 #include "core/session.h"
 #include "core/user.h"
 #include "http/routes.h"
+#include "util/text.h"
 #include "util/timefmt.h"
 
 #include <sodium.h>
@@ -60,36 +62,36 @@ static const admin_route ROUTES[] = {
     {"POST", "logout", logout, MUST_CHANGE_OK, NULL, NULL},
     {"GET", "session", session, MUST_CHANGE_OK, NULL, NULL},
     {"POST", "password", password, MUST_CHANGE_OK, NULL, NULL},
-    {"GET", "permissions", lk_admin_permissions, 0, "Access Roles", NULL},
-    {"GET", "workspaces", lk_admin_workspaces, 0, "Access Users", "Access Roles"},
-    {"GET", "roles", lk_admin_roles, 0, "Access Users", "Access Roles"},
-    {"POST", "roles", lk_admin_role_create, 0, "Access Roles", NULL},
-    {"PUT", "roles/*", lk_admin_role_update, 0, "Access Roles", NULL},
-    {"DELETE", "roles/*", lk_admin_role_delete, 0, "Access Roles", NULL},
-    {"GET", "users", lk_admin_users, 0, "Access Users", NULL},
-    {"GET", "apiusers", lk_admin_api_users, 0, "Access LaunchPoint", "Access Users"},
-    {"POST", "users", lk_admin_user_invite, 0, "Access Users", NULL},
-    {"PUT", "users/*", lk_admin_user_update, 0, "Access Users", NULL},
-    {"DELETE", "users/*", lk_admin_user_delete, 0, "Access Users", NULL},
-    {"POST", "users/*/lock", lk_admin_user_lock, 0, "Access Users", NULL},
-    {"POST", "users/*/unlock", lk_admin_user_unlock, 0, "Access Users", NULL},
-    {"POST", "users/*/invitation", lk_admin_user_resend, 0, "Access Users", NULL},
-    {"DELETE", "users/*/invitation", lk_admin_user_delete_invitation, 0, "Access Users", NULL},
-    {"POST", "users/*/password-reset", lk_admin_user_reset_password, 0, "Access Users", NULL},
-    {"GET", "services", lk_admin_services, 0, "Access LaunchPoint", NULL},
-    {"POST", "services", lk_admin_service_create, 0, "Access LaunchPoint", NULL},
-    {"GET", "services/*", lk_admin_service_get, 0, "Access LaunchPoint", NULL},
-    {"DELETE", "services/*", lk_admin_service_delete, 0, "Access LaunchPoint", NULL},
-    {"POST", "services/*/token", lk_admin_service_token, 0, "Access LaunchPoint", NULL},
-    {"POST", "services/*/rotate", lk_admin_service_rotate, 0, "Access LaunchPoint", NULL},
-    {"GET", "webservices", lk_admin_webservices, 0, "Access Web Services", NULL},
-    {"GET", "mail", lk_admin_mail, 0, "Access Web Services", NULL},
-    {"POST", "allowlist", lk_admin_allowlist_add, 0, "Access Web Services", NULL},
-    {"DELETE", "allowlist", lk_admin_allowlist_remove, 0, "Access Web Services", NULL},
-    {"PUT", "allowlist", lk_admin_allowlist_switch, 0, "Access Web Services", NULL},
-    {"PUT", "limits", lk_admin_limits_set, 0, "Access Web Services", NULL},
-    {"GET", "audit", lk_admin_audit, 0, "Access Audit Trail", NULL},
-    {"GET", "logins", lk_admin_logins, 0, "Access Login History", NULL},
+    {"GET", "permissions", lk_admin_permissions, 0, LK_PERM_ACCESS_ROLES, NULL},
+    {"GET", "workspaces", lk_admin_workspaces, 0, LK_PERM_ACCESS_USERS, LK_PERM_ACCESS_ROLES},
+    {"GET", "roles", lk_admin_roles, 0, LK_PERM_ACCESS_USERS, LK_PERM_ACCESS_ROLES},
+    {"POST", "roles", lk_admin_role_create, 0, LK_PERM_ACCESS_ROLES, NULL},
+    {"PUT", "roles/*", lk_admin_role_update, 0, LK_PERM_ACCESS_ROLES, NULL},
+    {"DELETE", "roles/*", lk_admin_role_delete, 0, LK_PERM_ACCESS_ROLES, NULL},
+    {"GET", "users", lk_admin_users, 0, LK_PERM_ACCESS_USERS, NULL},
+    {"GET", "apiusers", lk_admin_api_users, 0, LK_PERM_ACCESS_LAUNCHPOINT, LK_PERM_ACCESS_USERS},
+    {"POST", "users", lk_admin_user_invite, 0, LK_PERM_ACCESS_USERS, NULL},
+    {"PUT", "users/*", lk_admin_user_update, 0, LK_PERM_ACCESS_USERS, NULL},
+    {"DELETE", "users/*", lk_admin_user_delete, 0, LK_PERM_ACCESS_USERS, NULL},
+    {"POST", "users/*/lock", lk_admin_user_lock, 0, LK_PERM_ACCESS_USERS, NULL},
+    {"POST", "users/*/unlock", lk_admin_user_unlock, 0, LK_PERM_ACCESS_USERS, NULL},
+    {"POST", "users/*/invitation", lk_admin_user_resend, 0, LK_PERM_ACCESS_USERS, NULL},
+    {"DELETE", "users/*/invitation", lk_admin_user_delete_invitation, 0, LK_PERM_ACCESS_USERS, NULL},
+    {"POST", "users/*/password-reset", lk_admin_user_reset_password, 0, LK_PERM_ACCESS_USERS, NULL},
+    {"GET", "services", lk_admin_services, 0, LK_PERM_ACCESS_LAUNCHPOINT, NULL},
+    {"POST", "services", lk_admin_service_create, 0, LK_PERM_ACCESS_LAUNCHPOINT, NULL},
+    {"GET", "services/*", lk_admin_service_get, 0, LK_PERM_ACCESS_LAUNCHPOINT, NULL},
+    {"DELETE", "services/*", lk_admin_service_delete, 0, LK_PERM_ACCESS_LAUNCHPOINT, NULL},
+    {"POST", "services/*/token", lk_admin_service_token, 0, LK_PERM_ACCESS_LAUNCHPOINT, NULL},
+    {"POST", "services/*/rotate", lk_admin_service_rotate, 0, LK_PERM_ACCESS_LAUNCHPOINT, NULL},
+    {"GET", "webservices", lk_admin_webservices, 0, LK_PERM_ACCESS_WEB_SERVICES, NULL},
+    {"GET", "mail", lk_admin_mail, 0, LK_PERM_ACCESS_WEB_SERVICES, NULL},
+    {"POST", "allowlist", lk_admin_allowlist_add, 0, LK_PERM_ACCESS_WEB_SERVICES, NULL},
+    {"DELETE", "allowlist", lk_admin_allowlist_remove, 0, LK_PERM_ACCESS_WEB_SERVICES, NULL},
+    {"PUT", "allowlist", lk_admin_allowlist_switch, 0, LK_PERM_ACCESS_WEB_SERVICES, NULL},
+    {"PUT", "limits", lk_admin_limits_set, 0, LK_PERM_ACCESS_WEB_SERVICES, NULL},
+    {"GET", "audit", lk_admin_audit, 0, LK_PERM_ACCESS_AUDIT_TRAIL, NULL},
+    {"GET", "logins", lk_admin_logins, 0, LK_PERM_ACCESS_LOGIN_HISTORY, NULL},
 };
 #define N_ROUTES (sizeof ROUTES / sizeof *ROUTES)
 
@@ -125,7 +127,18 @@ void lk_admin_fail_op(lk_admin_call *c)
     /* something the body names that does not exist is bad input, not a missing page */
     if (c->op.err.code == LK_ENOTFOUND && *field && c->renames)
         return lk_admin_fail(c, 400, "invalid", field, c->op.err.msg);
-    lk_admin_fail(c, info->http_status, info->name, field, c->op.err.msg);
+    /* a refusal of the trust rules carries its particulars, so that the page can say
+     * why in its own language (docs/console-api.md) */
+    json_t *denied = c->op.err.code == LK_EDENIED && c->op.denied.details
+                         ? json_loads(c->op.denied.details, 0, NULL) : NULL;
+    if (!json_is_object(denied)) {
+        json_decref(denied);
+        return lk_admin_fail(c, info->http_status, info->name, field, c->op.err.msg);
+    }
+    lk_resp_json(c->r, info->http_status,
+                 json_pack("{s:{s:s, s:s, s:s, s:o}}", "error", "code", info->name, "message", c->op.err.msg,
+                           "field", field, "denied", denied));
+    c->r->code = lk_arena_strdup(&c->r->arena, info->name);
 }
 
 /* ---- input -------------------------------------------------------------------------- */
@@ -257,36 +270,19 @@ json_t *lk_admin_service_json(const lk_service *s)
 
 /* ---- who may do what ---------------------------------------------------------------------- */
 
-/* the Access Admin permissions the user's roles carry, as a JSON array of names */
+/* the Access Admin permissions the user holds (in some workspace), as a JSON array of
+ * names: what the page shows; the server decides with core/authz.h */
 static json_t *admin_permissions(lk_admin_call *c, const lk_user *u)
 {
     json_t *names = json_array();
-    lk_role *roles = NULL;
-    size_t n = 0;
-    if (lk_role_list(&c->op, &roles, &n) != LK_OK)
+    lk_holdings h;
+    if (lk_holdings_of(&c->op, u, LK_CALLER_PERSON, &h) != LK_OK)
         return names;
-    for (size_t g = 0; g < u->n_grants; g++)
-        for (size_t i = 0; i < n; i++) {
-            if (roles[i].id != u->grants[g].role_id)
-                continue;
-            for (size_t p = 0; p < roles[i].n_perms; p++) {
-                const lk_permission *pm = &roles[i].perms[p];
-                bool seen = false;
-                for (size_t k = 0; k < json_array_size(names) && !seen; k++)
-                    seen = strcmp(json_string_value(json_array_get(names, k)), pm->name) == 0;
-                if (pm->group == LK_GROUP_ADMIN && !seen)
-                    json_array_append_new(names, json_string(pm->name));
-            }
-        }
+    size_t n = 0;
+    const char **held = lk_holdings_names(&c->op, &h, LK_GROUP_ADMIN, &n);
+    for (size_t i = 0; i < n; i++)
+        json_array_append_new(names, json_string(held[i]));
     return names;
-}
-
-static bool holds(json_t *perms, const char *name)
-{
-    for (size_t i = 0; name && i < json_array_size(perms); i++)
-        if (strcmp(json_string_value(json_array_get(perms, i)), name) == 0)
-            return true;
-    return false;
 }
 
 /* ---- the session cookie --------------------------------------------------------------------- */
@@ -417,7 +413,9 @@ static void login(lk_admin_call *c)
     lk_user u;
     lk_session_token t;
     lk_session_policy pol = policy(c);
-    c->op.actor = lk_arena_printf(&c->r->arena, "user:%.254s", email ? email : "");
+    /* the email as typed, cut where a character ends (util/text.h) */
+    c->op.actor = lk_arena_printf(&c->r->arena, "user:%.*s", (int)lk_utf8_cut(email ? email : "", 254),
+                                  email ? email : "");
     if (lk_login(&c->op, email, pw, &pol, &u, &t) != LK_OK) {
         if (c->op.err.code == LK_EAUTH)
             lk_runtime_auth_failed(c->r->rt, key, c->op.now);
@@ -570,15 +568,13 @@ static bool admitted(lk_admin_call *c, const admin_route *rt)
         lk_admin_fail(c, 403, "password_change_required", "password", "choose a new password first");
         return false;
     }
-    if (rt->perm) {
-        json_t *perms = admin_permissions(c, &c->user);
-        bool ok = holds(perms, rt->perm) || holds(perms, rt->perm_alt);
-        json_decref(perms);
-        if (!ok) {
-            lk_admin_fail(c, 403, "forbidden", "",
-                          lk_arena_printf(&c->r->arena, "this needs the %s permission", rt->perm));
-            return false;
-        }
+    lk_caller *caller = lk_arena_alloc(&c->r->arena, sizeof *caller);
+    *caller = (lk_caller){.kind = LK_CALLER_PERSON, .user_id = c->user.id};
+    c->op.caller = caller;
+    if (rt->perm && lk_authz_require(&c->op, lk_arena_printf(&c->r->arena, "%s %s", c->r->method, c->r->path),
+                                     rt->perm, rt->perm_alt) != LK_OK) {
+        lk_admin_fail_op(c);
+        return false;
     }
     return true;
 }

@@ -134,6 +134,9 @@ void lk_admin_service_token(lk_admin_call *c)
     lk_service s;
     if (!service_by_id(c, &s))
         return;
+    /* a token acts with the owner's permissions: not for an owner above the caller */
+    if (lk_service_may_use(&c->op, "Service Get Token", &s) != LK_OK)
+        return lk_admin_fail_op(c);
     lk_catalog *cat = lk_runtime_catalog(c->r->rt);
     const lk_cat_service *svc = lk_catalog_service(cat, s.id);
     const lk_cat_user *owner = svc ? lk_catalog_user(cat, svc->user_id) : NULL;

@@ -128,14 +128,6 @@ void lk_admin_role_create(lk_admin_call *c)
     lk_admin_ok(c, lk_admin_role_json(&r, 0));
 }
 
-static bool has_name(const char *const *names, size_t n, const char *name)
-{
-    for (size_t i = 0; i < n; i++)
-        if (lk_str_ieq(names[i], name))
-            return true;
-    return false;
-}
-
 void lk_admin_role_update(lk_admin_call *c)
 {
     lk_role r;
@@ -147,22 +139,10 @@ void lk_admin_role_update(lk_admin_call *c)
     size_t n;
     if (bad || !perm_names(c, &want, &n, &present))
         return;
-    if (present) {
-        /* the full new set: what to add and what to remove */
-        const char **add = lk_arena_alloc(&c->r->arena, (n + 1) * sizeof *add);
-        const char **rm = lk_arena_alloc(&c->r->arena, (r.n_perms + 1) * sizeof *rm);
-        const char **held = lk_arena_alloc(&c->r->arena, (r.n_perms + 1) * sizeof *held);
-        for (size_t i = 0; i < r.n_perms; i++)
-            held[i] = r.perms[i].name;
-        for (size_t i = 0; i < n; i++)
-            if (!has_name(held, r.n_perms, want[i]) && !has_name(add, ch.n_add, want[i]))
-                add[ch.n_add++] = want[i];
-        for (size_t i = 0; i < r.n_perms; i++)
-            if (!has_name(want, n, held[i]))
-                rm[ch.n_remove++] = held[i];
-        ch.add = add;
-        ch.remove = rm;
-    }
+    /* the full new set: the core works out what is added and removed */
+    ch.set_perms = present;
+    ch.set = want;
+    ch.n_set = n;
     lk_role out;
     c->renames = ROLE_FIELDS;
     if (lk_role_update(&c->op, r.name, &ch, &out) != LK_OK)
@@ -369,14 +349,6 @@ static bool user_by_id(lk_admin_call *c, lk_user *out)
     return true;
 }
 
-static bool holds_grant(const lk_user *u, const lk_grant_ref *g)
-{
-    for (size_t i = 0; i < u->n_grants; i++)
-        if (u->grants[i].role_id == g->role_id && u->grants[i].workspace_id == strtoll(g->workspace, NULL, 10))
-            return true;
-    return false;
-}
-
 void lk_admin_user_update(lk_admin_call *c)
 {
     lk_user u;
@@ -397,27 +369,12 @@ void lk_admin_user_update(lk_admin_call *c)
     size_t n;
     if (bad || !grant_refs(c, &want, &n, &present))
         return;
-    if (present) {
-        lk_grant_ref *add = lk_arena_alloc(&c->r->arena, (n + 1) * sizeof *add);
-        lk_grant_ref *rm = lk_arena_alloc(&c->r->arena, (u.n_grants + 1) * sizeof *rm);
-        for (size_t i = 0; i < n; i++)
-            if (!holds_grant(&u, &want[i]))
-                add[ch.n_add++] = want[i];
-        for (size_t i = 0; i < u.n_grants; i++) {
-            bool kept = false;
-            for (size_t k = 0; k < n && !kept; k++)
-                kept = want[k].role_id == u.grants[i].role_id &&
-                       strtoll(want[k].workspace, NULL, 10) == u.grants[i].workspace_id;
-            if (!kept)
-                rm[ch.n_remove++] = (lk_grant_ref){.role_id = u.grants[i].role_id,
-                                                   .workspace = lk_arena_printf(&c->r->arena, "%lld",
-                                                                                (long long)u.grants[i].workspace_id)};
-        }
-        ch.add = add;
-        ch.remove = rm;
-    }
+    /* the full new set of grants: the core works out what is added and removed */
+    ch.set_grants = present;
+    ch.set = want;
+    ch.n_set = n;
     lk_user out;
-    if (!ch.email && !ch.first_name && !ch.last_name && !ch.reason && !ch.expires && !ch.n_add && !ch.n_remove)
+    if (!ch.email && !ch.first_name && !ch.last_name && !ch.reason && !ch.expires && !ch.set_grants)
         return lk_admin_ok(c, lk_admin_user_json(&u, c->op.now));
     c->renames = USER_FIELDS;
     if (lk_user_update(&c->op, u.email, &ch, &out) != LK_OK)

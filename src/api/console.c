@@ -4,7 +4,8 @@
  * assets at /console/NAME.
  *
  * Every answer carries a strict Content-Security-Policy (no inline script or
- * style, nothing from elsewhere), nosniff, no referrer and no framing.
+ * style, nothing from elsewhere, frame-ancestors 'none') and no referrer; nosniff
+ * and X-Frame-Options come with every answer of the server (http/server.c).
  */
 #include "api/api.h"
 #include "util/embedded.h"
@@ -49,9 +50,7 @@ void lk_api_console_file(lk_request *r)
     const char *name = r->path_arg ? r->path_arg : "index.html";
     const lk_embedded_file *f = find(name);
     lk_resp_header(r, "Content-Security-Policy", CSP);
-    lk_resp_header(r, "X-Content-Type-Options", "nosniff");
     lk_resp_header(r, "Referrer-Policy", "no-referrer");
-    lk_resp_header(r, "X-Frame-Options", "DENY");
     lk_resp_header(r, "Cache-Control", "no-cache");
     if (!f) {
         lk_resp_text(r, 404, "text/plain;charset=UTF-8", "not found\n");

@@ -4,7 +4,9 @@
  *
  * Handlers run on the runtime's store worker (r->store): the route guard has
  * already checked the token, the allowlist, both permissions and the limits. The
- * rules are the core's (core/user.h), the same the CLI applies; this file only maps
+ * rules are the core's (core/user.h), the same the CLI applies, plus the trust rules
+ * for the token as the caller (core/authz.h: 403 code 603 naming what is missing,
+ * stricter than Marketo, docs/api.md); this file only maps
  * JSON to the core's records and back, and the core's errors to the API's
  * conventions: success is bare JSON with 200, failure a non-200 status with
  * {"errors":[{"code":<int>,"message":"..."}]}. A change is made visible to the
@@ -34,10 +36,14 @@
 /* ---- plumbing ----------------------------------------------------------------- */
 
 /* the actor of the audit trail: "api:<API user's email>/<service's display name>"
- * (the catalog keeps no names, the store has them) */
+ * (the catalog keeps no names, the store has them); the caller, whose rights
+ * core/authz.h decides, is the token's API-only user */
 static void op_for(lk_request *r, lk_op *op)
 {
     lk_op_init(op, r->store, &r->arena, "api", r->client_text);
+    lk_caller *caller = lk_arena_alloc(&r->arena, sizeof *caller);
+    *caller = (lk_caller){.kind = LK_CALLER_TOKEN, .user_id = r->user->id};
+    op->caller = caller;
     lk_service svc;
     const char *name = lk_service_find(op, r->service->client_id, &svc) == LK_OK ? svc.name : r->service->client_id;
     lk_error_clear(&op->err);

@@ -62,6 +62,7 @@ const lk_cli_noun *const lk_cli_nouns[] = {
     &lk_cli_noun_allowlist,
     &lk_cli_noun_usage,
     &lk_cli_noun_mail,
+    &lk_cli_noun_migrate,
     &lk_cli_noun_backup,
     &lk_cli_noun_restore,
     NULL,
@@ -592,7 +593,8 @@ static int run(lk_cli_cmd *c)
     }
     lk_store *store = NULL;
     if (!c->verb->no_store) {
-        store = lk_store_open(c->location, &err);
+        /* no command but `migrate` (and `serve`) ever changes the schema */
+        store = lk_store_open(c->location, c->verb->read_only ? LK_STORE_READ : LK_STORE_WRITE, &err);
         if (!store)
             return report_failure(c, err.code != LK_OK ? err.code : LK_ESTORE, &err);
     }

@@ -61,6 +61,9 @@ typedef struct lk_cli_verb {
     const char *help;        /* the verb's own help, after the usage line */
     bool no_store;           /* run without opening the database */
     bool db_file;            /* with no_store: works on the database file itself */
+    bool read_only;          /* only reads: the database opens read-only (never the write lock,
+                              * never created, never migrated); else it opens for writing, and
+                              * a missing or empty file becomes a new database */
 } lk_cli_verb;
 
 typedef struct lk_cli_noun {
@@ -106,6 +109,7 @@ extern const lk_cli_noun lk_cli_noun_limits;
 extern const lk_cli_noun lk_cli_noun_allowlist;
 extern const lk_cli_noun lk_cli_noun_usage;
 extern const lk_cli_noun lk_cli_noun_mail;
+extern const lk_cli_noun lk_cli_noun_migrate;
 extern const lk_cli_noun lk_cli_noun_backup;
 extern const lk_cli_noun lk_cli_noun_restore;
 

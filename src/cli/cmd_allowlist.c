@@ -114,7 +114,7 @@ static lk_code allowlist_disable(lk_cli_cmd *c)
 }
 
 static const lk_cli_verb verbs[] = {
-    {.name = "show", .run = allowlist_show,
+    {.name = "show", .read_only = true, .run = allowlist_show,
      .summary = "show whether the allowlist is on, and its entries",
      .help = "Shows whether the IP allowlist is enabled and the addresses and ranges on it.\n"},
     {.name = "add", .arg = "CIDR", .run = allowlist_add,

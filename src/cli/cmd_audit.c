@@ -94,7 +94,7 @@ static const lk_cli_opt list_opts[] = {
 };
 
 static const lk_cli_verb verbs[] = {
-    {.name = "list", .opts = list_opts, .run = audit_list,
+    {.name = "list", .read_only = true, .opts = list_opts, .run = audit_list,
      .summary = "list audit events, newest first",
      .help = "Lists the audit trail, newest first: who changed what, when and from where,\n"
              "with a snapshot of the change (never a secret). WHEN is a date (2027-01-31,\n"

@@ -148,7 +148,7 @@ static const lk_cli_opt set_opts[] = {
 };
 
 static const lk_cli_verb verbs[] = {
-    {.name = "show", .run = limits_show,
+    {.name = "show", .read_only = true, .run = limits_show,
      .summary = "show the limits of the instance and of API-only users",
      .help = "Shows the limits of the whole instance and of every API-only user who has\n"
              "limits of their own. A call must pass both. For the instance 'unlimited'\n"

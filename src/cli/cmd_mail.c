@@ -113,7 +113,7 @@ static lk_code check_templates(lk_cli_cmd *c)
 }
 
 static const lk_cli_verb verbs[] = {
-    {.name = "list", .opts = list_opts, .run = mail_list,
+    {.name = "list", .read_only = true, .opts = list_opts, .run = mail_list,
      .summary = "list the email queue, newest first",
      .help = "Lists the email latchkey sends (invitations, password resets, expiry and admin\n"
              "notices), newest first: queued messages with their next attempt, sent ones with\n"

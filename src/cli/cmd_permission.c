@@ -58,7 +58,7 @@ static const lk_cli_opt create_opts[] = {
 };
 
 static const lk_cli_verb verbs[] = {
-    {.name = "list", .run = permission_list,
+    {.name = "list", .read_only = true, .run = permission_list,
      .summary = "list every permission, built-in and custom",
      .help = "Lists the Access Admin and Access API permissions, built-in and custom.\n"},
     {.name = "create", .opts = create_opts, .run = permission_create,

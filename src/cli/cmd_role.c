@@ -133,10 +133,10 @@ static const lk_cli_verb verbs[] = {
      .summary = "create a custom role from permissions",
      .help = "Creates a custom role. For an integration, give it the Access API permissions\n"
              "the integration needs (see 'latchkey permission list').\n"},
-    {.name = "list", .run = role_list,
+    {.name = "list", .read_only = true, .run = role_list,
      .summary = "list the roles",
      .help = "Lists the roles with the number of permissions each includes.\n"},
-    {.name = "show", .arg = "NAME", .run = role_show,
+    {.name = "show", .read_only = true, .arg = "NAME", .run = role_show,
      .summary = "show a role and its permissions",
      .help = "Shows a role, then its permissions under Access Admin and Access API.\n"},
     {.name = "update", .arg = "NAME", .opts = update_opts, .run = role_update,

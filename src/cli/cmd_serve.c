@@ -1,7 +1,8 @@
 /*
  * cmd_serve — `latchkey serve`: loads the configuration, opens the runtime (store,
- * catalog, tokens, counts), starts the HTTP server, logs `listening on
- * http://ADDR:PORT` once the socket accepts, and on SIGTERM or SIGINT stops
+ * catalog, tokens, counts; the schema is migrated), starts the HTTP server, logs
+ * `listening on http://ADDR:PORT` once the socket accepts, hands out the
+ * first-administrator setup link while there is none, and on SIGTERM or SIGINT stops
  * accepting, lets requests in flight finish, flushes and exits 0. SIGHUP reloads the
  * TLS certificate and key (and nothing else); it never stops the server.
  * Run by root on a database another user owns, it becomes that user first
@@ -23,30 +24,87 @@
 #include "util/log.h"
 #include "util/runas.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <signal.h>
+#include <sodium.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #define GRACE_MS 10000
 
-/* With no administrator yet, a single-use setup link (PRODUCT.md §6). The token is
- * in the fragment, which browsers never send: it stays out of every server log. */
+/* Where the setup link goes when stderr is no terminal: next to the database, as
+ * "<database>-setup-link" (arena). */
+static const char *setup_link_file(lk_arena *a, const lk_config *cfg)
+{
+    const char *db = lk_store_default_location(cfg->db[0] ? cfg->db : NULL);
+    if (strncmp(db, "sqlite://", 9) == 0)
+        db += 9;
+    else if (strncmp(db, "sqlite:", 7) == 0)
+        db += 7;
+    return lk_arena_printf(a, "%s-setup-link", db);
+}
+
+/* The link into a new file of mode 0600 (an old one, or whatever a name the
+ * attacker may have planted there is, is removed first, never followed). */
+static bool write_link(const char *file, const char *link, char *why, size_t why_len)
+{
+    if (unlink(file) != 0 && errno != ENOENT) {
+        snprintf(why, why_len, "%s", strerror(errno));
+        return false;
+    }
+    int fd = open(file, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+    if (fd < 0) {
+        snprintf(why, why_len, "%s", strerror(errno));
+        return false;
+    }
+    size_t n = strlen(link);
+    bool ok = write(fd, link, n) == (ssize_t)n && write(fd, "\n", 1) == 1 && fsync(fd) == 0;
+    if (!ok)
+        snprintf(why, why_len, "%s", strerror(errno));
+    close(fd);
+    if (!ok)
+        unlink(file);
+    return ok;
+}
+
+/* With no administrator yet, a single-use setup link (PRODUCT.md §6), valid for a
+ * day (core/session.h). The token is in the fragment, which browsers never send. It
+ * is shown on a terminal; otherwise (a service manager's journal, a log file) it is
+ * written to a file only this user can read, and the log says where -- never the
+ * link itself. Once an administrator exists, a leftover file is removed. */
 static void print_setup_link(const lk_config *cfg, const char *public_url)
 {
     lk_error e = {0};
-    lk_store *store = lk_store_open(lk_store_default_location(cfg->db[0] ? cfg->db : NULL), &e);
+    lk_store *store = lk_store_open(lk_store_default_location(cfg->db[0] ? cfg->db : NULL), LK_STORE_WRITE, &e);
     if (!store)
         return;
     lk_arena a = LK_ARENA_INIT;
     lk_op op;
     lk_op_init(&op, store, &a, "system", "");
     lk_session_token t;
-    if (lk_setup_open(&op, &t) == LK_OK)
-        lk_log(LK_LOG_INFO, "no administrator yet: open %s/setup#%s to create the first one", public_url, t.token);
-    else if (op.err.code != LK_ERULE)
+    const char *file = setup_link_file(&a, cfg);
+    if (lk_setup_open(&op, &t) == LK_OK) {
+        char *link = lk_arena_printf(&a, "%s/setup#%s", public_url, t.token);
+        char why[200] = "";
+        /* a warning: a server nobody can administer yet (shown unless log_level is error) */
+        if (isatty(STDERR_FILENO))
+            lk_log(LK_LOG_WARN, "no administrator yet: open %s to create the first one (valid for 24 hours)", link);
+        else if (write_link(file, link, why, sizeof why))
+            lk_log(LK_LOG_WARN, "no administrator yet: the single-use setup link (valid for 24 hours) is in %s, "
+                                "readable by this user only", file);
+        else
+            lk_log(LK_LOG_ERROR, "could not write the setup link to %s: %s; create the first administrator with "
+                                 "'latchkey admin create'", file, why);
+        sodium_memzero(link, strlen(link));
+    } else if (op.err.code == LK_ERULE) {
+        unlink(file);
+    } else {
         lk_log(LK_LOG_ERROR, "could not prepare the setup link: %s", op.err.msg);
-    memset(&t, 0, sizeof t);
+    }
+    sodium_memzero(&t, sizeof t);
     lk_arena_free(&a);
     store->ops->close(store);
 }
@@ -129,11 +187,12 @@ int lk_serve_main(int argc, char **argv)
         lk_tls_describe(about, sizeof about);
         lk_log_always("TLS certificate: %s", about);
     }
+    /* before "listening on": whoever waits for that line finds the link's file written */
+    print_setup_link(&cfg, lk_runtime_config(rt)->public_url);
     lk_log_always("listening on %s", lk_server_url(srv));
     if (lk_server_management_url(srv))
         lk_log_always("serving /metrics, /healthz and /readyz on %s (not on the public port)",
                       lk_server_management_url(srv));
-    print_setup_link(&cfg, lk_runtime_config(rt)->public_url);
 
     int sig = 0;
     for (;;) {

@@ -184,12 +184,12 @@ static const lk_cli_verb verbs[] = {
      .help = "Creates a custom service owned by an active API-only user; the service acts\n"
              "with exactly that user's Access API permissions. Prints the client id and the\n"
              "client secret: the secret is shown this once and stored only as a hash.\n"},
-    {.name = "list", .opts = list_opts, .run = service_list,
+    {.name = "list", .read_only = true, .opts = list_opts, .run = service_list,
      .summary = "list the custom services",
      .help = "Lists the custom services with their client ids and owners, in the order they\n"
              "were created: at most --limit of them (100 by default); when more match, a note\n"
              "on stderr gives the --after that lists the next ones.\n"},
-    {.name = "show", .arg = "NAME", .run = service_show,
+    {.name = "show", .read_only = true, .arg = "NAME", .run = service_show,
      .summary = "show a service (the secret masked)",
      .help = "Shows a service, named by display name or client id. The secret is masked:\n"
              "only its hash is stored; use rotate-secret for a new one.\n"},

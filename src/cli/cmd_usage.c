@@ -85,6 +85,7 @@ static const lk_cli_opt usage_opts[] = {
 
 static const lk_cli_verb usage_cmd = {
     .name = "usage",
+    .read_only = true,
     .opts = usage_opts,
     .run = usage_run,
     .summary = "API calls per day per API user, and errors per code",

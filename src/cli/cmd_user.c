@@ -348,14 +348,14 @@ static const lk_cli_verb verbs[] = {
              "by default), which the running server sends. An API-only user (--api-only) is\n"
              "active at once and needs no invitation, because no email is sent; it must\n"
              "hold a role with an Access API permission.\n"},
-    {.name = "list", .opts = list_opts, .run = user_list,
+    {.name = "list", .read_only = true, .opts = list_opts, .run = user_list,
      .summary = "list the users",
      .help = "Lists the users in the order they were created, with their effective status:\n"
              "past its expiry a user is locked. At most --limit of them (100 by default); when\n"
              "more match, a note on stderr gives the --after that lists the next ones.\n"
              "--search finds users whose email, user id, first or last name contains each of\n"
              "its words (case-insensitive).\n"},
-    {.name = "show", .arg = "EMAIL", .run = user_show,
+    {.name = "show", .read_only = true, .arg = "EMAIL", .run = user_show,
      .summary = "show a user",
      .help = "Shows a user, named by email or user id.\n"},
     {.name = "update", .arg = "EMAIL", .opts = update_opts, .run = user_update,

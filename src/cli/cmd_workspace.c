@@ -44,7 +44,7 @@ static const lk_cli_opt create_opts[] = {
 };
 
 static const lk_cli_verb verbs[] = {
-    {.name = "list", .run = workspace_list,
+    {.name = "list", .read_only = true, .run = workspace_list,
      .summary = "list the workspaces",
      .help = "Lists the workspaces. 0 \"AllZones\" is the global scope; \"Default\" exists\n"
              "from the start.\n"},

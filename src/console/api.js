@@ -9,11 +9,12 @@ export const setCsrf = (c) => { csrf = c || ''; };
 export const setUnauthorizedHandler = (fn) => { onUnauthorized = fn; };
 
 export class ApiError extends Error {
-  constructor(status, code, message, field) {
+  constructor(status, code, message, field, denied) {
     super(message || code);
     this.status = status;
     this.code = code;
     this.field = field || '';
+    this.denied = denied || null; // a refusal's particulars (docs/security.md)
   }
 }
 
@@ -36,7 +37,7 @@ export async function api(method, path, body, { quiet401 = false } = {}) {
   try { json = text ? JSON.parse(text) : null; } catch { json = null; }
   if (r.ok) return json;
   const e = json && json.error ? json.error : {};
-  const err = new ApiError(r.status, e.code || `http_${r.status}`, e.message || '', e.field || '');
+  const err = new ApiError(r.status, e.code || `http_${r.status}`, e.message || '', e.field || '', e.denied);
   if (r.status === 401 && !quiet401 && onUnauthorized) onUnauthorized(err);
   throw err;
 }
@@ -46,12 +47,30 @@ export const post = (path, body = {}) => api('POST', path, body);
 export const put = (path, body = {}) => api('PUT', path, body);
 export const del = (path) => api('DELETE', path);
 
+// Why the server refused (403 forbidden, docs/security.md), in the page's language:
+// what is missing and where, or the rule about oneself.
+function deniedText(d) {
+  const m = d.missing || {};
+  const vars = { permission: m.permission || '', workspace: m.workspace || '', role: d.role || '', user: d.holder || '' };
+  if (d.self === 'roles') return t('denied.selfRoles');
+  if (d.self === 'access expiry') return t('denied.selfExpiry');
+  if (d.self === 'lock state') return t('denied.selfLock');
+  if (d.holder) return t('denied.holder', vars);
+  if (d.role && m.workspace) return t('denied.roleIn', vars);
+  if (d.role) return t('denied.role', vars);
+  if (m.workspace) return t('denied.missingIn', vars);
+  if (m.permission) return t('denied.missing', vars);
+  return t('error.forbidden');
+}
+
 // The text to show for an error: a translation for this code and field when there is
-// one; in English otherwise the server's own sentence; else the code's general text.
+// one; in English otherwise the server's own sentence; a refusal's reason; else the
+// code's general text.
 export function errorText(e) {
   if (!(e instanceof ApiError)) return t('error.generic');
   if (e.field && has(`error.${e.code}.${e.field}`)) return t(`error.${e.code}.${e.field}`);
   if (currentLang() === 'en' && e.message) return e.message;
+  if (e.denied) return deniedText(e.denied);
   if (has(`error.${e.code}`)) return t(`error.${e.code}`);
   return t('error.generic');
 }

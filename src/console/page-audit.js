@@ -6,7 +6,7 @@ import { fmtTime, has, t, tOr } from './i18n.js';
 import { pagedList } from './list.js';
 import { usersRolesHeader } from './tabs.js';
 
-const AREAS = ['User', 'Role', 'Service', 'IP Restrictions', 'Web Services', 'Permission', 'Workspace'];
+const AREAS = ['User', 'Role', 'Service', 'IP Restrictions', 'Web Services', 'Permission', 'Workspace', 'Denied'];
 const ACTIONS = ['Create', 'Edit', 'Delete', 'Lock', 'Unlock', 'Change Password', 'Resend Invitation', 'Accept Invitation',
   'Reset Password', 'Forgot Password', 'Set Password', 'Rotate Secret', 'Edit Limits', 'Add', 'Remove', 'Enable', 'Disable'];
 const PERIODS = ['1', '7', '30', '180', 'all'];

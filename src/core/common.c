@@ -20,6 +20,7 @@ lk_code lk_tx_begin(lk_op *op)
     lk_code rc = op->store->ops->begin(op->store, &op->err);
     if (rc == LK_OK)
         op->tx_depth = 1;
+    op->held = NULL; /* the caller's holdings are read again under the write lock */
     return rc;
 }
 
@@ -30,6 +31,8 @@ lk_code lk_tx_end(lk_op *op, lk_code rc)
     if (rc == LK_OK)
         return op->store->ops->commit(op->store, &op->err);
     op->store->ops->rollback(op->store);
+    if (rc == LK_EDENIED)
+        lk_authz_record_denied(op);
     return rc;
 }
 

@@ -1,5 +1,6 @@
 /* error — the catalog table and the helper that fills an lk_error. */
 #include "core/error.h"
+#include "util/text.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -13,6 +14,7 @@ static const lk_code_info catalog[LK_CODE_COUNT] = {
     [LK_EINUSE]     = {LK_EINUSE,     "in_use",       1, 409, "611"},
     [LK_ELASTADMIN] = {LK_ELASTADMIN, "last_admin",   1, 409, "709"},
     [LK_EAUTH]      = {LK_EAUTH,      "unauthorized", 1, 401, "601"},
+    [LK_EDENIED]    = {LK_EDENIED,    "forbidden",    1, 403, "603"},
     [LK_ESCHEMA]    = {LK_ESCHEMA,    "schema",       3, 500, "611"},
     [LK_ESTORE]     = {LK_ESTORE,     "storage",      3, 500, "611"},
 };
@@ -34,6 +36,9 @@ lk_code lk_fail(lk_error *err, lk_code code, const char *field, const char *fmt,
     va_start(ap, fmt);
     vsnprintf(err->msg, sizeof err->msg, fmt, ap);
     va_end(ap);
+    /* a quoted input cut by a precision ("%.254s") or by the buffer may end inside a
+     * character; the message travels as JSON, which must be valid UTF-8 */
+    lk_utf8_repair(err->msg);
     return code;
 }
 

@@ -21,6 +21,7 @@ typedef enum lk_code {
     LK_EINUSE,     /* still referenced: role held, user owns services, permission used */
     LK_ELASTADMIN, /* would leave no active Admin */
     LK_EAUTH,      /* sign-in refused, session unknown or expired (one message for every cause) */
+    LK_EDENIED,    /* the caller may not do this (core/authz.h): not held, more powerful, oneself */
     LK_ESCHEMA,    /* database schema newer than this binary, or unreadable */
     LK_ESTORE,     /* storage failure (I/O, busy, corrupt) */
     LK_CODE_COUNT

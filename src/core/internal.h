@@ -14,8 +14,14 @@
 /* BEGIN a write transaction; inside one already, the call joins it (the outermost
  * lk_tx_end commits or rolls back) */
 lk_code lk_tx_begin(lk_op *op);
-/* COMMIT when rc is LK_OK (returning the commit's result), else ROLLBACK and return rc */
+/* COMMIT when rc is LK_OK (returning the commit's result), else ROLLBACK and return rc;
+ * after a refusal by core/authz.h (LK_EDENIED) its Denied event is then recorded in a
+ * transaction of its own */
 lk_code lk_tx_end(lk_op *op, lk_code rc);
+
+/* Records the Denied event of the op's last refusal (op->denied) in its own
+ * transaction, and forgets it; op->err keeps the refusal. */
+void lk_authz_record_denied(lk_op *op);
 
 /* Required human text: 1..max characters of UTF-8, no control characters, not blank.
  * label names it in messages ("first name"). */
@@ -57,6 +63,14 @@ lk_code lk_mailq_forgot(lk_op *op, const char *email, int64_t ttl, const char *l
 const char *lk_password_forgot_resolve(lk_op *op, const lk_mail_rec *m, lk_user *u, lk_reset *r, lk_code *rc);
 /* to every other active Admin: subject was made an Admin (added) or is no longer one */
 lk_code lk_mailq_admin_change(lk_op *op, const lk_user *subject, bool added);
+/* to the old address of a person (before: the record as it was) whose email became
+ * new_email: a notice without a link; nothing for API-only users. It goes to that
+ * old address, never after the person to the new one. */
+lk_code lk_mailq_email_changed(lk_op *op, const lk_user *before, const char *new_email);
+
+/* Forgets a pending setup token (session.c), inside the caller's transaction: done
+ * whenever someone becomes an Admin. */
+lk_code lk_setup_forget(lk_op *op);
 
 /* "a@x, b@y, c@z and 4 more" in the op's arena */
 const char *lk_join_names(lk_op *op, const char *const *names, size_t n);

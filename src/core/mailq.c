@@ -202,6 +202,21 @@ lk_code lk_mailq_admin_change(lk_op *op, const lk_user *subject, bool added)
     return rc;
 }
 
+lk_code lk_mailq_email_changed(lk_op *op, const lk_user *before, const char *new_email)
+{
+    if (before->api_only)
+        return LK_OK;
+    /* no user id: the old address is nobody's any more, so the notice must not
+     * follow the person to the new one (follow_recipient) */
+    lk_user old = *before;
+    old.id = 0;
+    json_t *v = json_pack("{s:s}", "subject_user", new_email);
+    const char *actor = actor_display(op);
+    if (actor)
+        json_object_set_new(v, "actor_name", json_string(actor));
+    return enqueue(op, "email_changed", &old, 0, lang_for(before, NULL), v);
+}
+
 /* ---- expiry notices ---------------------------------------------------------- */
 
 /* `days` is the notice (7 or 1); the message says how many days are really left */

@@ -195,7 +195,7 @@ typedef enum lk_mail_status {
 
 typedef struct lk_mail_rec {
     int64_t id;
-    const char *kind;            /* "invitation", "password_reset", "expiry_notice", "admin_added", "admin_removed" */
+    const char *kind;            /* "invitation", "password_reset", "expiry_notice", "admin_added", "admin_removed", "email_changed" */
     const char *lang;            /* "en", "de"; "": the server's mail_language when sent */
     const char *recipient;       /* address */
     const char *to_name;         /* display name, "" when none */

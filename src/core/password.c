@@ -3,6 +3,7 @@
  * self-service "forgot password", and setting a new password from a reset link.
  */
 #include "core/password.h"
+#include "core/authz.h"
 #include "core/internal.h"
 #include "core/mailq.h"
 #include "core/secret.h"
@@ -34,6 +35,8 @@ lk_code lk_password_reset_request(lk_op *op, const char *key, int64_t ttl, lk_us
     if (rc != LK_OK)
         return rc;
     rc = lk_user_find(op, key, out);
+    if (rc == LK_OK)
+        rc = lk_authz_act_on(op, "User Reset Password", out);
     if (rc == LK_OK && out->api_only)
         rc = lk_fail(&op->err, LK_ERULE, "user", "%s is an API-only user: it has no password and gets no email",
                      out->email);

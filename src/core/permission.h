@@ -7,7 +7,14 @@
 
 #include "core/op.h"
 
+/* the built-in names every front end refers to (seeded by migration 0001) */
 #define LK_PERM_ACCESS_USERS "Access Users"
+#define LK_PERM_ACCESS_ROLES "Access Roles"
+#define LK_PERM_ACCESS_WORKSPACES "Access Workspaces"
+#define LK_PERM_ACCESS_LAUNCHPOINT "Access LaunchPoint"
+#define LK_PERM_ACCESS_WEB_SERVICES "Access Web Services"
+#define LK_PERM_ACCESS_AUDIT_TRAIL "Access Audit Trail"
+#define LK_PERM_ACCESS_LOGIN_HISTORY "Access Login History"
 #define LK_PERM_USER_MGMT_API "Access User Management Api"
 
 const char *lk_perm_group_name(lk_perm_group g); /* "Access Admin" / "Access API" */

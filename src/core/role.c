@@ -7,6 +7,7 @@
  * an Access API permission among all of its roles.
  */
 #include "core/role.h"
+#include "core/authz.h"
 #include "core/internal.h"
 #include "core/permission.h"
 #include "util/text.h"
@@ -131,6 +132,8 @@ lk_code lk_role_create(lk_op *op, const char *name, const char *description,
     rc = check_name_free(op, name, -1);
     if (rc == LK_OK)
         rc = add_named(op, &set, perms, n_perms);
+    if (rc == LK_OK)
+        rc = lk_authz_role(op, "Role Create", name, NULL, set.items, set.n);
     if (rc != LK_OK)
         return lk_tx_end(op, rc);
     lk_role r = {
@@ -186,11 +189,27 @@ static lk_code check_api_holders(lk_op *op, const lk_role *changed, const perm_s
                    changed->name, lk_join_names(op, stranded, n_stranded));
 }
 
-static json_t *names_json(const char *const *names, size_t n)
+/* names of the permissions of set that were not among before */
+static json_t *perms_diff(const perm_set *set, const lk_permission *before, size_t n_before)
 {
     json_t *a = json_array();
-    for (size_t i = 0; i < n; i++)
-        json_array_append_new(a, json_string(names[i]));
+    for (size_t i = 0; i < set->n; i++) {
+        bool had = false;
+        for (size_t k = 0; k < n_before && !had; k++)
+            had = before[k].id == set->items[i].id;
+        if (!had)
+            json_array_append_new(a, json_string(set->items[i].name));
+    }
+    return a;
+}
+
+/* names of the permissions of before that set no longer has */
+static json_t *perms_gone(const lk_permission *before, size_t n_before, const perm_set *set)
+{
+    json_t *a = json_array();
+    for (size_t k = 0; k < n_before; k++)
+        if (set_index(set, before[k].id) < 0)
+            json_array_append_new(a, json_string(before[k].name));
     return a;
 }
 
@@ -199,7 +218,7 @@ lk_code lk_role_update(lk_op *op, const char *name, const lk_role_change *change
     lk_code rc = check_fields(op, change->name, change->description);
     if (rc != LK_OK)
         return rc;
-    if (!change->name && !change->description && !change->n_add && !change->n_remove)
+    if (!change->name && !change->description && !change->n_add && !change->n_remove && !change->set_perms)
         return lk_fail(&op->err, LK_EINVAL, "", "nothing to change: give a new name, description, "
                        "or permissions to add or remove");
     if ((rc = lk_tx_begin(op)) != LK_OK)
@@ -216,11 +235,16 @@ lk_code lk_role_update(lk_op *op, const char *name, const lk_role_change *change
         return lk_tx_end(op, rc);
 
     perm_set set = {0};
-    for (size_t i = 0; i < r.n_perms; i++)
-        set_add(op, &set, &r.perms[i]);
-    if ((rc = add_named(op, &set, change->add, change->n_add)) != LK_OK)
-        return lk_tx_end(op, rc);
-    for (size_t i = 0; i < change->n_remove; i++) {
+    if (change->set_perms) {
+        if ((rc = add_named(op, &set, change->set, change->n_set)) != LK_OK)
+            return lk_tx_end(op, rc);
+    } else {
+        for (size_t i = 0; i < r.n_perms; i++)
+            set_add(op, &set, &r.perms[i]);
+        if ((rc = add_named(op, &set, change->add, change->n_add)) != LK_OK)
+            return lk_tx_end(op, rc);
+    }
+    for (size_t i = 0; !change->set_perms && i < change->n_remove; i++) {
         lk_permission p;
         if ((rc = lk_permission_find(op, change->remove[i], &p)) != LK_OK)
             return lk_tx_end(op, rc);
@@ -233,6 +257,8 @@ lk_code lk_role_update(lk_op *op, const char *name, const lk_role_change *change
     if (set.n == 0)
         return lk_tx_end(op, lk_fail(&op->err, LK_EINVAL, "permission",
                                      "a role needs at least one permission"));
+    if ((rc = lk_authz_role(op, "Role Edit", r.name, &r, set.items, set.n)) != LK_OK)
+        return lk_tx_end(op, rc);
     if ((rc = check_api_holders(op, &r, &set)) != LK_OK)
         return lk_tx_end(op, rc);
 
@@ -246,6 +272,8 @@ lk_code lk_role_update(lk_op *op, const char *name, const lk_role_change *change
         *out = r;
         return lk_tx_end(op, LK_OK);
     }
+    const lk_permission *before = r.perms;
+    size_t n_before = r.n_perms;
     if (change->name)
         r.name = change->name;
     if (change->description)
@@ -260,8 +288,8 @@ lk_code lk_role_update(lk_op *op, const char *name, const lk_role_change *change
         json_t *d = lk_snap_role(out);
         if (strcmp(old_name, out->name) != 0)
             json_object_set_new(d, "oldName", json_string(old_name));
-        json_object_set_new(d, "added", names_json(change->add, change->n_add));
-        json_object_set_new(d, "removed", names_json(change->remove, change->n_remove));
+        json_object_set_new(d, "added", perms_diff(&set, before, n_before));
+        json_object_set_new(d, "removed", perms_gone(before, n_before, &set));
         rc = lk_audit_json(op, "Role", "Edit", out->name, d);
     }
     return lk_tx_end(op, rc);
@@ -279,6 +307,8 @@ lk_code lk_role_delete(lk_op *op, const char *name)
     if (r.system)
         return lk_tx_end(op, lk_fail(&op->err, LK_ERULE, "role",
                                      "'%s' is a system role and cannot be deleted", r.name));
+    if ((rc = lk_authz_role(op, "Role Delete", r.name, &r, NULL, 0)) != LK_OK)
+        return lk_tx_end(op, rc);
     /* the first holders by name and how many there are: a role a million users hold
      * is refused without reading them all */
     lk_user_filter held = {.api_only = -1, .role_id = r.id, .limit = 5};

@@ -2,7 +2,8 @@
  * role — named sets of permissions. "Admin" (id 1) is the system role: every Access
  * Admin permission, granted in AllZones only, never edited or deleted. A role that
  * a user holds cannot be deleted, and no change may leave an API-only user without
- * any Access API permission.
+ * any Access API permission. With a caller (op->caller), core/authz.h's rules apply:
+ * a role's permissions, before and after a change, must all be the caller's.
  */
 #ifndef LK_CORE_ROLE_H
 #define LK_CORE_ROLE_H
@@ -16,6 +17,9 @@ typedef struct lk_role_change {
     size_t n_add;
     const char *const *remove;    /* permission names to remove */
     size_t n_remove;
+    bool set_perms;               /* the permissions become exactly `set` (add/remove unused) */
+    const char *const *set;
+    size_t n_set;
 } lk_role_change;
 
 lk_code lk_role_list(lk_op *op, lk_role **out, size_t *n);

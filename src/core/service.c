@@ -6,6 +6,7 @@
  * previous hash alongside the new one until it runs out.
  */
 #include "core/service.h"
+#include "core/authz.h"
 #include "core/internal.h"
 #include "core/secret.h"
 #include "core/user.h"
@@ -97,6 +98,9 @@ lk_code lk_service_create(lk_op *op, const char *name, const char *description,
     lk_user u;
     if (rc == LK_OK)
         rc = check_owner(op, owner, &u);
+    /* a service hands out its owner's permissions */
+    if (rc == LK_OK)
+        rc = lk_authz_act_on(op, "Service Create", &u);
     if (rc != LK_OK)
         return lk_tx_end(op, rc);
 
@@ -135,6 +139,8 @@ lk_code lk_service_rotate_secret(lk_op *op, const char *name, int64_t grace,
         return rc;
     lk_service s;
     rc = lk_service_find(op, name, &s);
+    if (rc == LK_OK)
+        rc = lk_service_may_use(op, "Service Rotate Secret", &s);
     if (rc != LK_OK)
         return lk_tx_end(op, rc);
     char hash[LK_HASH_HEX];
@@ -168,10 +174,23 @@ lk_code lk_service_delete(lk_op *op, const char *name)
     lk_service s;
     rc = lk_service_find(op, name, &s);
     if (rc == LK_OK)
+        rc = lk_service_may_use(op, "Service Delete", &s);
+    if (rc == LK_OK)
         rc = op->store->ops->service_delete(op->store, s.id, &op->err);
     if (rc == LK_OK)
         rc = lk_audit_json(op, "Service", "Delete", s.name, snap_service(&s));
     return lk_tx_end(op, rc);
+}
+
+lk_code lk_service_may_use(lk_op *op, const char *attempt, const lk_service *s)
+{
+    if (!op->caller)
+        return LK_OK;
+    lk_user owner;
+    lk_code rc = op->store->ops->user_get(op->store, op->arena, s->user_id, &owner, &op->err);
+    if (rc != LK_OK)
+        return rc;
+    return lk_authz_act_on(op, attempt, &owner);
 }
 
 bool lk_service_secret_matches_raw(const unsigned char *current, const unsigned char *old,

@@ -2,7 +2,10 @@
  * service — LaunchPoint custom services: a display name, a description, an owning
  * active API-only user, a client id (UUID v4) and a client secret (32 alphanumeric
  * characters) that is shown once and stored only as a hash. A rotation may keep the
- * previous secret valid for a grace period.
+ * previous secret valid for a grace period. A service acts with its owner's
+ * permissions, so with a caller (op->caller) creating, rotating, deleting and taking
+ * a token for one all need the owner to be no more powerful than the caller
+ * (core/authz.h).
  */
 #ifndef LK_CORE_SERVICE_H
 #define LK_CORE_SERVICE_H
@@ -23,6 +26,9 @@ lk_code lk_service_create(lk_op *op, const char *name, const char *description,
 lk_code lk_service_rotate_secret(lk_op *op, const char *name, int64_t grace,
                                  lk_service *out, lk_client_secret secret);
 lk_code lk_service_delete(lk_op *op, const char *name);
+/* May the caller act for service s (attempt: "Service Get Token", ...)? LK_OK, or
+ * LK_EDENIED (recorded) when its owner is more powerful than the caller. */
+lk_code lk_service_may_use(lk_op *op, const char *attempt, const lk_service *s);
 
 /* constant-time check of a presented secret against the current one, and against
  * the previous one while its grace period runs */

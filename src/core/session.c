@@ -8,12 +8,14 @@
 #include <pthread.h>
 #include <sodium.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
 #define SIGN_IN_REFUSED "the email address or the password is wrong, or this user cannot sign in"
 #define SESSION_ENDED "the session has ended; sign in again"
 #define SETUP_KEY "setup.token_hash"
+#define SETUP_EXPIRES_KEY "setup.expires_at"
 #define EMAIL_KEEP 254
 
 static int64_t idle_of(const lk_session_policy *p)
@@ -89,8 +91,11 @@ static const char *dummy_hash(void)
 
 static lk_code record_attempt(lk_op *op, const char *email, int64_t user_id, bool ok, const char *reason)
 {
+    /* the address as given, cut where a character ends: a split one would make the
+     * row invalid UTF-8, which no JSON answer can carry (Login History would lose it) */
     char given[EMAIL_KEEP + 1];
-    snprintf(given, sizeof given, "%s", email ? email : "");
+    const char *e = email ? email : "";
+    snprintf(given, sizeof given, "%.*s", (int)lk_utf8_cut(e, EMAIL_KEEP), e);
     lk_login_rec rec = {.at = op->now, .email = given, .user_id = user_id, .address = op->address,
                         .success = ok, .reason = reason};
     return op->store->ops->login_insert(op->store, &rec, &op->err);
@@ -295,22 +300,58 @@ lk_code lk_password_change(lk_op *op, int64_t user_id, const char *current, cons
 
 /* ---- first-admin setup ----------------------------------------------------------------- */
 
+/* the stored setup token's hash, if one is stored and still within its lifetime */
+static lk_code live_setup_hash(lk_op *op, const char **hash)
+{
+    *hash = NULL;
+    const char *h = NULL, *until = NULL;
+    lk_code rc = op->store->ops->setting_get(op->store, op->arena, SETUP_KEY, &h, &op->err);
+    if (rc == LK_ENOTFOUND)
+        return LK_OK;
+    if (rc == LK_OK)
+        rc = op->store->ops->setting_get(op->store, op->arena, SETUP_EXPIRES_KEY, &until, &op->err);
+    if (rc == LK_ENOTFOUND)
+        return LK_OK;   /* a token of before tokens expired: as good as none */
+    if (rc != LK_OK)
+        return rc;
+    if (h && *h && until && op->now < strtoll(until, NULL, 10))
+        *hash = h;
+    return LK_OK;
+}
+
+lk_code lk_setup_forget(lk_op *op)
+{
+    const char *h = NULL;
+    lk_code rc = op->store->ops->setting_get(op->store, op->arena, SETUP_KEY, &h, &op->err);
+    if (rc == LK_ENOTFOUND || (rc == LK_OK && (!h || !*h)))
+        return LK_OK;   /* nothing to forget: no write */
+    if (rc == LK_OK)
+        rc = op->store->ops->setting_set(op->store, SETUP_KEY, "", op->now, &op->err);
+    return rc;
+}
+
 lk_code lk_setup_open(lk_op *op, lk_session_token *out)
 {
     memset(out, 0, sizeof *out);
     lk_code rc = lk_tx_begin(op);
     if (rc != LK_OK)
         return rc;
-    bool exists = false;
-    rc = lk_admin_exists(op, &exists);
-    if (rc == LK_OK && exists)
-        rc = lk_fail(&op->err, LK_ERULE, "", "an administrator exists already; sign in instead");
-    char hash[LK_HASH_HEX];
+    bool any = false;
+    rc = lk_admin_any(op, &any);
+    if (rc == LK_OK && any) {
+        /* an earlier token never comes back to life, whatever happens to the admins */
+        rc = lk_tx_end(op, lk_setup_forget(op));
+        return rc != LK_OK ? rc : lk_fail(&op->err, LK_ERULE, "", "an administrator exists already; sign in instead");
+    }
+    char hash[LK_HASH_HEX], until[24];
     if (rc == LK_OK) {
         lk_secret_token(out->token, 32);
         lk_secret_hash(out->token, hash);
+        snprintf(until, sizeof until, "%lld", (long long)(op->now + LK_SETUP_TTL));
         rc = op->store->ops->setting_set(op->store, SETUP_KEY, hash, op->now, &op->err);
     }
+    if (rc == LK_OK)
+        rc = op->store->ops->setting_set(op->store, SETUP_EXPIRES_KEY, until, op->now, &op->err);
     rc = lk_tx_end(op, rc);
     if (rc != LK_OK)
         sodium_memzero(out, sizeof *out);
@@ -320,15 +361,13 @@ lk_code lk_setup_open(lk_op *op, lk_session_token *out)
 lk_code lk_setup_pending(lk_op *op, bool *pending)
 {
     *pending = false;
-    bool exists = false;
-    lk_code rc = lk_admin_exists(op, &exists);
-    if (rc != LK_OK || exists)
+    bool any = false;
+    lk_code rc = lk_admin_any(op, &any);
+    if (rc != LK_OK || any)
         return rc;
     const char *hash = NULL;
-    rc = op->store->ops->setting_get(op->store, op->arena, SETUP_KEY, &hash, &op->err);
-    if (rc == LK_ENOTFOUND)
-        return LK_OK;
-    *pending = rc == LK_OK && hash && *hash;
+    rc = live_setup_hash(op, &hash);
+    *pending = rc == LK_OK && hash;
     return rc;
 }
 
@@ -341,20 +380,16 @@ lk_code lk_setup_complete(lk_op *op, const char *token, const char *email, const
     if ((rc = lk_tx_begin(op)) != LK_OK)
         return rc;
     const char *hash = NULL;
-    bool exists = false;
-    rc = lk_admin_exists(op, &exists);
-    if (rc == LK_OK) {
-        lk_code got = op->store->ops->setting_get(op->store, op->arena, SETUP_KEY, &hash, &op->err);
-        if (got != LK_OK && got != LK_ENOTFOUND)
-            rc = got;
-    }
-    if (rc == LK_OK && (exists || !hash || !*hash || !token || !lk_secret_verify(token, hash)))
+    bool any = false;
+    rc = lk_admin_any(op, &any);
+    if (rc == LK_OK)
+        rc = live_setup_hash(op, &hash);
+    if (rc == LK_OK && (any || !hash || !token || !lk_secret_verify(token, hash)))
         rc = lk_fail(&op->err, LK_EAUTH, "token", "this setup link is not valid (any more); an administrator "
                                                   "can be created with 'latchkey admin create'");
+    /* the new admin forgets the token (lk_admin_create_password) */
     if (rc == LK_OK)
         rc = lk_admin_create_password(op, email, first, last, password, out);
-    if (rc == LK_OK)
-        rc = op->store->ops->setting_set(op->store, SETUP_KEY, "", op->now, &op->err);
     return lk_tx_end(op, rc);
 }
 

@@ -19,9 +19,11 @@
  *  - Passwords: LK_PASSWORD_MIN..LK_PASSWORD_MAX characters, not containing the
  *    user's first or last name or the local part of their email (case-insensitive,
  *    parts of 3 characters or more); stored as Argon2id.
- *  - Setup: while no active Admin exists, lk_setup_open() makes a single-use setup
- *    token (only its hash is kept, in the settings); lk_setup_complete() with it
- *    creates the first Admin and forgets the token.
+ *  - Setup: while no administrator exists at all (no person holding Admin, whatever
+ *    their status), lk_setup_open() makes a single-use setup token valid for
+ *    LK_SETUP_TTL (only its hash is kept, in the settings); lk_setup_complete() with
+ *    it creates the first Admin. A token dies as soon as any administrator exists,
+ *    however made, and never comes back: making an Admin forgets it.
  */
 #ifndef LK_CORE_SESSION_H
 #define LK_CORE_SESSION_H
@@ -34,6 +36,7 @@
 #define LK_SESSION_TOKEN_LEN 43        /* base64url of 32 random bytes */
 #define LK_SESSION_IDLE_DEFAULT 1800
 #define LK_SESSION_MAX_AGE_DEFAULT (12 * 3600)
+#define LK_SETUP_TTL (24 * 3600)          /* a setup link's lifetime */
 
 typedef struct lk_session_policy {
     int64_t idle;                       /* seconds without a request; 0: the default */
@@ -73,10 +76,10 @@ lk_code lk_password_check(lk_op *op, const char *password, const char *email, co
 lk_code lk_password_change(lk_op *op, int64_t user_id, const char *current, const char *fresh,
                            int64_t keep_session_id);
 
-/* A new setup token (replacing an earlier one) while no active Admin exists;
- * LK_ERULE once one does. */
+/* A new setup token (replacing an earlier one) while no administrator exists;
+ * LK_ERULE (and any earlier token forgotten) once one does. */
 lk_code lk_setup_open(lk_op *op, lk_session_token *out);
-/* Is a setup token pending (and no active Admin)? */
+/* Is a setup token pending (unexpired, and no administrator)? */
 lk_code lk_setup_pending(lk_op *op, bool *pending);
 /* Creates the first Admin with the setup token; LK_EAUTH for a wrong or used token. */
 lk_code lk_setup_complete(lk_op *op, const char *token, const char *email, const char *first, const char *last,

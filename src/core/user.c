@@ -7,6 +7,7 @@
  * active; the last one is protected.
  */
 #include "core/user.h"
+#include "core/authz.h"
 #include "core/mailq.h"
 #include "core/internal.h"
 #include "core/role.h"
@@ -54,6 +55,15 @@ bool lk_user_is_admin(const lk_user *u)
 static bool counts_as_active_admin(const lk_user *u, int64_t now)
 {
     return !u->api_only && lk_user_is_admin(u) && lk_user_effective_status(u, now, NULL) == LK_STATUS_ACTIVE;
+}
+
+/* someone became an Admin: the other Admins are told, and a pending setup link dies */
+static lk_code admin_added(lk_op *op, const lk_user *u)
+{
+    lk_code rc = lk_mailq_admin_change(op, u, true);
+    if (rc == LK_OK && !u->api_only)
+        rc = lk_setup_forget(op);
+    return rc;
 }
 
 /* LK_ELASTADMIN if `u` is an active Admin and no other active Admin exists */
@@ -193,6 +203,24 @@ static lk_code remove_grants(lk_op *op, const lk_user *u, grant_set *s, const lk
             return lk_fail(&op->err, LK_EINVAL, "role", "%s does not hold role '%s' in workspace '%s'",
                            u->email, g.role_name, g.workspace_name);
         grant_remove(s, (size_t)at);
+    }
+    return LK_OK;
+}
+
+/* the caller may give every grant of s that u (NULL: a new user) does not hold yet */
+static lk_code authz_new_grants(lk_op *op, const char *attempt, const char *target, const lk_user *u,
+                                const grant_set *s)
+{
+    for (size_t i = 0; i < s->n; i++) {
+        bool held = false;
+        for (size_t j = 0; u && j < u->n_grants && !held; j++)
+            held = u->grants[j].role_id == s->items[i].role_id && u->grants[j].workspace_id == s->items[i].workspace_id;
+        if (held)
+            continue;
+        lk_code rc = lk_authz_grant(op, attempt, target, &s->roles[i], s->items[i].workspace_id,
+                                    s->items[i].workspace_name);
+        if (rc != LK_OK)
+            return rc;
     }
     return LK_OK;
 }
@@ -349,11 +377,13 @@ lk_code lk_user_invite(lk_op *op, const lk_user_input *in, lk_user *out, lk_invi
         return rc;
     const char *userid = in->userid ? in->userid : in->email;
     grant_set gs = {0};
-    rc = check_key_free(op, "email", in->email, -1);
+    rc = add_grants(op, &gs, in->grants, in->n_grants);
+    if (rc == LK_OK)
+        rc = authz_new_grants(op, "User Create", in->email, NULL, &gs);
+    if (rc == LK_OK)
+        rc = check_key_free(op, "email", in->email, -1);
     if (rc == LK_OK)
         rc = check_key_free(op, "userid", userid, -1);
-    if (rc == LK_OK)
-        rc = add_grants(op, &gs, in->grants, in->n_grants);
     if (rc == LK_OK)
         rc = check_grants(op, &gs, in->api_only);
     if (rc != LK_OK)
@@ -389,7 +419,7 @@ lk_code lk_user_invite(lk_op *op, const lk_user_input *in, lk_user *out, lk_invi
         rc = lk_audit_json(op, "User", "Create", out->email, d);
     }
     if (rc == LK_OK && lk_user_is_admin(out))
-        rc = lk_mailq_admin_change(op, out, true);
+        rc = admin_added(op, out);
     if (rc != LK_OK && invite)
         sodium_memzero(invite, sizeof *invite);
     return lk_tx_end(op, rc);
@@ -406,6 +436,8 @@ lk_code lk_user_resend_invitation(lk_op *op, const char *key, const char *messag
     lk_user u;
     lk_invitation prev;
     rc = lk_user_find(op, key, &u);
+    if (rc == LK_OK)
+        rc = lk_authz_act_on(op, "User Resend Invitation", &u);
     if (rc == LK_OK && u.status != LK_STATUS_PENDING)
         rc = lk_fail(&op->err, LK_ERULE, "user",
                      u.api_only ? "%s is an API-only user: no invitation is needed, because no email is sent"
@@ -472,7 +504,7 @@ static lk_code check_change(lk_op *op, const lk_user_change *c)
     if (rc == LK_OK)
         rc = lk_check_text(op, "reason", "reason", c->reason, LK_TEXT_MAX);
     if (rc == LK_OK && !c->email && !c->userid && !c->first_name && !c->last_name && !c->reason &&
-        !c->expires && !c->n_add && !c->n_remove)
+        !c->expires && !c->n_add && !c->n_remove && !c->set_grants)
         rc = lk_fail(&op->err, LK_EINVAL, "", "nothing to change: give at least one field to update");
     return rc;
 }
@@ -506,8 +538,12 @@ lk_code lk_user_update(lk_op *op, const char *key, const lk_user_change *c, lk_u
     grant_set gs = {0};
     int64_t expires = 0;
     rc = find_for_change(op, key, &u);
+    if (rc == LK_OK)
+        rc = lk_authz_act_on(op, "User Edit", &u);
     if (rc == LK_OK && c->expires)
         rc = check_expiry_change(op, &u, c->expires, &expires);
+    if (rc == LK_OK && c->expires && expires != u.expires_at)
+        rc = lk_authz_not_self(op, "User Edit", &u, "access expiry");
     if (rc == LK_OK && c->email)
         rc = check_key_free(op, "email", c->email, u.id);
     /* a user id that was the email follows a new email */
@@ -516,12 +552,19 @@ lk_code lk_user_update(lk_op *op, const char *key, const lk_user_change *c, lk_u
         new_userid = c->email;
     if (rc == LK_OK && new_userid)
         rc = check_key_free(op, "userid", new_userid, u.id);
-    if (rc == LK_OK)
+    if (rc == LK_OK && c->set_grants) {
+        rc = add_grants(op, &gs, c->set, c->n_set);
+    } else if (rc == LK_OK) {
         rc = load_grants(op, &u, &gs);
+        if (rc == LK_OK)
+            rc = add_grants(op, &gs, c->add, c->n_add);
+        if (rc == LK_OK)
+            rc = remove_grants(op, &u, &gs, c->remove, c->n_remove);
+    }
+    if (rc == LK_OK && !same_grants(&u, &gs))
+        rc = lk_authz_not_self(op, "User Edit", &u, "roles");
     if (rc == LK_OK)
-        rc = add_grants(op, &gs, c->add, c->n_add);
-    if (rc == LK_OK)
-        rc = remove_grants(op, &u, &gs, c->remove, c->n_remove);
+        rc = authz_new_grants(op, "User Edit", u.email, &u, &gs);
     if (rc == LK_OK)
         rc = check_grants(op, &gs, u.api_only);
     if (rc != LK_OK)
@@ -578,7 +621,10 @@ lk_code lk_user_update(lk_op *op, const char *key, const lk_user_change *c, lk_u
         rc = lk_audit_json(op, "User", "Edit", out->email, d);
     }
     if (rc == LK_OK && lk_user_is_admin(&u) != lk_user_is_admin(out))
-        rc = lk_mailq_admin_change(op, out, lk_user_is_admin(out));
+        rc = lk_user_is_admin(out) ? admin_added(op, out) : lk_mailq_admin_change(op, out, false);
+    /* the old address hears of it: a takeover by an address change does not go unseen */
+    if (rc == LK_OK && !u.api_only && !lk_str_ieq(u.email, out->email))
+        rc = lk_mailq_email_changed(op, &u, out->email);
     json_decref(changes);
     return lk_tx_end(op, rc);
 }
@@ -592,6 +638,10 @@ lk_code lk_user_lock(lk_op *op, const char *key, const char *reason, lk_user *ou
         return rc;
     lk_user u;
     rc = find_for_change(op, key, &u);
+    if (rc == LK_OK)
+        rc = lk_authz_act_on(op, "User Lock", &u);
+    if (rc == LK_OK)
+        rc = lk_authz_not_self(op, "User Lock", &u, "lock state");
     if (rc == LK_OK && u.status == LK_STATUS_LOCKED)
         rc = lk_fail(&op->err, LK_ERULE, "user", "%s is already locked (%s)", u.email, u.lock_reason);
     if (rc == LK_OK)
@@ -619,6 +669,10 @@ lk_code lk_user_unlock(lk_op *op, const char *key, const char *expires, lk_user 
         return rc;
     lk_user u;
     rc = find_for_change(op, key, &u);
+    if (rc == LK_OK)
+        rc = lk_authz_act_on(op, "User Unlock", &u);
+    if (rc == LK_OK)
+        rc = lk_authz_not_self(op, "User Unlock", &u, "lock state");
     if (rc != LK_OK)
         return lk_tx_end(op, rc);
     if (lk_user_effective_status(&u, op->now, NULL) != LK_STATUS_LOCKED)
@@ -660,6 +714,8 @@ lk_code lk_user_delete_scoped(lk_op *op, const char *key, lk_user_scope scope)
         return rc;
     lk_user u;
     rc = lk_user_find(op, key, &u);
+    if (rc == LK_OK)
+        rc = lk_authz_act_on(op, scope == LK_SCOPE_PENDING ? "User Delete Invitation" : "User Delete", &u);
     if (rc == LK_OK && scope == LK_SCOPE_ACCEPTED && u.status == LK_STATUS_PENDING)
         rc = lk_fail(&op->err, LK_ERULE, "user",
                      "%s has not accepted the invitation yet; delete it as an invited user", u.email);
@@ -731,7 +787,7 @@ static lk_code create_admin(lk_op *op, const char *email, const char *first, con
         rc = lk_audit_json(op, "User", "Create", out->email, d);
     }
     if (rc == LK_OK)
-        rc = lk_mailq_admin_change(op, out, true);
+        rc = admin_added(op, out);
     return lk_tx_end(op, rc);
 }
 
@@ -766,6 +822,17 @@ lk_code lk_admin_create_password(lk_op *op, const char *email, const char *first
                                  const char *password, lk_user *out)
 {
     return admin_with_password(op, email, first, last, password, false, out);
+}
+
+lk_code lk_admin_any(lk_op *op, bool *any)
+{
+    lk_user *holders = NULL;
+    size_t n = 0;
+    *any = false;
+    lk_code rc = op->store->ops->role_holders(op->store, op->arena, LK_ROLE_ADMIN, &holders, &n, &op->err);
+    for (size_t i = 0; rc == LK_OK && i < n && !*any; i++)
+        *any = !holders[i].api_only;
+    return rc;
 }
 
 lk_code lk_admin_exists(lk_op *op, bool *exists)

@@ -8,7 +8,11 @@
  * invitation; anyone else starts pending with an invitation, emailed (core/mailq.h);
  * when someone becomes or stops being an Admin the other Admins are told; past its expiry a user
  * counts as locked ("access expired"); a user who owns services cannot be deleted;
- * the last active Admin cannot be deleted, locked or lose the Admin role.
+ * the last active Admin cannot be deleted, locked or lose the Admin role; an email
+ * change of someone who can sign in (not API-only) is told to the old address.
+ * With a caller (op->caller), core/authz.h's rules apply on top: grants only of roles
+ * the caller holds, changes only to users no more powerful than the caller, never to
+ * the caller's own roles, access expiry or lock state.
  */
 #ifndef LK_CORE_USER_H
 #define LK_CORE_USER_H
@@ -65,6 +69,9 @@ typedef struct lk_user_change {
     size_t n_add;
     const lk_grant_ref *remove;
     size_t n_remove;
+    bool set_grants;            /* the user's grants become exactly `set` (add/remove unused) */
+    const lk_grant_ref *set;
+    size_t n_set;
 } lk_user_change;
 
 /* status as it counts now: an expired user is locked with reason "access expired";
@@ -112,6 +119,9 @@ lk_code lk_admin_create_password(lk_op *op, const char *email, const char *first
                                  const char *password, lk_user *out);
 /* is there an active Admin who can sign in (not API-only, not locked or expired)? */
 lk_code lk_admin_exists(lk_op *op, bool *exists);
+/* is there any administrator at all: a person (not API-only) holding Admin, whatever
+ * their status (pending, locked, expired included)? */
+lk_code lk_admin_any(lk_op *op, bool *any);
 
 /* true if the user holds the Admin role */
 bool lk_user_is_admin(const lk_user *u);

@@ -9,6 +9,7 @@
  */
 #include "http/routes.h"
 #include "api/api.h"
+#include "core/permission.h"
 #include "http/auth.h"
 #include "http/envelope.h"
 #include "http/metrics.h"
@@ -20,7 +21,7 @@
 
 #define UM "/userservice/management/v1/users"
 /* the user management API needs both keys, as in Marketo (PRODUCT.md §1) */
-#define UM_PERMS {"Access User Management Api", "Access Users"}
+#define UM_PERMS {LK_PERM_USER_MGMT_API, LK_PERM_ACCESS_USERS}
 
 const lk_route lk_routes[] = {
     {"GET POST", "/identity/oauth/token", LK_ROUTE_IDENTITY, lk_api_identity_token, {NULL}, false, "identity"},

@@ -295,6 +295,10 @@ static enum MHD_Result send_answer(struct MHD_Connection *conn, lk_request *r)
         return MHD_NO;
     if (r->content_type)
         MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, r->content_type);
+    /* every answer: no content sniffing, no framing (the console's CSP adds
+     * frame-ancestors 'none') */
+    MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
+    MHD_add_response_header(resp, "X-Frame-Options", "DENY");
     for (size_t i = 0; i < r->n_headers; i++)
         MHD_add_response_header(resp, r->headers[i].name, r->headers[i].value);
     if (r->request_id)

@@ -24,6 +24,7 @@ typedef enum lk_mail_tpl_id {
     LK_TPL_EXPIRY_ADMIN,
     LK_TPL_ADMIN_ADDED,
     LK_TPL_ADMIN_REMOVED,
+    LK_TPL_EMAIL_CHANGED,
     LK_TPL_COUNT
 } lk_mail_tpl_id;
 

@@ -21,6 +21,7 @@ typedef enum lk_mail_kind {
     LK_MAIL_EXPIRY_NOTICE,  /* access expires in N days (to the user, or with to_admin to the admins) */
     LK_MAIL_ADMIN_ADDED,    /* to every other admin: X was made an administrator by Y */
     LK_MAIL_ADMIN_REMOVED,  /* to every other admin: X is no longer an administrator (Y did it) */
+    LK_MAIL_EMAIL_CHANGED,  /* to the old address: the account's email became subject_user (Y did it); no link */
     LK_MAIL_KIND_COUNT
 } lk_mail_kind;
 
@@ -32,7 +33,7 @@ typedef struct lk_mail_vars {
     const char *message;        /* the admin's free text for an invitation; may contain newlines */
     const char *actor_name;     /* who did it ("Ada Lovelace (ada@example.com)"), or NULL */
     const char *subject_user;   /* the user a notice is about: required for the admin notices and
-                                 * for the admins' expiry notice */
+                                 * for the admins' expiry notice; the new address for email_changed */
     const char *expires_at;     /* ISO-8601 expiry: required for expiry notices */
     int days;                   /* days left for expiry notices (7 or 1; 0 or less reads "today") */
     bool to_admin;              /* expiry notice: the admins' variant */
@@ -59,7 +60,7 @@ typedef struct lk_mail_tplset lk_mail_tplset;
 
 /* Reads every template file of dir. File names: TEMPLATE.LANG.subject / .txt / .html
  * with TEMPLATE one of invitation, password_reset, expiry_user, expiry_admin,
- * admin_added, admin_removed and LANG en or de (a template is replaced whole: all
+ * admin_added, admin_removed, email_changed and LANG en or de (a template is replaced whole: all
  * three files), and layout.LANG.html, footer.LANG.txt (each on its own). Files whose
  * names start with '.' are ignored. NULL with a one-line reason in err when a file is
  * unknown, missing, unreadable, larger than 64 KB, not UTF-8, malformed, uses an

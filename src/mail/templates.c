@@ -156,6 +156,22 @@ static const lk_mail_template en_admin_removed = {
             EN_CHECK_ADMINS_HTML,
 };
 
+/* to the old address of a changed email: no link, only where to turn */
+static const lk_mail_template en_email_changed = {
+    .subject = "Your latchkey email address was changed",
+    .text = EN_HELLO "\n\n"
+            "The email address of your latchkey account was changed from this address to {user}."
+            "{?actor} The change was made by {actor}.{/}\n\n"
+            "From now on, latchkey writes to the new address only, and password resets go there.\n\n"
+            "If you did not expect this change, tell your latchkey administrator at once.\n",
+    .html = H1 "Email address changed</h1>\n"
+            P EN_HELLO "</p>\n"
+            P "The email address of your latchkey account was changed from this address to "
+              "<strong>{user}</strong>.{?actor} The change was made by {actor}.{/}</p>\n"
+            P "From now on, latchkey writes to the new address only, and password resets go there.</p>\n"
+            P "If you did not expect this change, tell your latchkey administrator at once.</p>\n",
+};
+
 /* ---- German ------------------------------------------------------------------------
  * The first sentence after the greeting starts with a name or with "Sie"/"Ihr", so
  * that it is capitalised correctly after the comma. */
@@ -271,6 +287,25 @@ static const lk_mail_template de_admin_removed = {
             DE_CHECK_ADMINS_HTML,
 };
 
+static const lk_mail_template de_email_changed = {
+    .subject = "Ihre E-Mail-Adresse bei latchkey wurde geändert",
+    .text = DE_HELLO "\n\n"
+            "Die E-Mail-Adresse Ihres latchkey-Kontos wurde von dieser Adresse auf {user} geändert."
+            "{?actor} Die Änderung hat {actor} vorgenommen.{/}\n\n"
+            "Ab jetzt schreibt latchkey nur noch an die neue Adresse, auch Links zum Zurücksetzen des "
+            "Passworts gehen dorthin.\n\n"
+            "Wenn Sie diese Änderung nicht erwartet haben, wenden Sie sich sofort an Ihre "
+            "latchkey-Administration.\n",
+    .html = H1 "E-Mail-Adresse geändert</h1>\n"
+            P DE_HELLO "</p>\n"
+            P "Die E-Mail-Adresse Ihres latchkey-Kontos wurde von dieser Adresse auf "
+              "<strong>{user}</strong> geändert.{?actor} Die Änderung hat {actor} vorgenommen.{/}</p>\n"
+            P "Ab jetzt schreibt latchkey nur noch an die neue Adresse, auch Links zum Zurücksetzen des "
+              "Passworts gehen dorthin.</p>\n"
+            P "Wenn Sie diese Änderung nicht erwartet haben, wenden Sie sich sofort an Ihre "
+              "latchkey-Administration.</p>\n",
+};
+
 /* ---- the tables ---------------------------------------------------------------------- */
 
 #define T(en, de) {[LK_LANG_EN] = &en, [LK_LANG_DE] = &de}
@@ -282,6 +317,7 @@ const lk_mail_template *const lk_mail_templates[LK_TPL_COUNT][LK_LANG_COUNT] = {
     [LK_TPL_EXPIRY_ADMIN] = T(en_expiry_admin, de_expiry_admin),
     [LK_TPL_ADMIN_ADDED] = T(en_admin_added, de_admin_added),
     [LK_TPL_ADMIN_REMOVED] = T(en_admin_removed, de_admin_removed),
+    [LK_TPL_EMAIL_CHANGED] = T(en_email_changed, de_email_changed),
 };
 
 const lk_mail_locale lk_mail_locales[LK_LANG_COUNT] = {

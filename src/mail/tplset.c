@@ -23,6 +23,7 @@ static const char *const TPL_NAMES[LK_TPL_COUNT] = {
     [LK_TPL_INVITATION] = "invitation",   [LK_TPL_PASSWORD_RESET] = "password_reset",
     [LK_TPL_EXPIRY_USER] = "expiry_user", [LK_TPL_EXPIRY_ADMIN] = "expiry_admin",
     [LK_TPL_ADMIN_ADDED] = "admin_added", [LK_TPL_ADMIN_REMOVED] = "admin_removed",
+    [LK_TPL_EMAIL_CHANGED] = "email_changed",
 };
 static const char *const PARTS[3] = {"subject", "txt", "html"};
 

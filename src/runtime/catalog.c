@@ -15,6 +15,7 @@
  */
 #include "runtime/catalog.h"
 #include "core/allowlist.h"
+#include "core/authz.h"
 #include "core/limits.h"
 #include "core/secret.h"
 #include "core/service.h"
@@ -185,8 +186,10 @@ static lk_code load_users(lk_catalog *c, lk_store *s, lk_arena *tmp, lk_error *e
     for (size_t i = 0; i < n_roles; i++) {
         uint64_t *bits = lk_arena_alloc(tmp, c->perm_words * sizeof *bits);
         for (size_t p = 0; p < roles[i].n_perms; p++) {
-            int idx = lk_catalog_permission(c, roles[i].perms[p].name);
-            if (idx >= 0)
+            const lk_permission *pm = &roles[i].perms[p];
+            int idx = lk_catalog_permission(c, pm->name);
+            /* a token holds only what applies to tokens (core/authz.h) */
+            if (idx >= 0 && lk_authz_applies(LK_CALLER_TOKEN, pm->group, pm->name))
                 bits[idx / 64] |= UINT64_C(1) << (idx % 64);
         }
         lk_map_put_int(b.role_bits, roles[i].id, bits);

@@ -70,6 +70,7 @@ static const struct {
     {"expiry_notice", LK_MAIL_EXPIRY_NOTICE, NULL},
     {"admin_added", LK_MAIL_ADMIN_ADDED, NULL},
     {"admin_removed", LK_MAIL_ADMIN_REMOVED, NULL},
+    {"email_changed", LK_MAIL_EMAIL_CHANGED, NULL},
 };
 
 static const char *str_of(lk_arena *a, json_t *o, const char *key)
@@ -266,7 +267,7 @@ lk_mailer *lk_mailer_start(const lk_config *cfg, const char *public_url, lk_erro
             return NULL;
         }
     }
-    lk_store *store = lk_store_open(lk_store_default_location(cfg->db[0] ? cfg->db : NULL), err);
+    lk_store *store = lk_store_open(lk_store_default_location(cfg->db[0] ? cfg->db : NULL), LK_STORE_WRITE, err);
     if (!store) {
         lk_mail_tplset_free(templates);
         return NULL;

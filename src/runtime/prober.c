@@ -85,7 +85,7 @@ static void *run(void *arg)
 
 lk_prober *lk_prober_start(const char *location, int64_t timeout_ms, lk_error *err)
 {
-    lk_store *store = lk_store_open(location, err);
+    lk_store *store = lk_store_open(location, LK_STORE_WRITE, err);
     if (!store)
         return NULL;
     lk_prober *p = lk_xcalloc(1, sizeof *p);

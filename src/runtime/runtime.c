@@ -531,7 +531,8 @@ lk_runtime *lk_runtime_open(const lk_config *cfg, lk_error *err)
 {
     setenv("TZ", cfg->quota_tz, 1);
     tzset();
-    lk_store *store = lk_store_open(lk_store_default_location(cfg->db[0] ? cfg->db : NULL), err);
+    /* `serve` brings the schema up to date (docs/cli.md); its other connections find it so */
+    lk_store *store = lk_store_open(lk_store_default_location(cfg->db[0] ? cfg->db : NULL), LK_STORE_MIGRATE, err);
     if (!store)
         return NULL;
     lk_runtime *rt = lk_xcalloc(1, sizeof *rt);
@@ -566,7 +567,7 @@ lk_runtime *lk_runtime_open(const lk_config *cfg, lk_error *err)
         return NULL;
     }
     rt->thread_started = true;
-    rt->worker_store = lk_store_open(lk_store_default_location(cfg->db[0] ? cfg->db : NULL), err);
+    rt->worker_store = lk_store_open(lk_store_default_location(cfg->db[0] ? cfg->db : NULL), LK_STORE_WRITE, err);
     if (!rt->worker_store || pthread_create(&rt->worker, NULL, store_worker, rt) != 0) {
         if (rt->worker_store)
             lk_fail(err, LK_ESTORE, "", "could not start the store worker");

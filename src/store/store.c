@@ -50,10 +50,16 @@ const char *lk_store_sqlite_path(const char *location, lk_error *err)
     return location;
 }
 
-lk_store *lk_store_open(const char *location, lk_error *err)
+lk_store *lk_store_open(const char *location, lk_store_mode mode, lk_error *err)
 {
     const char *path = lk_store_sqlite_path(location, err);
-    return path ? lk_store_sqlite_open(path, err) : NULL;
+    return path ? lk_store_sqlite_open(path, mode, err) : NULL;
+}
+
+lk_code lk_store_inspect(const char *location, lk_store_info *out, lk_error *err)
+{
+    const char *path = lk_store_sqlite_path(location, err);
+    return path ? lk_store_sqlite_inspect(path, out, err) : LK_EINVAL;
 }
 
 const char *lk_store_default_location(const char *explicit_location)

@@ -132,6 +132,9 @@ typedef struct lk_store_ops {
     /* how many users hold each role (any workspace): pairs (role id, count), roles
      * nobody holds left out; one row per role, kept up to date as grants change */
     lk_code (*role_holder_counts)(lk_store *s, lk_arena *a, int64_t **pairs, size_t *n, lk_error *err);
+    /* the workspaces in which someone holds the role, by id (id and name filled) */
+    lk_code (*role_workspaces)(lk_store *s, lk_arena *a, int64_t role_id, lk_workspace **out, size_t *n,
+                               lk_error *err);
 
     /* users, ordered by id; reads fill grants */
     lk_code (*user_list)(lk_store *s, lk_arena *a, const lk_user_filter *f, lk_user **out, size_t *n, lk_error *err);
@@ -270,13 +273,44 @@ struct lk_store {
     const lk_store_ops *ops;
 };
 
+/* How a front end opens the store (docs/cli.md: which command uses which). */
+typedef enum lk_store_mode {
+    LK_STORE_READ,      /* an existing latchkey database whose schema is this binary's: read
+                         * only, never the write lock, never created, never migrated */
+    LK_STORE_WRITE,     /* read and write; a missing or empty file becomes a new database;
+                         * an older schema is refused ("run latchkey migrate") */
+    LK_STORE_MIGRATE,   /* the same, and an older schema is brought up to date (serve, migrate) */
+} lk_store_mode;
+
+/* What a location holds, as lk_store_inspect() finds it. */
+typedef enum lk_db_state {
+    LK_DB_MISSING,      /* no file */
+    LK_DB_EMPTY,        /* a file with nothing in it: free to become a latchkey database */
+    LK_DB_CURRENT,      /* latchkey's, with every migration this binary knows */
+    LK_DB_OLDER,        /* latchkey's, some migrations still to apply */
+    LK_DB_NEWER,        /* latchkey's, written by a newer latchkey */
+    LK_DB_FOREIGN,      /* some other program's database: never touched */
+} lk_db_state;
+
+typedef struct lk_store_info {
+    lk_db_state state;
+    int version;        /* the highest migration recorded (0: none) */
+    int known;          /* the highest migration this binary knows */
+    uint32_t application_id; /* as the file says (0 for a file made before latchkey set it) */
+} lk_store_info;
+
 /*
- * Opens the store a location names: a file path (SQLite), or "sqlite:PATH".
- * The folder of a SQLite file is created as needed, and pending migrations are
- * applied. Returns NULL with err set on failure (LK_ESCHEMA for a database newer
- * than this binary). Close with s->ops->close(s).
+ * Opens the store a location names: a file path (SQLite), or "sqlite:PATH", as mode
+ * says. A database that is neither empty nor latchkey's is refused (LK_ESCHEMA) and
+ * left as it was; so is a schema newer than this binary, in every mode; an older
+ * one is refused except by LK_STORE_MIGRATE. LK_STORE_READ refuses a missing or
+ * empty file (LK_ENOTFOUND); the others create it (and its folder). Returns NULL with
+ * err set on failure. Close with s->ops->close(s).
  */
-lk_store *lk_store_open(const char *location, lk_error *err);
+lk_store *lk_store_open(const char *location, lk_store_mode mode, lk_error *err);
+
+/* What the location holds, read without writing anything (see lk_db_state). */
+lk_code lk_store_inspect(const char *location, lk_store_info *out, lk_error *err);
 
 /* The SQLite file a location names (a pointer into location), or NULL with err set
  * when it names no SQLite file (PostgreSQL, another scheme, nothing). */

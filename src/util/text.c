@@ -44,6 +44,32 @@ size_t lk_utf8_seq(const char *s)
     return lk_utf8_seqn(s, 4);
 }
 
+size_t lk_utf8_cut(const char *s, size_t max)
+{
+    size_t n = 0;
+    while (s[n] && n < max) {
+        size_t len = lk_utf8_seq(s + n);
+        if (len == 0)
+            len = 1;    /* a stray byte is one unit: never worse than a byte cut */
+        if (n + len > max)
+            break;
+        n += len;
+    }
+    return n;
+}
+
+void lk_utf8_repair(char *s)
+{
+    while (*s) {
+        size_t len = lk_utf8_seq(s);
+        if (len == 0) {
+            *s++ = '?';
+            continue;
+        }
+        s += len;
+    }
+}
+
 long lk_utf8_count(const char *s)
 {
     long n = 0;

@@ -14,6 +14,14 @@ size_t lk_utf8_seq(const char *s);
 /* the same within n bytes (s need not be NUL-terminated) */
 size_t lk_utf8_seqn(const char *s, size_t n);
 
+/* The length of s's longest prefix of at most max bytes that does not end inside a
+ * character: cutting s there never splits a multi-byte sequence. */
+size_t lk_utf8_cut(const char *s, size_t max);
+
+/* Replaces, in place, every byte of s that does not start or belong to a
+ * well-formed UTF-8 sequence with '?', so that s is valid UTF-8 afterwards. */
+void lk_utf8_repair(char *s);
+
 /* Number of code points if s is well-formed UTF-8 (no overlongs, no surrogates,
  * nothing above U+10FFFF), else -1. */
 long lk_utf8_count(const char *s);

@@ -169,14 +169,19 @@ describe('--json', () => {
 });
 
 describe('database location', () => {
-  test('default ./data/latchkey.db, folder created', (t) => {
+  test('default ./data/latchkey.db: a read finds none there and creates nothing; a change creates it, folder too', (t) => {
     const cwd = tempDir();
     t.after(() => fs.rmSync(cwd, { recursive: true, force: true }));
-    const r = run(['workspace', 'list', '--json'], { cwd });
+    const none = run(['workspace', 'list', '--json'], { cwd });
+    assert.equal(none.status, 2, none.stderr);
+    assertErrorOutput(none, 'not_found');
+    assert.match(none.stderr, /there is no latchkey database at \.\/data\/latchkey\.db/);
+    assert.ok(!fs.existsSync(path.join(cwd, 'data')), 'a read creates no folder');
+    const r = run(['workspace', 'create', 'Here', '--json'], { cwd });
     assert.equal(r.status, 0, r.stderr);
-    assert.equal(r.json.workspaces.length, 2);
     assert.ok(fs.existsSync(path.join(cwd, 'data', 'latchkey.db')));
-    assert.equal(sql(path.join(cwd, 'data', 'latchkey.db'), 'SELECT count(*) AS n FROM workspaces')[0].n, 2);
+    assert.equal(sql(path.join(cwd, 'data', 'latchkey.db'), 'SELECT count(*) AS n FROM workspaces')[0].n, 3);
+    assert.equal(run(['workspace', 'list', '--json'], { cwd }).json.workspaces.length, 3);
   });
 
   test('LATCHKEY_DB beats the default; --db beats LATCHKEY_DB; folders are created', (t) => {
@@ -207,7 +212,7 @@ describe('database location', () => {
       return "'future'";
     });
     sql(db, `INSERT INTO schema_migrations (${names.join(', ')}) VALUES (${values.join(', ')})`);
-    for (const args of [['role', 'list'], ['workspace', 'create', 'X']]) {
+    for (const args of [['role', 'list'], ['workspace', 'create', 'X'], ['migrate']]) {
       refuse(db, { status: 3, code: 'schema', mentions: [/newer|version|upgrade/i] }, ...args);
     }
   });

@@ -18,14 +18,19 @@ const BOSS = 'boss@example.com';
 
 // The mailer of the running server works on its own schedule: it records each delivery as
 // an Email event by "system" and mints a fresh invitation token (token_hash) at each send
-// attempt. Neither is a change made by the refused call, so both stay out of the snapshot.
-function snapshot(db) {
+// attempt. Neither is a change made by the refused call, so both stay out of the snapshot;
+// so does the Denied event a refusal leaves on purpose (counted by deniedCount).
+// With tokens false the count of stored tokens is left out too: the server writes a token it
+// issued a moment before on its own schedule (about once a second).
+function snapshot(db, { tokens = true } = {}) {
   const q = (s) => JSON.stringify(sql(db, s));
   return ['SELECT * FROM users ORDER BY id', 'SELECT * FROM roles ORDER BY id', 'SELECT * FROM role_permissions ORDER BY 1, 2',
     'SELECT * FROM user_roles ORDER BY 1, 2, 3', 'SELECT * FROM services ORDER BY id', 'SELECT * FROM allowlist ORDER BY id',
     "SELECT * FROM settings WHERE key NOT LIKE 'setup%' ORDER BY key", 'SELECT id, user_id, message, created_at, expires_at, accepted_at FROM invitations ORDER BY id',
-    "SELECT * FROM audit_events WHERE NOT (actor = 'system' AND area = 'Email') ORDER BY id", 'SELECT count(*) FROM tokens'].map(q).join('\n');
+    "SELECT * FROM audit_events WHERE NOT (actor = 'system' AND area = 'Email') AND area <> 'Denied' ORDER BY id", ...(tokens ? ['SELECT count(*) FROM tokens'] : [])].map(q).join('\n');
 }
+
+const deniedCount = (db, actor) => count(db, 'audit_events', `area = 'Denied' AND actor = 'user:${actor}'`);
 
 // every call of docs/console-api.md that needs a permission, with a harmless body
 const CALLS = (ids) => [
@@ -135,16 +140,25 @@ describe('console API: one-time passwords and Access Admin permissions', { concu
     assert.deepEqual(sess.permissions, ['Access Users']);
     assert.deepEqual(sess.user.roles.map((g) => g.role), ['Users Keeper']);
     const before = snapshot(db);
+    const deniedBefore = deniedCount(db, email);
+    let refusals = 0;
     for (const [method, path, body, perms] of CALLS(ids)) {
       if (perms.includes('Access Users')) continue;
       const e = assertConsoleError(await s.call(path, { method, body }), 403, 'forbidden', '', `${method} ${path}`);
       assert.ok(e.message.includes(perms[0]), `${method} ${path}: the message names ${perms[0]}: ${e.message}`);
+      refusals++;
     }
     assert.equal(snapshot(db), before, 'forbidden calls changed nothing');
-    // what Access Users allows
+    assert.equal(deniedCount(db, email) - deniedBefore, refusals, 'each refusal is a Denied event');
+    // what Access Users allows: users calls, for users no more powerful than the keeper
     assert.ok(assertConsoleOk(await s.call('/roles')).some((r) => r.name === 'API Only'));
     assert.ok(assertConsoleOk(await s.call('/workspaces')).some((w) => w.name === 'AllZones'));
     assert.deepEqual(assertConsoleOk(await s.call('/users?q=api@')).users.map((u) => u.email), ['api@example.com']);
+    // an API-only user with a role of Access API permissions the keeper does not hold: refused
+    assertConsoleError(await s.call('/users', { body: { email: 'by-keeper@example.com', firstName: 'By', lastName: 'Keeper', apiOnly: true,
+      grants: [{ roleId: ids.role, workspaceId: 0 }] } }), 403, 'forbidden', '');
+    assert.equal(snapshot(db), before);
+    cli(db, 'user', 'update', email, '--add-role', 'API Only');
     const inv = assertConsoleOk(await s.call('/users', { body: { email: 'by-keeper@example.com', firstName: 'By', lastName: 'Keeper', apiOnly: true,
       grants: [{ roleId: ids.role, workspaceId: 0 }] } }));
     assert.equal(inv.user.status, 'active');
@@ -170,22 +184,28 @@ describe('console API: one-time passwords and Access Admin permissions', { concu
     assert.deepEqual([...assertConsoleOk(await s.call('/session')).permissions].sort(),
       ADMIN_PERMS.filter((p) => p !== 'Access LaunchPoint').sort());
     const before = snapshot(db);
+    const deniedBefore = deniedCount(db, email);
+    let refusals = 0;
     for (const [method, path, body, perms] of CALLS(ids)) {
       if (!perms.includes('Access LaunchPoint')) continue;
       assertConsoleError(await s.call(path, { method, body }), 403, 'forbidden', '', `${method} ${path}`);
+      refusals++;
     }
     assert.equal(snapshot(db), before);
+    assert.equal(deniedCount(db, email) - deniedBefore, refusals, 'each refusal is a Denied event');
     for (const path of ['/webservices', '/audit', '/logins', '/permissions', '/users', '/roles'])
       assertConsoleOk(await s.call(path), path);
   });
 
-  test('the Admin cannot delete or lock the last active Admin (409 last_admin)', async () => {
+  test('the last active Admin cannot delete themselves (409 last_admin), nor lock themselves or drop their own roles (403: never oneself)', async () => {
     cli(db, 'user', 'update', 'fresh@example.com', '--add-role', 'Users Keeper', '--remove-role', 'Admin');
     const admins = sql(db, "SELECT u.id FROM users u JOIN user_roles g ON g.user_id = u.id WHERE g.role_id = 1 AND u.status = 'active'");
     assert.deepEqual(admins.map((a) => a.id), [boss.id], 'boss is the last Admin here');
     assertConsoleError(await boss.call(`/users/${boss.id}`, { method: 'DELETE' }), 409, 'last_admin');
-    assertConsoleError(await boss.call(`/users/${boss.id}/lock`, { body: { reason: 'oops' } }), 409, 'last_admin');
-    assertConsoleError(await boss.call(`/users/${boss.id}`, { method: 'PUT', body: { grants: [{ roleId: ids.role, workspaceId: 0 }] } }), 409, 'last_admin');
+    const lock = assertConsoleError(await boss.call(`/users/${boss.id}/lock`, { body: { reason: 'oops' } }), 403, 'forbidden');
+    assert.equal(lock.denied.self, 'lock state');
+    const roles = assertConsoleError(await boss.call(`/users/${boss.id}`, { method: 'PUT', body: { grants: [{ roleId: ids.role, workspaceId: 0 }] } }), 403, 'forbidden');
+    assert.equal(roles.denied.self, 'roles');
     assertConsoleOk(await boss.call('/session'));
   });
 });
@@ -400,10 +420,10 @@ describe("console API: the administrator's path", { concurrency: 1 }, () => {
 
   test('delete: a user who owns a service → 409 in_use; the service, then the user', async () => {
     const tok = await token(srv, st.svc);
-    const before = snapshot(db);
+    const before = snapshot(db, { tokens: false });
     const e = assertConsoleError(await boss.call(`/users/${st.api.id}`, { method: 'DELETE' }), 409, 'in_use');
     assert.ok(e.message.includes('Sync'), e.message);
-    assert.equal(snapshot(db), before);
+    assert.equal(snapshot(db, { tokens: false }), before);
     assert.deepEqual(assertConsoleOk(await boss.call(`/services/${st.svc.id}`, { method: 'DELETE' })), { ok: true });
     assertRestError(await rest(srv, USAGE, tok), 601, 'Access token invalid', 'a token of a deleted service');
     assert.equal((await identity(srv, creds(st.svc))).status, 401);

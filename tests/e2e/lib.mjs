@@ -57,8 +57,9 @@ export function tempDir() {
   return fs.mkdtempSync(os.tmpdir() + '/lk-e2e-');
 }
 
-// A database file in its own temporary folder. `init` runs one read-only command so
-// that the file exists (migrations applied) before the test looks at it.
+// A database file in its own temporary folder. `init` runs `latchkey migrate` so that
+// the file exists (migrations applied) before the test looks at it (read-only commands
+// never create one).
 export function newDb({ init = true } = {}) {
   const dir = tempDir();
   const db = {
@@ -68,7 +69,7 @@ export function newDb({ init = true } = {}) {
   };
   if (init) {
     try {
-      ok(db, 'workspace', 'list');
+      ok(db, 'migrate');
     } catch (e) {
       db.remove();
       throw e;

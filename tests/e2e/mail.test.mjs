@@ -98,7 +98,8 @@ describe('mail over SMTP: invitations, API-only users, German, resend, resets, f
       prepare(db) {
         cli(db, 'role', 'create', '--name', 'Console', '--permission', 'Access Users');
         cli(db, 'role', 'create', '--name', 'API Only', '--permission', 'Read-Only Lead');
-        cli(db, 'role', 'create', '--name', 'User Admin', ...UM_PERMS.flatMap((p) => ['--permission', p]));
+        // the integration holds what it hands out: the API Only role's permission too
+        cli(db, 'role', 'create', '--name', 'User Admin', ...[...UM_PERMS, 'Read-Only Lead'].flatMap((p) => ['--permission', p]));
         cli(db, 'user', 'invite', '--email', 'um-api@example.com', '--first', 'Um', '--last', 'Api', '--role', 'User Admin', '--api-only');
         umService = addService(db, 'UM sync', 'um-api@example.com');
       },

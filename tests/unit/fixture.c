@@ -24,7 +24,7 @@ int lk_fixture_setup(void **state)
         return -1;
     snprintf(f->path, sizeof f->path, "%s/test.db", f->dir);
     lk_error err = {0};
-    f->store = lk_store_open(f->path, &err);
+    f->store = lk_store_open(f->path, LK_STORE_WRITE, &err);
     if (!f->store) {
         fprintf(stderr, "fixture: %s\n", err.msg);
         return -1;

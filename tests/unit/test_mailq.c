@@ -450,7 +450,15 @@ static void address_changes_and_interruptions(void **state)
     op = lk_fixture_op(f);
     expect_ok(op, lk_user_update(op, "bob@example.com", &move, &u));
     assert_string_equal(lk_fixture_text(f, "SELECT count(*) FROM password_resets WHERE used_at IS NULL"), "0");
+    /* the old address is told, without a link, and the notice stays with that address */
     lk_mail_claim c;
+    expect_ok(&f->op, claim(f, 0, &c));
+    assert_string_equal(c.rec.kind, "email_changed");
+    assert_string_equal(c.rec.recipient, "bob@example.com");
+    assert_int_equal(c.rec.user_id, 0);
+    assert_string_equal(c.token, "");
+    assert_non_null(strstr(c.rec.vars, "robert@example.com"));
+    finish(f, 0, &c, true, false);
     assert_int_equal(claim(f, 0, &c), LK_ENOTFOUND);
     size_t n;
     lk_mail_rec *r = queue(f, LK_MAIL_CANCELLED, &n);

@@ -73,6 +73,67 @@ static void setup_creates_first_admin_once(void **state)
     assert_false(pending);
 }
 
+/* the setup link lives 24 hours, and dies for good once any administrator exists */
+static void setup_link_expires_and_never_comes_back(void **state)
+{
+    lk_fixture *f = *state;
+    lk_session_token t;
+    lk_user u;
+    bool pending = false;
+    lk_op *op = lk_fixture_op(f);
+    int64_t t0 = op->now;
+    expect_ok(op, lk_setup_open(op, &t));
+    f->op.now = t0 + LK_SETUP_TTL - 1;
+    op = lk_fixture_op(f);
+    expect_ok(op, lk_setup_pending(op, &pending));
+    assert_true(pending);
+    f->op.now = t0 + LK_SETUP_TTL;
+    op = lk_fixture_op(f);
+    expect_ok(op, lk_setup_pending(op, &pending));
+    assert_false(pending);
+    op = lk_fixture_op(f);
+    expect_err(op, lk_setup_complete(op, t.token, "ada@example.com", "Ada", "Lovelace", PASSWORD, &u), LK_EAUTH,
+               "token", "not valid");
+
+    /* a fresh one, then an Admin made another way (the CLI): the link dies at once */
+    op = lk_fixture_op(f);
+    expect_ok(op, lk_setup_open(op, &t));
+    char otp[LK_ONETIME_PASSWORD_LEN + 1];
+    lk_user bob;
+    op = lk_fixture_op(f);
+    expect_ok(op, lk_admin_create(op, "bob@example.com", "Bob", "Boss", &bob, otp));
+    assert_string_equal(lk_fixture_text(f, "SELECT value FROM settings WHERE key = 'setup.token_hash'"), "");
+    /* the only Admin is no longer active (access expired): still no way in by a link */
+    assert_int_equal(f->store->ops->begin(f->store, &f->op.err), LK_OK);
+    bob.expires_at = f->op.now - 10;
+    expect_ok(&f->op, f->store->ops->user_update(f->store, &bob, &f->op.err));
+    expect_ok(&f->op, f->store->ops->commit(f->store, &f->op.err));
+    op = lk_fixture_op(f);
+    expect_err(op, lk_setup_complete(op, t.token, "eve@example.com", "Eve", "Evil", PASSWORD, &u), LK_EAUTH,
+               "token", NULL);
+    op = lk_fixture_op(f);
+    expect_err(op, lk_setup_open(op, &t), LK_ERULE, NULL, "exists");
+    op = lk_fixture_op(f);
+    expect_ok(op, lk_setup_pending(op, &pending));
+    assert_false(pending);
+    assert_int_equal(lk_fixture_count(f, "users"), 1);
+}
+
+/* a pending (invited, not accepted) Admin is an administrator too: no setup link */
+static void no_setup_link_beside_a_pending_admin(void **state)
+{
+    lk_fixture *f = *state;
+    invite_person(f, "new.admin@example.com", "Admin", NULL);
+    lk_session_token t;
+    bool pending = true;
+    lk_op *op = lk_fixture_op(f);
+    expect_err(op, lk_setup_open(op, &t), LK_ERULE, NULL, "exists");
+    assert_string_equal(t.token, "");
+    op = lk_fixture_op(f);
+    expect_ok(op, lk_setup_pending(op, &pending));
+    assert_false(pending);
+}
+
 static void password_rules(void **state)
 {
     lk_fixture *f = *state;
@@ -375,6 +436,8 @@ int main(void)
 #define T(fn) cmocka_unit_test_setup_teardown(fn, lk_fixture_setup, lk_fixture_teardown)
     const struct CMUnitTest tests[] = {
         T(setup_creates_first_admin_once),
+        T(setup_link_expires_and_never_comes_back),
+        T(no_setup_link_beside_a_pending_admin),
         T(password_rules),
         T(login_success_and_history),
         T(login_refusals_look_alike),

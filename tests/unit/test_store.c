@@ -13,6 +13,7 @@
 
 #include "fixture.h"
 #include "store/sqlite/sqlite_internal.h"
+#include "store/sqlite/store_sqlite.h"
 #include "util/embedded.h"
 
 #include <pthread.h>
@@ -27,6 +28,7 @@
 /* --- helpers ------------------------------------------------------------------ */
 
 #define OPS(f) ((f)->store->ops)
+
 
 static lk_fixture *fx(void **state)
 {
@@ -90,7 +92,7 @@ static void reopen(lk_fixture *f)
 {
     OPS(f)->close(f->store);
     lk_error err = {0};
-    f->store = lk_store_open(f->path, &err);
+    f->store = lk_store_open(f->path, LK_STORE_WRITE, &err);
     if (!f->store)
         fprintf(stderr, "reopen: %s\n", err.msg);
     assert_non_null(f->store);
@@ -164,16 +166,18 @@ static void migrations_applied_and_recorded(void **state)
     lk_fixture *f = fx(state);
     assert_string_equal(OPS(f)->kind, "sqlite");
     int v = OPS(f)->schema_version(f->store);
-    assert_int_equal(v, 6);
+    assert_int_equal(v, 7);
+    assert_string_equal(side_text(f, "SELECT name FROM schema_migrations WHERE version = 6"), "0006_lists.sql");
     assert_int_equal(side_int(f, "SELECT count(*) FROM schema_migrations"), embedded_migrations());
     assert_int_equal(side_int(f, "SELECT max(version) FROM schema_migrations"), v);
     assert_string_equal(side_text(f, "SELECT name FROM schema_migrations WHERE version = 1"), "0001_init.sql");
     assert_string_equal(side_text(f, "SELECT name FROM schema_migrations WHERE version = 2"), "0002_server.sql");
     assert_string_equal(side_text(f, "SELECT name FROM schema_migrations WHERE version = 3"), "0003_console.sql");
     assert_string_equal(side_text(f, "SELECT name FROM schema_migrations WHERE version = 4"), "0004_mail.sql");
-    assert_string_equal(side_text(f, "SELECT name FROM schema_migrations WHERE version = 6"), "0006_lists.sql");
+    assert_string_equal(side_text(f, "SELECT name FROM schema_migrations WHERE version = 7"), "0007_trust.sql");
     assert_true(side_int(f, "SELECT applied_at FROM schema_migrations WHERE version = 1") > 1700000000);
     assert_int_equal(side_int(f, "PRAGMA user_version"), v);
+    assert_int_equal(side_int(f, "PRAGMA application_id"), (long)LK_SQLITE_APPLICATION_ID);
     for (const char *t = "workspaces permissions roles role_permissions users user_roles invitations"
                          " services audit_events tokens settings allowlist user_limits usage_daily"
                          " errors_daily generation sessions login_history mail_queue password_resets"
@@ -260,19 +264,23 @@ static void newer_schema_is_refused(void **state)
     f->store = NULL;
     side_exec(f, "INSERT INTO schema_migrations (version, name, applied_at) VALUES (999, '0999_future.sql', 0)");
 
-    lk_error err = {0};
-    lk_store *s = lk_store_open(f->path, &err);
-    assert_null(s);
-    assert_int_equal(err.code, LK_ESCHEMA);
-    assert_non_null(strstr(err.msg, "999"));
-    assert_non_null(strstr(err.msg, "newer"));
-    char knows[32];
-    snprintf(knows, sizeof knows, "up to %d", v);
-    assert_non_null(strstr(err.msg, knows));
-    assert_int_equal(side_int(f, "SELECT count(*) FROM schema_migrations"), embedded_migrations() + 1); /* untouched */
+    /* by every kind of open: reading, writing, migrating */
+    for (lk_store_mode mode = LK_STORE_READ; mode <= LK_STORE_MIGRATE; mode++) {
+        lk_error err = {0};
+        lk_store *s = lk_store_open(f->path, mode, &err);
+        assert_null(s);
+        assert_int_equal(err.code, LK_ESCHEMA);
+        assert_non_null(strstr(err.msg, "999"));
+        assert_non_null(strstr(err.msg, "newer"));
+        char knows[32];
+        snprintf(knows, sizeof knows, "up to %d", v);
+        assert_non_null(strstr(err.msg, knows));
+        assert_int_equal(side_int(f, "SELECT count(*) FROM schema_migrations"), embedded_migrations() + 1); /* untouched */
+    }
 
     side_exec(f, "DELETE FROM schema_migrations WHERE version = 999");
-    f->store = lk_store_open(f->path, &err);
+    lk_error err = {0};
+    f->store = lk_store_open(f->path, LK_STORE_WRITE, &err);
     assert_non_null(f->store);
 }
 
@@ -286,43 +294,36 @@ static void not_a_database_is_refused(void **state)
     for (int i = 0; i < 200; i++)
         fputs("this is not a database file. ", fp);
     fclose(fp);
-    lk_error err = {0};
-    assert_null(lk_store_open(path, &err));
-    assert_int_equal(err.code, LK_ESCHEMA);
-    assert_non_null(strstr(err.msg, "junk.db"));
+    for (lk_store_mode mode = LK_STORE_READ; mode <= LK_STORE_MIGRATE; mode++) {
+        lk_error err = {0};
+        assert_null(lk_store_open(path, mode, &err));
+        assert_int_equal(err.code, LK_ESCHEMA);
+        assert_non_null(strstr(err.msg, "junk.db"));
+        assert_non_null(strstr(err.msg, "not a latchkey database"));
+    }
     unlink(path);
 }
 
-/* a migration that fails rolls everything back and names itself */
+/* a migration that fails rolls everything back and names itself: here 0007, on a
+ * database that records only the ones before it and has a table in its way */
 static void failed_migration_rolls_back(void **state)
 {
     lk_fixture *f = fx(state);
-    char path[400];
-    snprintf(path, sizeof path, "%s/clash.db", f->dir);
-    sqlite3 *db = NULL;
-    assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
-    assert_int_equal(sqlite3_exec(db, "CREATE TABLE workspaces (x INTEGER)", NULL, NULL, NULL), SQLITE_OK);
-    sqlite3_close(db);
-
+    OPS(f)->close(f->store);
+    f->store = NULL;
+    side_exec(f, "DELETE FROM schema_migrations WHERE version = 7; CREATE TABLE mail_queue_new (x INTEGER)");
     lk_error err = {0};
-    assert_null(lk_store_open(path, &err));
+    assert_null(lk_store_open(f->path, LK_STORE_MIGRATE, &err));
     assert_int_equal(err.code, LK_ESCHEMA);
-    assert_non_null(strstr(err.msg, "0001_init.sql"));
-
-    assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
-    sqlite3_stmt *st = NULL;
-    assert_int_equal(sqlite3_prepare_v2(db, "SELECT count(*) FROM sqlite_master WHERE name IN"
-                                            " ('schema_migrations', 'permissions')", -1, &st, NULL), SQLITE_OK);
-    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
-    assert_int_equal(sqlite3_column_int(st, 0), 0);
-    sqlite3_finalize(st);
-    sqlite3_close(db);
-    const char *suffix[] = {"", "-wal", "-shm"};
-    for (size_t i = 0; i < 3; i++) {
-        char p[420];
-        snprintf(p, sizeof p, "%s%s", path, suffix[i]);
-        unlink(p);
-    }
+    assert_non_null(strstr(err.msg, "0007_trust.sql"));
+    /* nothing of it stayed: not recorded, the queue as it was, the obstacle still there */
+    assert_int_equal(side_int(f, "SELECT count(*) FROM schema_migrations WHERE version = 7"), 0);
+    assert_int_equal(side_int(f, "SELECT count(*) FROM sqlite_master WHERE name = 'mail_queue'"), 1);
+    assert_int_equal(side_int(f, "SELECT count(*) FROM pragma_table_info('mail_queue_new')"), 1);
+    side_exec(f, "DROP TABLE mail_queue_new");
+    f->store = lk_store_open(f->path, LK_STORE_MIGRATE, &err);
+    assert_non_null(f->store);
+    assert_int_equal(side_int(f, "SELECT count(*) FROM schema_migrations WHERE version = 7"), 1);
 }
 
 static void pragmas_in_effect(void **state)
@@ -353,16 +354,16 @@ static void locations(void **state)
 {
     lk_fixture *f = fx(state);
     lk_error err = {0};
-    assert_null(lk_store_open("postgres://db.example/latchkey", &err));
+    assert_null(lk_store_open("postgres://db.example/latchkey", LK_STORE_WRITE, &err));
     assert_int_equal(err.code, LK_EINVAL);
     assert_non_null(strstr(err.msg, "PostgreSQL"));
-    assert_null(lk_store_open("postgresql://db.example/latchkey", &err));
+    assert_null(lk_store_open("postgresql://db.example/latchkey", LK_STORE_WRITE, &err));
     assert_int_equal(err.code, LK_EINVAL);
-    assert_null(lk_store_open("mysql://db.example/latchkey", &err));
+    assert_null(lk_store_open("mysql://db.example/latchkey", LK_STORE_WRITE, &err));
     assert_int_equal(err.code, LK_EINVAL);
-    assert_null(lk_store_open("", &err));
+    assert_null(lk_store_open("", LK_STORE_WRITE, &err));
     assert_int_equal(err.code, LK_EINVAL);
-    assert_null(lk_store_open(":memory:", &err));
+    assert_null(lk_store_open(":memory:", LK_STORE_WRITE, &err));
     assert_int_equal(err.code, LK_EINVAL);
 
     /* sqlite:PATH, with folders created on the way (mode 0700) */
@@ -371,7 +372,7 @@ static void locations(void **state)
     snprintf(b, sizeof b, "%s/a/b", f->dir);
     snprintf(file, sizeof file, "%s/a/b/x.db", f->dir);
     snprintf(loc, sizeof loc, "sqlite:%s", file);
-    lk_store *s = lk_store_open(loc, &err);
+    lk_store *s = lk_store_open(loc, LK_STORE_WRITE, &err);
     assert_non_null(s);
     lk_workspace w;
     assert_int_equal(s->ops->workspace_find(s, &f->arena, "default", &w, &err), LK_OK);
@@ -385,7 +386,7 @@ static void locations(void **state)
 
     /* sqlite://PATH opens the same file */
     snprintf(loc, sizeof loc, "sqlite://%s", file);
-    s = lk_store_open(loc, &err);
+    s = lk_store_open(loc, LK_STORE_WRITE, &err);
     assert_non_null(s);
     s->ops->close(s);
 
@@ -448,7 +449,7 @@ static void readers_see_committed_state_only(void **state)
 {
     lk_fixture *f = fx(state);
     lk_error err = {0};
-    lk_store *other = lk_store_open(f->path, &err);
+    lk_store *other = lk_store_open(f->path, LK_STORE_WRITE, &err);
     assert_non_null(other);
     begin(f);
     lk_workspace w = {.name = "Pending", .created_at = 1, .updated_at = 1};
@@ -481,7 +482,7 @@ static void writers_wait_for_each_other(void **state)
 {
     lk_fixture *f = fx(state);
     lk_error err = {0};
-    waiter w = {.store = lk_store_open(f->path, &err), .begin_rc = LK_ESTORE};
+    waiter w = {.store = lk_store_open(f->path, LK_STORE_WRITE, &err), .begin_rc = LK_ESTORE};
     assert_non_null(w.store);
     begin(f);
     pthread_t t;

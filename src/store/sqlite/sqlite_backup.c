@@ -104,29 +104,20 @@ static lk_code check_integrity(sqlite3 *db, const char *path, lk_error *err)
     return LK_OK;
 }
 
-/* SQLite's application_id of a latchkey database, "LKEY"; 0 in one written before
- * the store set it */
-#define APPLICATION_ID 0x4C4B4559
-
 /*
- * The one test of "this file is a latchkey database" that backup and restore make,
- * kept here so that it follows the store's own rule: a latchkey database carries
- * latchkey's application_id (or none), records its migrations in schema_migrations
- * and mirrors the highest in PRAGMA user_version. *version is that version.
+ * The one test of "this file is a latchkey database" that backup and restore make:
+ * the store's own (lk_store_sqlite_inspect: latchkey's application_id, or none and
+ * latchkey's migrations), so that the rule has one definition. `shown` names the file
+ * in the message; *info is filled.
  */
-static lk_code check_latchkey(sqlite3 *db, const char *path, int *version, lk_error *err)
+static lk_code check_latchkey(const char *path, const char *shown, lk_store_info *info, lk_error *err)
 {
-    char v[32];
-    int rc = query_text(db, "SELECT count(*) FROM sqlite_schema WHERE type = 'table' AND name = 'schema_migrations'",
-                        v, sizeof v);
-    if (rc != SQLITE_OK)
-        return sqlite_failure(db, rc, path, "read", err);
-    int64_t uv = query_int(db, "PRAGMA user_version");
-    int64_t app = query_int(db, "PRAGMA application_id");
-    if (strcmp(v, "1") != 0 || uv <= 0 || uv > INT_MAX || (app != 0 && app != APPLICATION_ID))
-        return lk_fail(err, LK_ESCHEMA, "file", "%s is not a latchkey database", path);
-    *version = (int)uv;
-    return LK_OK;
+    lk_code code = lk_store_sqlite_inspect(path, info, err);
+    if (code != LK_OK)
+        return code;
+    if (info->state == LK_DB_CURRENT || info->state == LK_DB_OLDER || info->state == LK_DB_NEWER)
+        return LK_OK;
+    return lk_fail(err, LK_ESCHEMA, "file", "%s is not a latchkey database", shown);
 }
 
 static void count_records(sqlite3 *db, lk_backup_info *info)
@@ -211,10 +202,11 @@ static lk_code finish_copy(const char *tmp, const char *file, lk_backup_info *in
     if (code == LK_OK)
         code = check_integrity(db, file, err);
     if (code == LK_OK)
-        code = check_latchkey(db, file, &info->schema_version, err);
-    if (code == LK_OK)
         count_records(db, info);
     sqlite3_close(db);
+    lk_store_info copy;
+    if (code == LK_OK && (code = check_latchkey(tmp, file, &copy, err)) == LK_OK)
+        info->schema_version = copy.version;
     if (code != LK_OK)
         return code;
     struct stat sb;
@@ -259,7 +251,6 @@ lk_code lk_store_backup(const char *location, const char *file, bool replace, lk
                         lk_error *err)
 {
     memset(info, 0, sizeof *info);
-    info->known_version = lk_store_sqlite_known_version();
     const char *path = lk_store_sqlite_path(location, err);
     if (!path)
         return err->code;
@@ -273,14 +264,16 @@ lk_code lk_store_backup(const char *location, const char *file, bool replace, lk
     if (!replace && lstat(file, &sb) == 0)
         return lk_fail(err, LK_EEXISTS, "file", "%s exists; give --force to replace it", file);
 
-    sqlite3 *src;
-    lk_code code = open_db(path, SQLITE_OPEN_READONLY, &src, err);
+    lk_store_info db;
+    lk_code code = check_latchkey(path, path, &db, err);
     if (code != LK_OK)
         return code;
-    int version = 0;
-    code = check_latchkey(src, path, &version, err);
-    if (code == LK_OK)
-        code = backup_into(src, path, file, info, err);
+    info->known_version = db.known;
+    sqlite3 *src;
+    code = open_db(path, SQLITE_OPEN_READONLY, &src, err);
+    if (code != LK_OK)
+        return code;
+    code = backup_into(src, path, file, info, err);
     sqlite3_close(src);
     return code;
 }
@@ -288,7 +281,7 @@ lk_code lk_store_backup(const char *location, const char *file, bool replace, lk
 /* --- restore -------------------------------------------------------------------- */
 
 /* The checks a copy passes before anything is replaced. */
-static lk_code open_copy(const char *file, sqlite3 **src, int *version, int known, lk_error *err)
+static lk_code open_copy(const char *file, sqlite3 **src, lk_backup_info *info, lk_error *err)
 {
     struct stat sb;
     if (stat(file, &sb) != 0)
@@ -299,12 +292,15 @@ static lk_code open_copy(const char *file, sqlite3 **src, int *version, int know
     if (code != LK_OK)
         return code;
     code = check_integrity(*src, file, err);
+    lk_store_info copy = {0};
     if (code == LK_OK)
-        code = check_latchkey(*src, file, version, err);
-    if (code == LK_OK && *version > known)
+        code = check_latchkey(file, file, &copy, err);
+    info->schema_version = copy.version;
+    info->known_version = copy.known;
+    if (code == LK_OK && copy.state == LK_DB_NEWER)
         code = lk_fail(err, LK_ESCHEMA, "file",
                        "%s has schema version %d, newer than this latchkey knows (%d); use a newer latchkey",
-                       file, *version, known);
+                       file, copy.version, copy.known);
     if (code != LK_OK) {
         sqlite3_close(*src);
         *src = NULL;
@@ -319,7 +315,7 @@ static lk_code ensure_database(const char *path, lk_error *err)
     struct stat sb;
     if (stat(path, &sb) == 0 && sb.st_size > 0)
         return LK_OK;
-    lk_store *s = lk_store_sqlite_open(path, err);
+    lk_store *s = lk_store_sqlite_open(path, LK_STORE_WRITE, err);
     if (!s)
         return err->code;
     s->ops->close(s);
@@ -333,12 +329,6 @@ static lk_code replace_pages(sqlite3 *src, const char *path, lk_backup_info *inf
     lk_code code = open_db(path, SQLITE_OPEN_READWRITE, &dst, err);
     if (code != LK_OK)
         return code;
-    int current = 0;
-    code = check_latchkey(dst, path, &current, err);
-    if (code != LK_OK) {
-        sqlite3_close(dst);
-        return lk_fail(err, LK_ESCHEMA, "database", "%s is not a latchkey database; it is left as it is", path);
-    }
     char mode[16];
     int rc = sqlite3_exec(dst, "PRAGMA synchronous=FULL", NULL, NULL, NULL);
     /* in WAL mode the backup API needs equal page sizes: a copy from elsewhere may differ */
@@ -366,7 +356,6 @@ static lk_code replace_pages(sqlite3 *src, const char *path, lk_backup_info *inf
 lk_code lk_store_restore(const char *location, const char *file, lk_backup_info *info, lk_error *err)
 {
     memset(info, 0, sizeof *info);
-    info->known_version = lk_store_sqlite_known_version();
     const char *path = lk_store_sqlite_path(location, err);
     if (!path)
         return err->code;
@@ -376,10 +365,16 @@ lk_code lk_store_restore(const char *location, const char *file, lk_backup_info 
         return lk_fail(err, LK_EINVAL, "file", "%s is the database itself", file);
 
     sqlite3 *src;
-    lk_code code = open_copy(file, &src, &info->schema_version, info->known_version, err);
+    lk_code code = open_copy(file, &src, info, err);
     if (code != LK_OK)
         return code;
-    code = ensure_database(path, err);
+    /* the database being replaced must be latchkey's (or nothing yet) */
+    lk_store_info db;
+    code = lk_store_sqlite_inspect(path, &db, err);
+    if (code == LK_OK && db.state == LK_DB_FOREIGN)
+        code = lk_fail(err, LK_ESCHEMA, "database", "%s is not a latchkey database; it is left as it is", path);
+    if (code == LK_OK)
+        code = ensure_database(path, err);
     int fd = -1;
     if (code == LK_OK && (fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
         code = lk_fail(err, LK_ESTORE, "database", "cannot open %s: %s", path, strerror(errno));

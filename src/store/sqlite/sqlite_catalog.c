@@ -401,3 +401,30 @@ lk_code lk_sq_role_holder_counts(lk_store *s, lk_arena *a, int64_t **pairs, size
         return code;
     return lk_sq_rows(q, st, a, 2 * sizeof **pairs, holder_count_row, (void **)pairs, n, &c, err);
 }
+
+/* over the index on user_roles(role_id): memory in proportion to the workspaces, not
+ * to the holders */
+static const char SQL_ROLE_WORKSPACES[] =
+    "SELECT w.id, w.name FROM workspaces w"
+    " WHERE EXISTS (SELECT 1 FROM user_roles g WHERE g.role_id = ?1 AND g.workspace_id = w.id) ORDER BY w.id";
+
+static void role_workspace_row(lk_arena *a, sqlite3_stmt *st, void *out)
+{
+    lk_workspace *w = out;
+    w->id = lk_sq_int(st, 0);
+    w->name = lk_sq_text(a, st, 1);
+    w->description = "";
+}
+
+lk_code lk_sq_role_workspaces(lk_store *s, lk_arena *a, int64_t role_id, lk_workspace **out, size_t *n,
+                              lk_error *err)
+{
+    static const lk_sq_ctx c = {.op = "role_workspaces", .noun = "role"};
+    lk_sq *q = lk_sq_of(s);
+    sqlite3_stmt *st;
+    lk_code code = lk_sq_prepare(q, SQL_ROLE_WORKSPACES, &c, &st, err);
+    if (code != LK_OK)
+        return code;
+    lk_sq_bind_int(q, st, 1, role_id);
+    return lk_sq_rows(q, st, a, sizeof **out, role_workspace_row, (void **)out, n, &c, err);
+}

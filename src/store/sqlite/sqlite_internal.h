@@ -139,6 +139,8 @@ lk_code lk_sq_role_update(lk_store *s, const lk_role *r, lk_error *err);
 lk_code lk_sq_role_delete(lk_store *s, int64_t id, lk_error *err);
 lk_code lk_sq_role_holders(lk_store *s, lk_arena *a, int64_t role_id, lk_user **out, size_t *n, lk_error *err);
 lk_code lk_sq_role_holder_counts(lk_store *s, lk_arena *a, int64_t **pairs, size_t *n, lk_error *err);
+lk_code lk_sq_role_workspaces(lk_store *s, lk_arena *a, int64_t role_id, lk_workspace **out, size_t *n,
+                              lk_error *err);
 
 lk_code lk_sq_user_list(lk_store *s, lk_arena *a, const lk_user_filter *f, lk_user **out, size_t *n, lk_error *err);
 lk_code lk_sq_user_count(lk_store *s, const lk_user_filter *f, int64_t cap, int64_t *n, lk_error *err);

@@ -8,7 +8,15 @@
  *  - The schema is exactly the embedded migrations up to q->version: every one of
  *    them is recorded in schema_migrations and PRAGMA user_version mirrors the
  *    highest. A database recording a version this binary does not know is refused
- *    before anything is written to it.
+ *    before anything is written to it; so is an older one unless the open is meant
+ *    to migrate (serve, migrate), and a file that is not latchkey's at all
+ *    (sqlite_inspect.c) in every case.
+ *  - PRAGMA application_id is LK_SQLITE_APPLICATION_ID: set with the first
+ *    migration, and on a database of an earlier latchkey the first time it is
+ *    opened for writing.
+ *  - A read-only open uses a read-only connection: no write, no write lock, no
+ *    WAL switch, no file created (SQLite may add the -wal and -shm files next to a
+ *    WAL database for its readers).
  *  - The file is created mode 0600 and missing folders mode 0700: it holds
  *    password and secret hashes.
  */
@@ -64,10 +72,12 @@ static lk_code make_parent_dirs(const char *path, lk_error *err)
     return LK_OK;
 }
 
-/* Creates an empty (valid, empty SQLite) file with mode 0600 unless one exists. */
-static lk_code create_private_file(const char *path, lk_error *err)
+/* Creates an empty (valid, empty SQLite) file with mode 0600 unless one exists;
+ * *created says which. */
+static lk_code create_private_file(const char *path, bool *created, lk_error *err)
 {
     int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+    *created = fd >= 0;
     if (fd >= 0) {
         close(fd);
         return LK_OK;
@@ -135,25 +145,12 @@ static lk_code apply_settings(sqlite3 *db, const char *path, lk_error *err)
 
 /* --- migrations ------------------------------------------------------------ */
 
-/* The leading number of a migration file name ("0001_init.sql" → 1), or -1. */
-static int migration_version(const char *name)
-{
-    int v = 0;
-    const char *p = name;
-    for (; *p >= '0' && *p <= '9'; p++) {
-        if (v > (INT_MAX - 9) / 10)
-            return -1;
-        v = v * 10 + (*p - '0');
-    }
-    return p == name ? -1 : v;
-}
-
 /* The highest embedded version; checks that versions rise strictly in file order. */
 static lk_code embedded_max_version(int *max, lk_error *err)
 {
     *max = 0;
     for (const lk_embedded_file *m = lk_migrations; m->name; m++) {
-        int v = migration_version(m->name);
+        int v = lk_sq_migration_version(m->name);
         if (v <= *max)
             return lk_fail(err, LK_ESCHEMA, NULL,
                            "migration %s: its number must be greater than every earlier one's", m->name);
@@ -203,7 +200,7 @@ static lk_code migration_code(int rc)
 /* Applies one embedded migration unless it is recorded already. */
 static lk_code apply_migration(lk_sq *q, const lk_embedded_file *m, const lk_sq_ctx *c, lk_error *err)
 {
-    int version = migration_version(m->name);
+    int version = lk_sq_migration_version(m->name);
     sqlite3_stmt *st;
     lk_code code = lk_sq_prepare(q, SQL_MIGRATION_APPLIED, c, &st, err);
     if (code != LK_OK)
@@ -261,8 +258,9 @@ static lk_code migrate_locked(lk_sq *q, int known, const lk_sq_ctx *c, lk_error 
             return code;
     }
     /* the version is our own integer, not outside input */
-    char sql[64];
-    snprintf(sql, sizeof sql, "PRAGMA user_version = %d", known);
+    char sql[96];
+    snprintf(sql, sizeof sql, "PRAGMA user_version = %d; PRAGMA application_id = %d", known,
+             (int)LK_SQLITE_APPLICATION_ID);
     int rc = sqlite3_exec(q->db, sql, NULL, NULL, NULL);
     if (rc != SQLITE_OK)
         return lk_sq_fail(q, rc, c, err);
@@ -371,6 +369,7 @@ static const lk_store_ops sqlite_ops = {
     .role_delete = lk_sq_role_delete,
     .role_holders = lk_sq_role_holders,
     .role_holder_counts = lk_sq_role_holder_counts,
+    .role_workspaces = lk_sq_role_workspaces,
 
     .user_list = lk_sq_user_list,
     .user_count = lk_sq_user_count,
@@ -444,17 +443,60 @@ static const lk_store_ops sqlite_ops = {
     .audit_count = lk_sq_audit_count,
 };
 
-lk_store *lk_store_sqlite_open(const char *path, lk_error *err)
+/* A database of an earlier latchkey (application_id 0) becomes latchkey's by name. */
+static lk_code stamp(lk_sq *q, lk_error *err)
 {
-    if (!path || !*path || strcmp(path, ":memory:") == 0) {
-        lk_fail(err, LK_EINVAL, "database", "the database needs a file path (in-memory databases are not durable)");
-        return NULL;
-    }
-    if (make_parent_dirs(path, err) != LK_OK || create_private_file(path, err) != LK_OK)
-        return NULL;
+    static const lk_sq_ctx c = {.op = "stamp", .noun = "database"};
+    char sql[64];
+    snprintf(sql, sizeof sql, "PRAGMA application_id = %d", (int)LK_SQLITE_APPLICATION_ID);
+    lk_code code = run(q, SQL_BEGIN, &c, err);
+    if (code != LK_OK)
+        return code;
+    int rc = sqlite3_exec(q->db, sql, NULL, NULL, NULL);
+    code = rc == SQLITE_OK ? run(q, SQL_COMMIT, &c, err) : lk_sq_fail(q, rc, &c, err);
+    if (code != LK_OK && !sqlite3_get_autocommit(q->db))
+        sqlite3_exec(q->db, SQL_ROLLBACK, NULL, NULL, NULL);
+    return code;
+}
 
+/* LK_OK when a database in this state may be opened so, else why not (err). */
+static lk_code refusal(const char *path, lk_store_mode mode, const lk_store_info *info, lk_error *err)
+{
+    switch (info->state) {
+    case LK_DB_FOREIGN:
+        return lk_fail(err, LK_ESCHEMA, "database",
+                       "%s is not a latchkey database (SQLite application_id 0x%08x, no latchkey schema); "
+                       "latchkey leaves it alone: give --db the path of a latchkey database",
+                       path, (unsigned)info->application_id);
+    case LK_DB_NEWER:
+        return lk_fail(err, LK_ESCHEMA, "database",
+                       "database schema version %d is newer than this latchkey (knows up to %d); "
+                       "use a newer latchkey binary", info->version, info->known);
+    case LK_DB_OLDER:
+        if (mode == LK_STORE_MIGRATE)
+            return LK_OK;
+        return lk_fail(err, LK_ESCHEMA, "database",
+                       "database schema version %d is older than this latchkey's (%d): run 'latchkey migrate' "
+                       "first (a running older server should be stopped; 'latchkey serve' migrates too)",
+                       info->version, info->known);
+    case LK_DB_MISSING:
+    case LK_DB_EMPTY:
+        if (mode != LK_STORE_READ)
+            return LK_OK;
+        return lk_fail(err, LK_ENOTFOUND, "database",
+                       "there is no latchkey database at %s%s; check --db (or $LATCHKEY_DB), or create one with "
+                       "'latchkey migrate'", path, info->state == LK_DB_EMPTY ? " (the file is empty)" : "");
+    case LK_DB_CURRENT:
+        return LK_OK;
+    }
+    return LK_OK;
+}
+
+static sqlite3 *open_connection(const char *path, bool read_only, lk_error *err)
+{
     sqlite3 *db = NULL;
-    int rc = sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL);
+    int flags = (read_only ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE) | SQLITE_OPEN_NOMUTEX;
+    int rc = sqlite3_open_v2(path, &db, flags, NULL);
     if (rc != SQLITE_OK) {
         open_failure(db, rc, path, "open", err);
         sqlite3_close(db);
@@ -462,24 +504,46 @@ lk_store *lk_store_sqlite_open(const char *path, lk_error *err)
     }
     sqlite3_extended_result_codes(db, 1);
     sqlite3_busy_timeout(db, BUSY_TIMEOUT_MS);
-    if (apply_settings(db, path, err) != LK_OK) {
+    return db;
+}
+
+lk_store *lk_store_sqlite_open(const char *path, lk_store_mode mode, lk_error *err)
+{
+    if (!path || !*path || strcmp(path, ":memory:") == 0) {
+        lk_fail(err, LK_EINVAL, "database", "the database needs a file path (in-memory databases are not durable)");
+        return NULL;
+    }
+    lk_store_info info;
+    if (lk_store_sqlite_inspect(path, &info, err) != LK_OK || refusal(path, mode, &info, err) != LK_OK)
+        return NULL;
+    bool read_only = mode == LK_STORE_READ;
+    bool created = false;
+    if (!read_only && (make_parent_dirs(path, err) != LK_OK || create_private_file(path, &created, err) != LK_OK))
+        return NULL;
+    /* a file that appeared since it was looked at (another latchkey making the same new
+     * database, or anything else) is looked at again before it is written */
+    if (!read_only && info.state == LK_DB_MISSING && !created &&
+        (lk_store_sqlite_inspect(path, &info, err) != LK_OK || refusal(path, mode, &info, err) != LK_OK))
+        return NULL;
+    sqlite3 *db = open_connection(path, read_only, err);
+    if (!db)
+        return NULL;
+    if (!read_only && apply_settings(db, path, err) != LK_OK) {
         sqlite3_close(db);
         return NULL;
     }
-
     lk_sq *q = lk_xcalloc(1, sizeof *q);
     q->base.ops = &sqlite_ops;
     q->db = db;
-    if (migrate(q, err) != LK_OK) {
+    q->version = info.version;
+    lk_code code = LK_OK;
+    if (!read_only && info.state != LK_DB_CURRENT)
+        code = migrate(q, err);     /* new, empty, or older with LK_STORE_MIGRATE */
+    else if (!read_only && info.application_id != LK_SQLITE_APPLICATION_ID)
+        code = stamp(q, err);       /* adopted: made by an earlier latchkey */
+    if (code != LK_OK) {
         sq_close(&q->base);
         return NULL;
     }
     return &q->base;
-}
-
-int lk_store_sqlite_known_version(void)
-{
-    int known = 0;
-    lk_error ignored;
-    return embedded_max_version(&known, &ignored) == LK_OK ? known : 0;
 }

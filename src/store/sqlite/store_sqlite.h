@@ -12,15 +12,24 @@
 
 #include "store/store.h"
 
-/*
- * Opens (creating as needed, folders included) the SQLite database at path and
- * applies pending migrations in one transaction. Returns NULL with err set on
- * failure: LK_ESCHEMA when the database was written by a newer latchkey or is not
- * a database, LK_ESTORE otherwise. Close with s->ops->close(s).
- */
-lk_store *lk_store_sqlite_open(const char *path, lk_error *err);
+/* SQLite's application_id of a latchkey database: "LKEY" (docs/storage.md) */
+#define LK_SQLITE_APPLICATION_ID 0x4C4B4559u
 
-/* The newest schema version this binary's embedded migrations reach. */
-int lk_store_sqlite_known_version(void);
+/*
+ * Opens the SQLite database at path as mode says (store.h): a new or empty one gets
+ * every migration, an older one only with LK_STORE_MIGRATE, in one transaction
+ * that also stamps the application_id. Returns NULL with err set on failure:
+ * LK_ESCHEMA for a file that is not latchkey's, a newer schema or (unless migrating)
+ * an older one, LK_ENOTFOUND when reading a file that is missing or empty,
+ * LK_ESTORE otherwise. Close with s->ops->close(s).
+ */
+lk_store *lk_store_sqlite_open(const char *path, lk_store_mode mode, lk_error *err);
+
+/* What the file at path holds (sqlite_inspect.c), read through a read-only
+ * connection of its own. */
+lk_code lk_store_sqlite_inspect(const char *path, lk_store_info *out, lk_error *err);
+
+/* The leading number of a migration file name ("0001_init.sql" → 1), or -1. */
+int lk_sq_migration_version(const char *name);
 
 #endif

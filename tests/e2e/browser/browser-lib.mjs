@@ -20,15 +20,17 @@ export const ADMIN = { email: 'ada@example.com', first: 'Ada', last: 'Lovelace',
 /* ---------------------------------------------------------------- server */
 
 // A fresh database and `latchkey serve` on a free loopback port; resolves to
-// {srv, db, setupLink} (setupLink: the "open http://…/setup#TOKEN" URL on stderr).
+// {srv, db, setupLink} (setupLink: the "http://…/setup#TOKEN" URL of the file the log names).
 export async function startConsole(t, { args = [], env } = {}) {
   const db = newDb();
   t.after(() => db.remove());
   const srv = await startServer(t, db, args, { env });
   const deadline = Date.now() + WAIT_MS;
   let m = null;
-  while (!(m = /open (http:\/\/\S+\/setup#\S+)/.exec(srv.stderr())) && Date.now() < deadline) await sleep(50);
-  return { srv, db, setupLink: m ? m[1] : null };
+  // the link is in the file the log names (stderr is no terminal here)
+  while (!(m = /the single-use setup link \(valid for 24 hours\) is in (\S+),/.exec(srv.stderr())) && Date.now() < deadline)
+    await sleep(50);
+  return { srv, db, setupLink: m ? fs.readFileSync(m[1], 'utf8').trim() : null };
 }
 
 /* ---------------------------------------------------------------- browser */

@@ -52,7 +52,7 @@ test('every translation key the code uses exists', () => {
     ...['accept', 'reset'].flatMap((p) => ['title', 'intro', 'submit', 'invalid', 'noToken'].map((k) => `${p}.${k}`)),
     // the email queue (page-webservices.js)
     ...['queued', 'sent', 'failed', 'cancelled'].map((s) => `mail.status.${s}`),
-    ...['invitation', 'password_reset', 'expiry_notice', 'admin_added', 'admin_removed'].map((k) => `mail.kind.${k}`),
+    ...['invitation', 'password_reset', 'expiry_notice', 'admin_added', 'admin_removed', 'email_changed'].map((k) => `mail.kind.${k}`),
     'mail.transport.smtp', 'mail.transport.outbox', 'mail.server', 'mail.folder',
     // the audit trail's new actions (page-audit.js ACTIONS)
     ...['Resend Invitation', 'Accept Invitation', 'Reset Password', 'Forgot Password', 'Set Password'].map((a) => `audit.action.${a}`),

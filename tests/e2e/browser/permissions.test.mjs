@@ -1,5 +1,6 @@
 // What a console user may do follows their Access Admin permissions: areas they may not
-// use are not offered, their pages say "Not available", and the server refuses anyway.
+// use are not offered, their pages say "Not available", and the server refuses anyway; a
+// refusal of the trust rules (docs/security.md) shows the server's reason, in German too.
 import { after, test } from 'node:test';
 import {
   assert, cli, closeBrowser, dialog, login, newPage, ready, row, setupAdmin, startConsole, stepper,
@@ -81,16 +82,41 @@ test('a user without Access Roles cannot see or reach role editing', async (t) =
     await dlg.getByRole('button', { name: 'Cancel' }).click();
   });
 
-  await step('LaunchPoint without Access Users: the API-only users are offered all the same', async () => {
+  await step('LaunchPoint without Access Users: the API-only users are offered, but a service hands out the owner\'s permissions — refused with the reason', async () => {
     await page.locator('#logout').click();
     const other = await newPage(t);
     await firstSignIn(other, srv, 'dan@example.com', dan.password, 'granite window 2024');
     assert.deepEqual(await other.locator('nav.main-nav a').allTextContents(), ['Admin', 'LaunchPoint']);
     await other.locator('nav.main-nav').getByRole('link', { name: 'LaunchPoint' }).click();
     await other.getByRole('button', { name: 'New Service' }).click();
-    const dlg = dialog(other, 'New Service');
+    let dlg = dialog(other, 'New Service');
     await dlg.getByLabel('Display Name').fill('Robot Feed');
     // the list comes from /admin/api/apiusers, which Access LaunchPoint may read
+    await dlg.getByLabel('API Only User').selectOption('robot@example.com');
+    await dlg.getByRole('button', { name: 'Create' }).click();
+    // robot holds Read-Only Lead, which dan does not: the server's reason is shown
+    await dlg.getByText("Access denied: you do not hold 'Read-Only Lead' in workspace 'AllZones', which robot@example.com holds").waitFor();
+    await dlg.getByRole('button', { name: 'Cancel' }).click();
+
+    // the same refusal in German
+    const de = await newPage(t, { locale: 'de-DE' });
+    await de.goto(`${srv.url}/`);
+    await ready(de);
+    await login(de, srv.url, 'dan@example.com', 'granite window 2024', { submit: 'Anmelden' });
+    await de.locator('nav.main-nav').getByRole('link', { name: 'LaunchPoint' }).click();
+    await de.getByRole('button', { name: 'Neuer Service' }).click();
+    const deDlg = dialog(de, 'Neuer Service');
+    await deDlg.getByLabel('Anzeigename').fill('Robot Feed');
+    await deDlg.getByLabel('Nur-API-Benutzer').selectOption('robot@example.com');
+    await deDlg.getByRole('button', { name: 'Erstellen' }).click();
+    await deDlg.getByText('Zugriff verweigert: robot@example.com hat die Berechtigung „Read-Only Lead“ im Arbeitsbereich „AllZones“, Sie nicht.').waitFor();
+    de.assertClean();
+
+    // holding the owner's permissions, dan may
+    cli(db, 'user', 'update', 'dan@example.com', '--add-role', 'API Only');
+    await other.getByRole('button', { name: 'New Service' }).click();
+    dlg = dialog(other, 'New Service');
+    await dlg.getByLabel('Display Name').fill('Robot Feed');
     await dlg.getByLabel('API Only User').selectOption('robot@example.com');
     await dlg.getByRole('button', { name: 'Create' }).click();
     await dialog(other, 'Robot Feed').getByText('Service Robot Feed created.').waitFor();
