@@ -81,6 +81,7 @@ static const admin_route ROUTES[] = {
     {"GET", "services", lk_admin_services, 0, LK_PERM_ACCESS_LAUNCHPOINT, NULL},
     {"POST", "services", lk_admin_service_create, 0, LK_PERM_ACCESS_LAUNCHPOINT, NULL},
     {"GET", "services/*", lk_admin_service_get, 0, LK_PERM_ACCESS_LAUNCHPOINT, NULL},
+    {"PUT", "services/*", lk_admin_service_update, 0, LK_PERM_ACCESS_LAUNCHPOINT, NULL},
     {"DELETE", "services/*", lk_admin_service_delete, 0, LK_PERM_ACCESS_LAUNCHPOINT, NULL},
     {"POST", "services/*/token", lk_admin_service_token, 0, LK_PERM_ACCESS_LAUNCHPOINT, NULL},
     {"POST", "services/*/rotate", lk_admin_service_rotate, 0, LK_PERM_ACCESS_LAUNCHPOINT, NULL},
@@ -247,9 +248,15 @@ json_t *lk_admin_role_json(const lk_role *r, size_t holders)
     json_t *perms = json_array();
     for (size_t i = 0; i < r->n_perms; i++)
         json_array_append_new(perms, json_string(r->perms[i].name));
-    return json_pack("{s:I, s:s, s:s, s:s, s:b, s:o, s:I}", "id", (json_int_t)r->id, "name", r->name, "description",
-                     r->description ? r->description : "", "type", r->system ? "system" : "custom", "onlyAllZones",
-                     r->only_all_zones, "permissions", perms, "holders", (json_int_t)holders);
+    /* hasApiPermission: the role gives an API-only user something to do (Invite New User
+     * marks such roles and wants one for an API-only user) */
+    bool api = false;
+    for (size_t i = 0; i < r->n_perms; i++)
+        api = api || r->perms[i].group == LK_GROUP_API;
+    return json_pack("{s:I, s:s, s:s, s:s, s:b, s:o, s:I, s:b}", "id", (json_int_t)r->id, "name", r->name,
+                     "description", r->description ? r->description : "", "type", r->system ? "system" : "custom",
+                     "onlyAllZones", r->only_all_zones, "permissions", perms, "holders", (json_int_t)holders,
+                     "hasApiPermission", api);
 }
 
 json_t *lk_admin_service_json(const lk_service *s)

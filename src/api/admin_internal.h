@@ -115,6 +115,7 @@ void lk_admin_services(lk_admin_call *c);
 void lk_admin_service_create(lk_admin_call *c);
 void lk_admin_service_get(lk_admin_call *c);
 void lk_admin_service_token(lk_admin_call *c);
+void lk_admin_service_update(lk_admin_call *c);
 void lk_admin_service_rotate(lk_admin_call *c);
 void lk_admin_service_delete(lk_admin_call *c);
 void lk_admin_webservices(lk_admin_call *c);

@@ -103,6 +103,20 @@ void lk_admin_service_get(lk_admin_call *c)
         lk_admin_ok(c, lk_admin_service_json(&s));
 }
 
+/* Edit Service: {name, description}, either may be absent; the credentials stay */
+void lk_admin_service_update(lk_admin_call *c)
+{
+    lk_service s, out;
+    bool bad = false;
+    const char *name = lk_admin_str(c, "name", &bad), *desc = lk_admin_str(c, "description", &bad);
+    if (bad || !service_by_id(c, &s))
+        return;
+    if (lk_service_update(&c->op, s.client_id, name, desc, &out) != LK_OK)
+        return lk_admin_fail_op(c);
+    c->changed = true;
+    lk_admin_ok(c, lk_admin_service_json(&out));
+}
+
 void lk_admin_service_rotate(lk_admin_call *c)
 {
     lk_service s, out;

@@ -226,9 +226,11 @@ void lk_api_um_invited(lk_request *r)
     json_object_set_new(o, "userid", json_string(u.userid));
     json_object_set_new(o, "userId", json_string(u.userid));
     json_object_set_new(o, "apiOnly", json_boolean(u.api_only));
+    json_object_set_new(o, "subscriptionId", json_integer(lk_runtime_config(r->rt)->subscription_id));
     json_object_set_new(o, "status", json_string("pending"));
-    json_object_set_new(o, "expiresAt", when(u.expires_at));
-    json_object_set_new(o, "inviteExpiresAt", when(inv.expires_at));
+    /* Marketo's meaning: when the invitation lapses. The access expiry is the user
+     * record's expiresAt (user.json), once the invitation is accepted. */
+    json_object_set_new(o, "expiresAt", when(inv.expires_at));
     json_object_set_new(o, "createdAt", when(u.created_at));
     json_object_set_new(o, "updatedAt", when(u.updated_at));
     answer(r, o);

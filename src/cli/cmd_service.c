@@ -1,6 +1,6 @@
 /*
- * cmd_service — `latchkey service create|list|show|rotate-secret|delete`: LaunchPoint
- * custom services. The client secret is printed by create and rotate-secret only,
+ * cmd_service — `latchkey service create|list|show|update|rotate-secret|delete`:
+ * LaunchPoint custom services. The client secret is printed by create and rotate-secret only,
  * once; show prints it masked, since only its hash is stored.
  */
 #include "cli/cli.h"
@@ -141,6 +141,23 @@ static lk_code service_show(lk_cli_cmd *c)
     return LK_OK;
 }
 
+static lk_code service_update(lk_cli_cmd *c)
+{
+    const char *name = lk_cli_str(c, "name"), *desc = lk_cli_str(c, "description");
+    if (!name && !desc)
+        return lk_cli_usage(c, "", "nothing to change: give --name or --description; see "
+                                   "'latchkey service update --help'");
+    lk_service s;
+    lk_code code = lk_service_update(c->op, c->arg, name, desc, &s);
+    if (code != LK_OK)
+        return code;
+    if (c->json)
+        return lk_cli_emit1("service", lk_cli_service_json(&s, c->op->now));
+    printf("Updated service '%s'.\n", lk_cli_clean(c->arena, s.name, true));
+    print_service(c, &s);
+    return LK_OK;
+}
+
 static lk_code service_delete(lk_cli_cmd *c)
 {
     lk_code code = lk_service_delete(c->op, c->arg);
@@ -172,6 +189,12 @@ static const lk_cli_opt list_opts[] = {
     {.name = NULL},
 };
 
+static const lk_cli_opt update_opts[] = {
+    {.name = "name", .kind = LK_CLI_TEXT, .meta = "NEW", .help = "a new display name, unique"},
+    {.name = "description", .kind = LK_CLI_TEXT, .meta = "TEXT", .help = "a new description"},
+    {.name = NULL},
+};
+
 static const lk_cli_opt rotate_opts[] = {
     {.name = "grace", .kind = LK_CLI_COUNT, .meta = "SECONDS", .max = GRACE_MAX, .dflt = 0,
      .help = "how long the previous secret stays valid"},
@@ -193,6 +216,10 @@ static const lk_cli_verb verbs[] = {
      .summary = "show a service (the secret masked)",
      .help = "Shows a service, named by display name or client id. The secret is masked:\n"
              "only its hash is stored; use rotate-secret for a new one.\n"},
+    {.name = "update", .arg = "NAME", .opts = update_opts, .run = service_update,
+     .summary = "rename a service or change its description",
+     .help = "Changes a service's display name or description (Edit Service). Its client id,\n"
+             "secret, owner and tokens stay as they are.\n"},
     {.name = "rotate-secret", .arg = "NAME", .opts = rotate_opts, .run = service_rotate,
      .summary = "give a service a new client secret",
      .help = "Gives a service a new client secret and prints it, this once. The previous\n"

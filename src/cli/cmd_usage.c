@@ -11,6 +11,7 @@
 #include <time.h>
 
 #include "api/api.h"
+#include "config/config.h"
 #include "core/stats.h"
 #include "util/timefmt.h"
 
@@ -22,8 +23,11 @@ static lk_code usage_run(lk_cli_cmd *c)
     const char *tz = lk_cli_str(c, "quota-tz");
     if (!tz)
         tz = getenv("LATCHKEY_QUOTA_TZ");
-    if (!tz || !*tz)
-        tz = "UTC";
+    lk_config defaults;
+    if (!tz || !*tz) {
+        lk_config_defaults(&defaults); /* the server's default, America/Chicago */
+        tz = defaults.quota_tz;
+    }
     if (!lk_time_zone_known(tz))
         return lk_cli_usage(c, "quota-tz", "unknown time zone '%.60s' (an IANA name such as America/Chicago)", tz);
     setenv("TZ", tz, 1);
@@ -79,7 +83,7 @@ static const lk_cli_opt usage_opts[] = {
     {.name = "days", .kind = LK_CLI_COUNT, .meta = "N", .max = DAYS_MAX, .dflt = DAYS_DEFAULT,
      .help = "how many days, today included (default 7)"},
     {.name = "quota-tz", .kind = LK_CLI_TEXT, .meta = "ZONE",
-     .help = "time zone of the days (default $LATCHKEY_QUOTA_TZ, else UTC); use the server's quota_tz"},
+     .help = "time zone of the days (default $LATCHKEY_QUOTA_TZ, else America/Chicago as the server's quota_tz)"},
     {.name = NULL},
 };
 

@@ -23,7 +23,8 @@ typedef struct lk_config {
     int64_t threads;                     /* worker threads; 0 = one per core */
     int64_t token_ttl;                   /* seconds */
     bool legacy_query_token;             /* accept ?access_token= on /rest */
-    char quota_tz[LK_CONFIG_STR];        /* IANA zone of the daily quota's midnight */
+    char quota_tz[LK_CONFIG_STR];        /* IANA zone of the daily quota's midnight (America/Chicago) */
+    int64_t subscription_id;             /* Marketo's subscriptionId of this instance */
     char trusted_proxies[LK_CONFIG_STR]; /* comma-separated CIDRs whose X-Forwarded-For is believed */
     int64_t body_limit;                  /* bytes (413 above) */
     int64_t uri_limit;                   /* bytes (414 above) */

@@ -1,6 +1,6 @@
 // The console's JSON API (docs/console-api.md): the session cookie authenticates, and
 // every state-changing call carries the session's CSRF token.
-import { currentLang, has, t } from './i18n.js';
+import { currentLang, has, serverText, t } from './i18n.js';
 
 let csrf = '';
 let onUnauthorized = null;
@@ -63,13 +63,23 @@ function deniedText(d) {
   return t('error.forbidden');
 }
 
-// The text to show for an error: a translation for this code and field when there is
-// one; in English otherwise the server's own sentence; a refusal's reason; else the
-// code's general text.
+// The text to show for an error. English: a text of ours for this code and field when
+// there is one, else the server's own sentence. Other languages: a refusal's reason from
+// its particulars; else the server's sentence translated with its reason
+// (messages-<lang>.json); else our text for the code and field; else the code's
+// general text.
 export function errorText(e) {
   if (!(e instanceof ApiError)) return t('error.generic');
-  if (e.field && has(`error.${e.code}.${e.field}`)) return t(`error.${e.code}.${e.field}`);
-  if (currentLang() === 'en' && e.message) return e.message;
+  const fieldKey = e.field && has(`error.${e.code}.${e.field}`) ? `error.${e.code}.${e.field}` : null;
+  if (currentLang() === 'en') {
+    if (fieldKey) return t(fieldKey);
+    if (e.message) return e.message;
+  } else {
+    if (e.denied) return deniedText(e.denied);
+    const translated = serverText(e.message);
+    if (translated) return translated;
+    if (fieldKey) return t(fieldKey);
+  }
   if (e.denied) return deniedText(e.denied);
   if (has(`error.${e.code}`)) return t(`error.${e.code}`);
   return t('error.generic');

@@ -86,8 +86,11 @@ function renderHeader() {
         h('label', { for: 'lang-switch', class: 'lang-label' }, t('nav.language')), langSel,
         user)));
   if (header) header.replaceWith(next);
-  else root.prepend(next);
+  else document.getElementById('skip').after(next); // the skip link stays the first Tab stop
   header = next;
+  // the language may have changed: the parts outside the header and the page too
+  document.getElementById('skip').textContent = t('nav.skip');
+  document.getElementById('status-line').setAttribute('aria-label', t('status.label'));
 }
 
 async function logout() {
@@ -177,10 +180,13 @@ async function boot() {
   clear(root);
   header = null;
   main = h('main', { id: 'main', tabindex: '-1' });
+  // skip link, header (renderHeader puts it after the link), main, and the status line
+  // in a landmark of its own, so that every text on the page is in one (WCAG 1.3.1)
   root.append(
     h('a', { class: 'skip-link', href: '#main', id: 'skip' }, t('nav.skip')),
     main,
-    h('div', { id: 'status', class: 'toast', role: 'status', 'aria-live': 'polite' }));
+    h('footer', { id: 'status-line', class: 'status-line', 'aria-label': t('status.label') },
+      h('div', { id: 'status', class: 'toast', role: 'status', 'aria-live': 'polite' })));
   document.getElementById('skip').addEventListener('click', (e) => {
     e.preventDefault();
     main.focus();

@@ -131,7 +131,9 @@ export const formError = () => h('p', { class: 'form-error', role: 'alert', tabi
 /*
  * A modal <dialog>: {title, body (nodes), actions (nodes), onclose, wide}. Esc and the
  * close button close it; focus goes back to where it was. Returns the dialog with
- * .close(), .body and .actions.
+ * .close(), .body and .actions, and .requestClose(): closes it unless the guard set
+ * with .guardClose(fn) (async, resolving to false) refuses — Esc and the close button
+ * go through it too (a secret shown once asks "copied?" before it goes).
  */
 export function openDialog({ title, body = [], actions = [], onclose, wide = false, form = false }) {
   const titleId = nextId('dlg-title');
@@ -148,8 +150,36 @@ export function openDialog({ title, body = [], actions = [], onclose, wide = fal
   dlg.actions = actionsEl;
   dlg.form = form ? inner : null;
   dlg.titleEl = dlg.querySelector('h2');
-  closeBtn.addEventListener('click', () => dlg.close());
+  let guard = null;
+  let asking = false;
+  let approved = false;
+  dlg.guardClose = (fn) => { guard = fn; };
+  dlg.requestClose = async () => {
+    if (asking) return;
+    asking = true;
+    try {
+      if (!guard || await guard()) {
+        approved = true;
+        dlg.close();
+      }
+    } finally {
+      asking = false;
+    }
+  };
+  closeBtn.addEventListener('click', () => dlg.requestClose());
+  dlg.addEventListener('cancel', (ev) => {
+    if (!guard) return;
+    ev.preventDefault();
+    dlg.requestClose();
+  });
   dlg.addEventListener('close', () => {
+    // a browser may close a dialog on Esc whatever the cancel handler says: a guarded
+    // one comes back and asks
+    if (guard && !approved) {
+      dlg.showModal();
+      dlg.requestClose();
+      return;
+    }
     dlg.remove();
     if (onclose) onclose(dlg.returnValue);
     if (opener && opener.isConnected && typeof opener.focus === 'function') opener.focus();
@@ -163,12 +193,12 @@ export function openDialog({ title, body = [], actions = [], onclose, wide = fal
 
 // A confirmation dialog; resolves to true when confirmed. With run (async), the dialog
 // stays open while it runs and shows its error (an ApiError's text) if it throws.
-export function confirmDialog({ title, message, confirmLabel, danger = true, run, errorText }) {
+export function confirmDialog({ title, message, confirmLabel, cancelLabel, danger = true, run, errorText }) {
   return new Promise((resolve) => {
     let done = false;
     const err = formError();
     const ok = h('button', { type: 'button', class: danger ? 'danger' : 'primary' }, confirmLabel || t('action.ok'));
-    const cancel = h('button', { type: 'button', class: 'secondary' }, t('action.cancel'));
+    const cancel = h('button', { type: 'button', class: 'secondary' }, cancelLabel || t('action.cancel'));
     const dlg = openDialog({
       title,
       body: [h('p', {}, message), err],
@@ -222,17 +252,26 @@ export function secretBox(label, value, { copy = true, id } = {}) {
   const vid = id || nextId('val');
   return h('div', { class: 'kv' },
     h('span', { class: 'kv-label', id: `${vid}-l` }, label),
-    h('code', { class: 'kv-value', id: vid, 'aria-labelledby': `${vid}-l` }, value),
+    h('code', { class: 'kv-value', id: vid, 'aria-labelledby': `${vid}-l`, translate: 'no' }, value),
     copy ? copyButton(() => value) : null);
 }
 
-// a table: columns [{label, cell(row) -> node|string, class}], rows
-export function table(columns, rows, { caption, empty } = {}) {
+/*
+ * A table: columns [{label, cell(row) -> node|string, class, data}], rows. A `data`
+ * column shows what people typed or the server keeps (emails, names, descriptions):
+ * it is marked translate="no", as it is the same in every language. Each cell carries
+ * its column's label (data-label), which a narrow screen shows beside the value when
+ * the table stacks its rows (the `stack` option).
+ */
+export function table(columns, rows, { caption, empty, stack = false } = {}) {
   const thead = h('thead', {}, h('tr', {}, columns.map((c) => h('th', { scope: 'col', class: c.class }, c.label))));
   const tbody = h('tbody', {}, rows.length === 0
     ? h('tr', {}, h('td', { colspan: String(columns.length), class: 'empty' }, empty || t('list.empty')))
-    : rows.map((r) => h('tr', {}, columns.map((c) => h('td', { class: c.class, dataset: c.key ? { col: c.key } : undefined }, c.cell(r))))));
-  return h('div', { class: 'table-wrap' }, h('table', {}, caption ? h('caption', { class: 'sr-only' }, caption) : null, thead, tbody));
+    : rows.map((r) => h('tr', {}, columns.map((c) => h('td', {
+      class: c.class, translate: c.data ? 'no' : null, dataset: { ...(c.key ? { col: c.key } : {}), label: c.label },
+    }, c.cell(r))))));
+  return h('div', { class: stack ? 'table-wrap stack-sm' : 'table-wrap' },
+    h('table', {}, caption ? h('caption', { class: 'sr-only' }, caption) : null, thead, tbody));
 }
 
 // a short confirmation in the page's status line (e.g. "Role created.")

@@ -1,8 +1,8 @@
 // Form plumbing shared by the pages: required checks, submit handling, and the API's
 // field errors shown next to the field (what was typed stays in place).
 import { ApiError, errorText } from './api.js';
-import { clearErrors, formError, h, showError } from './dom.js';
-import { t } from './i18n.js';
+import { clearErrors, field, formError, h, showError } from './dom.js';
+import { dateFormatHint, fmtDate, fmtDateInput, parseDateInput, t } from './i18n.js';
 
 // Checks required and e-mail fields in root; shows the first problems; true when fine.
 export function checkFields(root) {
@@ -13,18 +13,48 @@ export function checkFields(root) {
     if (!f) continue;
     const name = f.dataset.field;
     const v = input.type === 'checkbox' ? input.checked : input.value.trim();
-    if (input.required && !v) {
-      if (ok) showError(root, name, t('error.required'));
-      else markOnly(f, t('error.required'));
-      ok = false;
-    } else if (input.type === 'email' && v && !/^[^\s@]+@[^\s@]+$/.test(v)) {
-      if (ok) showError(root, name, t('error.invalid.email'));
-      else markOnly(f, t('error.invalid.email'));
-      ok = false;
-    }
+    const problem = input.required && !v ? t('error.required')
+      : input.type === 'email' && v && !/^[^\s@]+@[^\s@]+$/.test(v) ? t('error.invalid.email')
+        : input.dataset.date !== undefined ? dateProblem(input) : '';
+    if (!problem) continue;
+    if (ok) showError(root, name, problem);
+    else markOnly(f, problem);
+    ok = false;
   }
   return ok;
 }
+
+// what is wrong with a date field's text ('' when nothing): not a date, or before its minimum
+function dateProblem(input) {
+  const iso = parseDateInput(input.value);
+  if (iso === '') return '';
+  if (iso === null) return t('error.invalid.date', { format: dateFormatHint() });
+  const min = input.dataset.min;
+  // an unchanged value is not judged again (the expiry an expired user already has)
+  if (min && iso < min && iso !== input.dataset.initial) return t('error.date.min', { date: fmtDate(min) });
+  return '';
+}
+
+/*
+ * A date field in the console's language (TT.MM.JJJJ in German, YYYY-MM-DD in English)
+ * — a native date field would follow the browser's language instead. {name, label,
+ * value (an ISO date or instant), hint, min ("2027-01-31": the first date allowed)}.
+ * values() gives its date as "YYYY-MM-DD" ('' when empty).
+ */
+export function dateField({ name, label, value, hint, min }) {
+  const hints = [hint, min ? t('date.minHint', { date: fmtDate(min) }) : null, t('date.formatHint', { format: dateFormatHint() })];
+  const f = field({
+    name, label, value: fmtDateInput(value), hint: hints.filter(Boolean).join(' '),
+    autocomplete: 'off', attrs: { inputmode: 'numeric', placeholder: dateFormatHint(), spellcheck: 'false' },
+  });
+  f.input.dataset.date = '';
+  if (min) f.input.dataset.min = min;
+  if (value) f.input.dataset.initial = String(value).slice(0, 10);
+  return f;
+}
+
+// the first date an access expiry may have: tomorrow (a date means 00:00 UTC that day)
+export const minExpiryDate = () => new Date(Date.now() + 86400000).toISOString().slice(0, 10);
 
 function markOnly(f, msg) {
   const err = f.querySelector('.field-error');
@@ -82,6 +112,7 @@ export function values(root) {
   const out = {};
   for (const el of root.querySelectorAll('input[name], select[name], textarea[name]')) {
     if (el.type === 'checkbox') out[el.name] = el.checked;
+    else if (el.dataset.date !== undefined) out[el.name] = parseDateInput(el.value) ?? el.value.trim();
     else out[el.name] = el.type === 'password' ? el.value : el.value.trim();
   }
   return out;

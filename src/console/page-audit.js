@@ -2,13 +2,16 @@
 import { ApiError, errorText, get, qs } from './api.js';
 import { announce, field, h, table } from './dom.js';
 import { makeForm } from './forms.js';
-import { fmtTime, has, t, tOr } from './i18n.js';
+import { fmtDate, fmtTime, has, serverText, t, tOr, tParts } from './i18n.js';
 import { pagedList } from './list.js';
 import { usersRolesHeader } from './tabs.js';
 
-const AREAS = ['User', 'Role', 'Service', 'IP Restrictions', 'Web Services', 'Permission', 'Workspace', 'Denied'];
+// every area and action the server records (console-static.test.mjs reads the sources
+// and checks that these lists and both dictionaries have them all)
+const AREAS = ['User', 'Role', 'Service', 'IP Restrictions', 'Web Services', 'Email', 'Permission', 'Workspace', 'Denied'];
 const ACTIONS = ['Create', 'Edit', 'Delete', 'Lock', 'Unlock', 'Change Password', 'Resend Invitation', 'Accept Invitation',
-  'Reset Password', 'Forgot Password', 'Set Password', 'Rotate Secret', 'Edit Limits', 'Add', 'Remove', 'Enable', 'Disable'];
+  'Reset Password', 'Forgot Password', 'Set Password', 'Rotate Secret', 'Edit Limits', 'Add', 'Remove', 'Enable', 'Disable',
+  'Send', 'Give Up', 'Cancel'];
 const PERIODS = ['1', '7', '30', '180', 'all'];
 
 const iso = (d) => d.toISOString().replace(/\.\d{3}Z$/, 'Z');
@@ -19,26 +22,78 @@ const periodField = (value) => field({
   options: PERIODS.map((p) => ({ value: p, label: t(`filter.period.${p}`) })),
 });
 
+// who made a change: a person's email, or "Command line (root)", "API user …" — the
+// names are data (translate="no"), the words around them ours
 export function actorText(actor) {
   const a = String(actor || '');
   const i = a.indexOf(':');
-  if (i < 0) return tOr(`audit.actor.${a}`, a);
+  if (i < 0) return has(`audit.actor.${a}`) ? t(`audit.actor.${a}`) : h('span', { translate: 'no' }, a);
   const kind = a.slice(0, i);
-  const who = a.slice(i + 1);
+  const who = h('span', { translate: 'no' }, a.slice(i + 1));
   if (kind === 'user') return who;
-  return has(`audit.actorKind.${kind}`) ? t(`audit.actorKind.${kind}`, { name: who }) : a;
+  return has(`audit.actorKind.${kind}`) ? h('span', {}, tParts(`audit.actorKind.${kind}`, { name: who })) : h('span', { translate: 'no' }, a);
 }
+
+/*
+ * The change details: the server's snapshot of what changed. Its member names are ours
+ * to translate (audit.detail.*); the values are the data as recorded (emails, names,
+ * role and permission names, addresses), marked translate="no", except the few values
+ * that are words of ours (true/false, never, a status, a kind of email, a time). Nested
+ * objects (the changes, from/to) are nested lists.
+ */
+const detailKey = (k) => tOr(`audit.detail.${k}`, k);
+
+/*
+ * An event's action. A Denied event's action is what was attempted: "User Edit" (an
+ * area and an action, each translated) or, for a console call the caller's roles do
+ * not allow at all, the call itself ("PUT /admin/api/roles/3"), shown as it was made.
+ */
+export function actionText(area, action) {
+  if (area === 'Denied') {
+    if (/^[A-Z]+ \//.test(action)) return h('code', { translate: 'no' }, action);
+    const m = /^(\w+) (.+)$/.exec(action);
+    if (m && has(`audit.area.${m[1]}`))
+      return t('audit.deniedAction', { area: t(`audit.area.${m[1]}`), action: tOr(`audit.action.${m[2]}`, m[2]) });
+  }
+  return tOr(`audit.action.${action}`, action);
+}
+
+function detailValue(k, v) {
+  if (v === null || v === undefined || v === '') return h('span', { class: 'muted' }, '—');
+  if (typeof v === 'boolean') return t(v ? 'common.yes' : 'common.no');
+  if (v === 'never') return t('common.never');
+  if (typeof v === 'string' && /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/.test(v)) return /T00:00:00Z$/.test(v) ? fmtDate(v) : fmtTime(v);
+  if (k === 'status' && has(`status.${v}`)) return t(`status.${v}`);
+  if (k === 'kind' && has(`mail.kind.${v}`)) return t(`mail.kind.${v}`);
+  if (k === 'caller' && has(`audit.caller.${v}`)) return t(`audit.caller.${v}`);
+  if (k === 'attempted') return actionText('Denied', v);
+  if (k === 'self' && has(`audit.self.${v}`)) return t(`audit.self.${v}`);
+  // a refusal's sentence, in the page's language with its reason
+  if (k === 'message' && typeof v === 'string') return serverText(v) ?? h('span', { translate: 'no' }, v);
+  if (Array.isArray(v)) {
+    if (v.every((x) => x && typeof x === 'object' && 'role' in x && 'workspace' in x))
+      return h('span', { translate: 'no' }, v.map((g) => `${g.role} (${g.workspace})`).join(', '));
+    if (v.every((x) => typeof x !== 'object')) return h('span', { translate: 'no' }, v.join(', '));
+  }
+  if (typeof v === 'object') return changeList(v);
+  return h('span', { translate: 'no' }, String(v));
+}
+
+const changeList = (d) => h('dl', { class: 'change' },
+  Object.entries(d).map(([k, v]) => [h('dt', {}, detailKey(k)), h('dd', {}, detailValue(k, v))]));
 
 function detailsCell(d) {
   if (d === null || d === undefined || d === '') return '';
-  if (typeof d !== 'object') return String(d);
+  if (typeof d !== 'object') return h('span', { translate: 'no' }, String(d));
   const entries = Object.entries(d);
   if (!entries.length) return '';
-  const show = (v) => (typeof v === 'string' ? v : JSON.stringify(v));
-  const list = h('dl', { class: 'change' }, entries.map(([k, v]) => [h('dt', {}, k), h('dd', {}, show(v))]));
-  const text = entries.map(([k, v]) => `${k}: ${show(v)}`).join('; ');
-  if (text.length <= 80) return list;
-  return h('details', {}, h('summary', {}, `${text.slice(0, 60)}…`), list);
+  const list = changeList(d);
+  if (JSON.stringify(d).length <= 100) return list;
+  // the summary: the first entry, its value cut short
+  const [k0, v0] = entries[0];
+  const shown = typeof v0 === 'object' && v0 !== null ? '…' : String(v0).slice(0, 40);
+  const first = h('span', {}, `${detailKey(k0)}: `, h('span', { translate: 'no' }, shown));
+  return h('details', {}, h('summary', {}, tParts('audit.detailsSummary', { first, n: entries.length })), list);
 }
 
 // CSV: the server answers a page at a time (a Link header names the next one); the
@@ -92,10 +147,10 @@ export async function auditPage(page) {
       const tbl = table([
         { key: 'at', label: t('audit.when'), cell: (r) => h('span', { class: 'nowrap' }, fmtTime(r.at)) },
         { key: 'actor', label: t('audit.who'), cell: (r) => actorText(r.actor) },
-        { key: 'address', label: t('audit.address'), cell: (r) => r.address || '—' },
+        { key: 'address', label: t('audit.address'), data: true, cell: (r) => r.address || '—' },
         { key: 'area', label: t('audit.area'), cell: (r) => tOr(`audit.area.${r.area}`, r.area) },
-        { key: 'action', label: t('audit.action'), cell: (r) => tOr(`audit.action.${r.action}`, r.action) },
-        { key: 'target', label: t('audit.target'), cell: (r) => r.target || '' },
+        { key: 'action', label: t('audit.action'), cell: (r) => actionText(r.area, r.action) },
+        { key: 'target', label: t('audit.target'), data: true, cell: (r) => r.target || '' },
         { key: 'details', label: t('audit.details'), cell: (r) => detailsCell(r.details) },
       ], rows, { caption: t('nav.audit'), empty: t('audit.empty') });
       tbl.querySelectorAll('tbody tr').forEach((tr, i) => {
@@ -139,8 +194,8 @@ export async function loginsPage(page) {
     render: (rows) => {
       const tbl = table([
         { key: 'at', label: t('audit.when'), cell: (r) => h('span', { class: 'nowrap' }, fmtTime(r.at)) },
-        { key: 'email', label: t('user.email'), cell: (r) => r.email },
-        { key: 'address', label: t('audit.address'), cell: (r) => r.address || '—' },
+        { key: 'email', label: t('user.email'), data: true, cell: (r) => r.email },
+        { key: 'address', label: t('audit.address'), data: true, cell: (r) => r.address || '—' },
         { key: 'result', label: t('logins.result'), cell: (r) => h('span', { class: `badge ${r.success ? 'ok' : 'warn'}` }, t(r.success ? 'logins.success' : 'logins.failed')) },
         { key: 'reason', label: t('logins.reason'), cell: (r) => (r.reason ? tOr(`logins.reason.${r.reason}`, r.reason) : '') },
       ], rows, { caption: t('logins.tab'), empty: t('logins.empty') });

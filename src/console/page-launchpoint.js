@@ -1,11 +1,11 @@
-// LaunchPoint: the custom services, New Service, View Details (Get Token, Rotate
-// Secret) and Delete.
-import { del, errorText, get, post, qs } from './api.js';
+// LaunchPoint: the custom services, New Service, Edit Service, View Details (Get
+// Token, Rotate Secret) and Delete.
+import { del, errorText, get, post, put, qs } from './api.js';
 import {
   announce, clear, clearErrors, confirmDialog, field, formError, h, openDialog, secretBox, table,
 } from './dom.js';
 import { whenSubmitted } from './forms.js';
-import { fmtTime, t } from './i18n.js';
+import { fmtDuration, fmtTime, t } from './i18n.js';
 import { countText, pagedList } from './list.js';
 
 export async function launchpointPage(page) {
@@ -35,19 +35,20 @@ export async function launchpointPage(page) {
 
 function servicesTable(services, reload, searched) {
   const cols = [
-    { key: 'name', label: t('services.name'), cell: (s) => h('strong', {}, s.name) },
+    { key: 'name', label: t('services.name'), data: true, cell: (s) => h('strong', {}, s.name) },
     { key: 'type', label: t('services.service'), cell: () => t('services.custom') },
-    { key: 'description', label: t('services.description'), cell: (s) => s.description || '' },
-    { key: 'user', label: t('services.user'), cell: (s) => s.user },
+    { key: 'description', label: t('services.description'), data: true, cell: (s) => s.description || '' },
+    { key: 'user', label: t('services.user'), data: true, cell: (s) => s.user },
     { key: 'created', label: t('services.createdAt'), cell: (s) => fmtTime(s.createdAt) },
     {
       key: 'actions', label: t('common.actions'), class: 'actions',
       cell: (s) => h('div', { class: 'row-actions' },
         h('button', { type: 'button', class: 'secondary small', dataset: { action: 'details' }, onclick: () => detailsDialog(s.id, reload) }, t('services.viewDetails')),
+        h('button', { type: 'button', class: 'secondary small', dataset: { action: 'edit' }, onclick: () => editServiceDialog(s, reload) }, t('action.edit')),
         h('button', { type: 'button', class: 'danger small', dataset: { action: 'delete' }, onclick: () => deleteService(s, reload) }, t('action.delete'))),
     },
   ];
-  const tbl = table(cols, services, { caption: t('nav.launchpoint'), empty: t(searched ? 'services.noMatch' : 'services.empty') });
+  const tbl = table(cols, services, { caption: t('nav.launchpoint'), empty: t(searched ? 'services.noMatch' : 'services.empty'), stack: true });
   tbl.querySelectorAll('tbody tr').forEach((tr, i) => { if (services[i]) tr.dataset.service = services[i].name; });
   return tbl;
 }
@@ -119,6 +120,35 @@ async function newServiceDialog(reload) {
   }, { fieldMap: { user: 'userEmail', email: 'userEmail' } });
 }
 
+// Edit Service: the display name and the description; the credentials stay
+function editServiceDialog(s, reload) {
+  const err = formError();
+  const save = h('button', { type: 'submit', class: 'primary' }, t('action.save'));
+  const cancel = h('button', { type: 'button', class: 'secondary' }, t('action.cancel'));
+  const dlg = openDialog({
+    title: t('services.editTitle', { name: s.name }), form: true,
+    body: [
+      field({ name: 'name', label: t('services.name'), required: true, value: s.name, autocomplete: 'off' }),
+      field({ name: 'description', label: t('services.description'), type: 'textarea', rows: 3, value: s.description, hint: t('services.descriptionHint') }),
+      h('p', { class: 'hint' }, t('services.editKeeps')),
+      err],
+    actions: [cancel, save],
+  });
+  cancel.addEventListener('click', () => dlg.close());
+  whenSubmitted(dlg.form, save, async (v) => {
+    const out = await put(`/admin/api/services/${s.id}`, { name: v.name, description: v.description });
+    dlg.close();
+    announce(t('services.saved', { name: out.name }));
+    await reload();
+  });
+}
+
+// Before a dialog that shows a secret for the only time closes: "copied?" — true to close
+const secretCopied = () => confirmDialog({
+  title: t('services.copiedTitle'), message: t('services.copiedText'),
+  confirmLabel: t('services.copiedYes'), cancelLabel: t('services.copiedBack'), danger: false,
+});
+
 // the dialog now shows the client id and the secret, once
 function showNewSecret(dlg, res, key) {
   dlg.titleEl.textContent = res.service.name;
@@ -129,7 +159,8 @@ function showNewSecret(dlg, res, key) {
     secretBox(t('services.clientSecret'), res.clientSecret, { id: 'client-secret' }),
     secretBox(t('services.authorized'), res.service.user, { copy: false }));
   const done = h('button', { type: 'button', class: 'primary' }, t('action.done'));
-  done.addEventListener('click', () => dlg.close());
+  dlg.guardClose(secretCopied);
+  done.addEventListener('click', () => dlg.requestClose());
   clear(dlg.actions).append(done);
   done.focus();
 }
@@ -161,7 +192,7 @@ async function detailsDialog(id, reload) {
       tokenErr, tokenBox],
     actions: [close],
   });
-  close.addEventListener('click', () => dlg.close());
+  close.addEventListener('click', () => dlg.requestClose());
   getToken.addEventListener('click', async () => {
     clearErrors(dlg);
     getToken.disabled = true;
@@ -170,9 +201,10 @@ async function detailsDialog(id, reload) {
       const curl = `curl -H 'Authorization: Bearer ${tok.accessToken}' ${location.origin}/rest/v1/stats/usage.json`;
       clear(tokenBox).append(
         secretBox(t('services.accessToken'), tok.accessToken, { id: 'access-token' }),
-        h('p', { id: 'token-expiry' }, t('services.tokenExpires', { when: fmtTime(tok.expiresAt), n: tok.expiresIn })),
-        h('p', { class: 'hint' }, t('services.tryIt')),
-        h('div', { class: 'kv' }, h('code', { class: 'kv-value' }, curl)));
+        h('p', { id: 'token-expiry' }, t('services.tokenExpires', { when: fmtTime(tok.expiresAt), left: fmtDuration(tok.expiresIn) })),
+        secretBox(t('services.tryIt'), curl, { id: 'curl-line' }));
+      // on a small screen the token lands below the fold: bring it into view
+      tokenBox.scrollIntoView({ block: 'nearest' });
     } catch (e) {
       tokenErr.textContent = errorText(e);
       tokenErr.hidden = false;
@@ -193,6 +225,7 @@ async function detailsDialog(id, reload) {
     cancel.addEventListener('click', () => { clear(rotateBox); rotate.focus(); });
     whenSubmitted(form, go, async (v) => {
       const res = await post(`/admin/api/services/${s.id}/rotate`, { graceSeconds: Number(v.graceSeconds) });
+      dlg.guardClose(secretCopied); // the new secret is shown this once
       clear(tokenBox);
       clear(rotateBox).append(
         h('p', { class: 'notice ok', role: 'status' }, t('services.rotated')),

@@ -4,7 +4,7 @@ import { ApiError, del, errorText, get, post, put, qs } from './api.js';
 import {
   announce, clear, clearErrors, confirmDialog, field, formError, h, nextId, openDialog, table,
 } from './dom.js';
-import { checkFields, dateInput, showApiError, values, whenSubmitted } from './forms.js';
+import { checkFields, dateField, dateInput, minExpiryDate, showApiError, values, whenSubmitted } from './forms.js';
 import { currentLang, fmtDate, fmtTime, t, tOr } from './i18n.js';
 import { pagedList } from './list.js';
 import { P, can, state } from './state.js';
@@ -71,6 +71,8 @@ export function withAllZones(workspaces) {
 }
 
 export const workspaceName = (w) => (Number(w.id) === 0 ? t('workspace.all') : w.name);
+// a role's option: roles with an Access API permission are marked, as an API-only user needs one
+export const roleLabel = (r) => (r.hasApiPermission ? t('invite.roleWithApi', { name: r.name }) : r.name);
 
 export function statusBadge(u) {
   const cls = { active: 'ok', pending: 'info', locked: 'warn' }[u.status] || 'info';
@@ -78,13 +80,15 @@ export function statusBadge(u) {
     u.status === 'locked' && u.lockedReason ? h('span', { class: 'badge-note' }, ` (${tOr(`lockReason.${u.lockedReason}`, u.lockedReason)})`) : null);
 }
 
-export const grantsText = (roles) => (roles || []).map((g) => `${g.role} (${Number(g.workspaceId) === 0 ? t('workspace.all') : g.workspace})`).join(', ');
+// "Admin (All workspaces), API Only (Default)": AllZones by its short name, so that no
+// bracket sits inside another
+export const grantsText = (roles) => (roles || []).map((g) => `${g.role} (${Number(g.workspaceId) === 0 ? t('workspace.allShort') : g.workspace})`).join(', ');
 
 function usersTable(users, meta, reload) {
   const me = state.session.user.email.toLowerCase();
   const cols = [
-    { key: 'email', label: t('user.email'), cell: (u) => h('span', { class: 'nowrap' }, u.email) },
-    { key: 'name', label: t('user.name'), cell: (u) => `${u.firstName} ${u.lastName}` },
+    { key: 'email', label: t('user.email'), data: true, cell: (u) => h('span', { class: 'nowrap' }, u.email) },
+    { key: 'name', label: t('user.name'), data: true, cell: (u) => `${u.firstName} ${u.lastName}` },
     { key: 'apiOnly', label: t('user.apiOnly'), cell: (u) => (u.apiOnly ? h('span', { class: 'badge api' }, t('common.yes')) : t('common.no')) },
     { key: 'roles', label: t('user.roles'), cell: (u) => grantsText(u.roles) },
     { key: 'status', label: t('user.status'), cell: statusBadge },
@@ -95,7 +99,7 @@ function usersTable(users, meta, reload) {
       cell: (u) => rowActions(u, u.email.toLowerCase() === me, meta, reload),
     },
   ];
-  const tbl = table(cols, users, { caption: t('users.tab'), empty: t('users.empty') });
+  const tbl = table(cols, users, { caption: t('users.tab'), empty: t('users.empty'), stack: true });
   // mark rows with the user's email (tests and deep links find them by it)
   tbl.querySelectorAll('tbody tr').forEach((tr, i) => { if (users[i]) tr.dataset.email = users[i].email; });
   return tbl;
@@ -134,7 +138,7 @@ function grantsEditor(roles, workspaces, initial) {
     const wid = nextId('grant-ws');
     const roleSel = h('select', { id: rid, dataset: { grant: 'role' } },
       h('option', { value: '' }, t('invite.chooseRole')),
-      roles.map((r) => h('option', { value: r.id, selected: Number(g.roleId) === Number(r.id) }, r.name)));
+      roles.map((r) => h('option', { value: r.id, selected: Number(g.roleId) === Number(r.id) }, roleLabel(r))));
     const wsSel = h('select', { id: wid, dataset: { grant: 'workspace' } },
       workspaces.map((w) => h('option', { value: w.id, selected: Number(g.workspaceId ?? 0) === Number(w.id) }, workspaceName(w))));
     const syncWs = () => {
@@ -163,6 +167,9 @@ function grantsEditor(roles, workspaces, initial) {
   const err = h('p', { class: 'field-error', hidden: true });
   wrap.append(addBtn, err);
   for (const g of initial.length ? initial : [{}]) addRow(g);
+  // does the chosen set include a role with an Access API permission?
+  wrap.hasApiRole = () => [...rowsBox.querySelectorAll('[data-grant=role]')]
+    .some((sel) => roles.some((r) => String(r.id) === sel.value && r.hasApiPermission));
   wrap.get = () => {
     const out = [];
     const seen = new Set();
@@ -193,8 +200,17 @@ const userInfoFields = (u = {}) => [
     field({ name: 'firstName', label: t('user.firstName'), required: true, value: u.firstName, autocomplete: 'off' }),
     field({ name: 'lastName', label: t('user.lastName'), required: true, value: u.lastName, autocomplete: 'off' })),
   field({ name: 'reason', label: t('user.reason'), value: u.reason, hint: t('user.reasonHint') }),
-  field({ name: 'expiresAt', label: t('user.expiresAt'), type: 'date', value: dateInput(u.expiresAt), hint: t('user.expiresHint') }),
+  // an expiry lies in the future: the field says from when, and step 1 checks it
+  dateField({ name: 'expiresAt', label: t('user.expiresAt'), value: dateInput(u.expiresAt), hint: t('user.expiresHint'), min: minExpiryDate() }),
 ];
+
+// an API-only user needs a role with an Access API permission (the core's rule, checked
+// here before the server is asked, with the roles that qualify marked in the list)
+function checkApiRoles(grants, apiOnly) {
+  if (!apiOnly || grants.hasApiRole()) return true;
+  showGrantsError(grants, t('invite.apiRoleRequired'));
+  return false;
+}
 
 /* ------------------------------------------------------------ Invite New User */
 
@@ -206,6 +222,7 @@ function inviteDialog(meta, reload) {
   ];
   const grants = grantsEditor(roles, meta.workspaces, []);
   const apiOnly = field({ name: 'apiOnly', label: t('user.apiOnly'), type: 'checkbox', hint: t('invite.apiOnlyHint') });
+  apiOnly.input.addEventListener('change', () => clearErrors(grants));
   steps[1] = h('section', { class: 'step', dataset: { step: '2' }, hidden: true }, grants, apiOnly);
   const message = field({ name: 'message', label: t('invite.message'), type: 'textarea', rows: 6 });
   const noInvite = h('p', { class: 'notice', id: 'no-invitation' }, t('invite.noInvitation'));
@@ -253,7 +270,7 @@ function inviteDialog(meta, reload) {
     }
     if (step === 1) {
       if (grants.get().length === 0) showGrantsError(grants, t('error.roleRequired'));
-      else show(2);
+      else if (checkApiRoles(grants, apiOnly.input.checked)) show(2);
       return;
     }
     const v = values(steps[0]);
@@ -326,6 +343,7 @@ function editDialog(u, meta, reload) {
       showGrantsError(grants, t('error.roleRequired'));
       return;
     }
+    if (!checkApiRoles(grants, u.apiOnly)) return;
     const v = values(dlg.form);
     const body = {};
     for (const k of ['email', 'firstName', 'lastName', 'reason']) if (v[k] !== (u[k] ?? '')) body[k] = v[k];
@@ -367,9 +385,9 @@ function lockDialog(u, reload) {
 
 function unlockDialog(u, reload) {
   const expired = u.expiresAt && new Date(u.expiresAt) <= new Date();
-  const exp = field({
-    name: 'expiresAt', label: t('user.expiresAt'), type: 'date',
-    value: expired ? '' : dateInput(u.expiresAt), hint: t('users.unlockExpiresHint'),
+  const exp = dateField({
+    name: 'expiresAt', label: t('user.expiresAt'), value: expired ? '' : dateInput(u.expiresAt),
+    hint: t('users.unlockExpiresHint'), min: minExpiryDate(),
   });
   const err = formError();
   const ok = h('button', { type: 'submit', class: 'primary' }, t('users.unlock'));
@@ -379,12 +397,12 @@ function unlockDialog(u, reload) {
     body: [h('p', {}, t(expired ? 'users.unlockExpired' : 'users.unlockText')), exp, err], actions: [cancel, ok],
   });
   cancel.addEventListener('click', () => dlg.close());
-  whenSubmitted(dlg.form, ok, async () => {
-    await post(`/admin/api/users/${u.id}/unlock`, { expiresAt: exp.input.value || null });
+  whenSubmitted(dlg.form, ok, async (v) => {
+    await post(`/admin/api/users/${u.id}/unlock`, { expiresAt: v.expiresAt || null });
     dlg.close();
     announce(t('users.unlocked', { email: u.email }));
     await reload();
-  }, { check: false });
+  });
 }
 
 async function deleteUser(u, reload) {

@@ -5,7 +5,7 @@ import {
   announce, clear, clearErrors, field, formError, h, openDialog, secretBox, svg, table,
 } from './dom.js';
 import { showApiError, whenSubmitted } from './forms.js';
-import { fmtDate, fmtNumber, fmtTime, t, tOr } from './i18n.js';
+import { fmtDate, fmtDay, fmtNumber, fmtTime, t, tOr } from './i18n.js';
 import { pagedList } from './list.js';
 
 export async function webservicesPage(page) {
@@ -51,7 +51,7 @@ function usageSection(usage) {
       svg('rect', { x: 0, y: 0, width: len, height: 14, class: 'bar-fg' }));
   };
   const userTable = table([
-    { key: 'user', label: t('ws.apiUser'), cell: (r) => r.userId },
+    { key: 'user', label: t('ws.apiUser'), data: true, cell: (r) => r.userId },
     { key: 'calls', label: t('ws.calls'), class: 'num', cell: (r) => fmtNumber(r.count) },
     { key: 'bar', label: t('ws.share'), cell: (r) => bar(r.count) },
   ], rows, { caption: t('ws.perUser'), empty: t('ws.noCalls') });
@@ -81,7 +81,7 @@ function dayChart(usage) {
     const g = svg('g', {}, svg('title', { text: `${fmtDate(d.date)}: ${fmtNumber(v)}` }),
       svg('rect', { x, y: H - bh, width: colW * 0.7, height: bh, class: 'bar-fg' }),
       svg('text', { x: x + colW * 0.35, y: H - bh - 4, 'text-anchor': 'middle', class: 'bar-value', text: fmtNumber(v) }),
-      svg('text', { x: x + colW * 0.35, y: H + 16, 'text-anchor': 'middle', class: 'bar-label', text: String(d.date).slice(5) }));
+      svg('text', { x: x + colW * 0.35, y: H + 16, 'text-anchor': 'middle', class: 'bar-label', text: fmtDay(d.date) }));
     chart.append(g);
   });
   return h('figure', { class: 'chart' }, chart, h('figcaption', {}, t('ws.perDay')));
@@ -96,7 +96,7 @@ function allowlistSection(al, reload) {
     h('p', { id: 'ip-status', class: `badge ${al.enabled ? 'ok' : 'info'}` }, t(al.enabled ? 'ws.ipEnabled' : 'ws.ipDisabled')),
     h('p', { class: 'hint' }, t('ws.ipHint')),
     al.entries.length
-      ? h('ul', { class: 'cidr-list', id: 'ip-list' }, al.entries.map((c) => h('li', {}, h('code', {}, c))))
+      ? h('ul', { class: 'cidr-list', id: 'ip-list' }, al.entries.map((c) => h('li', {}, h('code', { translate: 'no' }, c))))
       : h('p', { id: 'ip-list', class: 'empty' }, t('ws.ipEmpty')),
     h('div', { class: 'toolbar' }, edit));
 }
@@ -253,8 +253,8 @@ function mailSection(mail, filter, setFilter) {
     h('p', { class: 'hint' }, t('mail.intro')),
     h('dl', { class: 'details', id: 'mail-transport' },
       h('dt', {}, t('mail.transport')), h('dd', { dataset: { mail: 'transport' } }, t(outbox ? 'mail.transport.outbox' : 'mail.transport.smtp')),
-      h('dt', {}, t(outbox ? 'mail.folder' : 'mail.server')), h('dd', { dataset: { mail: 'target' } }, h('code', {}, mail.target || '')),
-      h('dt', {}, t('mail.from')), h('dd', { dataset: { mail: 'from' } }, mail.from || '')),
+      h('dt', {}, t(outbox ? 'mail.folder' : 'mail.server')), h('dd', { dataset: { mail: 'target' } }, h('code', { translate: 'no' }, mail.target || '')),
+      h('dt', {}, t('mail.from')), h('dd', { dataset: { mail: 'from' }, translate: 'no' }, mail.from || '')),
     outbox ? h('p', { class: 'notice', id: 'mail-outbox-note' }, t('mail.outboxHint')) : null,
     h('h3', { class: 'subhead' }, t('mail.queue')),
     h('div', { class: 'toolbar' },
@@ -269,7 +269,7 @@ function mailTable(messages) {
   const cols = [
     { key: 'created', label: t('mail.created'), cell: (m) => h('span', { class: 'nowrap' }, fmtTime(m.createdAt)) },
     { key: 'kind', label: t('mail.kind'), cell: (m) => tOr(`mail.kind.${m.kind}`, m.kind) },
-    { key: 'to', label: t('mail.to'), cell: (m) => m.to },
+    { key: 'to', label: t('mail.to'), data: true, cell: (m) => m.to },
     {
       key: 'status', label: t('user.status'),
       cell: (m) => h('span', { class: `badge ${mailStatusClass[m.status] || 'info'}`, dataset: { status: m.status } }, tOr(`mail.status.${m.status}`, m.status)),
@@ -280,7 +280,8 @@ function mailTable(messages) {
       cell: (m) => (m.status === 'queued' && m.nextAttemptAt ? t('mail.nextAt', { when: fmtTime(m.nextAttemptAt) }) : fmtTime(m.doneAt)),
     },
     {
-      key: 'details', label: t('mail.details'),
+      // what the SMTP server said or where the file went: the server's words, not ours
+      key: 'details', label: t('mail.details'), data: true,
       cell: (m) => (m.lastError ? h('span', { class: 'mail-error' }, m.lastError) : h('span', { class: 'mail-delivery' }, m.delivery || '')),
     },
   ];

@@ -166,6 +166,63 @@ lk_code lk_service_rotate_secret(lk_op *op, const char *name, int64_t grace,
     return rc;
 }
 
+lk_code lk_service_update(lk_op *op, const char *name, const char *new_name, const char *new_description,
+                          lk_service *out)
+{
+    lk_code rc = LK_OK;
+    if (!new_name && !new_description)
+        return lk_fail(&op->err, LK_EINVAL, "", "nothing to change: give a new display name or description");
+    if (new_name)
+        rc = lk_check_name(op, "name", "display name", new_name, LK_NAME_MAX);
+    if (rc == LK_OK && new_description)
+        rc = lk_check_text(op, "description", "description", new_description, LK_TEXT_MAX);
+    if (rc == LK_OK && new_name && looks_like_uuid(new_name))
+        rc = lk_fail(&op->err, LK_EINVAL, "name", "a display name cannot look like a client id");
+    if (rc != LK_OK || (rc = lk_tx_begin(op)) != LK_OK)
+        return rc;
+    lk_service s;
+    if ((rc = lk_service_find(op, name, &s)) != LK_OK)
+        return lk_tx_end(op, rc);
+    /* as for its other changes: only a caller holding what the owner holds (security.md) */
+    if ((rc = lk_service_may_use(op, "Service Edit", &s)) != LK_OK)
+        return lk_tx_end(op, rc);
+    const char *old_name = s.name, *old_description = s.description ? s.description : "";
+    bool renamed = new_name && strcmp(new_name, s.name) != 0;
+    bool described = new_description && strcmp(new_description, old_description) != 0;
+    if (!renamed && !described) {
+        *out = s; /* nothing differs: no write, no audit event */
+        return lk_tx_end(op, LK_OK);
+    }
+    if (renamed) {
+        lk_service other;
+        rc = op->store->ops->service_find(op->store, op->arena, new_name, &other, &op->err);
+        if (rc == LK_OK && other.id != s.id)
+            return lk_tx_end(op, lk_fail(&op->err, LK_EEXISTS, "name", "a service named '%s' already exists",
+                                         other.name));
+        if (rc != LK_OK && rc != LK_ENOTFOUND)
+            return lk_tx_end(op, rc);
+        s.name = new_name;
+    }
+    if (described)
+        s.description = new_description;
+    s.updated_at = op->now;
+    rc = op->store->ops->service_update(op->store, &s, &op->err);
+    if (rc == LK_OK)
+        rc = op->store->ops->service_find_client(op->store, op->arena, s.client_id, out, &op->err);
+    if (rc == LK_OK) {
+        json_t *d = snap_service(out);
+        json_t *changes = json_object();
+        if (renamed)
+            json_object_set_new(changes, "name", json_pack("{s:s, s:s}", "from", old_name, "to", out->name));
+        if (described)
+            json_object_set_new(changes, "description",
+                                json_pack("{s:s, s:s}", "from", old_description, "to", out->description));
+        json_object_set_new(d, "changes", changes);
+        rc = lk_audit_json(op, "Service", "Edit", out->name, d);
+    }
+    return lk_tx_end(op, rc);
+}
+
 lk_code lk_service_delete(lk_op *op, const char *name)
 {
     lk_code rc = lk_tx_begin(op);

@@ -25,6 +25,13 @@ lk_code lk_service_create(lk_op *op, const char *name, const char *description,
 /* grace: seconds the previous secret stays valid (0: revoked at once) */
 lk_code lk_service_rotate_secret(lk_op *op, const char *name, int64_t grace,
                                  lk_service *out, lk_client_secret secret);
+/* Changes the display name and/or the description (NULL: kept) of the service called
+ * name (or with that client id); its credentials, owner and tokens stay as they are.
+ * A caller must hold what the owner holds, as for the service's other changes.
+ * Both NULL: nothing to change (LK_EINVAL). Values equal to the current ones write
+ * nothing and record no audit event. */
+lk_code lk_service_update(lk_op *op, const char *name, const char *new_name, const char *new_description,
+                          lk_service *out);
 lk_code lk_service_delete(lk_op *op, const char *name);
 /* May the caller act for service s (attempt: "Service Get Token", ...)? LK_OK, or
  * LK_EDENIED (recorded) when its owner is more powerful than the caller. */

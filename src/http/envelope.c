@@ -6,6 +6,9 @@
 #include <stdio.h>
 #include <time.h>
 
+/* Marketo's response-level codes latchkey answers (reference §6.1). `counts` follows
+ * Marketo's table: the codes it marks (601, 602, 604, 605, 608, 611) are neither
+ * counted against the limits nor in the usage; every other answer is. */
 static const struct {
     lk_rest_error code;
     const char *message;
@@ -14,9 +17,11 @@ static const struct {
     {LK_REST_TOKEN_INVALID, "Access token invalid", false},
     {LK_REST_TOKEN_EXPIRED, "Access token expired", false},
     {LK_REST_ACCESS_DENIED, "Access denied", true},
+    {LK_REST_TIMEOUT, "Request time-out", false},
     {LK_REST_METHOD_NOT_SUPPORTED, "HTTP Method not supported", false},
     {LK_REST_RATE_LIMIT, "Max rate limit exceeded", true},
     {LK_REST_DAILY_QUOTA, "Daily quota reached", true},
+    {LK_REST_UNAVAILABLE, "API Temporarily Unavailable", false},
     {LK_REST_INVALID_JSON, "Invalid JSON", true},
     {LK_REST_NOT_FOUND, "Requested resource not found", true},
     {LK_REST_SYSTEM_ERROR, "System error", false},

@@ -14,9 +14,11 @@ typedef enum lk_rest_error {
     LK_REST_TOKEN_INVALID = 601,
     LK_REST_TOKEN_EXPIRED = 602,
     LK_REST_ACCESS_DENIED = 603,
+    LK_REST_TIMEOUT = 604,
     LK_REST_METHOD_NOT_SUPPORTED = 605,
     LK_REST_RATE_LIMIT = 606,
     LK_REST_DAILY_QUOTA = 607,
+    LK_REST_UNAVAILABLE = 608,
     LK_REST_INVALID_JSON = 609,
     LK_REST_NOT_FOUND = 610,
     LK_REST_SYSTEM_ERROR = 611,
@@ -40,7 +42,9 @@ void lk_rest_fail(lk_request *r, lk_rest_error code, const char *message);
 void lk_bare_fail(lk_request *r, int status, int code, const char *message);
 /* the catalog's message of a code */
 const char *lk_rest_message(lk_rest_error code);
-/* does a call answered with this code count against limits and in usage? */
+/* Does a call answered with this code count against the limits and in the usage?
+ * Not for 601, 602, 604, 605, 608 and 611, as Marketo's table says; a code outside
+ * the catalog does not either. */
 bool lk_rest_counts(lk_rest_error code);
 
 #endif

@@ -44,6 +44,7 @@ typedef struct lk_request {
     uint64_t started_ns;            /* monotonic */
 
     /* filled by the REST guard for handlers */
+    const char *token;              /* the access token presented (rest_input.h), NULL if none */
     lk_catalog *cat;                /* a reference, released after the request */
     const lk_cat_service *service;
     const lk_cat_user *user;

@@ -3,16 +3,18 @@
  *
  * The REST guard, in order (reference §4–7):
  *   token (601/602; not counted) → allowlist (603) → route (610) → method (605, not
- *   counted) → permission (603) → limits: in flight (615), rate (606), day (607) →
- *   handler. Every answer is counted in the error statistics; calls that count
- *   (all but 601, 602, 604, 605, 608, 611) are counted in usage and in the limits.
+ *   counted; a POST with _method=GET is a GET, rest_input.h) → a _method=GET body
+ *   that is not a form (612) → permission (603) → limits: in flight (615), rate
+ *   (606), day (607) → handler. Every answer is counted in the error statistics;
+ *   calls that count (all but Marketo's 601, 602, 604, 605, 608, 611: envelope.c)
+ *   are counted in usage and in the limits.
  */
 #include "http/routes.h"
 #include "api/api.h"
 #include "core/permission.h"
-#include "http/auth.h"
 #include "http/envelope.h"
 #include "http/metrics.h"
+#include "http/rest_input.h"
 #include "util/timefmt.h"
 
 #include <stdio.h>
@@ -171,27 +173,13 @@ static void fail(lk_request *r, lk_rest_error code, const char *message)
     count_answer(r, code, lk_rest_counts(code));
 }
 
-/* the presented token: the header, else (when allowed) the legacy query parameter */
-static const char *presented_token(lk_request *r)
-{
-    lk_auth auth = lk_auth_parse(&r->arena, lk_req_header(r, "Authorization"));
-    if (auth.scheme == LK_AUTH_BEARER)
-        return auth.token;
-    if (auth.scheme != LK_AUTH_NONE || r->bare)
-        return NULL;    /* the user management API takes the header only */
-    if (lk_runtime_config(r->rt)->legacy_query_token && r->query_ok)
-        return lk_form_get(&r->query, "access_token", NULL);
-    return NULL;
-}
-
 /* 601/602 or LK_OK-ish 0: sets r->service and r->user */
 static lk_rest_error check_token(lk_request *r)
 {
-    const char *token = presented_token(r);
-    if (!token)
+    if (!r->token)
         return LK_REST_TOKEN_INVALID;
     lk_token_info info;
-    lk_token_state st = lk_tokens_check(lk_runtime_tokens(r->rt), token, r->now, &info);
+    lk_token_state st = lk_tokens_check(lk_runtime_tokens(r->rt), r->token, r->now, &info);
     if (st == LK_TOKEN_EXPIRED_FIRST)
         return LK_REST_TOKEN_EXPIRED;
     if (st != LK_TOKEN_VALID)
@@ -348,7 +336,7 @@ void lk_dispatch_cancel(lk_request *r)
         }
     static const char msg[] = "the server is stopping; try again shortly";
     if (r->bare)
-        lk_bare_fail(r, 503, 608, "API Temporarily Unavailable");
+        lk_bare_fail(r, 503, LK_REST_UNAVAILABLE, lk_rest_message(LK_REST_UNAVAILABLE));
     else
         lk_resp_json(r, 503, json_pack("{s:{s:s, s:s, s:s}}", "error", "code", "unavailable", "message", msg,
                                         "field", ""));
@@ -429,6 +417,9 @@ static const char *allow_header(lk_request *r, const lk_route *route)
 
 static void guard_rest(lk_request *r, const lk_route *route)
 {
+    lk_rest_input in;
+    lk_rest_input_read(r, !r->bare && lk_runtime_config(r->rt)->legacy_query_token, &in);
+    r->token = in.token;
     lk_rest_error code = check_token(r);
     if (code)
         return fail(r, code, NULL);
@@ -436,11 +427,13 @@ static void guard_rest(lk_request *r, const lk_route *route)
         return fail_counted(r, LK_REST_ACCESS_DENIED);
     if (!route)
         return fail_counted(r, LK_REST_NOT_FOUND);
-    if (!method_allowed(route, r->method)) {
+    if (!method_allowed(route, in.method)) {
         if (r->bare)
             lk_resp_header(r, "Allow", allow_header(r, route));
         return fail(r, LK_REST_METHOD_NOT_SUPPORTED, NULL);
     }
+    if (in.bad_body)
+        return fail_counted(r, LK_REST_CONTENT_TYPE);
     if (!permitted(r, route))
         return fail_counted(r, LK_REST_ACCESS_DENIED);
     if (route->counts && !enter_limits(r)) {

@@ -651,7 +651,7 @@ describe('console API: bad input', { concurrency: 1 }, () => {
     }
     assertConsoleError(await consoleCall(srv, '/nothing'), 404, 'not_found', '', 'without a session');
     for (const [method, path] of [['DELETE', '/session'], ['PUT', '/login'], ['GET', '/logout'], ['GET', '/password'],
-      ['DELETE', '/roles'], ['GET', '/users/1/lock'], ['PUT', '/services/1'], ['POST', '/webservices'], ['POST', '/limits'],
+      ['DELETE', '/roles'], ['GET', '/users/1/lock'], ['PUT', '/services/1/token'], ['POST', '/webservices'], ['POST', '/limits'],
       ['PATCH', '/roles/1'], ['DELETE', '/audit']]) {
       assertConsoleError(await boss.call(path, { method }), 405, 'method_not_allowed', '', `${method} ${path}`);
     }

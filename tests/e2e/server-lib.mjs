@@ -378,17 +378,49 @@ export function raw(srv, { method = 'GET', path = '/', headers = {}, body, agent
 
 // When UTC midnight is less than `margin` seconds away, waits until it has passed,
 // so that a test counting "today" sees one day throughout.
-export async function avoidMidnight(margin = 20) {
-  const now = Date.now();
-  const d = new Date(now);
-  const next = Date.UTC(d.getUTCFullYear(), d.getUTCMonth(), d.getUTCDate() + 1);
-  if (next - now < margin * 1000) await sleep(next - now + 500);
+// quota_tz's default: Marketo's day ends at 12:00 AM US Central time (docs/server.md)
+export const QUOTA_TZ = 'America/Chicago';
+
+// the calendar date (YYYY-MM-DD) in zone of the instant ms; formatToParts, so that no
+// locale's way of writing dates (which differs between Node builds) matters
+export function dateIn(zone, ms = Date.now()) {
+  const parts = Object.fromEntries(new Intl.DateTimeFormat('en-US', {
+    timeZone: zone, year: 'numeric', month: '2-digit', day: '2-digit',
+  }).formatToParts(new Date(ms)).map((p) => [p.type, p.value]));
+  return `${parts.year}-${parts.month}-${parts.day}`;
 }
+
+// milliseconds from ms to the next midnight in zone (a DST day has 23 or 25 hours)
+export function msToMidnight(zone = QUOTA_TZ, ms = Date.now()) {
+  const today = dateIn(zone, ms);
+  let lo = ms;
+  let hi = ms + 26 * 3600 * 1000;
+  while (hi - lo > 1) {
+    const mid = Math.floor((lo + hi) / 2);
+    if (dateIn(zone, mid) === today) lo = mid;
+    else hi = mid;
+  }
+  return hi - ms;
+}
+
+// waits past the next midnight of zone when it is less than margin seconds away
+export async function avoidMidnight(margin = 20, zone = QUOTA_TZ) {
+  const left = msToMidnight(zone);
+  if (left < margin * 1000) await sleep(left + 500);
+}
+
+// the calendar day `back` days before today in zone (quota_tz: the usage days), YYYY-MM-DD
+export function dayIn(zone, back = 0) {
+  const [y, m, d] = dateIn(zone).split('-').map(Number);
+  return new Date(Date.UTC(y, m - 1, d - back)).toISOString().slice(0, 10);
+}
+
+// the usage day `back` days before today, as a server with the default quota_tz counts it
+export const dayQuota = (back = 0) => dayIn(QUOTA_TZ, back);
 
 // the UTC date `back` days before today, YYYY-MM-DD
 export function dayUTC(back = 0) {
-  const d = new Date();
-  return new Date(Date.UTC(d.getUTCFullYear(), d.getUTCMonth(), d.getUTCDate() - back)).toISOString().slice(0, 10);
+  return dayIn('UTC', back);
 }
 
 /*
@@ -469,7 +501,7 @@ export const UM_ROLE_KEYS = ['createdAt', 'description', 'hidden', 'id', 'isHidd
 export const UM_WORKSPACE_KEYS = ['createdAt', 'currencyInfo', 'description', 'globalViz', 'id', 'name', 'status',
   'updatedAt'];
 export const UM_INVITED_KEYS = ['apiOnly', 'createdAt', 'emailAddress', 'expiresAt', 'firstName', 'id',
-  'inviteExpiresAt', 'lastName', 'status', 'updatedAt', 'userId', 'userid'];
+  'lastName', 'status', 'subscriptionId', 'updatedAt', 'userId', 'userid'];
 
 /*
  * A user management call: path is relative to UM ('/allusers.json', '/a@x.com/user.json');
@@ -554,7 +586,7 @@ export const CONSOLE_CSRF = /^[0-9a-f]{64}$/;
 export const CONSOLE_SESSION_TOKEN = /^[A-Za-z0-9_-]{43}$/;
 export const CONSOLE_USER_KEYS = ['apiOnly', 'createdAt', 'email', 'expiresAt', 'firstName', 'id', 'lastLoginAt',
   'lastName', 'lockedReason', 'reason', 'roles', 'status', 'userid'];
-export const CONSOLE_ROLE_KEYS = ['description', 'holders', 'id', 'name', 'onlyAllZones', 'permissions', 'type'];
+export const CONSOLE_ROLE_KEYS = ['description', 'hasApiPermission', 'holders', 'id', 'name', 'onlyAllZones', 'permissions', 'type'];
 export const CONSOLE_SERVICE_KEYS = ['clientId', 'createdAt', 'description', 'id', 'name', 'previousSecretValidUntil',
   'secret', 'updatedAt', 'user'];
 export const CONSOLE_SECRET_MASK = '\u2022'.repeat(8);

@@ -6,8 +6,8 @@ import assert from 'node:assert/strict';
 import http from 'node:http';
 import { describe, test } from 'node:test';
 import {
-  USAGE, assertOk, assertRestError, call, cli, creds, eventually, identity, makeInstance, raw, rest, restCode,
-  startServer, token,
+  QUOTA_TZ, USAGE, assertOk, assertRestError, call, cli, creds, eventually, identity, makeInstance, msToMidnight, raw,
+  rest, restCode, startServer, token,
 } from './server-lib.mjs';
 
 const rate = (n, s) => `Max rate limit '${n}' exceeded with in '${s}' secs`;
@@ -79,11 +79,10 @@ describe('limits', { concurrency: true }, () => {
     const ninth = await rest(srv, USAGE, tok);
     assertRestError(ninth, 607, 'Daily quota reached', '9th call');
     assertRestError(await rest(srv, USAGE, tok), 607, 'Daily quota reached', '10th call');
-    // the day ends at the next UTC midnight (quota_tz defaults to UTC)
+    // the day ends at the next midnight US Central time (quota_tz defaults to America/Chicago, as Marketo's)
     const t607 = Number(/"daily";r=0;t=(\d+)/.exec(ninth.headers.get('ratelimit'))[1]);
-    const now = new Date();
-    const midnight = Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate() + 1) / 1000;
-    assert.ok(Math.abs(midnight - Date.now() / 1000 - t607) <= 3, `daily reset in ${t607} s, midnight UTC in ${midnight - Date.now() / 1000}`);
+    const left = msToMidnight(QUOTA_TZ) / 1000;
+    assert.ok(Math.abs(left - t607) <= 3, `daily reset in ${t607} s, midnight in Chicago in ${left} s`);
   });
 
   test('per-user limits apply only to that user\'s tokens', async (t) => {

@@ -4,8 +4,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import {
-  REQUEST_ID, USAGE, assertOk, assertRestError, call, creds, identity, makeInstance, rest, sleep,
-  startServer, token,
+  FORM_CT, REQUEST_ID, UM, USAGE, assertOk, assertRestError, assertUmError, assertUmOk, call, cli, creds, form,
+  identity, makeInstance, makeUmInstance, rest, sleep, startServer, token, um,
 } from './server-lib.mjs';
 
 // '"rate";q=100;w=20, "daily";q=50000;w=86400' -> {rate: {q: 100, w: 20}, daily: {...}}
@@ -169,5 +169,95 @@ describe('REST guard', { concurrency: true }, () => {
     assertRestError(await rest(srv, USAGE, undefined, { query: { access_token: tok } }), 602, 'Access token expired', 'legacy query, first use');
     assertRestError(await rest(srv, USAGE, tok), 601, 'Access token invalid', 'header, second use');
     assert.match((await rest(srv, USAGE)).json.requestId, REQUEST_ID);
+  });
+});
+
+// Marketo's other ways of saying a call (reference §4–5): the cure for 414 (a POST with
+// _method=GET, the query string in an x-www-form-urlencoded body) and the access token
+// as a form field (`curl -F access_token=…`, Marketo's own authentication example).
+describe('_method=GET and the access_token form field', { concurrency: 1 }, () => {
+  let inst;
+  let srv;
+  let tok;
+  before(async () => {
+    inst = makeInstance(null, { users: ['api@example.com'] });
+    srv = await startServer(null, inst.db);
+    tok = await token(srv, inst.users[0].service);
+  });
+  after(async () => {
+    await srv?.stop();
+    inst?.remove();
+  });
+  const post = (path, body, { headers = {}, query = '' } = {}) => call(`${srv.url}${path}${query}`, {
+    method: 'POST', headers: { 'Content-Type': FORM_CT, ...headers }, body,
+  });
+  const bearer = () => ({ Authorization: `Bearer ${tok}` });
+
+  test('a query string too long for a URI (414) goes through as a POST with _method=GET and the query in the body', async () => {
+    const params = { filterType: 'id', filterValues: Array.from({ length: 1500 }, (_, i) => 1000 + i).join(',') };
+    const long = await rest(srv, USAGE, tok, { query: params });
+    assert.equal(long.status, 414, `a ${form(params).length}-byte query: ${long.status}`);
+    const viaUrl = await post(USAGE, form(params), { headers: bearer(), query: '?_method=GET' });
+    const [today] = assertOk(viaUrl, '_method=GET in the URL');
+    assert.ok(today.date && Array.isArray(today.users), viaUrl.text);
+    assert.match(viaUrl.headers.get('ratelimit') || '', /"daily";r=\d+/, 'answered and counted as the GET it stands for');
+    assertOk(await post(USAGE, form({ _method: 'GET', ...params }), { headers: bearer() }), '_method=GET in the body');
+    assertOk(await post(USAGE, form({ _method: 'get' }), { headers: bearer() }), 'the value in any case');
+    assertOk(await post(USAGE, '', { headers: bearer(), query: '?_method=GET' }), 'no body at all');
+  });
+
+  test('_method=GET needs a form body; other _method values leave a POST a POST', async () => {
+    const json = await call(`${srv.url}${USAGE}?_method=GET`, {
+      method: 'POST', headers: { ...bearer(), 'Content-Type': 'application/json' }, body: '{"filterType":"id"}',
+    });
+    assertRestError(json, 612, 'Invalid Content Type', 'a JSON body');
+    assertRestError(await post(USAGE, 'a=%zz', { headers: bearer(), query: '?_method=GET' }), 612, 'Invalid Content Type', 'a malformed form');
+    assertRestError(await post(USAGE, form({ _method: 'DELETE' }), { headers: bearer() }), 605, 'HTTP Method not supported', '_method=DELETE');
+    assertRestError(await post(USAGE, form({ x: '1' }), { headers: bearer() }), 605, 'HTTP Method not supported', 'no _method');
+    assertRestError(await rest(srv, USAGE, tok, { method: 'PUT', query: { _method: 'GET' } }), 605, 'HTTP Method not supported', 'PUT with _method=GET');
+  });
+
+  test('the access_token form field is accepted where the query parameter is', async () => {
+    assertOk(await post(USAGE, form({ access_token: tok, _method: 'GET' })), 'urlencoded field');
+    // what curl -F sends: multipart/form-data
+    const fd = new FormData();
+    fd.append('access_token', tok);
+    fd.append('_method', 'GET');
+    fd.append('file', new Blob(['a,b\n1,2\n'], { type: 'text/csv' }), 'leads.csv');
+    assertOk(await call(`${srv.url}${USAGE}`, { method: 'POST', body: fd }), 'multipart field');
+    // the token is read: a POST on a GET route is now 605 (authenticated), not 601
+    assertRestError(await post(USAGE, form({ access_token: tok })), 605, 'HTTP Method not supported', 'token in the body, no _method');
+    assertRestError(await post(USAGE, form({ access_token: 'nope', _method: 'GET' })), 601, 'Access token invalid', 'a bad token in the body');
+    // an Authorization header decides, whatever the body says
+    assertRestError(await post(USAGE, form({ access_token: tok, _method: 'GET' }), { headers: { Authorization: 'Bearer nope' } }), 601,
+      'Access token invalid', 'header and field');
+    assertOk(await post(USAGE, form({ access_token: 'nope', _method: 'GET' }), { headers: bearer() }), 'a good header wins');
+  });
+
+  test('user management: _method=GET reads the paging from the body; the token only from the header', async (t) => {
+    const ui = makeUmInstance(t);
+    for (const e of ['b@example.com', 'c@example.com'])
+      cli(ui.db, 'user', 'invite', '--email', e, '--first', 'B', '--last', 'C', '--role', 'Reader', '--api-only');
+    const s2 = await startServer(t, ui.db);
+    const t2 = await token(s2, ui.caller.service);
+    const all = assertUmOk(await um(s2, '/allusers.json', t2));
+    const page = await call(`${s2.url}${UM}/allusers.json?_method=GET`, {
+      method: 'POST', headers: { Authorization: `Bearer ${t2}`, 'Content-Type': FORM_CT }, body: form({ pageOffset: '1', pageSize: '1' }),
+    });
+    assert.deepEqual(assertUmOk(page, 'allusers.json via _method=GET'), [all[1]]);
+    const bodyToken = await call(`${s2.url}${UM}/allusers.json`, {
+      method: 'POST', headers: { 'Content-Type': FORM_CT }, body: form({ access_token: t2, _method: 'GET' }),
+    });
+    assertUmError(bodyToken, 401, 601, 'Access token invalid', 'the user management API takes the header only');
+    await s2.stop();
+  });
+
+  test('--legacy-query-token false turns the form field off too', async (t) => {
+    const i2 = makeInstance(t, { users: ['api@example.com'] });
+    const s2 = await startServer(t, i2.db, ['--legacy-query-token', 'false']);
+    const t2 = await token(s2, i2.users[0].service);
+    const r = await call(`${s2.url}${USAGE}`, { method: 'POST', headers: { 'Content-Type': FORM_CT }, body: form({ access_token: t2, _method: 'GET' }) });
+    assertRestError(r, 601, 'Access token invalid', 'form field with the legacy parameter off');
+    await s2.stop();
   });
 });

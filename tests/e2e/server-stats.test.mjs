@@ -5,8 +5,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import {
-  USAGE, assertOk, assertRestError, avoidMidnight, cli, creds, dayUTC, eventually, identity, makeInstance, rest,
-  startServer, token,
+  QUOTA_TZ, USAGE, assertOk, assertRestError, avoidMidnight, cli, creds, dateIn, dayQuota, eventually, identity,
+  makeInstance, msToMidnight, rest, startServer, token,
 } from './server-lib.mjs';
 
 test('usage and errors: today per user and per code; 7-day views; CLI agrees after stop', async (t) => {
@@ -27,7 +27,7 @@ test('usage and errors: today per user and per code; 7-day views; CLI agrees aft
   for (let i = 0; i < 2; i++, b++) assertOk(await rest(srv, USAGE, tb), 'b: usage.json');
   assertRestError(await rest(srv, USAGE, tb), 606, "Max rate limit '2' exceeded with in '20' secs"); b++;
 
-  const today = dayUTC(0);
+  const today = dayQuota(0);
   const usage = assertOk(await rest(srv, USAGE, ta), 'usage.json'); a++;
   assert.deepEqual(usage, [{
     date: today,
@@ -51,7 +51,7 @@ test('usage and errors: today per user and per code; 7-day views; CLI agrees aft
   assert.equal(a, 6);
   const week = assertOk(await rest(srv, '/rest/v1/stats/usage/last7days.json', ta), 'usage/last7days.json');
   assert.equal(week.length, 7, JSON.stringify(week));
-  assert.deepEqual(week.map((d) => d.date), [0, 1, 2, 3, 4, 5, 6].map(dayUTC), 'today first, then the six days before');
+  assert.deepEqual(week.map((d) => d.date), [0, 1, 2, 3, 4, 5, 6].map(dayQuota), 'today first, then the six days before');
   assert.deepEqual(week[0], {
     date: today, total: a + b,
     users: [{ userId: 'a@example.com', count: a }, { userId: 'b@example.com', count: b }],
@@ -61,7 +61,7 @@ test('usage and errors: today per user and per code; 7-day views; CLI agrees aft
 
   const eweek = assertOk(await rest(srv, '/rest/v1/stats/errors/last7days.json', ta), 'errors/last7days.json'); a++;
   assert.equal(eweek.length, 7);
-  assert.deepEqual(eweek.map((d) => d.date), [0, 1, 2, 3, 4, 5, 6].map(dayUTC));
+  assert.deepEqual(eweek.map((d) => d.date), [0, 1, 2, 3, 4, 5, 6].map(dayQuota));
   assert.deepEqual(eweek[0], errors[0]);
   for (const d of eweek.slice(1)) assert.deepEqual(d, { date: d.date, total: 0, errors: [] });
 
@@ -91,18 +91,32 @@ test('counts are per API user: two services of one user add up under that user',
   assert.equal(usage[0].total, 5);
 });
 
+test('quota_tz defaults to America/Chicago: the day and the daily reset are Marketo\'s (12:00 AM US Central); UTC stays an option', async (t) => {
+  await avoidMidnight(20, QUOTA_TZ);
+  await avoidMidnight(20, 'UTC');
+  const inst = makeInstance(t, { users: ['a@example.com'] });
+  const srv = await startServer(t, inst.db);
+  const tok = await token(srv, inst.users[0].service);
+  const r = await rest(srv, USAGE, tok);
+  const [today] = assertOk(r);
+  assert.equal(today.date, dateIn(QUOTA_TZ), 'the date in Chicago');
+  const reset = Number(/"daily";r=\d+;t=(\d+)/.exec(r.headers.get('ratelimit'))[1]);
+  const left = msToMidnight(QUOTA_TZ) / 1000;
+  assert.ok(Math.abs(reset - left) <= 3, `daily reset in ${reset} s; midnight in Chicago in ${left} s (UTC's in ${msToMidnight('UTC') / 1000} s)`);
+  await srv.stop();
+  // the CLI's usage defaults to the same zone
+  assert.equal(cli(inst.db, 'usage', '--days', '1').usage[0].date, dateIn(QUOTA_TZ));
+  const utc = await startServer(t, inst.db, ['--quota-tz', 'UTC']);
+  const r2 = await rest(utc, USAGE, tok);
+  assert.equal(assertOk(r2)[0].date, dateIn('UTC'), 'with --quota-tz UTC, the date in UTC');
+  const reset2 = Number(/"daily";r=\d+;t=(\d+)/.exec(r2.headers.get('ratelimit'))[1]);
+  assert.ok(Math.abs(reset2 - msToMidnight('UTC') / 1000) <= 3, `UTC reset in ${reset2} s`);
+});
+
 test('--quota-tz: days (and the daily reset) follow the configured time zone', async (t) => {
   const zone = 'Pacific/Kiritimati';   // UTC+14, no DST: its date differs from UTC's most of the day
-  // YYYY-MM-DD from the parts, not from a locale's pattern: en-CA prints 2026-12-02 with
-  // some ICU builds and 12/02/2026 with others (Debian 12's system ICU)
-  const dateIn = (ms) => {
-    const parts = new Intl.DateTimeFormat('en-US', { timeZone: zone, year: 'numeric', month: '2-digit', day: '2-digit' }).formatToParts(new Date(ms));
-    const part = (type) => parts.find((p) => p.type === type).value;
-    return `${part('year')}-${part('month')}-${part('day')}`;
-  };
-  // stay clear of the zone's midnight (10:00 UTC)
-  const msToMidnight = () => { const now = Date.now(); const next = now + 86400000 - ((now + 14 * 3600000) % 86400000); return next - now; };
-  if (msToMidnight() < 20000) await new Promise((r) => setTimeout(r, msToMidnight() + 500));
+  const inZone = (ms) => dateIn(zone, ms);
+  await avoidMidnight(20, zone);
   const inst = makeInstance(t, { users: ['a@example.com'] });
   const srv = await startServer(t, inst.db, ['--quota-tz', zone]);
   const tok = await token(srv, inst.users[0].service);
@@ -110,15 +124,15 @@ test('--quota-tz: days (and the daily reset) follow the configured time zone', a
   assertOk(first);
   const r = await rest(srv, USAGE, tok);
   const [today] = assertOk(r);
-  assert.equal(today.date, dateIn(Date.now()), `the date in ${zone}`);
+  assert.equal(today.date, inZone(Date.now()), `the date in ${zone}`);
   assert.deepEqual(today.users, [{ userId: 'a@example.com', count: 1 }]);
   const reset = Number(/"daily";r=\d+;t=(\d+)/.exec(r.headers.get('ratelimit'))[1]);
-  assert.ok(Math.abs(reset - msToMidnight() / 1000) <= 3, `daily reset in ${reset} s; midnight in ${zone} in ${msToMidnight() / 1000} s`);
+  assert.ok(Math.abs(reset - msToMidnight(zone) / 1000) <= 3, `daily reset in ${reset} s; midnight in ${zone} in ${msToMidnight(zone) / 1000} s`);
   const week = assertOk(await rest(srv, '/rest/v1/stats/usage/last7days.json', tok));
-  assert.equal(week[1].date, dateIn(Date.now() - 86400000), 'yesterday in the zone');
+  assert.equal(week[1].date, inZone(Date.now() - 86400000), 'yesterday in the zone');
   await srv.stop();
   const out = cli(inst.db, 'usage', '--days', '1', '--quota-tz', zone);
-  assert.deepEqual(out.usage[0], { date: dateIn(Date.now()), total: 3, users: [{ userId: 'a@example.com', count: 3 }] });
+  assert.deepEqual(out.usage[0], { date: inZone(Date.now()), total: 3, users: [{ userId: 'a@example.com', count: 3 }] });
 });
 
 test('an email change: the token keeps working, the scope and the counts follow the new email', async (t) => {

@@ -1,4 +1,4 @@
-// latchkey service create|list|show|rotate-secret|delete
+// latchkey service create|list|show|update|rotate-secret|delete
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import {
@@ -146,6 +146,35 @@ describe('service show / rotate-secret / delete', () => {
     }
     refuse(db, { status: 1, code: 'invalid', field: /^grace$/ }, 'service', 'rotate-secret', 'Order Sync', '--grace', '2592001');
     refuse(db, { status: 1, code: 'usage' }, 'service', 'rotate-secret', 'Order Sync', '--grace');
+  });
+
+  test('update (Edit Service): a new display name or description; the credentials and the owner stay', (t) => {
+    const db = setup(t);
+    const a = makeService(db, 'Order Sync', 'api@example.com', ['--description', 'Orders to the CRM']);
+    makeService(db, 'Lead Import');
+    const hash = () => sql(db, `SELECT secret_hash, client_id FROM services WHERE id = ${a.service.id}`)[0];
+    const before = hash();
+    const r = change(db, 'service', 'update', 'order sync', '--name', 'Order Feed', '--description', 'Orders, hourly', '--json');
+    assert.equal(r.json.service.name, 'Order Feed');
+    assert.equal(r.json.service.description, 'Orders, hourly');
+    assert.equal(r.json.service.clientId, a.service.clientId);
+    assert.equal(r.json.service.user, 'api@example.com');
+    const [ev] = events(db);
+    assert.deepEqual([ev.area, ev.action, ev.target], ['Service', 'Edit', 'Order Feed']);
+    assert.deepEqual(ev.details.changes, {
+      name: { from: 'Order Sync', to: 'Order Feed' }, description: { from: 'Orders to the CRM', to: 'Orders, hourly' },
+    });
+    assert.deepEqual(hash(), before, 'the same client id and secret');
+    change(db, 'service', 'update', a.service.clientId, '--description', '');
+    assert.equal(showService(db, 'Order Feed').description, '');
+    refuse(db, { status: 1, code: 'usage' }, 'service', 'update', 'Order Feed');
+    refuse(db, { status: 1, code: 'exists', field: /name/ }, 'service', 'update', 'Order Feed', '--name', 'LEAD IMPORT');
+    refuse(db, { status: 1, code: 'invalid', field: /name/ }, 'service', 'update', 'Order Feed', '--name', a.service.clientId);
+    refuse(db, { status: 2, code: 'not_found' }, 'service', 'update', 'Nope', '--name', 'X');
+    // the same values: nothing written, no audit event
+    const nEvents = count(db, 'audit_events');
+    ok(db, 'service', 'update', 'Order Feed', '--name', 'Order Feed');
+    assert.equal(count(db, 'audit_events'), nEvents);
   });
 
   test('delete by name or client id', (t) => {

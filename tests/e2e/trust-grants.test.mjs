@@ -218,17 +218,18 @@ describe('trust: console people', { concurrency: 1 }, () => {
     assert.deepEqual(assertConsoleOk(await s.call(`/roles/${mine.id}`, { method: 'DELETE' })), { ok: true });
   });
 
-  test('only Access LaunchPoint: a service for (or a token, rotation, deletion of one of) an API user with more permissions → 403', async () => {
+  test('only Access LaunchPoint: a service for (or a token, rotation, edit, deletion of one of) an API user with more permissions → 403', async () => {
     const s = await personWith('launch@example.com', ['Launcher']);
     const before = state(db);
     assertConsoleDenied(await s.call('/services', { body: { name: 'Mine', userEmail: 'bot@example.com' } }), 'bot@example.com holds', 'create');
     const tokenRefused = assertConsoleDenied(await s.call(`/services/${ids.service}/token`, { body: {} }), 'bot@example.com holds', 'Get Token');
     assert.ok(!('accessToken' in tokenRefused));
     assertConsoleDenied(await s.call(`/services/${ids.service}/rotate`, { body: { graceSeconds: 0 } }), 'bot@example.com holds', 'rotate');
+    assertConsoleDenied(await s.call(`/services/${ids.service}`, { method: 'PUT', body: { name: 'Renamed' } }), 'bot@example.com holds', 'Edit Service');
     assertConsoleDenied(await s.call(`/services/${ids.service}`, { method: 'DELETE' }), 'bot@example.com holds', 'delete');
     assert.equal(state(db), before);
     assert.deepEqual(denied(db).filter((d) => d.actor === 'user:launch@example.com').map((d) => d.action),
-      ['Service Create', 'Service Get Token', 'Service Rotate Secret', 'Service Delete']);
+      ['Service Create', 'Service Get Token', 'Service Rotate Secret', 'Service Edit', 'Service Delete']);
     // listing and viewing stay open to it
     assert.equal(assertConsoleOk(await s.call(`/services/${ids.service}`)).name, 'Sync');
     // with the API user's permissions it may

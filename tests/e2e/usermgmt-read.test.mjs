@@ -26,7 +26,8 @@ describe('user management API: reads', { concurrency: 1 }, () => {
     cli(db, 'user', 'invite', '--email', 'bob@example.com', '--first', 'Bob', '--last', 'Builder',
       '--role', 'Reader', '--role', 'User Admin@Sales', '--api-only', '--userid', 'bob.login@example.com',
       '--expires', '2031-06-30T12:00:00Z', '--reason', 'reporting');
-    cli(db, 'user', 'invite', '--email', 'pending@example.com', '--first', 'Pen', '--last', 'Ding', '--role', 'Reader@Sales');
+    cli(db, 'user', 'invite', '--email', 'pending@example.com', '--first', 'Pen', '--last', 'Ding', '--role', 'Reader@Sales',
+      '--expires', '2031-01-31T12:00:00Z');
     cli(db, 'user', 'invite', '--email', 'locked@example.com', '--first', 'Lock', '--last', 'Ed', '--role', 'Reader', '--api-only');
     cli(db, 'user', 'lock', 'locked@example.com', '--reason', 'left the company');
     srv = await startServer(null, db);
@@ -104,7 +105,7 @@ describe('user management API: reads', { concurrency: 1 }, () => {
       /no user 'nobody@example\.com'/, 'unknown user');
   });
 
-  test('{userid}/invite.json: a pending user with status "pending"; accepted or unknown users → 404/1004', async () => {
+  test('{userid}/invite.json: a pending user with status "pending", Marketo\'s subscriptionId, and expiresAt when the invitation lapses; accepted or unknown users → 404/1004', async () => {
     const inv = assertUmOk(await um(srv, umUser('pending@example.com', '/invite.json'), tok), 'invite.json');
     assert.deepEqual(sortedKeys(inv), UM_INVITED_KEYS);
     const show = cli(inst.db, 'user', 'show', 'pending@example.com').user;
@@ -116,14 +117,28 @@ describe('user management API: reads', { concurrency: 1 }, () => {
     assert.equal(inv.firstName, 'Pen');
     assert.equal(inv.lastName, 'Ding');
     assert.equal(inv.apiOnly, false);
-    assert.equal(inv.expiresAt, null, 'no access expiry');
-    for (const k of ['createdAt', 'updatedAt', 'inviteExpiresAt']) assert.match(inv[k], MARKETO_TIME, k);
+    assert.equal(inv.subscriptionId, 1, 'subscription_id defaults to 1');
+    for (const k of ['createdAt', 'updatedAt', 'expiresAt']) assert.match(inv[k], MARKETO_TIME, k);
     assert.equal(marketoMs(inv.createdAt), Date.parse(show.createdAt));
-    // the invitation is valid for 7 days
-    assert.equal(marketoMs(inv.inviteExpiresAt) - marketoMs(inv.createdAt), 7 * 86400 * 1000);
+    // Marketo's meaning: the invitation lapses 7 days after it was sent, whatever the
+    // access expiry (2031-01-31), which is the user record's expiresAt once accepted
+    assert.equal(marketoMs(inv.expiresAt) - marketoMs(inv.createdAt), 7 * 86400 * 1000, `expiresAt ${inv.expiresAt}`);
+    assert.equal(show.expiresAt, '2031-01-31T12:00:00Z', 'the access expiry is kept');
+    assert.ok(!('inviteExpiresAt' in inv), 'no member outside Marketo\'s record');
     assertUmError(await um(srv, umUser('bob@example.com', '/invite.json'), tok), 404, 1004,
       'bob@example.com has no pending invitation', 'active user');
     assertUmError(await um(srv, umUser('nobody@example.com', '/invite.json'), tok), 404, 1004, undefined, 'unknown user');
+  });
+
+  test('subscription_id sets the subscriptionId of invited users', async (t) => {
+    const other = await startServer(t, inst.db, ['--subscription-id', '3381']);
+    const tok2 = await token(other, inst.caller.service);
+    assert.equal(assertUmOk(await um(other, umUser('pending@example.com', '/invite.json'), tok2)).subscriptionId, 3381);
+    await other.stop();
+    const env = await startServer(t, inst.db, [], { env: { LATCHKEY_SUBSCRIPTION_ID: '42' } });
+    const tok3 = await token(env, inst.caller.service);
+    assert.equal(assertUmOk(await um(env, umUser('pending@example.com', '/invite.json'), tok3)).subscriptionId, 42);
+    await env.stop();
   });
 
   test('{userid}/roles.json: the user\'s role × workspace pairs', async () => {

@@ -16,7 +16,7 @@ static int clean_env(void **state)
 {
     (void)state;
     const char *vars[] = {"LATCHKEY_CONFIG", "LATCHKEY_LISTEN", "LATCHKEY_TOKEN_TTL", "LATCHKEY_DB",
-                          "LATCHKEY_LEGACY_QUERY_TOKEN", "LATCHKEY_QUOTA_TZ"};
+                          "LATCHKEY_LEGACY_QUERY_TOKEN", "LATCHKEY_QUOTA_TZ", "LATCHKEY_SUBSCRIPTION_ID"};
     for (size_t i = 0; i < sizeof vars / sizeof *vars; i++)
         unsetenv(vars[i]);
     return 0;
@@ -39,7 +39,8 @@ static void defaults(void **state)
     assert_string_equal(c.listen, "127.0.0.1:8080");
     assert_int_equal(c.token_ttl, 3600);
     assert_true(c.legacy_query_token);
-    assert_string_equal(c.quota_tz, "UTC");
+    assert_string_equal(c.quota_tz, "America/Chicago"); /* Marketo's quota day: US Central time */
+    assert_int_equal(c.subscription_id, 1);
     assert_int_equal(c.body_limit, 1048576);
     assert_int_equal(c.uri_limit, 8192);
 }
@@ -90,6 +91,12 @@ static void refuses_bad_values(void **state)
     assert_int_equal(load(&c, err, 2, a5), 1);
     char *a6[] = {"--listen"};
     assert_int_equal(load(&c, err, 1, a6), 1);
+    char *a7[] = {"--subscription-id", "0"};
+    assert_int_equal(load(&c, err, 2, a7), 1);
+    assert_non_null(strstr(err, "subscription_id"));
+    char *a8[] = {"--subscription-id", "3381"};
+    assert_int_equal(load(&c, err, 2, a8), 0);
+    assert_int_equal(c.subscription_id, 3381);
     setenv("LATCHKEY_CONFIG", "/nonexistent/latchkey.conf", 1);
     assert_int_equal(load(&c, err, 0, NULL), 1);
     assert_non_null(strstr(err, "/nonexistent/latchkey.conf"));
@@ -147,7 +154,7 @@ static void help_lists_every_option(void **state)
     fclose(out);
     const char *flags[] = {"--listen", "--db", "--token-ttl", "--legacy-query-token", "--quota-tz",
                            "--trusted-proxies", "--body-limit", "--uri-limit", "--log-format", "--log-level",
-                           "--management-listen", "--tls-cert-file", "--tls-key-file", "--mail-templates",
+                           "--management-listen", "--tls-cert-file", "--tls-key-file", "--mail-templates", "--subscription-id",
                            "--ready-db-timeout-ms", "--ready-catalog-max-age", "--ready-writer-max-lag"};
     for (size_t i = 0; i < sizeof flags / sizeof *flags; i++)
         if (!strstr(buf, flags[i]))

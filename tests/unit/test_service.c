@@ -433,6 +433,62 @@ static void test_delete(void **state)
     expect_not_in_audit(f, secret);
 }
 
+/* Edit Service: display name and description change; the credentials, the owner and
+ * the tokens' validity stay; a name taken by another service or shaped like a client
+ * id is refused; equal values write nothing */
+static void test_update(void **state)
+{
+    lk_fixture *f = *state;
+    lk_client_secret secret, other;
+    lk_service s = create(f, "Nightly Sync", secret);
+    create(f, "Backfill", other);
+    long ev = lk_fixture_count(f, "audit_events");
+    lk_service out;
+    lk_op *op = lk_fixture_op(f);
+    op->now += 60;
+    expect_ok(op, lk_service_update(op, "nightly sync", "Hourly Sync", "pulls leads every hour", &out));
+    assert_int_equal(out.id, s.id);
+    assert_string_equal(out.name, "Hourly Sync");
+    assert_string_equal(out.description, "pulls leads every hour");
+    assert_string_equal(out.client_id, s.client_id);
+    assert_string_equal(out.secret_hash, s.secret_hash);
+    assert_int_equal(out.tokens_valid_after, s.tokens_valid_after);
+    assert_int_equal(out.updated_at, s.updated_at + 60);
+    assert_true(lk_service_secret_matches(&out, secret, op->now));
+    json_t *d = expect_audit(f, ev, "Service", "Edit", "Hourly Sync");
+    assert_string_equal(jstr(json_object_get(json_object_get(d, "changes"), "name"), "from"), "Nightly Sync");
+    assert_string_equal(jstr(json_object_get(json_object_get(d, "changes"), "description"), "to"),
+                        "pulls leads every hour");
+    json_decref(d);
+
+    /* only the description, found by client id */
+    op = lk_fixture_op(f);
+    expect_ok(op, lk_service_update(op, s.client_id, NULL, "", &out));
+    assert_string_equal(out.name, "Hourly Sync");
+    assert_string_equal(out.description, "");
+
+    snapshot snp = snap(f);
+    op = lk_fixture_op(f);
+    expect_err(op, lk_service_update(op, "Hourly Sync", "BACKFILL", NULL, &out), LK_EEXISTS, "name", "Backfill");
+    op = lk_fixture_op(f);
+    expect_err(op, lk_service_update(op, "Hourly Sync", "7e20f315-c580-457d-89b4-b99c0550a5e8", NULL, &out),
+               LK_EINVAL, "name", NULL);
+    op = lk_fixture_op(f);
+    expect_err(op, lk_service_update(op, "Hourly Sync", "  ", NULL, &out), LK_EINVAL, "name", NULL);
+    op = lk_fixture_op(f);
+    expect_err(op, lk_service_update(op, "Hourly Sync", NULL, NULL, &out), LK_EINVAL, "", "nothing to change");
+    op = lk_fixture_op(f);
+    expect_err(op, lk_service_update(op, "Weekly Sync", "x", NULL, &out), LK_ENOTFOUND, "service", "Weekly Sync");
+    /* the same values, or another case of its own name: nothing written */
+    op = lk_fixture_op(f);
+    expect_ok(op, lk_service_update(op, "Hourly Sync", "Hourly Sync", "", &out));
+    expect_unchanged(f, snp);
+    op = lk_fixture_op(f);
+    expect_ok(op, lk_service_update(op, "Hourly Sync", "HOURLY SYNC", NULL, &out));
+    assert_string_equal(find_service(f, s.client_id).name, "HOURLY SYNC");
+    expect_not_in_audit(f, secret);
+}
+
 static void test_secret_matches_edge_cases(void **state)
 {
     (void)state;
@@ -468,6 +524,7 @@ int main(void)
         T(test_rotate_with_grace),
         T(test_rotate_grace_bounds),
         T(test_delete),
+        T(test_update),
         cmocka_unit_test(test_secret_matches_edge_cases),
     };
 #undef T

@@ -120,7 +120,7 @@ test('the administrator\'s path in English', async (t) => {
     await dlg.getByText('Step 2 of 3: Permissions').waitFor();
     await dlg.getByRole('button', { name: 'Next' }).click();
     await dlg.getByText('Choose at least one role.').waitFor();
-    await dlg.getByLabel('Role', { exact: true }).selectOption({ label: 'API Only' });
+    await dlg.getByLabel('Role', { exact: true }).selectOption({ label: 'API Only (API permissions)' });
     await dlg.getByLabel('API Only', { exact: true }).check();
     await dlg.getByRole('button', { name: 'Next' }).click();
     await dlg.getByText('Step 3 of 3: Message').waitFor();
@@ -138,7 +138,7 @@ test('the administrator\'s path in English', async (t) => {
     const r = row(page, 'email', API_USER);
     assert.equal(await r.locator('[data-col=apiOnly]').textContent(), 'Yes');
     assert.equal(await r.locator('[data-col=status]').textContent(), 'Active');
-    assert.match(await r.locator('[data-col=roles]').textContent(), /API Only \(All workspaces \(AllZones\)\)/);
+    assert.equal(await r.locator('[data-col=roles]').textContent(), 'API Only (All workspaces)');
     assert.equal(await r.locator('[data-col=name]').textContent(), 'CRM Sync');
     // search
     await page.getByLabel('Search users').fill('crm-');
@@ -173,6 +173,7 @@ test('the administrator\'s path in English', async (t) => {
     assert.match(clientId, UUID);
     assert.match(secret, SECRET);
     await done.getByRole('button', { name: 'Done' }).click();
+    await dialog(page, 'Copied the client secret?').getByRole('button', { name: 'Yes, I copied it' }).click();
     const r = row(page, 'service', 'CRM Sync');
     await r.waitFor();
     assert.match(await r.textContent(), /Custom.*Nightly lead sync.*crm-sync@example.com/);
@@ -191,7 +192,7 @@ test('the administrator\'s path in English', async (t) => {
     await dlg.locator('#access-token').waitFor();
     token = await dlg.locator('#access-token').textContent();
     assert.match(token, /^[A-Za-z0-9_-]{22,}$/);
-    assert.match(await dlg.locator('#token-expiry').textContent(), /^Valid until .+ \(\d+ seconds left\)\.$/);
+    assert.match(await dlg.locator('#token-expiry').textContent(), /^Valid until .+ \((59|60) minutes left\)\.$/);
     const r = await http(srv, '/rest/v1/stats/usage.json', { headers: { Authorization: `Bearer ${token}` } });
     assert.equal(r.status, 200);
     assert.equal(r.json.success, true, r.text);
@@ -215,6 +216,8 @@ test('the administrator\'s path in English', async (t) => {
     assert.equal(id.status, 200, id.text);
     token = id.json.access_token;
     await dlg.getByRole('button', { name: 'Close', exact: true }).last().click();
+    await dialog(page, 'Copied the client secret?').getByRole('button', { name: 'Yes, I copied it' }).click();
+    await dlg.waitFor({ state: 'detached' });
   });
 
   await step('an API-only user who owns a service cannot be deleted', async () => {

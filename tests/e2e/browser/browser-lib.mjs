@@ -7,6 +7,7 @@
 // CSP violation fails the test (checked by page.assertClean(), run at the end).
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
+import { createRequire } from 'node:module';
 import { chromium } from 'playwright-core';
 import { cli, cliRaw, sleep, startServer } from '../server-lib.mjs';
 import { newDb } from '../lib.mjs';
@@ -56,12 +57,13 @@ export async function closeBrowser() {
 }
 
 /*
- * A new page in a new context ({locale: 'de-DE'} for German); records page errors,
+ * A new page in a new context ({locale: 'de-DE'} for German; timezoneId: the browser's
+ * time zone, the host's by default); records page errors,
  * console errors and CSP reports. page.assertClean() fails on any of them.
  */
-export async function newPage(t, { locale = 'en-US', viewport = { width: 1280, height: 800 } } = {}) {
+export async function newPage(t, { locale = 'en-US', viewport = { width: 1280, height: 800 }, timezoneId } = {}) {
   const b = await browser();
-  const ctx = await b.newContext({ locale, viewport, acceptDownloads: true });
+  const ctx = await b.newContext({ locale, viewport, acceptDownloads: true, timezoneId });
   t.after(() => ctx.close().catch(() => {}));
   const page = await ctx.newPage();
   page.setDefaultTimeout(WAIT_MS);
@@ -160,4 +162,28 @@ export function stepper(t) {
       throw e;
     }
   });
+}
+
+/* ---------------------------------------------------------------- accessibility */
+
+// axe-core (npm, test-only) runs inside the page. Its source goes in through the
+// DevTools protocol, which the page's Content-Security-Policy does not govern; the
+// console's own scripts stay under the CSP, whose reports still fail the test.
+const AXE_SOURCE = fs.readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
+
+/*
+ * Runs axe-core on the page as it is (open dialogs included) and fails with every
+ * violation: rule, impact, what it says and the elements concerned. The rules are
+ * axe's defaults for WCAG 2.0/2.1/2.2 A and AA and its best practices.
+ */
+export async function assertAccessible(page, where) {
+  if (!await page.evaluate(() => Boolean(window.axe))) await page.evaluate(AXE_SOURCE);
+  const violations = await page.evaluate(async () => {
+    const r = await window.axe.run(document, { resultTypes: ['violations'] });
+    return r.violations.map((v) => ({
+      rule: v.id, impact: v.impact, help: v.help,
+      nodes: v.nodes.slice(0, 5).map((n) => `${n.target.join(' ')}: ${n.failureSummary.replace(/\s+/g, ' ')}`),
+    }));
+  });
+  assert.deepEqual(violations, [], `axe-core on ${where}:\n${JSON.stringify(violations, null, 2)}`);
 }

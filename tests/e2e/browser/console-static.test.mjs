@@ -1,12 +1,14 @@
 // Static checks of the console's files (no server, no browser): both translations are
-// complete and consistent, every key the code uses exists, nothing builds HTML from
-// strings, nothing inline that the Content-Security-Policy would block, and meson
-// embeds every file.
+// complete and consistent, every key the code uses exists, every message the server can
+// send has its German translation, every audit area and action is offered and
+// translated, German says "erstellen" only, nothing builds HTML from strings, nothing
+// inline that the Content-Security-Policy would block, and meson embeds every file.
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
+import { serverMessages, serverWords } from './server-messages.mjs';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
 const DIR = path.join(ROOT, 'src/console');
@@ -56,6 +58,7 @@ test('every translation key the code uses exists', () => {
     'mail.transport.smtp', 'mail.transport.outbox', 'mail.server', 'mail.folder',
     // the audit trail's new actions (page-audit.js ACTIONS)
     ...['Resend Invitation', 'Accept Invitation', 'Reset Password', 'Forgot Password', 'Set Password'].map((a) => `audit.action.${a}`),
+    'roles.desc.Admin', 'duration.minutes', 'duration.seconds', 'duration.seconds.one', 'date.format',
   ];
   for (const k of dynamic) if (!(k in EN)) missing.push(k);
   assert.deepEqual(missing, []);
@@ -85,4 +88,86 @@ test('meson embeds every console file; base names are unique', () => {
   const listed = [...m[1].matchAll(/'src\/console\/([^']+)'/g)].map((x) => x[1]).sort();
   assert.deepEqual(listed, fs.readdirSync(DIR).sort());
   assert.equal(new Set(listed).size, listed.length);
+});
+
+test('every message the server can send the console has its German translation, reason included', () => {
+  const doc = JSON.parse(read('messages-de.json'));
+  const messages = serverMessages();
+  assert.ok(messages.length > 100, `the sources were read (${messages.length} messages)`);
+  const untranslated = messages.filter((m) => !(m.template in doc.templates)).map((m) => `${m.file}: ${m.template}`);
+  assert.deepEqual(untranslated, [], 'messages without a German translation');
+  const words = serverWords();
+  assert.ok(words.length > 20, `the values were read (${words.length})`);
+  assert.deepEqual(words.filter((w) => !(w in doc.words)), [], 'English values without a German translation');
+  // a translation names each value the message has (runs of %s count as one), no more
+  for (const [en, de] of Object.entries(doc.templates)) {
+    const n = en.split(/(?:%(?:\.\d+)?(?:ll|l|z)?[sd])+/).length - 1;
+    const used = [...de.matchAll(/\{(\d+)\}/g)].map((m) => Number(m[1]));
+    assert.ok(used.every((i) => i >= 1 && i <= n), `${en} → ${de}: values 1..${n}`);
+    assert.doesNotMatch(de, /%[sd]/, `${de}: a printf conversion left`);
+  }
+});
+
+test('the audit trail offers and translates every area, action and actor the server records', () => {
+  const audit = read('page-audit.js');
+  const list = (name) => [...new RegExp(`const ${name} = \\[([\\s\\S]*?)\\];`).exec(audit)[1].matchAll(/'([^']+)'/g)].map((m) => m[1]);
+  const areas = new Set(list('AREAS'));
+  const actions = new Set(list('ACTIONS'));
+  const recorded = [];
+  for (const dir of ['src/core']) {
+    for (const f of fs.readdirSync(path.join(ROOT, dir)).filter((x) => x.endsWith('.c'))) {
+      const src = fs.readFileSync(path.join(ROOT, dir, f), 'utf8');
+      for (const m of src.matchAll(/lk_audit_json\(op, "([^"]+)", "([^"]+)"/g)) recorded.push([m[1], m[2]]);
+      // helpers that take the action as an argument: audit(op, "Add", …), audit_mail(op, "Cancel", …)
+      const area = /lk_audit_json\(op, "([^"]+)", action/.exec(src)?.[1];
+      if (area) {
+        for (const m of src.matchAll(/\b(?:audit|audit_mail)\(op, (?:[^,]*\? )?"([^"]+)"(?: : "([^"]+)")?/g)) {
+          recorded.push([area, m[1]]);
+          if (m[2]) recorded.push([area, m[2]]);
+        }
+        for (const m of src.matchAll(/\baction = "([^"]+)"/g)) recorded.push([area, m[1]]);
+      }
+    }
+  }
+  assert.ok(recorded.length > 30, `the sources were read (${recorded.length})`);
+  const missing = [];
+  for (const [area, action] of recorded) {
+    if (!areas.has(area)) missing.push(`area ${area} not in the filter`);
+    if (!actions.has(action)) missing.push(`action ${action} not in the filter`);
+    for (const [lang, dict] of [['en', EN], ['de', DE]]) {
+      if (!(`audit.area.${area}` in dict)) missing.push(`${lang}: audit.area.${area}`);
+      if (!(`audit.action.${action}` in dict)) missing.push(`${lang}: audit.action.${action}`);
+    }
+  }
+  // Denied events: the attempt ("User Edit": an area and an action, each translated)
+  const attempts = new Set();
+  for (const f of fs.readdirSync(path.join(ROOT, 'src/core')).filter((x) => x.endsWith('.c')).map((x) => `src/core/${x}`).concat(
+    fs.readdirSync(path.join(ROOT, 'src/api')).filter((x) => x.endsWith('.c')).map((x) => `src/api/${x}`))) {
+    const src = fs.readFileSync(path.join(ROOT, f), 'utf8');
+    for (const m of src.matchAll(/\b(?:lk_authz_\w+|authz_new_grants|lk_service_may_use)\((?:[^,()]|\([^()]*\))+, ([^;]*?)[,)]/g))
+      for (const lit of m[1].matchAll(/"([A-Z][a-z]+ [A-Za-z ]+)"/g)) attempts.add(lit[1]);
+  }
+  assert.ok(attempts.has('User Edit') && attempts.has('Service Get Token'), [...attempts].join(', '));
+  for (const a of attempts) {
+    const [, area, action] = /^(\w+) (.+)$/.exec(a);
+    for (const [lang, dict] of [['en', EN], ['de', DE]]) {
+      if (!(`audit.area.${area}` in dict)) missing.push(`${lang}: audit.area.${area} (Denied ${a})`);
+      if (!(`audit.action.${action}` in dict)) missing.push(`${lang}: audit.action.${action} (Denied ${a})`);
+    }
+  }
+  // who: the actors the server names without a person ("system", "setup", …)
+  const actors = new Set();
+  for (const f of ['src/core/session.c', 'src/core/mailq.c', 'src/core/password.c', 'src/api/admin.c'])
+    for (const m of fs.readFileSync(path.join(ROOT, f), 'utf8').matchAll(/->actor = "([^"]+)"|\.actor = "([^"]+)"/g)) actors.add(m[1] || m[2]);
+  assert.ok(actors.has('system') && actors.has('setup'), [...actors].join(', '));
+  for (const a of actors) for (const [lang, dict] of [['en', EN], ['de', DE]]) if (!(`audit.actor.${a}` in dict)) missing.push(`${lang}: audit.actor.${a}`);
+  assert.deepEqual([...new Set(missing)], []);
+  assert.ok(recorded.some(([a, x]) => a === 'Email' && x === 'Send'), 'the email area was found');
+});
+
+test('German uses one verb for making things: erstellen, never anlegen', () => {
+  const texts = [...Object.values(DE), ...Object.values(JSON.parse(read('messages-de.json')).templates)];
+  const anlegen = texts.filter((v) => /\b(anleg\w*|angeleg\w*|leg(en|t)\b.*\ban\b[.)]?$)/i.test(v) && !/\bLink\b/.test(v));
+  assert.deepEqual(anlegen, []);
+  assert.ok(texts.some((v) => /\berstell/.test(v)));
 });

@@ -191,7 +191,7 @@ test('Done-when: an admin invites a colleague over SMTP; an API-only user gets n
     await admin.reload();
     await ready(admin);
     assert.equal(await row(admin, 'email', 'grace@example.com').locator('[data-col=status]').textContent(), 'Active');
-    const r = await invite(admin, { email: 'robot@example.com', first: 'Ro', last: 'Bot', role: 'API Reader', apiOnly: true });
+    const r = await invite(admin, { email: 'robot@example.com', first: 'Ro', last: 'Bot', role: 'API Reader (API permissions)', apiOnly: true });
     assert.equal(r.invitation, null);
     await announced(admin, /API-only user robot@example\.com created\. It is active now\./);
     assert.equal(await dialog(admin, 'Invitation sent').count(), 0);
@@ -248,7 +248,7 @@ test('a German console: the invitation email is German; forgot password and the 
   let mail;
 
   await step('Einladung: der Dialog auf Deutsch, ohne Link', async () => {
-    await setupAdmin(admin, setupLink, ADMIN, { submit: 'Administrator anlegen', landing: 'Admin' });
+    await setupAdmin(admin, setupLink, ADMIN, { submit: 'Administrator erstellen', landing: 'Admin' });
     await nav(admin, 'Benutzer und Rollen', 'Benutzer');
     const res = await invite(admin, { email: 'erika@example.com', first: 'Erika', last: 'Mustermann', lang: 'de' });
     const sent = dialog(admin, 'Einladung gesendet');

@@ -102,6 +102,7 @@ test('paged lists: Users, role holders, LaunchPoint, the New Service picker, CSV
     await dlg.getByRole('button', { name: 'Create' }).click();
     await dialog(page, 'Found By Typing').getByText('Service Found By Typing created.').waitFor();
     await dialog(page, 'Found By Typing').getByRole('button', { name: 'Done' }).click();
+    await dialog(page, 'Copied the client secret?').getByRole('button', { name: 'Yes, I copied it' }).click();
     const svc = cli(db, 'service', 'show', 'Found By Typing').service;
     assert.equal(svc.user, benchEmail(129));
   });

@@ -78,7 +78,7 @@ test('a user without Access Roles cannot see or reach role editing', async (t) =
     await dlg.getByLabel('Last Name').fill('Example');
     await dlg.getByRole('button', { name: 'Next', exact: true }).click();
     const roles = await dlg.getByLabel('Role', { exact: true }).locator('option').allTextContents();
-    assert.ok(roles.includes('API Only') && roles.includes('User Manager'), roles.join(' | '));
+    assert.ok(roles.includes('API Only (API permissions)') && roles.includes('User Manager'), roles.join(' | '));
     await dlg.getByRole('button', { name: 'Cancel' }).click();
   });
 

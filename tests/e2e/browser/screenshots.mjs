@@ -1,4 +1,5 @@
-// Takes the screenshots of docs/console.md (docs/img/console-*.png, 1280×800) from a real
+// Takes the screenshots of docs/console.md (docs/img/console-*.png, 1280×800; one at a
+// phone's 390×844) from a real
 // server with a little data, driving the console as a person would:
 //   LATCHKEY_BIN=build/latchkey node tests/e2e/browser/screenshots.mjs
 import fs from 'node:fs';
@@ -48,7 +49,9 @@ try {
   await dlg.getByLabel('Role Name').fill('API Only');
   await dlg.getByLabel('Description').fill('CRM integration');
   for (const p of ['Read-Only Lead', 'Read-Write Lead', 'Read-Only Activity']) await dlg.locator(`input[name=perm][value="${p}"]`).check();
+  await dlg.getByLabel('Filter permissions').fill('lead');
   await shot(page, 'new-role');
+  await dlg.getByLabel('Filter permissions').fill('');
   await dlg.getByRole('button', { name: 'Create' }).click();
   await row(page, 'role', 'API Only').waitFor();
   await shot(page, 'roles');
@@ -62,7 +65,7 @@ try {
   await dlg.getByLabel('Last Name').fill('Sync');
   await dlg.getByLabel('Reason').fill('Nightly CRM sync');
   await dlg.getByRole('button', { name: 'Next', exact: true }).click();
-  await dlg.getByLabel('Role', { exact: true }).selectOption({ label: 'API Only' });
+  await dlg.getByLabel('Role', { exact: true }).selectOption({ label: 'API Only (API permissions)' });
   await dlg.getByLabel('API Only', { exact: true }).check();
   await shot(page, 'invite');
   await dlg.getByRole('button', { name: 'Next', exact: true }).click();
@@ -81,6 +84,7 @@ try {
   await dialog(page, 'CRM Sync').getByText('Service CRM Sync created.').waitFor();
   await shot(page, 'new-service');
   await dialog(page, 'CRM Sync').getByRole('button', { name: 'Done' }).click();
+  await dialog(page, 'Copied the client secret?').getByRole('button', { name: 'Yes, I copied it' }).click();
   await row(page, 'service', 'CRM Sync').getByRole('button', { name: 'View Details' }).click();
   dlg = dialog(page, 'Details: CRM Sync');
   await dlg.getByRole('button', { name: 'Get Token' }).click();
@@ -114,6 +118,14 @@ try {
   await row(page, 'email', 'crm-sync@example.com').waitFor();
   await shot(page, 'users-de');
   await page.getByLabel('Sprache').selectOption('en');
+
+  // a phone's width: the Users list stacks its rows, every action within reach
+  const phone = await newPage(t, { viewport: { width: 390, height: 844 } });
+  await phone.context().addCookies(await page.context().cookies());
+  await phone.goto(`${srv.url}/#/users`);
+  await ready(phone);
+  await row(phone, 'email', 'crm-sync@example.com').waitFor();
+  await shot(phone, 'users-phone');
 } finally {
   for (const fn of cleanups.reverse()) await fn();
   await closeBrowser();

@@ -18,7 +18,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import Marketo from 'node-marketo-rest';
 import {
-  USAGE, assertRestError, avoidMidnight, cli, dayUTC, eventually, makeInstance, rest, sleep, startServer,
+  USAGE, assertRestError, avoidMidnight, cli, dayQuota, eventually, makeInstance, rest, sleep, startServer,
 } from '../server-lib.mjs';
 
 const EMAIL = 'marketo-client@example.com';
@@ -80,7 +80,7 @@ describe('node-marketo-rest against latchkey', { concurrency: true }, () => {
 
     const usage = assertSuccess(await bounded(m.stats.usage(), 'stats.usage'), 'stats.usage');
     assert.equal(usage.length, 1);
-    assert.equal(usage[0].date, dayUTC(), 'today, in quota_tz (UTC here)');
+    assert.equal(usage[0].date, dayQuota(), 'today, in quota_tz (America/Chicago by default)');
     const week = assertSuccess(await bounded(m.stats.usageLast7Days(), 'stats.usageLast7Days'), 'usageLast7Days');
     assert.equal(week.length, 7);
     assertSuccess(await bounded(m.stats.errors(), 'stats.errors'), 'stats.errors');

@@ -97,6 +97,9 @@ describe('answers against the document', () => {
     assert.equal((await req('GET', USAGE, { expect: 200 })).json.success, false, 'no token: 601');
     await req('GET', '/rest/v1/leads.json', { headers: bearer, expect: 200 }); // 610
     await req('POST', USAGE, { headers: bearer, expect: 200 }); // 605
+    // Marketo's cure for 414: a POST with _method=GET is answered as the GET (x-latchkey-method-override)
+    assert.equal((await req('POST', `${USAGE}?_method=GET`, { headers: { ...bearer, 'Content-Type': 'application/x-www-form-urlencoded' },
+      body: 'filterType=id', expect: 200 })).json.success, true, '_method=GET');
 
     // ---- user management
     const json = { ...bearer, 'Content-Type': 'application/json' };
@@ -121,6 +124,8 @@ describe('answers against the document', () => {
     await umReq('POST', '/erp@example.com/delete.json', undefined, 200);
     await umReq('POST', '/um@example.com/delete.json', undefined, 409); // owns a service
     await req('POST', `${UM}/allusers.json`, { headers: bearer, expect: 405 });
+    await req('POST', `${UM}/allusers.json?_method=GET`, { headers: { ...bearer, 'Content-Type': 'application/x-www-form-urlencoded' },
+      body: 'pageSize=1', expect: 200 });
 
     // ---- the console's JSON API
     let cookie = '';
@@ -166,6 +171,8 @@ describe('answers against the document', () => {
     await con('GET', '/services', undefined, 200);
     const created = (await con('POST', '/services', { name: 'Tour svc', description: 'x', userEmail: 'bot@example.com' }, 200)).json;
     await con('GET', `/services/${created.service.id}`, undefined, 200);
+    await con('PUT', `/services/${created.service.id}`, { name: 'Tour service', description: 'edited' }, 200);
+    await con('PUT', `/services/${created.service.id}`, {}, 400);
     await con('GET', '/services/99999', undefined, 404);
     await con('POST', `/services/${created.service.id}/token`, undefined, 200);
     await con('POST', `/services/${created.service.id}/rotate`, { graceSeconds: 60 }, 200);
