@@ -59,8 +59,9 @@ static bool service_by_id(lk_admin_call *c, lk_service *out)
     lk_runtime_refresh(c->r->rt, c->r->store);
     lk_catalog *cat = lk_runtime_catalog(c->r->rt);
     const lk_cat_service *svc = lk_catalog_service(cat, id);
-    const char *client_id = svc ? lk_arena_strdup(&c->r->arena, svc->client_id) : NULL;
-    lk_catalog_unref(cat);
+    char buf[LK_CLIENT_ID_BUF];
+    const char *client_id = svc ? lk_arena_strdup(&c->r->arena, lk_cat_service_client_id(svc, buf)) : NULL;
+    lk_catalog_read_end(cat);
     if (!client_id) {
         lk_admin_fail(c, 404, "not_found", "", "no such service");
         return false;
@@ -155,14 +156,14 @@ void lk_admin_service_token(lk_admin_call *c)
     const lk_cat_service *svc = lk_catalog_service(cat, s.id);
     const lk_cat_user *owner = svc ? lk_catalog_user(cat, svc->user_id) : NULL;
     if (!svc || !lk_cat_user_usable(owner, c->op.now)) {
-        lk_catalog_unref(cat);
+        lk_catalog_read_end(cat);
         return lk_admin_fail(c, 409, "rule", "",
                              lk_arena_printf(&c->r->arena, "the API user %s is locked or its access expired",
                                              s.user_email ? s.user_email : ""));
     }
     char token[LK_TOKEN_LEN + 1];
     int64_t expires_at = lk_api_issue_token(c->r, svc, token);
-    lk_catalog_unref(cat);
+    lk_catalog_read_end(cat);
     char when[40];
     json_t *at = lk_admin_time(expires_at);
     snprintf(when, sizeof when, "%s", json_string_value(at));

@@ -10,7 +10,7 @@ void lk_api_oauth2_token(lk_request *r);
 void lk_api_oauth2_introspect(lk_request *r);
 void lk_api_oauth2_revoke(lk_request *r);
 void lk_api_oauth2_metadata(lk_request *r);
-/* the service's current token, or a new one (queued for the store, counted in the
+/* the service's current token, or a new one (nothing written; a new one counted in the
  * metrics): token filled, its expiry returned */
 int64_t lk_api_issue_token(lk_request *r, const lk_cat_service *svc, char token[LK_TOKEN_LEN + 1]);
 

@@ -6,9 +6,14 @@
  *
  * Client authentication is one function for all of them: a client is a custom
  * service, its secret is checked in constant time against the hash in the catalog
- * (and the previous one during a rotation's grace period), and failures are
- * throttled per client id and per address. Nothing here touches the store: a new
- * token is queued for it.
+ * (and the previous one during a rotation's grace period) before anything else, so
+ * a correct secret is never refused because of someone else's failures; failures
+ * are throttled per (client id, address) and, for unknown client ids, per address
+ * (docs/security.md#throttles).
+ *
+ * Issuing a token writes nothing (runtime/tokens.h). Revoking one is the only
+ * write: the request is suspended and the store worker makes the revocation
+ * durable before the 200 goes out.
  */
 #include "api/api.h"
 #include "http/auth.h"
@@ -116,16 +121,12 @@ static bool read_client(lk_request *r, flavour fl, const lk_form *body, client_a
     return true;
 }
 
-/* "<kind>:" and at most max bytes of s, in the arena ("%c:%.*s" without stdio: built
- * for every token request) */
-static const char *throttle_key(lk_request *r, char kind, const char *s, size_t max)
+/* answers 429 with Retry-After */
+static void throttled(lk_request *r, flavour fl, int64_t wait)
 {
-    size_t n = strnlen(s, max);
-    char *k = lk_arena_alloc(&r->arena, n + 3);
-    k[0] = kind;
-    k[1] = ':';
-    memcpy(k + 2, s, n);
-    return k; /* zeroed by the arena: terminated */
+    lk_resp_header(r, "Retry-After", lk_arena_printf(&r->arena, "%lld", (long long)(wait > 0 ? wait : 1)));
+    oauth_error(r, fl, 429, fl == OAUTH2 ? "invalid_client" : "unauthorized",
+                "too many failed attempts; try again later");
 }
 
 /* authenticates the client; NULL (with an answer) on failure */
@@ -135,20 +136,18 @@ static const lk_cat_service *authenticate(lk_request *r, flavour fl, const clien
         oauth_error(r, fl, 401, "invalid_client", "client_id and client_secret are required");
         return NULL;
     }
-    int64_t wait = 0;
-    const char *id_key = throttle_key(r, 'c', ca->client_id, 64);
-    const char *ip_key = throttle_key(r, 'a', r->client_text, sizeof r->client_text);
-    if (lk_runtime_auth_throttled(r->rt, id_key, r->now, &wait) ||
-        lk_runtime_auth_throttled(r->rt, ip_key, r->now, &wait)) {
-        lk_resp_header(r, "Retry-After", lk_arena_printf(&r->arena, "%lld", (long long)wait));
-        oauth_error(r, fl, 429, fl == OAUTH2 ? "invalid_client" : "unauthorized",
-                    "too many failed attempts; try again later");
-        return NULL;
-    }
+    /* the secret first: one BLAKE2b, and a right one is never throttled */
     const lk_cat_service *svc = lk_catalog_service_by_client(r->cat, ca->client_id);
     if (!svc || !lk_cat_service_secret_matches(svc, ca->client_secret, r->now)) {
-        lk_runtime_auth_failed(r->rt, id_key, r->now);
-        lk_runtime_auth_failed(r->rt, ip_key, r->now);
+        /* a known client id counts per (id, address); unknown ids per address */
+        char buf[LK_CLIENT_ID_BUF];
+        const char *id = svc ? lk_cat_service_client_id(svc, buf) : NULL;
+        int64_t wait = lk_runtime_config(r->rt)->auth_fail_window;
+        if (lk_runtime_client_throttled(r->rt, id, r->client_text, r->now, &wait) ||
+            !lk_runtime_client_failed(r->rt, id, r->client_text, r->now)) {
+            throttled(r, fl, wait);
+            return NULL;
+        }
         if (!svc && fl == MARKETO)
             oauth_error(r, fl, 401, "unauthorized",
                         lk_arena_printf(&r->arena, "No client with requested id: %.64s", ca->client_id));
@@ -163,7 +162,7 @@ static const lk_cat_service *authenticate(lk_request *r, flavour fl, const clien
     }
     r->service = svc;
     r->user = owner;
-    r->who = owner->email;
+    r->who = lk_arena_strdup(&r->arena, lk_cat_user_email(owner));
     return svc;
 }
 
@@ -177,15 +176,10 @@ static bool allowed_address(lk_request *r, flavour fl)
 
 int64_t lk_api_issue_token(lk_request *r, const lk_cat_service *svc, char token[LK_TOKEN_LEN + 1])
 {
-    char hash[LK_HASH_HEX];
-    lk_token_info info;
-    lk_token_rec rec;
-    if (lk_tokens_issue(lk_runtime_tokens(r->rt), svc->id, r->now, lk_runtime_config(r->rt)->token_ttl, token,
-                        &info, &rec, hash)) {
-        lk_runtime_persist_token(r->rt, &rec);
+    lk_token_fields f;
+    if (lk_tokens_issue(lk_runtime_tokens(r->rt), svc, r->now, lk_runtime_config(r->rt)->token_ttl, token, &f))
         lk_metrics_token_issued();
-    }
-    return info.expires_at;
+    return f.expires_at;
 }
 
 static void token_endpoint(lk_request *r, flavour fl)
@@ -217,7 +211,7 @@ static void token_endpoint(lk_request *r, flavour fl)
     lk_resp_header(r, "Pragma", "no-cache");
     lk_resp_json(r, 200, json_pack("{s:s, s:s, s:I, s:s}", "access_token", token, "token_type",
                                    fl == MARKETO ? "bearer" : "Bearer", "expires_in",
-                                   (json_int_t)(expires_at - r->now), "scope", r->user->email));
+                                   (json_int_t)(expires_at - r->now), "scope", lk_cat_user_email(r->user)));
     memset(token, 0, sizeof token);
 }
 
@@ -259,18 +253,34 @@ void lk_api_oauth2_introspect(lk_request *r)
     if (!token)
         return;
     lk_resp_header(r, "Cache-Control", "no-store");
-    lk_token_info info;
-    lk_token_state st = lk_tokens_peek(lk_runtime_tokens(r->rt), token, r->now, &info);
-    const lk_cat_service *svc = st == LK_TOKEN_VALID ? lk_catalog_service(r->cat, info.service_id) : NULL;
-    const lk_cat_user *owner = svc ? lk_catalog_user(r->cat, svc->user_id) : NULL;
-    if (!svc || info.issued_at < svc->tokens_valid_after || !lk_cat_user_usable(owner, r->now)) {
+    lk_token_check chk;
+    if (lk_tokens_check(lk_runtime_tokens(r->rt), r->cat, token, r->now, false, &chk) != LK_TOKEN_VALID) {
         lk_resp_json(r, 200, json_pack("{s:b}", "active", 0));
         return;
     }
+    char jti[LK_TOKEN_ID_HEX];
+    lk_token_id_hex(chk.fields.id, jti);
+    const char *email = lk_cat_user_email(chk.user);
+    char buf[LK_CLIENT_ID_BUF];
     lk_resp_json(r, 200,
-                 json_pack("{s:b, s:s, s:s, s:s, s:s, s:I, s:I, s:s}", "active", 1, "client_id", svc->client_id,
-                           "username", owner->email, "sub", owner->email, "token_type", "Bearer", "exp",
-                           (json_int_t)info.expires_at, "iat", (json_int_t)info.issued_at, "scope", owner->email));
+                 json_pack("{s:b, s:s, s:s, s:s, s:s, s:I, s:I, s:s, s:s}", "active", 1, "client_id",
+                           lk_cat_service_client_id(chk.service, buf), "username", email, "sub", email, "token_type", "Bearer", "exp",
+                           (json_int_t)chk.fields.expires_at, "iat", (json_int_t)chk.fields.issued_at, "scope", email,
+                           "jti", jti));
+}
+
+/* on the store worker: the revocation is durable before the 200 goes out */
+static void revoke_durably(lk_request *r)
+{
+    const lk_token_fields *f = r->resume_arg;
+    lk_error err = {0};
+    if (lk_runtime_revoke(r->rt, r->store, f, r->now, &err) != LK_OK) {
+        lk_resp_header(r, "Retry-After", "1");
+        oauth_error(r, OAUTH2, 503, "temporarily_unavailable", "the revocation could not be stored; try again");
+        return;
+    }
+    lk_resp_header(r, "Cache-Control", "no-store");
+    lk_resp_text(r, 200, "application/json;charset=UTF-8", "{}");
 }
 
 void lk_api_oauth2_revoke(lk_request *r)
@@ -280,13 +290,18 @@ void lk_api_oauth2_revoke(lk_request *r)
     if (!token)
         return;
     /* RFC 7009 §2.1: only the client the token was issued to may revoke it; an
-     * unknown token, or another client's, gets the same 200 and nothing happens */
-    lk_token_info info;
-    lk_token_state st = lk_tokens_peek(lk_runtime_tokens(r->rt), token, r->now, &info);
-    char hash[LK_HASH_HEX];
-    if (st != LK_TOKEN_UNKNOWN && info.service_id == caller->id &&
-        lk_tokens_revoke(lk_runtime_tokens(r->rt), token, r->now, hash))
-        lk_runtime_persist_revoke(r->rt, hash, r->now);
+     * unknown, expired or already dead token, or another client's, gets the same
+     * 200 and nothing happens */
+    lk_token_check chk;
+    lk_token_state st = lk_tokens_check(lk_runtime_tokens(r->rt), r->cat, token, r->now, false, &chk);
+    if (st == LK_TOKEN_VALID && chk.fields.service_id == caller->id) {
+        lk_token_fields *f = lk_arena_alloc(&r->arena, sizeof *f);
+        *f = chk.fields;
+        r->resume_arg = f;
+        r->resume = revoke_durably;
+        r->deferred = true;
+        return;
+    }
     lk_resp_header(r, "Cache-Control", "no-store");
     lk_resp_text(r, 200, "application/json;charset=UTF-8", "{}");
 }

@@ -45,9 +45,11 @@ static void op_for(lk_request *r, lk_op *op)
     *caller = (lk_caller){.kind = LK_CALLER_TOKEN, .user_id = r->user->id};
     op->caller = caller;
     lk_service svc;
-    const char *name = lk_service_find(op, r->service->client_id, &svc) == LK_OK ? svc.name : r->service->client_id;
+    char buf[LK_CLIENT_ID_BUF];
+    const char *client_id = lk_cat_service_client_id(r->service, buf);
+    const char *name = lk_service_find(op, client_id, &svc) == LK_OK ? svc.name : client_id;
     lk_error_clear(&op->err);
-    op->actor = lk_arena_printf(&r->arena, "api:%s/%s", r->user->email, name);
+    op->actor = lk_arena_printf(&r->arena, "api:%s/%s", lk_cat_user_email(r->user), name);
 }
 
 /* the core's error, in the API's terms (core/error.c holds the mapping) */

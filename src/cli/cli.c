@@ -62,6 +62,7 @@ const lk_cli_noun *const lk_cli_nouns[] = {
     &lk_cli_noun_allowlist,
     &lk_cli_noun_usage,
     &lk_cli_noun_mail,
+    &lk_cli_noun_key,
     &lk_cli_noun_migrate,
     &lk_cli_noun_backup,
     &lk_cli_noun_restore,

@@ -109,6 +109,7 @@ extern const lk_cli_noun lk_cli_noun_limits;
 extern const lk_cli_noun lk_cli_noun_allowlist;
 extern const lk_cli_noun lk_cli_noun_usage;
 extern const lk_cli_noun lk_cli_noun_mail;
+extern const lk_cli_noun lk_cli_noun_key;
 extern const lk_cli_noun lk_cli_noun_migrate;
 extern const lk_cli_noun lk_cli_noun_backup;
 extern const lk_cli_noun lk_cli_noun_restore;

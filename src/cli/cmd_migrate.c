@@ -31,7 +31,8 @@ static lk_code migrate_run(lk_cli_cmd *c)
     }
     const char *shown = lk_cli_clean(c->arena, location, true);
     if (before.state == LK_DB_OLDER)
-        printf("Migrated %s from schema version %d to %d.\n", shown, before.version, now);
+        printf("Migrated %s from schema version %d to %d (%d migration%s applied).\n", shown, before.version, now,
+               before.missing, before.missing == 1 ? "" : "s");
     else if (before.state == LK_DB_CURRENT)
         printf("%s is up to date (schema version %d).\n", shown, now);
     else

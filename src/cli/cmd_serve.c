@@ -190,6 +190,10 @@ int lk_serve_main(int argc, char **argv)
     /* before "listening on": whoever waits for that line finds the link's file written */
     print_setup_link(&cfg, lk_runtime_config(rt)->public_url);
     lk_log_always("listening on %s", lk_server_url(srv));
+    lk_runtime_gauges g;
+    lk_runtime_gauges_read(rt, &g);
+    lk_log(LK_LOG_INFO, "catalog loaded: %lld API users, %lld services in %.1f s (change feed at %lld)",
+           (long long)g.api_users, (long long)g.services, g.load_seconds, (long long)g.catalog_generation);
     if (lk_server_management_url(srv))
         lk_log_always("serving /metrics, /healthz and /readyz on %s (not on the public port)",
                       lk_server_management_url(srv));

@@ -99,6 +99,14 @@ static const opt OPTIONS[] = {
      "/readyz: seconds since the in-memory catalog was last found current"},
     {"ready_writer_max_lag", OPT_INT, F(ready_writer_max_lag), "10", 1, 3600,
      "/readyz: seconds the oldest unwritten token or count, or the oldest store-worker call, may wait"},
+    {"token_key_file", OPT_STR, F(token_key_file), "", 0, 0,
+     "file of the keys that sign access tokens, shared by every process (default: the database's path + .keys)"},
+    {"auth_fail_capacity", OPT_INT, F(auth_fail_capacity), "100000", 16, 10000000,
+     "failing (client id, address) pairs and addresses the token endpoints count at once; when full, new "
+     "failures get 429"},
+    {"feed_retention", OPT_INT, F(feed_retention), "86400", 60, 31536000,
+     "seconds a row of the change feed is kept (a process further behind loads everything again)"},
+    {"feed_max_rows", OPT_INT, F(feed_max_rows), "1000000", 1000, 1000000000, "rows of the change feed kept at most"},
 };
 #define N_OPTIONS (sizeof OPTIONS / sizeof OPTIONS[0])
 

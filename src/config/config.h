@@ -62,6 +62,11 @@ typedef struct lk_config {
     int64_t ready_db_timeout_ms;         /* /readyz: the write lock must come within this */
     int64_t ready_catalog_max_age;       /* /readyz: seconds since the catalog was known current */
     int64_t ready_writer_max_lag;        /* /readyz: seconds the oldest unwritten change may wait */
+    /* tokens and the change feed (docs/server.md#several-processes) */
+    char token_key_file[LK_CONFIG_STR];  /* "": the database's file + ".keys" */
+    int64_t auth_fail_capacity;          /* failing keys the token endpoints count at once */
+    int64_t feed_retention;              /* seconds a change feed row is kept */
+    int64_t feed_max_rows;               /* rows of the change feed kept at most */
 } lk_config;
 
 void lk_config_defaults(lk_config *c);

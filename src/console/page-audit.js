@@ -8,10 +8,10 @@ import { usersRolesHeader } from './tabs.js';
 
 // every area and action the server records (console-static.test.mjs reads the sources
 // and checks that these lists and both dictionaries have them all)
-const AREAS = ['User', 'Role', 'Service', 'IP Restrictions', 'Web Services', 'Email', 'Permission', 'Workspace', 'Denied'];
+const AREAS = ['User', 'Role', 'Service', 'IP Restrictions', 'Web Services', 'Email', 'Permission', 'Workspace', 'Token Keys', 'Denied'];
 const ACTIONS = ['Create', 'Edit', 'Delete', 'Lock', 'Unlock', 'Change Password', 'Resend Invitation', 'Accept Invitation',
   'Reset Password', 'Forgot Password', 'Set Password', 'Rotate Secret', 'Edit Limits', 'Add', 'Remove', 'Enable', 'Disable',
-  'Send', 'Give Up', 'Cancel'];
+  'Send', 'Give Up', 'Cancel', 'Rotate'];
 const PERIODS = ['1', '7', '30', '180', 'all'];
 
 const iso = (d) => d.toISOString().replace(/\.\d{3}Z$/, 'Z');

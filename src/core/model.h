@@ -131,7 +131,10 @@ typedef struct lk_service {
     const char *secret_hash;     /* hex of the current secret's hash */
     const char *old_secret_hash; /* NULL unless a rotation grace period runs */
     int64_t old_secret_expires_at;
-    int64_t tokens_valid_after;  /* tokens issued before this instant are revoked (0: none) */
+    int64_t tokens_valid_after;  /* when its tokens were last all revoked (0: never); setting it
+                                  * moves token_epoch */
+    int64_t token_epoch;         /* the service's tokens work while they carry this number; moved by
+                                  * the store (rotation, owner locked), never written by an update */
     int64_t created_at, updated_at;
 } lk_service;
 
@@ -161,14 +164,34 @@ typedef struct lk_user_limits {
     int64_t updated_at;
 } lk_user_limits;
 
-/* an access token as stored: only its hash */
-typedef struct lk_token_rec {
-    const char *token_hash;      /* hex BLAKE2b-256 */
+/* one revoked access token (RFC 7009), kept until the token would expire */
+typedef struct lk_revocation {
+    int64_t id;
+    const char *token_id;        /* hex of the random id inside the token (core/token.h); not a secret */
     int64_t service_id;
-    int64_t issued_at;
-    int64_t expires_at;
-    int64_t revoked_at;          /* 0: not revoked */
-} lk_token_rec;
+    int64_t expires_at;          /* the token's own expiry: the row is useless after it */
+    int64_t revoked_at;
+} lk_revocation;
+
+/* what a row of the change feed names (migration 0005): the server re-reads that */
+typedef enum lk_change_kind {
+    LK_CHANGE_USER,              /* an API-only user: its row, grants and own limits */
+    LK_CHANGE_SERVICE,
+    LK_CHANGE_ROLE,              /* a role's permissions */
+    LK_CHANGE_PERMISSION,        /* the permission names */
+    LK_CHANGE_SETTINGS,          /* instance limits, allowlist switch */
+    LK_CHANGE_ALLOWLIST,
+    LK_CHANGE_REVOCATION,        /* one token revocation, by its row id */
+    LK_CHANGE_KEYS,              /* the token key file was rotated */
+    LK_CHANGE_OTHER,             /* a kind this binary does not know: ignored */
+} lk_change_kind;
+
+typedef struct lk_change {
+    int64_t seq;                 /* grows with every row */
+    lk_change_kind kind;
+    int64_t id;                  /* of the user, service, role, permission, revocation; 0 otherwise */
+    int64_t at;
+} lk_change;
 
 /* calls of one API user on one day (day: "YYYY-MM-DD" in the quota time zone) */
 typedef struct lk_usage_rec {

@@ -5,7 +5,9 @@
  * (the arena's first chunk stays with the connection for its next request).
  * Handlers run on a libmicrohttpd worker thread and read the runtime's in-memory
  * state; they never wait on the database (handlers that need it run on the store
- * worker, routes.h: deferred).
+ * worker, routes.h: deferred). A handler that must write (a revocation) sets
+ * `deferred` and `resume`: the request is suspended and `resume` runs on the store
+ * worker with `store` set.
  */
 #ifndef LK_HTTP_HTTP_H
 #define LK_HTTP_HTTP_H
@@ -45,7 +47,8 @@ typedef struct lk_request {
 
     /* filled by the REST guard for handlers */
     const char *token;              /* the access token presented (rest_input.h), NULL if none */
-    lk_catalog *cat;                /* a reference, released after the request */
+    lk_catalog *cat;                /* with a read section open on this thread; the catalog
+                                     * pointers below are valid until lk_dispatch_release() */
     const lk_cat_service *service;
     const lk_cat_user *user;
     lk_day day;
@@ -53,6 +56,9 @@ typedef struct lk_request {
     bool bare;                      /* user management conventions: no envelope, HTTP statuses */
     bool deferred;                  /* admitted; the handler runs on the store worker */
     lk_store *store;                /* the store worker's, for deferred handlers only */
+    void (*resume)(struct lk_request *r); /* set with deferred: runs on the store worker
+                                     * instead of the route's handler */
+    void *resume_arg;               /* the handler's, in the arena */
     lk_limiter *held[2];            /* limiters entered for this call, left when it ends */
 
     /* the response */
@@ -68,7 +74,7 @@ typedef struct lk_request {
     /* for the access log and metrics */
     const char *request_id;         /* X-Request-Id: a trusted proxy's, or made (lk_request_id) */
     const char *code;               /* Marketo code or OAuth error, NULL if none */
-    const char *who;                /* API user's email when known */
+    const char *who;                /* API user's email when known (in the arena) */
     const char *client_id;          /* token endpoints: the client id presented, when it has a
                                      * client id's shape (never anything that could be a secret) */
 } lk_request;

@@ -177,15 +177,21 @@ static void state_metrics(text *t, lk_runtime *rt)
            "# TYPE latchkey_ready_check gauge\n");
     for (int i = 0; i < LK_READY_CHECKS; i++)
         put(t, "latchkey_ready_check{check=\"%s\"} %d\n", rd.check[i].name, rd.check[i].ok);
-    gauge(t, "latchkey_catalog_generation", "Generation of the database the in-memory catalog holds.",
+    gauge(t, "latchkey_catalog_generation", "Position in the database's change feed the in-memory catalog reflects.",
           (double)g->catalog_generation);
     gauge(t, "latchkey_catalog_age_seconds", "Seconds since the catalog was last found to match the database.",
           (double)g->catalog_age_ms / 1e3);
     gauge(t, "latchkey_services", "Custom services in the catalog.", (double)g->services);
     gauge(t, "latchkey_api_users", "API-only users in the catalog.", (double)g->api_users);
-    gauge(t, "latchkey_tokens", "Access tokens held in memory (valid, expired within a day, or revoked).",
-          (double)g->tokens);
-    gauge(t, "latchkey_writer_pending", "Tokens and revocations waiting for the background writer.",
+    gauge(t, "latchkey_catalog_retired", "Catalog entries replaced by changes and not yet freed (a reader may hold them).",
+          (double)g->retired);
+    gauge(t, "latchkey_catalog_full_loads", "Full loads of the catalog since start (at start, or after the change feed was pruned past it).",
+          (double)g->full_loads);
+    gauge(t, "latchkey_tokens_revoked", "Revoked access tokens held in memory (until a day after they expire); issued "
+          "tokens are not held: they verify themselves.", (double)g->revoked_tokens);
+    gauge(t, "latchkey_token_signing_key", "Id of the key that signs new access tokens (latchkey key list).",
+          (double)g->signing_key);
+    gauge(t, "latchkey_writer_pending", "Usage records waiting for the background writer.",
           (double)g->pending_writes);
     gauge(t, "latchkey_writer_lag_seconds", "Seconds since the background writer last wrote (or had nothing to).",
           (double)g->writer_lag_ms / 1e3);

@@ -159,7 +159,7 @@ static void count_answer(lk_request *r, lk_rest_error code, bool counted)
 {
     lk_usage *u = lk_runtime_usage(r->rt);
     if (counted && r->user)
-        lk_usage_count_call(u, r->day.text, r->user->id, r->user->email);
+        lk_usage_count_call(u, r->day.text, r->user->id, lk_cat_user_email(r->user));
     if (code) {
         char num[8];
         snprintf(num, sizeof num, "%d", (int)code);
@@ -178,21 +178,15 @@ static lk_rest_error check_token(lk_request *r)
 {
     if (!r->token)
         return LK_REST_TOKEN_INVALID;
-    lk_token_info info;
-    lk_token_state st = lk_tokens_check(lk_runtime_tokens(r->rt), r->token, r->now, &info);
+    lk_token_check chk;
+    lk_token_state st = lk_tokens_check(lk_runtime_tokens(r->rt), r->cat, r->token, r->now, true, &chk);
     if (st == LK_TOKEN_EXPIRED_FIRST)
         return LK_REST_TOKEN_EXPIRED;
     if (st != LK_TOKEN_VALID)
         return LK_REST_TOKEN_INVALID;
-    const lk_cat_service *svc = lk_catalog_service(r->cat, info.service_id);
-    if (!svc || info.issued_at < svc->tokens_valid_after)
-        return LK_REST_TOKEN_INVALID;
-    const lk_cat_user *u = lk_catalog_user(r->cat, svc->user_id);
-    if (!lk_cat_user_usable(u, r->now))
-        return LK_REST_TOKEN_INVALID;
-    r->service = svc;
-    r->user = u;
-    r->who = u->email;
+    r->service = chk.service;
+    r->user = chk.user;
+    r->who = lk_arena_strdup(&r->arena, lk_cat_user_email(chk.user));
     return 0;
 }
 
@@ -271,7 +265,7 @@ static bool enter_limits(lk_request *r)
     lk_limiter *lu = NULL;
     lk_limits shown = *inst;
     lk_limit_status st = st_i;
-    const lk_limits *own = r->user->limits;
+    const lk_limits *own = lk_cat_user_limits(r->user);
     if (own) {
         lu = lk_runtime_user_limiter(r->rt, r->user->id, &r->day);
         vu = lk_limiter_enter(lu, own, r->now, r->day.number, &st_u);
@@ -299,13 +293,24 @@ static bool enter_limits(lk_request *r)
     return false;
 }
 
+/* the call leaves the limiters it entered: counted (it stays in the window and
+ * the day), or not (its answer does not count: it leaves them as if never made) */
+static void release_limits(lk_request *r, bool counted)
+{
+    for (size_t i = 0; i < 2; i++) {
+        if (!r->held[i])
+            continue;
+        if (counted)
+            lk_limiter_leave(r->held[i]);
+        else
+            lk_limiter_leave_uncounted(r->held[i], r->now, r->day.number);
+        r->held[i] = NULL;
+    }
+}
+
 static void leave_limits(lk_request *r)
 {
-    for (size_t i = 0; i < 2; i++)
-        if (r->held[i]) {
-            lk_limiter_leave(r->held[i]);
-            r->held[i] = NULL;
-        }
+    release_limits(r, true);
 }
 
 /* after a counted call's handler: a handler that answered with an error left its
@@ -315,25 +320,14 @@ static void finish_counted(lk_request *r)
     lk_rest_error code = r->code ? (lk_rest_error)atoi(r->code) : 0;
     bool counts = code != LK_REST_SYSTEM_ERROR;
     count_answer(r, code, counts);
-    if (counts) {
-        leave_limits(r);
-        return;
-    }
-    for (size_t i = 0; i < 2; i++)
-        if (r->held[i]) {
-            lk_limiter_leave_uncounted(r->held[i], r->now, r->day.number);
-            r->held[i] = NULL;
-        }
+    release_limits(r, counts);
 }
 
 void lk_dispatch_cancel(lk_request *r)
 {
     r->deferred = false;
-    for (size_t i = 0; i < 2; i++)
-        if (r->held[i]) {
-            lk_limiter_leave_uncounted(r->held[i], r->now, r->day.number);
-            r->held[i] = NULL;
-        }
+    r->resume = NULL;
+    release_limits(r, false);
     static const char msg[] = "the server is stopping; try again shortly";
     if (r->bare)
         lk_bare_fail(r, 503, LK_REST_UNAVAILABLE, lk_rest_message(LK_REST_UNAVAILABLE));
@@ -346,7 +340,7 @@ void lk_dispatch_cancel(lk_request *r)
 static bool permitted(lk_request *r, const lk_route *route)
 {
     for (size_t i = 0; i < 2 && route->permissions[i]; i++)
-        if (!lk_cat_user_has(r->user, lk_catalog_permission(r->cat, route->permissions[i])))
+        if (!lk_catalog_user_has(r->cat, r->user, lk_catalog_permission(r->cat, route->permissions[i])))
             return false;
     return true;
 }
@@ -356,7 +350,6 @@ static bool permitted(lk_request *r, const lk_route *route)
  * queued before it, say) applies to it. False after answering. */
 static bool still_admitted(lk_request *r)
 {
-    lk_catalog_unref(r->cat);
     r->cat = lk_runtime_catalog(r->rt);
     lk_rest_error code = check_token(r);
     if (!code && !lk_catalog_allows(r->cat, &r->client))
@@ -366,25 +359,32 @@ static bool still_admitted(lk_request *r)
     if (!code)
         return true;
     fail(r, code, NULL);
-    for (size_t i = 0; i < 2; i++)
-        if (r->held[i]) {
-            if (lk_rest_counts(code))
-                lk_limiter_leave(r->held[i]);
-            else
-                lk_limiter_leave_uncounted(r->held[i], r->now, r->day.number);
-            r->held[i] = NULL;
-        }
+    release_limits(r, lk_rest_counts(code));
     return false;
 }
 
 void lk_dispatch_deferred(lk_request *r)
 {
     r->deferred = false;
-    if (r->route->kind == LK_ROUTE_USERMGMT && !still_admitted(r))
-        return;
-    r->route->handler(r);
-    if (r->route->counts)
-        finish_counted(r);
+    if (r->resume) {
+        void (*resume)(lk_request *) = r->resume;
+        r->resume = NULL;
+        resume(r);
+    } else if (r->route->kind != LK_ROUTE_USERMGMT || still_admitted(r)) {
+        r->route->handler(r);
+        if (r->route->counts)
+            finish_counted(r);
+    }
+    lk_dispatch_release(r);
+}
+
+void lk_dispatch_release(lk_request *r)
+{
+    if (r->cat)
+        lk_catalog_read_end(r->cat);
+    r->cat = NULL;
+    r->service = NULL;
+    r->user = NULL;
 }
 
 /* a counted call refused before the limits (603, 610) still counts in them */
@@ -393,9 +393,10 @@ static void fail_counted(lk_request *r, lk_rest_error code)
     lk_limiter *li = lk_runtime_instance_limiter(r->rt);
     if (lk_limiter_enter(li, lk_catalog_instance_limits(r->cat), r->now, r->day.number, NULL) == LK_LIMIT_OK)
         lk_limiter_leave(li);
-    if (r->user->limits) {
+    const lk_limits *own = lk_cat_user_limits(r->user);
+    if (own) {
         lk_limiter *lu = lk_runtime_user_limiter(r->rt, r->user->id, &r->day);
-        if (lk_limiter_enter(lu, r->user->limits, r->now, r->day.number, NULL) == LK_LIMIT_OK)
+        if (lk_limiter_enter(lu, own, r->now, r->day.number, NULL) == LK_LIMIT_OK)
             lk_limiter_leave(lu);
     }
     fail(r, code, NULL);

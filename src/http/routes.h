@@ -53,6 +53,9 @@ bool lk_path_matches(const char *pattern, const char *path, const char **arg, si
 void lk_dispatch(lk_request *r);
 /* runs a deferred request's handler (r->store set) and settles its accounting */
 void lk_dispatch_deferred(lk_request *r);
+/* ends the request's catalog read section (r->cat, r->service, r->user become NULL);
+ * on the thread that dispatched, before the request is suspended or answered */
+void lk_dispatch_release(lk_request *r);
 /* answers a deferred request 503 instead (the server is stopping); the limits it
  * entered are left as if it had not been made */
 void lk_dispatch_cancel(lk_request *r);

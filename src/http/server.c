@@ -393,6 +393,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     atomic_fetch_add(&s->suspended, 1);
     lk_log_request_id(r->request_id);
     lk_dispatch(r);
+    lk_dispatch_release(r); /* nothing of the catalog is held across a suspension */
     lk_log_request_id(NULL);
     if (r->deferred && !atomic_load(&s->stopping)) {
         MHD_suspend_connection(conn);
@@ -466,9 +467,6 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
             lk_log_request_id(NULL);
         }
     }
-    if (c->req.cat)
-        lk_catalog_unref(c->req.cat);
-    c->req.cat = NULL;
     c->in_use = false;
     if (c->closed) {
         conn_req_free(c);

@@ -1,11 +1,19 @@
 /*
- * limiter — counts of one scope under one mutex: a rolling window of per-second
- * buckets, the day's count, and the calls in flight.
+ * limiter — the counts of one scope in this process (limiter.h).
  *
- * Window invariants (when ring != NULL):
+ * What a call touches:
+ * - calls in flight and the day's count: atomic counters, each on its own cache
+ *   line; an admission is a compare-and-swap below the limit, so two threads can
+ *   never both take the last place;
+ * - the day number: read on every call, changed under `mu` (once a day);
+ * - the rolling window, only while a rate limit is set: per-second buckets under
+ *   `mu`, held for a few instructions.
+ * So a scope without a rate limit takes no lock at all.
+ *
+ * Window invariants (under mu, when ring != NULL):
  * - ring has `window` buckets; the bucket of second s is ring[s % window], and it
  *   holds the calls of the latest second s' <= head that maps to it, provided
- *   s' > head - window (older seconds have been cleared by lk_limiter_advance).
+ *   s' > head - window (older seconds have been cleared by advance()).
  * - in_window is the sum of all buckets: the calls made in (head - window, head].
  * - oldest <= every second in the window whose bucket is non-zero; it only moves
  *   forward, so finding the oldest counted call costs O(1) amortised.
@@ -23,48 +31,42 @@
 #include "runtime/limiter.h"
 
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "core/limits.h"
 #include "util/xalloc.h"
 
-struct lk_limiter {
-    pthread_mutex_t mu;
-    uint32_t *ring;          /* owned; NULL until a rate limit is in force */
-    int64_t window;          /* seconds, size of ring */
-    int64_t head;            /* latest second counted */
-    int64_t oldest;          /* lower bound of the oldest non-empty second */
-    int64_t in_window;       /* calls in (head - window, head] */
-    int64_t day;             /* the day daily_count belongs to */
-    int64_t daily_count;
-    int64_t in_flight;       /* admitted calls not yet left */
-};
+typedef struct local_limiter {
+    lk_limiter base;
+    _Alignas(64) _Atomic int64_t in_flight;   /* admitted calls not yet left */
+    _Alignas(64) _Atomic int64_t daily_count;
+    _Atomic int64_t day;                      /* the day daily_count belongs to */
+    _Atomic bool has_ring;                    /* ring != NULL, readable without mu */
+    _Alignas(64) pthread_mutex_t mu;          /* the window; changes of day */
+    uint32_t *ring;                           /* owned; NULL until a rate limit is in force */
+    int64_t window;                           /* seconds, size of ring */
+    int64_t head;                             /* latest second counted */
+    int64_t oldest;                           /* lower bound of the oldest non-empty second */
+    int64_t in_window;                        /* calls in (head - window, head] */
+} local_limiter;
 
-lk_limiter *lk_limiter_new(void)
+static local_limiter *local_of(lk_limiter *l)
 {
-    lk_limiter *l = lk_xcalloc(1, sizeof *l);
-    pthread_mutex_init(&l->mu, NULL);
-    l->day = INT64_MIN;
-    return l;
+    return (local_limiter *)l;
 }
 
-void lk_limiter_free(lk_limiter *l)
-{
-    if (!l)
-        return;
-    pthread_mutex_destroy(&l->mu);
-    free(l->ring);
-    free(l);
-}
+/* ---- the window (mu held) ------------------------------------------------------ */
 
-static size_t lk_limiter_slot(const lk_limiter *l, int64_t sec)
+static size_t slot_of(const local_limiter *l, int64_t sec)
 {
     int64_t r = sec % l->window;
     return (size_t)(r < 0 ? r + l->window : r);
 }
 
 /* a ring for `window` seconds, empty, starting at now */
-static void lk_limiter_reset_window(lk_limiter *l, int64_t window, int64_t now)
+static void reset_window(local_limiter *l, int64_t window, int64_t now)
 {
     free(l->ring);
     l->ring = lk_xcalloc((size_t)window, sizeof *l->ring);
@@ -72,22 +74,29 @@ static void lk_limiter_reset_window(lk_limiter *l, int64_t window, int64_t now)
     l->head = now;
     l->oldest = now;
     l->in_window = 0;
+    atomic_store(&l->has_ring, true);
+}
+
+static void drop_window(local_limiter *l)
+{
+    free(l->ring);
+    l->ring = NULL;
+    l->window = 0;
+    l->in_window = 0;
+    atomic_store(&l->has_ring, false);
 }
 
 /* moves head to now, dropping the seconds that leave the window */
-static void lk_limiter_advance(lk_limiter *l, int64_t now)
+static void advance(local_limiter *l, int64_t now)
 {
     if (now <= l->head)
         return;
     if (now - l->head >= l->window) {
-        for (int64_t i = 0; i < l->window && l->in_window > 0; i++) {
-            l->in_window -= l->ring[i];
-            l->ring[i] = 0;
-        }
+        memset(l->ring, 0, (size_t)l->window * sizeof *l->ring);
         l->in_window = 0;
     } else {
         for (int64_t s = l->head + 1; s <= now; s++) {
-            size_t k = lk_limiter_slot(l, s);
+            size_t k = slot_of(l, s);
             l->in_window -= l->ring[k];
             l->ring[k] = 0;
         }
@@ -98,112 +107,219 @@ static void lk_limiter_advance(lk_limiter *l, int64_t now)
 }
 
 /* seconds until the oldest counted call leaves the window; 0 if none */
-static int64_t lk_limiter_rate_reset(lk_limiter *l)
+static int64_t rate_reset(local_limiter *l)
 {
     if (l->in_window == 0) {
         l->oldest = l->head;
         return 0;
     }
-    while (l->ring[lk_limiter_slot(l, l->oldest)] == 0)
+    while (l->ring[slot_of(l, l->oldest)] == 0)
         l->oldest++; /* terminates: some second in [oldest, head] holds a call */
     return l->oldest + l->window - l->head;
 }
 
-static int64_t lk_limiter_remaining(int64_t limit, int64_t used)
+static int64_t remaining(int64_t limit, int64_t used)
 {
     return limit > used ? limit - used : 0;
 }
 
-lk_limit_verdict lk_limiter_enter(lk_limiter *l, const lk_limits *lim, int64_t now, int64_t day,
-                                  lk_limit_status *st)
+/* counts the call in the window; true when the window was full before it */
+static bool count_in_window(local_limiter *l, const lk_limits *lim, int64_t window, int64_t now,
+                            lk_limit_status *st)
 {
+    pthread_mutex_lock(&l->mu);
+    if (!l->ring || l->window != window)
+        reset_window(l, window, now);
+    advance(l, now);
+    bool over = l->in_window >= lim->rate_calls;
+    size_t k = slot_of(l, l->head);
+    if (l->ring[k] < UINT32_MAX) {
+        l->ring[k]++;
+        l->in_window++;
+    }
+    if (l->oldest > l->head)
+        l->oldest = l->head;
+    if (st) {
+        st->rate_limit = lim->rate_calls;
+        st->rate_window = window;
+        st->rate_remaining = remaining(lim->rate_calls, l->in_window);
+        st->rate_reset = rate_reset(l);
+    }
+    pthread_mutex_unlock(&l->mu);
+    return over;
+}
+
+/* ---- the day -------------------------------------------------------------------- */
+
+/* a later day starts the count again (once, whoever sees it first) */
+static void enter_day(local_limiter *l, int64_t day)
+{
+    if (day <= atomic_load_explicit(&l->day, memory_order_acquire))
+        return;
+    pthread_mutex_lock(&l->mu);
+    if (day > atomic_load(&l->day)) {
+        atomic_store(&l->daily_count, 0);
+        atomic_store(&l->day, day);
+    }
+    pthread_mutex_unlock(&l->mu);
+}
+
+/* ---- calls in flight -------------------------------------------------------------- */
+
+/* takes a place when there is one (any, without a limit) */
+static bool admit(local_limiter *l, int64_t limit)
+{
+    if (limit <= 0) {
+        atomic_fetch_add(&l->in_flight, 1);
+        return true;
+    }
+    int64_t cur = atomic_load(&l->in_flight);
+    while (cur < limit)
+        if (atomic_compare_exchange_weak(&l->in_flight, &cur, cur + 1))
+            return true;
+    return false;
+}
+
+static void release(local_limiter *l)
+{
+    int64_t cur = atomic_load(&l->in_flight);
+    while (cur > 0 && !atomic_compare_exchange_weak(&l->in_flight, &cur, cur - 1))
+        ;
+}
+
+/* ---- the operations ------------------------------------------------------------------ */
+
+static lk_limit_verdict local_enter(lk_limiter *base, const lk_limits *lim, int64_t now, int64_t day,
+                                    lk_limit_status *st)
+{
+    local_limiter *l = local_of(base);
     int64_t window = lim->rate_seconds;
     if (window > LK_LIMIT_RATE_SECONDS_MAX)
         window = LK_LIMIT_RATE_SECONDS_MAX;
     bool rate_on = lim->rate_calls > 0 && window > 0;
-
-    pthread_mutex_lock(&l->mu);
-    lk_limit_verdict v = LK_LIMIT_OK;
-    if (lim->concurrent > 0 && l->in_flight >= lim->concurrent)
-        v = LK_LIMIT_CONCURRENT;
-
-    if (rate_on) {
-        if (!l->ring || l->window != window)
-            lk_limiter_reset_window(l, window, now);
-        lk_limiter_advance(l, now);
-        if (v == LK_LIMIT_OK && l->in_window >= lim->rate_calls)
-            v = LK_LIMIT_RATE;
-        size_t k = lk_limiter_slot(l, l->head);
-        if (l->ring[k] < UINT32_MAX) {
-            l->ring[k]++;
-            l->in_window++;
-        }
-        if (l->oldest > l->head)
-            l->oldest = l->head;
-    } else if (l->ring) {
-        free(l->ring); /* no rate limit any more: a new one starts from nothing */
-        l->ring = NULL;
-        l->window = 0;
-        l->in_window = 0;
-    }
-
-    if (day > l->day) {
-        l->day = day;
-        l->daily_count = 0;
-    }
-    if (v == LK_LIMIT_OK && lim->daily > 0 && l->daily_count >= lim->daily)
-        v = LK_LIMIT_DAILY;
-    l->daily_count++;
-
-    if (v == LK_LIMIT_OK)
-        l->in_flight++;
-
-    if (st) {
+    if (st)
         *st = (lk_limit_status){0};
-        if (rate_on) {
-            st->rate_limit = lim->rate_calls;
-            st->rate_window = window;
-            st->rate_remaining = lk_limiter_remaining(lim->rate_calls, l->in_window);
-            st->rate_reset = lk_limiter_rate_reset(l);
-        }
-        if (lim->daily > 0) {
-            st->daily_limit = lim->daily;
-            st->daily_remaining = lk_limiter_remaining(lim->daily, l->daily_count);
-        }
+
+    bool rate_over = false;
+    if (rate_on) {
+        rate_over = count_in_window(l, lim, window, now, st);
+    } else if (atomic_load_explicit(&l->has_ring, memory_order_relaxed)) {
+        pthread_mutex_lock(&l->mu);
+        drop_window(l); /* no rate limit any more: a new one starts from nothing */
+        pthread_mutex_unlock(&l->mu);
     }
-    pthread_mutex_unlock(&l->mu);
-    return v;
+
+    enter_day(l, day);
+    int64_t before = atomic_fetch_add(&l->daily_count, 1);
+    bool daily_over = lim->daily > 0 && before >= lim->daily;
+    if (st && lim->daily > 0) {
+        st->daily_limit = lim->daily;
+        st->daily_remaining = remaining(lim->daily, before + 1);
+    }
+
+    /* a call refused by the window or the day is not in flight; concurrency still
+     * comes first among the verdicts */
+    bool conc_over;
+    if (!rate_over && !daily_over)
+        conc_over = !admit(l, lim->concurrent);
+    else
+        conc_over = lim->concurrent > 0 && atomic_load(&l->in_flight) >= lim->concurrent;
+    if (conc_over)
+        return LK_LIMIT_CONCURRENT;
+    if (rate_over)
+        return LK_LIMIT_RATE;
+    if (daily_over)
+        return LK_LIMIT_DAILY;
+    return LK_LIMIT_OK;
 }
 
-void lk_limiter_leave(lk_limiter *l)
+static void local_leave(lk_limiter *base)
 {
-    pthread_mutex_lock(&l->mu);
-    if (l->in_flight > 0)
-        l->in_flight--;
-    pthread_mutex_unlock(&l->mu);
+    release(local_of(base));
 }
 
-void lk_limiter_leave_uncounted(lk_limiter *l, int64_t at, int64_t day)
+static void local_leave_uncounted(lk_limiter *base, int64_t at, int64_t day)
 {
+    local_limiter *l = local_of(base);
+    release(l);
     pthread_mutex_lock(&l->mu);
-    if (l->in_flight > 0)
-        l->in_flight--;
     if (l->ring && at <= l->head && at > l->head - l->window) {
-        size_t k = lk_limiter_slot(l, at);
+        size_t k = slot_of(l, at);
         if (l->ring[k] > 0) {
             l->ring[k]--;
             l->in_window--;
         }
     }
-    if (day == l->day && l->daily_count > 0)
-        l->daily_count--;
+    if (day == atomic_load(&l->day)) {
+        int64_t cur = atomic_load(&l->daily_count);
+        while (cur > 0 && !atomic_compare_exchange_weak(&l->daily_count, &cur, cur - 1))
+            ;
+    }
     pthread_mutex_unlock(&l->mu);
+}
+
+static void local_set_daily(lk_limiter *base, int64_t day, int64_t count)
+{
+    local_limiter *l = local_of(base);
+    pthread_mutex_lock(&l->mu);
+    atomic_store(&l->day, day);
+    atomic_store(&l->daily_count, count < 0 ? 0 : count);
+    pthread_mutex_unlock(&l->mu);
+}
+
+static void local_free(lk_limiter *base)
+{
+    local_limiter *l = local_of(base);
+    pthread_mutex_destroy(&l->mu);
+    free(l->ring);
+    free(l);
+}
+
+static const lk_limiter_ops local_ops = {
+    .enter = local_enter,
+    .leave = local_leave,
+    .leave_uncounted = local_leave_uncounted,
+    .set_daily = local_set_daily,
+    .free = local_free,
+};
+
+lk_limiter *lk_limiter_new(void)
+{
+    local_limiter *l = aligned_alloc(_Alignof(local_limiter), sizeof(local_limiter));
+    if (!l)
+        abort();
+    memset(l, 0, sizeof *l);
+    l->base.ops = &local_ops;
+    pthread_mutex_init(&l->mu, NULL);
+    atomic_init(&l->day, INT64_MIN);
+    return &l->base;
+}
+
+/* ---- the interface --------------------------------------------------------------------- */
+
+lk_limit_verdict lk_limiter_enter(lk_limiter *l, const lk_limits *lim, int64_t now, int64_t day,
+                                  lk_limit_status *st)
+{
+    return l->ops->enter(l, lim, now, day, st);
+}
+
+void lk_limiter_leave(lk_limiter *l)
+{
+    l->ops->leave(l);
+}
+
+void lk_limiter_leave_uncounted(lk_limiter *l, int64_t at, int64_t day)
+{
+    l->ops->leave_uncounted(l, at, day);
 }
 
 void lk_limiter_set_daily(lk_limiter *l, int64_t day, int64_t count)
 {
-    pthread_mutex_lock(&l->mu);
-    l->day = day;
-    l->daily_count = count < 0 ? 0 : count;
-    pthread_mutex_unlock(&l->mu);
+    l->ops->set_daily(l, day, count);
+}
+
+void lk_limiter_free(lk_limiter *l)
+{
+    if (l)
+        l->ops->free(l);
 }

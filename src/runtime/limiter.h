@@ -5,7 +5,13 @@
  * The window is rolling at one-second resolution: a call counts for `rate_seconds`
  * seconds after it was made. The day is a number the caller computes in the quota
  * time zone (e.g. days since the epoch of local midnight); when it changes the daily
- * count starts again. Thread-safe (one mutex per limiter; nothing held across I/O).
+ * count starts again.
+ *
+ * An interface with one implementation here, the counts of this process
+ * (lk_limiter_new): the functions below call through lk_limiter_ops, so that a
+ * limiter whose budget is shared by several processes (slices leased from the
+ * store) can take its place without a change to its callers. Thread-safe; nothing
+ * is held across I/O.
  */
 #ifndef LK_RUNTIME_LIMITER_H
 #define LK_RUNTIME_LIMITER_H
@@ -30,8 +36,23 @@ typedef struct lk_limit_status {
     int64_t daily_limit, daily_remaining, daily_reset;            /* daily_reset: filled by the caller */
 } lk_limit_status;
 
+/* what an implementation provides (see the functions of the same names below) */
+typedef struct lk_limiter_ops {
+    lk_limit_verdict (*enter)(lk_limiter *l, const lk_limits *lim, int64_t now, int64_t day, lk_limit_status *st);
+    void (*leave)(lk_limiter *l);
+    void (*leave_uncounted)(lk_limiter *l, int64_t at, int64_t day);
+    void (*set_daily)(lk_limiter *l, int64_t day, int64_t count);
+    void (*free)(lk_limiter *l);
+} lk_limiter_ops;
+
+/* every implementation's struct starts with this */
+struct lk_limiter {
+    const lk_limiter_ops *ops;
+};
+
+/* counts in this process only */
 lk_limiter *lk_limiter_new(void);
-void lk_limiter_free(lk_limiter *l);
+void lk_limiter_free(lk_limiter *l);   /* NULL is fine */
 
 /*
  * A counted call arrives at now (seconds) on day `day`. Checks, in this order,

@@ -1,17 +1,32 @@
 /*
- * runtime — the server's shared state and its background thread (runtime.h).
+ * runtime — wiring the server's state together and the background thread
+ * (runtime.h).
  *
- * Locks: `cat_lock` guards only the catalog pointer swap; `refresh_lock` makes
- * catalog rebuilds (background thread, store worker) one at a time; `jobs_lock`
- * the store worker's queue; `queue_lock` the pending
- * writes; `limiters_lock` the map of per-user limiters; `throttle_lock` the failed
- * authentication counters; `day_lock` the cached quota day. None is held across
- * store I/O: the background thread takes the queue under its lock, releases it,
- * then writes.
+ * Who does what:
+ * - feed.c keeps the catalog, the revocations and the keys current; catalog.c and
+ *   tokens.c hold them for the request threads.
+ * - persist.c writes the counts and purges, as jobs of a second store worker (the
+ *   writer), so that the feed's polls never wait for the database's write lock;
+ *   worker.c runs the store calls of requests; throttle.c counts failed
+ *   authentications; mailer.c sends mail.
+ * - This file opens and closes them, runs the background thread, and keeps the
+ *   quota day and the per-user limiters.
+ *
+ * Locks here: `limiters_lock` the map of per-user limiters; `day_lock` the cached
+ * quota day; `bg_lock` the background thread's wake-up and stop flags. None is held
+ * across store I/O.
+ *
+ * Store connections: `store` is the background thread's (and, before it starts and
+ * after it stops, open's and close's); the workers, the mailer and the prober open
+ * their own.
  */
 #include "runtime/runtime.h"
+#include "runtime/feed.h"
+#include "runtime/keys.h"
 #include "runtime/mailer.h"
+#include "runtime/persist.h"
 #include "runtime/prober.h"
+#include "runtime/throttle.h"
 #include "store/store.h"
 #include "util/log.h"
 #include "util/map.h"
@@ -29,47 +44,33 @@
 #define POLL_MS 200
 #define FLUSH_EVERY 5          /* polls: once a second */
 #define PURGE_EVERY 300        /* polls: once a minute */
-#define KEEP_EXPIRED (24 * 3600)
 #define USAGE_DAYS 8
-
-typedef enum pending_kind { PENDING_INSERT, PENDING_REVOKE, PENDING_REVOKE_SERVICE } pending_kind;
-
-typedef struct pending_token {
-    pending_kind kind;
-    lk_token_rec rec;            /* REVOKE_SERVICE: service_id and revoked_at */
-    char hash[LK_HASH_HEX];
-} pending_token;
-
-typedef struct store_job {
-    lk_store_job fn;
-    void *arg;
-    int64_t queued_ms;           /* monotonic */
-    struct store_job *next;
-} store_job;
-
-typedef struct throttle_entry {
-    int64_t window_start;
-    int64_t failures;
-} throttle_entry;
 
 struct lk_runtime {
     lk_config cfg;
-    lk_store *store;             /* used by the background thread only (and at open/close) */
+    char location[LK_CONFIG_STR];
+    lk_store *store;             /* the background thread's connection */
     _Atomic(lk_mailer *) mailer; /* NULL until lk_runtime_start_mail() */
 
-    pthread_mutex_t cat_lock;
     lk_catalog *catalog;
-    pthread_mutex_t refresh_lock;
+    lk_tokens *tokens;
+    lk_feed *feed;
+    lk_worker *worker;
+    lk_worker *writer;           /* the counts and purges, one job at a time */
+    atomic_bool writing;         /* a writer job is queued or running */
+    atomic_bool purge_due;       /* the next writer job purges */
+    bool prune_more;             /* the writer's: the last prune of the feed took a full batch */
+    lk_usage *usage;
+    lk_limiter *instance;
 
-    lk_store *worker_store;      /* the store worker's own connection */
-    pthread_mutex_t jobs_lock;
-    pthread_cond_t jobs_cond;
-    store_job *jobs_head, *jobs_tail;
-    bool jobs_stopping;
-    int64_t n_jobs;              /* queued + running, under jobs_lock */
-    int64_t job_started_ms;      /* of the running job, 0 when idle, under jobs_lock */
-    pthread_t worker;
-    bool worker_started;
+    pthread_mutex_t limiters_lock;
+    lk_map *limiters;            /* user id -> lk_limiter */
+
+    lk_throttle *client_throttle;  /* the token endpoints */
+    lk_throttle *login_throttle;   /* console sign-ins */
+
+    pthread_mutex_t day_lock;
+    lk_day day;
 
     /* for /metrics and /readyz (monotonic ms) */
     lk_prober *prober;
@@ -77,28 +78,11 @@ struct lk_runtime {
     atomic_llong flushed_ms;
     atomic_llong write_failures;
 
-    lk_tokens *tokens;
-    lk_usage *usage;
-    lk_limiter *instance;
-
-    pthread_mutex_t limiters_lock;
-    lk_map *limiters;            /* user id -> lk_limiter */
-
-    pthread_mutex_t queue_lock;
-    pending_token *queue;
-    size_t n_queue, cap_queue;
-
-    pthread_mutex_t throttle_lock;
-    lk_map *throttle;            /* key (owned) -> throttle_entry */
-
-    pthread_mutex_t day_lock;
-    lk_day day;
-
     pthread_t thread;
-    pthread_mutex_t stop_lock;
-    pthread_cond_t stop_cond;
-    bool stopping;
-    bool thread_started;
+    pthread_mutex_t bg_lock;
+    pthread_cond_t bg_cond;      /* CLOCK_MONOTONIC */
+    bool stopping, woken, thread_started;
+    double load_seconds;         /* the first load of the catalog */
 };
 
 /* ---- quota day ------------------------------------------------------------ */
@@ -123,93 +107,69 @@ void lk_runtime_day_text(lk_runtime *rt, int64_t now, int days_back, char out[LK
     lk_local_day(now, days_back, out, NULL, NULL);
 }
 
-/* ---- catalog ---------------------------------------------------------------- */
-
-/* Gives the heap's free pages back to the system. glibc keeps what a large free
- * leaves inside its heaps (the old catalog, the build's scratch) resident unless
- * asked; called after such frees only, off the hot path. */
-static void release_memory(void)
-{
-    malloc_trim(0);
-}
-
-static void enqueue(lk_runtime *rt, const pending_token *p);
+/* ---- the catalog and the feed ------------------------------------------------ */
 
 lk_catalog *lk_runtime_catalog(lk_runtime *rt)
 {
-    pthread_mutex_lock(&rt->cat_lock);
-    lk_catalog *c = rt->catalog;
-    lk_catalog_ref(c);
-    pthread_mutex_unlock(&rt->cat_lock);
-    return c;
+    lk_catalog_read_begin(rt->catalog);
+    return rt->catalog;
 }
 
-/* Revokes a service's tokens in the table and in the store: an unlock or a restart
- * does not bring them back. */
-static void revoke_for_good(lk_runtime *rt, int64_t service_id, int64_t now)
+static void poll_feed(lk_runtime *rt, lk_store *store)
 {
-    if (lk_tokens_revoke_service(rt->tokens, service_id, now) == 0)
-        return;
-    pending_token p = {.kind = PENDING_REVOKE_SERVICE, .rec = {.service_id = service_id, .revoked_at = now}};
-    enqueue(rt, &p);
-}
-
-/* Tokens of services that were deleted, rotated or whose owner can no longer act
- * are revoked in the table at once, so that nothing depends on later lookups. */
-static void revoke_changed(lk_runtime *rt, const lk_catalog *old, const lk_catalog *now_cat, int64_t now)
-{
-    size_t pos = 0;
-    const lk_cat_service *s;
-    while (lk_catalog_next_service(old, &pos, &s)) {
-        const lk_cat_service *n = lk_catalog_service(now_cat, s->id);
-        const lk_cat_user *owner = n ? lk_catalog_user(now_cat, n->user_id) : NULL;
-        if (!n || n->tokens_valid_after != s->tokens_valid_after || !lk_cat_user_usable(owner, now)) {
-            revoke_for_good(rt, s->id, now);
-        }
-    }
-}
-
-static void refresh_catalog(lk_runtime *rt, lk_store *store)
-{
-    int64_t gen = 0;
+    lk_feed_stats st;
     lk_error err = {0};
-    pthread_mutex_lock(&rt->refresh_lock);
-    if (store->ops->generation(store, &gen, &err) != LK_OK) {
-        pthread_mutex_unlock(&rt->refresh_lock);
+    if (lk_feed_poll(rt->feed, store, lk_time_now(), &st, &err) != LK_OK) {
+        lk_log(LK_LOG_ERROR, "could not read the change feed (will retry): %s", err.msg);
         return;
     }
-    lk_catalog *cur = lk_runtime_catalog(rt);
-    bool swapped = false;
-    if (gen != lk_catalog_generation(cur)) {
-        lk_catalog *fresh = lk_catalog_build(store, &err);
-        if (fresh) {
-            revoke_changed(rt, cur, fresh, lk_time_now());
-            pthread_mutex_lock(&rt->cat_lock);
-            lk_catalog *old = rt->catalog;
-            rt->catalog = fresh;
-            pthread_mutex_unlock(&rt->cat_lock);
-            lk_catalog_unref(old);
-            swapped = true;
-            /* a change made elsewhere (the CLI) may have queued mail */
-            lk_mailer_wake(atomic_load(&rt->mailer));
-        } else {
-            lk_log(LK_LOG_ERROR, "could not reload the catalog: %s", err.msg);
-        }
-    }
-    if (gen == lk_catalog_generation(cur) || swapped)
-        atomic_store(&rt->catalog_checked_ms, lk_mono_ms());
-    lk_catalog_unref(cur);
-    /* the old snapshot is gone now, unless a request still holds it (then the next
-     * swap gives its pages back) */
-    if (swapped)
-        release_memory();
-    pthread_mutex_unlock(&rt->refresh_lock);
+    atomic_store(&rt->catalog_checked_ms, lk_mono_ms());
+    if (st.full_load)
+        lk_log(LK_LOG_INFO, "loaded the catalog again (%zu users, %zu services; feed at %lld)",
+               lk_catalog_count_users(rt->catalog), lk_catalog_count_services(rt->catalog), (long long)st.position);
+    /* a change made elsewhere (the CLI) may have queued mail */
+    if (st.applied || st.full_load)
+        lk_mailer_wake(atomic_load(&rt->mailer));
 }
 
 void lk_runtime_refresh(lk_runtime *rt, lk_store *store)
 {
-    refresh_catalog(rt, store);
+    poll_feed(rt, store);
     lk_mailer_wake(atomic_load(&rt->mailer));
+}
+
+void lk_runtime_wake(lk_runtime *rt)
+{
+    pthread_mutex_lock(&rt->bg_lock);
+    rt->woken = true;
+    pthread_cond_signal(&rt->bg_cond);
+    pthread_mutex_unlock(&rt->bg_lock);
+}
+
+lk_code lk_runtime_revoke(lk_runtime *rt, lk_store *store, const lk_token_fields *token, int64_t now,
+                          lk_error *err)
+{
+    char id[LK_TOKEN_ID_HEX];
+    lk_token_id_hex(token->id, id);
+    lk_revocation r = {
+        .token_id = id,
+        .service_id = token->service_id,
+        .expires_at = token->expires_at,
+        .revoked_at = now,
+    };
+    lk_code rc = store->ops->begin(store, err);
+    if (rc == LK_OK)
+        rc = store->ops->revocation_insert(store, &r, err);
+    if (rc == LK_OK)
+        rc = store->ops->commit(store, err);
+    else
+        store->ops->rollback(store);
+    if (rc != LK_OK)
+        return rc;
+    /* durable now; in force here at once, whatever the feed does next */
+    lk_tokens_revoke(rt->tokens, token->id, token->expires_at);
+    poll_feed(rt, store);
+    return LK_OK;
 }
 
 bool lk_runtime_start_mail(lk_runtime *rt, lk_error *err)
@@ -225,189 +185,59 @@ bool lk_runtime_start_mail(lk_runtime *rt, lk_error *err)
 
 void lk_runtime_defer(lk_runtime *rt, lk_store_job fn, void *arg)
 {
-    store_job *j = lk_xcalloc(1, sizeof *j);
-    j->fn = fn;
-    j->arg = arg;
-    j->queued_ms = lk_mono_ms();
-    pthread_mutex_lock(&rt->jobs_lock);
-    rt->n_jobs++;
-    if (rt->jobs_tail)
-        rt->jobs_tail->next = j;
-    else
-        rt->jobs_head = j;
-    rt->jobs_tail = j;
-    pthread_cond_signal(&rt->jobs_cond);
-    pthread_mutex_unlock(&rt->jobs_lock);
-}
-
-static void *store_worker(void *arg)
-{
-    lk_runtime *rt = arg;
-    pthread_mutex_lock(&rt->jobs_lock);
-    for (;;) {
-        while (!rt->jobs_head && !rt->jobs_stopping)
-            pthread_cond_wait(&rt->jobs_cond, &rt->jobs_lock);
-        store_job *j = rt->jobs_head;
-        if (!j)
-            break;      /* stopping, and nothing left */
-        rt->jobs_head = j->next;
-        if (!rt->jobs_head)
-            rt->jobs_tail = NULL;
-        rt->job_started_ms = j->queued_ms;
-        pthread_mutex_unlock(&rt->jobs_lock);
-        j->fn(j->arg, rt->worker_store);
-        free(j);
-        pthread_mutex_lock(&rt->jobs_lock);
-        rt->n_jobs--;
-        rt->job_started_ms = 0;
-    }
-    pthread_mutex_unlock(&rt->jobs_lock);
-    return NULL;
-}
-
-/* ---- persistence queue ------------------------------------------------------ */
-
-static void enqueue(lk_runtime *rt, const pending_token *p)
-{
-    pthread_mutex_lock(&rt->queue_lock);
-    if (rt->n_queue == rt->cap_queue) {
-        rt->cap_queue = rt->cap_queue ? rt->cap_queue * 2 : 64;
-        rt->queue = lk_xrealloc(rt->queue, rt->cap_queue * sizeof *rt->queue);
-    }
-    rt->queue[rt->n_queue] = *p;
-    rt->queue[rt->n_queue].rec.token_hash = rt->queue[rt->n_queue].hash;
-    rt->n_queue++;
-    pthread_mutex_unlock(&rt->queue_lock);
-}
-
-void lk_runtime_persist_token(lk_runtime *rt, const lk_token_rec *rec)
-{
-    pending_token p = {.kind = PENDING_INSERT, .rec = *rec};
-    snprintf(p.hash, sizeof p.hash, "%s", rec->token_hash);
-    enqueue(rt, &p);
-}
-
-void lk_runtime_persist_revoke(lk_runtime *rt, const char *token_hash, int64_t at)
-{
-    pending_token p = {.kind = PENDING_REVOKE, .rec = {.revoked_at = at}};
-    snprintf(p.hash, sizeof p.hash, "%s", token_hash);
-    enqueue(rt, &p);
+    lk_worker_defer(rt->worker, fn, arg);
 }
 
 void lk_runtime_flush(lk_runtime *rt)
 {
-    pthread_mutex_lock(&rt->queue_lock);
-    pending_token *q = rt->queue;
-    size_t n = rt->n_queue;
-    rt->queue = NULL;
-    rt->n_queue = rt->cap_queue = 0;
-    pthread_mutex_unlock(&rt->queue_lock);
-
-    lk_arena a = LK_ARENA_INIT;
-    lk_usage_rec *calls = NULL;
-    lk_error_rec *errors = NULL;
-    size_t n_calls = 0, n_errors = 0;
-    lk_usage_take_deltas(rt->usage, &a, &calls, &n_calls, &errors, &n_errors);
-
-    bool written = true;
-    if (n || n_calls || n_errors) {
-        lk_store *s = rt->store;
-        lk_error err = {0};
-        lk_code rc = s->ops->begin(s, &err);
-        for (size_t i = 0; rc == LK_OK && i < n; i++) {
-            q[i].rec.token_hash = q[i].hash;
-            switch (q[i].kind) {
-            case PENDING_INSERT:
-                rc = s->ops->token_insert(s, &q[i].rec, &err);
-                break;
-            case PENDING_REVOKE:
-                rc = s->ops->token_revoke(s, q[i].hash, q[i].rec.revoked_at, &err);
-                break;
-            case PENDING_REVOKE_SERVICE:
-                rc = s->ops->token_revoke_service(s, q[i].rec.service_id, q[i].rec.revoked_at, &err);
-                break;
-            }
-            if (rc == LK_EEXISTS)
-                rc = LK_OK; /* already stored */
-        }
-        if (rc == LK_OK && n_calls)
-            rc = s->ops->usage_add(s, calls, n_calls, &err);
-        if (rc == LK_OK && n_errors)
-            rc = s->ops->errors_add(s, errors, n_errors, &err);
-        if (rc == LK_OK)
-            rc = s->ops->commit(s, &err);
-        else
-            s->ops->rollback(s);
-        if (rc != LK_OK) {
-            /* keep everything for the next attempt */
-            lk_log(LK_LOG_ERROR, "could not write tokens and usage (will retry): %s", err.msg);
-            atomic_fetch_add(&rt->write_failures, 1);
-            written = false;
-            lk_usage_restore_deltas(rt->usage, calls, n_calls, errors, n_errors);
-            for (size_t i = 0; i < n; i++)
-                enqueue(rt, &q[i]);
-        }
-    }
-    if (written)
+    if (lk_persist_counts(rt->usage, rt->store))
         atomic_store(&rt->flushed_ms, lk_mono_ms());
-    lk_arena_free(&a);
-    free(q);
+    else
+        atomic_fetch_add(&rt->write_failures, 1);
 }
 
-/* ---- throttle of failed authentications -------------------------------------- */
+/* ---- throttles of failed authentications -------------------------------------------- */
 
-bool lk_runtime_auth_throttled(lk_runtime *rt, const char *key, int64_t now, int64_t *retry_after)
+/* "p" client id NUL address, or "u" NUL address: the two kinds cannot collide */
+static size_t client_key(char *buf, size_t cap, const char *client_id, const char *address)
 {
-    return lk_runtime_auth_throttled_at(rt, key, rt->cfg.auth_fail_limit, now, retry_after);
+    size_t n = 0;
+    size_t id_len = client_id ? strnlen(client_id, 128) : 0;
+    size_t addr_len = strnlen(address ? address : "", 64);
+    if (2 + id_len + 1 + addr_len > cap)
+        return 0;
+    buf[n++] = client_id ? 'p' : 'u';
+    buf[n++] = '\0';
+    memcpy(buf + n, client_id ? client_id : "", id_len);
+    n += id_len;
+    buf[n++] = '\0';
+    memcpy(buf + n, address ? address : "", addr_len);
+    return n + addr_len;
+}
+
+bool lk_runtime_client_throttled(lk_runtime *rt, const char *client_id, const char *address, int64_t now,
+                                 int64_t *retry_after)
+{
+    char key[256];
+    size_t n = client_key(key, sizeof key, client_id, address);
+    return lk_throttle_blocked(rt->client_throttle, key, n, rt->cfg.auth_fail_limit, now, retry_after);
+}
+
+bool lk_runtime_client_failed(lk_runtime *rt, const char *client_id, const char *address, int64_t now)
+{
+    char key[256];
+    size_t n = client_key(key, sizeof key, client_id, address);
+    return lk_throttle_fail(rt->client_throttle, key, n, now);
 }
 
 bool lk_runtime_auth_throttled_at(lk_runtime *rt, const char *key, int64_t limit, int64_t now, int64_t *retry_after)
 {
-    bool throttled = false;
-    pthread_mutex_lock(&rt->throttle_lock);
-    throttle_entry *e = lk_map_get_str(rt->throttle, key);
-    if (e && now - e->window_start < rt->cfg.auth_fail_window && e->failures >= limit) {
-        throttled = true;
-        if (retry_after)
-            *retry_after = rt->cfg.auth_fail_window - (now - e->window_start);
-    }
-    pthread_mutex_unlock(&rt->throttle_lock);
-    return throttled;
+    return lk_throttle_blocked(rt->login_throttle, key, strlen(key), limit, now, retry_after);
 }
 
 void lk_runtime_auth_failed(lk_runtime *rt, const char *key, int64_t now)
 {
-    pthread_mutex_lock(&rt->throttle_lock);
-    throttle_entry *e = lk_map_get_str(rt->throttle, key);
-    if (!e) {
-        /* bound memory under a flood of distinct keys */
-        if (lk_map_size(rt->throttle) < 100000) {
-            e = lk_xcalloc(1, sizeof *e);
-            e->window_start = now;
-            lk_map_put_str(rt->throttle, lk_xstrdup(key), e);
-        }
-    } else if (now - e->window_start >= rt->cfg.auth_fail_window) {
-        e->window_start = now;
-        e->failures = 0;
-    }
-    if (e)
-        e->failures++;
-    pthread_mutex_unlock(&rt->throttle_lock);
-}
-
-static void free_throttle_entries(lk_map *m, int64_t older_than, bool all)
-{
-    size_t pos = 0;
-    const char *key;
-    void *v;
-    while (lk_map_next(m, &pos, &key, NULL, &v)) {
-        throttle_entry *e = v;
-        if (all || e->window_start < older_than) {
-            lk_map_del_str(m, key);
-            free((void *)key);
-            free(e);
-        }
-    }
+    (void)lk_throttle_fail(rt->login_throttle, key, strlen(key), now);
 }
 
 /* ---- limiters ------------------------------------------------------------------- */
@@ -432,82 +262,98 @@ lk_limiter *lk_runtime_user_limiter(lk_runtime *rt, int64_t user_id, const lk_da
 
 /* ---- the background thread ------------------------------------------------------ */
 
-static void purge(lk_runtime *rt, int64_t now)
+static lk_purge_policy purge_policy(const lk_runtime *rt)
 {
-    lk_tokens_purge(rt->tokens, now - KEEP_EXPIRED);
-    lk_error err = {0};
-    if (rt->store->ops->token_purge(rt->store, now - KEEP_EXPIRED, &err) != LK_OK)
-        lk_log(LK_LOG_ERROR, "could not purge expired tokens: %s", err.msg);
-    /* console sessions that ended without a sign-out (one statement, as the purge above) */
-    if (rt->store->ops->session_purge(rt->store, now - rt->cfg.console_idle_timeout, now, &err) != LK_OK)
-        lk_log(LK_LOG_ERROR, "could not purge ended console sessions: %s", err.msg);
+    return (lk_purge_policy){
+        .session_idle = rt->cfg.console_idle_timeout,
+        .feed_retention = rt->cfg.feed_retention,
+        .feed_max_rows = rt->cfg.feed_max_rows,
+    };
+}
+
+static void purge(lk_runtime *rt, lk_store *store, int64_t now)
+{
+    lk_purge_policy p = purge_policy(rt);
+    lk_persist_purge(store, rt->tokens, &p, now);
     char oldest[LK_DAY_LEN + 1];
     lk_runtime_day_text(rt, now, USAGE_DAYS, oldest);
     lk_usage_forget_before(rt->usage, oldest);
-    pthread_mutex_lock(&rt->throttle_lock);
-    free_throttle_entries(rt->throttle, now - rt->cfg.auth_fail_window, false);
-    pthread_mutex_unlock(&rt->throttle_lock);
+    lk_throttle_purge(rt->client_throttle, now);
+    lk_throttle_purge(rt->login_throttle, now);
+}
+
+/* on the writer: the counts, and what ran out */
+static void write_job(void *arg, lk_store *store)
+{
+    lk_runtime *rt = arg;
+    int64_t now = lk_time_now();
+    if (lk_persist_counts(rt->usage, store))
+        atomic_store(&rt->flushed_ms, lk_mono_ms());
+    else
+        atomic_fetch_add(&rt->write_failures, 1);
+    if (atomic_exchange(&rt->purge_due, false)) {
+        purge(rt, store, now);
+    } else if (rt->prune_more) {
+        lk_purge_policy p = purge_policy(rt);
+        rt->prune_more = lk_persist_prune_feed(store, &p, now);
+    }
+    atomic_store(&rt->writing, false);
+}
+
+static void every_second(lk_runtime *rt, int64_t now)
+{
+    lk_error err = {0};
+    if (!lk_tokens_reload_keys(rt->tokens, false, now, &err))
+        lk_log(LK_LOG_ERROR, "could not read the changed key file (the keys in use stay): %s", err.msg);
+    /* one job at a time: a writer held up by another process's write lock is not
+     * given a second one meanwhile (its counts wait in memory) */
+    if (!atomic_exchange(&rt->writing, true))
+        lk_worker_defer(rt->writer, write_job, rt);
 }
 
 static void *background(void *arg)
 {
     lk_runtime *rt = arg;
     unsigned tick = 0;
-    pthread_mutex_lock(&rt->stop_lock);
+    pthread_mutex_lock(&rt->bg_lock);
     while (!rt->stopping) {
         struct timespec until;
-        clock_gettime(CLOCK_REALTIME, &until);
+        clock_gettime(CLOCK_MONOTONIC, &until);
         until.tv_nsec += POLL_MS * 1000000L;
         if (until.tv_nsec >= 1000000000L) {
             until.tv_sec++;
             until.tv_nsec -= 1000000000L;
         }
-        pthread_cond_timedwait(&rt->stop_cond, &rt->stop_lock, &until);
+        while (!rt->stopping && !rt->woken)
+            if (pthread_cond_timedwait(&rt->bg_cond, &rt->bg_lock, &until) != 0)
+                break; /* the poll interval ran out */
         if (rt->stopping)
             break;
-        pthread_mutex_unlock(&rt->stop_lock);
-        tick++;
-        refresh_catalog(rt, rt->store);
-        if (tick % FLUSH_EVERY == 0)
-            lk_runtime_flush(rt);
-        if (tick % PURGE_EVERY == 0)
-            purge(rt, lk_time_now());
-        pthread_mutex_lock(&rt->stop_lock);
+        bool woken = rt->woken;
+        rt->woken = false;
+        pthread_mutex_unlock(&rt->bg_lock);
+        poll_feed(rt, rt->store);
+        if (!woken) {
+            tick++;
+            int64_t now = lk_time_now();
+            if (tick % PURGE_EVERY == 0)
+                atomic_store(&rt->purge_due, true);
+            if (tick % FLUSH_EVERY == 0)
+                every_second(rt, now);
+        }
+        lk_catalog_collect(rt->catalog);
+        pthread_mutex_lock(&rt->bg_lock);
     }
-    pthread_mutex_unlock(&rt->stop_lock);
+    pthread_mutex_unlock(&rt->bg_lock);
     return NULL;
 }
 
 /* ---- open and close ----------------------------------------------------------- */
 
-static lk_code load_state(lk_runtime *rt, lk_error *err)
+static lk_code load_usage(lk_runtime *rt, int64_t now, lk_error *err)
 {
     lk_store *s = rt->store;
-    int64_t now = lk_time_now();
     lk_arena a = LK_ARENA_INIT;
-
-    lk_token_rec *toks = NULL;
-    size_t n = 0;
-    lk_code rc = s->ops->token_list(s, &a, now - KEEP_EXPIRED, &toks, &n, err);
-    if (rc == LK_OK) {
-        /* tokens issued before their service's last rotation stay out */
-        size_t keep = 0;
-        for (size_t i = 0; i < n; i++) {
-            const lk_cat_service *svc = lk_catalog_service(rt->catalog, toks[i].service_id);
-            if (svc && toks[i].issued_at >= svc->tokens_valid_after)
-                toks[keep++] = toks[i];
-        }
-        lk_tokens_load(rt->tokens, toks, keep);
-        /* owners locked or expired while the server was down: their tokens are revoked
-         * now and for good, as if the server had seen the change */
-        size_t pos = 0;
-        const lk_cat_service *svc;
-        while (lk_catalog_next_service(rt->catalog, &pos, &svc)) {
-            if (!lk_cat_user_usable(lk_catalog_user(rt->catalog, svc->user_id), now))
-                revoke_for_good(rt, svc->id, now);
-        }
-    }
-
     char from[LK_DAY_LEN + 1];
     lk_day today;
     lk_runtime_day(rt, now, &today);
@@ -515,8 +361,7 @@ static lk_code load_state(lk_runtime *rt, lk_error *err)
     lk_usage_rec *calls = NULL;
     lk_error_rec *errors = NULL;
     size_t n_calls = 0, n_errors = 0;
-    if (rc == LK_OK)
-        rc = s->ops->usage_list(s, &a, from, today.text, &calls, &n_calls, err);
+    lk_code rc = s->ops->usage_list(s, &a, from, today.text, &calls, &n_calls, err);
     if (rc == LK_OK)
         rc = s->ops->errors_list(s, &a, from, today.text, &errors, &n_errors, err);
     if (rc == LK_OK) {
@@ -527,58 +372,78 @@ static lk_code load_state(lk_runtime *rt, lk_error *err)
     return rc;
 }
 
+static lk_code load_keys(lk_runtime *rt, int64_t now, lk_error *err)
+{
+    char path[LK_CONFIG_STR];
+    if (rt->cfg.token_key_file[0])
+        snprintf(path, sizeof path, "%s", rt->cfg.token_key_file);
+    else if (!lk_keys_default_path(rt->location, path, sizeof path))
+        return lk_fail(err, LK_EINVAL, "token_key_file",
+                       "this database is not a file: set token_key_file to the key file every process shares");
+    return lk_tokens_load_keys(rt->tokens, path, true, now, err);
+}
+
+static bool start_thread(lk_runtime *rt)
+{
+    pthread_condattr_t ca;
+    pthread_condattr_init(&ca);
+    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+    pthread_cond_init(&rt->bg_cond, &ca);
+    pthread_condattr_destroy(&ca);
+    rt->thread_started = pthread_create(&rt->thread, NULL, background, rt) == 0;
+    return rt->thread_started;
+}
+
 lk_runtime *lk_runtime_open(const lk_config *cfg, lk_error *err)
 {
     setenv("TZ", cfg->quota_tz, 1);
     tzset();
+    const char *location = lk_store_default_location(cfg->db[0] ? cfg->db : NULL);
     /* `serve` brings the schema up to date (docs/cli.md); its other connections find it so */
-    lk_store *store = lk_store_open(lk_store_default_location(cfg->db[0] ? cfg->db : NULL), LK_STORE_MIGRATE, err);
+    lk_store *store = lk_store_open(location, LK_STORE_MIGRATE, err);
     if (!store)
         return NULL;
     lk_runtime *rt = lk_xcalloc(1, sizeof *rt);
     rt->cfg = *cfg;
+    snprintf(rt->location, sizeof rt->location, "%s", location);
     rt->store = store;
-    pthread_mutex_init(&rt->cat_lock, NULL);
-    pthread_mutex_init(&rt->refresh_lock, NULL);
-    pthread_mutex_init(&rt->jobs_lock, NULL);
-    pthread_cond_init(&rt->jobs_cond, NULL);
     pthread_mutex_init(&rt->limiters_lock, NULL);
-    pthread_mutex_init(&rt->queue_lock, NULL);
-    pthread_mutex_init(&rt->throttle_lock, NULL);
     pthread_mutex_init(&rt->day_lock, NULL);
-    pthread_mutex_init(&rt->stop_lock, NULL);
-    pthread_cond_init(&rt->stop_cond, NULL);
-    rt->tokens = lk_tokens_new();
+    pthread_mutex_init(&rt->bg_lock, NULL);
+    rt->catalog = lk_catalog_new();
+    rt->tokens = lk_tokens_new(rt->catalog, 0);
+    rt->feed = lk_feed_new(rt->catalog, rt->tokens);
     rt->usage = lk_usage_new();
     rt->instance = lk_limiter_new();
     rt->limiters = lk_map_new_int(64);
-    rt->throttle = lk_map_new_str(64);
-    compute_day(lk_time_now(), &rt->day);
+    rt->client_throttle = lk_throttle_new((size_t)cfg->auth_fail_capacity, cfg->auth_fail_window);
+    rt->login_throttle = lk_throttle_new((size_t)cfg->auth_fail_capacity, cfg->auth_fail_window);
+    int64_t now = lk_time_now();
+    compute_day(now, &rt->day);
 
-    rt->catalog = lk_catalog_build(store, err);
-    if (!rt->catalog || load_state(rt, err) != LK_OK) {
+    lk_feed_stats st;
+    struct timespec t0, t1;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    if (load_keys(rt, now, err) != LK_OK || lk_feed_load(rt->feed, store, now, &st, err) != LK_OK ||
+        load_usage(rt, now, err) != LK_OK || !start_thread(rt)) {
+        if (err && !err->msg[0])
+            lk_fail(err, LK_ESTORE, "", "could not start the background thread");
         lk_runtime_close(rt);
         return NULL;
     }
-    release_memory();
-    if (pthread_create(&rt->thread, NULL, background, rt) != 0) {
-        lk_fail(err, LK_ESTORE, "", "could not start the background thread");
+    malloc_trim(0); /* the load's scratch goes back to the system */
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    rt->load_seconds = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
+    rt->worker = lk_worker_start(location, err);
+    rt->prune_more = true; /* a first prune soon after the start, then once a minute */
+    rt->writer = rt->worker ? lk_worker_start(location, err) : NULL;
+    if (!rt->worker || !rt->writer) {
         lk_runtime_close(rt);
         return NULL;
     }
-    rt->thread_started = true;
-    rt->worker_store = lk_store_open(lk_store_default_location(cfg->db[0] ? cfg->db : NULL), LK_STORE_WRITE, err);
-    if (!rt->worker_store || pthread_create(&rt->worker, NULL, store_worker, rt) != 0) {
-        if (rt->worker_store)
-            lk_fail(err, LK_ESTORE, "", "could not start the store worker");
-        lk_runtime_close(rt);
-        return NULL;
-    }
-    rt->worker_started = true;
     atomic_store(&rt->catalog_checked_ms, lk_mono_ms());
     atomic_store(&rt->flushed_ms, lk_mono_ms());
-    rt->prober = lk_prober_start(lk_store_default_location(cfg->db[0] ? cfg->db : NULL), cfg->ready_db_timeout_ms,
-                                 err);
+    rt->prober = lk_prober_start(location, cfg->ready_db_timeout_ms, err);
     if (!rt->prober) {
         lk_runtime_close(rt);
         return NULL;
@@ -591,23 +456,18 @@ void lk_runtime_close(lk_runtime *rt)
     if (!rt)
         return;
     lk_prober_stop(rt->prober);
-    if (rt->worker_started) {
-        pthread_mutex_lock(&rt->jobs_lock);
-        rt->jobs_stopping = true;
-        pthread_cond_signal(&rt->jobs_cond);
-        pthread_mutex_unlock(&rt->jobs_lock);
-        pthread_join(rt->worker, NULL);
-    }
-    if (rt->worker_store)
-        rt->worker_store->ops->close(rt->worker_store);
+    lk_worker_stop(rt->worker);
     if (rt->thread_started) {
-        pthread_mutex_lock(&rt->stop_lock);
+        pthread_mutex_lock(&rt->bg_lock);
         rt->stopping = true;
-        pthread_cond_signal(&rt->stop_cond);
-        pthread_mutex_unlock(&rt->stop_lock);
+        pthread_cond_signal(&rt->bg_cond);
+        pthread_mutex_unlock(&rt->bg_lock);
         pthread_join(rt->thread, NULL);
-        lk_runtime_flush(rt);
+        pthread_cond_destroy(&rt->bg_cond);
     }
+    lk_worker_stop(rt->writer); /* runs a write queued last */
+    if (rt->thread_started)
+        lk_runtime_flush(rt);
     /* last: the worker and the background thread wake the mailer until they end */
     lk_mailer_stop(atomic_exchange(&rt->mailer, NULL));
     size_t pos = 0;
@@ -615,24 +475,17 @@ void lk_runtime_close(lk_runtime *rt)
     while (lk_map_next(rt->limiters, &pos, NULL, NULL, &v))
         lk_limiter_free(v);
     lk_map_free(rt->limiters);
-    free_throttle_entries(rt->throttle, 0, true);
-    lk_map_free(rt->throttle);
-    lk_catalog_unref(rt->catalog);
+    lk_throttle_free(rt->client_throttle);
+    lk_throttle_free(rt->login_throttle);
+    lk_feed_free(rt->feed);
     lk_tokens_free(rt->tokens);
+    lk_catalog_free(rt->catalog);
     lk_usage_free(rt->usage);
     lk_limiter_free(rt->instance);
-    free(rt->queue);
     rt->store->ops->close(rt->store);
-    pthread_mutex_destroy(&rt->cat_lock);
-    pthread_mutex_destroy(&rt->refresh_lock);
-    pthread_mutex_destroy(&rt->jobs_lock);
-    pthread_cond_destroy(&rt->jobs_cond);
     pthread_mutex_destroy(&rt->limiters_lock);
-    pthread_mutex_destroy(&rt->queue_lock);
-    pthread_mutex_destroy(&rt->throttle_lock);
     pthread_mutex_destroy(&rt->day_lock);
-    pthread_mutex_destroy(&rt->stop_lock);
-    pthread_cond_destroy(&rt->stop_cond);
+    pthread_mutex_destroy(&rt->bg_lock);
     free(rt);
 }
 
@@ -661,22 +514,22 @@ void lk_runtime_gauges_read(lk_runtime *rt, lk_runtime_gauges *out)
 {
     memset(out, 0, sizeof *out);
     int64_t now = lk_mono_ms();
-    lk_catalog *c = lk_runtime_catalog(rt);
-    out->catalog_generation = lk_catalog_generation(c);
-    out->services = (int64_t)lk_catalog_service_count(c);
-    out->api_users = (int64_t)lk_catalog_user_count(c);
-    lk_catalog_unref(c);
+    out->catalog_generation = lk_catalog_position(rt->catalog);
     out->catalog_age_ms = now - atomic_load(&rt->catalog_checked_ms);
-    out->tokens = (int64_t)lk_tokens_count(rt->tokens);
-    pthread_mutex_lock(&rt->queue_lock);
-    out->pending_writes = (int64_t)rt->n_queue;
-    pthread_mutex_unlock(&rt->queue_lock);
+    out->services = (int64_t)lk_catalog_count_services(rt->catalog);
+    out->api_users = (int64_t)lk_catalog_count_users(rt->catalog);
+    out->retired = (int64_t)lk_catalog_pending(rt->catalog);
+    out->full_loads = (int64_t)lk_feed_full_loads(rt->feed);
+    out->load_seconds = rt->load_seconds;
+    out->revoked_tokens = (int64_t)lk_tokens_revoked_count(rt->tokens);
+    lk_catalog_read_begin(rt->catalog); /* the key ring is freed like the catalog's entries */
+    out->signing_key = lk_tokens_signing_key(rt->tokens);
+    lk_catalog_read_end(rt->catalog);
+    out->pending_writes = (int64_t)lk_usage_pending(rt->usage);
     out->writer_lag_ms = now - atomic_load(&rt->flushed_ms);
     out->write_failures = atomic_load(&rt->write_failures);
-    pthread_mutex_lock(&rt->jobs_lock);
-    out->store_jobs = rt->n_jobs;
-    int64_t oldest = rt->job_started_ms ? rt->job_started_ms : rt->jobs_head ? rt->jobs_head->queued_ms : 0;
-    pthread_mutex_unlock(&rt->jobs_lock);
+    int64_t oldest = 0;
+    out->store_jobs = rt->worker ? (int64_t)lk_worker_load(rt->worker, &oldest) : 0;
     out->store_wait_ms = oldest ? now - oldest : 0;
 }
 

@@ -1,13 +1,15 @@
 /*
- * runtime — the state of a running server: the catalog snapshot, the token table,
- * the limiters, the usage counts, the failed-authentication throttle, and the one
- * background thread that talks to the store.
+ * runtime — the state of a running server and the threads that keep it: the
+ * catalog (runtime/catalog.h) kept current by the change feed (runtime/feed.h),
+ * the tokens and their keys (runtime/tokens.h), the limiters, the usage counts, the
+ * throttles of failed authentications, the store worker (runtime/worker.h) and the
+ * mailer.
  *
  * Request threads never touch the store: they read the catalog and the in-memory
- * tables and queue what must be persisted; calls that must read or write the store
- * run on the store worker (lk_runtime_defer). The background thread polls the store's
- * generation every 200 ms (a change made with the CLI reaches the server within
- * that), and once a second writes queued tokens and usage counts in one transaction.
+ * tables; calls that must read or write the store run on the store worker
+ * (lk_runtime_defer). The background thread tails the feed every 200 ms (or at once
+ * when woken: lk_runtime_wake); a writer thread writes the usage counts once a second
+ * and purges once a minute (runtime/persist.h).
  */
 #ifndef LK_RUNTIME_RUNTIME_H
 #define LK_RUNTIME_RUNTIME_H
@@ -18,6 +20,7 @@
 #include "runtime/limiter.h"
 #include "runtime/tokens.h"
 #include "runtime/usage.h"
+#include "runtime/worker.h"
 
 typedef struct lk_runtime lk_runtime;
 
@@ -29,13 +32,16 @@ typedef struct lk_day {
 } lk_day;
 
 lk_runtime *lk_runtime_open(const lk_config *cfg, lk_error *err);
-/* stops the background thread after a last flush, frees everything */
+/* stops the background thread and the store worker after a last write of the
+ * counts, frees everything */
 void lk_runtime_close(lk_runtime *rt);
 
 const lk_config *lk_runtime_config(const lk_runtime *rt);
 /* sets public_url when the configuration left it empty; call before serving */
 void lk_runtime_default_public_url(lk_runtime *rt, const char *url);
-/* a reference to the current snapshot; give it back with lk_catalog_unref() */
+
+/* The catalog, with a read section begun on this thread: end it with
+ * lk_catalog_read_end() on the same thread, before the request waits for anything. */
 lk_catalog *lk_runtime_catalog(lk_runtime *rt);
 lk_tokens *lk_runtime_tokens(lk_runtime *rt);
 lk_usage *lk_runtime_usage(lk_runtime *rt);
@@ -46,41 +52,59 @@ void lk_runtime_day(lk_runtime *rt, int64_t now, lk_day *out);
 /* the day `days_back` days before now's day, as text */
 void lk_runtime_day_text(lk_runtime *rt, int64_t now, int days_back, char out[LK_DAY_LEN + 1]);
 
-/* queue for the store (copied) */
-void lk_runtime_persist_token(lk_runtime *rt, const lk_token_rec *rec);
-void lk_runtime_persist_revoke(lk_runtime *rt, const char *token_hash, int64_t at);
+/*
+ * The token endpoints' throttle (docs/security.md#throttles). It counts failures of
+ * a (client id, address) pair whose client id exists, and of an address sending
+ * client ids that do not; a correct secret is checked before it and never refused.
+ * client_id NULL means "an unknown client id". throttled: true (and the seconds to
+ * wait) when that key has failed too often. failed: counts one failure; false when
+ * the table is full and it could not be counted — the caller refuses (429).
+ */
+bool lk_runtime_client_throttled(lk_runtime *rt, const char *client_id, const char *address, int64_t now,
+                                 int64_t *retry_after);
+bool lk_runtime_client_failed(lk_runtime *rt, const char *client_id, const char *address, int64_t now);
 
-/* failed token requests: true (and seconds to wait) when key has failed too often */
-bool lk_runtime_auth_throttled(lk_runtime *rt, const char *key, int64_t now, int64_t *retry_after);
-/* the same against another limit of failures per window (console sign-ins) */
+/* console sign-ins: failures per key against a limit of failures per window */
 bool lk_runtime_auth_throttled_at(lk_runtime *rt, const char *key, int64_t limit, int64_t now, int64_t *retry_after);
 void lk_runtime_auth_failed(lk_runtime *rt, const char *key, int64_t now);
 
-/* Work that needs the store, off the request threads (user management calls):
- * fn(arg, store) runs on the runtime's store worker, one job at a time, in the
+/* Work that needs the store, off the request threads (user management calls,
+ * revocations): fn(arg, store) runs on the store worker, one job at a time, in the
  * order queued, with the worker's own connection. Jobs queued before close run. */
-typedef void (*lk_store_job)(void *arg, lk_store *store);
 void lk_runtime_defer(lk_runtime *rt, lk_store_job fn, void *arg);
-/* Makes a change just committed through `store` visible to requests at once:
- * rebuilds the catalog and revokes the tokens the change invalidates. */
+/* Makes changes just committed through `store` visible to requests at once: applies
+ * the change feed up to now (runtime/feed.h). */
 void lk_runtime_refresh(lk_runtime *rt, lk_store *store);
+/* Asks the background thread to read the feed now rather than at its next poll (a
+ * hook for change notifications, e.g. PostgreSQL's LISTEN). Any thread. */
+void lk_runtime_wake(lk_runtime *rt);
+
+/* Revokes one token for good (RFC 7009): writes the revocation through `store` and
+ * returns once it is durable and in force in this process; other processes apply it
+ * from the feed. On the store worker. */
+lk_code lk_runtime_revoke(lk_runtime *rt, lk_store *store, const lk_token_fields *token, int64_t now,
+                          lk_error *err);
 
 /* Starts sending the queued email (runtime/mailer.h) with the links based on the
  * public_url of now: call it after lk_runtime_default_public_url(). false with err
  * set on failure. lk_runtime_refresh() wakes it. */
 bool lk_runtime_start_mail(lk_runtime *rt, lk_error *err);
 
-/* writes what is queued now (used at shutdown and by tests of durability) */
+/* writes the usage counts gathered so far (used at shutdown and by tests) */
 void lk_runtime_flush(lk_runtime *rt);
 
 /* What /metrics and /readyz report of the running state (read without waiting on
  * the store; see runtime/prober.h for the database's side). */
 typedef struct lk_runtime_gauges {
-    int64_t catalog_generation;
+    int64_t catalog_generation;  /* the change feed's position the catalog reflects */
     int64_t catalog_age_ms;      /* since the catalog was last found to match the store */
     int64_t services, api_users; /* in the catalog */
-    int64_t tokens;              /* in the token table */
-    int64_t pending_writes;      /* tokens and revocations waiting for the next write */
+    int64_t retired;             /* catalog entries replaced and not yet freed */
+    int64_t full_loads;          /* of the catalog since start (the one at start included) */
+    double load_seconds;         /* how long the load at start took */
+    int64_t revoked_tokens;      /* revoked tokens known (until a day after they expire) */
+    int64_t signing_key;         /* the id of the key that signs new tokens */
+    int64_t pending_writes;      /* usage records waiting for the next write */
     int64_t writer_lag_ms;       /* since the background writer last wrote (or had nothing to) */
     int64_t write_failures;      /* background writes that failed (and were retried) since start */
     int64_t store_jobs;          /* calls waiting for or running on the store worker */

@@ -1,358 +1,103 @@
 /*
- * tokens — the token table: sharded indexes from token hash to entry, plus one record
- * per service that knows the service's current token and all its entries.
+ * tokens — issuing, checking and revoking self-verifying tokens (tokens.h).
  *
- * Layout and ownership:
- * - Token shards (chosen by the first byte of the raw hash, which is uniform): an
- *   index of lk_tok_entry pointers keyed by the entry's own raw hash, and the slab
- *   the shard's entries come from. An entry is 64 bytes: the raw 32-byte hash, the
- *   service, two instants and two flags.
- * - Service shards (chosen by the service id): an index of lk_svc_rec pointers keyed
- *   by the record's service id, and the slab the records come from. A record lists
- *   every entry of its service (the first two inline), and holds the plain text of
- *   the current token, if any, for reuse by issue.
- * - Indexes are open addressing with linear probing over pointers (8 bytes a slot),
- *   at most 70 % full, deletion by backward shift (no tombstones), as util/map.c.
- * - Slabs hand out fixed-size blocks from chunks that never move, so pointers stay
- *   valid; freed blocks go on the slab's free list and are reused. Chunks are freed
- *   with the table.
- *
- * Locking:
- * - Order: a service shard's lock, then a token shard's lock; never the reverse.
- *   lk_tokens_check() takes one token shard lock and nothing else.
- * - An entry's hash, service_id, issued_at and expires_at never change after it is
- *   published. revoked and expired_reported are read and written under the lock
- *   of the entry's token shard.
- * - An entry is created, and freed, only while both its service shard's lock and
- *   its token shard's lock are held (its token shard's slab is guarded by that
- *   shard's lock), so a pointer taken from a record's entries under the service
- *   lock is always live.
- * - A record's current token is never a revoked one: revoke and revoke_service
- *   clear it, so issue can reuse it without looking at the token shard.
- *
- * Nothing here does I/O; no lock is held across anything but memory work and, when
- * a token is minted (once per service per lifetime), 32 random bytes and a hash.
+ * Shared state and who writes it:
+ * - The keys: an immutable ring behind an atomic pointer, replaced whole when the
+ *   key file changes; the old ring goes to the catalog's reclamation domain (wiped
+ *   when freed). Readers load it once per call.
+ * - A service's current token: four words inside its catalog entry (catalog.h), a
+ *   sequence lock — the sequence is odd while an issuer writes its few words, and
+ *   others wait those out; an issuer claims the sequence it read, so of simultaneous
+ *   first requests one mints and the others hand out its token. The words hold the
+ *   issue and expiry instants, the key id and the token id; the token's text is
+ *   rebuilt from them (one keyed hash), so nothing secret sits in the catalog.
+ * - Revocations: a lock-free index keyed by token id (SipHash under this process's
+ *   key), written under rev_mu by the feed applier and the purge.
+ * - The 602 bookkeeping: a map under expired_mu, touched only by expired tokens.
  */
 #include "runtime/tokens.h"
-
-#include <pthread.h>
-#include <sodium.h>
-#include <stdlib.h>
-#include <string.h>
-
-#include "core/secret.h"
+#include "util/cindex.h"
+#include "util/ebr.h"
 #include "util/map.h"
 #include "util/xalloc.h"
 
-#define LK_TOKENS_SHARDS 64          /* power of two, at most 256 (one byte) */
-#define LK_TOKEN_BYTES 32
-#define LK_SVC_INLINE 2              /* entries a record holds without an array of its own */
+#include <assert.h>
+#include <pthread.h>
+#include <sched.h>
+#include <sodium.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 
-typedef struct lk_tok_entry {
-    unsigned char hash[LK_HASH_BYTES]; /* raw; the token index's key */
-    int64_t service_id;
-    int64_t issued_at;
+typedef struct key_box {
+    lk_keyring ring;
+} key_box;
+
+typedef struct rev_entry {
+    unsigned char id[LK_TOKEN_ID_BYTES];
     int64_t expires_at;
-    bool revoked;                    /* under the token shard's lock */
-    bool expired_reported;           /* a 602 was answered; under the token shard's lock */
-} lk_tok_entry;
-
-typedef struct lk_svc_rec {
-    int64_t service_id;
-    lk_tok_entry *current;           /* one of entries; NULL: no plain text known */
-    lk_tok_entry **entries;          /* inline, or owned when cap_entries > LK_SVC_INLINE */
-    uint32_t n_entries, cap_entries;
-    lk_tok_entry *inline_entries[LK_SVC_INLINE];
-    char token[LK_TOKEN_LEN + 1];    /* plain text of current, "" when none */
-} lk_svc_rec;
-
-/* ---- slabs ------------------------------------------------------------------------ */
-
-typedef struct lk_slab {
-    size_t elem;                     /* block size, at least a pointer */
-    void *free;                      /* freed blocks, linked through their first bytes */
-    unsigned char **chunks;          /* owned */
-    size_t n_chunks;
-    size_t left;                     /* blocks never handed out in the last chunk */
-    unsigned char *next;             /* the first of them */
-} lk_slab;
-
-#define LK_SLAB_MIN 16               /* blocks in a shard's first chunk; doubling to ... */
-#define LK_SLAB_MAX 256              /* ... at most this many */
-
-static void *lk_slab_alloc(lk_slab *s)
-{
-    void *p = s->free;
-    if (p) {
-        memcpy(&s->free, p, sizeof s->free);
-    } else {
-        if (!s->left) {
-            size_t n = LK_SLAB_MIN << (s->n_chunks < 4 ? s->n_chunks : 4);
-            if (n > LK_SLAB_MAX)
-                n = LK_SLAB_MAX;
-            s->chunks = lk_xrealloc(s->chunks, (s->n_chunks + 1) * sizeof *s->chunks);
-            s->next = s->chunks[s->n_chunks++] = lk_xmalloc(n * s->elem);
-            s->left = n;
-        }
-        p = s->next;
-        s->next += s->elem;
-        s->left--;
-    }
-    memset(p, 0, s->elem);
-    return p;
-}
-
-static void lk_slab_free(lk_slab *s, void *p)
-{
-    memcpy(p, &s->free, sizeof s->free);
-    s->free = p;
-}
-
-static void lk_slab_destroy(lk_slab *s)
-{
-    for (size_t i = 0; i < s->n_chunks; i++)
-        free(s->chunks[i]);
-    free(s->chunks);
-    memset(s, 0, sizeof *s);
-}
-
-/* ---- indexes of records that hold their own key ---------------------------------- */
-
-typedef struct lk_pindex {
-    void **slots;                    /* borrowed pointers; NULL: empty */
-    size_t mask;
-    size_t size;
-} lk_pindex;
-
-typedef uint64_t (*lk_pindex_hash_fn)(const void *elem);
-
-#define LK_PINDEX_MIN 16
-
-static void lk_pindex_init(lk_pindex *ix)
-{
-    ix->slots = lk_xcalloc(LK_PINDEX_MIN, sizeof *ix->slots);
-    ix->mask = LK_PINDEX_MIN - 1;
-    ix->size = 0;
-}
-
-static void lk_pindex_insert(lk_pindex *ix, void *elem, lk_pindex_hash_fn hash)
-{
-    if ((ix->size + 1) * 10 > (ix->mask + 1) * 7) {
-        size_t old_cap = ix->mask + 1;
-        void **old = ix->slots;
-        ix->slots = lk_xcalloc(2 * old_cap, sizeof *ix->slots);
-        ix->mask = 2 * old_cap - 1;
-        for (size_t j = 0; j < old_cap; j++) {
-            if (!old[j])
-                continue;
-            size_t i = (size_t)hash(old[j]) & ix->mask;
-            while (ix->slots[i])
-                i = (i + 1) & ix->mask;
-            ix->slots[i] = old[j];
-        }
-        free(old);
-    }
-    size_t i = (size_t)hash(elem) & ix->mask;
-    while (ix->slots[i])
-        i = (i + 1) & ix->mask;
-    ix->slots[i] = elem;
-    ix->size++;
-}
-
-/* removes elem (which must be present), closing the gap as util/map.c does */
-static void lk_pindex_remove(lk_pindex *ix, const void *elem, lk_pindex_hash_fn hash)
-{
-    size_t i = (size_t)hash(elem) & ix->mask;
-    while (ix->slots[i] != elem)
-        i = (i + 1) & ix->mask;
-    size_t j = i;
-    for (;;) {
-        j = (j + 1) & ix->mask;
-        if (!ix->slots[j])
-            break;
-        size_t home = (size_t)hash(ix->slots[j]) & ix->mask;
-        bool home_between = i <= j ? (home > i && home <= j) : (home > i || home <= j);
-        if (home_between)
-            continue;
-        ix->slots[i] = ix->slots[j];
-        i = j;
-    }
-    ix->slots[i] = NULL;
-    ix->size--;
-}
-
-/* ---- shards ----------------------------------------------------------------------- */
-
-/* each shard on its own cache lines, so that two cores locking neighbours do not
- * pass the line back and forth */
-typedef struct lk_tok_shard {
-    _Alignas(64) pthread_mutex_t mu;
-    lk_pindex by_hash;               /* lk_tok_entry*, keyed by hash */
-    lk_slab entries;
-} lk_tok_shard;
-
-typedef struct lk_svc_shard {
-    _Alignas(64) pthread_mutex_t mu;
-    lk_pindex by_service;            /* lk_svc_rec*, keyed by service_id */
-    lk_slab records;
-} lk_svc_shard;
+} rev_entry;
 
 struct lk_tokens {
-    lk_tok_shard tok[LK_TOKENS_SHARDS];
-    lk_svc_shard svc[LK_TOKENS_SHARDS];
+    lk_catalog *cat;
+    lk_ebr *ebr;                   /* the catalog's */
+    unsigned char hash_key[crypto_shorthash_KEYBYTES];
+
+    _Atomic(key_box *) keys;
+    pthread_mutex_t keys_mu;       /* reloads */
+    char key_path[4096];
+    uint64_t key_stamp;
+
+    pthread_mutex_t rev_mu;
+    lk_cindex *revoked;
+
+    pthread_mutex_t expired_mu;
+    lk_map *expired;               /* hash of a token id -> its expiry (the 602 was answered) */
+    size_t expired_capacity;
 };
 
-/* bytes 8..15 of the hash: byte 0 chose the shard */
-static uint64_t lk_tok_hash_of(const unsigned char *hash)
+/* ---- keyed hashes of token ids --------------------------------------------------------- */
+
+static uint64_t id_hash_of(const unsigned char *key, const unsigned char id[LK_TOKEN_ID_BYTES])
 {
-    uint64_t h;
-    memcpy(&h, hash + 8, sizeof h);
-    return h;
+    unsigned char h[crypto_shorthash_BYTES];
+    crypto_shorthash(h, id, LK_TOKEN_ID_BYTES, key);
+    uint64_t v;
+    memcpy(&v, h, sizeof v);
+    return v;
 }
 
-static uint64_t lk_tok_entry_hash(const void *elem)
+static uint64_t rev_hash(const void *e, const void *ctx)
 {
-    return lk_tok_hash_of(((const lk_tok_entry *)elem)->hash);
+    return id_hash_of(ctx, ((const rev_entry *)e)->id);
 }
 
-static uint64_t lk_svc_rec_hash(const void *elem)
+static bool rev_match(const void *e, const void *key)
 {
-    return lk_map_hash_int(((const lk_svc_rec *)elem)->service_id);
+    return memcmp(((const rev_entry *)e)->id, key, LK_TOKEN_ID_BYTES) == 0;
 }
 
-static lk_tok_entry *lk_tok_find(const lk_tok_shard *ts, const unsigned char hash[LK_HASH_BYTES])
+static void box_free(void *p)
 {
-    const lk_pindex *ix = &ts->by_hash;
-    for (size_t i = (size_t)lk_tok_hash_of(hash) & ix->mask;; i = (i + 1) & ix->mask) {
-        lk_tok_entry *e = ix->slots[i];
-        if (!e || memcmp(e->hash, hash, LK_HASH_BYTES) == 0)
-            return e;
-    }
+    key_box *b = p;
+    lk_keyring_clear(&b->ring);
+    free(b);
 }
 
-static lk_svc_rec *lk_svc_find(const lk_svc_shard *ss, int64_t service_id)
+lk_tokens *lk_tokens_new(lk_catalog *cat, int expired_capacity)
 {
-    const lk_pindex *ix = &ss->by_service;
-    for (size_t i = (size_t)lk_map_hash_int(service_id) & ix->mask;; i = (i + 1) & ix->mask) {
-        lk_svc_rec *r = ix->slots[i];
-        if (!r || r->service_id == service_id)
-            return r;
-    }
-}
-
-static int lk_tokens_hexval(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    return -1;
-}
-
-/* 64 lower-case hex digits, as lk_secret_hash writes and the store keeps */
-static bool lk_tokens_valid_hash(const char *hex)
-{
-    if (!hex)
-        return false;
-    for (size_t i = 0; i < LK_HASH_HEX - 1; i++)
-        if (lk_tokens_hexval(hex[i]) < 0)
-            return false;
-    return hex[LK_HASH_HEX - 1] == '\0';
-}
-
-/* exactly LK_TOKEN_LEN base64url characters: anything else cannot be ours */
-static bool lk_tokens_wellformed(const char *token)
-{
-    if (!token)
-        return false;
-    for (size_t i = 0; i < LK_TOKEN_LEN; i++) {
-        char c = token[i];
-        bool ok = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
-                  c == '-' || c == '_';
-        if (!ok)
-            return false; /* also stops at a NUL before LK_TOKEN_LEN */
-    }
-    return token[LK_TOKEN_LEN] == '\0';
-}
-
-static lk_tok_shard *lk_tokens_tok_shard(lk_tokens *t, const unsigned char *hash)
-{
-    return &t->tok[hash[0] & (LK_TOKENS_SHARDS - 1)];
-}
-
-static lk_svc_shard *lk_tokens_svc_shard(lk_tokens *t, int64_t service_id)
-{
-    uint64_t x = (uint64_t)service_id * 0x9e3779b97f4a7c15ULL;
-    return &t->svc[(x >> 32) & (LK_TOKENS_SHARDS - 1)];
-}
-
-static void lk_tokens_fill_info(const lk_tok_entry *e, lk_token_info *info)
-{
-    if (!info)
-        return;
-    info->service_id = e->service_id;
-    info->issued_at = e->issued_at;
-    info->expires_at = e->expires_at;
-}
-
-static void lk_svc_clear_current(lk_svc_rec *r)
-{
-    r->current = NULL;
-    sodium_memzero(r->token, sizeof r->token);
-}
-
-static void lk_svc_append(lk_svc_rec *r, lk_tok_entry *e)
-{
-    if (r->n_entries == r->cap_entries) {
-        uint32_t cap = r->cap_entries * 2;
-        if (r->entries == r->inline_entries) {
-            r->entries = lk_xmalloc(cap * sizeof *r->entries);
-            memcpy(r->entries, r->inline_entries, sizeof r->inline_entries);
-        } else {
-            r->entries = lk_xrealloc(r->entries, cap * sizeof *r->entries);
-        }
-        r->cap_entries = cap;
-    }
-    r->entries[r->n_entries++] = e;
-}
-
-/* the service's record, created if absent; service shard locked by the caller */
-static lk_svc_rec *lk_svc_get_or_add(lk_svc_shard *ss, int64_t service_id)
-{
-    lk_svc_rec *r = lk_svc_find(ss, service_id);
-    if (r)
-        return r;
-    r = lk_slab_alloc(&ss->records);
-    r->service_id = service_id;
-    r->entries = r->inline_entries;
-    r->cap_entries = LK_SVC_INLINE;
-    lk_pindex_insert(&ss->by_service, r, lk_svc_rec_hash);
-    return r;
-}
-
-/* a record's own memory; its entries are the token shards' */
-static void lk_svc_rec_release(lk_svc_shard *ss, lk_svc_rec *r)
-{
-    if (r->entries != r->inline_entries)
-        free(r->entries);
-    sodium_memzero(r->token, sizeof r->token);
-    lk_slab_free(&ss->records, r);
-}
-
-lk_tokens *lk_tokens_new(void)
-{
-    lk_tokens *t = aligned_alloc(_Alignof(lk_tokens), sizeof(lk_tokens));
-    if (!t)
-        abort(); /* as lk_xmalloc would: callers need no NULL check */
-    memset(t, 0, sizeof *t);
-    for (size_t i = 0; i < LK_TOKENS_SHARDS; i++) {
-        pthread_mutex_init(&t->tok[i].mu, NULL);
-        lk_pindex_init(&t->tok[i].by_hash);
-        t->tok[i].entries.elem = sizeof(lk_tok_entry);
-        pthread_mutex_init(&t->svc[i].mu, NULL);
-        lk_pindex_init(&t->svc[i].by_service);
-        t->svc[i].records.elem = sizeof(lk_svc_rec);
-    }
+    lk_tokens *t = lk_xcalloc(1, sizeof *t);
+    t->cat = cat;
+    t->ebr = lk_catalog_domain(cat);
+    crypto_shorthash_keygen(t->hash_key);
+    atomic_init(&t->keys, lk_xcalloc(1, sizeof(key_box)));
+    pthread_mutex_init(&t->keys_mu, NULL);
+    pthread_mutex_init(&t->rev_mu, NULL);
+    t->revoked = lk_cindex_new(t->ebr, rev_hash, rev_match, t->hash_key);
+    pthread_mutex_init(&t->expired_mu, NULL);
+    t->expired = lk_map_new_int(64);
+    t->expired_capacity = expired_capacity > 0 ? (size_t)expired_capacity : 100000;
     return t;
 }
 
@@ -360,253 +105,320 @@ void lk_tokens_free(lk_tokens *t)
 {
     if (!t)
         return;
-    for (size_t i = 0; i < LK_TOKENS_SHARDS; i++) {
-        lk_svc_shard *ss = &t->svc[i];
-        for (size_t j = 0; j <= ss->by_service.mask; j++) {
-            lk_svc_rec *r = ss->by_service.slots[j];
-            if (r && r->entries != r->inline_entries)
-                free(r->entries);
-            if (r)
-                sodium_memzero(r->token, sizeof r->token);
-        }
-        free(ss->by_service.slots);
-        lk_slab_destroy(&ss->records);
-        pthread_mutex_destroy(&ss->mu);
-        free(t->tok[i].by_hash.slots);
-        lk_slab_destroy(&t->tok[i].entries);
-        pthread_mutex_destroy(&t->tok[i].mu);
-    }
+    lk_cindex_iter it = {0};
+    void *e;
+    while (lk_cindex_next(t->revoked, &it, &e))
+        free(e);
+    lk_cindex_free(t->revoked);
+    box_free(atomic_load(&t->keys));
+    lk_map_free(t->expired);
+    pthread_mutex_destroy(&t->keys_mu);
+    pthread_mutex_destroy(&t->rev_mu);
+    pthread_mutex_destroy(&t->expired_mu);
+    sodium_memzero(t->hash_key, sizeof t->hash_key);
     free(t);
 }
 
-bool lk_tokens_issue(lk_tokens *t, int64_t service_id, int64_t now, int64_t ttl,
-                     char token[LK_TOKEN_LEN + 1], lk_token_info *info,
-                     lk_token_rec *rec, char rec_hash[LK_HASH_HEX])
+/* ---- keys ---------------------------------------------------------------------------- */
+
+static void use_ring(lk_tokens *t, const lk_keyring *ring)
+{
+    key_box *b = lk_xcalloc(1, sizeof *b);
+    b->ring = *ring;
+    key_box *old = atomic_exchange_explicit(&t->keys, b, memory_order_acq_rel);
+    lk_ebr_retire(t->ebr, old, box_free);
+}
+
+void lk_tokens_set_keys(lk_tokens *t, const lk_keyring *k)
+{
+    pthread_mutex_lock(&t->keys_mu);
+    use_ring(t, k);
+    pthread_mutex_unlock(&t->keys_mu);
+}
+
+lk_code lk_tokens_load_keys(lk_tokens *t, const char *path, bool create, int64_t now, lk_error *err)
+{
+    lk_keyring ring;
+    lk_code rc = lk_keys_load(path, create, now, &ring, err);
+    if (rc != LK_OK)
+        return rc;
+    pthread_mutex_lock(&t->keys_mu);
+    snprintf(t->key_path, sizeof t->key_path, "%s", path);
+    t->key_stamp = lk_keys_file_stamp(path);
+    use_ring(t, &ring);
+    pthread_mutex_unlock(&t->keys_mu);
+    lk_keyring_clear(&ring);
+    return LK_OK;
+}
+
+bool lk_tokens_reload_keys(lk_tokens *t, bool force, int64_t now, lk_error *err)
+{
+    pthread_mutex_lock(&t->keys_mu);
+    bool ok = true;
+    uint64_t stamp = t->key_path[0] ? lk_keys_file_stamp(t->key_path) : 0;
+    if (t->key_path[0] && (force || stamp != t->key_stamp)) {
+        lk_keyring ring;
+        if (lk_keys_load(t->key_path, false, now, &ring, err) == LK_OK) {
+            use_ring(t, &ring);
+            t->key_stamp = stamp;
+            lk_keyring_clear(&ring);
+        } else {
+            ok = false;
+            t->key_stamp = stamp; /* said once per change of the file, not at every poll */
+        }
+    }
+    pthread_mutex_unlock(&t->keys_mu);
+    return ok;
+}
+
+int lk_tokens_signing_key(lk_tokens *t)
+{
+    const key_box *keys = atomic_load_explicit(&t->keys, memory_order_acquire);
+    return keys->ring.n ? keys->ring.keys[0].id : -1;
+}
+
+static const lk_token_key *key_of(const lk_keyring *ring, int id)
+{
+    for (int i = 0; i < ring->n; i++)
+        if (ring->keys[i].id == id)
+            return &ring->keys[i];
+    return NULL;
+}
+
+/* ---- a service's current token (a sequence lock in its catalog entry) --------------------- */
+
+static void cache_pack(const lk_token_fields *f, uint64_t w[3])
+{
+    w[0] = ((uint64_t)f->issued_at << 32) | (uint64_t)(uint32_t)f->expires_at;
+    w[1] = (uint64_t)(f->key_id & 0xff);
+    for (int i = 0; i < 7; i++)
+        w[1] |= (uint64_t)f->id[i] << (8 * (i + 1));
+    w[2] = 0;
+    for (int i = 7; i < LK_TOKEN_ID_BYTES; i++)
+        w[2] |= (uint64_t)f->id[i] << (8 * (i - 7));
+}
+
+static void cache_unpack(const uint64_t w[3], lk_token_fields *f)
+{
+    f->issued_at = (int64_t)(w[0] >> 32);
+    f->expires_at = (int64_t)(w[0] & 0xffffffffu);
+    f->key_id = (int)(w[1] & 0xff);
+    for (int i = 0; i < 7; i++)
+        f->id[i] = (unsigned char)(w[1] >> (8 * (i + 1)));
+    for (int i = 7; i < LK_TOKEN_ID_BYTES; i++)
+        f->id[i] = (unsigned char)(w[2] >> (8 * (i - 7)));
+}
+
+/*
+ * The cached token's fields as of sequence *seq (even; 0: none cached). Waits out an
+ * issuer that is writing them: it holds the sequence odd for a few stores, never
+ * across a call (the random id is drawn before), so the wait is a preempted thread's.
+ */
+static bool cache_read(const lk_cat_service *svc, lk_token_fields *f, uint64_t *seq)
+{
+    lk_cat_token_cache *c = (lk_cat_token_cache *)&svc->token;
+    for (unsigned spins = 0;; spins++) {
+        uint64_t s1 = atomic_load_explicit(&c->seq, memory_order_acquire);
+        if (!(s1 & 1)) {
+            *seq = s1;
+            if (s1 == 0)
+                return false;
+            uint64_t w[3];
+            for (int i = 0; i < 3; i++)
+                w[i] = atomic_load_explicit(&c->w[i], memory_order_relaxed);
+            atomic_thread_fence(memory_order_acquire);
+            if (atomic_load_explicit(&c->seq, memory_order_relaxed) == s1) {
+                cache_unpack(w, f);
+                return true;
+            }
+        }
+        if (spins >= 64)
+            sched_yield();
+    }
+}
+
+/*
+ * Makes f the service's current token if the sequence is still seq (what the caller
+ * read and found wanting); false when another issuer got there first, and the caller
+ * reads again (and finds that issuer's token).
+ */
+static bool cache_write(const lk_cat_service *svc, const lk_token_fields *f, uint64_t seq)
+{
+    lk_cat_token_cache *c = (lk_cat_token_cache *)&svc->token;
+    uint64_t s = seq;
+    assert(!(s & 1));
+    if (!atomic_compare_exchange_strong_explicit(&c->seq, &s, seq + 1, memory_order_acquire, memory_order_relaxed))
+        return false;
+    atomic_thread_fence(memory_order_release);
+    uint64_t w[3];
+    cache_pack(f, w);
+    for (int i = 0; i < 3; i++)
+        atomic_store_explicit(&c->w[i], w[i], memory_order_relaxed);
+    atomic_store_explicit(&c->seq, seq + 2, memory_order_release);
+    return true;
+}
+
+/* ---- issuing and checking --------------------------------------------------------------- */
+
+bool lk_tokens_issue(lk_tokens *t, const lk_cat_service *svc, int64_t now, int64_t ttl,
+                     char out[LK_TOKEN_LEN + 1], lk_token_fields *f)
 {
     if (ttl < 1)
         ttl = 1; /* a token born expired would only bounce between issue and 602 */
-    lk_svc_shard *ss = lk_tokens_svc_shard(t, service_id);
-    pthread_mutex_lock(&ss->mu);
-    lk_svc_rec *r = lk_svc_get_or_add(ss, service_id);
-    if (r->current && r->current->expires_at - now >= 1) {
-        memcpy(token, r->token, LK_TOKEN_LEN + 1);
-        lk_tokens_fill_info(r->current, info);
-        pthread_mutex_unlock(&ss->mu);
-        return false;
-    }
-
-    lk_tok_entry *e = NULL;
-    while (!e) {
-        unsigned char hash[LK_HASH_BYTES];
-        lk_secret_token(r->token, LK_TOKEN_BYTES);
-        lk_secret_hash_raw(r->token, hash);
-        lk_tok_shard *ts = lk_tokens_tok_shard(t, hash);
-        pthread_mutex_lock(&ts->mu);
-        if (!lk_tok_find(ts, hash)) { /* 2^-256: but never alias */
-            e = lk_slab_alloc(&ts->entries);
-            memcpy(e->hash, hash, sizeof hash);
-            e->service_id = service_id;
-            e->issued_at = now;
-            e->expires_at = now + ttl;
-            lk_pindex_insert(&ts->by_hash, e, lk_tok_entry_hash);
-        }
-        pthread_mutex_unlock(&ts->mu);
-    }
-    lk_svc_append(r, e);
-    r->current = e;
-
-    memcpy(token, r->token, LK_TOKEN_LEN + 1);
-    lk_tokens_fill_info(e, info);
-    lk_secret_hex_encode(e->hash, rec_hash);
-    *rec = (lk_token_rec){
-        .token_hash = rec_hash,
-        .service_id = service_id,
-        .issued_at = e->issued_at,
-        .expires_at = e->expires_at,
-        .revoked_at = 0,
+    const key_box *keys = atomic_load_explicit(&t->keys, memory_order_acquire);
+    lk_token_fields fresh = {
+        .service_id = svc->id,
+        .epoch = svc->token_epoch,
+        .issued_at = now,
+        .expires_at = now + ttl,
     };
-    pthread_mutex_unlock(&ss->mu);
-    return true;
+    char fresh_text[LK_TOKEN_LEN + 1];
+    bool drawn = false;
+    for (;;) {
+        lk_token_fields cur;
+        const lk_token_key *key;
+        uint64_t seq;
+        if (cache_read(svc, &cur, &seq) && cur.expires_at - now >= 1 && cur.issued_at <= now + 1 &&
+            (key = key_of(&keys->ring, cur.key_id)) && !lk_tokens_is_revoked(t, cur.id)) {
+            cur.service_id = svc->id;
+            cur.epoch = svc->token_epoch;
+            if (lk_token_encode(key, &cur, out)) {
+                if (f)
+                    *f = cur;
+                return false;
+            }
+        }
+        if (keys->ring.n == 0) {
+            /* no key (never after a successful start) */
+            memset(out, 0, LK_TOKEN_LEN + 1);
+            if (f)
+                memset(f, 0, sizeof *f);
+            return false;
+        }
+        if (!drawn) {
+            /* outside the sequence's odd window: drawing the id may be a system call */
+            lk_token_new_id(fresh.id);
+            if (!lk_token_encode(&keys->ring.keys[0], &fresh, fresh_text)) {
+                /* an instant past 2106 */
+                memset(out, 0, LK_TOKEN_LEN + 1);
+                if (f)
+                    memset(f, 0, sizeof *f);
+                return false;
+            }
+            fresh.key_id = keys->ring.keys[0].id;
+            drawn = true;
+            continue; /* another issuer may have stored one meanwhile */
+        }
+        /* the cache held nothing usable at seq: ours becomes the current one, unless
+         * another issuer's did since (then the next turn hands that one out) */
+        if (!cache_write(svc, &fresh, seq))
+            continue;
+        memcpy(out, fresh_text, LK_TOKEN_LEN + 1);
+        if (f)
+            *f = fresh;
+        return true;
+    }
 }
 
-static lk_token_state lookup(lk_tokens *t, const char *token, int64_t now, lk_token_info *info, bool report)
+/* was the 602 of this expired token answered already? Records it when report. */
+static bool expired_seen(lk_tokens *t, const lk_token_fields *f, bool report)
 {
-    if (!lk_tokens_wellformed(token))
+    int64_t key = (int64_t)(id_hash_of(t->hash_key, f->id) | 1);
+    pthread_mutex_lock(&t->expired_mu);
+    bool seen = lk_map_get_int(t->expired, key) != NULL;
+    if (!seen && report) {
+        if (lk_map_size(t->expired) < t->expired_capacity)
+            lk_map_put_int(t->expired, key, (void *)(intptr_t)f->expires_at);
+        else
+            seen = true; /* no room to remember it: 601 rather than a 602 that repeats */
+    }
+    pthread_mutex_unlock(&t->expired_mu);
+    return seen;
+}
+
+lk_token_state lk_tokens_check(lk_tokens *t, const lk_catalog *cat, const char *token, int64_t now, bool report,
+                               lk_token_check *out)
+{
+    lk_token_check local;
+    lk_token_check *c = out ? out : &local;
+    memset(c, 0, sizeof *c);
+    const key_box *keys = atomic_load_explicit(&t->keys, memory_order_acquire);
+    if (!lk_token_decode(keys->ring.keys, (size_t)keys->ring.n, token, &c->fields))
         return LK_TOKEN_UNKNOWN;
-    unsigned char hash[LK_HASH_BYTES];
-    lk_secret_hash_raw(token, hash);
-    lk_tok_shard *ts = lk_tokens_tok_shard(t, hash);
-
-    pthread_mutex_lock(&ts->mu);
-    lk_tok_entry *e = lk_tok_find(ts, hash);
-    if (!e) {
-        pthread_mutex_unlock(&ts->mu);
-        return LK_TOKEN_UNKNOWN;
+    if (lk_tokens_is_revoked(t, c->fields.id))
+        return LK_TOKEN_REVOKED;
+    if (now >= c->fields.expires_at) {
+        if (now - c->fields.expires_at > LK_TOKEN_KEEP_EXPIRED)
+            return LK_TOKEN_EXPIRED;
+        return expired_seen(t, &c->fields, report) ? LK_TOKEN_EXPIRED : LK_TOKEN_EXPIRED_FIRST;
     }
-    lk_tokens_fill_info(e, info);
-    lk_token_state st = LK_TOKEN_VALID;
-    if (e->revoked) {
-        st = LK_TOKEN_REVOKED;
-    } else if (now >= e->expires_at) {
-        st = e->expired_reported ? LK_TOKEN_EXPIRED : LK_TOKEN_EXPIRED_FIRST;
-        if (report)
-            e->expired_reported = true;
+    const lk_cat_service *svc = lk_catalog_service(cat, c->fields.service_id);
+    if (!svc || svc->token_epoch != c->fields.epoch)
+        return LK_TOKEN_REVOKED;
+    const lk_cat_user *u = lk_catalog_user(cat, svc->user_id);
+    if (!lk_cat_user_usable(u, now))
+        return LK_TOKEN_REVOKED;
+    c->service = svc;
+    c->user = u;
+    return LK_TOKEN_VALID;
+}
+
+/* ---- revocations --------------------------------------------------------------------------- */
+
+void lk_tokens_revoke(lk_tokens *t, const unsigned char id[LK_TOKEN_ID_BYTES], int64_t expires_at)
+{
+    pthread_mutex_lock(&t->rev_mu);
+    if (!lk_cindex_find(t->revoked, id_hash_of(t->hash_key, id), id)) {
+        rev_entry *e = lk_xmalloc(sizeof *e);
+        memcpy(e->id, id, LK_TOKEN_ID_BYTES);
+        e->expires_at = expires_at;
+        lk_cindex_put(t->revoked, e, e->id);
     }
-    pthread_mutex_unlock(&ts->mu);
-    return st;
+    pthread_mutex_unlock(&t->rev_mu);
 }
 
-lk_token_state lk_tokens_check(lk_tokens *t, const char *token, int64_t now, lk_token_info *info)
+bool lk_tokens_is_revoked(lk_tokens *t, const unsigned char id[LK_TOKEN_ID_BYTES])
 {
-    return lookup(t, token, now, info, true);
-}
-
-lk_token_state lk_tokens_peek(lk_tokens *t, const char *token, int64_t now, lk_token_info *info)
-{
-    return lookup(t, token, now, info, false);
-}
-
-bool lk_tokens_revoke(lk_tokens *t, const char *token, int64_t now, char hash_out[LK_HASH_HEX])
-{
-    (void)now; /* the store records the instant; the table only needs the flag */
-    if (!lk_tokens_wellformed(token))
+    if (lk_cindex_size(t->revoked) == 0)
         return false;
-    unsigned char hash[LK_HASH_BYTES];
-    lk_secret_hash_raw(token, hash);
-    lk_tok_shard *ts = lk_tokens_tok_shard(t, hash);
-
-    pthread_mutex_lock(&ts->mu);
-    lk_tok_entry *e = lk_tok_find(ts, hash);
-    bool revoked = e && !e->revoked;
-    int64_t service_id = 0;
-    if (revoked) {
-        e->revoked = true;
-        service_id = e->service_id;
-    }
-    pthread_mutex_unlock(&ts->mu);
-    if (!revoked)
-        return false;
-
-    /* so that the next issue mints anew; the entry may be gone by now, so compare
-     * the hash, not the pointer */
-    lk_svc_shard *ss = lk_tokens_svc_shard(t, service_id);
-    pthread_mutex_lock(&ss->mu);
-    lk_svc_rec *r = lk_svc_find(ss, service_id);
-    if (r && r->current && memcmp(r->current->hash, hash, LK_HASH_BYTES) == 0)
-        lk_svc_clear_current(r);
-    pthread_mutex_unlock(&ss->mu);
-
-    lk_secret_hex_encode(hash, hash_out);
-    return true;
+    return lk_cindex_find(t->revoked, id_hash_of(t->hash_key, id), id) != NULL;
 }
 
-size_t lk_tokens_revoke_service(lk_tokens *t, int64_t service_id, int64_t now)
+size_t lk_tokens_revoked_count(lk_tokens *t)
 {
-    (void)now;
-    lk_svc_shard *ss = lk_tokens_svc_shard(t, service_id);
-    size_t n = 0;
-    pthread_mutex_lock(&ss->mu);
-    lk_svc_rec *r = lk_svc_find(ss, service_id);
-    if (r) {
-        /* holding the service lock throughout: a concurrent issue for this service
-         * either finished before (its token is in entries and gets revoked here)
-         * or starts after (and mints a token this call does not concern) */
-        lk_svc_clear_current(r);
-        for (size_t i = 0; i < r->n_entries; i++) {
-            lk_tok_entry *e = r->entries[i];
-            lk_tok_shard *ts = lk_tokens_tok_shard(t, e->hash);
-            pthread_mutex_lock(&ts->mu);
-            if (!e->revoked) {
-                e->revoked = true;
-                n++;
-            }
-            pthread_mutex_unlock(&ts->mu);
+    return lk_cindex_size(t->revoked);
+}
+
+void lk_tokens_purge(lk_tokens *t, int64_t before)
+{
+    pthread_mutex_lock(&t->rev_mu);
+    lk_ebr_enter(t->ebr); /* the walk keeps to a slot array a removal may retire */
+    unsigned char (*gone)[LK_TOKEN_ID_BYTES] = NULL;
+    size_t n = 0, cap = 0;
+    lk_cindex_iter it = {0};
+    void *e;
+    while (lk_cindex_next(t->revoked, &it, &e)) {
+        rev_entry *r = e;
+        if (r->expires_at >= before)
+            continue;
+        if (n == cap) {
+            cap = cap ? 2 * cap : 64;
+            gone = lk_xrealloc(gone, cap * sizeof *gone);
         }
+        memcpy(gone[n++], r->id, LK_TOKEN_ID_BYTES);
     }
-    pthread_mutex_unlock(&ss->mu);
-    return n;
-}
+    for (size_t i = 0; i < n; i++)
+        lk_ebr_retire(t->ebr, lk_cindex_remove(t->revoked, id_hash_of(t->hash_key, gone[i]), gone[i]), free);
+    lk_ebr_exit(t->ebr);
+    pthread_mutex_unlock(&t->rev_mu);
+    free(gone);
 
-void lk_tokens_load(lk_tokens *t, const lk_token_rec *recs, size_t n)
-{
-    for (size_t i = 0; i < n; i++) {
-        const lk_token_rec *rec = &recs[i];
-        unsigned char hash[LK_HASH_BYTES];
-        if (!lk_tokens_valid_hash(rec->token_hash) || !lk_secret_hex_decode(rec->token_hash, hash))
-            continue; /* not something lk_secret_hash wrote: no token can match it */
-        lk_svc_shard *ss = lk_tokens_svc_shard(t, rec->service_id);
-        lk_tok_shard *ts = lk_tokens_tok_shard(t, hash);
-        pthread_mutex_lock(&ss->mu);
-        pthread_mutex_lock(&ts->mu);
-        lk_tok_entry *e = lk_tok_find(ts, hash);
-        if (e) {
-            if (rec->revoked_at)
-                e->revoked = true; /* loaded twice: a revocation is never undone */
-        } else {
-            e = lk_slab_alloc(&ts->entries);
-            memcpy(e->hash, hash, sizeof hash);
-            e->service_id = rec->service_id;
-            e->issued_at = rec->issued_at;
-            e->expires_at = rec->expires_at;
-            e->revoked = rec->revoked_at != 0;
-            lk_pindex_insert(&ts->by_hash, e, lk_tok_entry_hash);
-            lk_svc_append(lk_svc_get_or_add(ss, rec->service_id), e);
-        }
-        pthread_mutex_unlock(&ts->mu);
-        pthread_mutex_unlock(&ss->mu);
-    }
-}
-
-size_t lk_tokens_purge(lk_tokens *t, int64_t before)
-{
-    size_t purged = 0;
-    for (size_t s = 0; s < LK_TOKENS_SHARDS; s++) {
-        lk_svc_shard *ss = &t->svc[s];
-        pthread_mutex_lock(&ss->mu);
-        /* walk the slots downwards from an empty one, as lk_map_next does, so that
-         * removing the record just visited skips nothing */
-        lk_pindex *ix = &ss->by_service;
-        size_t cap = ix->mask + 1, e = 0;
-        while (ix->slots[e])
-            e++; /* load <= 70 %: an empty slot exists */
-        for (size_t step = 1; step < cap; step++) {
-            lk_svc_rec *r = ix->slots[(e - step) & ix->mask];
-            if (!r)
-                continue;
-            size_t kept = 0;
-            for (size_t i = 0; i < r->n_entries; i++) {
-                lk_tok_entry *en = r->entries[i];
-                if (en->expires_at >= before) {
-                    r->entries[kept++] = en;
-                    continue;
-                }
-                lk_tok_shard *ts = lk_tokens_tok_shard(t, en->hash);
-                if (r->current == en)
-                    lk_svc_clear_current(r);
-                pthread_mutex_lock(&ts->mu);
-                lk_pindex_remove(&ts->by_hash, en, lk_tok_entry_hash);
-                lk_slab_free(&ts->entries, en);
-                pthread_mutex_unlock(&ts->mu);
-                purged++;
-            }
-            r->n_entries = (uint32_t)kept;
-            if (kept == 0) {
-                lk_pindex_remove(ix, r, lk_svc_rec_hash);
-                lk_svc_rec_release(ss, r);
-            }
-        }
-        pthread_mutex_unlock(&ss->mu);
-    }
-    return purged;
-}
-
-size_t lk_tokens_count(lk_tokens *t)
-{
-    size_t n = 0;
-    for (size_t i = 0; i < LK_TOKENS_SHARDS; i++) {
-        pthread_mutex_lock(&t->tok[i].mu);
-        n += t->tok[i].by_hash.size;
-        pthread_mutex_unlock(&t->tok[i].mu);
-    }
-    return n;
+    pthread_mutex_lock(&t->expired_mu);
+    size_t pos = 0;
+    int64_t key;
+    void *v;
+    while (lk_map_next(t->expired, &pos, NULL, &key, &v))
+        if ((int64_t)(intptr_t)v < before)
+            lk_map_del_int(t->expired, key);
+    pthread_mutex_unlock(&t->expired_mu);
 }

@@ -434,3 +434,11 @@ void lk_usage_forget_before(lk_usage *u, const char *day)
     }
     pthread_mutex_unlock(&u->mu);
 }
+
+size_t lk_usage_pending(lk_usage *u)
+{
+    pthread_mutex_lock(&u->mu);
+    size_t n = u->n_dirty_users + u->n_dirty_codes;
+    pthread_mutex_unlock(&u->mu);
+    return n;
+}

@@ -46,6 +46,9 @@ void lk_usage_day(lk_usage *u, lk_arena *a, const char *day, lk_usage_rec **call
 /* calls of one user (user_id > 0) or of everyone (0) on day */
 int64_t lk_usage_calls(lk_usage *u, const char *day, int64_t user_id);
 
+/* records counted and not yet taken by the writer */
+size_t lk_usage_pending(lk_usage *u);
+
 /* forgets days before `day` (string order) to bound memory */
 void lk_usage_forget_before(lk_usage *u, const char *day);
 

@@ -62,6 +62,23 @@ lk_code lk_store_inspect(const char *location, lk_store_info *out, lk_error *err
     return path ? lk_store_sqlite_inspect(path, out, err) : LK_EINVAL;
 }
 
+bool lk_store_file_path(const char *location, char *out, size_t out_len)
+{
+    out[0] = '\0';
+    if (!location || !*location)
+        return false;
+    if (has_prefix(location, "sqlite://"))
+        location += strlen("sqlite://");
+    else if (has_prefix(location, "sqlite:"))
+        location += strlen("sqlite:");
+    else if (url_scheme_len(location))
+        return false;
+    if (!*location || strlen(location) >= out_len)
+        return false;
+    memcpy(out, location, strlen(location) + 1);
+    return true;
+}
+
 const char *lk_store_default_location(const char *explicit_location)
 {
     if (explicit_location && *explicit_location)

@@ -85,12 +85,14 @@ typedef struct lk_login_filter {
 } lk_login_filter;
 
 /*
- * Streaming reads, for the server's snapshot of a large instance: fn gets one row at
+ * Streaming reads, for the server's catalog of a large instance: fn gets one row at
  * a time, its strings borrowed until fn returns; nothing is allocated for the caller.
  * fn must not use the store. A non-OK return from fn ends the scan and is returned.
+ * limits: the user's own (user_limits), NULL when it has none.
  */
-typedef lk_code (*lk_user_role_fn)(void *ctx, const lk_user *u, int64_t role_id);
+typedef lk_code (*lk_user_role_fn)(void *ctx, const lk_user *u, int64_t role_id, const lk_limits *limits);
 typedef lk_code (*lk_service_fn)(void *ctx, const lk_service *svc);
+typedef lk_code (*lk_revocation_fn)(void *ctx, const lk_revocation *r);
 
 typedef struct lk_store_ops {
     const char *kind;                                   /* "sqlite" */
@@ -164,26 +166,49 @@ typedef struct lk_store_ops {
     lk_code (*service_update)(lk_store *s, const lk_service *svc, lk_error *err);
     lk_code (*service_delete)(lk_store *s, int64_t id, lk_error *err);
 
-    /* --- what the server keeps (migration 0002) --- */
+    /* --- what the server keeps (migrations 0002, 0005) --- */
 
     /* API-only users ordered by id, one row per role held (in any workspace; a role
      * held in several workspaces may repeat), role_id 0 for a user holding none. Only
      * id, email, expires_at, api_only and status are filled; grants stays empty. */
     lk_code (*api_user_role_scan)(lk_store *s, lk_user_role_fn fn, void *ctx, lk_error *err);
+    /* the same rows for one user; fn is never called when id is no API-only user */
+    lk_code (*api_user_get)(lk_store *s, int64_t id, lk_user_role_fn fn, void *ctx, lk_error *err);
     /* services ordered by id, each once; description and user_email are NULL */
     lk_code (*service_scan)(lk_store *s, lk_service_fn fn, void *ctx, lk_error *err);
+    /* one service by id, as service_scan fills it; LK_ENOTFOUND */
+    lk_code (*service_get)(lk_store *s, lk_arena *a, int64_t id, lk_service *out, lk_error *err);
 
-    /* a number that grows with every change to what the server reads of the domain */
-    lk_code (*generation)(lk_store *s, int64_t *out, lk_error *err);
+    /*
+     * The change feed. Every committed change of what the server reads appends rows
+     * (seq, kind, id) in its own transaction (the SQLite schema does it with
+     * triggers). An implementation must make rows visible in seq order: once a row
+     * is visible, no row with a smaller seq may appear later (SQLite: one writer at
+     * a time; PostgreSQL: appends serialised by a transaction-level advisory lock).
+     */
+    /* a consistent read view until snapshot_end (reads only; not inside begin()) */
+    lk_code (*snapshot_begin)(lk_store *s, lk_error *err);
+    void (*snapshot_end)(lk_store *s);
+    /* at most max rows with seq > after, in seq order */
+    lk_code (*changes_since)(lk_store *s, lk_arena *a, int64_t after, size_t max, lk_change **out, size_t *n,
+                             lk_error *err);
+    /* the highest seq given so far (0: none yet; pruned rows included) and the highest
+     * seq pruned (rows up to it are gone) */
+    lk_code (*changes_state)(lk_store *s, int64_t *head, int64_t *pruned, lk_error *err);
+    /* a row for a change no trigger sees (a rotated key file); inside begin() */
+    lk_code (*change_append)(lk_store *s, lk_change_kind kind, int64_t id, int64_t at, lk_error *err);
+    /* removes rows older than `before` (seconds) and all but the newest `keep`, the
+     * oldest first and at most `max` of them; inside begin(); *removed (may be NULL)
+     * tells how many */
+    lk_code (*changes_prune)(lk_store *s, int64_t before, int64_t keep, int64_t max, int64_t *removed,
+                             lk_error *err);
 
-    /* access tokens; writes may be batched by the caller in one transaction */
-    lk_code (*token_insert)(lk_store *s, const lk_token_rec *t, lk_error *err);
-    lk_code (*token_revoke)(lk_store *s, const char *token_hash, int64_t at, lk_error *err); /* LK_OK if absent */
-    /* revokes every token of the service issued at or before `at` */
-    lk_code (*token_revoke_service)(lk_store *s, int64_t service_id, int64_t at, lk_error *err);
-    /* tokens whose expires_at >= since, revoked ones included, ordered by id */
-    lk_code (*token_list)(lk_store *s, lk_arena *a, int64_t since, lk_token_rec **out, size_t *n, lk_error *err);
-    lk_code (*token_purge)(lk_store *s, int64_t expired_before, lk_error *err);
+    /* revoked access tokens; insert is LK_OK when the token id is stored already */
+    lk_code (*revocation_insert)(lk_store *s, const lk_revocation *r, lk_error *err);
+    lk_code (*revocation_get)(lk_store *s, lk_arena *a, int64_t id, lk_revocation *out, lk_error *err);
+    /* those expiring at or after `since`, ordered by id */
+    lk_code (*revocation_scan)(lk_store *s, int64_t since, lk_revocation_fn fn, void *ctx, lk_error *err);
+    lk_code (*revocation_purge)(lk_store *s, int64_t expired_before, lk_error *err);
 
     /* instance settings: text values by key ("limits.daily", "allowlist.enabled", ...) */
     lk_code (*setting_get)(lk_store *s, lk_arena *a, const char *key, const char **value, lk_error *err); /* LK_ENOTFOUND */
@@ -296,6 +321,8 @@ typedef struct lk_store_info {
     lk_db_state state;
     int version;        /* the highest migration recorded (0: none) */
     int known;          /* the highest migration this binary knows */
+    int missing;        /* how many of this binary's migrations are not recorded (older: > 0;
+                         * numbers need not be contiguous, so version may equal known) */
     uint32_t application_id; /* as the file says (0 for a file made before latchkey set it) */
 } lk_store_info;
 
@@ -318,5 +345,10 @@ const char *lk_store_sqlite_path(const char *location, lk_error *err);
 
 /* The location to use: explicit (may be NULL), else $LATCHKEY_DB, else ./data/latchkey.db */
 const char *lk_store_default_location(const char *explicit_location);
+
+/* The file a location names (SQLite); false (out "") for a location that is not a
+ * file, or a path longer than out_len. Files that belong next to the database (the
+ * token key file) are named after it. */
+bool lk_store_file_path(const char *location, char *out, size_t out_len);
 
 #endif

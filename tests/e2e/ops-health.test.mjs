@@ -133,7 +133,9 @@ describe('metrics', { concurrency: true }, () => {
     assert.ok(st >= started - 60 && st <= Date.now() / 1000 + 60, `start time ${st} (test began ${started})`);
     assert.equal(metricValue(m, 'latchkey_services'), 2);
     assert.equal(metricValue(m, 'latchkey_api_users'), 2);
-    assert.ok(metricValue(m, 'latchkey_tokens') >= 1);
+    assert.ok(metricValue(m, 'latchkey_tokens_issued_total') >= 1);
+    assert.equal(metricValue(m, 'latchkey_tokens_revoked'), 0); // issued tokens are not held: they verify themselves
+    assert.equal(metricValue(m, 'latchkey_catalog_full_loads'), 1);
     assert.ok(metricValue(m, 'latchkey_catalog_generation') >= 1);
     assert.ok(metricValue(m, 'latchkey_catalog_age_seconds') >= 0);
     assert.equal(metricValue(m, 'latchkey_store_worker_queue_length'), 0);

@@ -223,7 +223,7 @@ describe('identity endpoint', () => {
 });
 
 describe('throttling of failed token requests', { concurrency: true }, () => {
-  test('--auth-fail-limit 3: the 4th bad attempt → 429 with Retry-After; then even the right secret is refused', async (t) => {
+  test('--auth-fail-limit 3: the 4th bad attempt → 429 with Retry-After; the right secret is still accepted', async (t) => {
     const inst = makeInstance(t, { users: ['api@example.com'] });
     const svc = inst.users[0].service;
     const srv = await startServer(t, inst.db, ['--auth-fail-limit', '3', '--auth-fail-window', '60']);
@@ -238,9 +238,16 @@ describe('throttling of failed token requests', { concurrency: true }, () => {
     assert.ok(Number.isInteger(retry) && retry >= 1 && retry <= 60, `Retry-After: ${fourth.headers.get('retry-after')}`);
     assert.equal(typeof fourth.json.error, 'string');
     assert.equal(typeof fourth.json.error_description, 'string');
+    // the secret is checked first: the right one is never refused by the throttle
     const good = await identity(srv, creds(svc));
-    assert.equal(good.status, 429, `the right secret while throttled: ${good.text}`);
-    assert.ok(good.headers.get('retry-after'), 'Retry-After on the refused right secret');
+    assert.equal(good.status, 200, `the right secret from the throttled pair: ${good.text}`);
+    assert.match(good.json.access_token, TOKEN_RE);
+    assert.equal((await identity(srv, bad)).status, 429, 'the wrong one still is');
+    const o = await call(`${srv.url}/oauth2/token`, {
+      method: 'POST', headers: { 'Content-Type': FORM_CT, Authorization: basic(svc.clientId, svc.secret) },
+      body: form({ grant_type: 'client_credentials' }),
+    });
+    assert.equal(o.status, 200, `the OAuth 2.0 endpoint likewise: ${o.text}`);
     assert.ok(!srv.stderr().includes(svc.secret), 'secret not in the log');
   });
 
@@ -250,16 +257,16 @@ describe('throttling of failed token requests', { concurrency: true }, () => {
     const srv = await startServer(t, inst.db, ['--auth-fail-limit', '2', '--auth-fail-window', '3']);
     const bad = { ...creds(svc), client_secret: 'wrong' };
     for (let i = 0; i < 2; i++) assert.equal((await identity(srv, bad)).status, 401);
-    const r = await identity(srv, creds(svc));
+    const r = await identity(srv, bad);
     assert.equal(r.status, 429, r.text);
     const retry = Number(r.headers.get('retry-after'));
     assert.ok(retry >= 1 && retry <= 3, `Retry-After ${r.headers.get('retry-after')}`);
     await sleep(retry * 1000 + 1100);
-    const again = await identity(srv, creds(svc));
-    assert.equal(again.status, 200, `after the window: ${again.text}`);
+    const again = await identity(srv, bad);
+    assert.equal(again.status, 401, `after the window the failure is counted afresh: ${again.text}`);
   });
 
-  test('per client id and per address (addresses told by a trusted proxy)', async (t) => {
+  test('ten wrong secrets from elsewhere never refuse the real integration; unknown ids count per address', async (t) => {
     const inst = makeInstance(t, { users: ['a@example.com', 'b@example.com'] });
     const a = inst.user('a@example.com').service;
     const b = inst.user('b@example.com').service;
@@ -267,23 +274,56 @@ describe('throttling of failed token requests', { concurrency: true }, () => {
       '--trusted-proxies', '127.0.0.1']);
     const from = (ip) => ({ headers: { 'X-Forwarded-For': ip } });
     const bad = { ...creds(a), client_secret: 'nope' };
-    // three failures of client a, each from another address
-    for (const ip of ['10.0.0.1', '10.0.0.2', '10.0.0.3'])
-      assert.equal((await identity(srv, bad, from(ip))).status, 401);
-    // client a is throttled from a fresh address, even with its right secret
-    const ra = await identity(srv, creds(a), from('10.0.0.4'));
-    assert.equal(ra.status, 429, `client a from a fresh address: ${ra.text}`);
-    assert.ok(ra.headers.get('retry-after'));
-    // client b from a fresh address is not
-    assert.equal((await identity(srv, creds(b), from('10.0.0.5'))).status, 200);
+    // ten failures of client a from ten addresses: none of those pairs reaches the limit
+    for (let i = 1; i <= 10; i++)
+      assert.equal((await identity(srv, bad, from(`10.0.0.${i}`))).status, 401, `stranger ${i}`);
+    // ... and a stranger who keeps trying from one address is throttled there only
+    for (let i = 0; i < 3; i++) await identity(srv, bad, from('10.0.0.66'));
+    assert.equal((await identity(srv, bad, from('10.0.0.66'))).status, 429, 'the persistent stranger');
+    // the real integration, from its own address and from the stranger's
+    for (const ip of ['10.0.0.99', '10.0.0.66', '10.0.0.1']) {
+      const r = await identity(srv, creds(a), from(ip));
+      assert.equal(r.status, 200, `client a with its secret from ${ip}: ${r.text}`);
+    }
+    assert.equal((await identity(srv, bad, from('10.0.0.99'))).status, 401, 'a wrong secret from a fresh pair: 401');
 
-    // three failures from one address with unknown client ids: that address is throttled
+    // three unknown client ids from one address: that address is throttled for unknown ids
     for (let i = 0; i < 3; i++) {
       const r = await identity(srv, { grant_type: 'client_credentials', client_id: `unknown-${i}`, client_secret: 'x' }, from('10.9.9.9'));
       assert.equal(r.status, 401, r.text);
     }
-    const rb = await identity(srv, creds(b), from('10.9.9.9'));
-    assert.equal(rb.status, 429, `client b from the throttled address: ${rb.text}`);
-    assert.equal((await identity(srv, creds(b), from('10.9.9.8'))).status, 200, 'client b from another address');
+    const ru = await identity(srv, { grant_type: 'client_credentials', client_id: 'unknown-9', client_secret: 'x' }, from('10.9.9.9'));
+    assert.equal(ru.status, 429, `a 4th unknown id from that address: ${ru.text}`);
+    assert.ok(ru.headers.get('retry-after'));
+    assert.equal((await identity(srv, { grant_type: 'client_credentials', client_id: 'unknown-9', client_secret: 'x' },
+      from('10.9.9.8'))).status, 401, 'unknown ids from another address: 401');
+    // known clients from that address are not throttled: b's secret works, a wrong one is its own pair
+    assert.equal((await identity(srv, creds(b), from('10.9.9.9'))).status, 200, 'client b from the throttled address');
+    assert.equal((await identity(srv, { ...creds(b), client_secret: 'x' }, from('10.9.9.9'))).status, 401);
+  });
+
+  test('--auth-fail-capacity 16: a full table refuses new failures (429), never lets them through uncounted', async (t) => {
+    const inst = makeInstance(t, { users: ['a@example.com'] });
+    const a = inst.user('a@example.com').service;
+    const srv = await startServer(t, inst.db, ['--auth-fail-limit', '3', '--auth-fail-window', '60',
+      '--auth-fail-capacity', '16', '--trusted-proxies', '127.0.0.1']);
+    const from = (ip) => ({ headers: { 'X-Forwarded-For': ip } });
+    const bad = { ...creds(a), client_secret: 'nope' };
+    // 16 failing pairs fill the table
+    for (let i = 1; i <= 16; i++)
+      assert.equal((await identity(srv, bad, from(`10.1.0.${i}`))).status, 401, `pair ${i}`);
+    // a 17th cannot be counted: refused, with Retry-After, rather than answered 401 uncounted
+    const full = await identity(srv, bad, from('10.1.0.17'));
+    assert.equal(full.status, 429, `a new failing pair while the table is full: ${full.text}`);
+    assert.ok(full.headers.get('retry-after'));
+    const unknown = await identity(srv, { grant_type: 'client_credentials', client_id: 'nobody', client_secret: 'x' },
+      from('10.1.0.18'));
+    assert.equal(unknown.status, 429, 'an unknown id from a new address too');
+    // pairs in the table keep being counted
+    for (let i = 0; i < 2; i++) assert.equal((await identity(srv, bad, from('10.1.0.1'))).status, 401);
+    assert.equal((await identity(srv, bad, from('10.1.0.1'))).status, 429, 'the 4th failure of a counted pair');
+    // and the right secret is accepted from anywhere, full table or not
+    const good = await identity(srv, creds(a), from('10.1.0.17'));
+    assert.equal(good.status, 200, good.text);
   });
 });

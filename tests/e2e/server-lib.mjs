@@ -21,7 +21,8 @@ export const LISTENING_LINE = /listening on (https?:\/\/(\S+?):(\d+))["\s]/;
 export const STOP_TIMEOUT_MS = 20_000;
 export const SANITIZER_MARKS = ['ERROR: AddressSanitizer', 'LeakSanitizer', 'runtime error:'];
 export const REQUEST_ID = /^[0-9a-f]+#[0-9a-f]+$/;
-export const TOKEN_RE = /^[A-Za-z0-9_-]{22,}$/;
+// an access token: LK_TOKEN_LEN (src/core/token.h) base64url characters
+export const TOKEN_RE = /^[A-Za-z0-9_-]{64}$/;
 
 const SANITIZER_ENV = {
   ASAN_OPTIONS: 'detect_leaks=1:abort_on_error=0:halt_on_error=1:exitcode=86',

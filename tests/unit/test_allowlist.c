@@ -23,13 +23,13 @@
 
 /* --- helpers ----------------------------------------------------------------- */
 
-/* the allowlist rows, the switch and the generation as one text */
+/* the allowlist rows, the switch and the change feed's head as one text */
 static const char *allow_state(lk_fixture *f)
 {
     return lk_fixture_text(
         f, "SELECT coalesce((SELECT group_concat(id || '=' || cidr || '@' || created_at, ';') FROM allowlist), '')"
            " || '|' || (SELECT value || '@' || updated_at FROM settings WHERE key = 'allowlist.enabled')"
-           " || '|' || (SELECT n FROM generation)");
+           " || '|' || (SELECT coalesce(max(seq), 0) FROM changes)");
 }
 
 /* a refused call: the code, the field, a word of the message, and nothing changed.

@@ -42,14 +42,14 @@ static int setup(void **state)
 /* --- helpers ----------------------------------------------------------------- */
 
 /* everything limits are made of, as one text: settings and user_limits rows, and the
- * generation (so that "nothing written" is checked, not only "same values") */
+ * change feed's head (so that "nothing written" is checked, not only "same values") */
 static const char *limits_state(lk_fixture *f)
 {
     return lk_fixture_text(f, "SELECT group_concat(x, ';') FROM ("
                               " SELECT key || '=' || value || '@' || updated_at AS x FROM settings"
                               " UNION ALL SELECT 'u' || user_id || ':' || rate_calls || '/' || rate_seconds || ','"
                               "  || daily || ',' || concurrent || '@' || updated_at FROM user_limits"
-                              " UNION ALL SELECT 'gen=' || n FROM generation)");
+                              " UNION ALL SELECT 'feed=' || coalesce(max(seq), 0) FROM changes)");
 }
 
 static char *limits_state_copy(lk_fixture *f)
@@ -163,7 +163,7 @@ static void instance_changes(void **state)
                   LK_LIMIT_CONCURRENT_MAX);
 }
 
-/* the same values again write nothing: no setting, no event, no new generation */
+/* the same values again write nothing: no setting, no event, no row in the change feed */
 static void instance_noop(void **state)
 {
     lk_fixture *f = *state;

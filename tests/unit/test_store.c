@@ -167,21 +167,22 @@ static void migrations_applied_and_recorded(void **state)
     assert_string_equal(OPS(f)->kind, "sqlite");
     int v = OPS(f)->schema_version(f->store);
     assert_int_equal(v, 7);
-    assert_string_equal(side_text(f, "SELECT name FROM schema_migrations WHERE version = 6"), "0006_lists.sql");
     assert_int_equal(side_int(f, "SELECT count(*) FROM schema_migrations"), embedded_migrations());
     assert_int_equal(side_int(f, "SELECT max(version) FROM schema_migrations"), v);
     assert_string_equal(side_text(f, "SELECT name FROM schema_migrations WHERE version = 1"), "0001_init.sql");
     assert_string_equal(side_text(f, "SELECT name FROM schema_migrations WHERE version = 2"), "0002_server.sql");
     assert_string_equal(side_text(f, "SELECT name FROM schema_migrations WHERE version = 3"), "0003_console.sql");
     assert_string_equal(side_text(f, "SELECT name FROM schema_migrations WHERE version = 4"), "0004_mail.sql");
+    assert_string_equal(side_text(f, "SELECT name FROM schema_migrations WHERE version = 5"), "0005_feed.sql");
+    assert_string_equal(side_text(f, "SELECT name FROM schema_migrations WHERE version = 6"), "0006_lists.sql");
     assert_string_equal(side_text(f, "SELECT name FROM schema_migrations WHERE version = 7"), "0007_trust.sql");
     assert_true(side_int(f, "SELECT applied_at FROM schema_migrations WHERE version = 1") > 1700000000);
     assert_int_equal(side_int(f, "PRAGMA user_version"), v);
     assert_int_equal(side_int(f, "PRAGMA application_id"), (long)LK_SQLITE_APPLICATION_ID);
     for (const char *t = "workspaces permissions roles role_permissions users user_roles invitations"
-                         " services audit_events tokens settings allowlist user_limits usage_daily"
-                         " errors_daily generation sessions login_history mail_queue password_resets"
-                         " expiry_notices"; *t;) {
+                         " services audit_events settings allowlist user_limits usage_daily"
+                         " errors_daily sessions login_history mail_queue password_resets"
+                         " expiry_notices changes changes_pruned token_revocations"; *t;) {
         char name[32], sql[128];
         size_t len = strcspn(t, " ");
         snprintf(name, sizeof name, "%.*s", (int)len, t);
@@ -1279,176 +1280,297 @@ static void audit_round_trip_and_filters(void **state)
     assert_int_equal(n, 0);
 }
 
-/* --- what the server keeps (migration 0002) ---------------------------------------- */
+/* --- the change feed (migration 0005) ------------------------------------------------ */
 
-static int64_t generation(lk_fixture *f)
+/* the feed's rows after `after`, as "kind:id kind:id ..." (static buffer) */
+static const char *rows_after(lk_fixture *f, int64_t after, int64_t *last)
 {
+    static const char *names[] = {"user", "service", "role", "permission", "settings", "allowlist",
+                                  "revocation", "keys", "other"};
+    static char buf[2048];
     lk_error err = {0};
-    int64_t n = -1;
-    assert_int_equal(OPS(f)->generation(f->store, &n, &err), LK_OK);
-    assert_true(n > 0);
-    return n;
+    lk_change *ch = NULL;
+    size_t n = 0;
+    assert_int_equal(OPS(f)->changes_since(f->store, &f->arena, after, 1000, &ch, &n, &err), LK_OK);
+    size_t k = 0;
+    buf[0] = '\0';
+    for (size_t i = 0; i < n && k < sizeof buf - 40; i++) {
+        if (i)
+            assert_true(ch[i].seq > ch[i - 1].seq);
+        k += (size_t)snprintf(buf + k, sizeof buf - k, "%s%s:%lld", i ? " " : "", names[ch[i].kind],
+                              (long long)ch[i].id);
+    }
+    if (last)
+        *last = n ? ch[n - 1].seq : after;
+    return buf;
 }
 
-/* the generation grew across the statement(s) of `what`; returns the new one */
-#define EXPECT_GROWS(f, g, what)                                                             \
-    do {                                                                                     \
-        what;                                                                                \
-        int64_t now_ = generation(f);                                                        \
-        if (now_ <= (g))                                                                     \
-            fail_msg("line %d: generation did not grow after %s (%lld)", __LINE__, #what,     \
-                     (long long)now_);                                                       \
-        (g) = now_;                                                                          \
+static int64_t feed_head(lk_fixture *f)
+{
+    int64_t head = -1, pruned = -1;
+    lk_error err = {0};
+    assert_int_equal(OPS(f)->changes_state(f->store, &head, &pruned, &err), LK_OK);
+    return head;
+}
+
+/* what `what` appended to the feed (every row, in order) equals `want` */
+#define EXPECT_ROWS(f, want, what)                                                                \
+    do {                                                                                          \
+        int64_t before_ = feed_head(f);                                                           \
+        what;                                                                                     \
+        const char *got_ = rows_after(f, before_, NULL);                                          \
+        if (strcmp(got_, want) != 0)                                                              \
+            fail_msg("line %d: after %s the feed has \"%s\", expected \"%s\"", __LINE__, #what, got_, \
+                     want);                                                                       \
     } while (0)
 
-#define EXPECT_SAME(f, g, what)                                                              \
-    do {                                                                                     \
-        what;                                                                                \
-        int64_t now_ = generation(f);                                                        \
-        if (now_ != (g))                                                                     \
-            fail_msg("line %d: generation changed after %s (%lld -> %lld)", __LINE__, #what, \
-                     (long long)(g), (long long)now_);                                       \
-    } while (0)
-
-static void generation_follows_domain_changes(void **state)
+static void feed_follows_domain_changes(void **state)
 {
     lk_fixture *f = fx(state);
     lk_error err = {0};
-    int64_t g = generation(f);
-    assert_int_equal(generation(f), g); /* reading changes nothing */
+    char want[256];
 
-    /* what the server reads of the domain: each change grows it */
     lk_grant grant = {.role_id = LK_ROLE_ADMIN, .workspace_id = LK_WORKSPACE_ALLZONES};
-    int64_t user = 0, svc = 0, role = 0;
-    EXPECT_GROWS(f, g, user = add_user(f, "robot@x.com", true, &grant, 1));
+    int64_t user = 0, svc = 0, role = 0, person = 0;
+    /* a fresh database: the seed data wrote no rows */
+    assert_int_equal(feed_head(f), 0);
+    /* an API-only user: its row and its grant */
+    user = add_user(f, "robot@x.com", true, &grant, 1);
+    snprintf(want, sizeof want, "user:%lld user:%lld", (long long)user, (long long)user);
+    assert_string_equal(rows_after(f, 0, NULL), want);
+    /* a person: nothing the server reads */
+    EXPECT_ROWS(f, "", person = add_user(f, "person@x.com", false, &grant, 1));
+    lk_user p;
+    assert_int_equal(OPS(f)->user_get(f->store, &f->arena, person, &p, &err), LK_OK);
+    p.status = LK_STATUS_LOCKED;
+    EXPECT_ROWS(f, "", begin(f); assert_int_equal(OPS(f)->user_update(f->store, &p, &err), LK_OK); commit(f));
+
+    /* an update of what the server does not read adds nothing, even though the
+     * store's update writes every column */
     lk_user u;
     assert_int_equal(OPS(f)->user_get(f->store, &f->arena, user, &u, &err), LK_OK);
-    u.status = LK_STATUS_LOCKED;
-    EXPECT_GROWS(f, g, begin(f); assert_int_equal(OPS(f)->user_update(f->store, &u, &err), LK_OK); commit(f));
-    EXPECT_GROWS(f, g, svc = add_service(f, "Sync", "11111111-1111-4111-8111-111111111111", user));
+    u.first_name = "Renamed";
+    u.failed_logins = 3;
+    EXPECT_ROWS(f, "", begin(f); assert_int_equal(OPS(f)->user_update(f->store, &u, &err), LK_OK); commit(f));
+
+    int64_t before = feed_head(f);
+    svc = add_service(f, "Sync", "11111111-1111-4111-8111-111111111111", user);
+    snprintf(want, sizeof want, "service:%lld", (long long)svc);
+    assert_string_equal(rows_after(f, before, NULL), want);
     lk_service s;
     assert_int_equal(OPS(f)->service_find(f->store, &f->arena, "Sync", &s, &err), LK_OK);
+    assert_int_equal(s.token_epoch, 0);
+    s.description = "only the description";
+    s.name = "Sync renamed";
+    EXPECT_ROWS(f, "", begin(f); assert_int_equal(OPS(f)->service_update(f->store, &s, &err), LK_OK); commit(f));
+    /* a rotation: the secret changes, the epoch moves (one row per write) */
+    s.secret_hash = "bb";
     s.tokens_valid_after = 5000;
-    EXPECT_GROWS(f, g, begin(f); assert_int_equal(OPS(f)->service_update(f->store, &s, &err), LK_OK); commit(f));
+    snprintf(want, sizeof want, "service:%lld service:%lld", (long long)svc, (long long)svc);
+    EXPECT_ROWS(f, want, begin(f); assert_int_equal(OPS(f)->service_update(f->store, &s, &err), LK_OK); commit(f));
+    assert_int_equal(side_int(f, "SELECT token_epoch FROM services"), 1);
+
+    /* locking the owner moves the epoch of each of its services; unlocking does not */
+    u.status = LK_STATUS_LOCKED;
+    snprintf(want, sizeof want, "user:%lld service:%lld", (long long)user, (long long)svc);
+    EXPECT_ROWS(f, want, begin(f); assert_int_equal(OPS(f)->user_update(f->store, &u, &err), LK_OK); commit(f));
+    assert_int_equal(side_int(f, "SELECT token_epoch FROM services"), 2);
+    u.status = LK_STATUS_ACTIVE;
+    snprintf(want, sizeof want, "user:%lld", (long long)user);
+    EXPECT_ROWS(f, want, begin(f); assert_int_equal(OPS(f)->user_update(f->store, &u, &err), LK_OK); commit(f));
+    assert_int_equal(side_int(f, "SELECT token_epoch FROM services"), 2);
+    /* a new expiry: moves the epoch only when the old one had passed */
+    u.expires_at = 4000000000;
+    EXPECT_ROWS(f, want, begin(f); assert_int_equal(OPS(f)->user_update(f->store, &u, &err), LK_OK); commit(f));
+    assert_int_equal(side_int(f, "SELECT token_epoch FROM services"), 2);
+    side_exec(f, "UPDATE users SET expires_at = 1000 WHERE email = 'robot@x.com'");
+    assert_int_equal(side_int(f, "SELECT token_epoch FROM services"), 2);
+    side_exec(f, "UPDATE users SET expires_at = 4000000000 WHERE email = 'robot@x.com'");
+    assert_int_equal(side_int(f, "SELECT token_epoch FROM services"), 3);
+
     const char *perms[] = {"Read-Only Lead"};
-    EXPECT_GROWS(f, g, role = add_role(f, "API Only", perms, 1));
-    EXPECT_GROWS(f, g, begin(f); assert_int_equal(OPS(f)->setting_set(f->store, "limits.daily", "10", 1, &err), LK_OK);
-                 commit(f));
-    EXPECT_GROWS(f, g, begin(f); assert_int_equal(OPS(f)->allow_insert(f->store, "10.0.0.0/8", 1, &err), LK_OK);
-                 commit(f));
-    EXPECT_GROWS(f, g, begin(f); assert_int_equal(OPS(f)->allow_delete(f->store, "10.0.0.0/8", &err), LK_OK);
-                 commit(f));
+    before = feed_head(f);
+    role = add_role(f, "API Only", perms, 1);
+    snprintf(want, sizeof want, "role:%lld", (long long)role);
+    assert_string_equal(rows_after(f, before, NULL), want);
+    snprintf(want, sizeof want, "settings:0");
+    EXPECT_ROWS(f, want, begin(f); assert_int_equal(OPS(f)->setting_set(f->store, "limits.daily", "10", 1, &err), LK_OK);
+                commit(f));
+    EXPECT_ROWS(f, "", begin(f); assert_int_equal(OPS(f)->setting_set(f->store, "limits.daily", "10", 2, &err), LK_OK);
+                commit(f)); /* the same value */
+    EXPECT_ROWS(f, "allowlist:0", begin(f); assert_int_equal(OPS(f)->allow_insert(f->store, "10.0.0.0/8", 1, &err), LK_OK);
+                commit(f));
+    EXPECT_ROWS(f, "allowlist:0", begin(f); assert_int_equal(OPS(f)->allow_delete(f->store, "10.0.0.0/8", &err), LK_OK);
+                commit(f));
     lk_user_limits ul = {.user_id = user, .limits = {.daily = 5}, .updated_at = 1};
-    EXPECT_GROWS(f, g, begin(f); assert_int_equal(OPS(f)->user_limits_set(f->store, &ul, &err), LK_OK); commit(f));
+    snprintf(want, sizeof want, "user:%lld", (long long)user);
+    EXPECT_ROWS(f, want, begin(f); assert_int_equal(OPS(f)->user_limits_set(f->store, &ul, &err), LK_OK); commit(f));
     ul.limits.daily = 6;
-    EXPECT_GROWS(f, g, begin(f); assert_int_equal(OPS(f)->user_limits_set(f->store, &ul, &err), LK_OK); commit(f));
-    EXPECT_GROWS(f, g, begin(f); assert_int_equal(OPS(f)->user_limits_delete(f->store, user, &err), LK_OK);
-                 commit(f));
+    EXPECT_ROWS(f, want, begin(f); assert_int_equal(OPS(f)->user_limits_set(f->store, &ul, &err), LK_OK); commit(f));
+    EXPECT_ROWS(f, want, begin(f); assert_int_equal(OPS(f)->user_limits_delete(f->store, user, &err), LK_OK);
+                commit(f));
 
-    /* what the server writes itself: no growth, so it never reloads for its own writes */
-    lk_token_rec t = {.token_hash = "t1", .service_id = svc, .issued_at = 10, .expires_at = 20};
-    EXPECT_SAME(f, g, begin(f); assert_int_equal(OPS(f)->token_insert(f->store, &t, &err), LK_OK); commit(f));
-    EXPECT_SAME(f, g, begin(f); assert_int_equal(OPS(f)->token_revoke(f->store, "t1", 15, &err), LK_OK); commit(f));
-    EXPECT_SAME(f, g, begin(f); assert_int_equal(OPS(f)->token_purge(f->store, 100, &err), LK_OK); commit(f));
+    /* what the server writes itself adds nothing: counts, the audit trail */
     lk_usage_rec ur = {.day = "2030-01-01", .user_id = user, .user_email = "robot@x.com", .count = 3};
-    EXPECT_SAME(f, g, begin(f); assert_int_equal(OPS(f)->usage_add(f->store, &ur, 1, &err), LK_OK); commit(f));
+    EXPECT_ROWS(f, "", begin(f); assert_int_equal(OPS(f)->usage_add(f->store, &ur, 1, &err), LK_OK); commit(f));
     lk_error_rec er = {.day = "2030-01-01", .code = "606", .count = 1};
-    EXPECT_SAME(f, g, begin(f); assert_int_equal(OPS(f)->errors_add(f->store, &er, 1, &err), LK_OK); commit(f));
+    EXPECT_ROWS(f, "", begin(f); assert_int_equal(OPS(f)->errors_add(f->store, &er, 1, &err), LK_OK); commit(f));
     lk_audit_event ev = {.at = 1, .actor = "t", .area = "User", .action = "Edit", .target = "x"};
-    EXPECT_SAME(f, g, begin(f); assert_int_equal(OPS(f)->audit_insert(f->store, &ev, &err), LK_OK); commit(f));
+    EXPECT_ROWS(f, "", begin(f); assert_int_equal(OPS(f)->audit_insert(f->store, &ev, &err), LK_OK); commit(f));
 
-    /* a change rolled back leaves it as it was */
-    EXPECT_SAME(f, g, begin(f); assert_int_equal(OPS(f)->setting_set(f->store, "limits.daily", "11", 1, &err), LK_OK);
+    /* a change rolled back leaves no row */
+    EXPECT_ROWS(f, "", begin(f);
+                assert_int_equal(OPS(f)->setting_set(f->store, "limits.daily", "11", 1, &err), LK_OK);
                 OPS(f)->rollback(f->store));
 
-    /* deletes count too, and a change made by another process shows */
-    EXPECT_GROWS(f, g, begin(f); assert_int_equal(OPS(f)->service_delete(f->store, svc, &err), LK_OK); commit(f));
-    EXPECT_GROWS(f, g, begin(f); assert_int_equal(OPS(f)->role_delete(f->store, role, &err), LK_OK); commit(f));
-    EXPECT_GROWS(f, g, begin(f); assert_int_equal(OPS(f)->user_delete(f->store, user, &err), LK_OK); commit(f));
-    EXPECT_GROWS(f, g, side_exec(f, "UPDATE settings SET value = '7' WHERE key = 'limits.concurrent'"));
+    /* deletes, and a change made by another process, show too */
+    snprintf(want, sizeof want, "service:%lld", (long long)svc);
+    EXPECT_ROWS(f, want, begin(f); assert_int_equal(OPS(f)->service_delete(f->store, svc, &err), LK_OK); commit(f));
+    snprintf(want, sizeof want, "role:%lld", (long long)role);
+    EXPECT_ROWS(f, want, begin(f); assert_int_equal(OPS(f)->role_delete(f->store, role, &err), LK_OK); commit(f));
+    EXPECT_ROWS(f, "settings:0", side_exec(f, "UPDATE settings SET value = '7' WHERE key = 'limits.concurrent'"));
+    int64_t head = feed_head(f);
     reopen(f);
-    assert_int_equal(generation(f), g); /* durable */
+    assert_int_equal(feed_head(f), head); /* durable */
 }
 
-static void token_round_trip(void **state)
+static void feed_reads_append_and_prune(void **state)
 {
     lk_fixture *f = fx(state);
     lk_error err = {0};
-    lk_arena *a = &f->arena;
-    char h1[LK_HASH_HEX], h2[LK_HASH_HEX], h3[LK_HASH_HEX];
-    memset(h1, 'a', LK_HASH_HEX - 1);
-    memset(h2, 'b', LK_HASH_HEX - 1);
-    memset(h3, 'c', LK_HASH_HEX - 1);
-    h1[LK_HASH_HEX - 1] = h2[LK_HASH_HEX - 1] = h3[LK_HASH_HEX - 1] = '\0';
+    int64_t head = -1, pruned = -1;
+    assert_int_equal(OPS(f)->changes_state(f->store, &head, &pruned, &err), LK_OK);
+    assert_int_equal(pruned, 0);
+    assert_int_equal(head, 0);
+    int64_t start = 0;
 
-    /* a batch in one transaction; no foreign key: a token may outlive its service */
-    lk_token_rec recs[] = {
-        {.token_hash = h1, .service_id = 7, .issued_at = 1000, .expires_at = 4600},
-        {.token_hash = h2, .service_id = 8, .issued_at = 1100, .expires_at = 2000},
-        {.token_hash = h3, .service_id = 4242, .issued_at = 1200, .expires_at = 4800, .revoked_at = 1300},
-    };
+    /* rows no trigger writes: a rotated key file */
     begin(f);
-    for (size_t i = 0; i < 3; i++)
-        assert_int_equal(OPS(f)->token_insert(f->store, &recs[i], &err), LK_OK);
+    for (int i = 0; i < 10; i++)
+        assert_int_equal(OPS(f)->change_append(f->store, LK_CHANGE_KEYS, 0, 100 + i, &err), LK_OK);
+    assert_int_equal(OPS(f)->change_append(f->store, (lk_change_kind)99, 0, 100, &err), LK_EINVAL);
     commit(f);
-    assert_int_equal(side_int(f, "SELECT count(*) FROM tokens WHERE revoked_at IS NULL"), 2);
-
-    lk_token_rec *out;
-    size_t n;
-    assert_int_equal(OPS(f)->token_list(f->store, a, 0, &out, &n, &err), LK_OK);
-    assert_int_equal(n, 3);
-    for (size_t i = 0; i < 3; i++) { /* ordered by id: as inserted */
-        assert_string_equal(out[i].token_hash, recs[i].token_hash);
-        assert_int_equal(out[i].service_id, recs[i].service_id);
-        assert_int_equal(out[i].issued_at, recs[i].issued_at);
-        assert_int_equal(out[i].expires_at, recs[i].expires_at);
-        assert_int_equal(out[i].revoked_at, recs[i].revoked_at);
-    }
-    /* since: expires_at >= since, revoked ones included */
-    assert_int_equal(OPS(f)->token_list(f->store, a, 2001, &out, &n, &err), LK_OK);
-    assert_int_equal(n, 2);
-    assert_string_equal(out[0].token_hash, h1);
-    assert_string_equal(out[1].token_hash, h3);
-    assert_int_equal(OPS(f)->token_list(f->store, a, 4600, &out, &n, &err), LK_OK);
-    assert_int_equal(n, 2);
-    assert_int_equal(OPS(f)->token_list(f->store, a, 5000, &out, &n, &err), LK_OK);
-    assert_int_equal(n, 0);
-
-    /* the same hash twice */
-    begin(f);
-    assert_int_equal(OPS(f)->token_insert(f->store, &recs[0], &err), LK_EEXISTS);
-    assert_null(strstr(err.msg, h1));
-    commit(f);
-
-    /* revoke: absent is fine, an earlier revocation keeps its instant */
-    begin(f);
-    assert_int_equal(OPS(f)->token_revoke(f->store, h1, 1500, &err), LK_OK);
-    assert_int_equal(OPS(f)->token_revoke(f->store, h1, 1600, &err), LK_OK);
-    assert_int_equal(OPS(f)->token_revoke(f->store, h3, 1700, &err), LK_OK);
-    assert_int_equal(OPS(f)->token_revoke(f->store, "nothing", 1500, &err), LK_OK);
-    commit(f);
-    assert_int_equal(OPS(f)->token_list(f->store, a, 0, &out, &n, &err), LK_OK);
-    assert_int_equal(out[0].revoked_at, 1500);
-    assert_int_equal(out[1].revoked_at, 0);
-    assert_int_equal(out[2].revoked_at, 1300);
-
-    /* purge: expired strictly before the instant */
-    begin(f);
-    assert_int_equal(OPS(f)->token_purge(f->store, 2000, &err), LK_OK);
-    commit(f);
-    assert_int_equal(lk_fixture_count(f, "tokens"), 3);
-    begin(f);
-    assert_int_equal(OPS(f)->token_purge(f->store, 4601, &err), LK_OK);
-    commit(f);
-    assert_int_equal(OPS(f)->token_list(f->store, a, 0, &out, &n, &err), LK_OK);
+    assert_int_equal(feed_head(f), start + 10);
+    lk_change *ch = NULL;
+    size_t n = 0;
+    assert_int_equal(OPS(f)->changes_since(f->store, &f->arena, start, 4, &ch, &n, &err), LK_OK);
+    assert_int_equal(n, 4); /* at most max, from after `after` */
+    assert_int_equal(ch[0].seq, start + 1);
+    assert_int_equal(ch[0].kind, LK_CHANGE_KEYS);
+    assert_int_equal(ch[0].at, 100);
+    assert_int_equal(ch[3].seq, start + 4);
+    /* a kind this binary does not know reads as OTHER */
+    side_exec(f, "PRAGMA ignore_check_constraints = 1; INSERT INTO changes (kind, id, at) VALUES ('future', 3, 200)");
+    assert_int_equal(OPS(f)->changes_since(f->store, &f->arena, start + 10, 10, &ch, &n, &err), LK_OK);
     assert_int_equal(n, 1);
-    assert_string_equal(out[0].token_hash, h3);
+    assert_int_equal(ch[0].kind, LK_CHANGE_OTHER);
+    head = feed_head(f);
 
-    /* survives a reopen */
+    /* prune by age: rows older than `before` go, the pruned mark follows */
+    int64_t removed = -1;
+    begin(f);
+    assert_int_equal(OPS(f)->changes_prune(f->store, 105, -1, 0, &removed, &err), LK_OK);
+    commit(f);
+    assert_int_equal(removed, 5);
+    assert_int_equal(OPS(f)->changes_state(f->store, &head, &pruned, &err), LK_OK);
+    assert_int_equal(pruned, start + 5); /* the rows at 100..104 */
+    assert_int_equal(OPS(f)->changes_since(f->store, &f->arena, 0, 100, &ch, &n, &err), LK_OK);
+    assert_int_equal(ch[0].seq, start + 6);
+    /* a batch at a time, then by count */
+    begin(f);
+    assert_int_equal(OPS(f)->changes_prune(f->store, 0, 2, 1, &removed, &err), LK_OK);
+    commit(f);
+    assert_int_equal(removed, 1);
+    assert_int_equal(OPS(f)->changes_state(f->store, &head, &pruned, &err), LK_OK);
+    assert_int_equal(pruned, start + 6);
+    begin(f);
+    assert_int_equal(OPS(f)->changes_prune(f->store, 0, 2, 0, &removed, &err), LK_OK);
+    commit(f);
+    assert_int_equal(OPS(f)->changes_state(f->store, &head, &pruned, &err), LK_OK);
+    assert_int_equal(pruned, head - 2);
+    assert_int_equal(OPS(f)->changes_since(f->store, &f->arena, 0, 100, &ch, &n, &err), LK_OK);
+    assert_int_equal(n, 2);
+    /* nothing to prune: nothing moves */
+    begin(f);
+    assert_int_equal(OPS(f)->changes_prune(f->store, 0, 5, 0, &removed, &err), LK_OK);
+    commit(f);
+    assert_int_equal(removed, 0);
+    /* everything pruned: the head stays where it was; seq is never given again */
+    begin(f);
+    assert_int_equal(OPS(f)->changes_prune(f->store, 1000, 0, 0, &removed, &err), LK_OK);
+    commit(f);
+    assert_int_equal(OPS(f)->changes_state(f->store, &head, &pruned, &err), LK_OK);
+    assert_int_equal(pruned, head);
+    assert_int_equal(head, start + 11);
+    begin(f);
+    assert_int_equal(OPS(f)->change_append(f->store, LK_CHANGE_KEYS, 0, 300, &err), LK_OK);
+    commit(f);
+    assert_int_equal(feed_head(f), head + 1);
+
+    /* a read view: rows committed by another connection after it began are not in it */
+    assert_int_equal(OPS(f)->snapshot_begin(f->store, &err), LK_OK);
+    int64_t seen = feed_head(f);
+    side_exec(f, "INSERT INTO changes (kind, id, at) VALUES ('keys', 0, 400)");
+    assert_int_equal(feed_head(f), seen);
+    OPS(f)->snapshot_end(f->store);
+    assert_int_equal(feed_head(f), seen + 1);
+}
+
+static lk_code collect_revocation(void *ctx, const lk_revocation *r)
+{
+    char *buf = ctx;
+    size_t k = strlen(buf);
+    snprintf(buf + k, 512 - k, "%s%s/%lld/%lld", k ? " " : "", r->token_id, (long long)r->service_id,
+             (long long)r->expires_at);
+    return LK_OK;
+}
+
+static void revocation_round_trip(void **state)
+{
+    lk_fixture *f = fx(state);
+    lk_error err = {0};
+    lk_revocation a = {.token_id = "00112233445566778899", .service_id = 7, .expires_at = 4600, .revoked_at = 1000};
+    lk_revocation b = {.token_id = "aabbccddeeff00112233", .service_id = 8, .expires_at = 2000, .revoked_at = 1100};
+    int64_t before = feed_head(f);
+    begin(f);
+    assert_int_equal(OPS(f)->revocation_insert(f->store, &a, &err), LK_OK);
+    assert_int_equal(OPS(f)->revocation_insert(f->store, &b, &err), LK_OK);
+    assert_int_equal(OPS(f)->revocation_insert(f->store, &a, &err), LK_OK); /* twice: stored once */
+    commit(f);
+    assert_int_equal(lk_fixture_count(f, "token_revocations"), 2);
+    /* each reaches the feed, by its row id */
+    int64_t ida = side_int(f, "SELECT id FROM token_revocations WHERE service_id = 7");
+    int64_t idb = side_int(f, "SELECT id FROM token_revocations WHERE service_id = 8");
+    char want[64];
+    snprintf(want, sizeof want, "revocation:%lld revocation:%lld", (long long)ida, (long long)idb);
+    assert_string_equal(rows_after(f, before, NULL), want);
+
+    lk_revocation got;
+    assert_int_equal(OPS(f)->revocation_get(f->store, &f->arena, ida, &got, &err), LK_OK);
+    assert_string_equal(got.token_id, a.token_id);
+    assert_int_equal(got.service_id, 7);
+    assert_int_equal(got.expires_at, 4600);
+    assert_int_equal(got.revoked_at, 1000);
+    assert_int_equal(OPS(f)->revocation_get(f->store, &f->arena, 999, &got, &err), LK_ENOTFOUND);
+
+    char seen[512] = "";
+    assert_int_equal(OPS(f)->revocation_scan(f->store, 0, collect_revocation, seen, &err), LK_OK);
+    assert_string_equal(seen, "00112233445566778899/7/4600 aabbccddeeff00112233/8/2000");
+    seen[0] = '\0';
+    assert_int_equal(OPS(f)->revocation_scan(f->store, 2001, collect_revocation, seen, &err), LK_OK);
+    assert_string_equal(seen, "00112233445566778899/7/4600");
+
+    /* purge: expired strictly before the instant; adds nothing to the feed */
+    before = feed_head(f);
+    begin(f);
+    assert_int_equal(OPS(f)->revocation_purge(f->store, 2000, &err), LK_OK);
+    assert_int_equal(OPS(f)->revocation_purge(f->store, 2001, &err), LK_OK);
+    commit(f);
+    assert_string_equal(rows_after(f, before, NULL), "");
     reopen(f);
-    assert_int_equal(OPS(f)->token_list(f->store, a, 0, &out, &n, &err), LK_OK);
-    assert_int_equal(n, 1);
-    assert_int_equal(out[0].service_id, 4242);
+    seen[0] = '\0';
+    assert_int_equal(OPS(f)->revocation_scan(f->store, 0, collect_revocation, seen, &err), LK_OK);
+    assert_string_equal(seen, "00112233445566778899/7/4600");
 }
 
 static void setting_round_trip(void **state)
@@ -1691,15 +1813,16 @@ static void usage_and_errors_add_up(void **state)
 /* --- streaming reads for the server's catalog ----------------------------------- */
 
 typedef struct scan_rows {
-    int64_t user[16], role[16];
+    int64_t user[16], role[16], limits[16];
     char email[16][64];
     size_t n;
     size_t stop_after;          /* 0: never */
 } scan_rows;
 
-static lk_code collect_user_role(void *ctx, const lk_user *u, int64_t role_id)
+static lk_code collect_user_role(void *ctx, const lk_user *u, int64_t role_id, const lk_limits *limits)
 {
     scan_rows *r = ctx;
+    r->limits[r->n] = limits ? limits->daily : -1;
     assert_true(r->n < 16);
     assert_true(u->api_only);
     assert_int_equal(u->status, LK_STATUS_ACTIVE);
@@ -1735,7 +1858,6 @@ static void catalog_scans(void **state)
     int64_t a = add_user(f, "a@example.com", true, two, 2);
     int64_t person = add_user(f, "person@example.com", false, two, 1);
     int64_t bare = add_user(f, "bare@example.com", true, NULL, 0);
-    (void)person;
 
     scan_rows rows = {0};
     lk_error err = {0};
@@ -1758,6 +1880,26 @@ static void catalog_scans(void **state)
     assert_int_equal(OPS(f)->api_user_role_scan(f->store, collect_user_role, &again, &err), LK_OK);
     assert_int_equal(again.n, 3);
 
+    assert_int_equal(rows.limits[0], -1);
+
+    /* one user's rows, with its own limits */
+    lk_user_limits ul = {.user_id = a, .limits = {.daily = 42}, .updated_at = 1};
+    begin(f);
+    assert_int_equal(OPS(f)->user_limits_set(f->store, &ul, &err), LK_OK);
+    commit(f);
+    scan_rows one = {0};
+    assert_int_equal(OPS(f)->api_user_get(f->store, a, collect_user_role, &one, &err), LK_OK);
+    assert_int_equal(one.n, 2);
+    assert_int_equal(one.user[0], a);
+    assert_int_equal(one.user[1], a);
+    assert_int_equal(one.limits[0], 42);
+    assert_int_equal(one.limits[1], 42);
+    scan_rows none = {0};
+    assert_int_equal(OPS(f)->api_user_get(f->store, person, collect_user_role, &none, &err), LK_OK);
+    assert_int_equal(none.n, 0); /* a person is not an API-only user */
+    assert_int_equal(OPS(f)->api_user_get(f->store, 9999, collect_user_role, &none, &err), LK_OK);
+    assert_int_equal(none.n, 0);
+
     int64_t s1 = add_service(f, "Scan S1", "11111111-1111-4111-8111-111111111111", a);
     int64_t s2 = add_service(f, "Scan S2", "22222222-2222-4222-8222-222222222222", bare);
     scan_rows svcs = {0};
@@ -1768,6 +1910,19 @@ static void catalog_scans(void **state)
     assert_string_equal(svcs.email[0], "11111111-1111-4111-8111-111111111111|aa|-");
     assert_int_equal(svcs.user[1], s2);
     assert_int_equal(svcs.role[1], bare);
+
+    /* one service by id, with its token epoch */
+    lk_service got;
+    assert_int_equal(OPS(f)->service_get(f->store, &f->arena, s2, &got, &err), LK_OK);
+    assert_int_equal(got.id, s2);
+    assert_int_equal(got.user_id, bare);
+    assert_string_equal(got.client_id, "22222222-2222-4222-8222-222222222222");
+    assert_string_equal(got.secret_hash, "aa");
+    assert_int_equal(got.token_epoch, 0);
+    side_exec(f, "UPDATE services SET token_epoch = 7 WHERE name = 'Scan S2'");
+    assert_int_equal(OPS(f)->service_get(f->store, &f->arena, s2, &got, &err), LK_OK);
+    assert_int_equal(got.token_epoch, 7);
+    assert_int_equal(OPS(f)->service_get(f->store, &f->arena, 9999, &got, &err), LK_ENOTFOUND);
 }
 
 int main(void)
@@ -1799,8 +1954,9 @@ int main(void)
         T(invitation_round_trip),
         T(service_round_trip),
         T(audit_round_trip_and_filters),
-        T(generation_follows_domain_changes),
-        T(token_round_trip),
+        T(feed_follows_domain_changes),
+        T(feed_reads_append_and_prune),
+        T(revocation_round_trip),
         T(setting_round_trip),
         T(allowlist_round_trip),
         T(user_limits_round_trip),

@@ -6,7 +6,8 @@
  * migrating, with a message that says to run `latchkey migrate`; a read-only open
  * never creates, migrates or writes, and works while another connection holds the
  * write lock; a missing or empty file is "no database" to a reader and a new
- * database to a writer.
+ * database to a writer; a migration missing below the highest recorded one is
+ * "older" too, and migrating applies it.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -16,6 +17,7 @@
 
 #include "fixture.h"
 #include "store/sqlite/store_sqlite.h"
+#include "util/embedded.h"
 
 #include <sodium.h>
 #include <sqlite3.h>
@@ -240,6 +242,52 @@ static void missing_and_empty_files(void **state)
     rmdir(path_of(f, "typo"));
 }
 
+/* A database made by a build that has later migrations but not an earlier one (0007
+ * landed before 0005): its highest version is this binary's, yet it is older, and
+ * migrating applies the missing one. */
+extern const lk_embedded_file lk_migrations[];
+
+static void a_missing_migration_below_the_highest(void **state)
+{
+    lk_fixture *f = *state;
+    const char *gap = path_of(f, "gap.db");
+    const char *skip = "0005_feed.sql";
+    char *sql = lk_arena_printf(&f->arena, "BEGIN; CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY,"
+                                           " name TEXT NOT NULL, applied_at INTEGER NOT NULL);");
+    int highest = 0;
+    for (const lk_embedded_file *m = lk_migrations; m->name; m++) {
+        int v = atoi(m->name);
+        highest = v > highest ? v : highest;
+        if (strcmp(m->name, skip) == 0)
+            continue;
+        sql = lk_arena_printf(&f->arena, "%s\n%s\n;INSERT INTO schema_migrations VALUES (%d, '%s', 1700000000);", sql,
+                              (const char *)m->data, v, m->name);
+    }
+    sql = lk_arena_printf(&f->arena, "%s COMMIT; PRAGMA application_id = %ld;", sql, (long)LK_SQLITE_APPLICATION_ID);
+    exec_on(gap, sql);
+    lk_store_info info;
+    lk_error err = {0};
+    assert_int_equal(lk_store_inspect(gap, &info, &err), LK_OK);
+    assert_int_equal(info.state, LK_DB_OLDER);
+    assert_int_equal(info.version, highest);
+    assert_int_equal(info.known, highest);
+    assert_int_equal(info.missing, 1);
+    assert_null(lk_store_open(gap, LK_STORE_WRITE, &err));
+    assert_non_null(strstr(err.msg, "1 of its migrations not applied"));
+    lk_store *s = lk_store_open(gap, LK_STORE_MIGRATE, &err);
+    assert_non_null(s);
+    s->ops->close(s);
+    assert_int_equal(int_on(gap, "SELECT count(*) FROM schema_migrations WHERE name = '0005_feed.sql'"), 1);
+    assert_int_equal(int_on(gap, "SELECT count(*) FROM sqlite_master WHERE name IN ('changes', 'token_revocations')"), 2);
+    assert_int_equal(int_on(gap, "SELECT count(*) FROM sqlite_master WHERE name IN ('tokens', 'generation')"), 0);
+    assert_int_equal(lk_store_inspect(gap, &info, &err), LK_OK);
+    assert_int_equal(info.state, LK_DB_CURRENT);
+    assert_int_equal(info.missing, 0);
+    const char *suffix[] = {"", "-wal", "-shm"};
+    for (size_t k = 0; k < 3; k++)
+        unlink(lk_arena_printf(&f->arena, "%s%s", gap, suffix[k]));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -249,6 +297,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(reading_takes_no_lock_and_writes_nothing, lk_fixture_setup,
                                         lk_fixture_teardown),
         cmocka_unit_test_setup_teardown(missing_and_empty_files, lk_fixture_setup, lk_fixture_teardown),
+        cmocka_unit_test_setup_teardown(a_missing_migration_below_the_highest, lk_fixture_setup, lk_fixture_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -4,7 +4,7 @@
 -- Search indexes are FTS5 tables with the trigram tokenizer: a MATCH of a word of
 -- three or more characters finds, through the index, every row containing it as a
 -- substring, case-insensitively. Triggers keep them in the same transaction as the
--- rows they index. None of these tables moves the generation counter: a running
+-- rows they index. None of these tables appends to the change feed (0005): a running
 -- server's catalog does not read them.
 
 -- Users by email, user id, first and last name. The content is the users table itself

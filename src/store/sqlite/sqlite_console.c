@@ -3,8 +3,8 @@
  * sign-in sessions (by the hash of their token) and the login history.
  *
  * Invariants: a session token is never stored nor put in a message, only its hash;
- * none of these tables moves the generation counter (a sign-in must not make a
- * running server rebuild its catalog).
+ * none of these tables appends to the change feed (a sign-in is nothing a running
+ * server's catalog reads).
  */
 #include "store/sqlite/sqlite_internal.h"
 

@@ -108,8 +108,10 @@ static int read_migrations(sqlite3 *db, lk_store_info *info, bool *ours)
     if (rc == SQLITE_DONE)
         rc = SQLITE_OK;
     sqlite3_finalize(st);
-    if (rc == SQLITE_OK && *ours)
+    if (rc == SQLITE_OK && *ours) {
         info->state = unknown ? LK_DB_NEWER : recorded == n_embedded() ? LK_DB_CURRENT : LK_DB_OLDER;
+        info->missing = n_embedded() - recorded;
+    }
     return rc;
 }
 

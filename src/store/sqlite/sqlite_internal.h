@@ -6,8 +6,8 @@
  * transactions and holds the ops table; sqlite_util.c has the statement cache and
  * the helpers below; sqlite_catalog.c (workspaces, permissions, roles),
  * sqlite_users.c (users, invitations), sqlite_services.c (services, audit) and
- * sqlite_server.c (what the server keeps: generation, tokens, settings, allowlist,
- * user limits, daily counts) implement the ops.
+ * sqlite_server.c (what the server keeps: settings, allowlist, user limits, daily
+ * counts) and sqlite_feed.c (the change feed, token revocations) implement the ops.
  *
  * Invariants every op keeps:
  *  - SQL is a static const char array next to the op that uses it, with `?N`
@@ -190,12 +190,21 @@ lk_code lk_sq_service_insert(lk_store *s, lk_service *svc, lk_error *err);
 lk_code lk_sq_service_update(lk_store *s, const lk_service *svc, lk_error *err);
 lk_code lk_sq_service_delete(lk_store *s, int64_t id, lk_error *err);
 
-lk_code lk_sq_generation(lk_store *s, int64_t *out, lk_error *err);
-lk_code lk_sq_token_insert(lk_store *s, const lk_token_rec *t, lk_error *err);
-lk_code lk_sq_token_revoke(lk_store *s, const char *token_hash, int64_t at, lk_error *err);
-lk_code lk_sq_token_revoke_service(lk_store *s, int64_t service_id, int64_t at, lk_error *err);
-lk_code lk_sq_token_list(lk_store *s, lk_arena *a, int64_t since, lk_token_rec **out, size_t *n, lk_error *err);
-lk_code lk_sq_token_purge(lk_store *s, int64_t expired_before, lk_error *err);
+lk_code lk_sq_api_user_get(lk_store *s, int64_t id, lk_user_role_fn fn, void *ctx, lk_error *err);
+lk_code lk_sq_service_get(lk_store *s, lk_arena *a, int64_t id, lk_service *out, lk_error *err);
+
+lk_code lk_sq_snapshot_begin(lk_store *s, lk_error *err);
+void lk_sq_snapshot_end(lk_store *s);
+lk_code lk_sq_changes_since(lk_store *s, lk_arena *a, int64_t after, size_t max, lk_change **out, size_t *n,
+                            lk_error *err);
+lk_code lk_sq_changes_state(lk_store *s, int64_t *head, int64_t *pruned, lk_error *err);
+lk_code lk_sq_change_append(lk_store *s, lk_change_kind kind, int64_t id, int64_t at, lk_error *err);
+lk_code lk_sq_changes_prune(lk_store *s, int64_t before, int64_t keep, int64_t max, int64_t *removed,
+                            lk_error *err);
+lk_code lk_sq_revocation_insert(lk_store *s, const lk_revocation *r, lk_error *err);
+lk_code lk_sq_revocation_get(lk_store *s, lk_arena *a, int64_t id, lk_revocation *out, lk_error *err);
+lk_code lk_sq_revocation_scan(lk_store *s, int64_t since, lk_revocation_fn fn, void *ctx, lk_error *err);
+lk_code lk_sq_revocation_purge(lk_store *s, int64_t expired_before, lk_error *err);
 lk_code lk_sq_setting_get(lk_store *s, lk_arena *a, const char *key, const char **value, lk_error *err);
 lk_code lk_sq_setting_set(lk_store *s, const char *key, const char *value, int64_t now, lk_error *err);
 lk_code lk_sq_allow_list(lk_store *s, lk_arena *a, const char ***cidrs, size_t *n, lk_error *err);

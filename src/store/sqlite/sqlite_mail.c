@@ -3,8 +3,8 @@
  * outgoing messages, password-reset links (by the hash of their token) and the
  * record of expiry notices already queued.
  *
- * Invariants: no token is stored, only hashes; none of these tables moves the
- * generation counter.
+ * Invariants: no token is stored, only hashes; none of these tables appends to
+ * the change feed.
  */
 #include "store/sqlite/sqlite_internal.h"
 

@@ -1,136 +1,15 @@
 /*
- * sqlite_server — what the server keeps in the SQLite store (migration 0002): the
- * generation counter, access tokens (hashes only), instance settings, the IP
- * allowlist, per-user limits, and the daily usage and error counts.
+ * sqlite_server — what the server keeps in the SQLite store (migration 0002):
+ * instance settings, the IP allowlist, per-user limits, and the daily usage and
+ * error counts. (The change feed and token revocations: sqlite_feed.c.)
  *
  * Invariants:
- *  - The generation is bumped by triggers of the schema, never by these ops: any
- *    write to users, grants, roles, permissions, services, settings, the allowlist
- *    or user limits grows it, whoever makes it (this binary, an older CLI, sqlite3).
- *    Tokens, counts and the audit trail are not among them, so the server's own
- *    frequent writes never make it reload what it already has.
+ *  - Changes to settings, the allowlist and user limits reach the change feed
+ *    through the schema's triggers, never through these ops.
  *  - usage_add / errors_add add to the stored counts (an upsert per record) inside
  *    a savepoint: a batch is counted whole or not at all.
- *  - A token is never stored in clear; its hash is never put in a message.
  */
 #include "store/sqlite/sqlite_internal.h"
-
-/* --- generation ------------------------------------------------------------ */
-
-static const char SQL_GENERATION[] = "SELECT n FROM generation WHERE id = 1";
-
-static void int_row(lk_arena *a, sqlite3_stmt *st, void *out)
-{
-    *(int64_t *)out = lk_sq_int(st, 0);
-}
-
-lk_code lk_sq_generation(lk_store *s, int64_t *out, lk_error *err)
-{
-    static const lk_sq_ctx c = {.op = "generation", .noun = "generation"};
-    lk_sq *q = lk_sq_of(s);
-    sqlite3_stmt *st;
-    lk_code code = lk_sq_prepare(q, SQL_GENERATION, &c, &st, err);
-    if (code != LK_OK)
-        return code;
-    code = lk_sq_one(q, st, NULL, int_row, out, &c, err);
-    if (code == LK_ENOTFOUND)
-        return lk_fail(err, LK_ESCHEMA, NULL, "generation: the generation row is missing");
-    return code;
-}
-
-/* --- tokens ---------------------------------------------------------------- */
-
-static const char SQL_TOKEN_INSERT[] =
-    "INSERT INTO tokens (token_hash, service_id, issued_at, expires_at, revoked_at)"
-    " VALUES (?1, ?2, ?3, ?4, ?5)";
-/* an earlier revocation keeps its instant */
-static const char SQL_TOKEN_REVOKE[] =
-    "UPDATE tokens SET revoked_at = ?2 WHERE token_hash = ?1 AND revoked_at IS NULL";
-static const char SQL_TOKEN_REVOKE_SERVICE[] =
-    "UPDATE tokens SET revoked_at = ?2 WHERE service_id = ?1 AND revoked_at IS NULL AND issued_at <= ?2";
-static const char SQL_TOKEN_LIST[] =
-    "SELECT token_hash, service_id, issued_at, expires_at, revoked_at FROM tokens"
-    " WHERE expires_at >= ?1 ORDER BY id";
-static const char SQL_TOKEN_PURGE[] = "DELETE FROM tokens WHERE expires_at < ?1";
-
-static void token_row(lk_arena *a, sqlite3_stmt *st, void *out)
-{
-    lk_token_rec *t = out;
-    t->token_hash = lk_sq_text(a, st, 0);
-    t->service_id = lk_sq_int(st, 1);
-    t->issued_at = lk_sq_int(st, 2);
-    t->expires_at = lk_sq_int(st, 3);
-    t->revoked_at = lk_sq_int(st, 4);
-}
-
-lk_code lk_sq_token_insert(lk_store *s, const lk_token_rec *t, lk_error *err)
-{
-    static const lk_sq_ctx c = {.op = "token_insert", .noun = "token"};
-    lk_sq *q = lk_sq_of(s);
-    sqlite3_stmt *st;
-    lk_code code = lk_sq_prepare(q, SQL_TOKEN_INSERT, &c, &st, err);
-    if (code != LK_OK)
-        return code;
-    lk_sq_bind_text(q, st, 1, t->token_hash);
-    lk_sq_bind_int(q, st, 2, t->service_id);
-    lk_sq_bind_int(q, st, 3, t->issued_at);
-    lk_sq_bind_int(q, st, 4, t->expires_at);
-    lk_sq_bind_time(q, st, 5, t->revoked_at);
-    code = lk_sq_exec(q, st, &c, err);
-    if (code == LK_EEXISTS)
-        return lk_fail(err, code, "token", "token_insert: that token is stored already");
-    return code;
-}
-
-lk_code lk_sq_token_revoke(lk_store *s, const char *token_hash, int64_t at, lk_error *err)
-{
-    static const lk_sq_ctx c = {.op = "token_revoke", .noun = "token"};
-    lk_sq *q = lk_sq_of(s);
-    sqlite3_stmt *st;
-    lk_code code = lk_sq_prepare(q, SQL_TOKEN_REVOKE, &c, &st, err);
-    if (code != LK_OK)
-        return code;
-    lk_sq_bind_text0(q, st, 1, token_hash);
-    lk_sq_bind_int(q, st, 2, at);
-    return lk_sq_exec(q, st, &c, err);
-}
-
-lk_code lk_sq_token_revoke_service(lk_store *s, int64_t service_id, int64_t at, lk_error *err)
-{
-    static const lk_sq_ctx c = {.op = "token_revoke_service", .noun = "token"};
-    lk_sq *q = lk_sq_of(s);
-    sqlite3_stmt *st;
-    lk_code code = lk_sq_prepare(q, SQL_TOKEN_REVOKE_SERVICE, &c, &st, err);
-    if (code != LK_OK)
-        return code;
-    lk_sq_bind_int(q, st, 1, service_id);
-    lk_sq_bind_int(q, st, 2, at);
-    return lk_sq_exec(q, st, &c, err);
-}
-
-lk_code lk_sq_token_list(lk_store *s, lk_arena *a, int64_t since, lk_token_rec **out, size_t *n, lk_error *err)
-{
-    static const lk_sq_ctx c = {.op = "token_list", .noun = "token"};
-    lk_sq *q = lk_sq_of(s);
-    sqlite3_stmt *st;
-    lk_code code = lk_sq_prepare(q, SQL_TOKEN_LIST, &c, &st, err);
-    if (code != LK_OK)
-        return code;
-    lk_sq_bind_int(q, st, 1, since);
-    return lk_sq_rows(q, st, a, sizeof **out, token_row, (void **)out, n, &c, err);
-}
-
-lk_code lk_sq_token_purge(lk_store *s, int64_t expired_before, lk_error *err)
-{
-    static const lk_sq_ctx c = {.op = "token_purge", .noun = "token"};
-    lk_sq *q = lk_sq_of(s);
-    sqlite3_stmt *st;
-    lk_code code = lk_sq_prepare(q, SQL_TOKEN_PURGE, &c, &st, err);
-    if (code != LK_OK)
-        return code;
-    lk_sq_bind_int(q, st, 1, expired_before);
-    return lk_sq_exec(q, st, &c, err);
-}
 
 /* --- settings -------------------------------------------------------------- */
 

@@ -15,7 +15,7 @@
 #define SVC_COLS                                                                       \
     "SELECT s.id, s.name, s.description, s.user_id, u.email, s.client_id, s.secret_hash," \
     " s.old_secret_hash, s.old_secret_expires_at, s.tokens_valid_after, s.created_at,"  \
-    " s.updated_at"
+    " s.updated_at, s.token_epoch"
 #define SVC_FROM " FROM services s JOIN users u ON u.id = s.user_id"
 #define SVC_SELECT SVC_COLS SVC_FROM
 
@@ -70,6 +70,7 @@ static void svc_row(lk_arena *a, sqlite3_stmt *st, void *out)
     svc->tokens_valid_after = lk_sq_int(st, 9);
     svc->created_at = lk_sq_int(st, 10);
     svc->updated_at = lk_sq_int(st, 11);
+    svc->token_epoch = lk_sq_int(st, 12);
 }
 
 /* Binds ?2..?11 of the insert and update statements (?1 is the id of an update). */
@@ -159,9 +160,44 @@ lk_code lk_sq_service_count(lk_store *s, const lk_service_filter *f, int64_t cap
     return code;
 }
 
-static const char SQL_SVC_SCAN[] =
-    "SELECT id, name, user_id, client_id, secret_hash, old_secret_hash, old_secret_expires_at,"
-    " tokens_valid_after, created_at, updated_at FROM services ORDER BY id";
+#define SVC_CATALOG                                                                    \
+    "SELECT id, name, user_id, client_id, secret_hash, old_secret_hash, old_secret_expires_at," \
+    " tokens_valid_after, created_at, updated_at, token_epoch FROM services"
+static const char SQL_SVC_SCAN[] = SVC_CATALOG " ORDER BY id";
+static const char SQL_SVC_GET[] = SVC_CATALOG " WHERE id = ?1";
+
+static void svc_catalog_row(lk_arena *a, sqlite3_stmt *st, void *out)
+{
+    lk_service *svc = out;
+    *svc = (lk_service){
+        .id = lk_sq_int(st, 0),
+        .name = lk_sq_text(a, st, 1),
+        .user_id = lk_sq_int(st, 2),
+        .client_id = lk_sq_text(a, st, 3),
+        .secret_hash = lk_sq_text(a, st, 4),
+        .old_secret_hash = lk_sq_text_or_null(a, st, 5),
+        .old_secret_expires_at = lk_sq_int(st, 6),
+        .tokens_valid_after = lk_sq_int(st, 7),
+        .created_at = lk_sq_int(st, 8),
+        .updated_at = lk_sq_int(st, 9),
+        .token_epoch = lk_sq_int(st, 10),
+    };
+}
+
+lk_code lk_sq_service_get(lk_store *s, lk_arena *a, int64_t id, lk_service *out, lk_error *err)
+{
+    static const lk_sq_ctx c = {.op = "service_get", .noun = "service"};
+    lk_sq *q = lk_sq_of(s);
+    sqlite3_stmt *st;
+    lk_code code = lk_sq_prepare(q, SQL_SVC_GET, &c, &st, err);
+    if (code != LK_OK)
+        return code;
+    lk_sq_bind_int(q, st, 1, id);
+    code = lk_sq_one(q, st, a, svc_catalog_row, out, &c, err);
+    if (code == LK_ENOTFOUND)
+        return lk_fail(err, code, "service", "no service has the id %lld", (long long)id);
+    return code;
+}
 
 lk_code lk_sq_service_scan(lk_store *s, lk_service_fn fn, void *ctx, lk_error *err)
 {
@@ -187,6 +223,7 @@ lk_code lk_sq_service_scan(lk_store *s, lk_service_fn fn, void *ctx, lk_error *e
             .tokens_valid_after = lk_sq_int(st, 7),
             .created_at = lk_sq_int(st, 8),
             .updated_at = lk_sq_int(st, 9),
+            .token_epoch = lk_sq_int(st, 10),
         };
         code = fn(ctx, &svc);
     }

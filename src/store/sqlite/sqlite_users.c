@@ -89,6 +89,7 @@ static const char SQL_GRANTS[] =
     " JOIN roles r ON r.id = ur.role_id JOIN workspaces w ON w.id = ur.workspace_id"
     " WHERE ur.user_id = ?1 ORDER BY r.name, ur.workspace_id, ur.role_id";
 static const char SQL_GRANTS_CLEAR[] = "DELETE FROM user_roles WHERE user_id = ?1";
+static const char SQL_GRANTS_NOW[] = "SELECT role_id, workspace_id FROM user_roles WHERE user_id = ?1";
 static const char SQL_GRANT_ADD[] =
     "INSERT OR IGNORE INTO user_roles (user_id, role_id, workspace_id) VALUES (?1, ?2, ?3)";
 
@@ -158,18 +159,18 @@ lk_code lk_sq_user_fill_grants(lk_sq *q, lk_arena *a, lk_user *users, size_t n, 
     return LK_OK;
 }
 
-static const char SQL_API_USER_ROLES[] =
-    "SELECT u.id, u.email, u.expires_at, u.status, ur.role_id FROM users u"
-    " LEFT JOIN user_roles ur ON ur.user_id = u.id WHERE u.api_only = 1 ORDER BY u.id";
+#define API_USER_ROWS                                                                          \
+    "SELECT u.id, u.email, u.expires_at, u.status, ur.role_id, l.user_id, l.rate_calls, l.rate_seconds," \
+    " l.daily, l.concurrent FROM users u LEFT JOIN user_roles ur ON ur.user_id = u.id"                   \
+    " LEFT JOIN user_limits l ON l.user_id = u.id WHERE u.api_only = 1"
+static const char SQL_API_USER_ROLES[] = API_USER_ROWS " ORDER BY u.id";
+static const char SQL_API_USER_GET[] = API_USER_ROWS " AND u.id = ?1";
 
-lk_code lk_sq_api_user_role_scan(lk_store *s, lk_user_role_fn fn, void *ctx, lk_error *err)
+/* hands each row of st to fn (see lk_user_role_fn), then resets st */
+static lk_code api_user_rows(lk_sq *q, sqlite3_stmt *st, lk_user_role_fn fn, void *ctx, const lk_sq_ctx *c,
+                             lk_error *err)
 {
-    static const lk_sq_ctx c = {.op = "api_user_role_scan", .noun = "user"};
-    lk_sq *q = lk_sq_of(s);
-    sqlite3_stmt *st;
-    lk_code code = lk_sq_prepare(q, SQL_API_USER_ROLES, &c, &st, err);
-    if (code != LK_OK)
-        return code;
+    lk_code code = LK_OK;
     int rc = SQLITE_DONE;
     while (code == LK_OK && (rc = sqlite3_step(st)) == SQLITE_ROW) {
         const unsigned char *email = sqlite3_column_text(st, 1);
@@ -180,12 +181,77 @@ lk_code lk_sq_api_user_role_scan(lk_store *s, lk_user_role_fn fn, void *ctx, lk_
             .api_only = true,
             .status = status_of(sqlite3_column_text(st, 3)),
         };
-        code = fn(ctx, &u, lk_sq_int(st, 4));
+        lk_limits lim = {
+            .rate_calls = lk_sq_int(st, 6),
+            .rate_seconds = lk_sq_int(st, 7),
+            .daily = lk_sq_int(st, 8),
+            .concurrent = lk_sq_int(st, 9),
+        };
+        bool has_limits = sqlite3_column_type(st, 5) != SQLITE_NULL;
+        code = fn(ctx, &u, lk_sq_int(st, 4), has_limits ? &lim : NULL);
     }
     if (code == LK_OK && rc != SQLITE_DONE)
-        code = lk_sq_fail(q, rc, &c, err);
+        code = lk_sq_fail(q, rc, c, err);
     lk_sq_reset(st);
     return code;
+}
+
+lk_code lk_sq_api_user_role_scan(lk_store *s, lk_user_role_fn fn, void *ctx, lk_error *err)
+{
+    static const lk_sq_ctx c = {.op = "api_user_role_scan", .noun = "user"};
+    lk_sq *q = lk_sq_of(s);
+    sqlite3_stmt *st;
+    lk_code code = lk_sq_prepare(q, SQL_API_USER_ROLES, &c, &st, err);
+    if (code != LK_OK)
+        return code;
+    return api_user_rows(q, st, fn, ctx, &c, err);
+}
+
+lk_code lk_sq_api_user_get(lk_store *s, int64_t id, lk_user_role_fn fn, void *ctx, lk_error *err)
+{
+    static const lk_sq_ctx c = {.op = "api_user_get", .noun = "user"};
+    lk_sq *q = lk_sq_of(s);
+    sqlite3_stmt *st;
+    lk_code code = lk_sq_prepare(q, SQL_API_USER_GET, &c, &st, err);
+    if (code != LK_OK)
+        return code;
+    lk_sq_bind_int(q, st, 1, id);
+    return api_user_rows(q, st, fn, ctx, &c, err);
+}
+
+/* is (role, workspace) among grants[0..n)? */
+static bool has_grant(const lk_grant *grants, size_t n, int64_t role_id, int64_t workspace_id)
+{
+    for (size_t i = 0; i < n; i++)
+        if (grants[i].role_id == role_id && grants[i].workspace_id == workspace_id)
+            return true;
+    return false;
+}
+
+/* Are the user's stored grants exactly grants[0..n) (as a set)? Then an update
+ * leaves them alone, and adds nothing to the change feed. */
+static bool same_grants(lk_sq *q, int64_t user_id, const lk_grant *grants, size_t n, const lk_sq_ctx *c)
+{
+    sqlite3_stmt *st;
+    if (lk_sq_prepare(q, SQL_GRANTS_NOW, c, &st, NULL) != LK_OK)
+        return false;
+    lk_sq_bind_int(q, st, 1, user_id);
+    size_t stored = 0;
+    bool same = true;
+    int rc;
+    while (same && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+        stored++;
+        same = has_grant(grants, n, lk_sq_int(st, 0), lk_sq_int(st, 1));
+    }
+    lk_sq_reset(st);
+    if (!same)
+        return false;
+    /* stored rows are distinct and all among grants: equal sets when grants holds
+     * exactly that many distinct pairs */
+    size_t distinct = 0;
+    for (size_t i = 0; i < n; i++)
+        distinct += !has_grant(grants, i, grants[i].role_id, grants[i].workspace_id);
+    return stored == distinct;
 }
 
 /* Replaces the user's grants with u->grants (role_id, workspace_id). */
@@ -195,6 +261,8 @@ static lk_code write_grants(lk_sq *q, int64_t user_id, const lk_grant *grants, s
         .op = "user grants", .noun = "grant", .fk_code = LK_ENOTFOUND,
         .fk_msg = "a role or workspace granted to the user does not exist",
     };
+    if (same_grants(q, user_id, grants, n, &c))
+        return LK_OK;
     sqlite3_stmt *st;
     lk_code code = lk_sq_prepare(q, SQL_GRANTS_CLEAR, &c, &st, err);
     if (code != LK_OK)

@@ -409,13 +409,19 @@ static const lk_store_ops sqlite_ops = {
     .service_delete = lk_sq_service_delete,
 
     .api_user_role_scan = lk_sq_api_user_role_scan,
+    .api_user_get = lk_sq_api_user_get,
     .service_scan = lk_sq_service_scan,
-    .generation = lk_sq_generation,
-    .token_insert = lk_sq_token_insert,
-    .token_revoke = lk_sq_token_revoke,
-    .token_revoke_service = lk_sq_token_revoke_service,
-    .token_list = lk_sq_token_list,
-    .token_purge = lk_sq_token_purge,
+    .service_get = lk_sq_service_get,
+    .snapshot_begin = lk_sq_snapshot_begin,
+    .snapshot_end = lk_sq_snapshot_end,
+    .changes_since = lk_sq_changes_since,
+    .changes_state = lk_sq_changes_state,
+    .change_append = lk_sq_change_append,
+    .changes_prune = lk_sq_changes_prune,
+    .revocation_insert = lk_sq_revocation_insert,
+    .revocation_get = lk_sq_revocation_get,
+    .revocation_scan = lk_sq_revocation_scan,
+    .revocation_purge = lk_sq_revocation_purge,
     .setting_get = lk_sq_setting_get,
     .setting_set = lk_sq_setting_set,
     .allow_list = lk_sq_allow_list,
@@ -476,9 +482,10 @@ static lk_code refusal(const char *path, lk_store_mode mode, const lk_store_info
         if (mode == LK_STORE_MIGRATE)
             return LK_OK;
         return lk_fail(err, LK_ESCHEMA, "database",
-                       "database schema version %d is older than this latchkey's (%d): run 'latchkey migrate' "
-                       "first (a running older server should be stopped; 'latchkey serve' migrates too)",
-                       info->version, info->known);
+                       "the database's schema is older than this latchkey's (%d of its migrations not applied; "
+                       "the database records up to version %d, this latchkey knows up to %d): run 'latchkey "
+                       "migrate' first (a running older server should be stopped; 'latchkey serve' migrates too)",
+                       info->missing, info->version, info->known);
     case LK_DB_MISSING:
     case LK_DB_EMPTY:
         if (mode != LK_STORE_READ)
