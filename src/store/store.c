@@ -15,7 +15,6 @@
 #include <string.h>
 #include <strings.h>
 
-#define DEFAULT_LOCATION "./data/latchkey.db"
 
 static bool has_prefix(const char *s, const char *prefix)
 {
@@ -29,8 +28,7 @@ static size_t url_scheme_len(const char *s)
     return n > 0 && strncmp(s + n, "://", 3) == 0 ? n : 0;
 }
 
-/* the SQLite file path a location names, or NULL (err set) */
-static const char *sqlite_path(const char *location, lk_error *err)
+const char *lk_store_sqlite_path(const char *location, lk_error *err)
 {
     if (!location || !*location) {
         lk_fail(err, LK_EINVAL, "database", "no database location given");
@@ -40,6 +38,12 @@ static const char *sqlite_path(const char *location, lk_error *err)
         return location + strlen("sqlite://");
     if (has_prefix(location, "sqlite:"))
         return location + strlen("sqlite:");
+    if (has_prefix(location, "postgres://") || has_prefix(location, "postgresql://")) {
+        lk_fail(err, LK_EINVAL, "database",
+                "this needs a SQLite database file, and the database is PostgreSQL (its own tools back it up: "
+                "pg_dump; 'latchkey export' moves an instance)");
+        return NULL;
+    }
     size_t scheme = url_scheme_len(location);
     if (scheme) {
         lk_fail(err, LK_EINVAL, "database",
@@ -60,7 +64,7 @@ lk_store *lk_store_open(const char *location, lk_store_mode mode, lk_error *err)
 {
     if (is_postgres(location))
         return lk_store_pg_open(location, mode, err);
-    const char *path = sqlite_path(location, err);
+    const char *path = lk_store_sqlite_path(location, err);
     return path ? lk_store_sqlite_open(path, mode, err) : NULL;
 }
 
@@ -68,7 +72,7 @@ lk_code lk_store_inspect(const char *location, lk_store_info *out, lk_error *err
 {
     if (is_postgres(location))
         return lk_store_pg_inspect(location, out, err);
-    const char *path = sqlite_path(location, err);
+    const char *path = lk_store_sqlite_path(location, err);
     return path ? lk_store_sqlite_inspect(path, out, err) : LK_EINVAL;
 }
 
@@ -96,7 +100,7 @@ const char *lk_store_default_location(const char *explicit_location)
     const char *env = getenv("LATCHKEY_DB");
     if (env && *env)
         return env;
-    return DEFAULT_LOCATION;
+    return LK_DEFAULT_DB;
 }
 
 void lk_store_redact(const char *location, char *out, size_t out_len)
