@@ -412,6 +412,16 @@ static void locations(void **state)
     assert_null(lk_store_open("postgresql://lk:s3cret@/latchkey?host=/nonexistent-lk", LK_STORE_READ, &err));
     assert_int_equal(err.code, LK_ESTORE);
     assert_null(strstr(err.msg, "s3cret"));
+    /* how a location is shown: a URL's password never */
+    char red[256];
+    lk_store_redact("postgresql://lk:s3cret@db.example/latchkey?sslmode=require", red, sizeof red);
+    assert_string_equal(red, "postgresql://lk:***@db.example/latchkey?sslmode=require");
+    lk_store_redact("postgresql:///latchkey?host=/run/pg&password=s3cret&user=lk", red, sizeof red);
+    assert_string_equal(red, "postgresql:///latchkey?host=/run/pg&password=***&user=lk");
+    lk_store_redact("postgres://lk@db.example/a@b", red, sizeof red);
+    assert_string_equal(red, "postgres://lk@db.example/a@b");
+    lk_store_redact("/var/lib/latchkey/x.db", red, sizeof red);
+    assert_string_equal(red, "/var/lib/latchkey/x.db");
     assert_null(lk_store_open("mysql://db.example/latchkey", LK_STORE_WRITE, &err));
     assert_int_equal(err.code, LK_EINVAL);
     assert_null(lk_store_open("", LK_STORE_WRITE, &err));
