@@ -3,8 +3,11 @@
  * catalog, tokens, counts; the schema is migrated), starts the HTTP server, logs
  * `listening on http://ADDR:PORT` once the socket accepts, hands out the
  * first-administrator setup link while there is none, and on SIGTERM or SIGINT stops
- * accepting, lets requests in flight finish, flushes and exits 0. SIGHUP reloads the
- * TLS certificate and key (and nothing else); it never stops the server.
+ * accepting, lets requests in flight finish (calls still queued for the store get
+ * 503), writes the usage counts (retrying for stop_write_timeout) and exits 0 — or 3,
+ * saying what was lost, when they could not be written. SIGHUP reloads the TLS
+ * certificate and key and the token key file and writes the counts; it never stops
+ * the server.
  *
  * Once the configuration is read, everything the server says is a log record
  * (util/log.h); a failure to start is one plain line `latchkey: …` and a non-zero
@@ -103,16 +106,22 @@ static void print_setup_link(const lk_config *cfg, const char *public_url)
     store->ops->close(store);
 }
 
-/* SIGHUP: the TLS certificate and key are read again (the only thing reloaded) */
-static void on_hangup(lk_server *srv)
+/* SIGHUP: the TLS certificate and key are read again, so is the token key file, and
+ * the usage counts are written at once. The log goes to stderr, which belongs to
+ * whoever started the server (a service manager, a redirect): there is no file of
+ * ours to reopen. Everything else takes a restart. */
+static void on_hangup(lk_server *srv, lk_runtime *rt, bool tls)
 {
     char err[700];
     char about[400];
-    if (lk_server_reload_tls(srv, err, sizeof err)) {
+    lk_runtime_hangup(rt);
+    if (!tls) {
+        lk_log_always("SIGHUP: token keys read again, usage counts written; TLS is not configured");
+    } else if (lk_server_reload_tls(srv, err, sizeof err)) {
         lk_tls_describe(about, sizeof about);
         lk_log_always("SIGHUP: TLS certificate reloaded: %s", about);
     } else {
-        lk_log(LK_LOG_WARN, "SIGHUP: nothing reloaded: %s", err);
+        lk_log(LK_LOG_WARN, "SIGHUP: TLS certificate not reloaded (the one in use stays): %s", err);
     }
 }
 
@@ -180,11 +189,14 @@ int lk_serve_main(int argc, char **argv)
         sigwait(&sigs, &sig);
         if (sig != SIGHUP)
             break;
-        on_hangup(srv);
+        on_hangup(srv, rt, cfg.tls_cert_file[0] != '\0');
     }
     lk_log_always("%s received, finishing requests in flight", sig == SIGINT ? "SIGINT" : "SIGTERM");
     lk_server_stop(srv, GRACE_MS);
-    lk_runtime_close(rt);
+    if (!lk_runtime_close(rt)) {
+        lk_log_always("stopped; usage counts were lost (see above)");
+        return 3;
+    }
     lk_log_always("stopped");
     return 0;
 }
