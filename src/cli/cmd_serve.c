@@ -31,6 +31,7 @@
 #include <unistd.h>
 
 #define GRACE_MS 10000
+#define HANGUP_WRITE_MS 5000 /* SIGHUP waits this long for the counts to be written */
 
 /* Where the setup link goes when stderr is no terminal: next to the database, as
  * "<database>-setup-link" (arena). */
@@ -114,14 +115,16 @@ static void on_hangup(lk_server *srv, lk_runtime *rt, bool tls)
 {
     char err[700];
     char about[400];
-    lk_runtime_hangup(rt);
+    bool written = lk_runtime_hangup(rt, HANGUP_WRITE_MS);
+    const char *counts = written ? "usage counts written" : "usage counts not written yet (the database is busy; they stay queued)";
     if (!tls) {
-        lk_log_always("SIGHUP: token keys read again, usage counts written; TLS is not configured");
+        lk_log_always("SIGHUP: token keys read again, %s; TLS is not configured", counts);
     } else if (lk_server_reload_tls(srv, err, sizeof err)) {
         lk_tls_describe(about, sizeof about);
-        lk_log_always("SIGHUP: TLS certificate reloaded: %s", about);
+        lk_log_always("SIGHUP: TLS certificate reloaded: %s; token keys read again, %s", about, counts);
     } else {
-        lk_log(LK_LOG_WARN, "SIGHUP: TLS certificate not reloaded (the one in use stays): %s", err);
+        lk_log(LK_LOG_WARN, "SIGHUP: TLS certificate not reloaded (the one in use stays): %s; token keys read again, %s",
+               err, counts);
     }
 }
 

@@ -338,12 +338,70 @@ static void every_second(lk_runtime *rt, int64_t now)
     queue_write(rt);
 }
 
-void lk_runtime_hangup(lk_runtime *rt)
+/* a write of the counts someone waits for (SIGHUP); whoever of the writer and the
+ * waiter leaves it last frees it */
+typedef struct sync_write {
+    lk_runtime *rt;
+    pthread_mutex_t mu;
+    pthread_cond_t cond;         /* CLOCK_MONOTONIC */
+    bool done, ok, abandoned;
+} sync_write;
+
+static void sync_write_free(sync_write *w)
+{
+    pthread_mutex_destroy(&w->mu);
+    pthread_cond_destroy(&w->cond);
+    free(w);
+}
+
+static void sync_write_job(void *arg, lk_store *store)
+{
+    sync_write *w = arg;
+    bool ok = store && lk_persist_counts(w->rt->usage, store);
+    if (ok)
+        atomic_store(&w->rt->flushed_ms, lk_mono_ms());
+    pthread_mutex_lock(&w->mu);
+    w->done = true;
+    w->ok = ok;
+    bool abandoned = w->abandoned;
+    pthread_cond_signal(&w->cond);
+    pthread_mutex_unlock(&w->mu);
+    if (abandoned)
+        sync_write_free(w);
+}
+
+bool lk_runtime_hangup(lk_runtime *rt, int64_t wait_ms)
 {
     lk_error err = {0};
     if (!lk_tokens_reload_keys(rt->tokens, false, lk_time_now(), &err))
         lk_log(LK_LOG_ERROR, "SIGHUP: could not read the changed key file (the keys in use stay): %s", err.msg);
-    queue_write(rt);
+    sync_write *w = lk_xcalloc(1, sizeof *w);
+    w->rt = rt;
+    pthread_mutex_init(&w->mu, NULL);
+    pthread_condattr_t ca;
+    pthread_condattr_init(&ca);
+    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+    pthread_cond_init(&w->cond, &ca);
+    pthread_condattr_destroy(&ca);
+    lk_worker_defer(rt->writer, sync_write_job, w);
+    struct timespec until;
+    clock_gettime(CLOCK_MONOTONIC, &until);
+    until.tv_sec += wait_ms / 1000;
+    until.tv_nsec += (wait_ms % 1000) * 1000000L;
+    if (until.tv_nsec >= 1000000000L) {
+        until.tv_sec++;
+        until.tv_nsec -= 1000000000L;
+    }
+    pthread_mutex_lock(&w->mu);
+    while (!w->done)
+        if (pthread_cond_timedwait(&w->cond, &w->mu, &until) != 0)
+            break;
+    bool done = w->done, ok = w->ok;
+    w->abandoned = !done;
+    pthread_mutex_unlock(&w->mu);
+    if (done)
+        sync_write_free(w);
+    return ok;
 }
 
 static void *background(void *arg)

@@ -102,8 +102,10 @@ bool lk_runtime_start_mail(lk_runtime *rt, lk_error *err);
 /* writes the usage counts gathered so far (used at shutdown and by tests); false
  * when the store refused them (they are kept for the next write) */
 bool lk_runtime_flush(lk_runtime *rt);
-/* SIGHUP: reads the key file again and queues a write of the counts at once */
-void lk_runtime_hangup(lk_runtime *rt);
+/* SIGHUP: reads the key file again and writes the usage counts on the writer,
+ * waiting up to wait_ms for it; false when they are not written yet (the database
+ * is busy: they stay queued for the next write) */
+bool lk_runtime_hangup(lk_runtime *rt, int64_t wait_ms);
 
 /* What /metrics and /readyz report of the running state (read without waiting on
  * the store; see runtime/prober.h for the database's side). */
