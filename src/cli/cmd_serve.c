@@ -116,15 +116,17 @@ static void on_hangup(lk_server *srv, lk_runtime *rt, bool tls)
     char err[700];
     char about[400];
     bool written = lk_runtime_hangup(rt, HANGUP_WRITE_MS);
-    const char *counts = written ? "usage counts written" : "usage counts not written yet (the database is busy; they stay queued)";
+    const char *counts =
+        written ? "usage counts written" : "usage counts not written yet (the database is busy; they stay queued)";
     if (!tls) {
         lk_log_always("SIGHUP: token keys read again, %s; TLS is not configured", counts);
     } else if (lk_server_reload_tls(srv, err, sizeof err)) {
         lk_tls_describe(about, sizeof about);
         lk_log_always("SIGHUP: TLS certificate reloaded: %s; token keys read again, %s", about, counts);
     } else {
-        lk_log(LK_LOG_WARN, "SIGHUP: TLS certificate not reloaded (the one in use stays): %s; token keys read again, %s",
-               err, counts);
+        lk_log(LK_LOG_WARN,
+               "SIGHUP: TLS certificate not reloaded (the one in use stays): %s; token keys read again, %s", err,
+               counts);
     }
 }
 
