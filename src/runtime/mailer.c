@@ -190,6 +190,8 @@ static bool send_one(lk_mailer *m, lk_arena *a)
      * a new link that kills the one delivered: a busy store gets a few more tries */
     rc = LK_ESTORE;
     for (int i = 0; i < FINISH_TRIES && rc != LK_OK; i++) {
+        if (i > 0 && m->stopping)
+            break; /* a stop is bounded (docs/operations.md#signals): one try, not 25 */
         if (i > 0)
             nanosleep(&(struct timespec){.tv_nsec = 200 * 1000 * 1000}, NULL);
         lk_op_init(&op, m->store, a, "system", "");
@@ -334,7 +336,7 @@ void lk_mailer_wake(lk_mailer *m)
     pthread_mutex_unlock(&m->lock);
 }
 
-void lk_mailer_stop(lk_mailer *m)
+void lk_mailer_quit(lk_mailer *m)
 {
     if (!m)
         return;
@@ -342,6 +344,13 @@ void lk_mailer_stop(lk_mailer *m)
     m->stopping = 1;
     pthread_cond_signal(&m->cond);
     pthread_mutex_unlock(&m->lock);
+}
+
+void lk_mailer_stop(lk_mailer *m)
+{
+    if (!m)
+        return;
+    lk_mailer_quit(m);
     pthread_join(m->thread, NULL);
     lk_mail_send_cleanup();
     m->store->ops->close(m->store);

@@ -583,6 +583,8 @@ bool lk_runtime_close(lk_runtime *rt)
     lk_prober_stop(rt->prober);
     lk_worker_stop(rt->worker);
     lk_worker_stop(rt->passwords);
+    /* the mailer ends alongside the writer's last attempts, not after them */
+    lk_mailer_quit(atomic_load(&rt->mailer));
     if (rt->thread_started) {
         pthread_mutex_lock(&rt->bg_lock);
         rt->stopping = true;
