@@ -106,13 +106,15 @@ describe('no outage from strangers or stalls', { concurrency: 1 }, () => {
     const signIns = Array.from({ length: 16 }, (_, i) =>
       consoleCall(srv, '/login', { body: { email: `nobody${i}@example.com`, password: 'wrong password 123' } })
         .then((r) => { order.push('sign-in'); return r; }));
-    await sleep(50); // the burst is queued first
+    // the burst is queued first: each sign-in costs an Argon2id check, one at a time here
+    await sleep(300);
     const umCall = um(srv, '/allusers.json', tok).then((r) => { order.push('um'); return r; });
     const [umAnswer, ...failed] = await Promise.all([umCall, ...signIns]);
     assertUmOk(umAnswer, 'the user management call');
     for (const r of failed) assert.equal(r.status, 401, r.text);
-    assert.ok(order.indexOf('um') < order.length - 1, `the user management call is answered before the burst ends: ${order.join(' ')}`);
-    assert.ok(order.indexOf('um') < 8, `the user management call does not wait for the sign-ins queued before it: ${order.join(' ')}`);
+    // on the store worker it would come after the sign-ins queued before it; on its own
+    // it overtakes all but the few that were done before it arrived
+    assert.ok(order.indexOf('um') < 4, `the user management call does not wait for the sign-ins queued before it: ${order.join(' ')}`);
   });
 
   test('one address holding 1,100 slow connections does not keep another address from getting a token', async (t) => {
