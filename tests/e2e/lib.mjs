@@ -63,6 +63,13 @@ export function tempDir() {
 export const PG_ADMIN = process.env.LATCHKEY_TEST_DB === 'postgres' ? process.env.LATCHKEY_TEST_PG : null;
 export const ON_PG = Boolean(PG_ADMIN);
 let pgDbs = 0;
+const pgDrop = new Set();
+process.on('exit', () => {
+  for (const name of pgDrop) {
+    spawnSync('psql', ['-X', '-q', '-d', PG_ADMIN, '-c', `DROP DATABASE IF EXISTS ${name} WITH (FORCE)`],
+      { encoding: 'utf8', timeout: TIMEOUT_MS });
+  }
+});
 
 // psql on url (the admin database by default): the first column of each row
 export function psql(query, url = PG_ADMIN) {
@@ -109,8 +116,10 @@ export function newDb({ init = true } = {}) {
       path: url,
       pg: name,
       keyFile: path.join(dir, 'latchkey.keys'),
+      // dropped when the test file's process ends: a server a test stops after removing its
+      // database (as the SQLite tests may) still writes its last counts into it
       remove() {
-        psql(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+        pgDrop.add(name);
         fs.rmSync(dir, { recursive: true, force: true });
       },
     };

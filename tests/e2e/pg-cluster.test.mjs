@@ -103,6 +103,8 @@ describe('three nodes on one PostgreSQL', { skip: !ON_PG && 'runs with LATCHKEY_
   });
 
   test('kill -9 of a node loses nothing it acknowledged', async () => {
+    // the unlock of the test before has reached A
+    await eventually('a token on A after the unlock', () => identity(nodes.A, creds(admin)), (r) => r.status === 200);
     const tok = await token(nodes.A, admin);
     const acked = [];
     for (let i = 0; i < 20; i++) {

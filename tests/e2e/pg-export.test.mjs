@@ -4,6 +4,7 @@
 // (into a database holding an instance, or of a file that is no export) writes nothing.
 // Runs with LATCHKEY_TEST_DB=postgres (tests/run.sh), which provides the PostgreSQL.
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { describe, test } from 'node:test';
@@ -22,10 +23,9 @@ function pgDb(t) {
   const name = `lk_export_${process.pid}_${++pgCount}`;
   psql(`CREATE DATABASE ${name} TEMPLATE template0`);
   const dir = tempDir();
-  t.after(() => {
-    psql(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-    fs.rmSync(dir, { recursive: true, force: true });
-  });
+  // dropped when the process ends, after the servers the tests stop
+  process.on('exit', () => spawnSync('psql', ['-X', '-q', '-d', PG_ADMIN, '-c', `DROP DATABASE IF EXISTS ${name} WITH (FORCE)`]));
+  t.after(() => fs.rmSync(dir, { recursive: true, force: true }));
   return { dir, path: pgUrl(name), pg: name, keyFile: path.join(dir, 'latchkey.keys') };
 }
 
