@@ -167,8 +167,10 @@ make_db() {
 start_latchkey() {
     local dir=$1 threads=${2:-1} cpus=${3:-$SERVER_CPU} err=$1/serve-${2:-1}.err t0 t1 n
     t0=$(date +%s.%N)
+    # every load comes from 127.0.0.1, (fg) with 64 + 4 connections at once: no cap per
+    # address (per_ip_connection_limit, 64 by default, would close the ones beyond it)
     taskset -c "$cpus" "$BIN" serve --listen 127.0.0.1:0 --db "$dir/latchkey.db" \
-        --threads "$threads" --access-log false 2>"$err" &
+        --threads "$threads" --access-log false --per-ip-connection-limit 0 2>"$err" &
     LK_PID=$!
     PIDS+=("$LK_PID")
     for n in $(seq 1 600); do
