@@ -59,6 +59,7 @@ static const lk_cli_noun *const nouns[] = {
     &lk_cli_noun_admin,
     &lk_cli_noun_limits,
     &lk_cli_noun_allowlist,
+    &lk_cli_noun_route,
     &lk_cli_noun_usage,
     &lk_cli_noun_mail,
     &lk_cli_noun_key,

@@ -106,6 +106,10 @@ static const opt OPTIONS[] = {
     {"feed_retention", OPT_INT, F(feed_retention), "86400", 60, 31536000,
      "seconds a row of the change feed is kept (a process further behind loads everything again)"},
     {"feed_max_rows", OPT_INT, F(feed_max_rows), "1000000", 1000, 1000000000, "rows of the change feed kept at most"},
+    {"auth_check_path", OPT_STR, F(auth_check_path), "/auth/check", 0, 0,
+     "path of the forward-auth endpoint a gateway asks (docs/gateway.md)"},
+    {"gateway_style", OPT_STR, F(gateway_style), "marketo", 0, 0,
+     "how the auth check refuses a call no route matches: marketo (the envelope) or plain (HTTP statuses)"},
 };
 #define N_OPTIONS (sizeof OPTIONS / sizeof OPTIONS[0])
 
@@ -303,6 +307,14 @@ static int check(lk_config *c, char *err, size_t err_len)
     lk_arena_free(&tmp);
     if (!from_ok) {
         snprintf(err, err_len, "mail_from: '%.100s' is not an email address nor 'Name <address>'", c->mail_from);
+        return 1;
+    }
+    if (c->auth_check_path[0] != '/' || strpbrk(c->auth_check_path, "?# \t")) {
+        snprintf(err, err_len, "auth_check_path: '%.100s' is not a path (it starts with '/')", c->auth_check_path);
+        return 1;
+    }
+    if (strcmp(c->gateway_style, "marketo") != 0 && strcmp(c->gateway_style, "plain") != 0) {
+        snprintf(err, err_len, "gateway_style: '%.60s' is neither marketo nor plain", c->gateway_style);
         return 1;
     }
     char list[LK_CONFIG_STR];
