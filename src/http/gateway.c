@@ -107,13 +107,13 @@ void lk_gateway_check(lk_request *r)
     lk_gw_found found = LK_GW_NONE;
     if (path_ok) {
         found = lk_gwroute_pick(routes, n, in.method, path, &route);
-        /* _method=GET: a GET only for an upstream that honours it (Marketo-style) */
+        /* _method=GET: a GET only for an upstream that honours it (Marketo-style);
+         * else the POST it is to a plain upstream. A Marketo-style POST route whose
+         * GET has no Marketo-style route is refused: its upstream would serve a GET. */
         if (in.overridden && (found != LK_GW_MATCH || route->plain)) {
-            const lk_gw_route *as_post = NULL;
-            if (lk_gwroute_pick(routes, n, "POST", path, &as_post) == LK_GW_MATCH && as_post->plain) {
-                found = LK_GW_MATCH;
-                route = as_post;
-            }
+            found = lk_gwroute_pick(routes, n, "POST", path, &route);
+            if (found == LK_GW_MATCH && !route->plain)
+                found = LK_GW_METHOD;
         }
     } else {
         lk_log(LK_LOG_INFO, "auth check: path refused: %s", why);
