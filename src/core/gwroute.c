@@ -1,11 +1,12 @@
 /*
  * gwroute — the gateway's route table (rules in gwroute.h).
  *
- * Invariant: the audit details of a change are the route itself (method, pattern,
+ * Invariants: a route names only permissions a token can hold (core/authz.h); the audit details of a change are the route itself (method, pattern,
  * permissions, style), never anything secret; an import records one event with how
  * many routes it added, not one per route.
  */
 #include "core/gwroute.h"
+#include "core/authz.h"
 #include "core/gwpath.h"
 #include "core/internal.h"
 
@@ -66,6 +67,10 @@ static lk_code check(lk_op *op, lk_gw_route *in)
             op->err = err;
             return rc;
         }
+        /* the catalog gives a token only these: a route needing another could never pass */
+        if (!lk_authz_applies(LK_CALLER_TOKEN, p.group, p.name))
+            return lk_fail(&op->err, LK_EINVAL, "permission",
+                           "'%.80s' is not an Access API permission: no access token holds it", p.name);
         bool seen = false;
         for (size_t j = 0; j < kept; j++)
             seen = seen || strcmp(names[j], p.name) == 0;

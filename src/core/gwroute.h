@@ -5,7 +5,8 @@
  * reads the table from the catalog and picks a call's route with lk_gwroute_pick.
  *
  * Rules kept here, whoever calls: a method is upper-case letters (at most 16) or
- * '*'; a pattern is well-formed (gwpath.h); each permission named exists; at most
+ * '*'; a pattern is well-formed (gwpath.h); each permission named exists and is one
+ * a token can hold (an Access API permission, or Access Users); at most
  * one route per method and pattern. Every change is one transaction with one
  * "Web Services" event ("Add Route", "Delete Route", "Import Routes").
  */

@@ -9,6 +9,7 @@
 
 #include <microhttpd.h>
 #include <string.h>
+#include <strings.h>
 
 typedef struct header_count {
     const char *name;

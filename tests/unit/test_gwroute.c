@@ -271,6 +271,8 @@ static void table(void **state)
     expect_refused(f, add(f, "GETTINGTOOLONGMETHOD", "/x", ro, 1, false), LK_EINVAL, "method", "not a method");
     expect_refused(f, add(f, "GET", "/x/../y", ro, 1, false), LK_EINVAL, "pattern", "'.' or '..'");
     expect_refused(f, add(f, "GET", "/x", none, 1, false), LK_ENOTFOUND, "permission", "no permission named 'Nope'");
+    const char *admin[] = {"Read-Only Lead", "Access Roles"};
+    expect_refused(f, add(f, "GET", "/x", admin, 2, false), LK_EINVAL, "permission", "not an Access API permission");
     const char *nine[] = {"Read-Only Lead", "Read-Only Lead", "Read-Only Lead", "Read-Only Lead", "Read-Only Lead",
                           "Read-Only Lead", "Read-Only Lead", "Read-Only Lead", "Read-Only Lead"};
     expect_refused(f, add(f, "GET", "/x", nine, 9, false), LK_EINVAL, "permission", "at most");
