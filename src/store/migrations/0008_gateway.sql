@@ -9,9 +9,12 @@
 -- per line; '' means none (any valid token). style: how a refusal is answered,
 -- Marketo's envelope ('marketo') or a plain HTTP status ('plain').
 --
+-- Written to apply again over its own tables (IF NOT EXISTS), as a database whose record
+-- of it was lost would have it.
+--
 -- A change reaches every server through the change feed as a 'settings' row: the
 -- table is small and read whole, like the instance settings.
-CREATE TABLE gateway_routes (
+CREATE TABLE IF NOT EXISTS gateway_routes (
     id          INTEGER PRIMARY KEY AUTOINCREMENT,
     method      TEXT NOT NULL,
     pattern     TEXT NOT NULL,
@@ -21,9 +24,9 @@ CREATE TABLE gateway_routes (
     UNIQUE (method, pattern)
 );
 
-CREATE TRIGGER feed_gateway_routes_i AFTER INSERT ON gateway_routes
+CREATE TRIGGER IF NOT EXISTS feed_gateway_routes_i AFTER INSERT ON gateway_routes
     BEGIN INSERT INTO changes (kind, id, at) VALUES ('settings', 0, strftime('%s', 'now')); END;
-CREATE TRIGGER feed_gateway_routes_u AFTER UPDATE ON gateway_routes
+CREATE TRIGGER IF NOT EXISTS feed_gateway_routes_u AFTER UPDATE ON gateway_routes
     BEGIN INSERT INTO changes (kind, id, at) VALUES ('settings', 0, strftime('%s', 'now')); END;
-CREATE TRIGGER feed_gateway_routes_d AFTER DELETE ON gateway_routes
+CREATE TRIGGER IF NOT EXISTS feed_gateway_routes_d AFTER DELETE ON gateway_routes
     BEGIN INSERT INTO changes (kind, id, at) VALUES ('settings', 0, strftime('%s', 'now')); END;
