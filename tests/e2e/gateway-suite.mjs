@@ -214,5 +214,11 @@ export function gatewayScenario(name, start, { rateHeaders }) {
         cli(inst.db, 'allowlist', 'disable');
       }
     });
+
+    test('without latchkey the gateway fails closed: no call reaches the upstream', async () => {
+      await srv.stop();
+      const r = await notReached('latchkey stopped', () => send(gw.url, { target: '/api/v2/status', headers: bearer(tok[READER]) }));
+      assert.ok(r.status >= 500, `an error, not a pass: ${r.status} ${r.text}`);
+    });
   });
 }
