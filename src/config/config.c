@@ -324,6 +324,20 @@ static int check(lk_config *c, char *err, size_t err_len)
         snprintf(err, err_len, "auth_check_path: '%.100s' is not a path (it starts with '/')", c->auth_check_path);
         return 1;
     }
+    /* latchkey's own paths stay its own: the auth check never shadows one of them */
+    static const char *const own[] = {"/rest/", "/userservice/", "/identity/", "/oauth2/", "/admin/", "/console/",
+                                      "/.well-known/"};
+    static const char *const own_exact[] = {"/", "/setup", "/invite", "/reset", "/openapi.json", "/healthz",
+                                            "/readyz", "/metrics"};
+    bool taken = false;
+    for (size_t i = 0; i < sizeof own / sizeof *own; i++)
+        taken = taken || strncmp(c->auth_check_path, own[i], strlen(own[i])) == 0;
+    for (size_t i = 0; i < sizeof own_exact / sizeof *own_exact; i++)
+        taken = taken || strcmp(c->auth_check_path, own_exact[i]) == 0;
+    if (taken) {
+        snprintf(err, err_len, "auth_check_path: '%.100s' is one of latchkey's own paths", c->auth_check_path);
+        return 1;
+    }
     if (strcmp(c->gateway_style, "marketo") != 0 && strcmp(c->gateway_style, "plain") != 0) {
         snprintf(err, err_len, "gateway_style: '%.60s' is neither marketo nor plain", c->gateway_style);
         return 1;
