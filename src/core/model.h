@@ -164,6 +164,18 @@ typedef struct lk_user_limits {
     int64_t updated_at;
 } lk_user_limits;
 
+/* a route of the gateway's table (migration 0008, core/gwroute.h): what a call to an
+ * upstream API with this method and path needs */
+typedef struct lk_gw_route {
+    int64_t id;
+    const char *method;          /* "GET", "POST", ... or "*" for any */
+    const char *pattern;         /* core/gwpath.h */
+    const char **permissions;    /* the caller needs any one of them; none: any valid token */
+    size_t n_permissions;
+    bool plain;                  /* refusals as plain HTTP statuses, not Marketo's envelope */
+    int64_t created_at;
+} lk_gw_route;
+
 /* one revoked access token (RFC 7009), kept until the token would expire */
 typedef struct lk_revocation {
     int64_t id;

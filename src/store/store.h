@@ -219,6 +219,11 @@ typedef struct lk_store_ops {
     lk_code (*allow_insert)(lk_store *s, const char *cidr, int64_t now, lk_error *err);  /* LK_EEXISTS */
     lk_code (*allow_delete)(lk_store *s, const char *cidr, lk_error *err);               /* LK_ENOTFOUND */
 
+    /* the gateway's routes (migration 0008), ordered by id */
+    lk_code (*gwroute_list)(lk_store *s, lk_arena *a, lk_gw_route **out, size_t *n, lk_error *err);
+    lk_code (*gwroute_insert)(lk_store *s, lk_gw_route *r, lk_error *err);    /* sets r->id; LK_EEXISTS */
+    lk_code (*gwroute_delete)(lk_store *s, int64_t id, lk_error *err);        /* LK_ENOTFOUND */
+
     /* per-user limits, ordered by user id; reads fill user_email */
     lk_code (*user_limits_list)(lk_store *s, lk_arena *a, lk_user_limits **out, size_t *n, lk_error *err);
     lk_code (*user_limits_set)(lk_store *s, const lk_user_limits *l, lk_error *err);   /* insert or replace */

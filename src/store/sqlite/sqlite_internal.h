@@ -210,6 +210,9 @@ lk_code lk_sq_setting_set(lk_store *s, const char *key, const char *value, int64
 lk_code lk_sq_allow_list(lk_store *s, lk_arena *a, const char ***cidrs, size_t *n, lk_error *err);
 lk_code lk_sq_allow_insert(lk_store *s, const char *cidr, int64_t now, lk_error *err);
 lk_code lk_sq_allow_delete(lk_store *s, const char *cidr, lk_error *err);
+lk_code lk_sq_gwroute_list(lk_store *s, lk_arena *a, lk_gw_route **out, size_t *n, lk_error *err);
+lk_code lk_sq_gwroute_insert(lk_store *s, lk_gw_route *r, lk_error *err);
+lk_code lk_sq_gwroute_delete(lk_store *s, int64_t id, lk_error *err);
 lk_code lk_sq_user_limits_list(lk_store *s, lk_arena *a, lk_user_limits **out, size_t *n, lk_error *err);
 lk_code lk_sq_user_limits_set(lk_store *s, const lk_user_limits *l, lk_error *err);
 lk_code lk_sq_user_limits_delete(lk_store *s, int64_t user_id, lk_error *err);
