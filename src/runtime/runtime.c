@@ -26,6 +26,7 @@
 #include "runtime/mailer.h"
 #include "runtime/persist.h"
 #include "runtime/prober.h"
+#include "runtime/signin.h"
 #include "runtime/throttle.h"
 #include "store/store.h"
 #include "util/log.h"
@@ -67,7 +68,7 @@ struct lk_runtime {
     lk_map *limiters;            /* user id -> lk_limiter */
 
     lk_throttle *client_throttle;  /* the token endpoints */
-    lk_throttle *login_throttle;   /* console sign-ins */
+    lk_signin *signin;             /* console sign-ins */
 
     pthread_mutex_t day_lock;
     lk_day day;
@@ -230,14 +231,9 @@ bool lk_runtime_client_failed(lk_runtime *rt, const char *client_id, const char 
     return lk_throttle_fail(rt->client_throttle, key, n, now);
 }
 
-bool lk_runtime_auth_throttled_at(lk_runtime *rt, const char *key, int64_t limit, int64_t now, int64_t *retry_after)
+lk_signin *lk_runtime_signin(lk_runtime *rt)
 {
-    return lk_throttle_blocked(rt->login_throttle, key, strlen(key), limit, now, retry_after);
-}
-
-void lk_runtime_auth_failed(lk_runtime *rt, const char *key, int64_t now)
-{
-    (void)lk_throttle_fail(rt->login_throttle, key, strlen(key), now);
+    return rt->signin;
 }
 
 /* ---- limiters ------------------------------------------------------------------- */
@@ -279,7 +275,7 @@ static void purge(lk_runtime *rt, lk_store *store, int64_t now)
     lk_runtime_day_text(rt, now, USAGE_DAYS, oldest);
     lk_usage_forget_before(rt->usage, oldest);
     lk_throttle_purge(rt->client_throttle, now);
-    lk_throttle_purge(rt->login_throttle, now);
+    lk_signin_purge(rt->signin, now);
 }
 
 /* on the writer: the counts, and what ran out */
@@ -417,7 +413,7 @@ lk_runtime *lk_runtime_open(const lk_config *cfg, lk_error *err)
     rt->instance = lk_limiter_new();
     rt->limiters = lk_map_new_int(64);
     rt->client_throttle = lk_throttle_new((size_t)cfg->auth_fail_capacity, cfg->auth_fail_window);
-    rt->login_throttle = lk_throttle_new((size_t)cfg->auth_fail_capacity, cfg->auth_fail_window);
+    rt->signin = lk_signin_new((size_t)cfg->auth_fail_capacity, cfg->login_fail_limit, cfg->auth_fail_window);
     int64_t now = lk_time_now();
     compute_day(now, &rt->day);
 
@@ -476,7 +472,7 @@ void lk_runtime_close(lk_runtime *rt)
         lk_limiter_free(v);
     lk_map_free(rt->limiters);
     lk_throttle_free(rt->client_throttle);
-    lk_throttle_free(rt->login_throttle);
+    lk_signin_free(rt->signin);
     lk_feed_free(rt->feed);
     lk_tokens_free(rt->tokens);
     lk_catalog_free(rt->catalog);

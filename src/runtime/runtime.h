@@ -18,6 +18,7 @@
 #include "core/error.h"
 #include "runtime/catalog.h"
 #include "runtime/limiter.h"
+#include "runtime/signin.h"
 #include "runtime/tokens.h"
 #include "runtime/usage.h"
 #include "runtime/worker.h"
@@ -64,9 +65,8 @@ bool lk_runtime_client_throttled(lk_runtime *rt, const char *client_id, const ch
                                  int64_t *retry_after);
 bool lk_runtime_client_failed(lk_runtime *rt, const char *client_id, const char *address, int64_t now);
 
-/* console sign-ins: failures per key against a limit of failures per window */
-bool lk_runtime_auth_throttled_at(lk_runtime *rt, const char *key, int64_t limit, int64_t now, int64_t *retry_after);
-void lk_runtime_auth_failed(lk_runtime *rt, const char *key, int64_t now);
+/* the throttles of console sign-ins (runtime/signin.h) */
+lk_signin *lk_runtime_signin(lk_runtime *rt);
 
 /* Work that needs the store, off the request threads (user management calls,
  * revocations): fn(arg, store) runs on the store worker, one job at a time, in the
