@@ -50,6 +50,9 @@ lk_limiter *lk_runtime_instance_limiter(lk_runtime *rt);
 /* created on first use, lives until close */
 lk_limiter *lk_runtime_user_limiter(lk_runtime *rt, int64_t user_id, const lk_day *today);
 void lk_runtime_day(lk_runtime *rt, int64_t now, lk_day *out);
+/* other `latchkey serve` processes on the same database seen alive at the last sync
+ * of the limits (runtime/peers.h) */
+int64_t lk_runtime_peers(lk_runtime *rt);
 /* the day `days_back` days before now's day, as text */
 void lk_runtime_day_text(lk_runtime *rt, int64_t now, int days_back, char out[LK_DAY_LEN + 1]);
 

@@ -442,3 +442,35 @@ size_t lk_usage_pending(lk_usage *u)
     pthread_mutex_unlock(&u->mu);
     return n;
 }
+
+/* ---- several processes ------------------------------------------------------------- */
+
+void lk_usage_refresh(lk_usage *u, const char *from_day, const lk_usage_rec *calls, size_t n_calls,
+                      const lk_error_rec *errors, size_t n_errors)
+{
+    pthread_mutex_lock(&u->mu);
+    /* what is stored is everyone's; what this process counted and has not written yet
+     * (delta) comes on top */
+    size_t pos = 0;
+    void *v;
+    while (lk_map_next(u->days, &pos, NULL, NULL, &v)) {
+        lk_usage_daytab *d = v;
+        if (strcmp(d->day, from_day) < 0)
+            continue;
+        size_t p2 = 0;
+        void *e;
+        d->calls = 0;
+        while (lk_map_next(d->users, &p2, NULL, NULL, &e)) {
+            lk_usage_user *x = e;
+            x->total = x->delta;
+            d->calls += x->delta;
+        }
+        p2 = 0;
+        while (lk_map_next(d->codes, &p2, NULL, NULL, &e)) {
+            lk_usage_code *c = e;
+            c->total = c->delta;
+        }
+    }
+    pthread_mutex_unlock(&u->mu);
+    lk_usage_load(u, calls, n_calls, errors, n_errors);
+}

@@ -1,0 +1,188 @@
+/*
+ * peers — publishing and reading the counts of several processes (peers.h).
+ *
+ * Rows are absolute counts under this process's id, so a sync repeated after a
+ * failure writes the same values again; only seconds since the last good sync are
+ * written (older ones are final). The others' rows are read for the longest window in
+ * force, sorted by scope and handed to the limiter of each scope.
+ */
+#include "runtime/peers.h"
+#include "core/limits.h"
+#include "util/log.h"
+#include "runtime/prober.h"
+#include "util/xalloc.h"
+
+#include <sodium.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#define PRUNE_EVERY 64       /* syncs */
+#define SCOPE_MAX 24
+
+struct lk_peers {
+    char id[33];                 /* hex of 16 random bytes */
+    int64_t synced_second;       /* the latest second written at the last good sync */
+    unsigned syncs;
+    _Atomic int64_t ok_ms;       /* monotonic ms of the last good sync */
+    atomic_bool alone;           /* the limiters count alone (stale) */
+    _Atomic int64_t alive;
+    _Atomic int64_t sync_us;
+};
+
+static int64_t mono_us(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+typedef struct scoped {
+    char scope[SCOPE_MAX];
+    lk_limiter *l;
+    int64_t taken;
+} scoped;
+
+lk_peers *lk_peers_new(void)
+{
+    lk_peers *p = lk_xcalloc(1, sizeof *p);
+    unsigned char raw[16];
+    randombytes_buf(raw, sizeof raw);
+    sodium_bin2hex(p->id, sizeof p->id, raw, sizeof raw);
+    atomic_init(&p->ok_ms, lk_mono_ms());
+    return p;
+}
+
+void lk_peers_free(lk_peers *p)
+{
+    free(p);
+}
+
+int64_t lk_peers_alive(lk_peers *p)
+{
+    return atomic_load(&p->alive);
+}
+
+bool lk_peers_shared(lk_peers *p)
+{
+    return atomic_load(&p->alive) > 0 && !atomic_load(&p->alone);
+}
+
+int64_t lk_peers_sync_us(lk_peers *p)
+{
+    return atomic_load(&p->sync_us);
+}
+
+/* the limiters as (scope, limiter); caller frees */
+static scoped *collect(const lk_peers_limiters *lims, size_t *n)
+{
+    pthread_mutex_lock(lims->lock);
+    size_t cap = 1 + lk_map_size(lims->users), k = 0;
+    scoped *all = lk_xcalloc(cap, sizeof *all);
+    all[k++] = (scoped){.scope = "i", .l = lims->instance};
+    size_t pos = 0;
+    int64_t id = 0;
+    void *v = NULL;
+    while (k < cap && lk_map_next(lims->users, &pos, NULL, &id, &v)) {
+        snprintf(all[k].scope, SCOPE_MAX, "u%lld", (long long)id);
+        all[k++].l = v;
+    }
+    pthread_mutex_unlock(lims->lock);
+    *n = k;
+    return all;
+}
+
+static int by_scope(const void *a, const void *b)
+{
+    return strcmp(((const lk_limit_count *)a)->scope, ((const lk_limit_count *)b)->scope);
+}
+
+/* gives each limiter the others' rows of its scope (rows sorted by scope) */
+static void apply(scoped *all, size_t n, lk_limit_count *rows, size_t n_rows, int64_t day, bool peers)
+{
+    for (size_t i = 0; i < n; i++) {
+        lk_limit_count key = {.scope = all[i].scope};
+        lk_limit_count *hit = n_rows ? bsearch(&key, rows, n_rows, sizeof *rows, by_scope) : NULL;
+        if (!hit) {
+            lk_limiter_set_others(all[i].l, NULL, 0, day, peers);
+            continue;
+        }
+        lk_limit_count *lo = hit, *hi = hit + 1;
+        while (lo > rows && strcmp(lo[-1].scope, all[i].scope) == 0)
+            lo--;
+        while (hi < rows + n_rows && strcmp(hi->scope, all[i].scope) == 0)
+            hi++;
+        lk_limiter_set_others(all[i].l, lo, (size_t)(hi - lo), day, peers);
+    }
+}
+
+bool lk_peers_sync(lk_peers *p, lk_store *store, const lk_peers_limiters *lims, int64_t now, int64_t day,
+                   lk_error *err)
+{
+    int64_t t0 = mono_us();
+    size_t n = 0;
+    scoped *all = collect(lims, &n);
+    lk_limit_counts mine = {0};
+    mine.recs = lk_xcalloc(1, sizeof *mine.recs);
+    mine.cap = 1;
+    mine.recs[mine.n++] = (lk_limit_count){.scope = "", .kind = 'c', .bucket = 0, .n = 1}; /* heartbeat */
+    int64_t from = p->synced_second ? p->synced_second - 1 : now - LK_LIMIT_RATE_SECONDS_MAX;
+    int64_t window = 0;
+    for (size_t i = 0; i < n; i++) {
+        all[i].taken = lk_limiter_report(all[i].l, all[i].scope, from, &mine);
+        int64_t w = lk_limiter_window(all[i].l);
+        if (w > window)
+            window = w;
+    }
+
+    bool ok = store->ops->begin(store, err) == LK_OK;
+    if (ok) {
+        lk_code rc = store->ops->limit_counts_put(store, p->id, mine.recs, mine.n, now, err);
+        if (rc == LK_OK && ++p->syncs % PRUNE_EVERY == 0)
+            rc = store->ops->limit_counts_prune(store, now - LK_LIMIT_RATE_SECONDS_MAX, day - 2, now - 60, err);
+        ok = rc == LK_OK ? store->ops->commit(store, err) == LK_OK : (store->ops->rollback(store), false);
+    }
+    lk_arena a = LK_ARENA_INIT;
+    lk_limit_count *rows = NULL;
+    size_t n_rows = 0;
+    if (ok)
+        ok = store->ops->limit_counts_others(store, &a, p->id, now - (window > 0 ? window : 1), day,
+                                             now - LK_PEERS_ALIVE, &rows, &n_rows, err) == LK_OK;
+    if (ok) {
+        int64_t alive = 0;
+        for (size_t i = 0; i < n_rows; i++)
+            if (rows[i].scope[0] == '\0' && rows[i].kind == 'c')
+                alive += rows[i].n;
+        if (n_rows > 1)
+            qsort(rows, n_rows, sizeof *rows, by_scope);
+        apply(all, n, rows, n_rows, day, alive > 0);
+        for (size_t i = 0; i < n; i++)
+            lk_limiter_synced(all[i].l, all[i].taken);
+        p->synced_second = now;
+        atomic_store(&p->alive, alive);
+        atomic_store(&p->ok_ms, lk_mono_ms());
+        if (atomic_exchange(&p->alone, false))
+            lk_log(LK_LOG_INFO, "the limits are shared with the other processes again");
+    }
+    lk_arena_free(&a);
+    free(mine.recs);
+    free(all);
+    atomic_store(&p->sync_us, mono_us() - t0);
+    return ok;
+}
+
+void lk_peers_check(lk_peers *p, const lk_peers_limiters *lims, int64_t day)
+{
+    if (lk_mono_ms() - atomic_load(&p->ok_ms) <= LK_PEERS_STALE_MS || atomic_load(&p->alone))
+        return;
+    size_t n = 0;
+    scoped *all = collect(lims, &n);
+    for (size_t i = 0; i < n; i++)
+        lk_limiter_set_others(all[i].l, NULL, 0, day, false);
+    free(all);
+    atomic_store(&p->alone, true);
+    lk_log(LK_LOG_WARN, "the limits could not be shared with other processes for %d s: counting alone",
+           LK_PEERS_STALE_MS / 1000);
+}

@@ -1,0 +1,20 @@
+-- 0008 — limits across processes (docs/server.md#limits-across-processes): each
+-- `latchkey serve` process publishes its own counts of each limited scope here, a few
+-- times a second, and reads the others'. A row belongs to one process (a random id
+-- drawn at its start) and holds an absolute count, so a write repeated after a failure
+-- is harmless and a dead process's rows stop counting when they age out.
+--   kind 'r': calls of the scope in the second `bucket` (epoch seconds)
+--   kind 'd': calls of the scope on the quota day `bucket` (days since 1970-01-01)
+--   kind 'c': calls of the scope in flight (bucket 0), as of `at`
+-- scope: 'i' the instance, 'u<id>' an API user, '' the process itself (kind 'c',
+-- n = 1: a heartbeat, which tells the others it is alive).
+CREATE TABLE limit_counts (
+    scope   TEXT NOT NULL,
+    kind    TEXT NOT NULL CHECK (kind IN ('r', 'd', 'c')),
+    bucket  INTEGER NOT NULL,
+    process TEXT NOT NULL,
+    n       INTEGER NOT NULL,
+    at      INTEGER NOT NULL,
+    PRIMARY KEY (scope, kind, bucket, process)
+) WITHOUT ROWID;
+CREATE INDEX limit_counts_by_kind ON limit_counts (kind, bucket);
