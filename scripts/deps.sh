@@ -3,6 +3,7 @@
 # Idempotent and silent when everything is present.
 #   sh scripts/deps.sh          what building and testing need
 #   sh scripts/deps.sh bench    only what `make bench` needs besides (reference server, load tool)
+#   sh scripts/deps.sh package  only what `make deb` and `make package-test` need besides
 set -eu
 
 case "${1:-}" in
@@ -11,11 +12,13 @@ case "${1:-}" in
 libsqlite3-dev libsodium-dev libjansson-dev libcmocka-dev \
 libmicrohttpd-dev libgnutls28-dev libcurl4-openssl-dev libpq-dev \
 nodejs valgrind sqlite3 clang libclang-rt-14-dev tzdata chromium \
-python3 python3-yaml python3-aiosmtpd openssl" ;;
+python3 python3-yaml python3-aiosmtpd openssl groff-base" ;;
     bench)
         PACKAGES="nginx wrk util-linux procps sqlite3 coreutils curl" ;;
+    package)
+        PACKAGES="dpkg-dev debhelper lintian debootstrap systemd-container" ;;
     *)
-        echo "deps: unknown group '$1' (known: bench)" >&2
+        echo "deps: unknown group '$1' (known: bench, package)" >&2
         exit 1 ;;
 esac
 

@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "store/store.h"
+#include "util/runas.h"
 #include "util/timefmt.h"
 
 /* ---------------------------------------------------------------- the nouns --- */
@@ -48,7 +49,7 @@ static const lk_cli_noun serve_noun = {
 };
 
 /* in the order `latchkey --help` lists them */
-static const lk_cli_noun *const nouns[] = {
+const lk_cli_noun *const lk_cli_nouns[] = {
     &serve_noun,
     &lk_cli_noun_permission,
     &lk_cli_noun_workspace,
@@ -63,6 +64,8 @@ static const lk_cli_noun *const nouns[] = {
     &lk_cli_noun_mail,
     &lk_cli_noun_key,
     &lk_cli_noun_migrate,
+    &lk_cli_noun_backup,
+    &lk_cli_noun_restore,
     NULL,
 };
 
@@ -76,7 +79,7 @@ static const struct global_opt {
     const char *help;
 } globals[] = {
     {G_DB, "--db", "PATH", "--db PATH",
-     "the SQLite database (else $LATCHKEY_DB, else ./data/latchkey.db)"},
+     "the SQLite database (else $LATCHKEY_DB, else the configuration file's db, else " LK_DEFAULT_DB ")"},
     {G_JSON, "--json", NULL, "--json", "print one JSON document on stdout, success or error"},
     {G_HELP, "--help", NULL, "-h, --help", "help for the current level"},
     {G_HELP, "-h", NULL, NULL, NULL},
@@ -84,6 +87,26 @@ static const struct global_opt {
 };
 
 #define N_GLOBALS (sizeof globals / sizeof globals[0])
+
+bool lk_cli_global_at(size_t i, const char **name, const char **meta, const char **synopsis,
+                      const char **help)
+{
+    if (i >= N_GLOBALS)
+        return false;
+    *name = globals[i].name;
+    *meta = globals[i].meta;
+    *synopsis = globals[i].synopsis;
+    *help = globals[i].help;
+    return true;
+}
+
+const char lk_cli_notes[] =
+    "Option values are given as --opt VALUE or --opt=VALUE (the second form for a\n"
+    "value that starts with \"--\"); after a lone \"--\" every word is an argument.\n"
+    "Names of roles, permissions, workspaces and services, emails and user ids match\n"
+    "case-insensitively.\n\n"
+    "Exit status: 0 success; 1 bad input, a broken rule, a name taken or a usage\n"
+    "error; 2 a named thing does not exist; 3 the database cannot be used.\n";
 
 /* ------------------------------------------------------------------ parsing --- */
 
@@ -155,9 +178,9 @@ static const char *shown(const lk_cli_cmd *c, const char *s)
 
 static const lk_cli_noun *find_noun(const char *name)
 {
-    for (size_t i = 0; nouns[i]; i++)
-        if (strcmp(nouns[i]->name, name) == 0)
-            return nouns[i];
+    for (size_t i = 0; lk_cli_nouns[i]; i++)
+        if (strcmp(lk_cli_nouns[i]->name, name) == 0)
+            return lk_cli_nouns[i];
     return NULL;
 }
 
@@ -409,6 +432,24 @@ static void parse(parser *p, int argc, char **argv)
 
 #define HELP_WIDTH 79
 
+const char *lk_cli_opt_usage(lk_arena *a, const lk_cli_opt *o)
+{
+    bool many = o->kind == LK_CLI_LIST || o->kind == LK_CLI_GRANTS;
+    return lk_arena_printf(a, "%s--%s%s%s%s%s", o->required ? "" : "[", o->name, o->meta ? " " : "",
+                           o->meta ? o->meta : "", o->required ? "" : "]", many ? "..." : "");
+}
+
+const char *lk_cli_opt_note(lk_arena *a, const lk_cli_opt *o)
+{
+    bool many = o->kind == LK_CLI_LIST || o->kind == LK_CLI_GRANTS;
+    if (o->kind == LK_CLI_COUNT)
+        return lk_arena_printf(a, " (0 to %lld, default %lld)", (long long)o->max, (long long)o->dflt);
+    return many && o->required ? " (repeatable, at least one)"
+           : many              ? " (repeatable)"
+           : o->required       ? " (required)"
+                               : "";
+}
+
 /* the usage line of a verb, wrapped under its own start */
 static void print_usage(const lk_cli_cmd *c)
 {
@@ -421,10 +462,7 @@ static void print_usage(const lk_cli_cmd *c)
         col += 1 + strlen(v->arg);
     }
     for (const lk_cli_opt *o = v->opts; o && o->name; o++) {
-        bool many = o->kind == LK_CLI_LIST || o->kind == LK_CLI_GRANTS;
-        const char *word = lk_arena_printf(c->arena, "%s--%s%s%s%s%s", o->required ? "" : "[",
-                                           o->name, o->meta ? " " : "", o->meta ? o->meta : "",
-                                           o->required ? "" : "]", many ? "..." : "");
+        const char *word = lk_cli_opt_usage(c->arena, o);
         if (col + 1 + strlen(word) > HELP_WIDTH && col > indent) {
             printf("\n%*s", (int)indent, "");
             col = indent;
@@ -444,20 +482,11 @@ static void print_verb_help(const lk_cli_cmd *c)
     if (v->opts && v->opts->name) {
         lk_table t;
         lk_table_init(&t, c->arena, 2);
-        for (const lk_cli_opt *o = v->opts; o->name; o++) {
-            bool many = o->kind == LK_CLI_LIST || o->kind == LK_CLI_GRANTS;
-            const char *note = many && o->required ? " (repeatable, at least one)"
-                               : many              ? " (repeatable)"
-                               : o->required       ? " (required)"
-                                                   : "";
-            if (o->kind == LK_CLI_COUNT)
-                note = lk_arena_printf(c->arena, " (0 to %lld, default %lld)", (long long)o->max,
-                                       (long long)o->dflt);
+        for (const lk_cli_opt *o = v->opts; o->name; o++)
             lk_table_row(&t,
                          lk_arena_printf(c->arena, "  --%s%s%s", o->name, o->meta ? " " : "",
                                          o->meta ? o->meta : ""),
-                         lk_arena_printf(c->arena, "%s%s", o->help, note));
-        }
+                         lk_arena_printf(c->arena, "%s%s", o->help, lk_cli_opt_note(c->arena, o)));
         printf("\nOptions:\n");
         lk_table_print(&t, stdout);
     }
@@ -485,8 +514,8 @@ static void print_top_help(const lk_cli_cmd *c)
            LK_CLI_VERSION);
     lk_table t;
     lk_table_init(&t, c->arena, 2);
-    for (size_t i = 0; nouns[i]; i++)
-        lk_table_row(&t, lk_arena_printf(c->arena, "  %s", nouns[i]->name), nouns[i]->summary);
+    for (size_t i = 0; lk_cli_nouns[i]; i++)
+        lk_table_row(&t, lk_arena_printf(c->arena, "  %s", lk_cli_nouns[i]->name), lk_cli_nouns[i]->summary);
     lk_table_print(&t, stdout);
 
     printf("\nGlobal options (accepted anywhere on the line):\n");
@@ -496,13 +525,7 @@ static void print_top_help(const lk_cli_cmd *c)
             lk_table_row(&t, lk_arena_printf(c->arena, "  %s", globals[g].synopsis), globals[g].help);
     lk_table_print(&t, stdout);
 
-    printf("\nOption values are given as --opt VALUE or --opt=VALUE (the second form for a\n"
-           "value that starts with \"--\"); after a lone \"--\" every word is an argument.\n"
-           "Names of roles, permissions, workspaces and services, emails and user ids match\n"
-           "case-insensitively.\n\n"
-           "Exit status: 0 success; 1 bad input, a broken rule, a name taken or a usage\n"
-           "error; 2 a named thing does not exist; 3 the database cannot be used.\n\n"
-           "Run 'latchkey NOUN --help' for the verbs of a noun.\n");
+    printf("\n%s\nRun 'latchkey NOUN --help' for the verbs of a noun.\n", lk_cli_notes);
 }
 
 static void print_help(const lk_cli_cmd *c)
@@ -535,17 +558,44 @@ static int report_failure(const lk_cli_cmd *c, lk_code code, const lk_error *err
                          err->msg[0] ? err->msg : info->name);
 }
 
+/* The database, in the order `serve` reads it: --db, $LATCHKEY_DB, the configuration
+ * file's db, the built-in default. */
+static lk_code resolve_location(lk_cli_cmd *c, lk_error *err)
+{
+    const char *env = getenv("LATCHKEY_DB");
+    if ((c->db && *c->db) || (env && *env)) {
+        c->location = lk_store_default_location(c->db);
+        return LK_OK;
+    }
+    lk_config *cfg = lk_arena_alloc(c->arena, sizeof *cfg);
+    char msg[600] = "";
+    if (lk_config_load(cfg, 0, NULL, stdout, msg, sizeof msg) != 0)
+        return lk_fail(err, LK_EINVAL, "config", "%s", msg);
+    c->location = lk_store_default_location(cfg->db[0] ? lk_arena_strdup(c->arena, cfg->db) : NULL);
+    return LK_OK;
+}
+
 static int run(lk_cli_cmd *c)
 {
     char actor[300];
     cli_actor(actor, sizeof actor);
+    bool uses_db = !c->verb->no_store || c->verb->db_file;
+    lk_error err;
+    lk_error_clear(&err);
+    if (uses_db && resolve_location(c, &err) != LK_OK)
+        return report_failure(c, err.code, &err);
+    if (uses_db) {
+        const char *file = lk_store_sqlite_path(c->location, &err);
+        char why[LK_ERR_MSG];
+        if (file && lk_become_owner(file, why, sizeof why) != 0)
+            return lk_cli_report(c->json, lk_code_info_of(LK_ESTORE)->name, lk_code_info_of(LK_ESTORE)->exit_status,
+                                 "database", why);
+        lk_error_clear(&err);
+    }
     lk_store *store = NULL;
     if (!c->verb->no_store) {
-        lk_error err;
-        lk_error_clear(&err);
         /* no command but `migrate` (and `serve`) ever changes the schema */
-        store = lk_store_open(lk_store_default_location(c->db), c->verb->read_only ? LK_STORE_READ : LK_STORE_WRITE,
-                              &err);
+        store = lk_store_open(c->location, c->verb->read_only ? LK_STORE_READ : LK_STORE_WRITE, &err);
         if (!store)
             return report_failure(c, err.code != LK_OK ? err.code : LK_ESTORE, &err);
     }

@@ -60,6 +60,7 @@ typedef struct lk_cli_verb {
     const char *summary;     /* one line, for the noun's help */
     const char *help;        /* the verb's own help, after the usage line */
     bool no_store;           /* run without opening the database */
+    bool db_file;            /* with no_store: works on the database file itself */
     bool read_only;          /* only reads: the database opens read-only (never the write lock,
                               * never created, never migrated); else it opens for writing, and
                               * a missing or empty file becomes a new database */
@@ -88,6 +89,9 @@ struct lk_cli_cmd {
     const char *arg;             /* the positional argument, NULL when none */
     lk_cli_value *values;        /* one per verb option */
     const char *db;              /* --db, NULL when not given */
+    const char *location;        /* the database the command works on (--db, $LATCHKEY_DB,
+                                  * the configuration's db, the default), set before the
+                                  * handler runs */
     bool json;
     lk_arena *arena;             /* the command's arena (also op->arena) */
     lk_op *op;                   /* ready when the handler runs */
@@ -107,6 +111,24 @@ extern const lk_cli_noun lk_cli_noun_usage;
 extern const lk_cli_noun lk_cli_noun_mail;
 extern const lk_cli_noun lk_cli_noun_key;
 extern const lk_cli_noun lk_cli_noun_migrate;
+extern const lk_cli_noun lk_cli_noun_backup;
+extern const lk_cli_noun lk_cli_noun_restore;
+
+/* --- the tables, read by the generated manual pages and completion (tools/docgen.c) --- */
+
+/* every noun, in the order `latchkey --help` lists them; NULL ends the array */
+extern const lk_cli_noun *const lk_cli_nouns[];
+/* The i-th global option: its name as typed ("--db", "-h"), the value's placeholder
+ * (NULL for a flag), and for help its synopsis and line (both NULL for an alias).
+ * false past the last. */
+bool lk_cli_global_at(size_t i, const char **name, const char **meta, const char **synopsis,
+                      const char **help);
+/* the closing paragraphs of `latchkey --help`: option syntax, names, exit status */
+extern const char lk_cli_notes[];
+/* an option as the usage line shows it ("[--role ROLE[@WORKSPACE]]..."), and the note
+ * its help line ends with (" (required)", " (0 to 1000, default 50)", ""), in a */
+const char *lk_cli_opt_usage(lk_arena *a, const lk_cli_opt *o);
+const char *lk_cli_opt_note(lk_arena *a, const lk_cli_opt *o);
 
 /* Runs the command line; returns the process exit status. */
 int lk_cli_main(int argc, char **argv);

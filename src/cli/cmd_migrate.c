@@ -11,7 +11,7 @@
 
 static lk_code migrate_run(lk_cli_cmd *c)
 {
-    const char *location = lk_store_default_location(c->db);
+    const char *location = c->location;
     lk_store_info before;
     lk_code code = lk_store_inspect(location, &before, &c->op->err);
     if (code != LK_OK)
@@ -44,6 +44,7 @@ static const lk_cli_verb migrate_cmd = {
     .name = "migrate",
     .run = migrate_run,
     .no_store = true,
+    .db_file = true,
     .summary = "bring the database's schema up to date (or create a new database)",
     .help = "Applies the schema changes this latchkey knows and the database lacks, in one\n"
             "transaction, or creates a new database. 'latchkey serve' does the same when it\n"

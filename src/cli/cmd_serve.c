@@ -5,6 +5,9 @@
  * first-administrator setup link while there is none, and on SIGTERM or SIGINT stops
  * accepting, lets requests in flight finish, flushes and exits 0. SIGHUP reloads the
  * TLS certificate and key (and nothing else); it never stops the server.
+ * Run by root on a database another user owns, it becomes that user first
+ * (util/runas.h); while it runs it holds the database against `latchkey restore`
+ * (store/backup.h).
  *
  * Once the configuration is read, everything the server says is a log record
  * (util/log.h); a failure to start is one plain line `latchkey: …` and a non-zero
@@ -16,7 +19,10 @@
 #include "http/server.h"
 #include "http/tls.h"
 #include "runtime/runtime.h"
+#include "store/backup.h"
+#include "store/store.h"
 #include "util/log.h"
+#include "util/runas.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -142,21 +148,38 @@ int lk_serve_main(int argc, char **argv)
     signal(SIGPIPE, SIG_IGN);
 
     lk_error e = {0};
+    const char *location = lk_store_default_location(cfg.db[0] ? cfg.db : NULL);
+    const char *file = lk_store_sqlite_path(location, &e);
+    if (file && lk_become_owner(file, err, sizeof err) != 0) {
+        fprintf(stderr, "latchkey: %s\n", err);
+        return 3;
+    }
+    lk_error_clear(&e);
     lk_runtime *rt = lk_runtime_open(&cfg, &e);
     if (!rt) {
         fprintf(stderr, "latchkey: %s\n", e.msg);
         return lk_code_info_of(e.code)->exit_status ? lk_code_info_of(e.code)->exit_status : 3;
     }
+    /* held until the runtime is closed, so that a restore cannot run under this server */
+    int hold = -1;
+    if (lk_store_hold(location, &hold, &e) != LK_OK) {
+        fprintf(stderr, "latchkey: %s\n", e.msg);
+        lk_runtime_close(rt);
+        lk_store_release(hold);
+        return 3;
+    }
     lk_server *srv = lk_server_start(rt, err, sizeof err);
     if (!srv) {
         fprintf(stderr, "latchkey: %s\n", err);
         lk_runtime_close(rt);
+        lk_store_release(hold);
         return 1;
     }
     if (!lk_runtime_start_mail(rt, &e)) {
         fprintf(stderr, "latchkey: %s\n", e.msg);
         lk_server_stop(srv, GRACE_MS);
         lk_runtime_close(rt);
+        lk_store_release(hold);
         return 3;
     }
     if (cfg.tls_cert_file[0]) {
@@ -185,6 +208,7 @@ int lk_serve_main(int argc, char **argv)
     lk_log_always("%s received, finishing requests in flight", sig == SIGINT ? "SIGINT" : "SIGTERM");
     lk_server_stop(srv, GRACE_MS);
     lk_runtime_close(rt);
+    lk_store_release(hold);
     lk_log_always("stopped");
     return 0;
 }

@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <unistd.h>
 
 typedef enum opt_type { OPT_STR, OPT_INT, OPT_BOOL } opt_type;
 
@@ -34,7 +35,7 @@ typedef struct opt {
 static const opt OPTIONS[] = {
     {"listen", OPT_STR, F(listen), "127.0.0.1:8080", 0, 0,
      "address and port to listen on (ADDR:PORT, [V6ADDR]:PORT; port 0 picks a free one)"},
-    {"db", OPT_STR, F(db), "", 0, 0, "SQLite database (default $LATCHKEY_DB, else ./data/latchkey.db)"},
+    {"db", OPT_STR, F(db), LK_DEFAULT_DB, 0, 0, "the SQLite database file"},
     {"threads", OPT_INT, F(threads), "0", 0, 256, "worker threads (0: one per core)"},
     {"token_ttl", OPT_INT, F(token_ttl), "3600", 1, 86400, "access token lifetime in seconds"},
     {"legacy_query_token", OPT_BOOL, F(legacy_query_token), "true", 0, 0,
@@ -108,6 +109,16 @@ static const opt OPTIONS[] = {
     {"feed_max_rows", OPT_INT, F(feed_max_rows), "1000000", 1000, 1000000000, "rows of the change feed kept at most"},
 };
 #define N_OPTIONS (sizeof OPTIONS / sizeof OPTIONS[0])
+
+const char lk_config_intro[] =
+    "Runs the HTTP server. Each option can also be set in the configuration file\n"
+    "(--config FILE, else $LATCHKEY_CONFIG"
+#ifdef LK_HAS_DEFAULT_CONFIG
+    ", else " LK_DEFAULT_CONFIG
+#endif
+    "; lines 'name = value') or as the\n"
+    "environment variable LATCHKEY_<NAME>; flags win over the environment, which wins\n"
+    "over the file.\n";
 
 static const opt *find_opt(const char *name, size_t len)
 {
@@ -320,10 +331,21 @@ static int check(lk_config *c, char *err, size_t err_len)
     return 0;
 }
 
+/* $LATCHKEY_CONFIG when set (empty: no file), else the build's default file when it exists */
+static const char *config_file(void)
+{
+    const char *env = getenv("LATCHKEY_CONFIG");
+    if (env)
+        return env;
+    if (LK_DEFAULT_CONFIG[0] && access(LK_DEFAULT_CONFIG, F_OK) == 0)
+        return LK_DEFAULT_CONFIG;
+    return NULL;
+}
+
 int lk_config_load(lk_config *c, int argc, char **argv, FILE *out, char *err, size_t err_len)
 {
     lk_config_defaults(c);
-    const char *file = getenv("LATCHKEY_CONFIG");
+    const char *file = config_file();
     for (int i = 0; i < argc; i++) {
         if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
             lk_config_help(out);
@@ -373,14 +395,26 @@ int lk_config_load(lk_config *c, int argc, char **argv, FILE *out, char *err, si
     return check(c, err, err_len);
 }
 
+bool lk_config_doc_at(size_t i, lk_config_doc *out)
+{
+    if (i >= N_OPTIONS)
+        return false;
+    const opt *o = &OPTIONS[i];
+    *out = (lk_config_doc){
+        .name = o->name,
+        .kind = o->type == OPT_INT ? "N" : o->type == OPT_BOOL ? "BOOL" : "TEXT",
+        .def = o->def,
+        .min = o->min,
+        .max = o->max,
+        .help = o->help,
+    };
+    return true;
+}
+
 void lk_config_help(FILE *out)
 {
     fprintf(out,
-            "usage: latchkey serve [--config FILE] [OPTIONS]\n\n"
-            "Runs the HTTP server. Each option can also be set in the configuration file\n"
-            "(--config FILE or $LATCHKEY_CONFIG; lines 'name = value') or as the environment\n"
-            "variable LATCHKEY_<NAME>; flags win over the environment, which wins over the file.\n\n"
-            "options:\n");
+            "usage: latchkey serve [--config FILE] [OPTIONS]\n\n%s\noptions:\n", lk_config_intro);
     for (size_t i = 0; i < N_OPTIONS; i++) {
         const opt *o = &OPTIONS[i];
         char flag[64];

@@ -3,7 +3,8 @@
  * type, default, bounds, help) that drives parsing, validation and `serve --help`.
  *
  * Sources in rising priority: built-in defaults, the file named by --config or
- * $LATCHKEY_CONFIG (lines `name = value`, '#' comments), $LATCHKEY_<NAME> variables,
+ * $LATCHKEY_CONFIG, else the build's default file (LK_DEFAULT_CONFIG) when it exists
+ * (lines `name = value`, '#' comments), $LATCHKEY_<NAME> variables,
  * command-line flags `--name VALUE` / `--name=VALUE` (underscores in names are
  * written as dashes in flags).
  */
@@ -80,5 +81,19 @@ int lk_config_load(lk_config *c, int argc, char **argv, FILE *out, char *err, si
 
 /* `latchkey serve --help` */
 void lk_config_help(FILE *out);
+
+/* One option as documentation shows it (the manual page, the default configuration
+ * file); false past the last. */
+typedef struct lk_config_doc {
+    const char *name;        /* file key; LATCHKEY_<NAME>; --<name with dashes> */
+    const char *kind;        /* "N", "BOOL" or "TEXT" */
+    const char *def;         /* the default as it would be written in the file */
+    int64_t min, max;        /* N */
+    const char *help;        /* one line */
+} lk_config_doc;
+bool lk_config_doc_at(size_t i, lk_config_doc *out);
+
+/* the opening paragraph of `latchkey serve --help`: where options come from */
+extern const char lk_config_intro[];
 
 #endif

@@ -13,7 +13,6 @@
 #include <string.h>
 #include <strings.h>
 
-#define DEFAULT_LOCATION "./data/latchkey.db"
 
 static bool has_prefix(const char *s, const char *prefix)
 {
@@ -27,8 +26,7 @@ static size_t url_scheme_len(const char *s)
     return n > 0 && strncmp(s + n, "://", 3) == 0 ? n : 0;
 }
 
-/* the SQLite file path a location names, or NULL (err set) */
-static const char *sqlite_path(const char *location, lk_error *err)
+const char *lk_store_sqlite_path(const char *location, lk_error *err)
 {
     if (!location || !*location) {
         lk_fail(err, LK_EINVAL, "database", "no database location given");
@@ -54,13 +52,13 @@ static const char *sqlite_path(const char *location, lk_error *err)
 
 lk_store *lk_store_open(const char *location, lk_store_mode mode, lk_error *err)
 {
-    const char *path = sqlite_path(location, err);
+    const char *path = lk_store_sqlite_path(location, err);
     return path ? lk_store_sqlite_open(path, mode, err) : NULL;
 }
 
 lk_code lk_store_inspect(const char *location, lk_store_info *out, lk_error *err)
 {
-    const char *path = sqlite_path(location, err);
+    const char *path = lk_store_sqlite_path(location, err);
     return path ? lk_store_sqlite_inspect(path, out, err) : LK_EINVAL;
 }
 
@@ -88,5 +86,5 @@ const char *lk_store_default_location(const char *explicit_location)
     const char *env = getenv("LATCHKEY_DB");
     if (env && *env)
         return env;
-    return DEFAULT_LOCATION;
+    return LK_DEFAULT_DB;
 }

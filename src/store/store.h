@@ -362,6 +362,10 @@ lk_store *lk_store_open(const char *location, lk_store_mode mode, lk_error *err)
 /* What the location holds, read without writing anything (see lk_db_state). */
 lk_code lk_store_inspect(const char *location, lk_store_info *out, lk_error *err);
 
+/* The SQLite file a location names (a pointer into location), or NULL with err set
+ * when it names no SQLite file (PostgreSQL, another scheme, nothing). */
+const char *lk_store_sqlite_path(const char *location, lk_error *err);
+
 /* The location to use: explicit (may be NULL), else $LATCHKEY_DB, else ./data/latchkey.db */
 const char *lk_store_default_location(const char *explicit_location);
 

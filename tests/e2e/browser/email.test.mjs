@@ -113,8 +113,10 @@ async function signedInAs(page, email) {
   assert.equal(await page.locator('.user-email').textContent(), email);
 }
 
-// the formatting of fmtTime() in i18n.js (the browser runs in this machine's time zone)
-const fmtTime = (iso, locale = 'en-GB') => new Intl.DateTimeFormat(locale, { dateStyle: 'medium', timeStyle: 'medium' }).format(new Date(iso));
+// the formatting of fmtTime() in i18n.js, done by the page's own Intl (the browser's locale
+// data and this machine's time zone), so that Node's ICU build does not matter
+const fmtTime = (page, iso, locale = 'en-GB') => page.evaluate(([i, l]) =>
+  new Intl.DateTimeFormat(l, { dateStyle: 'medium', timeStyle: 'medium' }).format(new Date(i)), [iso, locale]);
 
 // the Email section of Web Services: its rows as {to, kind, status, cells}
 async function mailRows(page) {
@@ -146,7 +148,7 @@ test('Done-when: an admin invites a colleague over SMTP; an API-only user gets n
     const sent = dialog(admin, 'Invitation sent');
     await sent.getByText('An invitation email was sent to grace@example.com.').waitFor();
     assert.equal(await sent.locator('#invitation-expires').textContent(),
-      `Its link can be used once and is valid until ${fmtTime(res.invitation.expiresAt)}.`);
+      `Its link can be used once and is valid until ${await fmtTime(admin, res.invitation.expiresAt)}.`);
     assert.doesNotMatch(await sent.textContent(), /invite#|https?:/);
     await sent.getByRole('button', { name: 'Done' }).click();
     await row(admin, 'email', 'grace@example.com').waitFor();
@@ -252,7 +254,7 @@ test('a German console: the invitation email is German; forgot password and the 
     const sent = dialog(admin, 'Einladung gesendet');
     await sent.getByText('Eine Einladungs-E-Mail wurde an erika@example.com gesendet.').waitFor();
     assert.equal(await sent.locator('#invitation-expires').textContent(),
-      `Der Link darin kann einmal verwendet werden und ist bis ${fmtTime(res.invitation.expiresAt, 'de-DE')} gültig.`);
+      `Der Link darin kann einmal verwendet werden und ist bis ${await fmtTime(admin, res.invitation.expiresAt, 'de-DE')} gültig.`);
     assert.doesNotMatch(await sent.textContent(), /invite#/);
     await sent.getByRole('button', { name: 'Fertig' }).click();
   });
