@@ -10,6 +10,7 @@
 #include "core/limits.h"
 #include "util/log.h"
 #include "runtime/prober.h"
+#include "runtime/throttle.h"
 #include "util/xalloc.h"
 
 #include <sodium.h>
@@ -30,6 +31,12 @@ struct lk_peers {
     atomic_bool alone;           /* the limiters count alone (stale) */
     _Atomic int64_t alive;
     _Atomic int64_t sync_us;
+    /* token-endpoint failures */
+    int64_t auth_window;
+    pthread_mutex_t failed_mu;
+    int64_t failed_window;       /* the window `failed` counts (epoch seconds / auth_window) */
+    lk_map *failed;              /* hex of a key -> failed_key (owned; the key is its hex) */
+    lk_throttle *others;         /* the others' failures, keyed by the raw key */
 };
 
 static int64_t mono_us(void)
@@ -45,9 +52,13 @@ typedef struct scoped {
     int64_t taken;
 } scoped;
 
-lk_peers *lk_peers_new(void)
+lk_peers *lk_peers_new(int64_t auth_window, size_t capacity)
 {
     lk_peers *p = lk_xcalloc(1, sizeof *p);
+    p->auth_window = auth_window > 0 ? auth_window : 1;
+    pthread_mutex_init(&p->failed_mu, NULL);
+    p->failed = lk_map_new_str(64);
+    p->others = lk_throttle_new(capacity, p->auth_window);
     unsigned char raw[16];
     randombytes_buf(raw, sizeof raw);
     sodium_bin2hex(p->id, sizeof p->id, raw, sizeof raw);
@@ -55,9 +66,95 @@ lk_peers *lk_peers_new(void)
     return p;
 }
 
+typedef struct failed_key {
+    int64_t n;
+    char hex[2 * LK_PEERS_KEY_BYTES + 1];
+} failed_key;
+
+static void failed_clear(lk_peers *p)
+{
+    size_t pos = 0;
+    void *v;
+    while (lk_map_next(p->failed, &pos, NULL, NULL, &v))
+        free(v);
+    lk_map_free(p->failed);
+    p->failed = lk_map_new_str(64);
+}
+
 void lk_peers_free(lk_peers *p)
 {
+    if (!p)
+        return;
+    failed_clear(p);
+    lk_map_free(p->failed);
+    lk_throttle_free(p->others);
+    pthread_mutex_destroy(&p->failed_mu);
     free(p);
+}
+
+/* ---- token-endpoint failures ------------------------------------------------------------ */
+
+void lk_peers_failed(lk_peers *p, const unsigned char key[LK_PEERS_KEY_BYTES], int64_t now)
+{
+    char hex[2 * LK_PEERS_KEY_BYTES + 1];
+    sodium_bin2hex(hex, sizeof hex, key, LK_PEERS_KEY_BYTES);
+    int64_t w = now / p->auth_window;
+    pthread_mutex_lock(&p->failed_mu);
+    if (w != p->failed_window) {
+        failed_clear(p);
+        p->failed_window = w;
+    }
+    failed_key *f = lk_map_get_str(p->failed, hex);
+    if (f) {
+        f->n++;
+    } else if (lk_map_size(p->failed) < LK_PEERS_FAILED_MAX) {
+        f = lk_xcalloc(1, sizeof *f);
+        f->n = 1;
+        memcpy(f->hex, hex, sizeof f->hex);
+        lk_map_put_str(p->failed, f->hex, f);
+    }
+    pthread_mutex_unlock(&p->failed_mu);
+}
+
+int64_t lk_peers_others_failed(lk_peers *p, const unsigned char key[LK_PEERS_KEY_BYTES], int64_t now, int64_t *ends)
+{
+    lk_throttle_entry e;
+    if (!lk_throttle_peek(p->others, key, LK_PEERS_KEY_BYTES, now, &e))
+        return 0;
+    *ends = e.ends;
+    return e.failures;
+}
+
+/* this process's failures of the current window as rows (scopes in the arena) */
+static int64_t failed_rows(lk_peers *p, lk_arena *a, lk_limit_counts *out)
+{
+    pthread_mutex_lock(&p->failed_mu);
+    size_t pos = 0;
+    void *v;
+    while (lk_map_next(p->failed, &pos, NULL, NULL, &v)) {
+        const failed_key *f = v;
+        if (out->n == out->cap) {
+            out->cap = out->cap ? 2 * out->cap : 64;
+            out->recs = lk_xrealloc(out->recs, out->cap * sizeof *out->recs);
+        }
+        out->recs[out->n++] = (lk_limit_count){.scope = lk_arena_printf(a, "t%s", f->hex), .kind = 't',
+                                               .bucket = p->failed_window, .n = f->n};
+    }
+    pthread_mutex_unlock(&p->failed_mu);
+    return p->failed_window;
+}
+
+static void apply_failed(lk_peers *p, const lk_limit_count *rows, size_t n, int64_t now)
+{
+    for (size_t i = 0; i < n; i++) {
+        unsigned char key[LK_PEERS_KEY_BYTES];
+        size_t len = 0;
+        if (rows[i].kind != 't' || rows[i].scope[0] != 't' ||
+            sodium_hex2bin(key, sizeof key, rows[i].scope + 1, strlen(rows[i].scope + 1), NULL, &len, NULL) != 0 ||
+            len != sizeof key)
+            continue;
+        (void)lk_throttle_set(p->others, key, sizeof key, rows[i].n, rows[i].bucket * p->auth_window, now);
+    }
 }
 
 int64_t lk_peers_alive(lk_peers *p)
@@ -128,6 +225,8 @@ bool lk_peers_sync(lk_peers *p, lk_store *store, const lk_peers_limiters *lims, 
     mine.recs = lk_xcalloc(1, sizeof *mine.recs);
     mine.cap = 1;
     mine.recs[mine.n++] = (lk_limit_count){.scope = "", .kind = 'c', .bucket = 0, .n = 1}; /* heartbeat */
+    lk_arena a = LK_ARENA_INIT;
+    (void)failed_rows(p, &a, &mine);
     int64_t from = p->synced_second ? p->synced_second - 1 : now - LK_LIMIT_RATE_SECONDS_MAX;
     int64_t window = 0;
     for (size_t i = 0; i < n; i++) {
@@ -144,12 +243,12 @@ bool lk_peers_sync(lk_peers *p, lk_store *store, const lk_peers_limiters *lims, 
             rc = store->ops->limit_counts_prune(store, now - LK_LIMIT_RATE_SECONDS_MAX, day - 2, now - 60, err);
         ok = rc == LK_OK ? store->ops->commit(store, err) == LK_OK : (store->ops->rollback(store), false);
     }
-    lk_arena a = LK_ARENA_INIT;
     lk_limit_count *rows = NULL;
     size_t n_rows = 0;
     if (ok)
         ok = store->ops->limit_counts_others(store, &a, p->id, now - (window > 0 ? window : 1), day,
-                                             now - LK_PEERS_ALIVE, &rows, &n_rows, err) == LK_OK;
+                                             now - LK_PEERS_ALIVE, now / p->auth_window, &rows, &n_rows,
+                                             err) == LK_OK;
     if (ok) {
         int64_t alive = 0;
         for (size_t i = 0; i < n_rows; i++)
@@ -158,6 +257,7 @@ bool lk_peers_sync(lk_peers *p, lk_store *store, const lk_peers_limiters *lims, 
         if (n_rows > 1)
             qsort(rows, n_rows, sizeof *rows, by_scope);
         apply(all, n, rows, n_rows, day, alive > 0);
+        apply_failed(p, rows, n_rows, now);
         for (size_t i = 0; i < n; i++)
             lk_limiter_synced(all[i].l, all[i].taken);
         p->synced_second = now;

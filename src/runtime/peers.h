@@ -38,7 +38,9 @@ typedef struct lk_peers_limiters {
     lk_map *users;
 } lk_peers_limiters;
 
-lk_peers *lk_peers_new(void);
+/* auth_window: the token endpoints' throttle window (auth_fail_window); capacity: of
+ * the table of the others' failures */
+lk_peers *lk_peers_new(int64_t auth_window, size_t capacity);
 void lk_peers_free(lk_peers *p);
 
 /* One sync through store at now (seconds) on quota day `day`. false (err set) when the
@@ -48,6 +50,19 @@ bool lk_peers_sync(lk_peers *p, lk_store *store, const lk_peers_limiters *lims, 
 /* From the background thread: when the last sync is older than LK_PEERS_STALE_MS, the
  * limiters count alone (once, until a sync succeeds again). */
 void lk_peers_check(lk_peers *p, const lk_peers_limiters *lims, int64_t day);
+
+/*
+ * Failed authentications at the token endpoints, shared like the limits: a failure of
+ * a throttle key (the BLAKE2b-128 of the key the throttle uses) is published at the next
+ * sync, counted per window of auth_window seconds (aligned to the epoch); the others'
+ * failures of a key in the current window are read back. So a key throttled on one
+ * process is throttled on every other within a sync or two.
+ */
+#define LK_PEERS_KEY_BYTES 16
+#define LK_PEERS_FAILED_MAX 10000  /* keys of this process published per window */
+void lk_peers_failed(lk_peers *p, const unsigned char key[LK_PEERS_KEY_BYTES], int64_t now);
+/* the others' failures of key in the current window; *ends: when that window ends */
+int64_t lk_peers_others_failed(lk_peers *p, const unsigned char key[LK_PEERS_KEY_BYTES], int64_t now, int64_t *ends);
 
 /* other processes seen alive at the last sync; how long it took (microseconds) */
 int64_t lk_peers_alive(lk_peers *p);

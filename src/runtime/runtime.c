@@ -36,6 +36,7 @@
 #include "util/xalloc.h"
 
 #include <malloc.h>
+#include <sodium.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -220,18 +221,42 @@ static size_t client_key(char *buf, size_t cap, const char *client_id, const cha
     return n + addr_len;
 }
 
+/* the key as the processes share it (runtime/peers.h): BLAKE2b-128, the same in each */
+static void shared_key(const char *key, size_t n, unsigned char out[LK_PEERS_KEY_BYTES])
+{
+    crypto_generichash(out, LK_PEERS_KEY_BYTES, (const unsigned char *)key, n, NULL, 0);
+}
+
 bool lk_runtime_client_throttled(lk_runtime *rt, const char *client_id, const char *address, int64_t now,
                                  int64_t *retry_after)
 {
     char key[256];
     size_t n = client_key(key, sizeof key, client_id, address);
-    return lk_throttle_blocked(rt->client_throttle, key, n, rt->cfg.auth_fail_limit, now, retry_after);
+    if (lk_throttle_blocked(rt->client_throttle, key, n, rt->cfg.auth_fail_limit, now, retry_after))
+        return true;
+    /* what the other processes counted of this key in the current window, on top */
+    unsigned char shared[LK_PEERS_KEY_BYTES];
+    shared_key(key, n, shared);
+    int64_t ends = now;
+    int64_t others = lk_peers_others_failed(rt->peers, shared, now, &ends);
+    if (others == 0)
+        return false;
+    lk_throttle_entry mine;
+    (void)lk_throttle_peek(rt->client_throttle, key, n, now, &mine);
+    if (mine.failures + others < rt->cfg.auth_fail_limit)
+        return false;
+    if (retry_after)
+        *retry_after = ends > now ? ends - now : 1;
+    return true;
 }
 
 bool lk_runtime_client_failed(lk_runtime *rt, const char *client_id, const char *address, int64_t now)
 {
     char key[256];
     size_t n = client_key(key, sizeof key, client_id, address);
+    unsigned char shared[LK_PEERS_KEY_BYTES];
+    shared_key(key, n, shared);
+    lk_peers_failed(rt->peers, shared, now);
     return lk_throttle_fail(rt->client_throttle, key, n, now);
 }
 
@@ -487,7 +512,7 @@ lk_runtime *lk_runtime_open(const lk_config *cfg, lk_error *err)
     rt->limiters = lk_map_new_int(64);
     rt->client_throttle = lk_throttle_new((size_t)cfg->auth_fail_capacity, cfg->auth_fail_window);
     rt->signin = lk_signin_new((size_t)cfg->auth_fail_capacity, cfg->login_fail_limit, cfg->auth_fail_window);
-    rt->peers = lk_peers_new();
+    rt->peers = lk_peers_new(cfg->auth_fail_window, (size_t)cfg->auth_fail_capacity);
     int64_t now = lk_time_now();
     compute_day(now, &rt->day);
 

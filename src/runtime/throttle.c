@@ -251,6 +251,22 @@ void lk_throttle_refund(lk_throttle *t, const void *key, size_t len, int64_t now
     pthread_mutex_unlock(&s->mu);
 }
 
+bool lk_throttle_set(lk_throttle *t, const void *key, size_t len, int64_t failures, int64_t start, int64_t now)
+{
+    uint64_t h = hash_of(t, key, len);
+    shard *s = shard_of(t, h);
+    pthread_mutex_lock(&s->mu);
+    slot *reuse = NULL;
+    slot *e = find(t, s, h, now, &reuse);
+    bool ok = e || count_locked(t, s, h, NULL, reuse, now);
+    if (ok) {
+        e = e ? e : find(t, s, h, now, NULL);
+        *e = (slot){.hash = h, .window_start = start, .failures = failures, .last = now};
+    }
+    pthread_mutex_unlock(&s->mu);
+    return ok;
+}
+
 void lk_throttle_touch(lk_throttle *t, const void *key, size_t len, int64_t now)
 {
     uint64_t h = hash_of(t, key, len);

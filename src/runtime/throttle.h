@@ -62,6 +62,8 @@ lk_throttle_take_result lk_throttle_take(lk_throttle *t, const void *key, size_t
                                          lk_throttle_policy policy, const void *ctx, int64_t *retry_after);
 /* one failure less for key (a reserved attempt that did not fail) */
 void lk_throttle_refund(lk_throttle *t, const void *key, size_t len, int64_t now);
+/* sets the key's state (what another process counted); false when the table is full */
+bool lk_throttle_set(lk_throttle *t, const void *key, size_t len, int64_t failures, int64_t start, int64_t now);
 /* moves the key's latest failure to now (a reserved attempt that failed later) */
 void lk_throttle_touch(lk_throttle *t, const void *key, size_t len, int64_t now);
 /* the key's state; true when it has failures in a running window */

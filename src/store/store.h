@@ -247,12 +247,13 @@ typedef struct lk_store_ops {
     lk_code (*limit_counts_put)(lk_store *s, const char *process, const lk_limit_count *recs, size_t n, int64_t at,
                                 lk_error *err);
     /* the sums over every other process: kind 'r' with bucket > since_second, kind
-     * 'd' with bucket == day, kind 'c' stamped after alive_after */
+     * 'd' with bucket == day, kind 'c' stamped after alive_after, kind 't' with bucket
+     * == window */
     lk_code (*limit_counts_others)(lk_store *s, lk_arena *a, const char *process, int64_t since_second,
-                                   int64_t day, int64_t alive_after, lk_limit_count **out, size_t *n,
-                                   lk_error *err);
+                                   int64_t day, int64_t alive_after, int64_t window, lk_limit_count **out,
+                                   size_t *n, lk_error *err);
     /* removes 'r' rows of seconds before before_second, 'd' rows of days before
-     * before_day and 'c' rows stamped before dead_before; inside begin() */
+     * before_day and 'c' and 't' rows stamped before dead_before; inside begin() */
     lk_code (*limit_counts_prune)(lk_store *s, int64_t before_second, int64_t before_day, int64_t dead_before,
                                   lk_error *err);
 

@@ -7,7 +7,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { nowSec, sql } from './lib.mjs';
-import { USAGE, cli, eventually, makeInstance, rest, restCode, sleep, startServer, token } from './server-lib.mjs';
+import { USAGE, cli, creds, eventually, identity, makeInstance, rest, restCode, sleep, startServer, token } from './server-lib.mjs';
 
 const PROCESSES = 3;
 const boundOf = (limit) => limit + PROCESSES * Math.max(1, Math.ceil(limit / 20));
@@ -113,5 +113,23 @@ describe('limits across three processes on one database', { concurrency: true },
       await eventually(`the 610 in the errors of process ${i + 1}`, () => rest(s, '/rest/v1/stats/errors.json', tb),
         (r) => restCode(r) === 'ok' && errorOf(r, '610') === 1, { timeoutMs: 5000, intervalMs: 100 });
     }
+  });
+
+  test('a token-endpoint throttle tripped on one process holds on another; the right secret still works there', async (t) => {
+    const inst = makeInstance(t);
+    const svc = inst.users[0].service;
+    const args = ['--auth-fail-limit', '3', '--auth-fail-window', '60'];
+    const p1 = await startServer(t, inst.db, args);
+    const p2 = await startServer(t, inst.db, args);
+    const bad = { ...creds(svc), client_secret: 'not the secret' };
+    for (let i = 0; i < 3; i++) assert.equal((await identity(p1, bad)).status, 401, `wrong secret ${i + 1} on process 1`);
+    assert.equal((await identity(p1, bad)).status, 429, 'throttled on process 1');
+    // process 2 never saw a failure of this pair itself
+    const { value, elapsed } = await eventually('the pair throttled on process 2', () => identity(p2, bad),
+      (r) => r.status === 429, { timeoutMs: 3000, intervalMs: 100 });
+    t.diagnostic(`throttled on process 2 after ${elapsed} ms`);
+    assert.match(value.headers.get('retry-after') || '', /^[1-9]\d*$/);
+    assert.equal((await identity(p2, creds(svc))).status, 200, 'the right secret on process 2');
+    assert.equal((await identity(p1, creds(svc))).status, 200, 'the right secret on process 1');
   });
 });

@@ -6,11 +6,14 @@
 --   kind 'r': calls of the scope in the second `bucket` (epoch seconds)
 --   kind 'd': calls of the scope on the quota day `bucket` (days since 1970-01-01)
 --   kind 'c': calls of the scope in flight (bucket 0), as of `at`
+--   kind 't': failed authentications at the token endpoints of a throttle key in the
+--             window `bucket` (epoch seconds / auth_fail_window); scope 't' + the hex
+--             of a BLAKE2b-128 of the key (a client id and an address)
 -- scope: 'i' the instance, 'u<id>' an API user, '' the process itself (kind 'c',
 -- n = 1: a heartbeat, which tells the others it is alive).
 CREATE TABLE limit_counts (
     scope   TEXT NOT NULL,
-    kind    TEXT NOT NULL CHECK (kind IN ('r', 'd', 'c')),
+    kind    TEXT NOT NULL CHECK (kind IN ('r', 'd', 'c', 't')),
     bucket  INTEGER NOT NULL,
     process TEXT NOT NULL,
     n       INTEGER NOT NULL,
