@@ -26,6 +26,8 @@
 struct lk_peers {
     char id[33];                 /* hex of 16 random bytes */
     int64_t synced_second;       /* the latest second written at the last good sync */
+    uint64_t written_sum;        /* a checksum of the rows last written */
+    int64_t written_at;          /* when (seconds): the heartbeat is written at least once a second */
     unsigned syncs;
     _Atomic int64_t ok_ms;       /* monotonic ms of the last good sync */
     atomic_bool alone;           /* the limiters count alone (stale) */
@@ -215,6 +217,23 @@ static void apply(scoped *all, size_t n, lk_limit_count *rows, size_t n_rows, in
     }
 }
 
+/* FNV-1a over the rows (the order they were made in is stable) */
+static uint64_t checksum(const lk_limit_counts *rows)
+{
+    uint64_t h = 1469598103934665603ULL;
+    for (size_t i = 0; i < rows->n; i++) {
+        const lk_limit_count *r = &rows->recs[i];
+        int64_t f[2] = {r->bucket, r->n};
+        const unsigned char *b = (const unsigned char *)f;
+        for (size_t k = 0; k < sizeof f; k++)
+            h = (h ^ b[k]) * 1099511628211ULL;
+        for (const char *c = r->scope; *c; c++)
+            h = (h ^ (unsigned char)*c) * 1099511628211ULL;
+        h = (h ^ (unsigned char)r->kind) * 1099511628211ULL;
+    }
+    return h;
+}
+
 bool lk_peers_sync(lk_peers *p, lk_store *store, const lk_peers_limiters *lims, int64_t now, int64_t day,
                    lk_error *err)
 {
@@ -236,12 +255,22 @@ bool lk_peers_sync(lk_peers *p, lk_store *store, const lk_peers_limiters *lims, 
             window = w;
     }
 
-    bool ok = store->ops->begin(store, err) == LK_OK;
-    if (ok) {
+    /* nothing changed since the last write, which is fresh: only read (an idle server
+     * writes its heartbeat once a second, not five times) */
+    uint64_t sum = checksum(&mine);
+    bool write = sum != p->written_sum || now - p->written_at >= 1 || p->syncs % PRUNE_EVERY == PRUNE_EVERY - 1;
+    bool ok = !write || store->ops->begin(store, err) == LK_OK;
+    if (ok && write) {
         lk_code rc = store->ops->limit_counts_put(store, p->id, mine.recs, mine.n, now, err);
         if (rc == LK_OK && ++p->syncs % PRUNE_EVERY == 0)
             rc = store->ops->limit_counts_prune(store, now - LK_LIMIT_RATE_SECONDS_MAX, day - 2, now - 60, err);
         ok = rc == LK_OK ? store->ops->commit(store, err) == LK_OK : (store->ops->rollback(store), false);
+        if (ok) {
+            p->written_sum = sum;
+            p->written_at = now;
+        }
+    } else if (!write) {
+        p->syncs++;
     }
     lk_limit_count *rows = NULL;
     size_t n_rows = 0;
