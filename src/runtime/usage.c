@@ -206,10 +206,10 @@ void lk_usage_count_error(lk_usage *u, const char *day, const char *code)
     pthread_mutex_unlock(&u->mu);
 }
 
-void lk_usage_load(lk_usage *u, const lk_usage_rec *calls, size_t n_calls,
-                   const lk_error_rec *errors, size_t n_errors)
+/* adds stored counts to the totals (mutex held) */
+static void add_stored(lk_usage *u, const lk_usage_rec *calls, size_t n_calls, const lk_error_rec *errors,
+                       size_t n_errors)
 {
-    pthread_mutex_lock(&u->mu);
     for (size_t i = 0; i < n_calls; i++) {
         const lk_usage_rec *r = &calls[i];
         if (!r->day)
@@ -228,6 +228,13 @@ void lk_usage_load(lk_usage *u, const lk_usage_rec *calls, size_t n_calls,
         lk_usage_code *c = lk_usage_code_get(lk_usage_daytab_get(u, r->day), r->code, &created);
         c->total += r->count;
     }
+}
+
+void lk_usage_load(lk_usage *u, const lk_usage_rec *calls, size_t n_calls,
+                   const lk_error_rec *errors, size_t n_errors)
+{
+    pthread_mutex_lock(&u->mu);
+    add_stored(u, calls, n_calls, errors, n_errors);
     pthread_mutex_unlock(&u->mu);
 }
 
@@ -471,6 +478,6 @@ void lk_usage_refresh(lk_usage *u, const char *from_day, const lk_usage_rec *cal
             c->total = c->delta;
         }
     }
+    add_stored(u, calls, n_calls, errors, n_errors);
     pthread_mutex_unlock(&u->mu);
-    lk_usage_load(u, calls, n_calls, errors, n_errors);
 }
