@@ -321,7 +321,7 @@ static lk_limit_verdict local_enter(lk_limiter *base, const lk_limits *lim, int6
     if (!rate_over && !daily_over)
         conc_over = !admit(l, conc);
     else
-        conc_over = conc > 0 && atomic_load(&l->in_flight) >= conc;
+        conc_over = conc < 0 || (conc > 0 && atomic_load(&l->in_flight) >= conc);
     if (conc_over)
         return LK_LIMIT_CONCURRENT;
     if (rate_over)

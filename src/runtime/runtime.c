@@ -628,6 +628,8 @@ void lk_runtime_gauges_read(lk_runtime *rt, lk_runtime_gauges *out)
     int64_t oldest = 0;
     out->store_jobs = rt->worker ? (int64_t)lk_worker_load(rt->worker, &oldest) : 0;
     out->store_wait_ms = oldest ? now - oldest : 0;
+    out->peers = lk_peers_alive(rt->peers);
+    out->limits_sync_us = lk_peers_sync_us(rt->peers);
 }
 
 void lk_runtime_probe_read(lk_runtime *rt, struct lk_probe_state *out)

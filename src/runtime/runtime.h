@@ -112,6 +112,8 @@ typedef struct lk_runtime_gauges {
     int64_t write_failures;      /* background writes that failed (and were retried) since start */
     int64_t store_jobs;          /* calls waiting for or running on the store worker */
     int64_t store_wait_ms;       /* how long the oldest of them has been there */
+    int64_t peers;               /* other serve processes on the database seen alive */
+    int64_t limits_sync_us;      /* how long the last sync of the limits took */
 } lk_runtime_gauges;
 void lk_runtime_gauges_read(lk_runtime *rt, lk_runtime_gauges *out);
 /* the readiness probe's last results (runtime/prober.h) */

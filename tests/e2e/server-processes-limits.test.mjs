@@ -7,7 +7,9 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { nowSec, sql } from './lib.mjs';
-import { USAGE, cli, creds, eventually, identity, makeInstance, rest, restCode, sleep, startServer, token } from './server-lib.mjs';
+import {
+  USAGE, call, cli, creds, eventually, identity, makeInstance, rest, restCode, sleep, startServer, token,
+} from './server-lib.mjs';
 
 const PROCESSES = 3;
 const boundOf = (limit) => limit + PROCESSES * Math.max(1, Math.ceil(limit / 20));
@@ -46,6 +48,11 @@ describe('limits across three processes on one database', { concurrency: true },
     // the processes publish their counts in the database, each under its own id
     const ids = sql(inst.db, "SELECT DISTINCT process FROM limit_counts WHERE scope = '' AND kind = 'c'");
     assert.equal(ids.length, PROCESSES, JSON.stringify(ids));
+    // and each sees the two others (/metrics)
+    for (const [i, s] of list.entries()) {
+      const m = (await call(`${s.url}/metrics`)).text;
+      assert.match(m, /^latchkey_peers 2$/m, `process ${i + 1}: ${m.split('\n').filter((l) => l.startsWith('latchkey_peers'))}`);
+    }
   });
 
   test('the daily quota 5 holds across three processes, and a user\'s own rate limit too', async (t) => {
