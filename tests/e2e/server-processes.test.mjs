@@ -15,8 +15,10 @@ import {
   makeInstance, rest, restCode, sleep, startServer, token,
 } from './server-lib.mjs';
 
-// propagation through the feed: the processes poll it every 200 ms
-const WITHIN = { timeoutMs: 1000, intervalMs: 25 };
+// propagation through the feed: the processes poll it every 200 ms, so a change is
+// normally seen within a poll; the bound here is generous on purpose (a loaded machine
+// stretches it; tests never assert timings — bench/visible.py measures the figure)
+const WITHIN = { timeoutMs: 10_000, intervalMs: 25 };
 
 // n servers on the instance's database; stopped (SIGTERM, clean exit asserted) or,
 // when they were killed, reaped when the test ends
