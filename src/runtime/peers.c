@@ -302,6 +302,18 @@ bool lk_peers_sync(lk_peers *p, lk_store *store, const lk_peers_limiters *lims, 
     return ok;
 }
 
+void lk_peers_leave(lk_peers *p, lk_store *store, int64_t now)
+{
+    const lk_limit_count gone = {.scope = "", .kind = 'c', .bucket = 0, .n = 0};
+    lk_error err = {0};
+    if (store->ops->begin(store, &err) != LK_OK)
+        return;
+    if (store->ops->limit_counts_put(store, p->id, &gone, 1, now, &err) == LK_OK)
+        (void)store->ops->commit(store, &err);
+    else
+        store->ops->rollback(store);
+}
+
 void lk_peers_check(lk_peers *p, const lk_peers_limiters *lims, int64_t day)
 {
     if (lk_mono_ms() - atomic_load(&p->ok_ms) <= LK_PEERS_STALE_MS || atomic_load(&p->alone))

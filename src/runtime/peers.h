@@ -47,6 +47,9 @@ void lk_peers_free(lk_peers *p);
  * store failed; the limiters keep what they had. */
 bool lk_peers_sync(lk_peers *p, lk_store *store, const lk_peers_limiters *lims, int64_t now, int64_t day,
                    lk_error *err);
+/* A clean stop: the others stop counting this process as alive at once (rather than
+ * after LK_PEERS_ALIVE seconds). Best effort. */
+void lk_peers_leave(lk_peers *p, lk_store *store, int64_t now);
 /* From the background thread: when the last sync is older than LK_PEERS_STALE_MS, the
  * limiters count alone (once, until a sync succeeds again). */
 void lk_peers_check(lk_peers *p, const lk_peers_limiters *lims, int64_t day);

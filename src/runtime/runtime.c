@@ -562,8 +562,10 @@ void lk_runtime_close(lk_runtime *rt)
         pthread_cond_destroy(&rt->bg_cond);
     }
     lk_worker_stop(rt->writer); /* runs a write queued last */
-    if (rt->thread_started)
+    if (rt->thread_started) {
         lk_runtime_flush(rt);
+        lk_peers_leave(rt->peers, rt->store, lk_time_now());
+    }
     /* last: the worker and the background thread wake the mailer until they end */
     lk_mailer_stop(atomic_exchange(&rt->mailer, NULL));
     size_t pos = 0;

@@ -11,7 +11,7 @@
 --             of a BLAKE2b-128 of the key (a client id and an address)
 -- scope: 'i' the instance, 'u<id>' an API user, '' the process itself (kind 'c',
 -- n = 1: a heartbeat, which tells the others it is alive).
-CREATE TABLE limit_counts (
+CREATE TABLE IF NOT EXISTS limit_counts (
     scope   TEXT NOT NULL,
     kind    TEXT NOT NULL CHECK (kind IN ('r', 'd', 'c', 't')),
     bucket  INTEGER NOT NULL,
@@ -20,4 +20,4 @@ CREATE TABLE limit_counts (
     at      INTEGER NOT NULL,
     PRIMARY KEY (scope, kind, bucket, process)
 ) WITHOUT ROWID;
-CREATE INDEX limit_counts_by_kind ON limit_counts (kind, bucket);
+CREATE INDEX IF NOT EXISTS limit_counts_by_kind ON limit_counts (kind, bucket);
