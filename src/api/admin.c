@@ -31,6 +31,7 @@ enum {
     NO_SESSION = 1,          /* setup, login: no session needed */
     NO_CSRF = 2,             /* ... nor a CSRF token */
     MUST_CHANGE_OK = 4,      /* allowed while a one-time password must be replaced */
+    HASHES = 8,              /* checks or hashes a password (Argon2id): the password pool */
 };
 
 typedef struct admin_route {
@@ -54,14 +55,14 @@ static void reset_password(lk_admin_call *c);
 
 static const admin_route ROUTES[] = {
     {"GET", "setup", setup_state, NO_SESSION | NO_CSRF, NULL, NULL},
-    {"POST", "setup", setup_complete, NO_SESSION | NO_CSRF, NULL, NULL},
-    {"POST", "login", login, NO_SESSION | NO_CSRF, NULL, NULL},
-    {"POST", "invitation", accept_invitation, NO_SESSION | NO_CSRF, NULL, NULL},
+    {"POST", "setup", setup_complete, NO_SESSION | NO_CSRF | HASHES, NULL, NULL},
+    {"POST", "login", login, NO_SESSION | NO_CSRF | HASHES, NULL, NULL},
+    {"POST", "invitation", accept_invitation, NO_SESSION | NO_CSRF | HASHES, NULL, NULL},
     {"POST", "password/forgot", forgot_password, NO_SESSION | NO_CSRF, NULL, NULL},
-    {"POST", "password/reset", reset_password, NO_SESSION | NO_CSRF, NULL, NULL},
+    {"POST", "password/reset", reset_password, NO_SESSION | NO_CSRF | HASHES, NULL, NULL},
     {"POST", "logout", logout, MUST_CHANGE_OK, NULL, NULL},
     {"GET", "session", session, MUST_CHANGE_OK, NULL, NULL},
-    {"POST", "password", password, MUST_CHANGE_OK, NULL, NULL},
+    {"POST", "password", password, MUST_CHANGE_OK | HASHES, NULL, NULL},
     {"GET", "permissions", lk_admin_permissions, 0, LK_PERM_ACCESS_ROLES, NULL},
     {"GET", "workspaces", lk_admin_workspaces, 0, LK_PERM_ACCESS_USERS, LK_PERM_ACCESS_ROLES},
     {"GET", "roles", lk_admin_roles, 0, LK_PERM_ACCESS_USERS, LK_PERM_ACCESS_ROLES},
@@ -514,7 +515,7 @@ static void password(lk_admin_call *c)
     if (bad)
         return;
     /* a wrong current password is a failed sign-in of the account from this address
-     * (on the store worker, one call at a time: no burst can pass the reservation) */
+     * (reserved before the check, so that simultaneous changes cannot pass the limit) */
     lk_signin *si = lk_runtime_signin(c->r->rt);
     const char *key = address_key(c->r);
     int64_t wait = 0;
@@ -549,6 +550,16 @@ static const admin_route *find(lk_admin_call *c, const char *path, bool *path_kn
         return &ROUTES[i];
     }
     return NULL;
+}
+
+bool lk_api_admin_hashes(lk_request *r)
+{
+    if (strncmp(r->path, PREFIX, strlen(PREFIX)) != 0)
+        return false;
+    lk_admin_call c = {.r = r};
+    bool known = false;
+    const admin_route *rt = find(&c, r->path + strlen(PREFIX), &known);
+    return rt && (rt->flags & HASHES);
 }
 
 /* "GET, POST" for the Allow header of a 405 */

@@ -48,6 +48,10 @@ void lk_api_admin(lk_request *r);
 /* on the request thread, before lk_api_admin is queued: true when it answered
  * (a sign-in from an address that failed too often: 429) */
 bool lk_api_admin_gate(lk_request *r);
+/* true when the console call checks or hashes a password (sign-in, setup, accepting an
+ * invitation, completing a reset, changing one's password): it runs on the password
+ * pool (lk_runtime_defer_password), so that Argon2id never delays the store worker */
+bool lk_api_admin_hashes(lk_request *r);
 /* console.c: the console's embedded files at /, /setup, /invite and /console/NAME */
 void lk_api_console_file(lk_request *r);
 

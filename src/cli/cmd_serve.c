@@ -3,8 +3,11 @@
  * catalog, tokens, counts; the schema is migrated), starts the HTTP server, logs
  * `listening on http://ADDR:PORT` once the socket accepts, hands out the
  * first-administrator setup link while there is none, and on SIGTERM or SIGINT stops
- * accepting, lets requests in flight finish, flushes and exits 0. SIGHUP reloads the
- * TLS certificate and key (and nothing else); it never stops the server.
+ * accepting, lets requests in flight finish (calls still queued for the store get
+ * 503), writes the usage counts (retrying for stop_write_timeout) and exits 0 — or 3,
+ * saying what was lost, when they could not be written. SIGHUP reloads the TLS
+ * certificate and key and the token key file and writes the counts; it never stops
+ * the server.
  * Run by root on a database another user owns, it becomes that user first
  * (util/runas.h); while it runs it holds the database against `latchkey restore`
  * (store/backup.h).
@@ -34,6 +37,7 @@
 #include <unistd.h>
 
 #define GRACE_MS 10000
+#define HANGUP_WRITE_MS 5000 /* SIGHUP waits this long for the counts to be written */
 
 /* Where the setup link goes when stderr is no terminal: next to the database, as
  * "<database>-setup-link" (arena). */
@@ -109,16 +113,26 @@ static void print_setup_link(const lk_config *cfg, const char *public_url)
     store->ops->close(store);
 }
 
-/* SIGHUP: the TLS certificate and key are read again (the only thing reloaded) */
-static void on_hangup(lk_server *srv)
+/* SIGHUP: the TLS certificate and key are read again, so is the token key file, and
+ * the usage counts are written at once. The log goes to stderr, which belongs to
+ * whoever started the server (a service manager, a redirect): there is no file of
+ * ours to reopen. Everything else takes a restart. */
+static void on_hangup(lk_server *srv, lk_runtime *rt, bool tls)
 {
     char err[700];
     char about[400];
-    if (lk_server_reload_tls(srv, err, sizeof err)) {
+    bool written = lk_runtime_hangup(rt, HANGUP_WRITE_MS);
+    const char *counts =
+        written ? "usage counts written" : "usage counts not written yet (the database is busy; they stay queued)";
+    if (!tls) {
+        lk_log_always("SIGHUP: token keys read again, %s; TLS is not configured", counts);
+    } else if (lk_server_reload_tls(srv, err, sizeof err)) {
         lk_tls_describe(about, sizeof about);
-        lk_log_always("SIGHUP: TLS certificate reloaded: %s", about);
+        lk_log_always("SIGHUP: TLS certificate reloaded: %s; token keys read again, %s", about, counts);
     } else {
-        lk_log(LK_LOG_WARN, "SIGHUP: nothing reloaded: %s", err);
+        lk_log(LK_LOG_WARN,
+               "SIGHUP: TLS certificate not reloaded (the one in use stays): %s; token keys read again, %s", err,
+               counts);
     }
 }
 
@@ -203,12 +217,16 @@ int lk_serve_main(int argc, char **argv)
         sigwait(&sigs, &sig);
         if (sig != SIGHUP)
             break;
-        on_hangup(srv);
+        on_hangup(srv, rt, cfg.tls_cert_file[0] != '\0');
     }
     lk_log_always("%s received, finishing requests in flight", sig == SIGINT ? "SIGINT" : "SIGTERM");
     lk_server_stop(srv, GRACE_MS);
-    lk_runtime_close(rt);
+    bool written = lk_runtime_close(rt);
     lk_store_release(hold);
+    if (!written) {
+        lk_log_always("stopped; usage counts were lost (see above)");
+        return 3;
+    }
     lk_log_always("stopped");
     return 0;
 }

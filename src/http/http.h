@@ -55,11 +55,14 @@ typedef struct lk_request {
     const lk_route *route;
     bool bare;                      /* user management conventions: no envelope, HTTP statuses */
     bool deferred;                  /* admitted; the handler runs on the store worker */
+    bool password_pool;             /* with deferred: on the password pool instead (Argon2id) */
     lk_store *store;                /* the store worker's, for deferred handlers only */
     void (*resume)(struct lk_request *r); /* set with deferred: runs on the store worker
                                      * instead of the route's handler */
     void *resume_arg;               /* the handler's, in the arena */
     lk_limiter *held[2];            /* limiters entered for this call, left when it ends */
+    lk_limiter *parked[2];          /* entered and counted, but no longer in flight: a user
+                                     * management call while it waits for the store worker */
 
     /* the response */
     int status;

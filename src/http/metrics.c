@@ -206,6 +206,10 @@ static void state_metrics(text *t, lk_runtime *rt)
           (double)g->store_jobs);
     gauge(t, "latchkey_store_worker_oldest_seconds", "Seconds the oldest call for the store worker has waited.",
           (double)g->store_wait_ms / 1e3);
+    gauge(t, "latchkey_password_pool_queue_length", "Password checks waiting for or running on the password pool.",
+          (double)g->password_jobs);
+    gauge(t, "latchkey_password_pool_oldest_seconds", "Seconds the oldest call for the password pool has waited.",
+          (double)g->password_wait_ms / 1e3);
     const lk_probe_state *p = &rd.probe;
     gauge(t, "latchkey_database_writable", "1 when the last probe had the database's write lock in time, else 0.",
           p->probed && p->db_ok);

@@ -253,6 +253,12 @@ static void metric_limit(lk_limit_verdict v)
         lk_metrics_limit_rejected(LK_METRIC_CONCURRENT);
 }
 
+/* the limiters' clock: monotonic seconds (limiter.h), the instant the request began */
+static int64_t window_now(const lk_request *r)
+{
+    return (int64_t)(r->started_ns / 1000000000ULL);
+}
+
 /* enters the instance's and the user's limiters (kept in r->held until
  * leave_limits); false when one refused, after answering */
 static bool enter_limits(lk_request *r)
@@ -260,7 +266,7 @@ static bool enter_limits(lk_request *r)
     const lk_limits *inst = lk_catalog_instance_limits(r->cat);
     lk_limiter *li = lk_runtime_instance_limiter(r->rt);
     lk_limit_status st_i = {0}, st_u = {0};
-    lk_limit_verdict vi = lk_limiter_enter(li, inst, r->now, r->day.number, &st_i);
+    lk_limit_verdict vi = lk_limiter_enter(li, inst, window_now(r), r->day.number, &st_i);
     lk_limit_verdict vu = LK_LIMIT_OK;
     lk_limiter *lu = NULL;
     lk_limits shown = *inst;
@@ -268,7 +274,7 @@ static bool enter_limits(lk_request *r)
     const lk_limits *own = lk_cat_user_limits(r->user);
     if (own) {
         lu = lk_runtime_user_limiter(r->rt, r->user->id, &r->day);
-        vu = lk_limiter_enter(lu, own, r->now, r->day.number, &st_u);
+        vu = lk_limiter_enter(lu, own, window_now(r), r->day.number, &st_u);
         /* headers show whichever scope leaves the caller less */
         if (own->rate_calls && (!inst->rate_calls || st_u.rate_remaining < st_i.rate_remaining)) {
             shown.rate_calls = own->rate_calls;
@@ -303,7 +309,27 @@ static void release_limits(lk_request *r, bool counted)
         if (counted)
             lk_limiter_leave(r->held[i]);
         else
-            lk_limiter_leave_uncounted(r->held[i], r->now, r->day.number);
+            lk_limiter_leave_uncounted(r->held[i], window_now(r), r->day.number);
+        r->held[i] = NULL;
+    }
+    for (size_t i = 0; i < 2; i++) {
+        if (r->parked[i] && !counted)
+            lk_limiter_uncount(r->parked[i], window_now(r), r->day.number);
+        r->parked[i] = NULL;
+    }
+}
+
+/* A call about to wait for the store worker leaves the calls in flight (615) but stays
+ * counted: a database that stalls the worker must not fill the in-flight places that
+ * REST calls answered from memory need. The store worker runs such calls one at a
+ * time, which bounds them instead. */
+static void park_limits(lk_request *r)
+{
+    for (size_t i = 0; i < 2; i++) {
+        if (!r->held[i])
+            continue;
+        lk_limiter_leave(r->held[i]);
+        r->parked[i] = r->held[i];
         r->held[i] = NULL;
     }
 }
@@ -391,12 +417,12 @@ void lk_dispatch_release(lk_request *r)
 static void fail_counted(lk_request *r, lk_rest_error code)
 {
     lk_limiter *li = lk_runtime_instance_limiter(r->rt);
-    if (lk_limiter_enter(li, lk_catalog_instance_limits(r->cat), r->now, r->day.number, NULL) == LK_LIMIT_OK)
+    if (lk_limiter_enter(li, lk_catalog_instance_limits(r->cat), window_now(r), r->day.number, NULL) == LK_LIMIT_OK)
         lk_limiter_leave(li);
     const lk_limits *own = lk_cat_user_limits(r->user);
     if (own) {
         lk_limiter *lu = lk_runtime_user_limiter(r->rt, r->user->id, &r->day);
-        if (lk_limiter_enter(lu, own, r->now, r->day.number, NULL) == LK_LIMIT_OK)
+        if (lk_limiter_enter(lu, own, window_now(r), r->day.number, NULL) == LK_LIMIT_OK)
             lk_limiter_leave(lu);
     }
     fail(r, code, NULL);
@@ -442,6 +468,7 @@ static void guard_rest(lk_request *r, const lk_route *route)
         return;
     }
     if (route->kind == LK_ROUTE_USERMGMT) {
+        park_limits(r);
         r->deferred = true;    /* the caller runs lk_dispatch_deferred on the store worker */
         return;
     }
@@ -471,8 +498,10 @@ void lk_dispatch(lk_request *r)
                       : strncmp(r->path, "/rest/", 6) == 0 || strncmp(r->path, "/userservice/", 13) == 0;
     r->bare = route ? route->kind == LK_ROUTE_USERMGMT : strncmp(r->path, "/userservice/", 13) == 0;
     if (route && route->kind == LK_ROUTE_ADMIN) {
-        if (!lk_api_admin_gate(r))
+        if (!lk_api_admin_gate(r)) {
             r->deferred = true; /* the caller runs lk_dispatch_deferred on the store worker */
+            r->password_pool = lk_api_admin_hashes(r);
+        }
         return;
     }
     if (route && !rest) {

@@ -35,6 +35,7 @@
 #include <errno.h>
 #include <microhttpd.h>
 #include <netinet/in.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -56,6 +57,8 @@ typedef struct listener {
     char url[160];               /* "https://ADDR:PORT" */
 } listener;
 
+typedef struct conn_req conn_req;
+
 struct lk_server {
     listener pub, mgmt;
     lk_runtime *rt;
@@ -65,10 +68,18 @@ struct lk_server {
     atomic_int active;           /* requests between URI log and completion */
     atomic_int suspended;        /* requests waiting for the store worker (and reservations) */
     atomic_bool stopping;        /* lk_server_stop began: no request may be suspended any more */
+
+    /* the header deadline (header_timeout): every open connection, and a thread that
+     * shuts down those that have not sent a request's headers in time */
+    pthread_mutex_t conns_mu;
+    conn_req *conns;             /* doubly linked through conn_req.prev/next */
+    pthread_cond_t reaper_cond;  /* CLOCK_MONOTONIC */
+    pthread_t reaper;
+    bool reaper_started, reaper_stop;
 };
 
 /* one per connection (its socket context); the fields after req are per request */
-typedef struct conn_req {
+struct conn_req {
     lk_request req;
     bool in_use;                 /* between on_uri and on_completed */
     bool closed;                 /* the connection closed while in use: on_completed frees */
@@ -80,7 +91,15 @@ typedef struct conn_req {
     const listener *lst;         /* the one the request came in on */
     char *body;
     size_t body_len, body_cap;
-} conn_req;
+    /* the header deadline, under srv->conns_mu (but waiting_ms, written by the
+     * connection's own thread, is atomic) */
+    conn_req *prev, *next;
+    int fd;
+    bool listed;
+    bool reaped;                 /* shut down by the header deadline */
+    _Atomic int64_t waiting_ms;  /* monotonic ms since when it owes a request's headers; 0: not */
+    atomic_bool kept_alive;      /* it answered before: idle time up to connection_timeout is fine */
+};
 
 static uint64_t mono_ns(void)
 {
@@ -220,6 +239,38 @@ static void take_request_id(lk_server *s, lk_request *r, struct MHD_Connection *
 
 /* ---- libmicrohttpd callbacks --------------------------------------------------------- */
 
+static int64_t mono_ms(void)
+{
+    return (int64_t)(mono_ns() / 1000000ULL);
+}
+
+static void conn_list(lk_server *s, conn_req *c)
+{
+    pthread_mutex_lock(&s->conns_mu);
+    c->next = s->conns;
+    if (s->conns)
+        s->conns->prev = c;
+    s->conns = c;
+    c->listed = true;
+    pthread_mutex_unlock(&s->conns_mu);
+}
+
+static void conn_unlist(lk_server *s, conn_req *c)
+{
+    pthread_mutex_lock(&s->conns_mu);
+    if (c->listed) {
+        if (c->prev)
+            c->prev->next = c->next;
+        else
+            s->conns = c->next;
+        if (c->next)
+            c->next->prev = c->prev;
+        c->prev = c->next = NULL;
+        c->listed = false;
+    }
+    pthread_mutex_unlock(&s->conns_mu);
+}
+
 static void conn_req_free(conn_req *c)
 {
     lk_arena_free(&c->req.arena);
@@ -227,19 +278,29 @@ static void conn_req_free(conn_req *c)
     free(c);
 }
 
+/* A connection is listed from its start to its close, with the instant since which it
+ * owes a request's headers. libmicrohttpd reports the close before it closes the
+ * socket, so a listed connection's fd is still its own (see reap). */
 static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_context,
                           enum MHD_ConnectionNotificationCode toe)
 {
-    (void)cls;
-    (void)conn;
+    const listener *lst = cls;
+    lk_server *s = lst->srv;
     if (toe == MHD_CONNECTION_NOTIFY_STARTED) {
-        *socket_context = lk_xcalloc(1, sizeof(conn_req));
+        conn_req *c = lk_xcalloc(1, sizeof(conn_req));
+        const union MHD_ConnectionInfo *ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+        c->fd = ci ? ci->connect_fd : -1;
+        atomic_store(&c->waiting_ms, mono_ms());
+        if (c->fd >= 0)
+            conn_list(s, c);
+        *socket_context = c;
         return;
     }
     conn_req *c = *socket_context;
     *socket_context = NULL;
     if (!c)
         return;
+    conn_unlist(s, c);
     /* libmicrohttpd reports a request's completion before its connection's close;
      * should it ever not, the completion frees */
     if (c->in_use)
@@ -319,7 +380,13 @@ static void run_deferred(void *arg, lk_store *store)
     conn_req *c = arg;
     c->req.store = store;
     lk_log_request_id(c->req.request_id);
-    lk_dispatch_deferred(&c->req);
+    if (store) {
+        lk_dispatch_deferred(&c->req);
+    } else {
+        /* the server is stopping and the call had not started: 503, the store untouched */
+        lk_dispatch_cancel(&c->req);
+        lk_resp_header(&c->req, MHD_HTTP_HEADER_CONNECTION, "close");
+    }
     lk_log_request_id(NULL);
     c->req.store = NULL;
     if (!c->req.status)
@@ -342,6 +409,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         return send_answer(conn, r);
     if (!c->started) {
         c->started = true;
+        atomic_store(&c->waiting_ms, 0); /* the headers are in */
         r->method = lk_arena_strdup(&r->arena, method);
         r->path = lk_arena_strdup(&r->arena, url);
         client_address(s, r, conn);
@@ -397,7 +465,10 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     lk_log_request_id(NULL);
     if (r->deferred && !atomic_load(&s->stopping)) {
         MHD_suspend_connection(conn);
-        lk_runtime_defer(s->rt, run_deferred, c);
+        if (r->password_pool)
+            lk_runtime_defer_password(s->rt, run_deferred, c);
+        else
+            lk_runtime_defer(s->rt, run_deferred, c);
         return MHD_YES;
     }
     atomic_fetch_sub(&s->suspended, 1);
@@ -471,6 +542,8 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
     if (c->closed) {
         conn_req_free(c);
     } else {
+        atomic_store(&c->kept_alive, true);
+        atomic_store(&c->waiting_ms, mono_ms()); /* a keep-alive connection owes the next headers */
         lk_arena_reset(&c->req.arena);
         if (c->body_cap > 4096) {
             free(c->body); /* a large body's buffer is not kept for the next request */
@@ -570,7 +643,7 @@ static int bind_socket(const char *what, const char *addr, char *bound, size_t b
 
 /* binds and starts one listener; false with err */
 static bool start_listener(lk_server *s, listener *l, const char *what, const char *addr, unsigned threads,
-                           unsigned connections, char *err, size_t err_len)
+                           unsigned connections, unsigned per_ip, char *err, size_t err_len)
 {
     char bound[128];
     bool v6 = false;
@@ -602,6 +675,7 @@ static bool start_listener(lk_server *s, listener *l, const char *what, const ch
                                  MHD_OPTION_NOTIFY_CONNECTION, on_connection, l,
                                  MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)cfg->connection_timeout,
                                  MHD_OPTION_CONNECTION_LIMIT, connections,
+                                 MHD_OPTION_PER_IP_CONNECTION_LIMIT, per_ip,
                                  /* at most 32 KB with the default URI limit: libmicrohttpd
                                   * 0.9.75 mmaps larger pools for every connection */
                                  MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(cfg->uri_limit + 16384 > 32768
@@ -615,6 +689,86 @@ static bool start_listener(lk_server *s, listener *l, const char *what, const ch
         return false;
     }
     return true;
+}
+
+/* ---- the header deadline -------------------------------------------------------- */
+
+/* libmicrohttpd's connection timeout starts again with every byte, so a client that
+ * sends a header byte every few seconds would hold its connection for ever. Here a
+ * connection that owes a request's headers for longer than header_timeout since its
+ * accept — or, on keep-alive, longer than the larger of header_timeout and
+ * connection_timeout since its previous answer — is shut down: the event loop
+ * then sees the end of the stream and closes it as usual. Its fd is still its own:
+ * on_connection unlists it, under conns_mu, before libmicrohttpd closes the socket.
+ * A request past its headers (reading its body, on the store worker, answering) is
+ * left alone. */
+#define REAP_EVERY_MS 250
+
+static void reap(lk_server *s, int64_t now, int64_t limit_ms, int64_t idle_ms)
+{
+    pthread_mutex_lock(&s->conns_mu);
+    for (conn_req *c = s->conns; c; c = c->next) {
+        int64_t since = atomic_load(&c->waiting_ms);
+        if (!since || c->reaped || now - since < (atomic_load(&c->kept_alive) ? idle_ms : limit_ms))
+            continue;
+        c->reaped = true;
+        shutdown(c->fd, SHUT_RDWR);
+    }
+    pthread_mutex_unlock(&s->conns_mu);
+}
+
+static void *reaper(void *arg)
+{
+    lk_server *s = arg;
+    /* after an answer, a keep-alive connection may first idle (connection_timeout) */
+    int64_t limit_ms = s->cfg->header_timeout * 1000;
+    int64_t idle_ms = s->cfg->connection_timeout * 1000 > limit_ms ? s->cfg->connection_timeout * 1000 : limit_ms;
+    pthread_mutex_lock(&s->conns_mu);
+    while (!s->reaper_stop) {
+        struct timespec until;
+        clock_gettime(CLOCK_MONOTONIC, &until);
+        until.tv_nsec += REAP_EVERY_MS * 1000000L;
+        if (until.tv_nsec >= 1000000000L) {
+            until.tv_sec++;
+            until.tv_nsec -= 1000000000L;
+        }
+        pthread_cond_timedwait(&s->reaper_cond, &s->conns_mu, &until);
+        if (s->reaper_stop)
+            break;
+        pthread_mutex_unlock(&s->conns_mu);
+        reap(s, mono_ms(), limit_ms, idle_ms);
+        pthread_mutex_lock(&s->conns_mu);
+    }
+    pthread_mutex_unlock(&s->conns_mu);
+    return NULL;
+}
+
+static bool start_reaper(lk_server *s, char *err, size_t err_len)
+{
+    pthread_condattr_t ca;
+    pthread_condattr_init(&ca);
+    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+    pthread_cond_init(&s->reaper_cond, &ca);
+    pthread_condattr_destroy(&ca);
+    s->reaper_started = pthread_create(&s->reaper, NULL, reaper, s) == 0;
+    if (!s->reaper_started) {
+        pthread_cond_destroy(&s->reaper_cond);
+        snprintf(err, err_len, "could not start the header deadline's thread");
+    }
+    return s->reaper_started;
+}
+
+static void stop_reaper(lk_server *s)
+{
+    if (!s->reaper_started)
+        return;
+    pthread_mutex_lock(&s->conns_mu);
+    s->reaper_stop = true;
+    pthread_cond_signal(&s->reaper_cond);
+    pthread_mutex_unlock(&s->conns_mu);
+    pthread_join(s->reaper, NULL);
+    pthread_cond_destroy(&s->reaper_cond);
+    s->reaper_started = false;
 }
 
 /* stops accepting; connections open go on */
@@ -655,10 +809,15 @@ lk_server *lk_server_start(lk_runtime *rt, char *err, size_t err_len)
     }
     long cores = sysconf(_SC_NPROCESSORS_ONLN);
     unsigned threads = (unsigned)(cfg->threads > 0 ? cfg->threads : (cores > 0 ? cores : 1));
-    if (!start_listener(s, &s->pub, "listen", cfg->listen, threads, (unsigned)cfg->connection_limit, err, err_len) ||
+    pthread_mutex_init(&s->conns_mu, NULL);
+    if (!start_listener(s, &s->pub, "listen", cfg->listen, threads, (unsigned)cfg->connection_limit,
+                        (unsigned)cfg->per_ip_connection_limit, err, err_len) ||
         (cfg->management_listen[0] &&
-         !start_listener(s, &s->mgmt, "management_listen", cfg->management_listen, 1, 64, err, err_len))) {
+         !start_listener(s, &s->mgmt, "management_listen", cfg->management_listen, 1, 64, 0, err, err_len)) ||
+        !start_reaper(s, err, err_len)) {
+        stop_listener(&s->mgmt);
         stop_listener(&s->pub);
+        pthread_mutex_destroy(&s->conns_mu);
         lk_tls_free();
         free(s);
         return NULL;
@@ -699,15 +858,20 @@ void lk_server_stop(lk_server *s, int grace_ms)
     atomic_store(&s->stopping, true);
     quiesce_listener(&s->pub);
     quiesce_listener(&s->mgmt);
-    for (int waited = 0; atomic_load(&s->active) > 0 && waited < grace_ms; waited += 10)
+    int64_t deadline = mono_ms() + grace_ms;
+    while (atomic_load(&s->active) > 0 && mono_ms() < deadline)
         usleep(10000);
-    /* libmicrohttpd must not stop with a suspended connection; the store worker
-     * always finishes its jobs (the store's busy timeout bounds each one), and no
-     * request is suspended after `stopping` (see on_request) */
+    /* libmicrohttpd must not stop with a suspended connection. Calls still queued for
+     * the store worker or the password pool are answered 503 at once; those running
+     * finish (each bounded by the store's busy timeout); no request is suspended
+     * after `stopping` (see on_request). */
+    lk_runtime_cancel_store_calls(s->rt);
     while (atomic_load(&s->suspended) > 0)
         usleep(10000);
+    stop_reaper(s);
     stop_listener(&s->mgmt);
     stop_listener(&s->pub);
+    pthread_mutex_destroy(&s->conns_mu);
     lk_tls_free();
     free(s);
 }

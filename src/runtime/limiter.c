@@ -336,10 +336,9 @@ static void local_leave(lk_limiter *base)
     release(local_of(base));
 }
 
-static void local_leave_uncounted(lk_limiter *base, int64_t at, int64_t day)
+static void local_uncount(lk_limiter *base, int64_t at, int64_t day)
 {
     local_limiter *l = local_of(base);
-    release(l);
     pthread_mutex_lock(&l->mu);
     if (l->ring && at <= l->head && at > l->head - l->window) {
         size_t k = slot_of(l, at);
@@ -354,6 +353,12 @@ static void local_leave_uncounted(lk_limiter *base, int64_t at, int64_t day)
             ;
     }
     pthread_mutex_unlock(&l->mu);
+}
+
+static void local_leave_uncounted(lk_limiter *base, int64_t at, int64_t day)
+{
+    release(local_of(base));
+    local_uncount(base, at, day);
 }
 
 static void local_set_daily(lk_limiter *base, int64_t day, int64_t count)
@@ -379,6 +384,7 @@ static const lk_limiter_ops local_ops = {
     .enter = local_enter,
     .leave = local_leave,
     .leave_uncounted = local_leave_uncounted,
+    .uncount = local_uncount,
     .set_daily = local_set_daily,
     .free = local_free,
 };
@@ -411,6 +417,11 @@ void lk_limiter_leave(lk_limiter *l)
 void lk_limiter_leave_uncounted(lk_limiter *l, int64_t at, int64_t day)
 {
     l->ops->leave_uncounted(l, at, day);
+}
+
+void lk_limiter_uncount(lk_limiter *l, int64_t at, int64_t day)
+{
+    l->ops->uncount(l, at, day);
 }
 
 void lk_limiter_set_daily(lk_limiter *l, int64_t day, int64_t count)

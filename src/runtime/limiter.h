@@ -42,6 +42,7 @@ typedef struct lk_limiter_ops {
     lk_limit_verdict (*enter)(lk_limiter *l, const lk_limits *lim, int64_t now, int64_t day, lk_limit_status *st);
     void (*leave)(lk_limiter *l);
     void (*leave_uncounted)(lk_limiter *l, int64_t at, int64_t day);
+    void (*uncount)(lk_limiter *l, int64_t at, int64_t day);
     void (*set_daily)(lk_limiter *l, int64_t day, int64_t count);
     void (*free)(lk_limiter *l);
 } lk_limiter_ops;
@@ -56,7 +57,8 @@ lk_limiter *lk_limiter_new(void);
 void lk_limiter_free(lk_limiter *l);   /* NULL is fine */
 
 /*
- * A counted call arrives at now (seconds) on day `day`. Checks, in this order,
+ * A counted call arrives at now (seconds on a clock that never jumps: CLOCK_MONOTONIC,
+ * so that setting the wall clock back cannot hold the window full) on day `day`. Checks, in this order,
  * concurrency, rate and daily quota against lim (0 = no limit of that kind).
  * The call is counted in the window and the day whatever the verdict (Marketo
  * counts calls rejected with 606/607/615); on LK_LIMIT_OK it is also in flight
@@ -69,6 +71,10 @@ void lk_limiter_leave(lk_limiter *l);
 /* the same for a call whose answer turned out not to count (611): it leaves the
  * window (if `at`, its entry second, is still in it) and the count of `day` */
 void lk_limiter_leave_uncounted(lk_limiter *l, int64_t at, int64_t day);
+
+/* takes a call that has already left (lk_limiter_leave) out of the window and the
+ * count of `day`, as lk_limiter_leave_uncounted does for one still in flight */
+void lk_limiter_uncount(lk_limiter *l, int64_t at, int64_t day);
 
 /* sets the day's count (at start, from the stored usage of today) */
 void lk_limiter_set_daily(lk_limiter *l, int64_t day, int64_t count);

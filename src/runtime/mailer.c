@@ -6,6 +6,7 @@
  * record the outcome in a second transaction.
  */
 #include "runtime/mailer.h"
+#include "runtime/prober.h" /* lk_mono_ms */
 #include "core/mailq.h"
 #include "mail/message.h"
 #include "mail/send.h"
@@ -189,6 +190,8 @@ static bool send_one(lk_mailer *m, lk_arena *a)
      * a new link that kills the one delivered: a busy store gets a few more tries */
     rc = LK_ESTORE;
     for (int i = 0; i < FINISH_TRIES && rc != LK_OK; i++) {
+        if (i > 0 && m->stopping)
+            break; /* a stop is bounded (docs/operations.md#signals): one try, not 25 */
         if (i > 0)
             nanosleep(&(struct timespec){.tv_nsec = 200 * 1000 * 1000}, NULL);
         lk_op_init(&op, m->store, a, "system", "");
@@ -219,7 +222,7 @@ static void *run(void *arg)
     lk_arena a = LK_ARENA_INIT;
     int64_t next_scan = 0;
     while (!m->stopping) {
-        int64_t now = lk_time_now();
+        int64_t now = lk_mono_ms() / 1000; /* the scans' schedule: monotonic */
         if (now >= next_scan) {
             scan(m, &a);
             lk_arena_reset(&a);
@@ -231,7 +234,7 @@ static void *run(void *arg)
         pthread_mutex_lock(&m->lock);
         if (!m->woken && !m->stopping) {
             struct timespec until;
-            clock_gettime(CLOCK_REALTIME, &until);
+            clock_gettime(CLOCK_MONOTONIC, &until);
             until.tv_sec += POLL_SECONDS;
             pthread_cond_timedwait(&m->cond, &m->lock, &until);
         }
@@ -296,7 +299,11 @@ lk_mailer *lk_mailer_start(const lk_config *cfg, const char *public_url, lk_erro
         .max_attempts = (int)m->cfg.mail_max_attempts,
     };
     pthread_mutex_init(&m->lock, NULL);
-    pthread_cond_init(&m->cond, NULL);
+    pthread_condattr_t ca; /* timed waits on the monotonic clock: a wall-clock jump cannot stall them */
+    pthread_condattr_init(&ca);
+    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+    pthread_cond_init(&m->cond, &ca);
+    pthread_condattr_destroy(&ca);
     bool curl_ok = lk_mail_send_init();
     if (!curl_ok || pthread_create(&m->thread, NULL, run, m) != 0) {
         if (curl_ok)
@@ -329,7 +336,7 @@ void lk_mailer_wake(lk_mailer *m)
     pthread_mutex_unlock(&m->lock);
 }
 
-void lk_mailer_stop(lk_mailer *m)
+void lk_mailer_quit(lk_mailer *m)
 {
     if (!m)
         return;
@@ -337,6 +344,13 @@ void lk_mailer_stop(lk_mailer *m)
     m->stopping = 1;
     pthread_cond_signal(&m->cond);
     pthread_mutex_unlock(&m->lock);
+}
+
+void lk_mailer_stop(lk_mailer *m)
+{
+    if (!m)
+        return;
+    lk_mailer_quit(m);
     pthread_join(m->thread, NULL);
     lk_mail_send_cleanup();
     m->store->ops->close(m->store);

@@ -26,6 +26,10 @@ void lk_mailer_wake(lk_mailer *m);
 /* Stops the thread (an attempt in progress is abandoned, not counted, and due
  * again at the next start) and frees it; NULL is fine. */
 void lk_mailer_stop(lk_mailer *m);
+/* asks the thread to end (a delivery under way is interrupted; its outcome gets one
+ * try to be recorded) without waiting for it: lk_mailer_stop() still must follow.
+ * Lets a stop overlap the mailer's end with the other threads'. */
+void lk_mailer_quit(lk_mailer *m);
 
 /* where .eml files go with this configuration (cfg->mail_outbox, else "outbox"
  * next to the database), into buf */

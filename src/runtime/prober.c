@@ -74,7 +74,7 @@ static void *run(void *arg)
         tick++;
         pthread_mutex_lock(&p->lock);
         struct timespec until;
-        clock_gettime(CLOCK_REALTIME, &until);
+        clock_gettime(CLOCK_MONOTONIC, &until);
         until.tv_sec += INTERVAL_MS / 1000;
         while (!p->stopping && pthread_cond_timedwait(&p->cond, &p->lock, &until) == 0)
             ;
@@ -94,7 +94,11 @@ lk_prober *lk_prober_start(const char *location, int64_t timeout_ms, lk_error *e
     for (int i = 0; i < 4; i++)
         p->st.mail[i] = -1;
     pthread_mutex_init(&p->lock, NULL);
-    pthread_cond_init(&p->cond, NULL);
+    pthread_condattr_t ca; /* timed waits on the monotonic clock: a wall-clock jump cannot stall them */
+    pthread_condattr_init(&ca);
+    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+    pthread_cond_init(&p->cond, &ca);
+    pthread_condattr_destroy(&ca);
     if (pthread_create(&p->thread, NULL, run, p) != 0) {
         lk_fail(err, LK_ESTORE, "", "could not start the readiness probe");
         pthread_cond_destroy(&p->cond);

@@ -59,6 +59,7 @@ struct lk_runtime {
     lk_tokens *tokens;
     lk_feed *feed;
     lk_worker *worker;
+    lk_worker *passwords;        /* console calls that check or hash a password (Argon2id) */
     lk_worker *writer;           /* the counts and purges, one job at a time */
     atomic_bool writing;         /* a writer job is queued or running */
     atomic_bool purge_due;       /* the next writer job purges */
@@ -194,12 +195,25 @@ void lk_runtime_defer(lk_runtime *rt, lk_store_job fn, void *arg)
     lk_worker_defer(rt->worker, fn, arg);
 }
 
-void lk_runtime_flush(lk_runtime *rt)
+void lk_runtime_defer_password(lk_runtime *rt, lk_store_job fn, void *arg)
 {
-    if (lk_persist_counts(rt->usage, rt->store))
+    lk_worker_defer(rt->passwords, fn, arg);
+}
+
+void lk_runtime_cancel_store_calls(lk_runtime *rt)
+{
+    lk_worker_cancel(rt->worker);
+    lk_worker_cancel(rt->passwords);
+}
+
+bool lk_runtime_flush(lk_runtime *rt)
+{
+    bool ok = lk_persist_counts(rt->usage, rt->store);
+    if (ok)
         atomic_store(&rt->flushed_ms, lk_mono_ms());
     else
         atomic_fetch_add(&rt->write_failures, 1);
+    return ok;
 }
 
 /* ---- throttles of failed authentications -------------------------------------------- */
@@ -327,10 +341,15 @@ static void refresh_usage(lk_runtime *rt, lk_store *store, int64_t now)
     lk_arena_free(&a);
 }
 
-/* on the writer: the counts, and what ran out */
+/* on the writer: the counts, and what ran out (store NULL: stopping; the counts
+ * stay for the last write of lk_runtime_close) */
 static void write_job(void *arg, lk_store *store)
 {
     lk_runtime *rt = arg;
+    if (!store) {
+        atomic_store(&rt->writing, false);
+        return;
+    }
     int64_t now = lk_time_now();
     if (lk_persist_counts(rt->usage, store)) {
         atomic_store(&rt->flushed_ms, lk_mono_ms());
@@ -393,15 +412,89 @@ int64_t lk_runtime_peers(lk_runtime *rt)
     return lk_peers_alive(rt->peers);
 }
 
+/* one job at a time: a writer held up by another process's write lock is not given
+ * a second one meanwhile (its counts wait in memory). False when one was queued or
+ * running already. */
+static bool queue_write(lk_runtime *rt)
+{
+    if (atomic_exchange(&rt->writing, true))
+        return false;
+    lk_worker_defer(rt->writer, write_job, rt);
+    return true;
+}
+
 static void every_second(lk_runtime *rt, int64_t now)
 {
     lk_error err = {0};
     if (!lk_tokens_reload_keys(rt->tokens, false, now, &err))
         lk_log(LK_LOG_ERROR, "could not read the changed key file (the keys in use stay): %s", err.msg);
-    /* one job at a time: a writer held up by another process's write lock is not
-     * given a second one meanwhile (its counts wait in memory) */
-    if (!atomic_exchange(&rt->writing, true))
-        lk_worker_defer(rt->writer, write_job, rt);
+    queue_write(rt);
+}
+
+/* a write of the counts someone waits for (SIGHUP); whoever of the writer and the
+ * waiter leaves it last frees it */
+typedef struct sync_write {
+    lk_runtime *rt;
+    pthread_mutex_t mu;
+    pthread_cond_t cond;         /* CLOCK_MONOTONIC */
+    bool done, ok, abandoned;
+} sync_write;
+
+static void sync_write_free(sync_write *w)
+{
+    pthread_mutex_destroy(&w->mu);
+    pthread_cond_destroy(&w->cond);
+    free(w);
+}
+
+static void sync_write_job(void *arg, lk_store *store)
+{
+    sync_write *w = arg;
+    bool ok = store && lk_persist_counts(w->rt->usage, store);
+    if (ok)
+        atomic_store(&w->rt->flushed_ms, lk_mono_ms());
+    pthread_mutex_lock(&w->mu);
+    w->done = true;
+    w->ok = ok;
+    bool abandoned = w->abandoned;
+    pthread_cond_signal(&w->cond);
+    pthread_mutex_unlock(&w->mu);
+    if (abandoned)
+        sync_write_free(w);
+}
+
+bool lk_runtime_hangup(lk_runtime *rt, int64_t wait_ms)
+{
+    lk_error err = {0};
+    if (!lk_tokens_reload_keys(rt->tokens, false, lk_time_now(), &err))
+        lk_log(LK_LOG_ERROR, "SIGHUP: could not read the changed key file (the keys in use stay): %s", err.msg);
+    sync_write *w = lk_xcalloc(1, sizeof *w);
+    w->rt = rt;
+    pthread_mutex_init(&w->mu, NULL);
+    pthread_condattr_t ca;
+    pthread_condattr_init(&ca);
+    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+    pthread_cond_init(&w->cond, &ca);
+    pthread_condattr_destroy(&ca);
+    lk_worker_defer(rt->writer, sync_write_job, w);
+    struct timespec until;
+    clock_gettime(CLOCK_MONOTONIC, &until);
+    until.tv_sec += wait_ms / 1000;
+    until.tv_nsec += (wait_ms % 1000) * 1000000L;
+    if (until.tv_nsec >= 1000000000L) {
+        until.tv_sec++;
+        until.tv_nsec -= 1000000000L;
+    }
+    pthread_mutex_lock(&w->mu);
+    while (!w->done)
+        if (pthread_cond_timedwait(&w->cond, &w->mu, &until) != 0)
+            break;
+    bool done = w->done, ok = w->ok;
+    w->abandoned = !done;
+    pthread_mutex_unlock(&w->mu);
+    if (done)
+        sync_write_free(w);
+    return ok;
 }
 
 static void *background(void *arg)
@@ -529,10 +622,11 @@ lk_runtime *lk_runtime_open(const lk_config *cfg, lk_error *err)
     malloc_trim(0); /* the load's scratch goes back to the system */
     clock_gettime(CLOCK_MONOTONIC, &t1);
     rt->load_seconds = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
-    rt->worker = lk_worker_start(location, err);
+    rt->worker = lk_worker_start(location, 1, err);
     rt->prune_more = true; /* a first prune soon after the start, then once a minute */
-    rt->writer = rt->worker ? lk_worker_start(location, err) : NULL;
-    if (!rt->worker || !rt->writer) {
+    rt->writer = rt->worker ? lk_worker_start(location, 1, err) : NULL;
+    rt->passwords = rt->writer ? lk_worker_start(location, (size_t)cfg->password_threads, err) : NULL;
+    if (!rt->worker || !rt->writer || !rt->passwords) {
         lk_runtime_close(rt);
         return NULL;
     }
@@ -547,12 +641,46 @@ lk_runtime *lk_runtime_open(const lk_config *cfg, lk_error *err)
     return rt;
 }
 
-void lk_runtime_close(lk_runtime *rt)
+/* The last write of the counts, retried until stop_write_timeout has passed (each
+ * try waits at most the store's busy timeout for the write lock). False, after
+ * saying what is lost, when they could not all be written. */
+static bool last_write(lk_runtime *rt)
+{
+    int64_t deadline = lk_mono_ms() + rt->cfg.stop_write_timeout * 1000;
+    for (int tries = 1;; tries++) {
+        if (lk_runtime_flush(rt))
+            return true;
+        if (lk_mono_ms() >= deadline) {
+            lk_arena a = LK_ARENA_INIT;
+            lk_usage_rec *calls = NULL;
+            lk_error_rec *errors = NULL;
+            size_t n_calls = 0, n_errors = 0;
+            lk_usage_take_deltas(rt->usage, &a, &calls, &n_calls, &errors, &n_errors);
+            long long lost_calls = 0, lost_errors = 0;
+            for (size_t i = 0; i < n_calls; i++)
+                lost_calls += calls[i].count;
+            for (size_t i = 0; i < n_errors; i++)
+                lost_errors += errors[i].count;
+            lk_log(LK_LOG_ERROR,
+                   "stopping without writing the usage counts: %lld calls of %zu API users and %lld errors are "
+                   "lost (%d tries in %lld s; the database stayed locked or failing)",
+                   lost_calls, n_calls, lost_errors, tries, (long long)rt->cfg.stop_write_timeout);
+            lk_arena_free(&a);
+            return false;
+        }
+        nanosleep(&(struct timespec){.tv_nsec = 100 * 1000 * 1000}, NULL);
+    }
+}
+
+bool lk_runtime_close(lk_runtime *rt)
 {
     if (!rt)
-        return;
+        return true;
     lk_prober_stop(rt->prober);
     lk_worker_stop(rt->worker);
+    lk_worker_stop(rt->passwords);
+    /* the mailer ends alongside the writer's last attempts, not after them */
+    lk_mailer_quit(atomic_load(&rt->mailer));
     if (rt->thread_started) {
         pthread_mutex_lock(&rt->bg_lock);
         rt->stopping = true;
@@ -561,11 +689,12 @@ void lk_runtime_close(lk_runtime *rt)
         pthread_join(rt->thread, NULL);
         pthread_cond_destroy(&rt->bg_cond);
     }
-    lk_worker_stop(rt->writer); /* runs a write queued last */
-    if (rt->thread_started) {
-        lk_runtime_flush(rt);
+    lk_worker_stop(rt->writer); /* a write running ends; one queued is dropped */
+    bool written = !rt->thread_started || last_write(rt);
+    /* the others stop counting this process at once; only when the database just took
+     * a write, so that the bounded stop stays bounded */
+    if (rt->thread_started && written)
         lk_peers_leave(rt->peers, rt->store, lk_time_now());
-    }
     /* last: the worker and the background thread wake the mailer until they end */
     lk_mailer_stop(atomic_exchange(&rt->mailer, NULL));
     size_t pos = 0;
@@ -586,6 +715,7 @@ void lk_runtime_close(lk_runtime *rt)
     pthread_mutex_destroy(&rt->day_lock);
     pthread_mutex_destroy(&rt->bg_lock);
     free(rt);
+    return written;
 }
 
 const lk_config *lk_runtime_config(const lk_runtime *rt)
@@ -627,11 +757,13 @@ void lk_runtime_gauges_read(lk_runtime *rt, lk_runtime_gauges *out)
     out->pending_writes = (int64_t)lk_usage_pending(rt->usage);
     out->writer_lag_ms = now - atomic_load(&rt->flushed_ms);
     out->write_failures = atomic_load(&rt->write_failures);
-    int64_t oldest = 0;
+    int64_t oldest = 0, oldest_pw = 0;
     out->store_jobs = rt->worker ? (int64_t)lk_worker_load(rt->worker, &oldest) : 0;
     out->store_wait_ms = oldest ? now - oldest : 0;
     out->peers = lk_peers_alive(rt->peers);
     out->limits_sync_us = lk_peers_sync_us(rt->peers);
+    out->password_jobs = rt->passwords ? (int64_t)lk_worker_load(rt->passwords, &oldest_pw) : 0;
+    out->password_wait_ms = oldest_pw ? now - oldest_pw : 0;
 }
 
 void lk_runtime_probe_read(lk_runtime *rt, struct lk_probe_state *out)

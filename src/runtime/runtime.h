@@ -33,9 +33,11 @@ typedef struct lk_day {
 } lk_day;
 
 lk_runtime *lk_runtime_open(const lk_config *cfg, lk_error *err);
-/* stops the background thread and the store worker after a last write of the
- * counts, frees everything */
-void lk_runtime_close(lk_runtime *rt);
+/* Stops the store workers (calls not yet started are answered 503 at once), the
+ * background thread and the writer, then writes the counts a last time, retrying
+ * for stop_write_timeout seconds; frees everything. False when counts were lost
+ * (said in the log): the caller exits non-zero. */
+bool lk_runtime_close(lk_runtime *rt);
 
 const lk_config *lk_runtime_config(const lk_runtime *rt);
 /* sets public_url when the configuration left it empty; call before serving */
@@ -75,6 +77,13 @@ lk_signin *lk_runtime_signin(lk_runtime *rt);
  * revocations): fn(arg, store) runs on the store worker, one job at a time, in the
  * order queued, with the worker's own connection. Jobs queued before close run. */
 void lk_runtime_defer(lk_runtime *rt, lk_store_job fn, void *arg);
+/* The same on the password pool (password_threads threads, each with its own
+ * connection): console calls that check or hash a password run there, so that
+ * Argon2id never delays the store worker's calls. */
+void lk_runtime_defer_password(lk_runtime *rt, lk_store_job fn, void *arg);
+/* Stopping: calls queued on the store worker and the password pool that have not
+ * started run with store NULL at once (they answer 503); running ones finish. */
+void lk_runtime_cancel_store_calls(lk_runtime *rt);
 /* Makes changes just committed through `store` visible to requests at once: applies
  * the change feed up to now (runtime/feed.h). */
 void lk_runtime_refresh(lk_runtime *rt, lk_store *store);
@@ -93,8 +102,13 @@ lk_code lk_runtime_revoke(lk_runtime *rt, lk_store *store, const lk_token_fields
  * set on failure. lk_runtime_refresh() wakes it. */
 bool lk_runtime_start_mail(lk_runtime *rt, lk_error *err);
 
-/* writes the usage counts gathered so far (used at shutdown and by tests) */
-void lk_runtime_flush(lk_runtime *rt);
+/* writes the usage counts gathered so far (used at shutdown and by tests); false
+ * when the store refused them (they are kept for the next write) */
+bool lk_runtime_flush(lk_runtime *rt);
+/* SIGHUP: reads the key file again and writes the usage counts on the writer,
+ * waiting up to wait_ms for it; false when they are not written yet (the database
+ * is busy: they stay queued for the next write) */
+bool lk_runtime_hangup(lk_runtime *rt, int64_t wait_ms);
 
 /* What /metrics and /readyz report of the running state (read without waiting on
  * the store; see runtime/prober.h for the database's side). */
@@ -114,6 +128,8 @@ typedef struct lk_runtime_gauges {
     int64_t store_wait_ms;       /* how long the oldest of them has been there */
     int64_t peers;               /* other serve processes on the database seen alive */
     int64_t limits_sync_us;      /* how long the last sync of the limits took */
+    int64_t password_jobs;       /* console password calls waiting for or running on the password pool */
+    int64_t password_wait_ms;    /* how long the oldest of them has been there */
 } lk_runtime_gauges;
 void lk_runtime_gauges_read(lk_runtime *rt, lk_runtime_gauges *out);
 /* the readiness probe's last results (runtime/prober.h) */

@@ -131,11 +131,11 @@ describe('HTTPS', { concurrency: true }, () => {
     // a certificate whose key does not match, then garbage: nothing changes, the server says why
     fs.copyFileSync(certs['latchkey-test-c'].cert, live.cert);
     srv.proc.kill('SIGHUP');
-    const mismatch = await poll(async () => srv.stderr(), (e) => /level=warn msg="SIGHUP: nothing reloaded: tls_key_file: .* is not the key of the certificate/.test(e), { timeoutMs: 10_000 });
+    const mismatch = await poll(async () => srv.stderr(), (e) => /level=warn msg="SIGHUP: TLS certificate not reloaded \(the one in use stays\): tls_key_file: .* is not the key of the certificate/.test(e), { timeoutMs: 10_000 });
     assert.ok(mismatch.ok, `a key that does not match is refused:\n${srv.stderr()}`);
     fs.writeFileSync(live.cert, 'not a certificate\n');
     srv.proc.kill('SIGHUP');
-    const broken = await poll(async () => srv.stderr(), (e) => /SIGHUP: nothing reloaded: tls_cert_file: .* holds no PEM certificate/.test(e), { timeoutMs: 10_000 });
+    const broken = await poll(async () => srv.stderr(), (e) => /SIGHUP: TLS certificate not reloaded \(the one in use stays\): tls_cert_file: .* holds no PEM certificate/.test(e), { timeoutMs: 10_000 });
     assert.ok(broken.ok, `a broken file is refused:\n${srv.stderr()}`);
     const still = await tlsCall(srv, '/healthz');
     assert.equal(still.status, 200);
@@ -144,11 +144,11 @@ describe('HTTPS', { concurrency: true }, () => {
     await srv.stop(); // exits 0, no sanitizer report
   });
 
-  test('SIGHUP without TLS changes nothing and does not stop the server', async (t) => {
+  test('SIGHUP without TLS reads the key file again, writes the counts and does not stop the server', async (t) => {
     const inst = makeInstance(t);
     const srv = await startServer(t, inst.db);
     srv.proc.kill('SIGHUP');
-    const seen = await poll(async () => srv.stderr(), (e) => e.includes('SIGHUP: nothing reloaded: TLS is not configured'), { timeoutMs: 10_000 });
+    const seen = await poll(async () => srv.stderr(), (e) => e.includes('SIGHUP: token keys read again, usage counts written; TLS is not configured'), { timeoutMs: 10_000 });
     assert.ok(seen.ok, srv.stderr());
     const r = await fetch(`${srv.url}/healthz`);
     assert.equal(r.status, 200);

@@ -172,6 +172,28 @@ static void an_uncounted_call_leaves_no_trace(void **state)
     lk_limiter_free(l);
 }
 
+/* a call that leaves the calls in flight early (a user management call while it waits
+ * for the store worker) stays counted; uncounted later, it leaves no trace */
+static void a_parked_call_frees_its_place_and_stays_counted(void **state)
+{
+    (void)state;
+    lk_limiter *l = lk_limiter_new();
+    lk_limits lim = {.rate_calls = 2, .rate_seconds = 60, .daily = 2, .concurrent = 1};
+    lk_limit_status st;
+    assert_int_equal(lk_limiter_enter(l, &lim, T0, DAY0, &st), LK_LIMIT_OK);
+    lk_limiter_leave(l); /* parked */
+    assert_int_equal(lk_limiter_enter(l, &lim, T0, DAY0, &st), LK_LIMIT_OK); /* its place is free */
+    assert_int_equal(st.rate_remaining, 0);
+    assert_int_equal(st.daily_remaining, 0);
+    lk_limiter_uncount(l, T0, DAY0); /* the parked call's answer did not count (611) */
+    lk_limiter_leave(l);
+    assert_int_equal(lk_limiter_enter(l, &lim, T0 + 1, DAY0, &st), LK_LIMIT_OK);
+    assert_int_equal(st.rate_remaining, 0);
+    assert_int_equal(st.daily_remaining, 0);
+    lk_limiter_leave(l);
+    lk_limiter_free(l);
+}
+
 static void calls_in_flight(void **state)
 {
     (void)state;
@@ -462,6 +484,7 @@ int main(void)
         cmocka_unit_test(set_daily_restores_the_count_at_start),
         cmocka_unit_test(calls_in_flight),
         cmocka_unit_test(an_uncounted_call_leaves_no_trace),
+        cmocka_unit_test(a_parked_call_frees_its_place_and_stays_counted),
         cmocka_unit_test(verdicts_come_in_order_and_every_call_counts),
         cmocka_unit_test(limits_of_zero_mean_none),
         cmocka_unit_test(a_window_change_starts_afresh),
