@@ -246,7 +246,10 @@ bool lk_peers_sync(lk_peers *p, lk_store *store, const lk_peers_limiters *lims, 
     mine.recs[mine.n++] = (lk_limit_count){.scope = "", .kind = 'c', .bucket = 0, .n = 1}; /* heartbeat */
     lk_arena a = LK_ARENA_INIT;
     (void)failed_rows(p, &a, &mine);
-    int64_t from = p->synced_second ? p->synced_second - 1 : now - LK_LIMIT_RATE_SECONDS_MAX;
+    /* the rate windows count seconds of the limiters' clock (CLOCK_MONOTONIC: the same in
+     * every process of one machine), the rest wall-clock seconds and days */
+    int64_t mono = lk_mono_ms() / 1000;
+    int64_t from = p->synced_second ? p->synced_second - 1 : mono - LK_LIMIT_RATE_SECONDS_MAX;
     int64_t window = 0;
     for (size_t i = 0; i < n; i++) {
         all[i].taken = lk_limiter_report(all[i].l, all[i].scope, from, &mine);
@@ -263,7 +266,7 @@ bool lk_peers_sync(lk_peers *p, lk_store *store, const lk_peers_limiters *lims, 
     if (ok && write) {
         lk_code rc = store->ops->limit_counts_put(store, p->id, mine.recs, mine.n, now, err);
         if (rc == LK_OK && ++p->syncs % PRUNE_EVERY == 0)
-            rc = store->ops->limit_counts_prune(store, now - LK_LIMIT_RATE_SECONDS_MAX, day - 2, now - 60, err);
+            rc = store->ops->limit_counts_prune(store, mono - LK_LIMIT_RATE_SECONDS_MAX, day - 2, now - 60, err);
         ok = rc == LK_OK ? store->ops->commit(store, err) == LK_OK : (store->ops->rollback(store), false);
         if (ok) {
             p->written_sum = sum;
@@ -275,7 +278,7 @@ bool lk_peers_sync(lk_peers *p, lk_store *store, const lk_peers_limiters *lims, 
     lk_limit_count *rows = NULL;
     size_t n_rows = 0;
     if (ok)
-        ok = store->ops->limit_counts_others(store, &a, p->id, now - (window > 0 ? window : 1), day,
+        ok = store->ops->limit_counts_others(store, &a, p->id, mono - (window > 0 ? window : 1), day,
                                              now - LK_PEERS_ALIVE, now / p->auth_window, &rows, &n_rows,
                                              err) == LK_OK;
     if (ok) {
@@ -289,7 +292,7 @@ bool lk_peers_sync(lk_peers *p, lk_store *store, const lk_peers_limiters *lims, 
         apply_failed(p, rows, n_rows, now);
         for (size_t i = 0; i < n; i++)
             lk_limiter_synced(all[i].l, all[i].taken);
-        p->synced_second = now;
+        p->synced_second = mono;
         atomic_store(&p->alive, alive);
         atomic_store(&p->ok_ms, lk_mono_ms());
         if (atomic_exchange(&p->alone, false))

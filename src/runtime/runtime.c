@@ -389,7 +389,8 @@ static void sync_limits(lk_runtime *rt, lk_store *store)
 static void sync_job(void *arg, lk_store *store)
 {
     lk_runtime *rt = arg;
-    sync_limits(rt, store);
+    if (store) /* NULL: the writer is stopping (worker.h) */
+        sync_limits(rt, store);
     atomic_store(&rt->syncing, false);
 }
 

@@ -246,7 +246,8 @@ typedef struct lk_store_ops {
     /* sets this process's counts (n replaces the stored one); every row stamped `at` */
     lk_code (*limit_counts_put)(lk_store *s, const char *process, const lk_limit_count *recs, size_t n, int64_t at,
                                 lk_error *err);
-    /* the sums over every other process: kind 'r' with bucket > since_second, kind
+    /* the sums over every other process: kind 'r' (seconds of the limiters' clock) with
+     * bucket > since_second, kind
      * 'd' with bucket == day, kind 'c' stamped after alive_after, kind 't' with bucket
      * == window */
     lk_code (*limit_counts_others)(lk_store *s, lk_arena *a, const char *process, int64_t since_second,

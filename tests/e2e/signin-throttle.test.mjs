@@ -67,7 +67,9 @@ describe('console sign-in: a burst from one address', { concurrency: 1 }, () => 
   test('80 simultaneous sign-ins from one address against login_fail_limit 20: 20 are checked, 60 get 429', async (t) => {
     const db = newDb();
     t.after(() => db.remove());
-    const srv = await startServer(t, db, ['--trusted-proxies', '127.0.0.1', '--login-fail-limit', '20']);
+    // 160 connections at once from 127.0.0.1: above the default per-address cap
+    const srv = await startServer(t, db, ['--trusted-proxies', '127.0.0.1', '--login-fail-limit', '20',
+      '--per-ip-connection-limit', '1000']);
     await consoleReadyAdmin(srv, db, BOSS, PW);
     const before = count(db, 'login_history');
     const all = await Promise.all(Array.from({ length: 80 }, (_, i) => login(srv, `someone${i}@example.com`, 'a guess a guess', '203.0.113.80')));

@@ -3,7 +3,8 @@
 -- times a second, and reads the others'. A row belongs to one process (a random id
 -- drawn at its start) and holds an absolute count, so a write repeated after a failure
 -- is harmless and a dead process's rows stop counting when they age out.
---   kind 'r': calls of the scope in the second `bucket` (epoch seconds)
+--   kind 'r': calls of the scope in the second `bucket` of the limiters' clock
+--             (CLOCK_MONOTONIC seconds: the same for every process of one machine)
 --   kind 'd': calls of the scope on the quota day `bucket` (days since 1970-01-01)
 --   kind 'c': calls of the scope in flight (bucket 0), as of `at`
 --   kind 't': failed authentications at the token endpoints of a throttle key in the
