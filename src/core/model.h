@@ -213,6 +213,15 @@ typedef struct lk_usage_rec {
     int64_t count;
 } lk_usage_rec;
 
+/* one process's count of a limited scope (store: limit_counts, migration 0009) */
+typedef struct lk_limit_count {
+    const char *scope;           /* "i" the instance, "u<id>" an API user, "" the process */
+    char kind;                   /* 'r' calls in second bucket, 'd' on day bucket, 'c' in flight,
+                                  * 't' failed authentications of a throttle key in window bucket */
+    int64_t bucket;
+    int64_t n;
+} lk_limit_count;
+
 /* errors of one Marketo code on one day */
 typedef struct lk_error_rec {
     const char *day;

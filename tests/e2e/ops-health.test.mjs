@@ -140,6 +140,8 @@ describe('metrics', { concurrency: true }, () => {
     assert.ok(metricValue(m, 'latchkey_catalog_age_seconds') >= 0);
     assert.equal(metricValue(m, 'latchkey_store_worker_queue_length'), 0);
     assert.equal(metricValue(m, 'latchkey_write_failures_total'), 0);
+    assert.equal(metricValue(m, 'latchkey_peers'), 0, 'no other process on the database');
+    assert.ok(metricValue(m, 'latchkey_limits_sync_seconds') >= 0, 'the limits are synced (alone, a heartbeat)');
     assert.equal(metricValue(m, 'latchkey_database_writable'), 1);
     assert.equal(metricValue(m, 'latchkey_ready'), 1);
     for (const s of ['queued', 'failed', 'cancelled'])

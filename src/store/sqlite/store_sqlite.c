@@ -437,6 +437,9 @@ static const lk_store_ops sqlite_ops = {
     .errors_add = lk_sq_errors_add,
     .usage_list = lk_sq_usage_list,
     .errors_list = lk_sq_errors_list,
+    .limit_counts_put = lk_sq_limit_counts_put,
+    .limit_counts_others = lk_sq_limit_counts_others,
+    .limit_counts_prune = lk_sq_limit_counts_prune,
 
     .session_insert = lk_sq_session_insert,
     .session_find = lk_sq_session_find,
