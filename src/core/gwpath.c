@@ -1,5 +1,6 @@
 /* gwpath — patterns and paths of the gateway's route table (rules in gwpath.h). */
 #include "core/gwpath.h"
+#include "util/text.h"
 
 #include <stdint.h>
 #include <string.h>
@@ -114,17 +115,6 @@ bool lk_gwpath_pattern_ok(const char *pattern, const char **why)
     return true;
 }
 
-static int hexval(unsigned char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 /* the decoded path's segments: no '.', '..', and no empty one but the last */
 static bool segments_ok(const char *path, const char **why)
 {
@@ -157,8 +147,8 @@ bool lk_gwpath_decode(const char *raw, size_t raw_len, char *out, size_t out_len
         unsigned char c = (unsigned char)raw[i];
         bool encoded = false;
         if (c == '%') {
-            int hi = i + 2 < raw_len ? hexval((unsigned char)raw[i + 1]) : -1;
-            int lo = i + 2 < raw_len ? hexval((unsigned char)raw[i + 2]) : -1;
+            int hi = i + 2 < raw_len ? lk_hex_digit((unsigned char)raw[i + 1]) : -1;
+            int lo = i + 2 < raw_len ? lk_hex_digit((unsigned char)raw[i + 2]) : -1;
             if (hi < 0 || lo < 0) {
                 *why = "the path has a '%' that is not followed by two hex digits";
                 return false;
