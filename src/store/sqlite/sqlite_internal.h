@@ -244,4 +244,8 @@ lk_code lk_sq_audit_insert(lk_store *s, lk_audit_event *ev, lk_error *err);
 lk_code lk_sq_audit_list(lk_store *s, lk_arena *a, const lk_audit_filter *f, lk_audit_event **out, size_t *n, lk_error *err);
 lk_code lk_sq_audit_count(lk_store *s, const lk_audit_filter *f, int64_t cap, int64_t *n, lk_error *err);
 
+/* the first column of sql's first row as text ("" when no row) into out; an SQLite result
+ * code (store_sqlite.c; backup and restore use it on their own connections) */
+int lk_sq_first_text(sqlite3 *db, const char *sql, char *out, size_t cap);
+
 #endif

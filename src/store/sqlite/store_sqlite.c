@@ -90,8 +90,9 @@ static lk_code create_private_file(const char *path, bool *created, lk_error *er
 
 /* --- settings -------------------------------------------------------------- */
 
-/* Runs a PRAGMA and copies the first column of its first row (or "") into out. */
-static int pragma_value(sqlite3 *db, const char *sql, char *out, size_t cap)
+/* Runs sql (a PRAGMA, a query) and copies the first column of its first row (or "") into
+ * out; an SQLite result code. */
+int lk_sq_first_text(sqlite3 *db, const char *sql, char *out, size_t cap)
 {
     sqlite3_stmt *st = NULL;
     out[0] = '\0';
@@ -122,19 +123,19 @@ static lk_code open_failure(sqlite3 *db, int rc, const char *path, const char *w
 static lk_code apply_settings(sqlite3 *db, const char *path, lk_error *err)
 {
     char val[32];
-    int rc = pragma_value(db, "PRAGMA journal_mode=WAL", val, sizeof val);
+    int rc = lk_sq_first_text(db, "PRAGMA journal_mode=WAL", val, sizeof val);
     if (rc != SQLITE_OK)
         return open_failure(db, rc, path, "journal_mode", err);
     if (strcasecmp(val, "wal") != 0)
         return lk_fail(err, LK_ESTORE, "database",
                        "cannot switch the database %s to write-ahead logging (journal_mode is '%s')",
                        path, val);
-    rc = pragma_value(db, "PRAGMA synchronous=FULL", val, sizeof val);
+    rc = lk_sq_first_text(db, "PRAGMA synchronous=FULL", val, sizeof val);
     if (rc != SQLITE_OK)
         return open_failure(db, rc, path, "synchronous", err);
-    rc = pragma_value(db, "PRAGMA foreign_keys=ON", val, sizeof val);
+    rc = lk_sq_first_text(db, "PRAGMA foreign_keys=ON", val, sizeof val);
     if (rc == SQLITE_OK)
-        rc = pragma_value(db, "PRAGMA foreign_keys", val, sizeof val);
+        rc = lk_sq_first_text(db, "PRAGMA foreign_keys", val, sizeof val);
     if (rc != SQLITE_OK)
         return open_failure(db, rc, path, "foreign_keys", err);
     if (strcmp(val, "1") != 0)
