@@ -379,45 +379,64 @@ static void setup_complete(lk_admin_call *c)
     sign_in_new(c, &u, pw);
 }
 
-/* The throttle key of a sign-in: the address, or its /64 for IPv6 (one host holds a
- * whole /64). */
-static const char *login_key(lk_request *r)
+/* the throttle key of the caller's address (its /64 for IPv6), in the arena */
+static const char *address_key(lk_request *r)
 {
-    const lk_ip *ip = &r->client;
-    if (ip->family != 6)
-        return lk_arena_printf(&r->arena, "login:%s", r->client_text);
-    const uint8_t *a = ip->addr;
-    return lk_arena_printf(&r->arena, "login:%02x%02x:%02x%02x:%02x%02x:%02x%02x::/64", a[0], a[1], a[2], a[3], a[4],
-                           a[5], a[6], a[7]);
+    char *key = lk_arena_alloc(&r->arena, 64);
+    lk_signin_address_key(r->client_text, r->client.family, r->client.addr, key);
+    return key;
+}
+
+/* the "email" member of a sign-in's body as typed ("" if there is none) */
+static const char *body_email(lk_request *r)
+{
+    json_t *body = r->body_len ? json_loadb(r->body, r->body_len, JSON_REJECT_DUPLICATES, NULL) : NULL;
+    json_t *v = json_is_object(body) ? json_object_get(body, "email") : NULL;
+    const char *email = json_is_string(v) ? lk_arena_strdup(&r->arena, json_string_value(v)) : "";
+    json_decref(body);
+    return email;
+}
+
+static bool throttled(lk_request *r, int64_t wait, const char *message)
+{
+    lk_admin_call c = {.r = r};
+    lk_resp_header(r, "Cache-Control", "no-store");
+    lk_resp_header(r, "Retry-After", lk_arena_printf(&r->arena, "%lld", (long long)(wait > 0 ? wait : 1)));
+    lk_admin_fail(&c, 429, "throttled", "", message);
+    return true;
 }
 
 bool lk_api_admin_gate(lk_request *r)
 {
-    if (strcmp(r->method, "POST") != 0 ||
-        (strcmp(r->path, PREFIX "login") != 0 && strcmp(r->path, PREFIX "password/forgot") != 0))
+    if (strcmp(r->method, "POST") != 0)
         return false;
-    /* each sign-in costs an Argon2id verification on the one store worker: an address
-     * that keeps failing is refused here, on the request thread, before it queues */
-    int64_t limit = lk_runtime_config(r->rt)->login_fail_limit, wait = 0;
-    if (!lk_runtime_auth_throttled_at(r->rt, login_key(r), limit, r->now, &wait))
-        return false;
-    lk_admin_call c = {.r = r};
-    lk_resp_header(r, "Cache-Control", "no-store");
-    lk_resp_header(r, "Retry-After", lk_arena_printf(&r->arena, "%lld", (long long)wait));
-    lk_admin_fail(&c, 429, "throttled", "",
-                  strcmp(r->path, PREFIX "login") == 0 ? "too many failed sign-ins from this address; try again later"
-                                                       : "too many requests from this address; try again later");
-    return true;
+    /* Each sign-in costs an Argon2id verification on the one store worker: the attempt
+     * is reserved here, on the request thread, before it queues — so that a burst of
+     * simultaneous attempts cannot all pass the limit (runtime/signin.h). */
+    lk_signin *si = lk_runtime_signin(r->rt);
+    int64_t wait = 0;
+    if (strcmp(r->path, PREFIX "login") == 0) {
+        if (lk_signin_reserve(si, body_email(r), address_key(r), r->now, &wait))
+            return false;
+        return throttled(r, wait, "too many failed sign-ins; try again later");
+    }
+    if (strcmp(r->path, PREFIX "password/forgot") == 0) {
+        if (lk_signin_forgot(si, address_key(r), r->now, &wait))
+            return false;
+        return throttled(r, wait, "too many requests from this address; try again later");
+    }
+    return false;
 }
 
 static void login(lk_admin_call *c)
 {
+    /* the gate reserved this attempt for (the email in the body, the address) */
+    const char *key = address_key(c->r), *typed = body_email(c->r);
+    lk_signin *si = lk_runtime_signin(c->r->rt);
     bool bad = false;
     const char *email = lk_admin_str(c, "email", &bad), *pw = lk_admin_str(c, "password", &bad);
     if (bad)
-        return;
-    /* the gate ran on the request thread; failures count for the caller's address */
-    const char *key = login_key(c->r);
+        return lk_signin_done(si, typed, key, LK_SIGNIN_FAILED, c->op.now);
     lk_user u;
     lk_session_token t;
     lk_session_policy pol = policy(c);
@@ -425,10 +444,11 @@ static void login(lk_admin_call *c)
     c->op.actor = lk_arena_printf(&c->r->arena, "user:%.*s", (int)lk_utf8_cut(email ? email : "", 254),
                                   email ? email : "");
     if (lk_login(&c->op, email, pw, &pol, &u, &t) != LK_OK) {
-        if (c->op.err.code == LK_EAUTH)
-            lk_runtime_auth_failed(c->r->rt, key, c->op.now);
+        lk_signin_done(si, typed, key, c->op.err.code == LK_EAUTH ? LK_SIGNIN_FAILED : LK_SIGNIN_UNDECIDED,
+                       c->op.now);
         return lk_admin_fail_op(c);
     }
+    lk_signin_done(si, typed, key, LK_SIGNIN_SUCCESS, c->op.now);
     c->r->who = u.email;
     signed_in(c, &u, &t);
 }
@@ -453,8 +473,7 @@ static void forgot_password(lk_admin_call *c)
     const char *email = lk_admin_str(c, "email", &bad), *lang = lk_admin_str(c, "lang", &bad);
     if (bad)
         return;
-    /* each request counts against the address's sign-in allowance: no mail bombing */
-    lk_runtime_auth_failed(c->r->rt, login_key(c->r), c->op.now);
+    /* the gate counted the request against the address's allowance: no mail bombing */
     if (lk_password_forgot(&c->op, email, lk_runtime_config(c->r->rt)->reset_ttl, lang) != LK_OK)
         return lk_admin_fail_op(c);
     c->changed = true; /* wakes the mailer, which resolves the request */
@@ -471,6 +490,8 @@ static void reset_password(lk_admin_call *c)
     c->op.actor = "password reset";
     if (lk_password_reset_complete(&c->op, token, pw, &u) != LK_OK)
         return lk_admin_fail_op(c);
+    /* whoever holds the reset link is the person: strangers' failures are forgotten */
+    lk_signin_clear(lk_runtime_signin(c->r->rt), u.email, c->op.now);
     sign_in_new(c, &u, pw);
 }
 
@@ -493,8 +514,22 @@ static void password(lk_admin_call *c)
     const char *cur = lk_admin_str(c, "current", &bad), *pw = lk_admin_str(c, "password", &bad);
     if (bad)
         return;
-    if (lk_password_change(&c->op, c->user.id, cur ? cur : "", pw, c->session_id) != LK_OK)
+    /* a wrong current password is a failed sign-in of the account from this address
+     * (reserved before the check, so that simultaneous changes cannot pass the limit) */
+    lk_signin *si = lk_runtime_signin(c->r->rt);
+    const char *key = address_key(c->r);
+    int64_t wait = 0;
+    if (!lk_signin_reserve(si, c->user.email, key, c->op.now, &wait)) {
+        throttled(c->r, wait, "too many failed sign-ins; try again later");
+        return;
+    }
+    if (lk_password_change(&c->op, c->user.id, cur ? cur : "", pw, c->session_id) != LK_OK) {
+        bool invalid = c->op.err.code == LK_EINVAL, wrong = invalid && strcmp(c->op.err.field, "current") == 0;
+        lk_signin_done(si, c->user.email, key,
+                       wrong ? LK_SIGNIN_FAILED : invalid ? LK_SIGNIN_SUCCESS : LK_SIGNIN_UNDECIDED, c->op.now);
         return lk_admin_fail_op(c);
+    }
+    lk_signin_done(si, c->user.email, key, LK_SIGNIN_SUCCESS, c->op.now);
     lk_admin_done(c);
 }
 

@@ -6,6 +6,7 @@
 #include "api/admin_internal.h"
 #include "api/api.h"
 #include "core/allowlist.h"
+#include "core/gwroute.h"
 #include "core/limits.h"
 #include "core/service.h"
 
@@ -197,6 +198,25 @@ static json_t *limits_json(const lk_limits *l)
                      (json_int_t)l->concurrent);
 }
 
+/* the gateway's route table, read-only here (managed with `latchkey route`) */
+static json_t *routes_json(lk_admin_call *c)
+{
+    lk_gw_route *all = NULL;
+    size_t n = 0;
+    if (lk_gwroute_list(&c->op, &all, &n) != LK_OK)
+        return NULL;
+    json_t *arr = json_array();
+    for (size_t i = 0; i < n; i++) {
+        json_t *perms = json_array();
+        for (size_t k = 0; k < all[i].n_permissions; k++)
+            json_array_append_new(perms, json_string(all[i].permissions[k]));
+        json_array_append_new(arr, json_pack("{s:s, s:s, s:o, s:s}", "method", all[i].method, "pattern",
+                                             all[i].pattern, "permissions", perms, "style",
+                                             all[i].plain ? "plain" : "marketo"));
+    }
+    return arr;
+}
+
 void lk_admin_webservices(lk_admin_call *c)
 {
     const char *base = lk_runtime_config(c->r->rt)->public_url;
@@ -208,15 +228,17 @@ void lk_admin_webservices(lk_admin_call *c)
     }
     lk_limits lim;
     json_t *allow = allowlist_json(c);
-    if (!allow || lk_limits_instance(&c->op, &lim) != LK_OK) {
+    json_t *routes = allow ? routes_json(c) : NULL;
+    if (!allow || !routes || lk_limits_instance(&c->op, &lim) != LK_OK) {
         json_decref(usage);
         json_decref(allow);
+        json_decref(routes);
         return lk_admin_fail_op(c);
     }
-    lk_admin_ok(c, json_pack("{s:s, s:s, s:o, s:o, s:o}", "restEndpoint",
+    lk_admin_ok(c, json_pack("{s:s, s:s, s:o, s:o, s:o, s:o}", "restEndpoint",
                              lk_arena_printf(&c->r->arena, "%s/rest", base), "identityEndpoint",
                              lk_arena_printf(&c->r->arena, "%s/identity", base), "usage", usage, "allowlist", allow,
-                             "limits", limits_json(&lim)));
+                             "limits", limits_json(&lim), "routes", routes));
 }
 
 static void answer_allowlist(lk_admin_call *c)

@@ -60,6 +60,7 @@ const lk_cli_noun *const lk_cli_nouns[] = {
     &lk_cli_noun_admin,
     &lk_cli_noun_limits,
     &lk_cli_noun_allowlist,
+    &lk_cli_noun_route,
     &lk_cli_noun_usage,
     &lk_cli_noun_mail,
     &lk_cli_noun_key,

@@ -107,6 +107,7 @@ extern const lk_cli_noun lk_cli_noun_audit;
 extern const lk_cli_noun lk_cli_noun_admin;
 extern const lk_cli_noun lk_cli_noun_limits;
 extern const lk_cli_noun lk_cli_noun_allowlist;
+extern const lk_cli_noun lk_cli_noun_route;
 extern const lk_cli_noun lk_cli_noun_usage;
 extern const lk_cli_noun lk_cli_noun_mail;
 extern const lk_cli_noun lk_cli_noun_key;

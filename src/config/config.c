@@ -116,6 +116,10 @@ static const opt OPTIONS[] = {
     {"feed_retention", OPT_INT, F(feed_retention), "86400", 60, 31536000,
      "seconds a row of the change feed is kept (a process further behind loads everything again)"},
     {"feed_max_rows", OPT_INT, F(feed_max_rows), "1000000", 1000, 1000000000, "rows of the change feed kept at most"},
+    {"auth_check_path", OPT_STR, F(auth_check_path), "/auth/check", 0, 0,
+     "path of the forward-auth endpoint a gateway asks (docs/gateway.md)"},
+    {"gateway_style", OPT_STR, F(gateway_style), "marketo", 0, 0,
+     "how the auth check refuses a call no route matches: marketo (the envelope) or plain (HTTP statuses)"},
 };
 #define N_OPTIONS (sizeof OPTIONS / sizeof OPTIONS[0])
 
@@ -323,6 +327,28 @@ static int check(lk_config *c, char *err, size_t err_len)
     lk_arena_free(&tmp);
     if (!from_ok) {
         snprintf(err, err_len, "mail_from: '%.100s' is not an email address nor 'Name <address>'", c->mail_from);
+        return 1;
+    }
+    if (c->auth_check_path[0] != '/' || strpbrk(c->auth_check_path, "?# \t")) {
+        snprintf(err, err_len, "auth_check_path: '%.100s' is not a path (it starts with '/')", c->auth_check_path);
+        return 1;
+    }
+    /* latchkey's own paths stay its own: the auth check never shadows one of them */
+    static const char *const own[] = {"/rest/", "/userservice/", "/identity/", "/oauth2/", "/admin/", "/console/",
+                                      "/.well-known/"};
+    static const char *const own_exact[] = {"/", "/setup", "/invite", "/reset", "/openapi.json", "/healthz",
+                                            "/readyz", "/metrics"};
+    bool taken = false;
+    for (size_t i = 0; i < sizeof own / sizeof *own; i++)
+        taken = taken || strncmp(c->auth_check_path, own[i], strlen(own[i])) == 0;
+    for (size_t i = 0; i < sizeof own_exact / sizeof *own_exact; i++)
+        taken = taken || strcmp(c->auth_check_path, own_exact[i]) == 0;
+    if (taken) {
+        snprintf(err, err_len, "auth_check_path: '%.100s' is one of latchkey's own paths", c->auth_check_path);
+        return 1;
+    }
+    if (strcmp(c->gateway_style, "marketo") != 0 && strcmp(c->gateway_style, "plain") != 0) {
+        snprintf(err, err_len, "gateway_style: '%.60s' is neither marketo nor plain", c->gateway_style);
         return 1;
     }
     char list[LK_CONFIG_STR];

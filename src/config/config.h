@@ -71,6 +71,9 @@ typedef struct lk_config {
     int64_t auth_fail_capacity;          /* failing keys the token endpoints count at once */
     int64_t feed_retention;              /* seconds a change feed row is kept */
     int64_t feed_max_rows;               /* rows of the change feed kept at most */
+    /* the gateway's auth check (docs/gateway.md) */
+    char auth_check_path[LK_CONFIG_STR]; /* "/auth/check" */
+    char gateway_style[LK_CONFIG_STR];   /* "marketo" or "plain": refusals no route styles */
 } lk_config;
 
 void lk_config_defaults(lk_config *c);

@@ -11,7 +11,7 @@ import { usersRolesHeader } from './tabs.js';
 const AREAS = ['User', 'Role', 'Service', 'IP Restrictions', 'Web Services', 'Email', 'Permission', 'Workspace', 'Token Keys', 'Denied'];
 const ACTIONS = ['Create', 'Edit', 'Delete', 'Lock', 'Unlock', 'Change Password', 'Resend Invitation', 'Accept Invitation',
   'Reset Password', 'Forgot Password', 'Set Password', 'Rotate Secret', 'Edit Limits', 'Add', 'Remove', 'Enable', 'Disable',
-  'Send', 'Give Up', 'Cancel', 'Rotate'];
+  'Send', 'Give Up', 'Cancel', 'Rotate', 'Add Route', 'Delete Route', 'Import Routes'];
 const PERIODS = ['1', '7', '30', '180', 'all'];
 
 const iso = (d) => d.toISOString().replace(/\.\d{3}Z$/, 'Z');

@@ -72,8 +72,9 @@ export async function loginPage(page, { done }) {
         const s = await api('POST', '/admin/api/login', { email: v.email, password: v.password }, { quiet401: true });
         await done(s);
       } catch (e) {
-        if (e.status === 401) {
-          showError(f, '', t('login.failed'));
+        if (e.status === 401 || e.code === 'throttled') {
+          // a throttled attempt (429) was not checked: the page asks to wait
+          showError(f, '', t(e.status === 401 ? 'login.failed' : 'error.throttled'));
           f.querySelector('input[name=password]').value = '';
           return;
         }

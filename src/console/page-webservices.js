@@ -1,5 +1,6 @@
 // Web Services: REST endpoint and Identity URLs, API calls of the last 7 days per API
-// user (bar charts built as SVG), the IP allowlist, the limits, and the email queue.
+// user (bar charts built as SVG), the IP allowlist, the limits, the gateway's routes
+// (read-only), and the email queue.
 import { del, get, post, put, qs } from './api.js';
 import {
   announce, clear, clearErrors, field, formError, h, openDialog, secretBox, svg, table,
@@ -19,6 +20,7 @@ export async function webservicesPage(page) {
       usageSection(ws.usage || []),
       allowlistSection(ws.allowlist || { enabled: false, entries: [] }, reload),
       limitsSection(ws.limits || {}, reload),
+      routesSection(ws.routes || []),
       mailSection(mail, mailFilter, (f) => { mailFilter = f; }));
   };
   await reload();
@@ -198,6 +200,31 @@ function limitsDialog(l, reload) {
     announce(t('ws.limitsSaved'));
     await reload();
   }, { fieldMap: { rate: 'rateCalls' } });
+}
+
+/* ------------------------------------------------------------ the gateway's routes */
+
+// read-only: the table is managed with `latchkey route` (docs/gateway.md)
+function routesSection(routes) {
+  const perms = (r) => (r.permissions.length
+    ? h('span', {}, r.permissions.map((p, i) => [i ? ` ${t('ws.routeOr')} ` : '', h('span', { class: 'perm', translate: 'no' }, p)]))
+    : h('span', { class: 'perm-none' }, t('ws.routeNone')));
+  const tbl = table([
+    { key: 'method', label: t('ws.routeMethod'), cell: (r) => h('code', { translate: 'no' }, r.method === '*' ? t('ws.routeAny') : r.method) },
+    { key: 'pattern', label: t('ws.routePattern'), data: true, cell: (r) => h('code', { translate: 'no' }, r.pattern) },
+    { key: 'permission', label: t('ws.routePermission'), cell: perms },
+    { key: 'style', label: t('ws.routeStyle'), cell: ({ style }) => t(style === 'plain' ? 'ws.routePlain' : 'ws.routeMarketo') },
+  ], routes, { caption: t('ws.routesTitle'), empty: t('ws.routesEmpty') });
+  tbl.querySelectorAll('tbody tr').forEach((tr, i) => {
+    if (routes[i]) Object.assign(tr.dataset, { method: routes[i].method, pattern: routes[i].pattern });
+  });
+  const sec = section('gateway-routes', 'ws.routesTitle',
+    h('p', { class: 'hint' }, t('ws.routesHint')),
+    h('p', { class: 'hint' }, t('ws.routesCli'), ' ', h('code', { translate: 'no' }, 'latchkey route add'), ' · ',
+      h('code', { translate: 'no' }, 'latchkey route import marketo')),
+    tbl);
+  sec.classList.add('panel-wide');
+  return sec;
 }
 
 /* ------------------------------------------------------------ email */

@@ -164,6 +164,18 @@ typedef struct lk_user_limits {
     int64_t updated_at;
 } lk_user_limits;
 
+/* a route of the gateway's table (migration 0008, core/gwroute.h): what a call to an
+ * upstream API with this method and path needs */
+typedef struct lk_gw_route {
+    int64_t id;
+    const char *method;          /* "GET", "POST", ... or "*" for any */
+    const char *pattern;         /* core/gwpath.h */
+    const char **permissions;    /* the caller needs any one of them; none: any valid token */
+    size_t n_permissions;
+    bool plain;                  /* refusals as plain HTTP statuses, not Marketo's envelope */
+    int64_t created_at;
+} lk_gw_route;
+
 /* one revoked access token (RFC 7009), kept until the token would expire */
 typedef struct lk_revocation {
     int64_t id;
@@ -200,6 +212,15 @@ typedef struct lk_usage_rec {
     const char *user_email;
     int64_t count;
 } lk_usage_rec;
+
+/* one process's count of a limited scope (store: limit_counts, migration 0009) */
+typedef struct lk_limit_count {
+    const char *scope;           /* "i" the instance, "u<id>" an API user, "" the process */
+    char kind;                   /* 'r' calls in second bucket, 'd' on day bucket, 'c' in flight,
+                                  * 't' failed authentications of a throttle key in window bucket */
+    int64_t bucket;
+    int64_t n;
+} lk_limit_count;
 
 /* errors of one Marketo code on one day */
 typedef struct lk_error_rec {

@@ -127,28 +127,13 @@ static lk_code new_session(lk_op *op, const lk_user *u, const lk_session_policy 
     return op->store->ops->session_insert(op->store, &s, &op->err);
 }
 
-/* a wrong password: count it, lock at the limit (audited as the system's doing) */
+/* A wrong password is counted (failed_logins, shown to administrators) and never locks:
+ * failures may be a stranger's, and locking is an administrator's action. The server
+ * throttles attempts instead (runtime/signin.h). */
 static lk_code count_failure(lk_op *op, lk_user *u)
 {
     u->failed_logins++;
-    if (u->failed_logins < LK_LOGIN_MAX_FAILURES)
-        return op->store->ops->user_update(op->store, u, &op->err);
-    u->status = LK_STATUS_LOCKED;
-    u->lock_reason = "too many failed sign-ins";
-    u->updated_at = op->now;
-    lk_code rc = op->store->ops->user_update(op->store, u, &op->err);
-    if (rc == LK_OK)
-        rc = op->store->ops->session_delete_user(op->store, u->id, 0, &op->err);
-    if (rc == LK_OK) {
-        const char *actor = op->actor;
-        op->actor = "system";
-        json_t *d = lk_snap_user(u);
-        json_object_set_new(d, "reason", json_string(u->lock_reason));
-        json_object_set_new(d, "failedLogins", json_integer(u->failed_logins));
-        rc = lk_audit_json(op, "User", "Lock", u->email, d);
-        op->actor = actor;
-    }
-    return rc;
+    return op->store->ops->user_update(op->store, u, &op->err);
 }
 
 lk_code lk_login(lk_op *op, const char *email, const char *password, const lk_session_policy *pol, lk_user *user,

@@ -8,9 +8,9 @@
  *    wrong password, API-only, pending, locked, expired); the cause goes to the
  *    login history only.
  *  - Every attempt, refused or not, is one login-history row with time and address.
- *  - LK_LOGIN_MAX_FAILURES wrong passwords in a row lock the user ("too many failed
- *    sign-ins"; an administrator unlocks) and end their sessions; a success resets
- *    the count.
+ *  - Wrong passwords in a row are counted (failed_logins; a success resets it) and
+ *    never lock anyone: they may be a stranger's, and locking is an administrator's
+ *    action. The server throttles attempts instead (runtime/signin.h).
  *  - A session token has 256 random bits and is stored only as its hash. A session
  *    ends after `idle` seconds without use, `max_age` after sign-in, at sign-out,
  *    or as soon as its user can no longer sign in.
@@ -30,7 +30,6 @@
 
 #include "core/op.h"
 
-#define LK_LOGIN_MAX_FAILURES 5
 #define LK_PASSWORD_MIN 12
 #define LK_PASSWORD_MAX 256
 #define LK_SESSION_TOKEN_LEN 43        /* base64url of 32 random bytes */

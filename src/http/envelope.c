@@ -4,6 +4,7 @@
 #include <sodium.h>
 #include <stdatomic.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <time.h>
 
 /* Marketo's response-level codes latchkey answers (reference §6.1). `counts` follows
@@ -110,8 +111,42 @@ void lk_bare_fail(lk_request *r, int status, int code, const char *message)
     r->code = lk_arena_printf(&r->arena, "%d", code);
 }
 
+/* A gateway's auth check refuses with 401 (token) or 403 (anything else): the only
+ * refusals nginx's auth_request passes on. The headers tell the gateway what to
+ * answer the client: the code and message, the status and the whole body — the
+ * Marketo envelope with HTTP 200, or for a plain upstream the user management
+ * API's shape with its HTTP status — as compact ASCII JSON, safe in a header. */
+static void gateway_fail(lk_request *r, lk_rest_error code, const char *message)
+{
+    char num[8];
+    snprintf(num, sizeof num, "%d", (int)code);
+    bool plain = r->gateway == LK_GATEWAY_PLAIN;
+    json_t *body;
+    if (plain)
+        body = json_pack("{s:[{s:i, s:s}]}", "errors", "code", (int)code, "message", message);
+    else
+        body = json_pack("{s:s, s:b, s:[{s:s, s:s}], s:[]}", "requestId", lk_request_id(r), "success", 0, "errors",
+                         "code", num, "message", message, "warnings");
+    char *text = json_dumps(body, JSON_COMPACT | JSON_ENSURE_ASCII | JSON_PRESERVE_ORDER);
+    json_decref(body);
+    const char *kept = lk_arena_strdup(&r->arena, text ? text : "{}");
+    free(text);
+    lk_resp_header(r, "X-Latchkey-Code", num);
+    lk_resp_header(r, "X-Latchkey-Message", message);
+    lk_resp_header(r, "X-Latchkey-Status", plain ? lk_arena_printf(&r->arena, "%d", bare_status((int)code)) : "200");
+    lk_resp_header(r, "X-Latchkey-Body", kept);
+    lk_resp_header(r, "X-Latchkey-Request-Id", lk_request_id(r));
+    bool token = code == LK_REST_TOKEN_INVALID || code == LK_REST_TOKEN_EXPIRED;
+    lk_resp_text(r, token ? 401 : 403, "application/json;charset=UTF-8", kept);
+    r->code = lk_arena_strdup(&r->arena, num);
+}
+
 void lk_rest_fail(lk_request *r, lk_rest_error code, const char *message)
 {
+    if (r->gateway) {
+        gateway_fail(r, code, message ? message : lk_rest_message(code));
+        return;
+    }
     if (r->bare) {
         lk_bare_fail(r, bare_status((int)code), (int)code, message ? message : lk_rest_message(code));
         return;

@@ -27,6 +27,10 @@ typedef enum lk_rest_error {
     LK_REST_BLANK = 701,
 } lk_rest_error;
 
+/* r->gateway: how a gateway's auth check answers a refusal (http/gateway.h) */
+#define LK_GATEWAY_MARKETO 1   /* the client gets Marketo's envelope with HTTP 200 */
+#define LK_GATEWAY_PLAIN 2     /* the client gets the HTTP status (401, 403, 404, 405, 429) */
+
 /* The request's id (r->request_id: the server sets it for every request, from a
  * trusted proxy's X-Request-Id or made here); when unset, a new one in Marketo's
  * shape "<8 hex>#<epoch ms in hex>", kept in r->request_id (arena). */
@@ -35,7 +39,9 @@ const char *lk_request_id(lk_request *r);
 /* success envelope with result (stolen; an array) */
 void lk_rest_ok(lk_request *r, json_t *result);
 /* failure envelope; message NULL means the catalog's message (606/615 are built
- * from the limits by the caller) */
+ * from the limits by the caller). For a gateway's auth check (r->gateway), a 401
+ * or 403 whose X-Latchkey-* headers carry the code, message, the status and body
+ * the gateway answers the client with (docs/gateway.md). */
 void lk_rest_fail(lk_request *r, lk_rest_error code, const char *message);
 /* The user management API's failure (reference §8): HTTP status, body
  * {"errors":[{"code":<int>,"message":"..."}]}. lk_rest_fail answers so when r->bare. */

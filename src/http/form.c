@@ -1,18 +1,8 @@
 /* form — the urlencoded parser (see form.h). */
 #include "http/form.h"
+#include "util/text.h"
 
 #include <string.h>
-
-static int hexval(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
 
 char *lk_url_decode(lk_arena *a, const char *s, size_t len, bool plus_is_space)
 {
@@ -24,7 +14,7 @@ char *lk_url_decode(lk_arena *a, const char *s, size_t len, bool plus_is_space)
         } else if (c == '%') {
             if (i + 2 >= len)
                 return NULL; /* a '%' needs two hex digits after it */
-            int hi = hexval(s[i + 1]), lo = hexval(s[i + 2]);
+            int hi = lk_hex_digit((unsigned char)s[i + 1]), lo = lk_hex_digit((unsigned char)s[i + 2]);
             if (hi < 0 || lo < 0 || (hi == 0 && lo == 0))
                 return NULL;
             *o++ = (char)(hi * 16 + lo);

@@ -41,6 +41,7 @@ typedef struct lk_request {
     bool https;                     /* the caller used TLS: served with TLS, or a trusted proxy says so
                                      * (X-Forwarded-Proto) */
     bool management;                /* arrived on the management listener (management_listen) */
+    bool proxied;                   /* the peer is a trusted proxy (trusted_proxies) */
     char client_text[LK_CIDR_TEXT];
     int64_t now;                    /* seconds */
     uint64_t started_ns;            /* monotonic */
@@ -54,6 +55,7 @@ typedef struct lk_request {
     lk_day day;
     const lk_route *route;
     bool bare;                      /* user management conventions: no envelope, HTTP statuses */
+    uint8_t gateway;                /* a gateway's auth check (http/gateway.h): LK_GATEWAY_* */
     bool deferred;                  /* admitted; the handler runs on the store worker */
     bool password_pool;             /* with deferred: on the password pool instead (Argon2id) */
     lk_store *store;                /* the store worker's, for deferred handlers only */

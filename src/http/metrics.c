@@ -191,6 +191,10 @@ static void state_metrics(text *t, lk_runtime *rt)
           "tokens are not held: they verify themselves.", (double)g->revoked_tokens);
     gauge(t, "latchkey_token_signing_key", "Id of the key that signs new access tokens (latchkey key list).",
           (double)g->signing_key);
+    gauge(t, "latchkey_peers", "Other latchkey serve processes on the database seen alive at the last sync of the limits.",
+          (double)g->peers);
+    gauge(t, "latchkey_limits_sync_seconds", "How long the last sync of the limits with the other processes took.",
+          (double)g->limits_sync_us / 1e6);
     gauge(t, "latchkey_writer_pending", "Usage records waiting for the background writer.",
           (double)g->pending_writes);
     gauge(t, "latchkey_writer_lag_seconds", "Seconds since the background writer last wrote (or had nothing to).",

@@ -1,7 +1,8 @@
 /*
  * routes — the route table and the guard every REST call passes (routes.h).
  *
- * The REST guard, in order (reference §4–7):
+ * The REST guard (lk_guard_admit: latchkey's own REST routes and a gateway's auth
+ * check, http/gateway.c, share it), in order (reference §4–7):
  *   token (601/602; not counted) → allowlist (603) → route (610) → method (605, not
  *   counted; a POST with _method=GET is a GET, rest_input.h) → a _method=GET body
  *   that is not a form (612) → permission (603) → limits: in flight (615), rate
@@ -13,6 +14,7 @@
 #include "api/api.h"
 #include "core/permission.h"
 #include "http/envelope.h"
+#include "http/gateway.h"
 #include "http/metrics.h"
 #include "http/rest_input.h"
 #include "util/timefmt.h"
@@ -52,6 +54,8 @@ const lk_route lk_routes[] = {
     {"POST", UM "/*/roles/create.json", LK_ROUTE_USERMGMT, lk_api_um_roles_add, UM_PERMS, true, "um_roles_add"},
     {"POST", UM "/*/roles/delete.json", LK_ROUTE_USERMGMT, lk_api_um_roles_delete, UM_PERMS, true,
      "um_roles_delete"},
+    /* the path is the configured auth_check_path; any method: gateways ask with GET */
+    {"GET", "/auth/check", LK_ROUTE_GATEWAY, lk_gateway_check, {NULL}, true, "auth_check"},
     {"GET POST PUT DELETE", "/admin/api/", LK_ROUTE_ADMIN, lk_api_admin, {NULL}, false, "admin"},
     {"GET HEAD", "/", LK_ROUTE_OPEN, lk_api_console_file, {NULL}, false, "console"},
     {"GET HEAD", "/setup", LK_ROUTE_OPEN, lk_api_console_file, {NULL}, false, "console"},
@@ -84,7 +88,8 @@ lk_route_family lk_route_family_of(const lk_route *route)
         return LK_FAMILY_NONE;
     switch (route->kind) {
     case LK_ROUTE_IDENTITY: return LK_FAMILY_TOKEN;
-    case LK_ROUTE_REST: return LK_FAMILY_REST;
+    case LK_ROUTE_REST:
+    case LK_ROUTE_GATEWAY: return LK_FAMILY_REST;
     case LK_ROUTE_USERMGMT: return LK_FAMILY_USERMGMT;
     case LK_ROUTE_ADMIN: return LK_FAMILY_CONSOLE_API;
     case LK_ROUTE_OPS: return LK_FAMILY_OPS;
@@ -141,6 +146,11 @@ static const lk_route *find_route(lk_request *r)
         size_t len = 0;
         if (rt->kind == LK_ROUTE_ADMIN) {
             if (strncmp(r->path, rt->path, strlen(rt->path)) == 0)
+                return rt;
+            continue;
+        }
+        if (rt->kind == LK_ROUTE_GATEWAY) {
+            if (strcmp(r->path, lk_runtime_config(r->rt)->auth_check_path) == 0)
                 return rt;
             continue;
         }
@@ -442,31 +452,73 @@ static const char *allow_header(lk_request *r, const lk_route *route)
     return out;
 }
 
+/* does the caller hold the permission a gateway route asks for (any one of them)? */
+static bool gw_permitted(lk_request *r, const lk_gw_route *gw)
+{
+    if (gw->n_permissions == 0)
+        return true;
+    for (size_t i = 0; i < gw->n_permissions; i++)
+        if (lk_catalog_user_has(r->cat, r->user, lk_catalog_permission(r->cat, gw->permissions[i])))
+            return true;
+    return false;
+}
+
+bool lk_guard_admit(lk_request *r, const lk_guard_target *t)
+{
+    lk_rest_error code = check_token(r);
+    if (code) {
+        fail(r, code, NULL);
+        return false;
+    }
+    if (!lk_catalog_allows(r->cat, &r->client)) {
+        fail_counted(r, LK_REST_ACCESS_DENIED);
+        return false;
+    }
+    if (t->found == LK_GW_NONE) {
+        fail_counted(r, LK_REST_NOT_FOUND);
+        return false;
+    }
+    if (t->found == LK_GW_METHOD) {
+        if (t->allow)
+            lk_resp_header(r, "Allow", t->allow);
+        fail(r, LK_REST_METHOD_NOT_SUPPORTED, NULL);
+        return false;
+    }
+    if (t->bad_body) {
+        fail_counted(r, LK_REST_CONTENT_TYPE);
+        return false;
+    }
+    if (t->route ? !permitted(r, t->route) : t->gw ? !gw_permitted(r, t->gw) : false) {
+        fail_counted(r, LK_REST_ACCESS_DENIED);
+        return false;
+    }
+    if (t->counts && !enter_limits(r)) {
+        leave_limits(r);
+        return false;
+    }
+    return true;
+}
+
+void lk_guard_finish(lk_request *r)
+{
+    finish_counted(r);
+}
+
 static void guard_rest(lk_request *r, const lk_route *route)
 {
     lk_rest_input in;
     lk_rest_input_read(r, !r->bare && lk_runtime_config(r->rt)->legacy_query_token, &in);
     r->token = in.token;
-    lk_rest_error code = check_token(r);
-    if (code)
-        return fail(r, code, NULL);
-    if (!lk_catalog_allows(r->cat, &r->client))
-        return fail_counted(r, LK_REST_ACCESS_DENIED);
-    if (!route)
-        return fail_counted(r, LK_REST_NOT_FOUND);
-    if (!method_allowed(route, in.method)) {
-        if (r->bare)
-            lk_resp_header(r, "Allow", allow_header(r, route));
-        return fail(r, LK_REST_METHOD_NOT_SUPPORTED, NULL);
-    }
-    if (in.bad_body)
-        return fail_counted(r, LK_REST_CONTENT_TYPE);
-    if (!permitted(r, route))
-        return fail_counted(r, LK_REST_ACCESS_DENIED);
-    if (route->counts && !enter_limits(r)) {
-        leave_limits(r);
+    lk_guard_target t = {
+        .found = !route ? LK_GW_NONE : method_allowed(route, in.method) ? LK_GW_MATCH : LK_GW_METHOD,
+        .route = route,
+        .counts = route && route->counts,
+        .bad_body = in.bad_body,
+    };
+    if (t.found == LK_GW_METHOD && r->bare)
+        t.allow = allow_header(r, route);
+    if (!lk_guard_admit(r, &t))
         return;
-    }
     if (route->kind == LK_ROUTE_USERMGMT) {
         park_limits(r);
         r->deferred = true;    /* the caller runs lk_dispatch_deferred on the store worker */
@@ -497,6 +549,12 @@ void lk_dispatch(lk_request *r)
     bool rest = route ? route->kind == LK_ROUTE_REST || route->kind == LK_ROUTE_USERMGMT
                       : strncmp(r->path, "/rest/", 6) == 0 || strncmp(r->path, "/userservice/", 13) == 0;
     r->bare = route ? route->kind == LK_ROUTE_USERMGMT : strncmp(r->path, "/userservice/", 13) == 0;
+    if (route && route->kind == LK_ROUTE_GATEWAY) {
+        r->cat = lk_runtime_catalog(r->rt);
+        lk_runtime_day(r->rt, r->now, &r->day);
+        route->handler(r);
+        return;
+    }
     if (route && route->kind == LK_ROUTE_ADMIN) {
         if (!lk_api_admin_gate(r)) {
             r->deferred = true; /* the caller runs lk_dispatch_deferred on the store worker */

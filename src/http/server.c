@@ -183,6 +183,7 @@ static void client_address(lk_server *s, lk_request *r, struct MHD_Connection *c
     const union MHD_ConnectionInfo *ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
     sockaddr_ip(ci ? ci->client_addr : NULL, &r->client);
     bool proxied = s->n_proxies && is_proxy(s, &r->client);
+    r->proxied = proxied;
     const char *proto = proxied ? lk_req_header(r, "X-Forwarded-Proto") : NULL;
     r->https = proto && strcasecmp(proto, "https") == 0;
     const char *xff = proxied ? lk_req_header(r, "X-Forwarded-For") : NULL;

@@ -50,6 +50,13 @@ typedef struct cat_settings {
     lk_cidr allow[];
 } cat_settings;
 
+/* the gateway's route table, copied whole into its own arena */
+typedef struct cat_routes {
+    lk_arena arena;
+    size_t n;
+    lk_gw_route *routes;
+} cat_routes;
+
 struct lk_catalog {
     lk_ebr *ebr;
     lk_cindex *services;         /* by id */
@@ -57,6 +64,7 @@ struct lk_catalog {
     lk_cindex *users;            /* by id */
     _Atomic(cat_roles *) roles;
     _Atomic(cat_settings *) settings;
+    _Atomic(cat_routes *) routes;
     _Atomic int64_t position;
     unsigned char client_key[crypto_shorthash_KEYBYTES];
 
@@ -202,6 +210,15 @@ static void entry_free(void *p)
     free(p);
 }
 
+static void routes_free(void *p)
+{
+    cat_routes *r = p;
+    if (!r)
+        return;
+    lk_arena_free(&r->arena);
+    free(r);
+}
+
 /* ---- life ---------------------------------------------------------------------------- */
 
 lk_catalog *lk_catalog_new(void)
@@ -214,6 +231,7 @@ lk_catalog *lk_catalog_new(void)
     c->users = lk_cindex_new(c->ebr, user_id_hash, user_id_match, NULL);
     atomic_init(&c->roles, roles_new(1));
     atomic_init(&c->settings, lk_xcalloc(1, sizeof(cat_settings)));
+    atomic_init(&c->routes, lk_xcalloc(1, sizeof(cat_routes)));
     pthread_mutexattr_t ma; /* error-checking: an unlock by another thread is caught */
     pthread_mutexattr_init(&ma);
     pthread_mutexattr_settype(&ma, PTHREAD_MUTEX_ERRORCHECK);
@@ -240,6 +258,7 @@ void lk_catalog_free(lk_catalog *c)
     lk_cindex_free(c->users);
     roles_free(atomic_load(&c->roles));
     free(atomic_load(&c->settings));
+    routes_free(atomic_load(&c->routes));
     lk_ebr_free(c->ebr);
     lk_map_free(c->perm_slots);
     lk_arena_free(&c->perm_names);
@@ -682,6 +701,32 @@ void lk_catalog_set_settings(lk_catalog *c, const lk_limits *instance, bool allo
         memcpy(s->allow, allow, n_allow * sizeof *allow);
     cat_settings *old = atomic_exchange_explicit(&c->settings, s, memory_order_acq_rel);
     lk_ebr_retire(c->ebr, old, entry_free);
+}
+
+void lk_catalog_set_gw_routes(lk_catalog *c, const lk_gw_route *routes, size_t n)
+{
+    cat_routes *r = lk_xcalloc(1, sizeof *r);
+    r->arena = (lk_arena)LK_ARENA_INIT;
+    r->n = n;
+    r->routes = lk_arena_alloc(&r->arena, (n ? n : 1) * sizeof *r->routes);
+    for (size_t i = 0; i < n; i++) {
+        lk_gw_route *d = &r->routes[i];
+        *d = routes[i];
+        d->method = lk_arena_strdup(&r->arena, routes[i].method);
+        d->pattern = lk_arena_strdup(&r->arena, routes[i].pattern);
+        d->permissions = lk_arena_alloc(&r->arena, (d->n_permissions ? d->n_permissions : 1) * sizeof *d->permissions);
+        for (size_t k = 0; k < d->n_permissions; k++)
+            d->permissions[k] = lk_arena_strdup(&r->arena, routes[i].permissions[k]);
+    }
+    cat_routes *old = atomic_exchange_explicit(&c->routes, r, memory_order_acq_rel);
+    lk_ebr_retire(c->ebr, old, routes_free);
+}
+
+const lk_gw_route *lk_catalog_gw_routes(const lk_catalog *c, size_t *n)
+{
+    const cat_routes *r = atomic_load_explicit(&((lk_catalog *)c)->routes, memory_order_acquire);
+    *n = r->n;
+    return r->routes;
 }
 
 void lk_catalog_set_position(lk_catalog *c, int64_t seq)

@@ -121,6 +121,9 @@ bool lk_catalog_allows(const lk_catalog *c, const lk_ip *ip);
  * bits of the hashes */
 bool lk_cat_service_secret_matches(const lk_cat_service *s, const char *secret, int64_t now);
 
+/* the gateway's route table (core/gwroute.h), ordered by id; NULL when empty */
+const lk_gw_route *lk_catalog_gw_routes(const lk_catalog *c, size_t *n);
+
 /* each service once, in no particular order: zero *it first */
 typedef struct lk_catalog_iter {
     const void *table;
@@ -169,6 +172,8 @@ void lk_catalog_set_roles(lk_catalog *c, const lk_permission *perms, size_t n_pe
 /* Replaces the instance limits and the allowlist. */
 void lk_catalog_set_settings(lk_catalog *c, const lk_limits *instance, bool allow_enabled, const lk_cidr *allow,
                              size_t n_allow);
+/* Replaces the gateway's route table (copied). */
+void lk_catalog_set_gw_routes(lk_catalog *c, const lk_gw_route *routes, size_t n);
 void lk_catalog_set_position(lk_catalog *c, int64_t seq);
 /* the catalog's reclamation domain, shared by what readers use together with it
  * (runtime/tokens.c): one read section covers both */

@@ -16,6 +16,7 @@
  */
 #include "runtime/feed.h"
 #include "core/allowlist.h"
+#include "core/gwroute.h"
 #include "core/limits.h"
 #include "core/op.h"
 #include "util/log.h"
@@ -177,7 +178,8 @@ static lk_code reread_roles(lk_feed *f, lk_store *s, lk_error *err)
     return rc;
 }
 
-/* limits and allowlist through the core, which owns their keys and defaults */
+/* limits, allowlist and the gateway's routes through the core, which owns their
+ * keys and defaults */
 static lk_code reread_settings(lk_feed *f, lk_store *s, lk_error *err)
 {
     lk_arena a = LK_ARENA_INIT;
@@ -204,8 +206,16 @@ static lk_code reread_settings(lk_feed *f, lk_store *s, lk_error *err)
             lk_log(LK_LOG_WARN, "ignoring allowlist entry '%.64s': not an address or CIDR range", cidrs[i]);
     }
     lk_catalog_set_settings(f->cat, &instance, enabled, allow, n_allow);
+    /* the gateway's routes ride on the settings rows (migration 0008) */
+    lk_gw_route *routes = NULL;
+    size_t n_routes = 0;
+    rc = lk_gwroute_list(&op, &routes, &n_routes);
+    if (rc == LK_OK)
+        lk_catalog_set_gw_routes(f->cat, routes, n_routes);
+    else
+        *err = op.err;
     lk_arena_free(&a);
-    return LK_OK;
+    return rc;
 }
 
 /* ---- everything at once ------------------------------------------------------------------ */

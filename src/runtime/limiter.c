@@ -41,8 +41,16 @@
 typedef struct local_limiter {
     lk_limiter base;
     _Alignas(64) _Atomic int64_t in_flight;   /* admitted calls not yet left */
-    _Alignas(64) _Atomic int64_t daily_count;
+    _Alignas(64) _Atomic int64_t daily_count; /* this process's calls of `day` */
     _Atomic int64_t day;                      /* the day daily_count belongs to */
+    _Atomic int64_t daily_base;               /* calls of `day` before this process counted */
+    /* other processes on the same database (lk_limiter_set_others), as of the last sync */
+    _Alignas(64) _Atomic int64_t unsynced;    /* calls admitted since the last sync */
+    _Atomic bool peers;                       /* others are alive: the slice applies */
+    _Atomic int64_t others_in_flight;
+    _Atomic int64_t reported_in_flight;       /* this process's, at the last report */
+    _Atomic int64_t others_day;               /* the day others_day_calls belongs to */
+    _Atomic int64_t others_day_calls;
     _Atomic bool has_ring;                    /* ring != NULL, readable without mu */
     _Alignas(64) pthread_mutex_t mu;          /* the window; changes of day */
     uint32_t *ring;                           /* owned; NULL until a rate limit is in force */
@@ -50,6 +58,8 @@ typedef struct local_limiter {
     int64_t head;                             /* latest second counted */
     int64_t oldest;                           /* lower bound of the oldest non-empty second */
     int64_t in_window;                        /* calls in (head - window, head] */
+    int64_t *oring;                           /* the others' calls per second, like ring */
+    int64_t others_in_window;                 /* the sum of oring */
 } local_limiter;
 
 static local_limiter *local_of(lk_limiter *l)
@@ -69,7 +79,10 @@ static size_t slot_of(const local_limiter *l, int64_t sec)
 static void reset_window(local_limiter *l, int64_t window, int64_t now)
 {
     free(l->ring);
+    free(l->oring);
     l->ring = lk_xcalloc((size_t)window, sizeof *l->ring);
+    l->oring = lk_xcalloc((size_t)window, sizeof *l->oring);
+    l->others_in_window = 0;
     l->window = window;
     l->head = now;
     l->oldest = now;
@@ -80,7 +93,10 @@ static void reset_window(local_limiter *l, int64_t window, int64_t now)
 static void drop_window(local_limiter *l)
 {
     free(l->ring);
+    free(l->oring);
     l->ring = NULL;
+    l->oring = NULL;
+    l->others_in_window = 0;
     l->window = 0;
     l->in_window = 0;
     atomic_store(&l->has_ring, false);
@@ -93,12 +109,16 @@ static void advance(local_limiter *l, int64_t now)
         return;
     if (now - l->head >= l->window) {
         memset(l->ring, 0, (size_t)l->window * sizeof *l->ring);
+        memset(l->oring, 0, (size_t)l->window * sizeof *l->oring);
         l->in_window = 0;
+        l->others_in_window = 0;
     } else {
         for (int64_t s = l->head + 1; s <= now; s++) {
             size_t k = slot_of(l, s);
             l->in_window -= l->ring[k];
             l->ring[k] = 0;
+            l->others_in_window -= l->oring[k];
+            l->oring[k] = 0;
         }
     }
     l->head = now;
@@ -131,7 +151,7 @@ static bool count_in_window(local_limiter *l, const lk_limits *lim, int64_t wind
     if (!l->ring || l->window != window)
         reset_window(l, window, now);
     advance(l, now);
-    bool over = l->in_window >= lim->rate_calls;
+    bool over = l->in_window + l->others_in_window >= lim->rate_calls;
     size_t k = slot_of(l, l->head);
     if (l->ring[k] < UINT32_MAX) {
         l->ring[k]++;
@@ -142,7 +162,7 @@ static bool count_in_window(local_limiter *l, const lk_limits *lim, int64_t wind
     if (st) {
         st->rate_limit = lim->rate_calls;
         st->rate_window = window;
-        st->rate_remaining = remaining(lim->rate_calls, l->in_window);
+        st->rate_remaining = remaining(lim->rate_calls, l->in_window + l->others_in_window);
         st->rate_reset = rate_reset(l);
     }
     pthread_mutex_unlock(&l->mu);
@@ -159,6 +179,7 @@ static void enter_day(local_limiter *l, int64_t day)
     pthread_mutex_lock(&l->mu);
     if (day > atomic_load(&l->day)) {
         atomic_store(&l->daily_count, 0);
+        atomic_store(&l->daily_base, 0);
         atomic_store(&l->day, day);
     }
     pthread_mutex_unlock(&l->mu);
@@ -166,10 +187,12 @@ static void enter_day(local_limiter *l, int64_t day)
 
 /* ---- calls in flight -------------------------------------------------------------- */
 
-/* takes a place when there is one (any, without a limit) */
+/* takes a place when there is one (any, without a limit: 0; none: -1) */
 static bool admit(local_limiter *l, int64_t limit)
 {
-    if (limit <= 0) {
+    if (limit < 0)
+        return false;
+    if (limit == 0) {
         atomic_fetch_add(&l->in_flight, 1);
         return true;
     }
@@ -185,6 +208,73 @@ static void release(local_limiter *l)
     int64_t cur = atomic_load(&l->in_flight);
     while (cur > 0 && !atomic_compare_exchange_weak(&l->in_flight, &cur, cur - 1))
         ;
+}
+
+/* ---- other processes -------------------------------------------------------------------- */
+
+/* the calls of `day` this process did not count itself: before it started (the stored
+ * usage) or in other processes — the larger, since the two overlap */
+static int64_t earlier_calls(local_limiter *l, int64_t day)
+{
+    int64_t base = atomic_load_explicit(&l->daily_base, memory_order_relaxed);
+    if (atomic_load_explicit(&l->others_day, memory_order_relaxed) != day)
+        return base;
+    int64_t others = atomic_load_explicit(&l->others_day_calls, memory_order_relaxed);
+    return others > base ? others : base;
+}
+
+/* the in-flight limit left to this process: the limit less the others' calls in
+ * flight; 0 stays "no limit", -1 means none left */
+static int64_t concurrent_left(local_limiter *l, int64_t limit)
+{
+    if (limit <= 0)
+        return 0;
+    int64_t left = limit - atomic_load_explicit(&l->others_in_flight, memory_order_relaxed);
+    return left > 0 ? left : -1;
+}
+
+static int64_t slice_of(int64_t limit)
+{
+    if (limit <= 0)
+        return 0;
+    int64_t s = (limit + LK_LIMITER_SLICE_DIVISOR - 1) / LK_LIMITER_SLICE_DIVISOR;
+    return s > 0 ? s : 1;
+}
+
+int64_t lk_limiter_slice(const lk_limits *lim)
+{
+    int64_t rate = lim->rate_seconds > 0 ? slice_of(lim->rate_calls) : 0, daily = slice_of(lim->daily);
+    if (rate == 0 || (daily > 0 && daily < rate))
+        return daily;
+    return rate;
+}
+
+static void local_leave_uncounted(lk_limiter *base, int64_t at, int64_t day);
+
+/* While other processes are alive, an admitted call takes a place in this process's
+ * slice: at most lk_limiter_slice() calls between two syncs. true when the slice was
+ * used up: the call is then neither in flight nor counted (it was refused for want of
+ * news from the others, not for what the client did). */
+static bool beyond_slice(local_limiter *l, const lk_limits *lim, int64_t now, int64_t day)
+{
+    if (!atomic_load_explicit(&l->peers, memory_order_relaxed))
+        return false;
+    int64_t slice = lk_limiter_slice(lim);
+    if (slice == 0)
+        return false;
+    if (atomic_fetch_add(&l->unsynced, 1) < slice)
+        return false;
+    atomic_fetch_sub(&l->unsynced, 1);
+    local_leave_uncounted(&l->base, now, day);
+    return true;
+}
+
+static lk_limit_verdict slice_verdict(local_limiter *l, const lk_limits *lim)
+{
+    (void)l;
+    if (lim->rate_calls > 0 && lim->rate_seconds > 0)
+        return LK_LIMIT_RATE;
+    return lim->daily > 0 ? LK_LIMIT_DAILY : LK_LIMIT_CONCURRENT;
 }
 
 /* ---- the operations ------------------------------------------------------------------ */
@@ -210,7 +300,7 @@ static lk_limit_verdict local_enter(lk_limiter *base, const lk_limits *lim, int6
     }
 
     enter_day(l, day);
-    int64_t before = atomic_fetch_add(&l->daily_count, 1);
+    int64_t before = atomic_fetch_add(&l->daily_count, 1) + earlier_calls(l, day);
     bool daily_over = lim->daily > 0 && before >= lim->daily;
     if (st && lim->daily > 0) {
         st->daily_limit = lim->daily;
@@ -219,18 +309,26 @@ static lk_limit_verdict local_enter(lk_limiter *base, const lk_limits *lim, int6
 
     /* a call refused by the window or the day is not in flight; concurrency still
      * comes first among the verdicts */
+    int64_t conc = concurrent_left(l, lim->concurrent);
+    /* with others alive, the calls in flight grow by at most a slice between syncs */
+    if (conc > 0 && atomic_load_explicit(&l->peers, memory_order_relaxed)) {
+        int64_t grown = atomic_load_explicit(&l->reported_in_flight, memory_order_relaxed) +
+                        slice_of(lim->concurrent);
+        if (grown < conc)
+            conc = grown;
+    }
     bool conc_over;
     if (!rate_over && !daily_over)
-        conc_over = !admit(l, lim->concurrent);
+        conc_over = !admit(l, conc);
     else
-        conc_over = lim->concurrent > 0 && atomic_load(&l->in_flight) >= lim->concurrent;
+        conc_over = conc < 0 || (conc > 0 && atomic_load(&l->in_flight) >= conc);
     if (conc_over)
         return LK_LIMIT_CONCURRENT;
     if (rate_over)
         return LK_LIMIT_RATE;
     if (daily_over)
         return LK_LIMIT_DAILY;
-    return LK_LIMIT_OK;
+    return beyond_slice(l, lim, now, day) ? slice_verdict(l, lim) : LK_LIMIT_OK;
 }
 
 static void local_leave(lk_limiter *base)
@@ -268,7 +366,8 @@ static void local_set_daily(lk_limiter *base, int64_t day, int64_t count)
     local_limiter *l = local_of(base);
     pthread_mutex_lock(&l->mu);
     atomic_store(&l->day, day);
-    atomic_store(&l->daily_count, count < 0 ? 0 : count);
+    atomic_store(&l->daily_count, 0);
+    atomic_store(&l->daily_base, count < 0 ? 0 : count);
     pthread_mutex_unlock(&l->mu);
 }
 
@@ -277,6 +376,7 @@ static void local_free(lk_limiter *base)
     local_limiter *l = local_of(base);
     pthread_mutex_destroy(&l->mu);
     free(l->ring);
+    free(l->oring);
     free(l);
 }
 
@@ -333,4 +433,82 @@ void lk_limiter_free(lk_limiter *l)
 {
     if (l)
         l->ops->free(l);
+}
+
+/* ---- several processes -------------------------------------------------------------------- */
+
+static void push(lk_limit_counts *out, const char *scope, char kind, int64_t bucket, int64_t n)
+{
+    if (out->n == out->cap) {
+        out->cap = out->cap ? 2 * out->cap : 64;
+        out->recs = lk_xrealloc(out->recs, out->cap * sizeof *out->recs);
+    }
+    out->recs[out->n++] = (lk_limit_count){.scope = scope, .kind = kind, .bucket = bucket, .n = n};
+}
+
+int64_t lk_limiter_report(lk_limiter *base, const char *scope, int64_t from_second, lk_limit_counts *out)
+{
+    local_limiter *l = local_of(base);
+    int64_t taken = atomic_load(&l->unsynced);
+    pthread_mutex_lock(&l->mu);
+    if (l->ring) {
+        int64_t lo = l->head - l->window + 1;
+        for (int64_t sec = from_second > lo ? from_second : lo; sec <= l->head; sec++) {
+            uint32_t n = l->ring[slot_of(l, sec)];
+            if (n)
+                push(out, scope, 'r', sec, n);
+        }
+    }
+    int64_t day = atomic_load(&l->day);
+    if (day != INT64_MIN)
+        push(out, scope, 'd', day, atomic_load(&l->daily_count));
+    pthread_mutex_unlock(&l->mu);
+    int64_t in_flight = atomic_load(&l->in_flight);
+    atomic_store(&l->reported_in_flight, in_flight);
+    push(out, scope, 'c', 0, in_flight);
+    return taken;
+}
+
+void lk_limiter_synced(lk_limiter *base, int64_t taken)
+{
+    local_limiter *l = local_of(base);
+    int64_t cur = atomic_load(&l->unsynced);
+    while (!atomic_compare_exchange_weak(&l->unsynced, &cur, cur > taken ? cur - taken : 0))
+        ;
+}
+
+void lk_limiter_set_others(lk_limiter *base, const lk_limit_count *recs, size_t n, int64_t day, bool peers)
+{
+    local_limiter *l = local_of(base);
+    int64_t in_flight = 0, day_calls = 0;
+    pthread_mutex_lock(&l->mu);
+    if (l->ring) {
+        memset(l->oring, 0, (size_t)l->window * sizeof *l->oring);
+        l->others_in_window = 0;
+    }
+    for (size_t i = 0; i < n; i++) {
+        const lk_limit_count *r = &recs[i];
+        if (r->kind == 'c')
+            in_flight += r->n;
+        else if (r->kind == 'd' && r->bucket == day)
+            day_calls += r->n;
+        else if (r->kind == 'r' && l->ring && r->bucket <= l->head && r->bucket > l->head - l->window) {
+            l->oring[slot_of(l, r->bucket)] += r->n;
+            l->others_in_window += r->n;
+        }
+    }
+    atomic_store(&l->others_in_flight, in_flight);
+    atomic_store(&l->others_day_calls, day_calls);
+    atomic_store(&l->others_day, day);
+    atomic_store(&l->peers, peers);
+    pthread_mutex_unlock(&l->mu);
+}
+
+int64_t lk_limiter_window(lk_limiter *base)
+{
+    local_limiter *l = local_of(base);
+    pthread_mutex_lock(&l->mu);
+    int64_t w = l->ring ? l->window : 0;
+    pthread_mutex_unlock(&l->mu);
+    return w;
 }

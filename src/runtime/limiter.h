@@ -20,6 +20,7 @@
 #include <stdint.h>
 
 #include "core/model.h"
+#include <stddef.h>
 
 typedef struct lk_limiter lk_limiter;
 
@@ -77,5 +78,38 @@ void lk_limiter_uncount(lk_limiter *l, int64_t at, int64_t day);
 
 /* sets the day's count (at start, from the stored usage of today) */
 void lk_limiter_set_daily(lk_limiter *l, int64_t day, int64_t count);
+
+/*
+ * Several processes on one database (docs/server.md#limits-across-processes). Each
+ * process publishes what it counted of a scope (lk_limiter_report) and learns what the
+ * others counted (lk_limiter_set_others) a few times a second; a call is then judged
+ * against its own counts plus the others' as last seen. While others are alive, a
+ * process admits at most a slice of calls of a scope between two syncs (the smaller of
+ * the rate limit's and the daily quota's slices), and lets its calls in flight grow by
+ * at most a slice of the concurrency limit, so that what the others have not seen yet
+ * is bounded: across P processes, at most the limit plus P slices in any window, day or
+ * moment. A slice is 1/LK_LIMITER_SLICE_DIVISOR of its limit, at least 1.
+ */
+#define LK_LIMITER_SLICE_DIVISOR 20
+
+typedef struct lk_limit_counts {
+    lk_limit_count *recs;        /* malloc'd; free(recs) when done */
+    size_t n, cap;
+} lk_limit_counts;
+
+/* the calls a process may admit between two syncs under lim (0: no rate or daily limit) */
+int64_t lk_limiter_slice(const lk_limits *lim);
+/* Appends this process's counts of the scope (borrowed string): the calls of each
+ * second from from_second on ('r'), of the day ('d'), in flight ('c'). Returns the
+ * calls admitted since the last sync, to give to lk_limiter_synced() once the counts
+ * are stored. */
+int64_t lk_limiter_report(lk_limiter *l, const char *scope, int64_t from_second, lk_limit_counts *out);
+void lk_limiter_synced(lk_limiter *l, int64_t taken);
+/* the rate window in force (seconds; 0: none) */
+int64_t lk_limiter_window(lk_limiter *l);
+/* Sets what the other processes counted of the scope (recs of this scope only; day:
+ * the current quota day). peers: others are alive, so the slice applies; false (and no
+ * recs) makes the scope count alone. */
+void lk_limiter_set_others(lk_limiter *l, const lk_limit_count *recs, size_t n, int64_t day, bool peers);
 
 #endif

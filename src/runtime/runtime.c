@@ -24,9 +24,11 @@
 #include "runtime/feed.h"
 #include "runtime/keys.h"
 #include "runtime/mailer.h"
+#include "runtime/peers.h"
 #include "runtime/persist.h"
 #include "runtime/listener.h"
 #include "runtime/prober.h"
+#include "runtime/signin.h"
 #include "runtime/throttle.h"
 #include "store/store.h"
 #include "util/log.h"
@@ -35,6 +37,7 @@
 #include "util/xalloc.h"
 
 #include <malloc.h>
+#include <sodium.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -69,7 +72,10 @@ struct lk_runtime {
     lk_map *limiters;            /* user id -> lk_limiter */
 
     lk_throttle *client_throttle;  /* the token endpoints */
-    lk_throttle *login_throttle;   /* console sign-ins */
+    lk_signin *signin;             /* console sign-ins */
+    lk_peers *peers;               /* the limits shared with other processes */
+    atomic_bool syncing;           /* a sync of the limits is queued or running */
+    atomic_bool writer_ready;      /* rt->writer is set */
 
     pthread_mutex_t day_lock;
     lk_day day;
@@ -236,29 +242,48 @@ static size_t client_key(char *buf, size_t cap, const char *client_id, const cha
     return n + addr_len;
 }
 
+/* the key as the processes share it (runtime/peers.h): BLAKE2b-128, the same in each */
+static void shared_key(const char *key, size_t n, unsigned char out[LK_PEERS_KEY_BYTES])
+{
+    crypto_generichash(out, LK_PEERS_KEY_BYTES, (const unsigned char *)key, n, NULL, 0);
+}
+
 bool lk_runtime_client_throttled(lk_runtime *rt, const char *client_id, const char *address, int64_t now,
                                  int64_t *retry_after)
 {
     char key[256];
     size_t n = client_key(key, sizeof key, client_id, address);
-    return lk_throttle_blocked(rt->client_throttle, key, n, rt->cfg.auth_fail_limit, now, retry_after);
+    if (lk_throttle_blocked(rt->client_throttle, key, n, rt->cfg.auth_fail_limit, now, retry_after))
+        return true;
+    /* what the other processes counted of this key in the current window, on top */
+    unsigned char shared[LK_PEERS_KEY_BYTES];
+    shared_key(key, n, shared);
+    int64_t ends = now;
+    int64_t others = lk_peers_others_failed(rt->peers, shared, now, &ends);
+    if (others == 0)
+        return false;
+    lk_throttle_entry mine;
+    (void)lk_throttle_peek(rt->client_throttle, key, n, now, &mine);
+    if (mine.failures + others < rt->cfg.auth_fail_limit)
+        return false;
+    if (retry_after)
+        *retry_after = ends > now ? ends - now : 1;
+    return true;
 }
 
 bool lk_runtime_client_failed(lk_runtime *rt, const char *client_id, const char *address, int64_t now)
 {
     char key[256];
     size_t n = client_key(key, sizeof key, client_id, address);
+    unsigned char shared[LK_PEERS_KEY_BYTES];
+    shared_key(key, n, shared);
+    lk_peers_failed(rt->peers, shared, now);
     return lk_throttle_fail(rt->client_throttle, key, n, now);
 }
 
-bool lk_runtime_auth_throttled_at(lk_runtime *rt, const char *key, int64_t limit, int64_t now, int64_t *retry_after)
+lk_signin *lk_runtime_signin(lk_runtime *rt)
 {
-    return lk_throttle_blocked(rt->login_throttle, key, strlen(key), limit, now, retry_after);
-}
-
-void lk_runtime_auth_failed(lk_runtime *rt, const char *key, int64_t now)
-{
-    (void)lk_throttle_fail(rt->login_throttle, key, strlen(key), now);
+    return rt->signin;
 }
 
 /* ---- limiters ------------------------------------------------------------------- */
@@ -275,6 +300,7 @@ lk_limiter *lk_runtime_user_limiter(lk_runtime *rt, int64_t user_id, const lk_da
     if (!l) {
         l = lk_limiter_new();
         lk_limiter_set_daily(l, today->number, lk_usage_calls(rt->usage, today->text, user_id));
+        lk_limiter_set_others(l, NULL, 0, today->number, lk_peers_shared(rt->peers));
         lk_map_put_int(rt->limiters, user_id, l);
     }
     pthread_mutex_unlock(&rt->limiters_lock);
@@ -300,7 +326,26 @@ static void purge(lk_runtime *rt, lk_store *store, int64_t now)
     lk_runtime_day_text(rt, now, USAGE_DAYS, oldest);
     lk_usage_forget_before(rt->usage, oldest);
     lk_throttle_purge(rt->client_throttle, now);
-    lk_throttle_purge(rt->login_throttle, now);
+    lk_signin_purge(rt->signin, now);
+}
+
+/* Stats answer the totals of every process (docs/server.md#limits-across-processes):
+ * with others alive, the stored counts of the days the stats read are read back after
+ * each write, so an answer lags another process's calls by about two writes (2 s). */
+static void refresh_usage(lk_runtime *rt, lk_store *store, int64_t now)
+{
+    lk_arena a = LK_ARENA_INIT;
+    char from[LK_DAY_LEN + 1], today[LK_DAY_LEN + 1];
+    lk_runtime_day_text(rt, now, USAGE_DAYS - 1, from);
+    lk_runtime_day_text(rt, now, 0, today);
+    lk_usage_rec *calls = NULL;
+    lk_error_rec *errors = NULL;
+    size_t n_calls = 0, n_errors = 0;
+    lk_error err = {0};
+    if (store->ops->usage_list(store, &a, from, today, &calls, &n_calls, &err) == LK_OK &&
+        store->ops->errors_list(store, &a, from, today, &errors, &n_errors, &err) == LK_OK)
+        lk_usage_refresh(rt->usage, from, calls, n_calls, errors, n_errors);
+    lk_arena_free(&a);
 }
 
 /* on the writer: the counts, and what ran out (store NULL: stopping; the counts
@@ -313,10 +358,13 @@ static void write_job(void *arg, lk_store *store)
         return;
     }
     int64_t now = lk_time_now();
-    if (lk_persist_counts(rt->usage, store))
+    if (lk_persist_counts(rt->usage, store)) {
         atomic_store(&rt->flushed_ms, lk_mono_ms());
-    else
+        if (lk_peers_shared(rt->peers))
+            refresh_usage(rt, store, now);
+    } else {
         atomic_fetch_add(&rt->write_failures, 1);
+    }
     if (atomic_exchange(&rt->purge_due, false)) {
         purge(rt, store, now);
     } else if (rt->prune_more) {
@@ -324,6 +372,52 @@ static void write_job(void *arg, lk_store *store)
         rt->prune_more = lk_persist_prune_feed(store, &p, now);
     }
     atomic_store(&rt->writing, false);
+}
+
+/* ---- limits across processes (runtime/peers.h) ------------------------------------ */
+
+static lk_peers_limiters peers_limiters(lk_runtime *rt)
+{
+    return (lk_peers_limiters){.instance = rt->instance, .lock = &rt->limiters_lock, .users = rt->limiters};
+}
+
+static void sync_limits(lk_runtime *rt, lk_store *store)
+{
+    int64_t now = lk_time_now();
+    lk_day today;
+    lk_runtime_day(rt, now, &today);
+    lk_peers_limiters lims = peers_limiters(rt);
+    lk_error err = {0};
+    if (!lk_peers_sync(rt->peers, store, &lims, now, today.number, &err))
+        lk_log(LK_LOG_DEBUG, "could not share the limits with other processes: %s", err.msg);
+}
+
+/* on the writer */
+static void sync_job(void *arg, lk_store *store)
+{
+    lk_runtime *rt = arg;
+    if (store) /* NULL: the writer is stopping (worker.h) */
+        sync_limits(rt, store);
+    atomic_store(&rt->syncing, false);
+}
+
+/* every poll, from the background thread: one sync at a time; a writer held up by a
+ * write lock gets no second one, and after LK_PEERS_STALE_MS its limiters count alone */
+static void share_limits(lk_runtime *rt, int64_t now)
+{
+    if (!atomic_load(&rt->writer_ready))
+        return;
+    if (!atomic_exchange(&rt->syncing, true))
+        lk_worker_defer(rt->writer, sync_job, rt);
+    lk_day today;
+    lk_runtime_day(rt, now, &today);
+    lk_peers_limiters lims = peers_limiters(rt);
+    lk_peers_check(rt->peers, &lims, today.number);
+}
+
+int64_t lk_runtime_peers(lk_runtime *rt)
+{
+    return lk_peers_alive(rt->peers);
 }
 
 /* one job at a time: a writer held up by another process's write lock is not given
@@ -440,6 +534,7 @@ static void *background(void *arg)
                 atomic_store(&rt->purge_due, true);
             if (tick % FLUSH_EVERY == 0)
                 every_second(rt, now);
+            share_limits(rt, now);
         }
         lk_catalog_collect(rt->catalog);
         pthread_mutex_lock(&rt->bg_lock);
@@ -517,7 +612,8 @@ lk_runtime *lk_runtime_open(const lk_config *cfg, lk_error *err)
     rt->instance = lk_limiter_new();
     rt->limiters = lk_map_new_int(64);
     rt->client_throttle = lk_throttle_new((size_t)cfg->auth_fail_capacity, cfg->auth_fail_window);
-    rt->login_throttle = lk_throttle_new((size_t)cfg->auth_fail_capacity, cfg->auth_fail_window);
+    rt->signin = lk_signin_new((size_t)cfg->auth_fail_capacity, cfg->login_fail_limit, cfg->auth_fail_window);
+    rt->peers = lk_peers_new(cfg->auth_fail_window, (size_t)cfg->auth_fail_capacity);
     int64_t now = lk_time_now();
     compute_day(now, &rt->day);
 
@@ -525,7 +621,7 @@ lk_runtime *lk_runtime_open(const lk_config *cfg, lk_error *err)
     struct timespec t0, t1;
     clock_gettime(CLOCK_MONOTONIC, &t0);
     if (load_keys(rt, now, err) != LK_OK || lk_feed_load(rt->feed, store, now, &st, err) != LK_OK ||
-        load_usage(rt, now, err) != LK_OK || !start_thread(rt)) {
+        load_usage(rt, now, err) != LK_OK || (sync_limits(rt, store), !start_thread(rt))) {
         if (err && !err->msg[0])
             lk_fail(err, LK_ESTORE, "", "could not start the background thread");
         lk_runtime_close(rt);
@@ -542,6 +638,7 @@ lk_runtime *lk_runtime_open(const lk_config *cfg, lk_error *err)
         lk_runtime_close(rt);
         return NULL;
     }
+    atomic_store(&rt->writer_ready, true);
     atomic_store(&rt->catalog_checked_ms, lk_mono_ms());
     atomic_store(&rt->flushed_ms, lk_mono_ms());
     rt->prober = lk_prober_start(location, cfg->ready_db_timeout_ms, err);
@@ -610,6 +707,10 @@ bool lk_runtime_close(lk_runtime *rt)
     }
     lk_worker_stop(rt->writer); /* a write running ends; one queued is dropped */
     bool written = !rt->thread_started || last_write(rt);
+    /* the others stop counting this process at once; only when the database just took
+     * a write, so that the bounded stop stays bounded */
+    if (rt->thread_started && written)
+        lk_peers_leave(rt->peers, rt->store, lk_time_now());
     /* last: the worker and the background thread wake the mailer until they end */
     lk_mailer_stop(atomic_exchange(&rt->mailer, NULL));
     size_t pos = 0;
@@ -618,7 +719,8 @@ bool lk_runtime_close(lk_runtime *rt)
         lk_limiter_free(v);
     lk_map_free(rt->limiters);
     lk_throttle_free(rt->client_throttle);
-    lk_throttle_free(rt->login_throttle);
+    lk_signin_free(rt->signin);
+    lk_peers_free(rt->peers);
     lk_feed_free(rt->feed);
     lk_tokens_free(rt->tokens);
     lk_catalog_free(rt->catalog);
@@ -674,6 +776,8 @@ void lk_runtime_gauges_read(lk_runtime *rt, lk_runtime_gauges *out)
     int64_t oldest = 0, oldest_pw = 0;
     out->store_jobs = rt->worker ? (int64_t)lk_worker_load(rt->worker, &oldest) : 0;
     out->store_wait_ms = oldest ? now - oldest : 0;
+    out->peers = lk_peers_alive(rt->peers);
+    out->limits_sync_us = lk_peers_sync_us(rt->peers);
     out->password_jobs = rt->passwords ? (int64_t)lk_worker_load(rt->passwords, &oldest_pw) : 0;
     out->password_wait_ms = oldest_pw ? now - oldest_pw : 0;
 }

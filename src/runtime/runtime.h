@@ -18,6 +18,7 @@
 #include "core/error.h"
 #include "runtime/catalog.h"
 #include "runtime/limiter.h"
+#include "runtime/signin.h"
 #include "runtime/tokens.h"
 #include "runtime/usage.h"
 #include "runtime/worker.h"
@@ -51,6 +52,9 @@ lk_limiter *lk_runtime_instance_limiter(lk_runtime *rt);
 /* created on first use, lives until close */
 lk_limiter *lk_runtime_user_limiter(lk_runtime *rt, int64_t user_id, const lk_day *today);
 void lk_runtime_day(lk_runtime *rt, int64_t now, lk_day *out);
+/* other `latchkey serve` processes on the same database seen alive at the last sync
+ * of the limits (runtime/peers.h) */
+int64_t lk_runtime_peers(lk_runtime *rt);
 /* the day `days_back` days before now's day, as text */
 void lk_runtime_day_text(lk_runtime *rt, int64_t now, int days_back, char out[LK_DAY_LEN + 1]);
 
@@ -66,9 +70,8 @@ bool lk_runtime_client_throttled(lk_runtime *rt, const char *client_id, const ch
                                  int64_t *retry_after);
 bool lk_runtime_client_failed(lk_runtime *rt, const char *client_id, const char *address, int64_t now);
 
-/* console sign-ins: failures per key against a limit of failures per window */
-bool lk_runtime_auth_throttled_at(lk_runtime *rt, const char *key, int64_t limit, int64_t now, int64_t *retry_after);
-void lk_runtime_auth_failed(lk_runtime *rt, const char *key, int64_t now);
+/* the throttles of console sign-ins (runtime/signin.h) */
+lk_signin *lk_runtime_signin(lk_runtime *rt);
 
 /* Work that needs the store, off the request threads (user management calls,
  * revocations): fn(arg, store) runs on the store worker, one job at a time, in the
@@ -123,6 +126,8 @@ typedef struct lk_runtime_gauges {
     int64_t write_failures;      /* background writes that failed (and were retried) since start */
     int64_t store_jobs;          /* calls waiting for or running on the store worker */
     int64_t store_wait_ms;       /* how long the oldest of them has been there */
+    int64_t peers;               /* other serve processes on the database seen alive */
+    int64_t limits_sync_us;      /* how long the last sync of the limits took */
     int64_t password_jobs;       /* console password calls waiting for or running on the password pool */
     int64_t password_wait_ms;    /* how long the oldest of them has been there */
 } lk_runtime_gauges;

@@ -21,6 +21,7 @@ typedef struct slot {
     uint64_t hash;               /* 0: empty */
     int64_t window_start;
     int64_t failures;
+    int64_t last;                /* the latest failure */
 } slot;
 
 typedef struct shard {
@@ -35,6 +36,7 @@ typedef struct shard {
 struct lk_throttle {
     unsigned char key[crypto_shorthash_KEYBYTES];
     int64_t window;
+    bool sliding;                /* the window runs from the latest failure, not the first */
     size_t n_shards;
     shard *shards;
 };
@@ -65,6 +67,13 @@ lk_throttle *lk_throttle_new(size_t capacity, int64_t window)
     return t;
 }
 
+lk_throttle *lk_throttle_new_sliding(size_t capacity, int64_t window)
+{
+    lk_throttle *t = lk_throttle_new(capacity, window);
+    t->sliding = true;
+    return t;
+}
+
 void lk_throttle_free(lk_throttle *t)
 {
     if (!t)
@@ -92,9 +101,14 @@ static shard *shard_of(lk_throttle *t, uint64_t h)
     return &t->shards[(h >> 56) % t->n_shards];
 }
 
+static int64_t since_of(const lk_throttle *t, const slot *e)
+{
+    return t->sliding ? e->last : e->window_start;
+}
+
 static bool live(const lk_throttle *t, const slot *e, int64_t now)
 {
-    return e->hash && now - e->window_start < t->window && now >= e->window_start;
+    return e->hash && now - since_of(t, e) < t->window && now >= e->window_start;
 }
 
 /* the key's slot, NULL if absent; *reuse gets the first stale or empty slot of its path */
@@ -156,6 +170,34 @@ bool lk_throttle_blocked(lk_throttle *t, const void *key, size_t len, int64_t li
     return blocked;
 }
 
+/* counts one failure of h (shard locked); false when the table is full */
+static bool count_locked(lk_throttle *t, shard *s, uint64_t h, slot *e, slot *reuse, int64_t now)
+{
+    if (e && live(t, e, now)) {
+        e->failures++;
+        e->last = now;
+        return true;
+    }
+    if (e) {
+        *e = (slot){.hash = h, .window_start = now, .failures = 1, .last = now}; /* its window ended: a new one */
+        return true;
+    }
+    /* a new key in an empty slot needs room: drop the stale slots first (at most
+     * once a second while the shard stays full, so a flood costs a probe each) */
+    if (reuse->hash == 0 && s->used >= s->share && s->full_at != now) {
+        rebuild(t, s, now);
+        find(t, s, h, now, &reuse);
+    }
+    if (reuse->hash == 0 && s->used >= s->share) {
+        s->full_at = now;
+        return false;   /* full of running windows */
+    }
+    if (reuse->hash == 0)
+        s->used++;
+    *reuse = (slot){.hash = h, .window_start = now, .failures = 1, .last = now};
+    return true;
+}
+
 bool lk_throttle_fail(lk_throttle *t, const void *key, size_t len, int64_t now)
 {
     uint64_t h = hash_of(t, key, len);
@@ -163,30 +205,87 @@ bool lk_throttle_fail(lk_throttle *t, const void *key, size_t len, int64_t now)
     pthread_mutex_lock(&s->mu);
     slot *reuse = NULL;
     slot *e = find(t, s, h, now, &reuse);
-    bool counted = true;
-    if (e && live(t, e, now)) {
-        e->failures++;
-    } else if (e) {
-        e->window_start = now; /* its window ended: a new one */
-        e->failures = 1;
-    } else {
-        /* a new key in an empty slot needs room: drop the stale slots first (at most
-         * once a second while the shard stays full, so a flood costs a probe each) */
-        if (reuse->hash == 0 && s->used >= s->share && s->full_at != now) {
-            rebuild(t, s, now);
-            find(t, s, h, now, &reuse);
-        }
-        if (reuse->hash == 0 && s->used >= s->share) {
-            s->full_at = now;
-            counted = false;   /* full of running windows */
-        } else {
-            if (reuse->hash == 0)
-                s->used++;
-            *reuse = (slot){.hash = h, .window_start = now, .failures = 1};
-        }
-    }
+    bool counted = count_locked(t, s, h, e, reuse, now);
     pthread_mutex_unlock(&s->mu);
     return counted;
+}
+
+/* the entry's state as a policy sees it: zeros for an absent key or an ended window */
+static lk_throttle_entry entry_of(const lk_throttle *t, const slot *e, int64_t now)
+{
+    if (!e || !live(t, e, now))
+        return (lk_throttle_entry){0};
+    return (lk_throttle_entry){.failures = e->failures, .start = e->window_start, .last = e->last,
+                               .ends = since_of(t, e) + t->window};
+}
+
+lk_throttle_take_result lk_throttle_take(lk_throttle *t, const void *key, size_t len, int64_t now,
+                                         lk_throttle_policy policy, const void *ctx, int64_t *retry_after)
+{
+    uint64_t h = hash_of(t, key, len);
+    shard *s = shard_of(t, h);
+    pthread_mutex_lock(&s->mu);
+    slot *reuse = NULL;
+    slot *e = find(t, s, h, now, &reuse);
+    lk_throttle_entry cur = entry_of(t, e, now);
+    int64_t wait = policy(&cur, now, ctx);
+    lk_throttle_take_result res = LK_THROTTLE_TAKEN;
+    if (wait > 0)
+        res = LK_THROTTLE_WAIT;
+    else if (!count_locked(t, s, h, e, reuse, now))
+        res = LK_THROTTLE_FULL;
+    pthread_mutex_unlock(&s->mu);
+    if (retry_after)
+        *retry_after = res == LK_THROTTLE_WAIT ? wait : res == LK_THROTTLE_FULL ? t->window : 0;
+    return res;
+}
+
+void lk_throttle_refund(lk_throttle *t, const void *key, size_t len, int64_t now)
+{
+    uint64_t h = hash_of(t, key, len);
+    shard *s = shard_of(t, h);
+    pthread_mutex_lock(&s->mu);
+    slot *e = find(t, s, h, now, NULL);
+    if (e && live(t, e, now) && e->failures > 0)
+        e->failures--;
+    pthread_mutex_unlock(&s->mu);
+}
+
+bool lk_throttle_set(lk_throttle *t, const void *key, size_t len, int64_t failures, int64_t start, int64_t now)
+{
+    uint64_t h = hash_of(t, key, len);
+    shard *s = shard_of(t, h);
+    pthread_mutex_lock(&s->mu);
+    slot *reuse = NULL;
+    slot *e = find(t, s, h, now, &reuse);
+    bool ok = e || count_locked(t, s, h, NULL, reuse, now);
+    if (ok) {
+        e = e ? e : find(t, s, h, now, NULL);
+        *e = (slot){.hash = h, .window_start = start, .failures = failures, .last = now};
+    }
+    pthread_mutex_unlock(&s->mu);
+    return ok;
+}
+
+void lk_throttle_touch(lk_throttle *t, const void *key, size_t len, int64_t now)
+{
+    uint64_t h = hash_of(t, key, len);
+    shard *s = shard_of(t, h);
+    pthread_mutex_lock(&s->mu);
+    slot *e = find(t, s, h, now, NULL);
+    if (e && live(t, e, now) && now > e->last)
+        e->last = now;
+    pthread_mutex_unlock(&s->mu);
+}
+
+bool lk_throttle_peek(lk_throttle *t, const void *key, size_t len, int64_t now, lk_throttle_entry *out)
+{
+    uint64_t h = hash_of(t, key, len);
+    shard *s = shard_of(t, h);
+    pthread_mutex_lock(&s->mu);
+    *out = entry_of(t, find(t, s, h, now, NULL), now);
+    pthread_mutex_unlock(&s->mu);
+    return out->failures > 0;
 }
 
 void lk_throttle_forget(lk_throttle *t, const void *key, size_t len)
@@ -196,7 +295,7 @@ void lk_throttle_forget(lk_throttle *t, const void *key, size_t len)
     pthread_mutex_lock(&s->mu);
     slot *e = find(t, s, h, 0, NULL);
     if (e)
-        e->window_start = INT64_MIN / 2; /* stale: its slot is free for reuse */
+        e->window_start = e->last = INT64_MIN / 2; /* stale: its slot is free for reuse */
     pthread_mutex_unlock(&s->mu);
 }
 

@@ -206,10 +206,10 @@ void lk_usage_count_error(lk_usage *u, const char *day, const char *code)
     pthread_mutex_unlock(&u->mu);
 }
 
-void lk_usage_load(lk_usage *u, const lk_usage_rec *calls, size_t n_calls,
-                   const lk_error_rec *errors, size_t n_errors)
+/* adds stored counts to the totals (mutex held) */
+static void add_stored(lk_usage *u, const lk_usage_rec *calls, size_t n_calls, const lk_error_rec *errors,
+                       size_t n_errors)
 {
-    pthread_mutex_lock(&u->mu);
     for (size_t i = 0; i < n_calls; i++) {
         const lk_usage_rec *r = &calls[i];
         if (!r->day)
@@ -228,6 +228,13 @@ void lk_usage_load(lk_usage *u, const lk_usage_rec *calls, size_t n_calls,
         lk_usage_code *c = lk_usage_code_get(lk_usage_daytab_get(u, r->day), r->code, &created);
         c->total += r->count;
     }
+}
+
+void lk_usage_load(lk_usage *u, const lk_usage_rec *calls, size_t n_calls,
+                   const lk_error_rec *errors, size_t n_errors)
+{
+    pthread_mutex_lock(&u->mu);
+    add_stored(u, calls, n_calls, errors, n_errors);
     pthread_mutex_unlock(&u->mu);
 }
 
@@ -441,4 +448,36 @@ size_t lk_usage_pending(lk_usage *u)
     size_t n = u->n_dirty_users + u->n_dirty_codes;
     pthread_mutex_unlock(&u->mu);
     return n;
+}
+
+/* ---- several processes ------------------------------------------------------------- */
+
+void lk_usage_refresh(lk_usage *u, const char *from_day, const lk_usage_rec *calls, size_t n_calls,
+                      const lk_error_rec *errors, size_t n_errors)
+{
+    pthread_mutex_lock(&u->mu);
+    /* what is stored is everyone's; what this process counted and has not written yet
+     * (delta) comes on top */
+    size_t pos = 0;
+    void *v;
+    while (lk_map_next(u->days, &pos, NULL, NULL, &v)) {
+        lk_usage_daytab *d = v;
+        if (strcmp(d->day, from_day) < 0)
+            continue;
+        size_t p2 = 0;
+        void *e;
+        d->calls = 0;
+        while (lk_map_next(d->users, &p2, NULL, NULL, &e)) {
+            lk_usage_user *x = e;
+            x->total = x->delta;
+            d->calls += x->delta;
+        }
+        p2 = 0;
+        while (lk_map_next(d->codes, &p2, NULL, NULL, &e)) {
+            lk_usage_code *c = e;
+            c->total = c->delta;
+        }
+    }
+    add_stored(u, calls, n_calls, errors, n_errors);
+    pthread_mutex_unlock(&u->mu);
 }

@@ -33,6 +33,13 @@ void lk_usage_count_error(lk_usage *u, const char *day, const char *code);
 void lk_usage_load(lk_usage *u, const lk_usage_rec *calls, size_t n_calls,
                    const lk_error_rec *errors, size_t n_errors);
 
+/* Replaces the counts of from_day on (string order) with the stored ones — every
+ * process's, as written — plus what this process counted and has not written yet.
+ * Call it right after a write of the deltas succeeded, on the thread that writes
+ * (nothing taken is then in the air). */
+void lk_usage_refresh(lk_usage *u, const char *from_day, const lk_usage_rec *calls, size_t n_calls,
+                      const lk_error_rec *errors, size_t n_errors);
+
 /* the counts added since the previous take, in the arena; resets the deltas.
  * On a failed store write, give them back with lk_usage_restore_deltas(). */
 void lk_usage_take_deltas(lk_usage *u, lk_arena *a, lk_usage_rec **calls, size_t *n_calls,

@@ -219,6 +219,11 @@ typedef struct lk_store_ops {
     lk_code (*allow_insert)(lk_store *s, const char *cidr, int64_t now, lk_error *err);  /* LK_EEXISTS */
     lk_code (*allow_delete)(lk_store *s, const char *cidr, lk_error *err);               /* LK_ENOTFOUND */
 
+    /* the gateway's routes (migration 0008), ordered by id */
+    lk_code (*gwroute_list)(lk_store *s, lk_arena *a, lk_gw_route **out, size_t *n, lk_error *err);
+    lk_code (*gwroute_insert)(lk_store *s, lk_gw_route *r, lk_error *err);    /* sets r->id; LK_EEXISTS */
+    lk_code (*gwroute_delete)(lk_store *s, int64_t id, lk_error *err);        /* LK_ENOTFOUND */
+
     /* per-user limits, ordered by user id; reads fill user_email */
     lk_code (*user_limits_list)(lk_store *s, lk_arena *a, lk_user_limits **out, size_t *n, lk_error *err);
     lk_code (*user_limits_set)(lk_store *s, const lk_user_limits *l, lk_error *err);   /* insert or replace */
@@ -232,6 +237,31 @@ typedef struct lk_store_ops {
                           lk_usage_rec **out, size_t *n, lk_error *err);
     lk_code (*errors_list)(lk_store *s, lk_arena *a, const char *from_day, const char *to_day,
                            lk_error_rec **out, size_t *n, lk_error *err);
+
+    /*
+     * Limits across processes (migration 0009; docs/server.md#limits-across-processes).
+     * Each server process publishes absolute counts under its own id and reads the
+     * others' sums. An implementation must guarantee: limit_counts_put replaces the
+     * process's rows of the given keys (scope, kind, bucket) in one step inside
+     * begin(), and a limit_counts_others that starts after that commit sees them;
+     * rows of other processes are summed per (scope, kind, bucket). Nothing else is
+     * required (no lock beyond the transaction's own): the bound the server states
+     * comes from how often processes publish, not from the store.
+     */
+    /* sets this process's counts (n replaces the stored one); every row stamped `at` */
+    lk_code (*limit_counts_put)(lk_store *s, const char *process, const lk_limit_count *recs, size_t n, int64_t at,
+                                lk_error *err);
+    /* the sums over every other process: kind 'r' (seconds of the limiters' clock) with
+     * bucket > since_second, kind
+     * 'd' with bucket == day, kind 'c' stamped after alive_after, kind 't' with bucket
+     * == window */
+    lk_code (*limit_counts_others)(lk_store *s, lk_arena *a, const char *process, int64_t since_second,
+                                   int64_t day, int64_t alive_after, int64_t window, lk_limit_count **out,
+                                   size_t *n, lk_error *err);
+    /* removes 'r' rows of seconds before before_second, 'd' rows of days before
+     * before_day and 'c' and 't' rows stamped before dead_before; inside begin() */
+    lk_code (*limit_counts_prune)(lk_store *s, int64_t before_second, int64_t before_day, int64_t dead_before,
+                                  lk_error *err);
 
     /* waits up to timeout_ms for a notification that the change feed grew (another
      * process committed); *woken says whether one came. NULL when the store has none

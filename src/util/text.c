@@ -206,3 +206,14 @@ bool lk_text_has_outer_space(const char *s)
         last--;
     return space_len(p + last) > 0;
 }
+
+int lk_hex_digit(unsigned char c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F')
+        return c - 'A' + 10;
+    return -1;
+}

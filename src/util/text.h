@@ -26,6 +26,10 @@ void lk_utf8_repair(char *s);
  * nothing above U+10FFFF), else -1. */
 long lk_utf8_count(const char *s);
 
+/* the value of a hexadecimal digit, either case ('0'..'9', 'a'..'f', 'A'..'F'), else -1:
+ * for percent-decoding (forms, URL paths) */
+int lk_hex_digit(unsigned char c);
+
 /* true if s contains a C0/C1 control character, DEL, or a bidirectional embedding,
  * override or isolate (U+202A..U+202E, U+2066..U+2069: they make text display
  * differently from what it is); with allow_newlines, '\n', '\r' and '\t' are

@@ -534,7 +534,8 @@ describe('console API: Web Services (URLs, usage, allowlist, limits)', { concurr
     const tok = await token(srv, svc);
     for (let i = 0; i < 3; i++) assertOk(await rest(srv, USAGE, tok));
     const w = assertConsoleOk(await boss.call('/webservices'));
-    assert.deepEqual(Object.keys(w).sort(), ['allowlist', 'identityEndpoint', 'limits', 'restEndpoint', 'usage']);
+    assert.deepEqual(Object.keys(w).sort(), ['allowlist', 'identityEndpoint', 'limits', 'restEndpoint', 'routes', 'usage']);
+    assert.deepEqual(w.routes, [], 'no gateway routes (docs/gateway.md) in a new database');
     assert.equal(w.restEndpoint, `${srv.url}/rest`);
     assert.equal(w.identityEndpoint, `${srv.url}/identity`);
     assert.deepEqual(w.usage.map((d) => d.date), [6, 5, 4, 3, 2, 1, 0].map((b) => dayQuota(b)), 'the days of quota_tz, America/Chicago by default');

@@ -199,7 +199,7 @@ describe('console API: the cookie behind TLS', { concurrency: 1 }, () => {
 
 /* ---------------------------------------------------------------- sign-in */
 
-describe('console API: sign-in, lockout, login history', { concurrency: 1 }, () => {
+describe('console API: sign-in, no lockout, login history', { concurrency: 1 }, () => {
   let db;
   let srv;
   let boss;
@@ -268,7 +268,7 @@ describe('console API: sign-in, lockout, login history', { concurrency: 1 }, () 
     assert.equal(sql(db, "SELECT status FROM users WHERE email = 'boss@example.com'")[0].status, 'active');
   });
 
-  test('5 wrong passwords in a row lock the user and end their sessions; `latchkey user unlock` lets them in again', async () => {
+  test('wrong passwords never lock: 5 from one address slow that address down, the session goes on, nothing is audited', async () => {
     const email = 'victim@example.com';
     const right = PASSWORDS[email];
     const s = await consoleLogin(srv, email, right);
@@ -276,40 +276,26 @@ describe('console API: sign-in, lockout, login history', { concurrency: 1 }, () 
     const auditBefore = count(db, 'audit_events');
     for (let i = 1; i <= 5; i++) {
       assertConsoleError(await consoleCall(srv, '/login', { body: { email, password: `wrong password ${i}` } }), 401, 'unauthorized');
-      const u = sql(db, `SELECT status, failed_logins, lock_reason FROM users WHERE email = '${email}'`)[0];
-      assert.equal(u.status, i < 5 ? 'active' : 'locked', `after ${i} wrong passwords`);
+      const u = sql(db, `SELECT status, failed_logins FROM users WHERE email = '${email}'`)[0];
+      assert.deepEqual([u.status, u.failed_logins], ['active', i], `after ${i} wrong passwords`);
     }
-    assert.equal(sql(db, `SELECT lock_reason FROM users WHERE email = '${email}'`)[0].lock_reason, 'too many failed sign-ins');
-    // even the right password fails now, with the same answer
+    // the 6th attempt of this (account, address) waits, whatever the password: a 429
+    // before any check, not an attempt (not in the login history)
+    const historyBefore = count(db, 'login_history');
     const r = await consoleCall(srv, '/login', { body: { email, password: right } });
-    assertConsoleError(r, 401, 'unauthorized', '');
-    assert.equal(r.json.error.message, 'the email address or the password is wrong, or this user cannot sign in');
-    assert.deepEqual(lastLogins(db, 2).map((x) => [x.success, x.reason]), [[0, 'too many failed sign-ins'], [0, 'wrong password']]);
-    // the session signed in before is over
-    assertConsoleError(await s.call('/session'), 401, 'unauthorized');
-    // the lock is audited as the system's doing
-    const ev = sql(db, `SELECT actor, area, action, target, address, details FROM audit_events WHERE id > (SELECT max(id) FROM audit_events) - ${count(db, 'audit_events') - auditBefore}`);
-    assert.equal(ev.length, 1, JSON.stringify(ev));
-    assert.equal(ev[0].actor, 'system');
-    assert.equal(ev[0].area, 'User');
-    assert.equal(ev[0].action, 'Lock');
-    assert.equal(ev[0].target, email);
-    assert.equal(ev[0].address, '127.0.0.1');
-    assert.equal(JSON.parse(ev[0].details).reason, 'too many failed sign-ins');
-    // seen in the console's audit trail and users list
-    const trail = assertConsoleOk(await boss.call(`/audit?area=User&action=Lock&actor=system`)).events;
-    assert.ok(trail.some((e) => e.target === email && e.actor === 'system'), JSON.stringify(trail));
-    const listed = assertConsoleOk(await boss.call(`/users?q=victim`)).users;
-    assert.equal(listed.length, 1);
-    assert.equal(listed[0].status, 'locked');
-    assert.equal(listed[0].lockedReason, 'too many failed sign-ins');
-
-    cli(db, 'user', 'unlock', email);
-    // one wrong password after the unlock does not lock again (the count was reset)
-    assertConsoleError(await consoleCall(srv, '/login', { body: { email, password: 'wrong again 1234' } }), 401, 'unauthorized');
+    assertConsoleError(r, 429, 'throttled', '', 'the 6th attempt');
+    const wait = Number(r.headers.get('retry-after'));
+    assert.ok(wait >= 1 && wait <= 2, `Retry-After: ${r.headers.get('retry-after')}`);
+    assert.equal(count(db, 'login_history'), historyBefore);
+    // nobody locked the account and nothing was audited; the session signed in before goes on
+    assert.equal(sql(db, `SELECT status FROM users WHERE email = '${email}'`)[0].status, 'active');
+    assert.equal(count(db, 'audit_events'), auditBefore);
+    assertConsoleOk(await s.call('/session'));
+    // after the wait, the right password works (and clears the count)
+    await sleep(wait * 1000 + 200);
     const back = await consoleLogin(srv, email, right);
-    assert.equal(back.mustChangePassword, true);
     assertConsoleOk(await back.call('/session'));
+    assert.equal(sql(db, `SELECT failed_logins FROM users WHERE email = '${email}'`)[0].failed_logins, 0);
   });
 
   test('a success resets the count: 4 wrong, right, 4 wrong leaves the user active', async () => {
@@ -338,9 +324,9 @@ describe('console API: sign-in, lockout, login history', { concurrency: 1 }, () 
     assert.equal(failed.length, rows.filter((r) => !r.success).length);
     assert.ok(failed.every((e) => e.success === false));
     const victim = assertConsoleOk(await boss.call('/logins?email=victim@example.com&limit=1000')).logins;
-    assert.ok(victim.length >= 8, JSON.stringify(victim));
+    assert.ok(victim.length >= 7, JSON.stringify(victim));
     assert.ok(victim.every((e) => e.email === 'victim@example.com'));
-    assert.ok(victim.some((e) => e.reason === 'wrong password') && victim.some((e) => e.reason === 'too many failed sign-ins'));
+    assert.ok(victim.some((e) => e.reason === 'wrong password') && victim.some((e) => e.success));
     assert.equal(assertConsoleOk(await boss.call('/logins?limit=2')).logins.length, 2);
     assert.deepEqual(assertConsoleOk(await boss.call('/logins?since=2999-01-01')).logins, []);
     assertConsoleError(await boss.call('/logins?since=yesterday-ish'), 400, 'invalid', 'since');

@@ -92,7 +92,7 @@ test('bash completion: every noun, verb and option the binary knows, and files w
   const globals = ['--db', '--json', '--help', '--version'];
   assert.deepEqual(complete('latchkey', ''), nouns());
   assert.deepEqual(complete('latchkey', '-'), globals);
-  assert.deepEqual(complete('latchkey', '--db', '/tmp/x.db', 'ro'), ['role']);
+  assert.deepEqual(complete('latchkey', '--db', '/tmp/x.db', 'ro'), ['role', 'route']);
   for (const n of nouns()) {
     if (n === 'serve') {
       assert.deepEqual(complete('latchkey', 'serve', '--').sort(), ['--config', ...serveOptions(), ...globals].sort());

@@ -297,12 +297,14 @@ export function refuse(db, { status, code, field, mentions = [] }, ...args) {
 
 /* ---------------------------------------------------------------- sqlite3 */
 
+// a running server writes several times a second (counts, limit_counts): wait for its
+// write lock as latchkey does, instead of failing with "database is locked"
 export function sql(db, query) {
   if (typeof db === 'object' && db.pg) {
     const out = psql(`SELECT coalesce(json_agg(q), '[]'::json) FROM (${query}) q`, db.path);
     return JSON.parse(out);
   }
-  const r = spawnSync('sqlite3', ['-json', dbPath(db), query], { encoding: 'utf8', timeout: TIMEOUT_MS });
+  const r = spawnSync('sqlite3', ['-json', '-cmd', '.timeout 10000', dbPath(db), query], { encoding: 'utf8', timeout: TIMEOUT_MS });
   assert.ok(!r.error, `sqlite3: ${r.error}`);
   assert.equal(r.status, 0, `sqlite3 ${query}: ${r.stderr}`);
   return r.stdout.trim() ? JSON.parse(r.stdout) : [];

@@ -577,8 +577,8 @@ describe('mail without smtp_host: the outbox folder', { concurrency: 1 }, () => 
   });
 });
 
-describe('forgot password: throttled per address like sign-in', { concurrency: 1 }, () => {
-  test('with login_fail_limit 3 the fourth request from an address gets 429 throttled, and so does a sign-in', async (t) => {
+describe('forgot password: throttled per address, apart from sign-ins', { concurrency: 1 }, () => {
+  test('with login_fail_limit 3 the fourth request from an address gets 429 throttled; sign-ins have their own allowance', async (t) => {
     const it = await startMailServer(t, { env: { LATCHKEY_LOGIN_FAIL_LIMIT: '3' } });
     const { srv } = it;
     for (let i = 0; i < 3; i++) {
@@ -588,7 +588,7 @@ describe('forgot password: throttled per address like sign-in', { concurrency: 1
     const r = await consoleCall(srv, '/password/forgot', { body: { email: BOSS, lang: 'en' } });
     assertConsoleError(r, 429, 'throttled', undefined, 'the fourth forgot-password request');
     assert.match(r.headers.get('retry-after') || '', /^\d+$/);
-    assertConsoleError(await consoleCall(srv, '/login', { body: { email: BOSS, password: PW } }), 429, 'throttled', undefined, 'a sign-in after them');
+    assertConsoleOk(await consoleCall(srv, '/login', { body: { email: BOSS, password: PW } }), 'a sign-in after them');
     assert.deepEqual(queued(it.db, BOSS, 'password_reset'), [], 'the throttled request queued nothing');
   });
 });

@@ -4,39 +4,11 @@
 // reason, and 200 again once the lock is released. Every wait is bounded; nothing
 // asserts timings.
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { describe, test } from 'node:test';
 import { run } from './lib.mjs';
 import {
-  USAGE, assertOk, call, cli, eventually, makeInstance, rest, sleep, startServer, token,
+  USAGE, assertOk, call, cli, eventually, holdWriteLock, makeInstance, rest, startServer, token,
 } from './server-lib.mjs';
-
-/*
- * Another process holding the database's write lock (sqlite3: BEGIN IMMEDIATE), until
- * release(). Resolves once the lock is held.
- */
-async function holdWriteLock(t, dbPath) {
-  const p = spawn('sqlite3', [dbPath], { stdio: ['pipe', 'pipe', 'pipe'] });
-  let out = '';
-  let err = '';
-  p.stdout.on('data', (d) => { out += d; });
-  p.stderr.on('data', (d) => { err += d; });
-  const exited = new Promise((resolve) => p.on('exit', resolve));
-  t.after(() => { try { p.kill('SIGKILL'); } catch { /* gone */ } });
-  p.stdin.write('.timeout 10000\nBEGIN IMMEDIATE;\nSELECT \'held\';\n');
-  const start = Date.now();
-  while (!out.includes('held') && Date.now() - start < 15_000) {
-    if (err) throw new Error(`sqlite3 could not take the write lock: ${err}`);
-    await sleep(20);
-  }
-  assert.ok(out.includes('held'), `sqlite3 took the write lock: ${out} ${err}`);
-  return {
-    async release() {
-      p.stdin.end('ROLLBACK;\n.quit\n');
-      await exited;
-    },
-  };
-}
 
 const readyz = (srv) => call(`${srv.url}/readyz`);
 const metricValue = (text, name) => {
@@ -140,6 +112,8 @@ describe('metrics', { concurrency: true }, () => {
     assert.ok(metricValue(m, 'latchkey_catalog_age_seconds') >= 0);
     assert.equal(metricValue(m, 'latchkey_store_worker_queue_length'), 0);
     assert.equal(metricValue(m, 'latchkey_write_failures_total'), 0);
+    assert.equal(metricValue(m, 'latchkey_peers'), 0, 'no other process on the database');
+    assert.ok(metricValue(m, 'latchkey_limits_sync_seconds') >= 0, 'the limits are synced (alone, a heartbeat)');
     assert.equal(metricValue(m, 'latchkey_database_writable'), 1);
     assert.equal(metricValue(m, 'latchkey_ready'), 1);
     for (const s of ['queued', 'failed', 'cancelled'])

@@ -723,3 +723,35 @@ export async function consoleSetupLink(srv, count = 1) {
   assert.ok(r.ok, `no setup line on stderr within ${r.elapsed} ms:\n${srv.stderr()}`);
   return r.value[count - 1];
 }
+
+/* Another process holding the database's write lock (sqlite3: BEGIN IMMEDIATE; PostgreSQL:
+ * psql holding the store's advisory lock, docs/storage.md#the-postgresql-store) until
+ * release() (which may be called more than once). Resolves once the lock is held. */
+export async function holdWriteLock(t, dbPath) {
+  const pg = /^postgres(ql)?:\/\//.test(dbPath);
+  const p = pg ? spawn('psql', ['-X', '-q', '-A', '-t', '-d', dbPath], { stdio: ['pipe', 'pipe', 'pipe'] })
+    : spawn('sqlite3', [dbPath], { stdio: ['pipe', 'pipe', 'pipe'] });
+  let out = '';
+  let err = '';
+  p.stdout.on('data', (d) => { out += d; });
+  p.stderr.on('data', (d) => { err += d; });
+  const exited = new Promise((resolve) => p.on('exit', resolve));
+  t.after(() => { try { p.kill('SIGKILL'); } catch { /* gone */ } });
+  p.stdin.write(pg ? 'BEGIN;\nSELECT pg_advisory_xact_lock(1280002393);\nSELECT \'held\';\n'
+    : '.timeout 10000\nBEGIN IMMEDIATE;\nSELECT \'held\';\n');
+  const start = Date.now();
+  while (!out.includes('held') && Date.now() - start < 15_000) {
+    if (err) throw new Error(`${pg ? 'psql' : 'sqlite3'} could not take the write lock: ${err}`);
+    await sleep(20);
+  }
+  assert.ok(out.includes('held'), `sqlite3 took the write lock: ${out} ${err}`);
+  let released = false;
+  return {
+    async release() {
+      if (released) return;
+      released = true;
+      p.stdin.end(pg ? 'ROLLBACK;\n\\q\n' : 'ROLLBACK;\n.quit\n');
+      await exited;
+    },
+  };
+}

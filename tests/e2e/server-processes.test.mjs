@@ -23,6 +23,10 @@ const WITHIN = { timeoutMs: 10_000, intervalMs: 25 };
 // n servers on the instance's database; stopped (SIGTERM, clean exit asserted) or,
 // when they were killed, reaped when the test ends
 async function servers(t, inst, n, args = []) {
+  // no instance limits: these tests poll every process fast, and the processes share the
+  // instance's rate limit (server-processes-limits.test.mjs tests that), so a poll could
+  // meet 606 where it waits for 601
+  cli(inst.db, 'limits', 'set', '--rate', '0', '--daily', '0', '--concurrent', '0');
   const list = [];
   for (let i = 0; i < n; i++) list.push(await startServer(null, inst.db, args));
   t.after(async () => {

@@ -13,47 +13,14 @@
 //   the calls still queued 503, and exits 3 saying what was lost; when the lock goes in
 //   time, it writes them and exits 0. SIGHUP writes the counts and does not stop.
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import http from 'node:http';
 import net from 'node:net';
 import { describe, test } from 'node:test';
 import {
   USAGE, assertOk, assertRestError, assertUmOk, call, cli, consoleCall, identity, creds, makeInstance, makeUmInstance,
-  rest, sleep, startServer, token, um, logRecords, assertClean,
+  rest, sleep, startServer, token, um, logRecords, assertClean, holdWriteLock,
 } from './server-lib.mjs';
 import { sql } from './lib.mjs';
-
-/* Another process holding the database's write lock (sqlite3: BEGIN IMMEDIATE; PostgreSQL:
- * psql holding the store's advisory lock, docs/storage.md#the-postgresql-store) until
- * release(). Resolves once the lock is held. */
-async function holdWriteLock(t, dbPath) {
-  const pg = /^postgres(ql)?:\/\//.test(dbPath);
-  const p = pg ? spawn('psql', ['-X', '-q', '-A', '-t', '-d', dbPath], { stdio: ['pipe', 'pipe', 'pipe'] })
-    : spawn('sqlite3', [dbPath], { stdio: ['pipe', 'pipe', 'pipe'] });
-  let out = '';
-  let err = '';
-  p.stdout.on('data', (d) => { out += d; });
-  p.stderr.on('data', (d) => { err += d; });
-  const exited = new Promise((resolve) => p.on('exit', resolve));
-  t.after(() => { try { p.kill('SIGKILL'); } catch { /* gone */ } });
-  p.stdin.write(pg ? 'BEGIN;\nSELECT pg_advisory_xact_lock(1280002393);\nSELECT \'held\';\n'
-    : '.timeout 10000\nBEGIN IMMEDIATE;\nSELECT \'held\';\n');
-  const start = Date.now();
-  while (!out.includes('held') && Date.now() - start < 15_000) {
-    if (err) throw new Error(`sqlite3 could not take the write lock: ${err}`);
-    await sleep(20);
-  }
-  assert.ok(out.includes('held'), `sqlite3 took the write lock: ${out} ${err}`);
-  let released = false;
-  return {
-    async release() {
-      if (released) return;
-      released = true;
-      p.stdin.end(pg ? 'ROLLBACK;\n\\q\n' : 'ROLLBACK;\n.quit\n');
-      await exited;
-    },
-  };
-}
 
 // the stored calls of the day, summed over users
 const storedCalls = (db) => sql(db, 'SELECT coalesce(sum(count), 0) AS n FROM usage_daily')[0].n;

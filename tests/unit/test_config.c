@@ -121,6 +121,12 @@ static void operations_options(void **state)
                   "127.0.0.1:0"};
     assert_int_equal(load(&c, err, 8, ok), 0);
     assert_string_equal(c.log_format, "json");
+    assert_string_equal(c.auth_check_path, "/auth/check");
+    assert_string_equal(c.gateway_style, "marketo");
+    char *gw[] = {"--auth-check-path", "/_gateway/check", "--gateway-style", "plain"};
+    assert_int_equal(load(&c, err, 4, gw), 0);
+    assert_string_equal(c.auth_check_path, "/_gateway/check");
+    assert_string_equal(c.gateway_style, "plain");
     static const struct {
         const char *flag, *value, *want;
     } bad[] = {
@@ -131,6 +137,11 @@ static void operations_options(void **state)
         {"--management-listen", "127.0.0.1:8080", "management_listen: must differ from listen"},
         {"--ready-db-timeout-ms", "10", "ready_db_timeout_ms must be a whole number from 50 to 60000"},
         {"--mail-templates", "/nonexistent/templates", "mail_templates: cannot open the folder"},
+        {"--auth-check-path", "auth", "auth_check_path: 'auth' is not a path"},
+        {"--auth-check-path", "/rest/v1/check", "auth_check_path: '/rest/v1/check' is one of latchkey's own paths"},
+        {"--auth-check-path", "/healthz", "is one of latchkey's own paths"},
+        {"--auth-check-path", "/", "is one of latchkey's own paths"},
+        {"--gateway-style", "json", "gateway_style: 'json' is neither marketo nor plain"},
     };
     for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
         char *argv[] = {(char *)bad[i].flag, (char *)bad[i].value};

@@ -13,6 +13,7 @@
 #include "runtime/limiter.h"
 
 #include <pthread.h>
+#include <stdlib.h>
 
 #define T0 1700000000
 #define DAY0 19675
@@ -375,6 +376,104 @@ static void threads(void **state)
     lk_limiter_free(NULL);
 }
 
+/* ---- several processes (lk_limiter_set_others, lk_limiter_report) ---- */
+
+static int64_t reported(lk_limiter *l, char kind, int64_t bucket)
+{
+    lk_limit_counts out = {0};
+    (void)lk_limiter_report(l, "i", T0 - 100, &out);
+    int64_t n = -1;
+    for (size_t i = 0; i < out.n; i++)
+        if (out.recs[i].kind == kind && out.recs[i].bucket == bucket)
+            n = out.recs[i].n;
+    free(out.recs);
+    return n;
+}
+
+static void the_others_counts_are_added(void **state)
+{
+    (void)state;
+    const lk_limits lim = {.rate_calls = 5, .rate_seconds = 20, .daily = 8, .concurrent = 2};
+    lk_limiter *l = lk_limiter_new();
+    assert_int_equal(call(l, &lim, T0, DAY0, NULL), LK_LIMIT_OK); /* starts the window */
+    /* others made 3 calls in the window (one of them before it: ignored) and 6 today */
+    const lk_limit_count others[] = {
+        {.scope = "i", .kind = 'r', .bucket = T0 - 1, .n = 2},
+        {.scope = "i", .kind = 'r', .bucket = T0 - 30, .n = 50},
+        {.scope = "i", .kind = 'r', .bucket = T0, .n = 1},
+        {.scope = "i", .kind = 'd', .bucket = DAY0, .n = 6},
+        {.scope = "i", .kind = 'd', .bucket = DAY0 - 1, .n = 1000},
+    };
+    lk_limiter_set_others(l, others, 5, DAY0, false);
+    lk_limit_status st;
+    assert_int_equal(call(l, &lim, T0 + 1, DAY0, &st), LK_LIMIT_OK);    /* 2 mine + 3 theirs */
+    assert_int_equal(st.rate_remaining, 0);
+    assert_int_equal(st.daily_remaining, 0);                           /* 2 mine + 6 theirs */
+    assert_int_equal(call(l, &lim, T0 + 1, DAY0, NULL), LK_LIMIT_RATE);
+    /* their calls of T0 - 1 leave the window at T0 + 19: then the day is what refuses */
+    assert_int_equal(call(l, &lim, T0 + 19, DAY0, NULL), LK_LIMIT_DAILY);
+    /* a new day starts from nothing, theirs too */
+    assert_int_equal(call(l, &lim, T0 + 86400, DAY0 + 1, NULL), LK_LIMIT_OK);
+    /* calls in flight: theirs take places */
+    const lk_limit_count busy[] = {{.scope = "i", .kind = 'c', .bucket = 0, .n = 2}};
+    lk_limiter_set_others(l, busy, 1, DAY0 + 1, false);
+    assert_int_equal(call(l, &lim, T0 + 86400, DAY0 + 1, NULL), LK_LIMIT_CONCURRENT);
+    lk_limiter_set_others(l, NULL, 0, DAY0 + 1, false);                /* they finished (or died) */
+    assert_int_equal(call(l, &lim, T0 + 86400, DAY0 + 1, NULL), LK_LIMIT_OK);
+    lk_limiter_free(l);
+}
+
+static void with_peers_a_slice_between_syncs(void **state)
+{
+    (void)state;
+    const lk_limits lim = {.rate_calls = 100, .rate_seconds = 20, .daily = 0, .concurrent = 0};
+    assert_int_equal(lk_limiter_slice(&lim), 5);
+    const lk_limits tiny = {.rate_calls = 5, .rate_seconds = 20, .daily = 1000, .concurrent = 10};
+    assert_int_equal(lk_limiter_slice(&tiny), 1);   /* the smaller of 5/20 → 1 and 1000/20 → 50 */
+    lk_limiter *l = lk_limiter_new();
+    lk_limiter_set_others(l, NULL, 0, DAY0, true);
+    for (int i = 0; i < 5; i++)
+        assert_int_equal(call(l, &lim, T0, DAY0, NULL), LK_LIMIT_OK);
+    /* the 6th waits for a sync: refused with 606, and not counted */
+    assert_int_equal(call(l, &lim, T0, DAY0, NULL), LK_LIMIT_RATE);
+    assert_int_equal(reported(l, 'r', T0), 5);
+    assert_int_equal(reported(l, 'd', DAY0), 5);
+    /* a sync: the slice starts again */
+    lk_limit_counts out = {0};
+    int64_t taken = lk_limiter_report(l, "i", T0, &out);
+    free(out.recs);
+    assert_int_equal(taken, 5);
+    lk_limiter_synced(l, taken);
+    for (int i = 0; i < 5; i++)
+        assert_int_equal(call(l, &lim, T0, DAY0, NULL), LK_LIMIT_OK);
+    assert_int_equal(call(l, &lim, T0, DAY0, NULL), LK_LIMIT_RATE);
+    /* alone again: no slice */
+    lk_limiter_set_others(l, NULL, 0, DAY0, false);
+    for (int i = 0; i < 20; i++)
+        assert_int_equal(call(l, &lim, T0, DAY0, NULL), LK_LIMIT_OK);
+    assert_int_equal(reported(l, 'r', T0), 30);
+    lk_limiter_free(l);
+}
+
+static void with_peers_calls_in_flight_grow_by_a_slice(void **state)
+{
+    (void)state;
+    const lk_limits lim = {.rate_calls = 0, .rate_seconds = 0, .daily = 0, .concurrent = 40};
+    lk_limiter *l = lk_limiter_new();
+    lk_limiter_set_others(l, NULL, 0, DAY0, true);
+    /* a slice of 40 is 2: two more in flight than at the last report */
+    assert_int_equal(lk_limiter_enter(l, &lim, T0, DAY0, NULL), LK_LIMIT_OK);
+    assert_int_equal(lk_limiter_enter(l, &lim, T0, DAY0, NULL), LK_LIMIT_OK);
+    assert_int_equal(lk_limiter_enter(l, &lim, T0, DAY0, NULL), LK_LIMIT_CONCURRENT);
+    assert_int_equal(reported(l, 'c', 0), 2);   /* a report: now 2 + 2 */
+    assert_int_equal(lk_limiter_enter(l, &lim, T0, DAY0, NULL), LK_LIMIT_OK);
+    assert_int_equal(lk_limiter_enter(l, &lim, T0, DAY0, NULL), LK_LIMIT_OK);
+    assert_int_equal(lk_limiter_enter(l, &lim, T0, DAY0, NULL), LK_LIMIT_CONCURRENT);
+    for (int i = 0; i < 4; i++)
+        lk_limiter_leave(l);
+    lk_limiter_free(l);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -391,6 +490,9 @@ int main(void)
         cmocka_unit_test(a_window_change_starts_afresh),
         cmocka_unit_test(time_running_backwards_counts_in_the_latest_second),
         cmocka_unit_test(threads),
+        cmocka_unit_test(the_others_counts_are_added),
+        cmocka_unit_test(with_peers_a_slice_between_syncs),
+        cmocka_unit_test(with_peers_calls_in_flight_grow_by_a_slice),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -139,19 +139,24 @@ static int64_t embedded_migrations_of(const lk_fixture *f)
     return n;
 }
 
-/* PostgreSQL: one migration holds the schema of SQLite's 0001..0007 (its number) */
+/* PostgreSQL: one migration holds the schema of SQLite's 0001..0007 (its number); later
+ * ones are numbered as SQLite's */
 static void pg_migrations_applied_and_recorded(lk_fixture *f)
 {
     assert_string_equal(OPS(f)->kind, "postgresql");
-    assert_int_equal(OPS(f)->schema_version(f->store), 7);
-    assert_int_equal(side_int(f, "SELECT count(*) FROM schema_migrations"), 1);
+    assert_int_equal(OPS(f)->schema_version(f->store), 9);
+    assert_int_equal(side_int(f, "SELECT count(*) FROM schema_migrations"), embedded_migrations_of(f));
+    assert_int_equal(side_int(f, "SELECT count(*) FROM schema_migrations"), 3);
     assert_string_equal(side_text(f, "SELECT name FROM schema_migrations WHERE version = 7"), "0007_schema.sql");
+    assert_string_equal(side_text(f, "SELECT name FROM schema_migrations WHERE version = 8"), "0008_gateway.sql");
+    assert_string_equal(side_text(f, "SELECT name FROM schema_migrations WHERE version = 9"), "0009_limits.sql");
     assert_string_equal(side_text(f, "SELECT obj_description('schema_migrations'::regclass, 'pg_class')"),
                         "latchkey");
     for (const char *t = "workspaces permissions roles role_permissions users user_roles invitations"
                          " services audit_events settings allowlist user_limits usage_daily"
                          " errors_daily sessions login_history mail_queue password_resets"
-                         " expiry_notices changes changes_pruned token_revocations role_holders"; *t;) {
+                         " expiry_notices changes changes_pruned token_revocations role_holders"
+                         " gateway_routes limit_counts"; *t;) {
         char sql[128];
         size_t len = strcspn(t, " ");
         snprintf(sql, sizeof sql, "SELECT to_regclass('%.*s') IS NOT NULL", (int)len, t);
@@ -170,7 +175,7 @@ static void migrations_applied_and_recorded(void **state)
     }
     assert_string_equal(OPS(f)->kind, "sqlite");
     int v = OPS(f)->schema_version(f->store);
-    assert_int_equal(v, 7);
+    assert_int_equal(v, 9);
     assert_int_equal(side_int(f, "SELECT count(*) FROM schema_migrations"), embedded_migrations_of(f));
     assert_int_equal(side_int(f, "SELECT max(version) FROM schema_migrations"), v);
     assert_string_equal(side_text(f, "SELECT name FROM schema_migrations WHERE version = 1"), "0001_init.sql");
@@ -180,6 +185,8 @@ static void migrations_applied_and_recorded(void **state)
     assert_string_equal(side_text(f, "SELECT name FROM schema_migrations WHERE version = 5"), "0005_feed.sql");
     assert_string_equal(side_text(f, "SELECT name FROM schema_migrations WHERE version = 6"), "0006_lists.sql");
     assert_string_equal(side_text(f, "SELECT name FROM schema_migrations WHERE version = 7"), "0007_trust.sql");
+    assert_string_equal(side_text(f, "SELECT name FROM schema_migrations WHERE version = 8"), "0008_gateway.sql");
+    assert_string_equal(side_text(f, "SELECT name FROM schema_migrations WHERE version = 9"), "0009_limits.sql");
     assert_true(side_int(f, "SELECT applied_at FROM schema_migrations WHERE version = 1") > 1700000000);
     assert_int_equal(side_int(f, "PRAGMA user_version"), v);
     assert_int_equal(side_int(f, "PRAGMA application_id"), (long)LK_SQLITE_APPLICATION_ID);
@@ -1990,6 +1997,144 @@ static void catalog_scans(void **state)
     assert_int_equal(OPS(f)->service_get(f->store, &f->arena, 9999, &got, &err), LK_ENOTFOUND);
 }
 
+/* the gateway's routes (migration 0008): round trip, order, uniqueness, and every
+ * change in the feed as a 'settings' row (how each node's catalog hears of it) */
+static void gwroute_round_trip(void **state)
+{
+    lk_fixture *f = fx(state);
+    lk_error err = {0};
+    lk_arena *a = &f->arena;
+    lk_gw_route *rs = NULL;
+    size_t n = 99;
+    assert_int_equal(OPS(f)->gwroute_list(f->store, a, &rs, &n, &err), LK_OK);
+    assert_int_equal(n, 0);
+
+    const char *perms[] = {"Read-Only Lead", "Read-Write Lead"};
+    lk_gw_route r1 = {.method = "GET", .pattern = "/rest/v1/leads.json", .permissions = perms,
+                      .n_permissions = 2, .created_at = 100};
+    lk_gw_route r2 = {.method = "*", .pattern = "/rest/v1/{id}/*", .plain = true, .created_at = 101};
+    EXPECT_ROWS(f, "settings:0 settings:0", begin(f);
+                assert_int_equal(OPS(f)->gwroute_insert(f->store, &r1, &err), LK_OK);
+                assert_int_equal(OPS(f)->gwroute_insert(f->store, &r2, &err), LK_OK); commit(f));
+    assert_true(r1.id > 0);
+    assert_true(r2.id > r1.id);
+
+    assert_int_equal(OPS(f)->gwroute_list(f->store, a, &rs, &n, &err), LK_OK);
+    assert_int_equal(n, 2);
+    assert_int_equal(rs[0].id, r1.id); /* ordered by id */
+    assert_string_equal(rs[0].method, "GET");
+    assert_string_equal(rs[0].pattern, "/rest/v1/leads.json");
+    assert_int_equal(rs[0].n_permissions, 2);
+    assert_string_equal(rs[0].permissions[0], "Read-Only Lead");
+    assert_string_equal(rs[0].permissions[1], "Read-Write Lead");
+    assert_false(rs[0].plain);
+    assert_int_equal(rs[0].created_at, 100);
+    assert_string_equal(rs[1].method, "*");
+    assert_int_equal(rs[1].n_permissions, 0);
+    assert_true(rs[1].plain);
+
+    /* the same method and pattern again: refused, naming it; the transaction goes on */
+    lk_gw_route dup = {.method = "GET", .pattern = "/rest/v1/leads.json", .created_at = 102};
+    begin(f);
+    assert_int_equal(OPS(f)->gwroute_insert(f->store, &dup, &err), LK_EEXISTS);
+    assert_string_equal(err.field, "pattern");
+    assert_non_null(strstr(err.msg, "/rest/v1/leads.json"));
+    assert_int_equal(OPS(f)->gwroute_delete(f->store, r1.id, &err), LK_OK);
+    assert_int_equal(OPS(f)->gwroute_delete(f->store, r1.id, &err), LK_ENOTFOUND);
+    commit(f);
+    assert_int_equal(OPS(f)->gwroute_list(f->store, a, &rs, &n, &err), LK_OK);
+    assert_int_equal(n, 1);
+    assert_int_equal(rs[0].id, r2.id);
+    EXPECT_ROWS(f, "settings:0", begin(f); assert_int_equal(OPS(f)->gwroute_delete(f->store, r2.id, &err), LK_OK);
+                commit(f));
+    assert_int_equal(lk_fixture_count(f, "gateway_routes"), 0);
+}
+
+/* sums of the others' rows of kind k and scope sc in rows (0 when none) */
+static int64_t others_n(const lk_limit_count *rows, size_t n, const char *sc, char k, int64_t bucket)
+{
+    for (size_t i = 0; i < n; i++)
+        if (rows[i].kind == k && strcmp(rows[i].scope, sc) == 0 && rows[i].bucket == bucket)
+            return rows[i].n;
+    return 0;
+}
+
+/* limits across processes (migration 0009): a process's counts replace its own rows,
+ * the others' are summed per key within the windows asked, pruning by age */
+static void limit_counts_round_trip(void **state)
+{
+    lk_fixture *f = fx(state);
+    lk_error err = {0};
+    lk_arena *a = &f->arena;
+    const lk_limit_count pa[] = {
+        {.scope = "", .kind = 'c', .bucket = 0, .n = 1},    /* heartbeat */
+        {.scope = "i", .kind = 'r', .bucket = 1000, .n = 4},
+        {.scope = "i", .kind = 'r', .bucket = 1001, .n = 5},
+        {.scope = "i", .kind = 'd', .bucket = 20000, .n = 9},
+        {.scope = "u7", .kind = 'c', .bucket = 0, .n = 2},
+        {.scope = "tabc\"\\", .kind = 't', .bucket = 55, .n = 3}, /* quotes travel as they are */
+    };
+    const lk_limit_count pb[] = {
+        {.scope = "", .kind = 'c', .bucket = 0, .n = 1},
+        {.scope = "i", .kind = 'r', .bucket = 1001, .n = 2},
+        {.scope = "i", .kind = 'd', .bucket = 20000, .n = 1},
+        {.scope = "i", .kind = 'd', .bucket = 19999, .n = 50},  /* another day */
+    };
+    begin(f);
+    assert_int_equal(OPS(f)->limit_counts_put(f->store, "A", pa, sizeof pa / sizeof *pa, 500, &err), LK_OK);
+    assert_int_equal(OPS(f)->limit_counts_put(f->store, "B", pb, sizeof pb / sizeof *pb, 500, &err), LK_OK);
+    assert_int_equal(OPS(f)->limit_counts_put(f->store, "B", NULL, 0, 500, &err), LK_OK);
+    commit(f);
+    assert_int_equal(lk_fixture_count(f, "limit_counts"), 10);
+
+    /* C sees both: seconds after 1000, day 20000, alive after 499, window 55 */
+    lk_limit_count *rows = NULL;
+    size_t n = 0;
+    assert_int_equal(OPS(f)->limit_counts_others(f->store, a, "C", 1000, 20000, 499, 55, &rows, &n, &err), LK_OK);
+    assert_int_equal(others_n(rows, n, "", 'c', 0), 2);
+    assert_int_equal(others_n(rows, n, "i", 'r', 1000), 0); /* not after since_second */
+    assert_int_equal(others_n(rows, n, "i", 'r', 1001), 7);
+    assert_int_equal(others_n(rows, n, "i", 'd', 20000), 10);
+    assert_int_equal(others_n(rows, n, "i", 'd', 19999), 0);
+    assert_int_equal(others_n(rows, n, "u7", 'c', 0), 2);
+    assert_int_equal(others_n(rows, n, "tabc\"\\", 't', 55), 3);
+    assert_int_equal(n, 5);
+
+    /* A sees only B's; a heartbeat stamped too long ago is no longer alive */
+    assert_int_equal(OPS(f)->limit_counts_others(f->store, a, "A", 999, 20000, 499, 55, &rows, &n, &err), LK_OK);
+    assert_int_equal(others_n(rows, n, "i", 'r', 1001), 2);
+    assert_int_equal(others_n(rows, n, "i", 'd', 20000), 1);
+    assert_int_equal(others_n(rows, n, "", 'c', 0), 1);
+    assert_int_equal(others_n(rows, n, "tabc\"\\", 't', 55), 0);
+    assert_int_equal(OPS(f)->limit_counts_others(f->store, a, "A", 999, 20000, 500, 55, &rows, &n, &err), LK_OK);
+    assert_int_equal(others_n(rows, n, "", 'c', 0), 0);
+
+    /* a put replaces the process's values of those keys, stamps every row it writes */
+    const lk_limit_count again[] = {{.scope = "i", .kind = 'r', .bucket = 1001, .n = 6},
+                                    {.scope = "", .kind = 'c', .bucket = 0, .n = 0}};
+    begin(f);
+    assert_int_equal(OPS(f)->limit_counts_put(f->store, "A", again, 2, 510, &err), LK_OK);
+    commit(f);
+    assert_int_equal(OPS(f)->limit_counts_others(f->store, a, "C", 1000, 20000, 505, 55, &rows, &n, &err), LK_OK);
+    assert_int_equal(others_n(rows, n, "i", 'r', 1001), 8);
+    assert_int_equal(others_n(rows, n, "", 'c', 0), 0); /* A left (n 0), B's is old */
+    assert_int_equal(side_int(f, "SELECT at FROM limit_counts WHERE process = 'A' AND kind = 'r' AND bucket = 1001"),
+                     510);
+    assert_int_equal(side_int(f, "SELECT at FROM limit_counts WHERE process = 'A' AND kind = 'r' AND bucket = 1000"),
+                     500);
+
+    /* prune: seconds before 1001, days before 20000, 'c' and 't' stamped before 505 */
+    begin(f);
+    assert_int_equal(OPS(f)->limit_counts_prune(f->store, 1001, 20000, 505, &err), LK_OK);
+    commit(f);
+    assert_int_equal(side_int(f, "SELECT count(*) FROM limit_counts WHERE kind = 'r'"), 2);
+    assert_int_equal(side_int(f, "SELECT count(*) FROM limit_counts WHERE kind = 'd'"), 2);
+    assert_int_equal(side_int(f, "SELECT count(*) FROM limit_counts WHERE kind = 'c'"), 1); /* A's, at 510 */
+    assert_int_equal(side_int(f, "SELECT count(*) FROM limit_counts WHERE kind = 't'"), 0);
+    /* not in the change feed: the counts are rewritten several times a second */
+    assert_int_equal(feed_head(f), 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -2024,6 +2169,8 @@ int main(void)
         T(revocation_round_trip),
         T(setting_round_trip),
         T(allowlist_round_trip),
+        T(gwroute_round_trip),
+        T(limit_counts_round_trip),
         T(user_limits_round_trip),
         T(usage_and_errors_add_up),
         T(catalog_scans),

@@ -5,8 +5,8 @@
  * Layout mirrors the SQLite store (store/sqlite/sqlite_internal.h), op for op:
  * store_pg.c opens the connection, applies migrations, runs transactions and holds
  * the ops table; pg_util.c has the statement cache and the helpers below;
- * pg_catalog.c, pg_users.c, pg_services.c, pg_server.c, pg_console.c, pg_mail.c and
- * pg_feed.c implement the ops.
+ * pg_catalog.c, pg_users.c, pg_services.c, pg_server.c, pg_gateway.c, pg_console.c,
+ * pg_mail.c and pg_feed.c implement the ops.
  *
  * Invariants every op keeps:
  *  - SQL is a static const char array next to the op that uses it, with `$N`
@@ -57,8 +57,8 @@ typedef struct lk_pg {
     int64_t last_id;    /* the id an INSERT ... RETURNING id gave */
     int64_t changes;    /* rows the last write touched */
     bool stmt_sp;       /* a statement savepoint (lk_stmt) is open in the transaction */
-    bool listening;
-    bool op_tx;         /* lk_pg_savepoint began the transaction itself */     /* LISTEN latchkey_changes is on (store_pg.c) */
+    bool listening;     /* LISTEN latchkey_changes is on (store_pg.c) */
+    bool op_tx;         /* lk_pg_savepoint began the transaction itself */
     char failure[160];  /* the last failure's wording, for lk_pg_fail */
     char sqlstate[6];
 } lk_pg;
@@ -233,6 +233,16 @@ lk_code lk_pg_setting_set(lk_store *s, const char *key, const char *value, int64
 lk_code lk_pg_allow_list(lk_store *s, lk_arena *a, const char ***cidrs, size_t *n, lk_error *err);
 lk_code lk_pg_allow_insert(lk_store *s, const char *cidr, int64_t now, lk_error *err);
 lk_code lk_pg_allow_delete(lk_store *s, const char *cidr, lk_error *err);
+lk_code lk_pg_gwroute_list(lk_store *s, lk_arena *a, lk_gw_route **out, size_t *n, lk_error *err);
+lk_code lk_pg_gwroute_insert(lk_store *s, lk_gw_route *r, lk_error *err);
+lk_code lk_pg_gwroute_delete(lk_store *s, int64_t id, lk_error *err);
+lk_code lk_pg_limit_counts_put(lk_store *s, const char *process, const lk_limit_count *recs, size_t n, int64_t at,
+                               lk_error *err);
+lk_code lk_pg_limit_counts_others(lk_store *s, lk_arena *a, const char *process, int64_t since_second, int64_t day,
+                                  int64_t alive_after, int64_t window, lk_limit_count **out, size_t *n,
+                                  lk_error *err);
+lk_code lk_pg_limit_counts_prune(lk_store *s, int64_t before_second, int64_t before_day, int64_t dead_before,
+                                 lk_error *err);
 lk_code lk_pg_user_limits_list(lk_store *s, lk_arena *a, lk_user_limits **out, size_t *n, lk_error *err);
 lk_code lk_pg_user_limits_set(lk_store *s, const lk_user_limits *l, lk_error *err);
 lk_code lk_pg_user_limits_delete(lk_store *s, int64_t user_id, lk_error *err);

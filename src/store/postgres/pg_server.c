@@ -10,6 +10,11 @@
  *    a savepoint: a batch is counted whole or not at all.
  */
 #include "store/postgres/pg_internal.h"
+#include "util/xalloc.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 
 /* --- settings -------------------------------------------------------------- */
 
@@ -279,4 +284,150 @@ lk_code lk_pg_errors_list(lk_store *s, lk_arena *a, const char *from_day, const 
     lk_pg_bind_text0(q, st, 1, from_day);
     lk_pg_bind_text0(q, st, 2, to_day);
     return lk_pg_rows(q, st, a, sizeof **out, error_row, (void **)out, n, &c, err);
+}
+
+/* --- limits across nodes (migration 0009) ----------------------------------- */
+
+/*
+ * One statement per sync, not one per row: a node's counts travel as four arrays
+ * (scopes, kinds, buckets, counts), so a sync costs a round trip to the database
+ * whatever the number of limited scopes. A key given twice counts its last value.
+ */
+static const char SQL_LIMIT_PUT[] =
+    "INSERT INTO limit_counts (scope, kind, bucket, process, n, at)"
+    " SELECT DISTINCT ON (s, k, b) s, k, b, $5::text, v, $6::bigint"
+    " FROM unnest($1::text[], $2::text[], $3::bigint[], $4::bigint[]) WITH ORDINALITY AS u(s, k, b, v, o)"
+    " ORDER BY s, k, b, o DESC"
+    " ON CONFLICT (scope, kind, bucket, process) DO UPDATE SET n = excluded.n, at = excluded.at";
+static const char SQL_LIMIT_OTHERS[] =
+    "SELECT scope, kind, bucket, sum(n) FROM limit_counts"
+    " WHERE kind = 'r' AND bucket > $2 AND process <> $1 GROUP BY scope, kind, bucket"
+    " UNION ALL SELECT scope, kind, bucket, sum(n) FROM limit_counts"
+    " WHERE kind = 'd' AND bucket = $3 AND process <> $1 GROUP BY scope, kind, bucket"
+    " UNION ALL SELECT scope, kind, bucket, sum(n) FROM limit_counts"
+    " WHERE kind = 'c' AND bucket = 0 AND at > $4 AND process <> $1 GROUP BY scope, kind, bucket"
+    " UNION ALL SELECT scope, kind, bucket, sum(n) FROM limit_counts"
+    " WHERE kind = 't' AND bucket = $5 AND process <> $1 GROUP BY scope, kind, bucket";
+static const char SQL_LIMIT_PRUNE[] =
+    "DELETE FROM limit_counts WHERE (kind = 'r' AND bucket < $1) OR (kind = 'd' AND bucket < $2)"
+    " OR (kind IN ('c', 't') AND at < $3)";
+
+/* a growing text buffer for the array literals */
+typedef struct lit {
+    char *p;
+    size_t len, cap;
+} lit;
+
+static void lit_put(lit *b, const char *s, size_t n)
+{
+    if (b->len + n + 1 > b->cap) {
+        b->cap = 2 * (b->len + n + 1) + 64;
+        b->p = lk_xrealloc(b->p, b->cap);
+    }
+    memcpy(b->p + b->len, s, n);
+    b->len += n;
+    b->p[b->len] = '\0';
+}
+
+/* appends one element: a quoted text (" and \ escaped by \), or a number */
+static void lit_text(lit *b, const char *s)
+{
+    lit_put(b, b->len > 1 ? ",\"" : "\"", b->len > 1 ? 2 : 1);
+    for (; *s; s++) {
+        if (*s == '"' || *s == '\\')
+            lit_put(b, "\\", 1);
+        lit_put(b, s, 1);
+    }
+    lit_put(b, "\"", 1);
+}
+
+static void lit_int(lit *b, int64_t v)
+{
+    char num[24];
+    int n = snprintf(num, sizeof num, "%s%lld", b->len > 1 ? "," : "", (long long)v);
+    lit_put(b, num, (size_t)n);
+}
+
+lk_code lk_pg_limit_counts_put(lk_store *s, const char *process, const lk_limit_count *recs, size_t n, int64_t at,
+                               lk_error *err)
+{
+    static const lk_pg_ctx c = {.op = "limit_counts_put", .noun = "limit count"};
+    if (n == 0)
+        return LK_OK;
+    lk_pg *q = lk_pg_of(s);
+    lit scopes = {0}, kinds = {0}, buckets = {0}, counts = {0};
+    lit_put(&scopes, "{", 1);
+    lit_put(&kinds, "{", 1);
+    lit_put(&buckets, "{", 1);
+    lit_put(&counts, "{", 1);
+    for (size_t i = 0; i < n; i++) {
+        char kind[2] = {recs[i].kind, '\0'};
+        lit_text(&scopes, recs[i].scope ? recs[i].scope : "");
+        lit_text(&kinds, kind);
+        lit_int(&buckets, recs[i].bucket);
+        lit_int(&counts, recs[i].n);
+    }
+    lit_put(&scopes, "}", 1);
+    lit_put(&kinds, "}", 1);
+    lit_put(&buckets, "}", 1);
+    lit_put(&counts, "}", 1);
+    lk_pg_stmt *st;
+    lk_code code = lk_pg_prepare(q, SQL_LIMIT_PUT, &c, &st, err);
+    if (code == LK_OK) {
+        lk_pg_bind_text(q, st, 1, scopes.p);
+        lk_pg_bind_text(q, st, 2, kinds.p);
+        lk_pg_bind_text(q, st, 3, buckets.p);
+        lk_pg_bind_text(q, st, 4, counts.p);
+        lk_pg_bind_text0(q, st, 5, process);
+        lk_pg_bind_int(q, st, 6, at);
+        code = lk_pg_exec(q, st, &c, err);
+    }
+    free(scopes.p);
+    free(kinds.p);
+    free(buckets.p);
+    free(counts.p);
+    return code;
+}
+
+static void limit_row(lk_arena *a, lk_pg_stmt *st, void *out)
+{
+    lk_limit_count *r = out;
+    r->scope = lk_pg_text(a, st, 0);
+    const unsigned char *kind = lk_pg_column(st, 1);
+    r->kind = kind ? (char)kind[0] : '\0';
+    r->bucket = lk_pg_int(st, 2);
+    r->n = lk_pg_int(st, 3);
+}
+
+lk_code lk_pg_limit_counts_others(lk_store *s, lk_arena *a, const char *process, int64_t since_second, int64_t day,
+                                  int64_t alive_after, int64_t window, lk_limit_count **out, size_t *n,
+                                  lk_error *err)
+{
+    static const lk_pg_ctx c = {.op = "limit_counts_others", .noun = "limit count"};
+    lk_pg *q = lk_pg_of(s);
+    lk_pg_stmt *st;
+    lk_code code = lk_pg_prepare(q, SQL_LIMIT_OTHERS, &c, &st, err);
+    if (code != LK_OK)
+        return code;
+    lk_pg_bind_text0(q, st, 1, process);
+    lk_pg_bind_int(q, st, 2, since_second);
+    lk_pg_bind_int(q, st, 3, day);
+    lk_pg_bind_int(q, st, 4, alive_after);
+    lk_pg_bind_int(q, st, 5, window);
+    return lk_pg_rows(q, st, a, sizeof **out, limit_row, (void **)out, n, &c, err);
+}
+
+lk_code lk_pg_limit_counts_prune(lk_store *s, int64_t before_second, int64_t before_day, int64_t dead_before,
+                                 lk_error *err)
+{
+    static const lk_pg_ctx c = {.op = "limit_counts_prune", .noun = "limit count"};
+    lk_pg *q = lk_pg_of(s);
+    lk_pg_stmt *st;
+    lk_code code = lk_pg_prepare(q, SQL_LIMIT_PRUNE, &c, &st, err);
+    if (code != LK_OK)
+        return code;
+    lk_pg_bind_int(q, st, 1, before_second);
+    lk_pg_bind_int(q, st, 2, before_day);
+    lk_pg_bind_int(q, st, 3, dead_before);
+    return lk_pg_exec(q, st, &c, err);
 }

@@ -17,6 +17,7 @@
  */
 #include "store/backup.h"
 #include "store/sqlite/store_sqlite.h"
+#include "store/sqlite/sqlite_internal.h"
 #include "store/store.h"
 
 #include <errno.h>
@@ -35,30 +36,10 @@
 
 /* --- small helpers ---------------------------------------------------------- */
 
-/* The first column of the first row of sql as text (or "" when no row). */
-static int query_text(sqlite3 *db, const char *sql, char *out, size_t cap)
-{
-    sqlite3_stmt *st = NULL;
-    out[0] = '\0';
-    int rc = sqlite3_prepare_v2(db, sql, -1, &st, NULL);
-    if (rc == SQLITE_OK) {
-        rc = sqlite3_step(st);
-        if (rc == SQLITE_ROW) {
-            const unsigned char *v = sqlite3_column_text(st, 0);
-            snprintf(out, cap, "%s", v ? (const char *)v : "");
-            rc = SQLITE_OK;
-        } else if (rc == SQLITE_DONE) {
-            rc = SQLITE_OK;
-        }
-    }
-    sqlite3_finalize(st);
-    return rc;
-}
-
 static int64_t query_int(sqlite3 *db, const char *sql)
 {
     char v[32];
-    return query_text(db, sql, v, sizeof v) == SQLITE_OK ? strtoll(v, NULL, 10) : -1;
+    return lk_sq_first_text(db, sql, v, sizeof v) == SQLITE_OK ? strtoll(v, NULL, 10) : -1;
 }
 
 /* busy or locked: another process has the file */
@@ -96,7 +77,7 @@ static lk_code open_db(const char *path, int flags, sqlite3 **db, lk_error *err)
 static lk_code check_integrity(sqlite3 *db, const char *path, lk_error *err)
 {
     char v[300];
-    int rc = query_text(db, "PRAGMA integrity_check(1)", v, sizeof v);
+    int rc = lk_sq_first_text(db, "PRAGMA integrity_check(1)", v, sizeof v);
     if (rc != SQLITE_OK)
         return sqlite_failure(db, rc, path, "integrity check", err);
     if (strcmp(v, "ok") != 0)
@@ -196,7 +177,7 @@ static lk_code finish_copy(const char *tmp, const char *file, lk_backup_info *in
     if (code != LK_OK)
         return code;
     char mode[16];
-    int rc = query_text(db, "PRAGMA journal_mode=DELETE", mode, sizeof mode);
+    int rc = lk_sq_first_text(db, "PRAGMA journal_mode=DELETE", mode, sizeof mode);
     if (rc != SQLITE_OK)
         code = sqlite_failure(db, rc, file, "journal mode", err);
     if (code == LK_OK)
@@ -334,14 +315,14 @@ static lk_code replace_pages(sqlite3 *src, const char *path, lk_backup_info *inf
     /* in WAL mode the backup API needs equal page sizes: a copy from elsewhere may differ */
     bool rewal = false;
     if (rc == SQLITE_OK && query_int(dst, "PRAGMA page_size") != query_int(src, "PRAGMA page_size")) {
-        rc = query_text(dst, "PRAGMA journal_mode=DELETE", mode, sizeof mode);
+        rc = lk_sq_first_text(dst, "PRAGMA journal_mode=DELETE", mode, sizeof mode);
         rewal = true;
     }
     if (rc != SQLITE_OK)
         code = sqlite_failure(dst, rc, path, "prepare", err);
     if (code == LK_OK)
         code = copy_pages(dst, src, path, err);
-    if (code == LK_OK && rewal && (rc = query_text(dst, "PRAGMA journal_mode=WAL", mode, sizeof mode)) != SQLITE_OK)
+    if (code == LK_OK && rewal && (rc = lk_sq_first_text(dst, "PRAGMA journal_mode=WAL", mode, sizeof mode)) != SQLITE_OK)
         code = sqlite_failure(dst, rc, path, "journal mode", err);
     if (code == LK_OK) {
         sqlite3_exec(dst, "PRAGMA wal_checkpoint(TRUNCATE)", NULL, NULL, NULL);

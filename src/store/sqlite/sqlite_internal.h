@@ -210,9 +210,19 @@ lk_code lk_sq_setting_set(lk_store *s, const char *key, const char *value, int64
 lk_code lk_sq_allow_list(lk_store *s, lk_arena *a, const char ***cidrs, size_t *n, lk_error *err);
 lk_code lk_sq_allow_insert(lk_store *s, const char *cidr, int64_t now, lk_error *err);
 lk_code lk_sq_allow_delete(lk_store *s, const char *cidr, lk_error *err);
+lk_code lk_sq_gwroute_list(lk_store *s, lk_arena *a, lk_gw_route **out, size_t *n, lk_error *err);
+lk_code lk_sq_gwroute_insert(lk_store *s, lk_gw_route *r, lk_error *err);
+lk_code lk_sq_gwroute_delete(lk_store *s, int64_t id, lk_error *err);
 lk_code lk_sq_user_limits_list(lk_store *s, lk_arena *a, lk_user_limits **out, size_t *n, lk_error *err);
 lk_code lk_sq_user_limits_set(lk_store *s, const lk_user_limits *l, lk_error *err);
 lk_code lk_sq_user_limits_delete(lk_store *s, int64_t user_id, lk_error *err);
+lk_code lk_sq_limit_counts_put(lk_store *s, const char *process, const lk_limit_count *recs, size_t n, int64_t at,
+                               lk_error *err);
+lk_code lk_sq_limit_counts_others(lk_store *s, lk_arena *a, const char *process, int64_t since_second, int64_t day,
+                                  int64_t alive_after, int64_t window, lk_limit_count **out, size_t *n,
+                                  lk_error *err);
+lk_code lk_sq_limit_counts_prune(lk_store *s, int64_t before_second, int64_t before_day, int64_t dead_before,
+                                 lk_error *err);
 lk_code lk_sq_usage_add(lk_store *s, const lk_usage_rec *recs, size_t n, lk_error *err);
 lk_code lk_sq_errors_add(lk_store *s, const lk_error_rec *recs, size_t n, lk_error *err);
 lk_code lk_sq_usage_list(lk_store *s, lk_arena *a, const char *from_day, const char *to_day,
@@ -233,5 +243,9 @@ lk_code lk_sq_login_count(lk_store *s, const lk_login_filter *f, int64_t cap, in
 lk_code lk_sq_audit_insert(lk_store *s, lk_audit_event *ev, lk_error *err);
 lk_code lk_sq_audit_list(lk_store *s, lk_arena *a, const lk_audit_filter *f, lk_audit_event **out, size_t *n, lk_error *err);
 lk_code lk_sq_audit_count(lk_store *s, const lk_audit_filter *f, int64_t cap, int64_t *n, lk_error *err);
+
+/* the first column of sql's first row as text ("" when no row) into out; an SQLite result
+ * code (store_sqlite.c; backup and restore use it on their own connections) */
+int lk_sq_first_text(sqlite3 *db, const char *sql, char *out, size_t cap);
 
 #endif

@@ -280,3 +280,95 @@ lk_code lk_sq_errors_list(lk_store *s, lk_arena *a, const char *from_day, const 
     lk_sq_bind_text0(q, st, 2, to_day);
     return lk_sq_rows(q, st, a, sizeof **out, error_row, (void **)out, n, &c, err);
 }
+
+/* --- limits across processes (migration 0009) ---------------------------------- */
+
+static const char SQL_LIMIT_PUT[] =
+    "INSERT INTO limit_counts (scope, kind, bucket, process, n, at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)"
+    " ON CONFLICT(scope, kind, bucket, process) DO UPDATE SET n = excluded.n, at = excluded.at";
+static const char SQL_LIMIT_OTHERS[] =
+    "SELECT scope, kind, bucket, sum(n) FROM limit_counts"
+    " WHERE kind = 'r' AND bucket > ?2 AND process <> ?1 GROUP BY scope, kind, bucket"
+    " UNION ALL SELECT scope, kind, bucket, sum(n) FROM limit_counts"
+    " WHERE kind = 'd' AND bucket = ?3 AND process <> ?1 GROUP BY scope, kind, bucket"
+    " UNION ALL SELECT scope, kind, bucket, sum(n) FROM limit_counts"
+    " WHERE kind = 'c' AND bucket = 0 AND at > ?4 AND process <> ?1 GROUP BY scope, kind, bucket"
+    " UNION ALL SELECT scope, kind, bucket, sum(n) FROM limit_counts"
+    " WHERE kind = 't' AND bucket = ?5 AND process <> ?1 GROUP BY scope, kind, bucket";
+static const char SQL_LIMIT_PRUNE[] =
+    "DELETE FROM limit_counts WHERE (kind = 'r' AND bucket < ?1) OR (kind = 'd' AND bucket < ?2)"
+    " OR (kind IN ('c', 't') AND at < ?3)";
+
+static lk_code limit_put_all(lk_sq *q, const char *process, const lk_limit_count *recs, size_t n, int64_t at,
+                             const lk_sq_ctx *c, lk_error *err)
+{
+    sqlite3_stmt *st;
+    lk_code code = lk_sq_prepare(q, SQL_LIMIT_PUT, c, &st, err);
+    for (size_t i = 0; i < n && code == LK_OK; i++) {
+        char kind[2] = {recs[i].kind, '\0'};
+        lk_sq_bind_text0(q, st, 1, recs[i].scope);
+        lk_sq_bind_text(q, st, 2, kind);
+        lk_sq_bind_int(q, st, 3, recs[i].bucket);
+        lk_sq_bind_text0(q, st, 4, process);
+        lk_sq_bind_int(q, st, 5, recs[i].n);
+        lk_sq_bind_int(q, st, 6, at);
+        code = lk_sq_exec(q, st, c, err);
+    }
+    return code;
+}
+
+lk_code lk_sq_limit_counts_put(lk_store *s, const char *process, const lk_limit_count *recs, size_t n, int64_t at,
+                               lk_error *err)
+{
+    static const lk_sq_ctx c = {.op = "limit_counts_put", .noun = "limit count"};
+    if (n == 0)
+        return LK_OK;
+    lk_sq *q = lk_sq_of(s);
+    lk_code code = lk_sq_savepoint(q, &c, err);
+    if (code != LK_OK)
+        return code;
+    return lk_sq_savepoint_end(q, limit_put_all(q, process, recs, n, at, &c, err), &c, err);
+}
+
+static void limit_row(lk_arena *a, sqlite3_stmt *st, void *out)
+{
+    lk_limit_count *r = out;
+    r->scope = lk_sq_text(a, st, 0);
+    const char *kind = (const char *)sqlite3_column_text(st, 1);
+    r->kind = kind ? kind[0] : '\0';
+    r->bucket = lk_sq_int(st, 2);
+    r->n = lk_sq_int(st, 3);
+}
+
+lk_code lk_sq_limit_counts_others(lk_store *s, lk_arena *a, const char *process, int64_t since_second, int64_t day,
+                                  int64_t alive_after, int64_t window, lk_limit_count **out, size_t *n,
+                                  lk_error *err)
+{
+    static const lk_sq_ctx c = {.op = "limit_counts_others", .noun = "limit count"};
+    lk_sq *q = lk_sq_of(s);
+    sqlite3_stmt *st;
+    lk_code code = lk_sq_prepare(q, SQL_LIMIT_OTHERS, &c, &st, err);
+    if (code != LK_OK)
+        return code;
+    lk_sq_bind_text0(q, st, 1, process);
+    lk_sq_bind_int(q, st, 2, since_second);
+    lk_sq_bind_int(q, st, 3, day);
+    lk_sq_bind_int(q, st, 4, alive_after);
+    lk_sq_bind_int(q, st, 5, window);
+    return lk_sq_rows(q, st, a, sizeof **out, limit_row, (void **)out, n, &c, err);
+}
+
+lk_code lk_sq_limit_counts_prune(lk_store *s, int64_t before_second, int64_t before_day, int64_t dead_before,
+                                 lk_error *err)
+{
+    static const lk_sq_ctx c = {.op = "limit_counts_prune", .noun = "limit count"};
+    lk_sq *q = lk_sq_of(s);
+    sqlite3_stmt *st;
+    lk_code code = lk_sq_prepare(q, SQL_LIMIT_PRUNE, &c, &st, err);
+    if (code != LK_OK)
+        return code;
+    lk_sq_bind_int(q, st, 1, before_second);
+    lk_sq_bind_int(q, st, 2, before_day);
+    lk_sq_bind_int(q, st, 3, dead_before);
+    return lk_sq_exec(q, st, &c, err);
+}

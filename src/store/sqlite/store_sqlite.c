@@ -90,8 +90,9 @@ static lk_code create_private_file(const char *path, bool *created, lk_error *er
 
 /* --- settings -------------------------------------------------------------- */
 
-/* Runs a PRAGMA and copies the first column of its first row (or "") into out. */
-static int pragma_value(sqlite3 *db, const char *sql, char *out, size_t cap)
+/* Runs sql (a PRAGMA, a query) and copies the first column of its first row (or "") into
+ * out; an SQLite result code. */
+int lk_sq_first_text(sqlite3 *db, const char *sql, char *out, size_t cap)
 {
     sqlite3_stmt *st = NULL;
     out[0] = '\0';
@@ -122,19 +123,19 @@ static lk_code open_failure(sqlite3 *db, int rc, const char *path, const char *w
 static lk_code apply_settings(sqlite3 *db, const char *path, lk_error *err)
 {
     char val[32];
-    int rc = pragma_value(db, "PRAGMA journal_mode=WAL", val, sizeof val);
+    int rc = lk_sq_first_text(db, "PRAGMA journal_mode=WAL", val, sizeof val);
     if (rc != SQLITE_OK)
         return open_failure(db, rc, path, "journal_mode", err);
     if (strcasecmp(val, "wal") != 0)
         return lk_fail(err, LK_ESTORE, "database",
                        "cannot switch the database %s to write-ahead logging (journal_mode is '%s')",
                        path, val);
-    rc = pragma_value(db, "PRAGMA synchronous=FULL", val, sizeof val);
+    rc = lk_sq_first_text(db, "PRAGMA synchronous=FULL", val, sizeof val);
     if (rc != SQLITE_OK)
         return open_failure(db, rc, path, "synchronous", err);
-    rc = pragma_value(db, "PRAGMA foreign_keys=ON", val, sizeof val);
+    rc = lk_sq_first_text(db, "PRAGMA foreign_keys=ON", val, sizeof val);
     if (rc == SQLITE_OK)
-        rc = pragma_value(db, "PRAGMA foreign_keys", val, sizeof val);
+        rc = lk_sq_first_text(db, "PRAGMA foreign_keys", val, sizeof val);
     if (rc != SQLITE_OK)
         return open_failure(db, rc, path, "foreign_keys", err);
     if (strcmp(val, "1") != 0)
@@ -427,6 +428,9 @@ static const lk_store_ops sqlite_ops = {
     .allow_list = lk_sq_allow_list,
     .allow_insert = lk_sq_allow_insert,
     .allow_delete = lk_sq_allow_delete,
+    .gwroute_list = lk_sq_gwroute_list,
+    .gwroute_insert = lk_sq_gwroute_insert,
+    .gwroute_delete = lk_sq_gwroute_delete,
     .user_limits_list = lk_sq_user_limits_list,
     .user_limits_set = lk_sq_user_limits_set,
     .user_limits_delete = lk_sq_user_limits_delete,
@@ -434,6 +438,9 @@ static const lk_store_ops sqlite_ops = {
     .errors_add = lk_sq_errors_add,
     .usage_list = lk_sq_usage_list,
     .errors_list = lk_sq_errors_list,
+    .limit_counts_put = lk_sq_limit_counts_put,
+    .limit_counts_others = lk_sq_limit_counts_others,
+    .limit_counts_prune = lk_sq_limit_counts_prune,
 
     .session_insert = lk_sq_session_insert,
     .session_find = lk_sq_session_find,

@@ -25,13 +25,14 @@ const MESSAGES_DE = JSON.parse(fs.readFileSync(path.join(CONSOLE, 'messages-de.j
 // the names the product keeps in every language (phrases are taken out whole)
 const PRODUCT_TERMS = ['latchkey admin create', 'LaunchPoint', 'latchkey', 'AllZones', 'API', 'REST', 'curl', 'CSV', 'IP', 'IPv4',
   'IPv6', 'CIDR', 'SMTP', 'UTF-8', 'Admin', 'Identity', 'Client-ID', 'Client-Secret', 'Token', 'Service', 'Services', 'OK',
-  'Smart Campaign', 'Named Accounts', 'Named-Account-Listen', 'Assets', 'Leads', 'Lead', 'Opportunities', 'English', 'Deutsch'];
+  'Smart Campaign', 'Named Accounts', 'Named-Account-Listen', 'Assets', 'Leads', 'Lead', 'Opportunities', 'English', 'Deutsch',
+  'Marketo', 'nginx', 'Caddy', 'HTTP', 'GET', 'POST'];
 
 // Words that German writes as English does (loanwords, or the same word): each was
 // checked by a person. Not derived from the German dictionary, which is what is tested.
 const SHARED = ['admin', 'administrator', 'an', 'bits', 'bytes', 'client', 'db', 'details', 'eml', 'format', 'hand', 'hash',
   'host', 'id', 'in', 'integration', 'lang', 'limit', 'limits', 'link', 'links', 'mm', 'name', 'optional', 'per', 'person', 'schemas', 'secret',
-  'server', 'spam', 'start', 'status', 'system', 'text', 'urls', 'was'];
+  'server', 'spam', 'start', 'status', 'system', 'text', 'urls', 'was', 'gateway', 'route'];
 
 const words = (text) => (String(text).replace(/\{\w+\}/g, ' ').match(/[A-Za-zÄÖÜäöüß]{2,}/g) || []).map((w) => w.toLowerCase());
 

@@ -13,7 +13,7 @@ import path from 'node:path';
 import { describe, test } from 'node:test';
 import { createConfig, lint } from '@redocly/openapi-core';
 import {
-  FORM_CT, USAGE, basic, call, consoleAdminCreate, consoleSetCookies, creds, eventually, form, makeInstance, raw,
+  FORM_CT, USAGE, basic, call, cli, consoleAdminCreate, consoleSetCookies, creds, eventually, form, makeInstance, raw,
   startServer, token, UM, UM_PERMS,
 } from '../server-lib.mjs';
 import { SPEC_YAML, SpecChecker, loadSpec, normalize, sourceRoutes } from './spec.mjs';
@@ -63,7 +63,9 @@ describe('answers against the document', () => {
     const db = inst.db;
     const boss = consoleAdminCreate(db, 'boss@example.com', 'Bo', 'Ss');
     const other = consoleAdminCreate(db, 'other@example.com', 'Ot', 'Her');
-    const srv = await startServer(t, db);
+    cli(db, 'route', 'add', '/api/v1/*', '--method', 'GET', '--permission', 'none');
+    cli(db, 'route', 'add', '/api/v2/orders/{id}', '--method', 'GET', '--permission', 'Read-Write Lead', '--plain');
+    const srv = await startServer(t, db, ['--trusted-proxies', '127.0.0.1']);
 
     // every answer is checked against the document as it comes
     const req = async (method, p, { headers = {}, body, expect } = {}) => {
@@ -100,6 +102,13 @@ describe('answers against the document', () => {
     // Marketo's cure for 414: a POST with _method=GET is answered as the GET (x-latchkey-method-override)
     assert.equal((await req('POST', `${USAGE}?_method=GET`, { headers: { ...bearer, 'Content-Type': 'application/x-www-form-urlencoded' },
       body: 'filterType=id', expect: 200 })).json.success, true, '_method=GET');
+
+    // ---- the gateway's auth check (the tour's server trusts 127.0.0.1 as a proxy)
+    const named = (uri) => ({ 'X-Forwarded-Method': 'GET', 'X-Forwarded-Uri': uri });
+    await req('GET', '/auth/check', { headers: { ...bearer, ...named('/api/v1/orders') }, expect: 200 });
+    await req('GET', '/auth/check', { headers: named('/api/v1/orders'), expect: 401 });
+    await req('GET', '/auth/check', { headers: { ...bearer, ...named('/api/v1/../admin') }, expect: 403 });
+    await req('GET', '/auth/check', { headers: { ...bearer, ...named('/api/v2/orders/1') }, expect: 403 });
 
     // ---- user management
     const json = { ...bearer, 'Content-Type': 'application/json' };

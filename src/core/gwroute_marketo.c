@@ -1,0 +1,136 @@
+/* gwroute_marketo — the built-in map of Marketo's REST paths to its Access API
+ * permissions, loaded by `latchkey route import marketo` (docs/gateway.md).
+ *
+ * From the "Required Permissions" of Marketo's endpoint reference: a read needs
+ * the Read-Only or the Read-Write permission of its object, a write the Read-Write
+ * one. Paths Marketo serves that are not here are refused (deny by default) until
+ * a route is added for them. The User Management API is not here: it needs two
+ * permissions at once, and latchkey serves it itself. */
+#include "core/gwroute.h"
+
+const lk_gwroute_builtin lk_gwroute_marketo[] = {
+    /* leads */
+    {"GET", "/rest/v1/leads.json", {"Read-Only Lead", "Read-Write Lead", NULL}},
+    {"POST", "/rest/v1/leads.json", {"Read-Write Lead", NULL}},
+    {"DELETE", "/rest/v1/leads.json", {"Read-Write Lead", NULL}},
+    {"GET", "/rest/v1/lead/{id}.json", {"Read-Only Lead", "Read-Write Lead", NULL}},
+    {"POST", "/rest/v1/leads/delete.json", {"Read-Write Lead", NULL}},
+    {"GET", "/rest/v1/leads/describe.json", {"Read-Only Lead", "Read-Write Lead", NULL}},
+    {"GET", "/rest/v1/leads/describe2.json", {"Read-Only Lead", "Read-Write Lead", NULL}},
+    {"POST", "/rest/v1/leads/push.json", {"Read-Write Lead", NULL}},
+    {"POST", "/rest/v1/leads/submitForm.json", {"Read-Write Lead", NULL}},
+    {"POST", "/rest/v1/leads/{id}/merge.json", {"Read-Write Lead", NULL}},
+    {"POST", "/rest/v1/leads/{id}/associate.json", {"Read-Write Lead", NULL}},
+    {"GET", "/rest/v1/leads/partitions.json", {"Read-Only Lead", "Read-Write Lead", NULL}},
+    {"POST", "/rest/v1/leads/partitions.json", {"Read-Write Lead", NULL}},
+    {"GET", "/rest/v1/leads/{id}/listMembership.json", {"Read-Only Lead", "Read-Write Lead", NULL}},
+    {"GET", "/rest/v1/leads/{id}/programMembership.json", {"Read-Only Lead", "Read-Write Lead", NULL}},
+    {"GET", "/rest/v1/leads/{id}/smartCampaignMembership.json", {"Read-Only Lead", "Read-Write Lead", NULL}},
+    {"GET", "/rest/v1/leads/programs/{id}.json", {"Read-Only Lead", "Read-Write Lead", NULL}},
+    {"POST", "/rest/v1/leads/programs/{id}/status.json", {"Read-Write Lead", NULL}},
+    {"GET", "/rest/v1/leads/schema/fields.json", {"Read-Only Lead", "Read-Write Lead", "Read-Only Schema Standard Field", "Read-Only Schema Custom Field", NULL}},
+    {"POST", "/rest/v1/leads/schema/fields.json", {"Read-Write Schema Standard Field", "Read-Write Schema Custom Field", NULL}},
+    /* static lists */
+    {"GET", "/rest/v1/lists.json", {"Read-Only Lead", "Read-Write Lead", NULL}},
+    {"GET", "/rest/v1/lists/{id}.json", {"Read-Only Lead", "Read-Write Lead", NULL}},
+    {"GET", "/rest/v1/lists/{id}/leads.json", {"Read-Only Lead", "Read-Write Lead", NULL}},
+    {"POST", "/rest/v1/lists/{id}/leads.json", {"Read-Write Lead", NULL}},
+    {"DELETE", "/rest/v1/lists/{id}/leads.json", {"Read-Write Lead", NULL}},
+    {"GET", "/rest/v1/lists/{id}/leads/ismember.json", {"Read-Only Lead", "Read-Write Lead", NULL}},
+    {"GET", "/rest/v1/list/{id}/leads.json", {"Read-Only Lead", "Read-Write Lead", NULL}},
+    {"GET", "/rest/asset/v1/staticLists.json", {"Read-Only Assets", "Read-Write Assets", NULL}},
+    /* program members */
+    {"GET", "/rest/v1/programs/{id}/members.json", {"Read-Only Lead", "Read-Write Lead", NULL}},
+    {"POST", "/rest/v1/programs/{id}/members/status.json", {"Read-Write Lead", NULL}},
+    {"POST", "/rest/v1/programs/{id}/members.json", {"Read-Write Lead", NULL}},
+    {"POST", "/rest/v1/programs/{id}/members/delete.json", {"Read-Write Lead", NULL}},
+    {"GET", "/rest/v1/programs/members/describe.json", {"Read-Only Lead", "Read-Write Lead", NULL}},
+    /* activities */
+    {"GET", "/rest/v1/activities.json", {"Read-Only Activity", "Read-Write Activity", NULL}},
+    {"GET", "/rest/v1/activities/pagingtoken.json", {"Read-Only Activity", "Read-Write Activity", "Read-Only Lead", "Read-Write Lead", NULL}},
+    {"GET", "/rest/v1/activities/leadchanges.json", {"Read-Only Activity", "Read-Write Activity", NULL}},
+    {"GET", "/rest/v1/activities/deletedleads.json", {"Read-Only Activity", "Read-Write Activity", NULL}},
+    {"GET", "/rest/v1/activities/types.json", {"Read-Only Activity", "Read-Write Activity", "Read-Only Activity Metadata", "Read-Write Activity Metadata", NULL}},
+    {"POST", "/rest/v1/activities/external.json", {"Read-Write Activity", NULL}},
+    {"GET", "/rest/v1/activities/external/types.json", {"Read-Only Activity Metadata", "Read-Write Activity Metadata", NULL}},
+    {"POST", "/rest/v1/activities/external/type.json", {"Read-Write Activity Metadata", NULL}},
+    {"POST", "/rest/v1/activities/external/type/{apiName}.json", {"Read-Write Activity Metadata", NULL}},
+    {"POST", "/rest/v1/activities/external/type/{apiName}/delete.json", {"Read-Write Activity Metadata", NULL}},
+    /* companies */
+    {"GET", "/rest/v1/companies.json", {"Read-Only Company", "Read-Write Company", NULL}},
+    {"POST", "/rest/v1/companies.json", {"Read-Write Company", NULL}},
+    {"POST", "/rest/v1/companies/delete.json", {"Read-Write Company", NULL}},
+    {"GET", "/rest/v1/companies/describe.json", {"Read-Only Company", "Read-Write Company", NULL}},
+    /* opportunities */
+    {"GET", "/rest/v1/opportunities.json", {"Read-Only Opportunity", "Read-Write Opportunity", NULL}},
+    {"POST", "/rest/v1/opportunities.json", {"Read-Write Opportunity", NULL}},
+    {"POST", "/rest/v1/opportunities/delete.json", {"Read-Write Opportunity", NULL}},
+    {"GET", "/rest/v1/opportunities/describe.json", {"Read-Only Opportunity", "Read-Write Opportunity", NULL}},
+    {"GET", "/rest/v1/opportunities/roles.json", {"Read-Only Opportunity", "Read-Write Opportunity", NULL}},
+    {"POST", "/rest/v1/opportunities/roles.json", {"Read-Write Opportunity", NULL}},
+    {"POST", "/rest/v1/opportunities/roles/delete.json", {"Read-Write Opportunity", NULL}},
+    {"GET", "/rest/v1/opportunities/roles/describe.json", {"Read-Only Opportunity", "Read-Write Opportunity", NULL}},
+    /* named accounts */
+    {"GET", "/rest/v1/namedaccounts.json", {"Read-Only Named Account", "Read-Write Named Account", NULL}},
+    {"POST", "/rest/v1/namedaccounts.json", {"Read-Write Named Account", NULL}},
+    {"POST", "/rest/v1/namedaccounts/delete.json", {"Read-Write Named Account", NULL}},
+    {"GET", "/rest/v1/namedaccounts/describe.json", {"Read-Only Named Account", "Read-Write Named Account", NULL}},
+    /* sales persons */
+    {"GET", "/rest/v1/salespersons.json", {"Read-Only Sales Person", "Read-Write Sales Person", NULL}},
+    {"POST", "/rest/v1/salespersons.json", {"Read-Write Sales Person", NULL}},
+    {"POST", "/rest/v1/salespersons/delete.json", {"Read-Write Sales Person", NULL}},
+    {"GET", "/rest/v1/salespersons/describe.json", {"Read-Only Sales Person", "Read-Write Sales Person", NULL}},
+    /* named account lists */
+    {"GET", "/rest/v1/namedAccountLists.json", {"Read-Only Named Account List", "Read-Write Named Account List", NULL}},
+    {"POST", "/rest/v1/namedAccountLists.json", {"Read-Write Named Account List", NULL}},
+    {"POST", "/rest/v1/namedAccountLists/delete.json", {"Read-Write Named Account List", NULL}},
+    {"GET", "/rest/v1/namedAccountList/{id}/namedAccounts.json", {"Read-Only Named Account List", "Read-Write Named Account List", NULL}},
+    {"POST", "/rest/v1/namedAccountList/{id}/namedAccounts.json", {"Read-Write Named Account List", NULL}},
+    {"POST", "/rest/v1/namedAccountList/{id}/namedAccounts/remove.json", {"Read-Write Named Account List", NULL}},
+    /* custom objects */
+    {"GET", "/rest/v1/customobjects.json", {"Read-Only Custom Object", "Read-Write Custom Object", NULL}},
+    {"GET", "/rest/v1/customobjects/{apiName}.json", {"Read-Only Custom Object", "Read-Write Custom Object", NULL}},
+    {"POST", "/rest/v1/customobjects/{apiName}.json", {"Read-Write Custom Object", NULL}},
+    {"POST", "/rest/v1/customobjects/{apiName}/delete.json", {"Read-Write Custom Object", NULL}},
+    {"GET", "/rest/v1/customobjects/{apiName}/describe.json", {"Read-Only Custom Object", "Read-Write Custom Object", NULL}},
+    {"GET", "/rest/v1/customobjects/schema.json", {"Read-Only Custom Object Type", "Read-Write Custom Object Type", NULL}},
+    {"POST", "/rest/v1/customobjects/schema.json", {"Read-Write Custom Object Type", NULL}},
+    {"GET", "/rest/v1/customobjects/schema/{apiName}/describe.json", {"Read-Only Custom Object Type", "Read-Write Custom Object Type", NULL}},
+    {"POST", "/rest/v1/customobjects/schema/{apiName}/*", {"Read-Write Custom Object Type", NULL}},
+    /* campaigns */
+    {"GET", "/rest/v1/campaigns.json", {"Read-Only Campaign", "Read-Write Campaign", NULL}},
+    {"GET", "/rest/v1/campaigns/{id}.json", {"Read-Only Campaign", "Read-Write Campaign", NULL}},
+    {"POST", "/rest/v1/campaigns/{id}/trigger.json", {"Execute Campaign", NULL}},
+    {"POST", "/rest/v1/campaigns/{id}/schedule.json", {"Execute Campaign", NULL}},
+    {"GET", "/rest/asset/v1/smartCampaigns.json", {"Read-Only Campaign", "Read-Write Campaign", "Read-Only Assets", "Read-Write Assets", NULL}},
+    {"GET", "/rest/asset/v1/smartCampaign/{id}.json", {"Read-Only Campaign", "Read-Write Campaign", "Read-Only Assets", "Read-Write Assets", NULL}},
+    {"POST", "/rest/asset/v1/smartCampaign/{id}/activate.json", {"Activate Campaign", NULL}},
+    {"POST", "/rest/asset/v1/smartCampaign/{id}/deactivate.json", {"Deactivate Campaign", NULL}},
+    /* assets: reads, writes, approvals, redirect rules */
+    {"GET", "/rest/asset/v1/*", {"Read-Only Assets", "Read-Write Assets", NULL}},
+    {"POST", "/rest/asset/v1/*", {"Read-Write Assets", NULL}},
+    {"POST", "/rest/asset/v1/{type}/{id}/approveDraft.json", {"Approve Assets", NULL}},
+    {"POST", "/rest/asset/v1/{type}/{id}/unapprove.json", {"Approve Assets", NULL}},
+    {"GET", "/rest/asset/v1/redirectRules.json", {"Read-Only Redirect Rules", "Read-Write Redirect Rules", NULL}},
+    {"POST", "/rest/asset/v1/redirectRules.json", {"Read-Write Redirect Rules", NULL}},
+    {"GET", "/rest/asset/v1/redirectRule/{id}.json", {"Read-Only Redirect Rules", "Read-Write Redirect Rules", NULL}},
+    {"POST", "/rest/asset/v1/redirectRule/{id}.json", {"Read-Write Redirect Rules", NULL}},
+    {"POST", "/rest/asset/v1/redirectRule/{id}/delete.json", {"Read-Write Redirect Rules", NULL}},
+    /* bulk import and extract */
+    {"POST", "/bulk/v1/leads.json", {"Read-Write Lead", NULL}},
+    {"GET", "/bulk/v1/leads/batch/{id}.json", {"Read-Only Lead", "Read-Write Lead", NULL}},
+    {"GET", "/bulk/v1/leads/batch/{id}/*", {"Read-Only Lead", "Read-Write Lead", NULL}},
+    {"GET", "/bulk/v1/leads/export.json", {"Read-Only Lead", "Read-Write Lead", NULL}},
+    {"POST", "/bulk/v1/leads/export/create.json", {"Read-Only Lead", "Read-Write Lead", NULL}},
+    {"POST", "/bulk/v1/leads/export/{id}/*", {"Read-Only Lead", "Read-Write Lead", NULL}},
+    {"GET", "/bulk/v1/leads/export/{id}/*", {"Read-Only Lead", "Read-Write Lead", NULL}},
+    {"GET", "/bulk/v1/activities/export.json", {"Read-Only Activity", "Read-Write Activity", NULL}},
+    {"POST", "/bulk/v1/activities/export/create.json", {"Read-Only Activity", "Read-Write Activity", NULL}},
+    {"POST", "/bulk/v1/activities/export/{id}/*", {"Read-Only Activity", "Read-Write Activity", NULL}},
+    {"GET", "/bulk/v1/activities/export/{id}/*", {"Read-Only Activity", "Read-Write Activity", NULL}},
+    {"POST", "/bulk/v1/customobjects/{apiName}/import.json", {"Read-Write Custom Object", NULL}},
+    {"GET", "/bulk/v1/customobjects/{apiName}/import/{id}/*", {"Read-Only Custom Object", "Read-Write Custom Object", NULL}},
+    /* usage statistics: Marketo asks no permission */
+    {"GET", "/rest/v1/stats/*", {NULL}},
+    {NULL, NULL, {NULL}},
+};
