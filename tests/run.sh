@@ -50,7 +50,7 @@ if [ -n "$PG_DIR" ]; then
     # every unit test that works through the store (test_store_open is about SQLite files)
     for name in test_store test_store_lists test_workspace test_permission test_role test_user test_service \
                 test_audit test_limits test_allowlist test_catalog test_session test_mailq test_authz test_gwroute \
-                test_worker; do
+                test_worker test_peers; do
         t="$BUILD/$name"
         [ -x "$t" ] || continue
         if "$t" >"$LOG/$name.pg.out" 2>&1; then rc=0; else rc=$?; fi

@@ -614,6 +614,8 @@ lk_runtime *lk_runtime_open(const lk_config *cfg, lk_error *err)
     rt->client_throttle = lk_throttle_new((size_t)cfg->auth_fail_capacity, cfg->auth_fail_window);
     rt->signin = lk_signin_new((size_t)cfg->auth_fail_capacity, cfg->login_fail_limit, cfg->auth_fail_window);
     rt->peers = lk_peers_new(cfg->auth_fail_window, (size_t)cfg->auth_fail_capacity);
+    /* a store other than a file may be shared by several machines */
+    lk_peers_wall_clock(rt->peers, strcmp(store->ops->kind, "sqlite") != 0);
     int64_t now = lk_time_now();
     compute_day(now, &rt->day);
 
