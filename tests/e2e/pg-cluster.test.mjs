@@ -1,7 +1,10 @@
 // A cluster of three latchkey nodes on one PostgreSQL (issue 13; docs/deployment.md):
 // a token minted on A works on B and C; a revocation through B, a lock and a rotation
 // reach every node (polled, 3 s at most; the feed is woken by NOTIFY, so it is usually
-// at once); kill -9 of a node loses nothing it acknowledged; PostgreSQL stopped for
+// at once); the instance's rate limit holds across the nodes within the stated bound
+// (docs/server.md#limits-across-nodes), its counts published in epoch seconds; a
+// gateway route added or deleted through one node's CLI is what every node's auth
+// check answers; kill -9 of a node loses nothing it acknowledged; PostgreSQL stopped for
 // 10 s: every node keeps answering guarded calls and token requests from memory,
 // refuses writes cleanly, and catches up once the database is back.
 //
@@ -13,7 +16,7 @@ import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { ON_PG, ROOT, pgUrl, psql, tempDir } from './lib.mjs';
+import { ON_PG, ROOT, nowSec, pgUrl, psql, tempDir } from './lib.mjs';
 import {
   FORM_CT, UM_PERMS, USAGE, addService, assertOk, assertRestError, assertUmOk, basic, call, cli, eventually, form,
   identity, creds, poll, rest, restCode, sleep, startServer, token, um,
@@ -49,10 +52,12 @@ describe('three nodes on one PostgreSQL', { skip: !ON_PG && 'runs with LATCHKEY_
     admin = addService(db, 'UM sync', 'admin-api@example.com');
     cli(db, 'user', 'invite', '--email', 'api@example.com', '--first', 'A', '--last', 'B', '--role', 'Reader', '--api-only');
     api = addService(db, 'Sync', 'api@example.com');
-    // A first: it writes the key file every node shares
-    nodes.A = await startServer(null, db, ['--auth-fail-limit', '1000']);
-    nodes.B = await startServer(null, db, ['--auth-fail-limit', '1000']);
-    nodes.C = await startServer(null, db, ['--auth-fail-limit', '1000']);
+    // A first: it writes the key file every node shares; each answers a gateway's auth
+    // check from 127.0.0.1
+    const args = ['--auth-fail-limit', '1000', '--trusted-proxies', '127.0.0.1'];
+    nodes.A = await startServer(null, db, args);
+    nodes.B = await startServer(null, db, args);
+    nodes.C = await startServer(null, db, args);
   });
 
   after(async () => {
@@ -62,6 +67,42 @@ describe('three nodes on one PostgreSQL', { skip: !ON_PG && 'runs with LATCHKEY_
   });
 
   const all = () => Object.entries(nodes).filter(([, n]) => n.proc.exitCode === null && n.proc.signalCode === null);
+
+  // first: no REST call has been made yet, so the 20 s window starts empty
+  test('the instance rate limit 5/20 s holds across the three nodes within the bound', async () => {
+    const before = cli(db, 'limits', 'show');
+    assert.ok(before.instance, JSON.stringify(before));
+    const generation = async (n) => Number(/^latchkey_catalog_generation (\d+)$/m.exec((await call(`${n.url}/metrics`)).text)?.[1]);
+    const was = {};
+    for (const [name, n] of all()) was[name] = await generation(n);
+    cli(db, 'limits', 'set', '--rate', '5/20', '--daily', '0', '--concurrent', '0');
+    // every node has applied the change (the feed) and sees the two others, before a call
+    for (const [name, n] of all()) {
+      await eventually(`the new limit on ${name}`, () => generation(n), (g) => g > was[name], { timeoutMs: 10_000 });
+      await eventually(`the peers of ${name}`, () => call(`${n.url}/metrics`), (r) => /^latchkey_peers 2$/m.test(r.text),
+        { timeoutMs: 10_000 });
+    }
+    const tok = await token(nodes.A, api);
+    const list = all().map(([, n]) => n);
+    const counts = {};
+    const end = Date.now() + 3000;
+    for (let i = 0; Date.now() < end; i++) {
+      const c = restCode(await rest(list[i % list.length], USAGE, tok));
+      counts[c] = (counts[c] ?? 0) + 1;
+      await sleep(40);
+    }
+    // the limit plus one slice (1/20 of it, at least 1) per node
+    const bound = 5 + 3 * 1;
+    assert.ok(counts.ok >= 5 && counts.ok <= bound, `between 5 and ${bound} calls through: ${JSON.stringify(counts)}`);
+    assert.deepEqual(Object.keys(counts).filter((c) => c !== 'ok' && c !== '606'), [], JSON.stringify(counts));
+    // nodes on different machines share no monotonic clock: the rate rows are epoch seconds
+    const newest = Number(psql("SELECT max(bucket) FROM limit_counts WHERE kind = 'r'", db.path));
+    assert.ok(Math.abs(newest - nowSec()) <= 5, `the newest rate second ${newest} is an epoch second (now ${nowSec()})`);
+    // the other tests poll the nodes freely: no rate limit for them (the refused calls
+    // above fill the window too), the rest as before
+    cli(db, 'limits', 'set', '--rate', '0', '--daily', String(before.instance.daily),
+      '--concurrent', String(before.instance.concurrent));
+  });
 
   test('a token minted on A is good on B and C', async () => {
     const tok = await token(nodes.A, api);
@@ -100,6 +141,26 @@ describe('three nodes on one PostgreSQL', { skip: !ON_PG && 'runs with LATCHKEY_
       assertRestError(value, 601, 'Access token invalid', `locked, on ${name}`);
     }
     cli(db, 'user', 'unlock', 'admin-api@example.com');
+  });
+
+  test('a gateway route added through the CLI answers on every node; deleted, it is gone on every node', async () => {
+    const tok = await token(nodes.B, api);
+    const ask = (n) => call(`${n.url}/auth/check`, { headers: { Authorization: `Bearer ${tok}`, 'X-Forwarded-Method': 'GET',
+      'X-Forwarded-Uri': '/api/v2/orders/7' } });
+    for (const [name, n] of all()) {
+      const r = await ask(n);
+      assert.equal(r.headers.get('x-latchkey-code'), '610', `no route yet on ${name}: ${r.status} ${r.text}`);
+    }
+    cli(db, 'route', 'add', '/api/v2/orders/{id}', '--method', 'GET', '--permission', 'Read-Only Lead', '--plain');
+    for (const [name, n] of all()) {
+      const { value, elapsed } = await eventually(`the route on ${name}`, () => ask(n), (r) => r.status === 200);
+      assert.equal(value.headers.get('x-latchkey-user'), 'api@example.com', `the route on ${name} (${elapsed} ms)`);
+    }
+    cli(db, 'route', 'delete', '/api/v2/orders/{id}', '--method', 'GET');
+    for (const [name, n] of all()) {
+      const { value } = await eventually(`the route gone on ${name}`, () => ask(n), (r) => r.status !== 200);
+      assert.equal(value.headers.get('x-latchkey-code'), '610', `deleted on ${name}`);
+    }
   });
 
   test('kill -9 of a node loses nothing it acknowledged', async () => {
