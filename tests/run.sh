@@ -132,14 +132,8 @@ fi
 # test (three nodes on one PostgreSQL); the e2e libs make a database per test.
 if [ -n "$PG_DIR" ]; then
     echo "== end-to-end tests on PostgreSQL"
-    # server-stalls (a stop while the store worker waits for another process's write lock)
-    # is left out on PostgreSQL until the store can cancel a lock wait (PQcancel) as the
-    # stop needs: docs/testing.md#postgresql
-    set --
-    for f in "$ROOT"/tests/e2e/server-*.test.mjs "$ROOT"/tests/e2e/usermgmt-*.test.mjs "$ROOT"/tests/e2e/limits.test.mjs \
-        "$ROOT"/tests/e2e/pg-*.test.mjs; do
-        case "$f" in */server-stalls.test.mjs) ;; *) set -- "$@" "$f" ;; esac
-    done
+    set -- "$ROOT"/tests/e2e/server-*.test.mjs "$ROOT"/tests/e2e/usermgmt-*.test.mjs "$ROOT"/tests/e2e/limits.test.mjs \
+        "$ROOT"/tests/e2e/pg-*.test.mjs
     if LATCHKEY_TEST_DB=postgres LATCHKEY_PG_DIR="$PG_DIR" node --test --test-reporter=tap "$@" >"$LOG/e2e-pg.tap" 2>&1; then
         rc=0; else rc=$?; fi
     p=$(sed -n 's/^# pass \([0-9]*\)$/\1/p' "$LOG/e2e-pg.tap" | tail -n 1)

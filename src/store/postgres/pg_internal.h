@@ -131,6 +131,10 @@ void lk_pg_cache_free(lk_pg *q);
  * of which a row must contain; NULL when the text is blank or a word is shorter
  * than LK_PG_TRIGRAM characters (then *whole is the whole text's pattern). */
 const char *lk_pg_search_words(lk_arena *a, const char *text, const char **whole);
+/* The pattern of the longest of those words, or NULL when lk_pg_search_words gives
+ * none: a single LIKE the trigram index can answer (PostgreSQL's GIN cannot use a
+ * LIKE ALL of an array), which the statement ANDs to the LIKE ALL of every word. */
+const char *lk_pg_search_key(lk_arena *a, const char *text);
 /* the text trimmed, lower case; NULL when blank */
 const char *lk_pg_search_fold(lk_arena *a, const char *text);
 /* '%text%' with LIKE's specials escaped (text as given) */
@@ -140,6 +144,9 @@ static inline int64_t lk_pg_limit(int64_t n)
 {
     return n > 0 ? n : INT64_MAX;
 }
+
+/* the users' list statement (pg_users.c; $1..$11), for its test of the plan */
+extern const char lk_pg_sql_user_list[];
 
 /* --- the ops (see store.h for their contracts) ---------------------------- */
 

@@ -617,6 +617,28 @@ const char *lk_pg_search_words(lk_arena *a, const char *text, const char **whole
     return out;
 }
 
+const char *lk_pg_search_key(lk_arena *a, const char *text)
+{
+    const char *whole = NULL;
+    if (!lk_pg_search_words(a, text, &whole))
+        return NULL;
+    const char *fold = lk_pg_search_fold(a, text), *best = NULL;
+    size_t best_len = 0;
+    for (const char *p = fold; *p;) {
+        while (is_blank(*p))
+            p++;
+        size_t len = 0;
+        while (p[len] && !is_blank(p[len]))
+            len++;
+        if (len > best_len) {
+            best = p;
+            best_len = len;
+        }
+        p += len;
+    }
+    return best ? lk_pg_like(a, lk_arena_strndup(a, best, best_len)) : NULL;
+}
+
 static void count_row(lk_arena *a, lk_pg_stmt *st, void *out)
 {
     (void)a;

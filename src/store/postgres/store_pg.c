@@ -38,13 +38,22 @@ extern const lk_embedded_file lk_pg_migrations[];
 
 static PGconn *connect_url(const char *url, lk_error *err)
 {
-    /* later keywords win: the URL's own connect_timeout or application_name stand */
-    const char *const keys[] = {"connect_timeout", "application_name", "dbname", NULL};
-    const char *const vals[] = {"5", "latchkey", url, NULL};
+    /* later keywords win: the URL's own connect_timeout or application_name stand.
+     * Over TCP, a primary that vanished without closing (a dead host, a partition)
+     * is noticed within about 10 s (keepalives, tcp_user_timeout) rather than the
+     * system's minutes, so that a request waiting on the store, and a stop, stay
+     * bounded; a lock wait is bounded by lock_timeout at begin. */
+    const char *const keys[] = {"connect_timeout", "application_name", "keepalives", "keepalives_idle",
+                                "keepalives_interval", "keepalives_count", "tcp_user_timeout", "dbname", NULL};
+    const char *const vals[] = {"5", "latchkey", "1", "5", "2", "3", "10000", url, NULL};
     PGconn *conn = PQconnectdbParams(keys, vals, 1);
     if (conn && PQstatus(conn) == CONNECTION_OK) {
-        /* quiet the server's NOTICEs (CREATE ... IF NOT EXISTS) */
-        PQclear(PQexec(conn, "SET client_min_messages = warning"));
+        /* quiet the server's NOTICEs (CREATE ... IF NOT EXISTS); plan every run of a
+         * prepared statement with its values: the lists' optional filters ($n IS NULL
+         * OR ...) fold away, so a search can use its trigram index (pg_users.c), which a
+         * generic plan never does; the hot path never reaches the database, so the
+         * planning costs a write or a console list, not a REST call */
+        PQclear(PQexec(conn, "SET client_min_messages = warning; SET plan_cache_mode = force_custom_plan"));
         return conn;
     }
     char why[200];
