@@ -5,8 +5,8 @@
  *
  * What moves: workspaces, custom permissions, roles with their permissions, users
  * with their grants, password hashes and states, services with their secret hashes,
- * the instance settings, the IP allowlist, per-user limits, the audit trail and the
- * daily usage and error counts. What does not: console sessions, pending invitation
+ * the instance settings, the IP allowlist, the gateway's routes, per-user limits, the
+ * audit trail and the daily usage and error counts. What does not: console sessions, pending invitation
  * and reset links, the mail queue, token revocations and the change feed (all
  * short-lived); the token key file (copy it: it is a file of its own). Records are
  * matched by name (roles, permissions, workspaces) and email (users): ids are given
@@ -18,6 +18,8 @@
  */
 #include "cli/cli.h"
 
+#include "core/gwpath.h"
+#include "core/gwroute.h"
 #include "store/store.h"
 
 #include <errno.h>
@@ -59,14 +61,15 @@ static json_t *export_doc(lk_store *s, lk_arena *a, int64_t now, lk_error *err)
     lk_usage_rec *usage;
     lk_error_rec *errs;
     const char **cidrs;
-    size_t n_ws, n_perms, n_roles, n_users, n_svcs, n_lims, n_evs, n_usage, n_errs, n_cidrs;
+    lk_gw_route *routes;
+    size_t n_ws, n_perms, n_roles, n_users, n_svcs, n_lims, n_evs, n_usage, n_errs, n_cidrs, n_routes;
     lk_user_filter uf = {.api_only = -1};
     lk_audit_filter af = {0};
     if (o->workspace_list(s, a, &ws, &n_ws, err) != LK_OK || o->permission_list(s, a, &perms, &n_perms, err) != LK_OK ||
         o->role_list(s, a, &roles, &n_roles, err) != LK_OK || o->user_list(s, a, &uf, &users, &n_users, err) != LK_OK ||
         o->service_list(s, a, NULL, &svcs, &n_svcs, err) != LK_OK ||
         o->user_limits_list(s, a, &lims, &n_lims, err) != LK_OK || o->allow_list(s, a, &cidrs, &n_cidrs, err) != LK_OK ||
-        o->audit_list(s, a, &af, &evs, &n_evs, err) != LK_OK ||
+        o->gwroute_list(s, a, &routes, &n_routes, err) != LK_OK || o->audit_list(s, a, &af, &evs, &n_evs, err) != LK_OK ||
         o->usage_list(s, a, "0000-00-00", "9999-99-99", &usage, &n_usage, err) != LK_OK ||
         o->errors_list(s, a, "0000-00-00", "9999-99-99", &errs, &n_errs, err) != LK_OK) {
         json_decref(doc);
@@ -143,6 +146,17 @@ static json_t *export_doc(lk_store *s, lk_arena *a, int64_t now, lk_error *err)
     for (size_t i = 0; i < n_cidrs; i++)
         json_array_append_new(arr, json_string(cidrs[i]));
     json_object_set_new(doc, "allowlist", arr);
+    arr = json_array(); /* in the order added: import adds them in this order */
+    for (size_t i = 0; i < n_routes; i++) {
+        json_t *names = json_array();
+        for (size_t k = 0; k < routes[i].n_permissions; k++)
+            json_array_append_new(names, json_string(routes[i].permissions[k]));
+        json_array_append_new(arr, json_pack("{s:s, s:s, s:o, s:s, s:I}", "method", routes[i].method, "pattern",
+                                             routes[i].pattern, "permissions", names, "style",
+                                             routes[i].plain ? "plain" : "marketo", "createdAt",
+                                             (json_int_t)routes[i].created_at));
+    }
+    json_object_set_new(doc, "routes", arr);
     arr = json_array();
     for (size_t i = 0; i < n_lims; i++)
         json_array_append_new(arr, json_pack("{s:s, s:I, s:I, s:I, s:I, s:I}", "user", lims[i].user_email,
@@ -377,6 +391,22 @@ static lk_code import_doc(lk_store *s, lk_arena *a, json_t *doc, lk_error *err)
     }
     json_array_foreach(json_object_get(doc, "allowlist"), i, v) {
         if (json_is_string(v) && (code = o->allow_insert(s, json_string_value(v), jint(doc, "exportedAt"), err)) != LK_OK)
+            return code;
+    }
+    json_array_foreach(json_object_get(doc, "routes"), i, v) {
+        json_t *pj = json_object_get(v, "permissions");
+        size_t np = json_is_array(pj) ? json_array_size(pj) : 0;
+        const char **perms = lk_arena_alloc(a, (np ? np : 1) * sizeof *perms);
+        for (size_t k = 0; k < np; k++)
+            perms[k] = json_is_string(json_array_get(pj, k)) ? json_string_value(json_array_get(pj, k)) : "";
+        lk_gw_route r = {.method = jstr(v, "method"), .pattern = jstr(v, "pattern"), .permissions = perms,
+                         .n_permissions = np, .plain = strcmp(jstr(v, "style"), "plain") == 0,
+                         .created_at = jint(v, "createdAt")};
+        const char *why = "not an HTTP method latchkey knows";
+        if (!lk_gwroute_method_ok(r.method) || !lk_gwpath_pattern_ok(r.pattern, &why))
+            return lk_fail(err, LK_EINVAL, "routes", "the route %s %s cannot be imported: %s", r.method, r.pattern,
+                           why ? why : "");
+        if ((code = o->gwroute_insert(s, &r, err)) != LK_OK)
             return code;
     }
     json_array_foreach(json_object_get(doc, "userLimits"), i, v) {

@@ -63,6 +63,7 @@ describe('export and import', { skip: !ON_PG && 'runs with LATCHKEY_TEST_DB=post
     cli(a, 'limits', 'set', '--daily', '1234');
     cli(a, 'limits', 'set', '--user', 'sync@example.com', '--rate', '5/10');
     cli(a, 'allowlist', 'add', '10.0.0.0/8');
+    cli(a, 'route', 'add', '/api/v2/orders/{id}', '--method', 'GET', '--permission', 'Read-Only Lead', '--plain');
     const fileA = path.join(a.dir, 'a.json');
     const e1 = cli(a, 'export', fileA);
     assert.equal(e1.export.users, 3);
@@ -70,6 +71,8 @@ describe('export and import', { skip: !ON_PG && 'runs with LATCHKEY_TEST_DB=post
     const docA = content(fileA);
     assert.ok(docA.services.find((s) => s.name === 'Old Sync').oldSecretHash, 'the grace period moves too');
     assert.ok(docA.audit.length >= 10, 'the audit trail moves');
+    assert.deepEqual(docA.routes.map((r) => [r.method, r.pattern, r.permissions, r.style]),
+      [['GET', '/api/v2/orders/{id}', ['Read-Only Lead'], 'plain']], 'the gateway\'s routes move');
     assert.ok(!JSON.stringify(docA).includes(svc.secret), 'no secret in the export, only hashes');
 
     // into PostgreSQL
@@ -115,6 +118,18 @@ describe('export and import', { skip: !ON_PG && 'runs with LATCHKEY_TEST_DB=post
     assert.notEqual(j.status, 0);
     assert.match(j.stderr, /not a latchkey export/);
     assert.equal(dump(b), before, 'nothing written');
+    // a route latchkey would not accept (a pattern with two parameters in a segment), into
+    // an empty database: refused, nothing written
+    const doc = JSON.parse(fs.readFileSync(file, 'utf8'));
+    doc.routes = [{ method: 'GET', pattern: '/a/{x}{y}', permissions: [], style: 'plain', createdAt: 1 }];
+    fs.writeFileSync(path.join(a.dir, 'route.json'), JSON.stringify(doc));
+    const c = pgDb(t);
+    cli(c, 'migrate');
+    const empty = dump(c);
+    const bad = run(['import', path.join(a.dir, 'route.json'), '--json'], { db: c });
+    assert.notEqual(bad.status, 0, bad.stdout);
+    assert.match(bad.stdout, /the route GET \/a\/\{x\}\{y\} cannot be imported/);
+    assert.equal(dump(c), empty, 'nothing written');
     assert.ok(PG_ADMIN);
   });
 });
