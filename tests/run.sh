@@ -45,6 +45,7 @@ else
     cat "$LOG/pg.err"
     failed=$((failed + 1))
 fi
+pg_started=$(date +%s)
 if [ -n "$PG_DIR" ]; then
     echo "== unit tests on PostgreSQL ($BUILD)"
     # every unit test that works through the store (test_store_open is about SQLite files)
@@ -66,6 +67,7 @@ if [ -n "$PG_DIR" ]; then
         passed=$((passed + p)); failed=$((failed + f))
     done
 fi
+pg_seconds=$(( $(date +%s) - pg_started ))
 
 if [ -n "${FUZZ_BUILD:-}" ] && [ -d "$ROOT/$FUZZ_BUILD" ]; then
     echo "== fuzz targets (${FUZZ_TEST_SECONDS:-5} s each; 'make fuzz' runs them longer)"
@@ -132,6 +134,7 @@ fi
 # test (three nodes on one PostgreSQL); the e2e libs make a database per test.
 if [ -n "$PG_DIR" ]; then
     echo "== end-to-end tests on PostgreSQL"
+    pg_started=$(date +%s)
     set -- "$ROOT"/tests/e2e/server-*.test.mjs "$ROOT"/tests/e2e/usermgmt-*.test.mjs "$ROOT"/tests/e2e/limits.test.mjs \
         "$ROOT"/tests/e2e/pg-*.test.mjs
     if LATCHKEY_TEST_DB=postgres LATCHKEY_PG_DIR="$PG_DIR" node --test --test-reporter=tap "$@" >"$LOG/e2e-pg.tap" 2>&1; then
@@ -145,6 +148,8 @@ if [ -n "$PG_DIR" ]; then
         echo "--- failing end-to-end output (PostgreSQL)"; grep -B2 -A30 '^not ok\|^    not ok' "$LOG/e2e-pg.tap" | head -n 400
     fi
     passed=$((passed + p)); failed=$((failed + f))
+    # the run's added time on PostgreSQL (the unit tests again, these suites, the cluster)
+    echo "   PostgreSQL part: $((pg_seconds + $(date +%s) - pg_started)) s"
 fi
 
 if $openapi_ready; then
