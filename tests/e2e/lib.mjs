@@ -301,6 +301,11 @@ export function refuse(db, { status, code, field, mentions = [] }, ...args) {
 // write lock as latchkey does, instead of failing with "database is locked"
 export function sql(db, query) {
   if (typeof db === 'object' && db.pg) {
+    // a statement that returns no rows (INSERT, UPDATE, DELETE) runs as it is
+    if (!/^\s*(SELECT|WITH|VALUES)\b/i.test(query)) {
+      psql(query, db.path);
+      return [];
+    }
     const out = psql(`SELECT coalesce(json_agg(q), '[]'::json) FROM (${query}) q`, db.path);
     return JSON.parse(out);
   }
