@@ -359,6 +359,8 @@ test('the German console: the server\'s reasons, dates and lifetimes, the audit 
     await page.getByLabel('Aktion').selectOption({ label: 'Senden' });
     await page.getByRole('button', { name: 'Anwenden' }).click();
     const r = page.locator('#audit-list tbody tr[data-area="Email"][data-action="Send"]');
+    // the unfiltered list had Email / Send rows too: wait until the filtered one replaced it
+    await page.locator('#audit-list tbody tr:not([data-area="Email"][data-action="Send"])').first().waitFor({ state: 'detached' });
     await r.first().waitFor();
     assert.equal(await r.first().locator('[data-col=area]').textContent(), 'E-Mail');
     assert.equal(await r.first().locator('[data-col=action]').textContent(), 'Senden');
