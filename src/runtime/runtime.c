@@ -418,7 +418,8 @@ int64_t lk_runtime_peers(lk_runtime *rt)
  * running already. */
 static bool queue_write(lk_runtime *rt)
 {
-    if (atomic_exchange(&rt->writing, true))
+    /* the background thread starts before the writer does (lk_runtime_open) */
+    if (!atomic_load(&rt->writer_ready) || atomic_exchange(&rt->writing, true))
         return false;
     lk_worker_defer(rt->writer, write_job, rt);
     return true;
