@@ -10,6 +10,7 @@
 #include "core/limits.h"
 #include "util/log.h"
 #include "runtime/prober.h"
+#include "runtime/signin_share.h"
 #include "runtime/throttle.h"
 #include "util/xalloc.h"
 
@@ -246,6 +247,9 @@ bool lk_peers_sync(lk_peers *p, lk_store *store, const lk_peers_limiters *lims, 
     mine.recs[mine.n++] = (lk_limit_count){.scope = "", .kind = 'c', .bucket = 0, .n = 1}; /* heartbeat */
     lk_arena a = LK_ARENA_INIT;
     (void)failed_rows(p, &a, &mine);
+    uint64_t signin_mark = 0;
+    if (lims->signin)
+        lk_signin_share_rows(lims->signin, &a, &mine, &signin_mark);
     /* the rate windows count seconds of the limiters' clock (CLOCK_MONOTONIC: the same in
      * every process of one machine), the rest wall-clock seconds and days */
     int64_t mono = lk_mono_ms() / 1000;
@@ -266,7 +270,8 @@ bool lk_peers_sync(lk_peers *p, lk_store *store, const lk_peers_limiters *lims, 
     if (ok && write) {
         lk_code rc = store->ops->limit_counts_put(store, p->id, mine.recs, mine.n, now, err);
         if (rc == LK_OK && ++p->syncs % PRUNE_EVERY == 0)
-            rc = store->ops->limit_counts_prune(store, mono - LK_LIMIT_RATE_SECONDS_MAX, day - 2, now - 60, err);
+            rc = store->ops->limit_counts_prune(store, mono - LK_LIMIT_RATE_SECONDS_MAX, day - 2, now - 60,
+                                                now - LK_SIGNIN_HORIZON - 2 * LK_SIGNIN_BUCKET, err);
         ok = rc == LK_OK ? store->ops->commit(store, err) == LK_OK : (store->ops->rollback(store), false);
         if (ok) {
             p->written_sum = sum;
@@ -279,7 +284,8 @@ bool lk_peers_sync(lk_peers *p, lk_store *store, const lk_peers_limiters *lims, 
     size_t n_rows = 0;
     if (ok)
         ok = store->ops->limit_counts_others(store, &a, p->id, mono - (window > 0 ? window : 1), day,
-                                             now - LK_PEERS_ALIVE, now / p->auth_window, &rows, &n_rows,
+                                             now - LK_PEERS_ALIVE, now / p->auth_window,
+                                             now - LK_SIGNIN_HORIZON - LK_SIGNIN_BUCKET, &rows, &n_rows,
                                              err) == LK_OK;
     if (ok) {
         int64_t alive = 0;
@@ -290,6 +296,11 @@ bool lk_peers_sync(lk_peers *p, lk_store *store, const lk_peers_limiters *lims, 
             qsort(rows, n_rows, sizeof *rows, by_scope);
         apply(all, n, rows, n_rows, day, alive > 0);
         apply_failed(p, rows, n_rows, now);
+        if (lims->signin) {
+            /* what was written (or found unchanged) is published */
+            lk_signin_share_published(lims->signin, signin_mark);
+            lk_signin_share_set_others(lims->signin, rows, n_rows, now);
+        }
         for (size_t i = 0; i < n; i++)
             lk_limiter_synced(all[i].l, all[i].taken);
         p->synced_second = mono;

@@ -371,7 +371,8 @@ static void write_job(void *arg, lk_store *store)
 
 static lk_peers_limiters peers_limiters(lk_runtime *rt)
 {
-    return (lk_peers_limiters){.instance = rt->instance, .lock = &rt->limiters_lock, .users = rt->limiters};
+    return (lk_peers_limiters){.instance = rt->instance, .lock = &rt->limiters_lock, .users = rt->limiters,
+                               .signin = lk_signin_shared(rt->signin)};
 }
 
 static void sync_limits(lk_runtime *rt, lk_store *store)

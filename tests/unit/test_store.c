@@ -166,7 +166,7 @@ static void migrations_applied_and_recorded(void **state)
     lk_fixture *f = fx(state);
     assert_string_equal(OPS(f)->kind, "sqlite");
     int v = OPS(f)->schema_version(f->store);
-    assert_int_equal(v, 9);
+    assert_int_equal(v, 10);
     assert_int_equal(side_int(f, "SELECT count(*) FROM schema_migrations"), embedded_migrations());
     assert_int_equal(side_int(f, "SELECT max(version) FROM schema_migrations"), v);
     assert_string_equal(side_text(f, "SELECT name FROM schema_migrations WHERE version = 1"), "0001_init.sql");
@@ -178,6 +178,7 @@ static void migrations_applied_and_recorded(void **state)
     assert_string_equal(side_text(f, "SELECT name FROM schema_migrations WHERE version = 7"), "0007_trust.sql");
     assert_string_equal(side_text(f, "SELECT name FROM schema_migrations WHERE version = 8"), "0008_gateway.sql");
     assert_string_equal(side_text(f, "SELECT name FROM schema_migrations WHERE version = 9"), "0009_limits.sql");
+    assert_string_equal(side_text(f, "SELECT name FROM schema_migrations WHERE version = 10"), "0010_signin.sql");
     assert_true(side_int(f, "SELECT applied_at FROM schema_migrations WHERE version = 1") > 1700000000);
     assert_int_equal(side_int(f, "PRAGMA user_version"), v);
     assert_int_equal(side_int(f, "PRAGMA application_id"), (long)LK_SQLITE_APPLICATION_ID);
