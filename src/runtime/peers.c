@@ -300,6 +300,7 @@ bool lk_peers_sync(lk_peers *p, lk_store *store, const lk_peers_limiters *lims, 
             /* what was written (or found unchanged) is published */
             lk_signin_share_published(lims->signin, signin_mark);
             lk_signin_share_set_others(lims->signin, rows, n_rows, now);
+            lk_signin_share_set_peers(lims->signin, alive > 0);
         }
         for (size_t i = 0; i < n; i++)
             lk_limiter_synced(all[i].l, all[i].taken);
@@ -336,6 +337,8 @@ void lk_peers_check(lk_peers *p, const lk_peers_limiters *lims, int64_t day)
     scoped *all = collect(lims, &n);
     for (size_t i = 0; i < n; i++)
         lk_limiter_set_others(all[i].l, NULL, 0, day, false);
+    if (lims->signin)
+        lk_signin_share_set_peers(lims->signin, false);
     free(all);
     atomic_store(&p->alone, true);
     lk_log(LK_LOG_WARN, "the limits could not be shared with other processes for %d s: counting alone",

@@ -19,6 +19,7 @@
 #include "runtime/throttle.h"
 #include "util/xalloc.h"
 
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -34,6 +35,7 @@ struct lk_signin {
     lk_throttle *clears;      /* CLEAR_WINDOW */
     int64_t address_limit, window;
     lk_signin_share *share;   /* the processes' common counts */
+    pthread_mutex_t reserve_mu; /* a reservation's checks and counts, as one step */
 };
 
 lk_signin *lk_signin_new(size_t capacity, int64_t address_limit, int64_t address_window)
@@ -46,6 +48,7 @@ lk_signin *lk_signin_new(size_t capacity, int64_t address_limit, int64_t address
     s->address_limit = address_limit > 0 ? address_limit : 1;
     s->window = address_window > 0 ? address_window : 1;
     s->share = lk_signin_share_new(address_window);
+    pthread_mutex_init(&s->reserve_mu, NULL);
     return s;
 }
 
@@ -63,6 +66,7 @@ void lk_signin_free(lk_signin *s)
     lk_throttle_free(s->accounts);
     lk_throttle_free(s->clears);
     lk_signin_share_free(s->share);
+    pthread_mutex_destroy(&s->reserve_mu);
     free(s);
 }
 
@@ -222,7 +226,23 @@ static void apply_clears(lk_signin *s, const names *n, const char *folded, size_
 
 /* ---- sign-ins ------------------------------------------------------------------------ */
 
-bool lk_signin_reserve(lk_signin *s, const char *email, const char *address, int64_t now, int64_t *retry_after)
+/* the attempts of a key this process may let through between two syncs while others
+ * are alive: 1/20 of the allowance, at least 1 (runtime/limiter.h's slice) */
+static int64_t slice_of(int64_t allowance)
+{
+    int64_t slice = allowance / 20;
+    return slice > 0 ? slice : 1;
+}
+
+/* the slice of the scope is used up until the next sync (the others have not seen it) */
+static bool slice_used(lk_signin *s, bool peers, char kind, const char *hex, const char *hex2, int64_t slice,
+                       int64_t now)
+{
+    char sc[LK_SIGNIN_SCOPE_MAX];
+    return peers && lk_signin_share_pending(s->share, scope(sc, kind, hex, hex2), now) >= slice;
+}
+
+static bool reserve_locked(lk_signin *s, const char *email, const char *address, int64_t now, int64_t *retry_after)
 {
     char folded[EMAIL_MAX + 1], akey[KEY_MAX], pkey[KEY_MAX];
     size_t flen = fold_email(email, folded);
@@ -230,6 +250,11 @@ bool lk_signin_reserve(lk_signin *s, const char *email, const char *address, int
     names n;
     names_of(&n, folded, flen, address);
     apply_clears(s, &n, folded, flen, address, now);
+    bool peers = lk_signin_share_peers(s->share);
+    if (slice_used(s, peers, 'a', n.address, NULL, slice_of(s->address_limit), now)) {
+        *retry_after = 1;
+        return false;
+    }
     int64_t wait = 0;
     limit_ctx lc = {.limit = s->address_limit, .window = s->window, .others = seen(s, 'a', n.address, NULL)};
     if (lk_throttle_take(s->addresses, akey, alen, now, limit_policy, &lc, &wait) != LK_THROTTLE_TAKEN) {
@@ -241,12 +266,17 @@ bool lk_signin_reserve(lk_signin *s, const char *email, const char *address, int
     if (lk_throttle_peek(s->accounts, folded, flen, now, &acct))
         account_failures += acct.failures;
     bool hot = account_failures >= LK_SIGNIN_ACCOUNT_HOT;
-    delay_ctx dc = {.free_ = hot ? 1 : LK_SIGNIN_FREE, .others = seen(s, 'p', n.account, n.pair)};
-    size_t plen = pair_key(s, pkey, folded, flen, address, now);
-    lk_throttle_take_result r = lk_throttle_take(s->pairs, pkey, plen, now, delay_policy, &dc, &wait);
+    lk_throttle_take_result r = LK_THROTTLE_WAIT;
+    if (slice_used(s, peers, 'p', n.account, n.pair, 1, now)) {
+        wait = 1;
+    } else {
+        delay_ctx dc = {.free_ = hot ? 1 : LK_SIGNIN_FREE, .others = seen(s, 'p', n.account, n.pair)};
+        size_t plen = pair_key(s, pkey, folded, flen, address, now);
+        r = lk_throttle_take(s->pairs, pkey, plen, now, delay_policy, &dc, &wait);
+    }
     if (r == LK_THROTTLE_WAIT) {
         lk_throttle_refund(s->addresses, akey, alen, now);
-        *retry_after = wait;
+        *retry_after = wait > 0 ? wait : 1;
         return false;
     }
     share(s, 'a', n.address, NULL, now, +1);
@@ -254,6 +284,14 @@ bool lk_signin_reserve(lk_signin *s, const char *email, const char *address, int
     if (r == LK_THROTTLE_TAKEN)
         share(s, 'p', n.account, n.pair, now, +1);
     return true;
+}
+
+bool lk_signin_reserve(lk_signin *s, const char *email, const char *address, int64_t now, int64_t *retry_after)
+{
+    pthread_mutex_lock(&s->reserve_mu);
+    bool ok = reserve_locked(s, email, address, now, retry_after);
+    pthread_mutex_unlock(&s->reserve_mu);
+    return ok;
 }
 
 void lk_signin_done(lk_signin *s, const char *email, const char *address, lk_signin_outcome how, int64_t now)
@@ -313,11 +351,14 @@ bool lk_signin_forgot(lk_signin *s, const char *address, int64_t now, int64_t *r
     size_t len = address_key(key, 'f', address);
     lk_signin_share_digest(address ? address : "", strnlen(address ? address : "", 63), hex);
     int64_t wait = 0;
+    pthread_mutex_lock(&s->reserve_mu);
+    bool ok = !slice_used(s, lk_signin_share_peers(s->share), 'f', hex, NULL, slice_of(s->address_limit), now);
     limit_ctx lc = {.limit = s->address_limit, .window = s->window, .others = seen(s, 'f', hex, NULL)};
-    if (lk_throttle_take(s->addresses, key, len, now, limit_policy, &lc, &wait) == LK_THROTTLE_TAKEN) {
+    ok = ok && lk_throttle_take(s->addresses, key, len, now, limit_policy, &lc, &wait) == LK_THROTTLE_TAKEN;
+    if (ok)
         share(s, 'f', hex, NULL, now, +1);
-        return true;
-    }
-    *retry_after = wait > 0 ? wait : 1;
-    return false;
+    pthread_mutex_unlock(&s->reserve_mu);
+    if (!ok)
+        *retry_after = wait > 0 ? wait : 1;
+    return ok;
 }

@@ -20,7 +20,9 @@
 
 typedef struct jrow {
     int64_t bucket, n;
+    int64_t published_n, snapshot_n;     /* n as last published, as last handed to a sync */
     uint64_t gen;                        /* when it last changed */
+    uint64_t snapshot;                   /* the mark of that sync */
     char scope[LK_SIGNIN_SCOPE_MAX];
     char key[LK_SIGNIN_SCOPE_MAX + 24];  /* scope@bucket: the map's key */
 } jrow;
@@ -35,6 +37,7 @@ struct lk_signin_share {
     pthread_mutex_t mu;          /* the journal */
     lk_map *journal;             /* key -> jrow (owned) */
     uint64_t gen, published;
+    bool peers;                  /* other processes are alive and the last sync is fresh */
     pthread_mutex_t seen_mu;     /* the pointer to the others' view */
     lk_map *seen;                /* scope -> seen_entry (owned) */
 };
@@ -133,9 +136,11 @@ void lk_signin_share_rows(lk_signin_share *sh, lk_arena *a, lk_limit_counts *out
     size_t pos = 0;
     void *v;
     while (lk_map_next(sh->journal, &pos, NULL, NULL, &v)) {
-        const jrow *r = v;
+        jrow *r = v;
         if (r->gen <= sh->published)
             continue;
+        r->snapshot_n = r->n;
+        r->snapshot = sh->gen;
         if (out->n == out->cap) {
             out->cap = out->cap ? 2 * out->cap : 64;
             out->recs = lk_xrealloc(out->recs, out->cap * sizeof *out->recs);
@@ -152,7 +157,42 @@ void lk_signin_share_published(lk_signin_share *sh, uint64_t mark)
     pthread_mutex_lock(&sh->mu);
     if (mark > sh->published)
         sh->published = mark;
+    size_t pos = 0;
+    void *v;
+    while (lk_map_next(sh->journal, &pos, NULL, NULL, &v)) {
+        jrow *r = v;
+        if (r->snapshot == mark)
+            r->published_n = r->snapshot_n;
+    }
     pthread_mutex_unlock(&sh->mu);
+}
+
+int64_t lk_signin_share_pending(lk_signin_share *sh, const char *scope, int64_t now)
+{
+    int64_t b = now - now % LK_SIGNIN_BUCKET, pending = 0;
+    pthread_mutex_lock(&sh->mu);
+    for (int64_t k = b; k >= b - LK_SIGNIN_BUCKET; k -= LK_SIGNIN_BUCKET) {
+        const jrow *r = entry(sh, scope, k, false);
+        if (r && r->n > r->published_n)
+            pending += r->n - r->published_n;
+    }
+    pthread_mutex_unlock(&sh->mu);
+    return pending;
+}
+
+void lk_signin_share_set_peers(lk_signin_share *sh, bool peers)
+{
+    pthread_mutex_lock(&sh->mu);
+    sh->peers = peers;
+    pthread_mutex_unlock(&sh->mu);
+}
+
+bool lk_signin_share_peers(lk_signin_share *sh)
+{
+    pthread_mutex_lock(&sh->mu);
+    bool peers = sh->peers;
+    pthread_mutex_unlock(&sh->mu);
+    return peers;
 }
 
 void lk_signin_share_purge(lk_signin_share *sh, int64_t now)

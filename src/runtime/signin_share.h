@@ -66,6 +66,18 @@ void lk_signin_share_rows(lk_signin_share *sh, lk_arena *a, lk_limit_counts *out
 void lk_signin_share_published(lk_signin_share *sh, uint64_t mark);
 /* the others' rows (any kinds; the 's' ones are used), read at now */
 void lk_signin_share_set_others(lk_signin_share *sh, const lk_limit_count *rows, size_t n, int64_t now);
+/*
+ * Slices. While other processes are alive, a process lets through at most a slice of
+ * a key's attempts between two syncs (signin.c): what the others have not seen yet is
+ * bounded, as for the limits (runtime/limiter.h). pending: this process's attempts of
+ * the scope not yet published (its current and previous bucket); peers: set at each
+ * sync (false when no other process is alive, or when this one cannot sync: then it
+ * counts alone).
+ */
+int64_t lk_signin_share_pending(lk_signin_share *sh, const char *scope, int64_t now);
+void lk_signin_share_set_peers(lk_signin_share *sh, bool peers);
+bool lk_signin_share_peers(lk_signin_share *sh);
+
 /* drops journal entries older than the horizon (once a minute) */
 void lk_signin_share_purge(lk_signin_share *sh, int64_t now);
 

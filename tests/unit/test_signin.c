@@ -376,6 +376,42 @@ static void rows_from_a_clock_stepped_back_do_not_count(void **state)
     lk_signin_free(b);
 }
 
+static void with_others_alive_a_slice_between_syncs(void **state)
+{
+    (void)state;
+    static table db;
+    memset(&db, 0, sizeof db);
+    lk_signin *a = lk_signin_new(1000, 40, WINDOW);
+    lk_signin_share_set_peers(lk_signin_shared(a), true);
+    /* the address's slice: 40 / 20 = 2 attempts, then a wait for the next sync */
+    int64_t wait = 0;
+    assert_true(try_fail(a, "one@example.com", "10.0.0.9", T0));
+    assert_true(try_fail(a, "two@example.com", "10.0.0.9", T0));
+    assert_false(lk_signin_reserve(a, "three@example.com", "10.0.0.9", T0, &wait));
+    assert_int_equal(wait, 1);
+    /* a pair's slice is one attempt */
+    assert_true(try_fail(a, VICTIM, "10.0.0.8", T0));
+    assert_false(lk_signin_reserve(a, VICTIM, "10.0.0.8", T0, &wait));
+    assert_int_equal(wait, 1);
+    /* a success gives its slice back at once */
+    assert_true(lk_signin_reserve(a, "four@example.com", "10.0.0.7", T0, &wait));
+    lk_signin_done(a, "four@example.com", "10.0.0.7", LK_SIGNIN_SUCCESS, T0);
+    assert_true(lk_signin_reserve(a, "five@example.com", "10.0.0.7", T0, &wait));
+    lk_signin_done(a, "five@example.com", "10.0.0.7", LK_SIGNIN_UNDECIDED, T0);
+    /* published: the next slices */
+    sync_with(&db, 1, a, T0);
+    assert_true(try_fail(a, "three@example.com", "10.0.0.9", T0));
+    assert_true(try_fail(a, VICTIM, "10.0.0.8", T0));
+    /* alone (no other process, or no sync), no slices */
+    lk_signin_share_set_peers(lk_signin_shared(a), false);
+    for (int i = 0; i < 5; i++) {
+        char email[32];
+        snprintf(email, sizeof email, "more%d@example.com", i);
+        assert_true(try_fail(a, email, "10.0.0.9", T0));
+    }
+    lk_signin_free(a);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -389,6 +425,7 @@ int main(void)
         cmocka_unit_test(the_address_allowance_is_shared),
         cmocka_unit_test(a_reset_or_a_success_on_one_process_clears_the_others),
         cmocka_unit_test(rows_from_a_clock_stepped_back_do_not_count),
+        cmocka_unit_test(with_others_alive_a_slice_between_syncs),
     };
     return cmocka_run_group_tests(tests, init, NULL);
 }
