@@ -61,6 +61,21 @@ export async function closeBrowser() {
  * time zone, the host's by default); records page errors,
  * console errors and CSP reports. page.assertClean() fails on any of them.
  */
+const openPages = new Set();
+
+// what a failed step leaves behind: each open page's address, its dialogs (title, open?)
+// and the errors it reported — so that a failure seen once on CI can be understood
+async function diagnosis() {
+  const out = [];
+  for (const page of openPages) {
+    const dialogs = await page.evaluate(() => [...document.querySelectorAll('dialog')]
+      .map((d) => `${d.open ? 'open' : 'closed'} "${(d.querySelector('h2') || {}).textContent || ''}"`))
+      .catch((e) => [`(page not readable: ${e.message})`]);
+    out.push(`page ${page.url()}: dialogs [${dialogs.join(', ')}]; problems [${page.problems.join(' | ')}]`);
+  }
+  return out.join('\n');
+}
+
 export async function newPage(t, { locale = 'en-US', viewport = { width: 1280, height: 800 }, timezoneId } = {}) {
   const b = await browser();
   const ctx = await b.newContext({ locale, viewport, acceptDownloads: true, timezoneId });
@@ -76,6 +91,9 @@ export async function newPage(t, { locale = 'en-US', viewport = { width: 1280, h
     if (m.type() === 'error' && !/Failed to load resource: the server responded with a status of 4\d\d/.test(text)) problems.push(`console ${m.type()}: ${text}`);
     if (/Content Security Policy/i.test(text)) problems.push(`CSP: ${text}`);
   });
+  page.problems = problems;
+  openPages.add(page);
+  page.on('close', () => openPages.delete(page));
   page.allowProblem = (re) => { page.allowed = [...(page.allowed || []), re]; };
   page.assertClean = () => {
     const left = problems.filter((p) => !(page.allowed || []).some((re) => re.test(p)));
@@ -159,6 +177,8 @@ export function stepper(t) {
       await fn(st);
     } catch (e) {
       failed = name;
+      const seen = await diagnosis();
+      if (seen && e instanceof Error) e.message += `\n-- at the failure:\n${seen}`;
       throw e;
     }
   });
