@@ -8,9 +8,12 @@
 --             completed password reset), 'y' + (account, address) (a success). No email
 --             or address is stored in the clear. Read for the last hour, pruned after it.
 --
--- SQLite cannot alter a CHECK constraint, so the table is rebuilt with the same rows
--- (nothing refers to it by foreign key, and no trigger watches it).
-CREATE TABLE limit_counts_new (
+-- SQLite cannot alter a CHECK constraint, so the table is made again with the same rows
+-- (nothing refers to it by foreign key, and no trigger watches it). Through a temporary
+-- copy rather than a RENAME, which would re-check every trigger of the schema.
+CREATE TEMP TABLE limit_counts_keep AS SELECT scope, kind, bucket, process, n, at FROM limit_counts;
+DROP TABLE limit_counts;
+CREATE TABLE limit_counts (
     scope   TEXT NOT NULL,
     kind    TEXT NOT NULL CHECK (kind IN ('r', 'd', 'c', 't', 's')),
     bucket  INTEGER NOT NULL,
@@ -19,8 +22,7 @@ CREATE TABLE limit_counts_new (
     at      INTEGER NOT NULL,
     PRIMARY KEY (scope, kind, bucket, process)
 ) WITHOUT ROWID;
-INSERT INTO limit_counts_new (scope, kind, bucket, process, n, at)
-    SELECT scope, kind, bucket, process, n, at FROM limit_counts;
-DROP TABLE limit_counts;
-ALTER TABLE limit_counts_new RENAME TO limit_counts;
+INSERT INTO limit_counts (scope, kind, bucket, process, n, at)
+    SELECT scope, kind, bucket, process, n, at FROM limit_counts_keep;
+DROP TABLE limit_counts_keep;
 CREATE INDEX limit_counts_by_kind ON limit_counts (kind, bucket);
