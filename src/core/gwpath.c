@@ -186,8 +186,22 @@ static bool seg_match(const seg *pat, const seg *path)
            memcmp(pat->p + pat->len - suf, path->p + path->len - suf, suf) == 0;
 }
 
+/* The bytes of a pattern before its first '{' or '*' are literal, and the segments
+ * they make match byte for byte: a path that does not begin with them cannot match,
+ * and when they are the whole pattern, only the same text does. This settles most
+ * routes of a table at the first byte that differs (/auth/check tries every route);
+ * the walk by segments below decides the rest. */
 bool lk_gwpath_match(const char *pattern, const char *path)
 {
+    if (pattern[0] == '/') {
+        size_t i = 0;
+        while (pattern[i] && pattern[i] != '{' && pattern[i] != '*' && pattern[i] == path[i])
+            i++;
+        if (pattern[i] == '\0')
+            return path[i] == '\0';
+        if (pattern[i] != '{' && pattern[i] != '*')
+            return false;
+    }
     const char *ps = pattern, *qs = path;
     seg pg, qg;
     while (next_seg(&ps, &pg)) {

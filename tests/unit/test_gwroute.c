@@ -155,6 +155,18 @@ static void matching(void **state)
     assert_true(lk_gwpath_match("/*", "/x"));
     assert_true(lk_gwpath_match("/", "/"));
     assert_false(lk_gwpath_match("/", "/x"));
+    /* the literal start of a pattern decides alone only when it is all of it */
+    assert_false(lk_gwpath_match("/a/b", "/a/b/"));
+    assert_false(lk_gwpath_match("/a/b/", "/a/b"));
+    assert_false(lk_gwpath_match("/a/b", "/a"));
+    assert_false(lk_gwpath_match("/a/b", ""));
+    assert_true(lk_gwpath_match("/a/b{x}", "/a/bc"));
+    assert_false(lk_gwpath_match("/a/b{x}", "/a/b"));
+    assert_false(lk_gwpath_match("/a/b{x}", "/a/c"));
+    assert_true(lk_gwpath_match("/a/{x}/c", "/a/b/c"));
+    assert_false(lk_gwpath_match("/a/{x}/c", "/a/b/d"));
+    assert_false(lk_gwpath_match("/a/b/*", "/a/c/d"));
+    assert_true(lk_gwpath_match("/a/b/*", "/a/b/d"));
 
     assert_true(lk_gwpath_compare("/a/b", "/a/{x}") > 0);
     assert_true(lk_gwpath_compare("/a/{x}", "/a/b") < 0);
