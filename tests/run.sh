@@ -135,7 +135,7 @@ fi
 if [ -n "$PG_DIR" ]; then
     echo "== end-to-end tests on PostgreSQL"
     pg_started=$(date +%s)
-    set -- "$ROOT"/tests/e2e/server-*.test.mjs "$ROOT"/tests/e2e/usermgmt-*.test.mjs "$ROOT"/tests/e2e/limits.test.mjs \
+    set -- "$ROOT"/tests/e2e/server-*.test.mjs "$ROOT"/tests/e2e/usermgmt-*.test.mjs "$ROOT"/tests/e2e/limits.test.mjs "$ROOT"/tests/e2e/signin-processes.test.mjs \
         "$ROOT"/tests/e2e/pg-*.test.mjs
     if LATCHKEY_TEST_DB=postgres LATCHKEY_PG_DIR="$PG_DIR" node --test --test-reporter=tap "$@" >"$LOG/e2e-pg.tap" 2>&1; then
         rc=0; else rc=$?; fi

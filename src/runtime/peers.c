@@ -10,6 +10,7 @@
 #include "core/limits.h"
 #include "util/log.h"
 #include "runtime/prober.h"
+#include "runtime/signin_share.h"
 #include "runtime/throttle.h"
 #include "util/xalloc.h"
 
@@ -291,6 +292,9 @@ bool lk_peers_sync(lk_peers *p, lk_store *store, const lk_peers_limiters *lims, 
     mine.recs[mine.n++] = (lk_limit_count){.scope = "", .kind = 'c', .bucket = 0, .n = 1}; /* heartbeat */
     lk_arena a = LK_ARENA_INIT;
     (void)failed_rows(p, &a, &mine);
+    uint64_t signin_mark = 0;
+    if (lims->signin)
+        lk_signin_share_rows(lims->signin, &a, &mine, &signin_mark);
     /* the rate windows count seconds of the limiters' clock (CLOCK_MONOTONIC: the same in
      * every process of one machine), published as rate_base() says; the rest wall-clock
      * seconds and days */
@@ -317,7 +321,7 @@ bool lk_peers_sync(lk_peers *p, lk_store *store, const lk_peers_limiters *lims, 
         lk_code rc = store->ops->limit_counts_put(store, p->id, mine.recs, mine.n, now, err);
         if (rc == LK_OK && ++p->syncs % PRUNE_EVERY == 0)
             rc = store->ops->limit_counts_prune(store, mono + base - LK_LIMIT_RATE_SECONDS_MAX, day - 2, now - 60,
-                                                 err);
+                                                 now - LK_SIGNIN_HORIZON - 2 * LK_SIGNIN_BUCKET, err);
         ok = rc == LK_OK ? store->ops->commit(store, err) == LK_OK : (store->ops->rollback(store), false);
         if (ok) {
             p->written_sum = sum;
@@ -330,7 +334,8 @@ bool lk_peers_sync(lk_peers *p, lk_store *store, const lk_peers_limiters *lims, 
     size_t n_rows = 0;
     if (ok)
         ok = store->ops->limit_counts_others(store, &a, p->id, mono + base - (window > 0 ? window : 1), day,
-                                             now - LK_PEERS_ALIVE, now / p->auth_window, &rows, &n_rows,
+                                             now - LK_PEERS_ALIVE, now / p->auth_window,
+                                             now - LK_SIGNIN_HORIZON - LK_SIGNIN_BUCKET, &rows, &n_rows,
                                              err) == LK_OK;
     if (ok) {
         int64_t alive = 0;
@@ -344,6 +349,12 @@ bool lk_peers_sync(lk_peers *p, lk_store *store, const lk_peers_limiters *lims, 
             qsort(rows, n_rows, sizeof *rows, by_scope);
         apply(all, n, rows, n_rows, day, alive > 0);
         apply_failed(p, rows, n_rows, now);
+        if (lims->signin) {
+            /* what was written (or found unchanged) is published */
+            lk_signin_share_published(lims->signin, signin_mark);
+            lk_signin_share_set_others(lims->signin, rows, n_rows, now);
+            lk_signin_share_set_peers(lims->signin, alive > 0);
+        }
         for (size_t i = 0; i < n; i++)
             lk_limiter_synced(all[i].l, all[i].taken);
         p->synced_second = mono;
@@ -379,6 +390,8 @@ void lk_peers_check(lk_peers *p, const lk_peers_limiters *lims, int64_t day)
     scoped *all = collect(lims, &n);
     for (size_t i = 0; i < n; i++)
         lk_limiter_set_others(all[i].l, NULL, 0, day, false);
+    if (lims->signin)
+        lk_signin_share_set_peers(lims->signin, false);
     free(all);
     atomic_store(&p->alone, true);
     lk_log(LK_LOG_WARN, "the limits could not be shared with other processes for %d s: counting alone",

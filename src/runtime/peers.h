@@ -36,6 +36,7 @@ typedef struct lk_peers_limiters {
     lk_limiter *instance;
     pthread_mutex_t *lock;
     lk_map *users;
+    struct lk_signin_share *signin;   /* the console sign-in throttles' counts (may be NULL) */
 } lk_peers_limiters;
 
 /* auth_window: the token endpoints' throttle window (auth_fail_window); capacity: of

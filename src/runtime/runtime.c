@@ -378,7 +378,8 @@ static void write_job(void *arg, lk_store *store)
 
 static lk_peers_limiters peers_limiters(lk_runtime *rt)
 {
-    return (lk_peers_limiters){.instance = rt->instance, .lock = &rt->limiters_lock, .users = rt->limiters};
+    return (lk_peers_limiters){.instance = rt->instance, .lock = &rt->limiters_lock, .users = rt->limiters,
+                               .signin = lk_signin_shared(rt->signin)};
 }
 
 static void sync_limits(lk_runtime *rt, lk_store *store)
@@ -425,7 +426,8 @@ int64_t lk_runtime_peers(lk_runtime *rt)
  * running already. */
 static bool queue_write(lk_runtime *rt)
 {
-    if (atomic_exchange(&rt->writing, true))
+    /* the background thread starts before the writer does (lk_runtime_open) */
+    if (!atomic_load(&rt->writer_ready) || atomic_exchange(&rt->writing, true))
         return false;
     lk_worker_defer(rt->writer, write_job, rt);
     return true;

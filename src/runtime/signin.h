@@ -14,6 +14,8 @@
  * - per address (an IPv6 /64): login_fail_limit failures per auth_fail_window, for
  *   every account together (the cost of Argon2id).
  * Nothing here locks an account: locking is an administrator's action.
+ * Several processes on one database count together (signin_share.h): each adds what
+ * the others published, as of its last sync (about 200 ms).
  *
  * An attempt is reserved (counted as a failure) on the request thread before the
  * password is checked on the store worker; lk_signin_done() says how it ended.
@@ -61,5 +63,10 @@ bool lk_signin_forgot(lk_signin *s, const char *address, int64_t now, int64_t *r
 
 /* drops ended windows (once a minute) */
 void lk_signin_purge(lk_signin *s, int64_t now);
+
+/* the counts shared with the other processes (runtime/signin_share.h; runtime/peers.c
+ * publishes and reads them) */
+struct lk_signin_share;
+struct lk_signin_share *lk_signin_shared(lk_signin *s);
 
 #endif

@@ -254,14 +254,15 @@ typedef struct lk_store_ops {
     /* the sums over every other process: kind 'r' (seconds of the limiters' clock) with
      * bucket > since_second, kind
      * 'd' with bucket == day, kind 'c' stamped after alive_after, kind 't' with bucket
-     * == window */
+     * == window, kind 's' (sign-in throttles, migration 0010) with bucket > signin_after */
     lk_code (*limit_counts_others)(lk_store *s, lk_arena *a, const char *process, int64_t since_second,
-                                   int64_t day, int64_t alive_after, int64_t window, lk_limit_count **out,
-                                   size_t *n, lk_error *err);
+                                   int64_t day, int64_t alive_after, int64_t window, int64_t signin_after,
+                                   lk_limit_count **out, size_t *n, lk_error *err);
     /* removes 'r' rows of seconds before before_second, 'd' rows of days before
-     * before_day and 'c' and 't' rows stamped before dead_before; inside begin() */
+     * before_day, 'c' and 't' rows stamped before dead_before and 's' rows with bucket
+     * before signin_before; inside begin() */
     lk_code (*limit_counts_prune)(lk_store *s, int64_t before_second, int64_t before_day, int64_t dead_before,
-                                  lk_error *err);
+                                  int64_t signin_before, lk_error *err);
 
     /* waits up to timeout_ms for a notification that the change feed grew (another
      * process committed); *woken says whether one came. NULL when the store has none

@@ -119,7 +119,9 @@ export async function startServer(t, db, args = [], { listen = '127.0.0.1:0', en
   let out = '';
   proc.stdout.on('data', (d) => { out += d; });
   const exited = new Promise((resolve) => {
-    proc.on('exit', (code, signal) => { running.delete(proc); resolve({ code, signal }); });
+    // 'close', not 'exit': the process has exited and its stderr has been read to the end
+    // (an 'exit' may come before the last lines, e.g. "stopped", reach stderr())
+    proc.on('close', (code, signal) => { running.delete(proc); resolve({ code, signal }); });
   });
   const cmd = `latchkey ${argv.join(' ')}`;
   const bound = await new Promise((resolve, reject) => {

@@ -3,7 +3,10 @@
  * LK_SIGNIN_FREE failures, then doubling delays; strangers' failures never keep a
  * clean address from its attempt; a hot account slows its failing pairs; simultaneous
  * reservations cannot pass the address's limit; a success and a completed reset
- * clear; "forgot password" has an allowance of its own.
+ * clear; "forgot password" has an allowance of its own. Several processes count
+ * together through their published rows (signin_share.h): a stand-in for limit_counts
+ * here holds each process's rows and gives each the sums of the others, as the store
+ * does.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -13,8 +16,10 @@
 
 #include "core/secret.h"
 #include "runtime/signin.h"
+#include "runtime/signin_share.h"
 
 #include <pthread.h>
+#include <stdlib.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
@@ -210,6 +215,203 @@ static void ipv6_addresses_count_by_their_64(void **state)
     assert_string_equal(k4, "192.0.2.1");
 }
 
+/* ---- several processes ------------------------------------------------------------------- */
+
+/* limit_counts as the store keeps it: a process's rows (absolute counts) by scope and bucket */
+typedef struct row {
+    int proc;
+    char scope[LK_SIGNIN_SCOPE_MAX];
+    int64_t bucket, n;
+} row;
+
+typedef struct table {
+    row rows[512];
+    size_t n;
+} table;
+
+/* a sync of process `proc`: its changed rows written, the others' summed rows read */
+static void sync_with(table *db, int proc, lk_signin *s, int64_t now)
+{
+    lk_arena a = LK_ARENA_INIT;
+    lk_limit_counts mine = {0};
+    uint64_t mark = 0;
+    lk_signin_share_rows(lk_signin_shared(s), &a, &mine, &mark);
+    for (size_t i = 0; i < mine.n; i++) {
+        size_t k = 0;
+        while (k < db->n && !(db->rows[k].proc == proc && db->rows[k].bucket == mine.recs[i].bucket &&
+                              strcmp(db->rows[k].scope, mine.recs[i].scope) == 0))
+            k++;
+        if (k == db->n) {
+            assert_true(db->n < sizeof db->rows / sizeof db->rows[0]);
+            db->rows[db->n++] = (row){.proc = proc, .bucket = mine.recs[i].bucket};
+            snprintf(db->rows[k].scope, sizeof db->rows[k].scope, "%s", mine.recs[i].scope);
+        }
+        db->rows[k].n = mine.recs[i].n;
+    }
+    free(mine.recs);
+    lk_signin_share_published(lk_signin_shared(s), mark);
+    lk_limit_count others[512];
+    size_t n = 0;
+    for (size_t k = 0; k < db->n; k++) {
+        if (db->rows[k].proc == proc || db->rows[k].bucket <= now - LK_SIGNIN_HORIZON - LK_SIGNIN_BUCKET)
+            continue;
+        size_t j = 0;
+        while (j < n && !(others[j].bucket == db->rows[k].bucket && strcmp(others[j].scope, db->rows[k].scope) == 0))
+            j++;
+        if (j == n)
+            others[n++] = (lk_limit_count){.scope = db->rows[k].scope, .kind = 's', .bucket = db->rows[k].bucket};
+        others[j].n += db->rows[k].n;
+    }
+    lk_signin_share_set_others(lk_signin_shared(s), others, n, now);
+    lk_arena_free(&a);
+}
+
+static void a_pair_throttled_on_one_process_waits_on_another(void **state)
+{
+    (void)state;
+    static table db;
+    memset(&db, 0, sizeof db);
+    lk_signin *a = lk_signin_new(1000, 1000, WINDOW), *b = lk_signin_new(1000, 1000, WINDOW);
+    for (int i = 0; i < LK_SIGNIN_FREE; i++)
+        assert_true(try_fail(a, VICTIM, "10.0.0.1", T0));
+    sync_with(&db, 1, a, T0);
+    /* process a is gone (its rows stay): b has never seen the pair itself */
+    lk_signin_free(a);
+    sync_with(&db, 2, b, T0 + 1);
+    int64_t wait = 0;
+    assert_false(lk_signin_reserve(b, "ada@example.com", "10.0.0.1", T0 + 1, &wait));
+    assert_true(wait >= 1 && wait <= 2 + LK_SIGNIN_BUCKET);
+    /* another address keeps its attempt */
+    assert_true(lk_signin_reserve(b, VICTIM, "10.0.0.2", T0 + 1, &wait));
+    lk_signin_done(b, VICTIM, "10.0.0.2", LK_SIGNIN_SUCCESS, T0 + 1);
+    /* after the wait, one more attempt, and then a longer wait: the counts add up */
+    assert_true(try_fail(b, VICTIM, "10.0.0.1", T0 + 2 + LK_SIGNIN_BUCKET));
+    assert_false(lk_signin_reserve(b, VICTIM, "10.0.0.1", T0 + 3 + LK_SIGNIN_BUCKET, &wait));
+    assert_int_equal(wait, 3); /* 4 s after the failure at T0 + 2 + BUCKET */
+    /* an hour later the rows no longer count */
+    sync_with(&db, 2, b, T0 + 2 * LK_SIGNIN_HORIZON);
+    assert_true(try_fail(b, VICTIM, "10.0.0.1", T0 + 2 * LK_SIGNIN_HORIZON));
+    lk_signin_free(b);
+}
+
+static void the_address_allowance_is_shared(void **state)
+{
+    (void)state;
+    static table db;
+    memset(&db, 0, sizeof db);
+    lk_signin *a = lk_signin_new(1000, 4, WINDOW), *b = lk_signin_new(1000, 4, WINDOW);
+    assert_true(try_fail(a, "one@example.com", "10.0.0.9", T0));
+    assert_true(try_fail(a, "two@example.com", "10.0.0.9", T0));
+    sync_with(&db, 1, a, T0);
+    sync_with(&db, 2, b, T0);
+    assert_true(try_fail(b, "three@example.com", "10.0.0.9", T0));
+    assert_true(try_fail(b, "four@example.com", "10.0.0.9", T0));
+    int64_t wait = 0;
+    assert_false(lk_signin_reserve(b, "five@example.com", "10.0.0.9", T0 + 1, &wait));
+    assert_true(wait >= 1 && wait <= WINDOW + LK_SIGNIN_BUCKET);
+    sync_with(&db, 2, b, T0 + 1);
+    sync_with(&db, 1, a, T0 + 1);
+    assert_false(lk_signin_reserve(a, "five@example.com", "10.0.0.9", T0 + 1, &wait));
+    /* forgot password keeps an allowance of its own */
+    assert_true(lk_signin_forgot(a, "10.0.0.9", T0 + 1, &wait));
+    /* once the window has passed, on both */
+    sync_with(&db, 1, a, T0 + WINDOW + 2 * LK_SIGNIN_BUCKET);
+    assert_true(lk_signin_reserve(a, "five@example.com", "10.0.0.9", T0 + WINDOW + 2 * LK_SIGNIN_BUCKET, &wait));
+    lk_signin_free(a);
+    lk_signin_free(b);
+}
+
+static void a_reset_or_a_success_on_one_process_clears_the_others(void **state)
+{
+    (void)state;
+    static table db;
+    memset(&db, 0, sizeof db);
+    lk_signin *a = lk_signin_new(1000, 1000, WINDOW), *b = lk_signin_new(1000, 1000, WINDOW);
+    for (int i = 0; i < LK_SIGNIN_FREE; i++)
+        assert_true(try_fail(b, VICTIM, "10.0.0.1", T0));
+    char addr[32];
+    for (int i = 0; i < LK_SIGNIN_ACCOUNT_HOT - LK_SIGNIN_FREE; i++) {
+        snprintf(addr, sizeof addr, "10.0.%d.1", 1 + i / LK_SIGNIN_FREE);
+        assert_true(try_fail(b, VICTIM, addr, T0 + LK_SIGNIN_BUCKET * (i % 3)));
+    }
+    sync_with(&db, 2, b, T0 + 30);
+    sync_with(&db, 1, a, T0 + 30);
+    int64_t wait = 0;
+    assert_false(lk_signin_reserve(a, VICTIM, "10.0.0.1", T0 + 31, &wait));
+    /* the account is hot on a too: a new address gets one free failure */
+    assert_true(try_fail(a, VICTIM, "10.0.9.1", T0 + 31));
+    assert_false(lk_signin_reserve(a, VICTIM, "10.0.9.1", T0 + 31, &wait));
+    /* a reset completed on b: a forgets, its own counts too */
+    lk_signin_clear(b, VICTIM, T0 + 100);
+    sync_with(&db, 2, b, T0 + 100);
+    sync_with(&db, 1, a, T0 + 100);
+    for (int i = 0; i < LK_SIGNIN_FREE; i++)
+        assert_true(try_fail(a, VICTIM, "10.0.0.1", T0 + 111));
+    assert_false(lk_signin_reserve(a, VICTIM, "10.0.0.1", T0 + 111, &wait));
+    /* a success on a (after the wait) clears the pair on b */
+    assert_true(lk_signin_reserve(a, VICTIM, "10.0.0.1", T0 + 200, &wait));
+    lk_signin_done(a, VICTIM, "10.0.0.1", LK_SIGNIN_SUCCESS, T0 + 200);
+    sync_with(&db, 1, a, T0 + 210);
+    sync_with(&db, 2, b, T0 + 210);
+    for (int i = 0; i < LK_SIGNIN_FREE; i++)
+        assert_true(try_fail(b, VICTIM, "10.0.0.1", T0 + 211));
+    lk_signin_free(a);
+    lk_signin_free(b);
+}
+
+static void rows_from_a_clock_stepped_back_do_not_count(void **state)
+{
+    (void)state;
+    static table db;
+    memset(&db, 0, sizeof db);
+    lk_signin *a = lk_signin_new(1000, 2, WINDOW), *b = lk_signin_new(1000, 2, WINDOW);
+    assert_true(try_fail(a, "one@example.com", "10.0.0.9", T0 + 3600));
+    assert_true(try_fail(a, "two@example.com", "10.0.0.9", T0 + 3600));
+    sync_with(&db, 1, a, T0 + 3600);
+    /* b's clock reads an hour earlier: the rows from "the future" are not counted */
+    sync_with(&db, 2, b, T0);
+    int64_t wait = 0;
+    assert_true(lk_signin_reserve(b, "three@example.com", "10.0.0.9", T0, &wait));
+    lk_signin_free(a);
+    lk_signin_free(b);
+}
+
+static void with_others_alive_a_slice_between_syncs(void **state)
+{
+    (void)state;
+    static table db;
+    memset(&db, 0, sizeof db);
+    lk_signin *a = lk_signin_new(1000, 40, WINDOW);
+    lk_signin_share_set_peers(lk_signin_shared(a), true);
+    /* the address's slice: 40 / 20 = 2 attempts, then a wait for the next sync */
+    int64_t wait = 0;
+    assert_true(try_fail(a, "one@example.com", "10.0.0.9", T0));
+    assert_true(try_fail(a, "two@example.com", "10.0.0.9", T0));
+    assert_false(lk_signin_reserve(a, "three@example.com", "10.0.0.9", T0, &wait));
+    assert_int_equal(wait, 1);
+    /* a pair's slice is one attempt */
+    assert_true(try_fail(a, VICTIM, "10.0.0.8", T0));
+    assert_false(lk_signin_reserve(a, VICTIM, "10.0.0.8", T0, &wait));
+    assert_int_equal(wait, 1);
+    /* a success gives its slice back at once */
+    assert_true(lk_signin_reserve(a, "four@example.com", "10.0.0.7", T0, &wait));
+    lk_signin_done(a, "four@example.com", "10.0.0.7", LK_SIGNIN_SUCCESS, T0);
+    assert_true(lk_signin_reserve(a, "five@example.com", "10.0.0.7", T0, &wait));
+    lk_signin_done(a, "five@example.com", "10.0.0.7", LK_SIGNIN_UNDECIDED, T0);
+    /* published: the next slices */
+    sync_with(&db, 1, a, T0);
+    assert_true(try_fail(a, "three@example.com", "10.0.0.9", T0));
+    assert_true(try_fail(a, VICTIM, "10.0.0.8", T0));
+    /* alone (no other process, or no sync), no slices */
+    lk_signin_share_set_peers(lk_signin_shared(a), false);
+    for (int i = 0; i < 5; i++) {
+        char email[32];
+        snprintf(email, sizeof email, "more%d@example.com", i);
+        assert_true(try_fail(a, email, "10.0.0.9", T0));
+    }
+    lk_signin_free(a);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -219,6 +421,11 @@ int main(void)
         cmocka_unit_test(the_address_allowance_holds_for_every_account),
         cmocka_unit_test(a_burst_cannot_pass_the_limit),
         cmocka_unit_test(ipv6_addresses_count_by_their_64),
+        cmocka_unit_test(a_pair_throttled_on_one_process_waits_on_another),
+        cmocka_unit_test(the_address_allowance_is_shared),
+        cmocka_unit_test(a_reset_or_a_success_on_one_process_clears_the_others),
+        cmocka_unit_test(rows_from_a_clock_stepped_back_do_not_count),
+        cmocka_unit_test(with_others_alive_a_slice_between_syncs),
     };
     return cmocka_run_group_tests(tests, init, NULL);
 }

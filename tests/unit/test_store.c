@@ -144,12 +144,13 @@ static int64_t embedded_migrations_of(const lk_fixture *f)
 static void pg_migrations_applied_and_recorded(lk_fixture *f)
 {
     assert_string_equal(OPS(f)->kind, "postgresql");
-    assert_int_equal(OPS(f)->schema_version(f->store), 9);
+    assert_int_equal(OPS(f)->schema_version(f->store), 10);
     assert_int_equal(side_int(f, "SELECT count(*) FROM schema_migrations"), embedded_migrations_of(f));
-    assert_int_equal(side_int(f, "SELECT count(*) FROM schema_migrations"), 3);
+    assert_int_equal(side_int(f, "SELECT count(*) FROM schema_migrations"), 4);
     assert_string_equal(side_text(f, "SELECT name FROM schema_migrations WHERE version = 7"), "0007_schema.sql");
     assert_string_equal(side_text(f, "SELECT name FROM schema_migrations WHERE version = 8"), "0008_gateway.sql");
     assert_string_equal(side_text(f, "SELECT name FROM schema_migrations WHERE version = 9"), "0009_limits.sql");
+    assert_string_equal(side_text(f, "SELECT name FROM schema_migrations WHERE version = 10"), "0010_signin.sql");
     assert_string_equal(side_text(f, "SELECT obj_description('schema_migrations'::regclass, 'pg_class')"),
                         "latchkey");
     for (const char *t = "workspaces permissions roles role_permissions users user_roles invitations"
@@ -175,7 +176,7 @@ static void migrations_applied_and_recorded(void **state)
     }
     assert_string_equal(OPS(f)->kind, "sqlite");
     int v = OPS(f)->schema_version(f->store);
-    assert_int_equal(v, 9);
+    assert_int_equal(v, 10);
     assert_int_equal(side_int(f, "SELECT count(*) FROM schema_migrations"), embedded_migrations_of(f));
     assert_int_equal(side_int(f, "SELECT max(version) FROM schema_migrations"), v);
     assert_string_equal(side_text(f, "SELECT name FROM schema_migrations WHERE version = 1"), "0001_init.sql");
@@ -187,6 +188,7 @@ static void migrations_applied_and_recorded(void **state)
     assert_string_equal(side_text(f, "SELECT name FROM schema_migrations WHERE version = 7"), "0007_trust.sql");
     assert_string_equal(side_text(f, "SELECT name FROM schema_migrations WHERE version = 8"), "0008_gateway.sql");
     assert_string_equal(side_text(f, "SELECT name FROM schema_migrations WHERE version = 9"), "0009_limits.sql");
+    assert_string_equal(side_text(f, "SELECT name FROM schema_migrations WHERE version = 10"), "0010_signin.sql");
     assert_true(side_int(f, "SELECT applied_at FROM schema_migrations WHERE version = 1") > 1700000000);
     assert_int_equal(side_int(f, "PRAGMA user_version"), v);
     assert_int_equal(side_int(f, "PRAGMA application_id"), (long)LK_SQLITE_APPLICATION_ID);
@@ -2073,6 +2075,8 @@ static void limit_counts_round_trip(void **state)
         {.scope = "i", .kind = 'd', .bucket = 20000, .n = 9},
         {.scope = "u7", .kind = 'c', .bucket = 0, .n = 2},
         {.scope = "tabc\"\\", .kind = 't', .bucket = 55, .n = 3}, /* quotes travel as they are */
+        {.scope = "a0f1", .kind = 's', .bucket = 2000, .n = 2},   /* sign-in buckets (migration 0010) */
+        {.scope = "a0f1", .kind = 's', .bucket = 100, .n = 1},
     };
     const lk_limit_count pb[] = {
         {.scope = "", .kind = 'c', .bucket = 0, .n = 1},
@@ -2085,12 +2089,13 @@ static void limit_counts_round_trip(void **state)
     assert_int_equal(OPS(f)->limit_counts_put(f->store, "B", pb, sizeof pb / sizeof *pb, 500, &err), LK_OK);
     assert_int_equal(OPS(f)->limit_counts_put(f->store, "B", NULL, 0, 500, &err), LK_OK);
     commit(f);
-    assert_int_equal(lk_fixture_count(f, "limit_counts"), 10);
+    assert_int_equal(lk_fixture_count(f, "limit_counts"), 12);
 
-    /* C sees both: seconds after 1000, day 20000, alive after 499, window 55 */
+    /* C sees both: seconds after 1000, day 20000, alive after 499, window 55, sign-in
+     * buckets after 1500 */
     lk_limit_count *rows = NULL;
     size_t n = 0;
-    assert_int_equal(OPS(f)->limit_counts_others(f->store, a, "C", 1000, 20000, 499, 55, &rows, &n, &err), LK_OK);
+    assert_int_equal(OPS(f)->limit_counts_others(f->store, a, "C", 1000, 20000, 499, 55, 1500, &rows, &n, &err), LK_OK);
     assert_int_equal(others_n(rows, n, "", 'c', 0), 2);
     assert_int_equal(others_n(rows, n, "i", 'r', 1000), 0); /* not after since_second */
     assert_int_equal(others_n(rows, n, "i", 'r', 1001), 7);
@@ -2098,15 +2103,17 @@ static void limit_counts_round_trip(void **state)
     assert_int_equal(others_n(rows, n, "i", 'd', 19999), 0);
     assert_int_equal(others_n(rows, n, "u7", 'c', 0), 2);
     assert_int_equal(others_n(rows, n, "tabc\"\\", 't', 55), 3);
-    assert_int_equal(n, 5);
+    assert_int_equal(others_n(rows, n, "a0f1", 's', 2000), 2);
+    assert_int_equal(others_n(rows, n, "a0f1", 's', 100), 0); /* not after signin_after */
+    assert_int_equal(n, 6);
 
     /* A sees only B's; a heartbeat stamped too long ago is no longer alive */
-    assert_int_equal(OPS(f)->limit_counts_others(f->store, a, "A", 999, 20000, 499, 55, &rows, &n, &err), LK_OK);
+    assert_int_equal(OPS(f)->limit_counts_others(f->store, a, "A", 999, 20000, 499, 55, 1500, &rows, &n, &err), LK_OK);
     assert_int_equal(others_n(rows, n, "i", 'r', 1001), 2);
     assert_int_equal(others_n(rows, n, "i", 'd', 20000), 1);
     assert_int_equal(others_n(rows, n, "", 'c', 0), 1);
     assert_int_equal(others_n(rows, n, "tabc\"\\", 't', 55), 0);
-    assert_int_equal(OPS(f)->limit_counts_others(f->store, a, "A", 999, 20000, 500, 55, &rows, &n, &err), LK_OK);
+    assert_int_equal(OPS(f)->limit_counts_others(f->store, a, "A", 999, 20000, 500, 55, 1500, &rows, &n, &err), LK_OK);
     assert_int_equal(others_n(rows, n, "", 'c', 0), 0);
 
     /* a put replaces the process's values of those keys, stamps every row it writes */
@@ -2115,7 +2122,7 @@ static void limit_counts_round_trip(void **state)
     begin(f);
     assert_int_equal(OPS(f)->limit_counts_put(f->store, "A", again, 2, 510, &err), LK_OK);
     commit(f);
-    assert_int_equal(OPS(f)->limit_counts_others(f->store, a, "C", 1000, 20000, 505, 55, &rows, &n, &err), LK_OK);
+    assert_int_equal(OPS(f)->limit_counts_others(f->store, a, "C", 1000, 20000, 505, 55, 1500, &rows, &n, &err), LK_OK);
     assert_int_equal(others_n(rows, n, "i", 'r', 1001), 8);
     assert_int_equal(others_n(rows, n, "", 'c', 0), 0); /* A left (n 0), B's is old */
     assert_int_equal(side_int(f, "SELECT at FROM limit_counts WHERE process = 'A' AND kind = 'r' AND bucket = 1001"),
@@ -2123,14 +2130,16 @@ static void limit_counts_round_trip(void **state)
     assert_int_equal(side_int(f, "SELECT at FROM limit_counts WHERE process = 'A' AND kind = 'r' AND bucket = 1000"),
                      500);
 
-    /* prune: seconds before 1001, days before 20000, 'c' and 't' stamped before 505 */
+    /* prune: seconds before 1001, days before 20000, 'c' and 't' stamped before 505,
+     * sign-in buckets before 1500 */
     begin(f);
-    assert_int_equal(OPS(f)->limit_counts_prune(f->store, 1001, 20000, 505, &err), LK_OK);
+    assert_int_equal(OPS(f)->limit_counts_prune(f->store, 1001, 20000, 505, 1500, &err), LK_OK);
     commit(f);
     assert_int_equal(side_int(f, "SELECT count(*) FROM limit_counts WHERE kind = 'r'"), 2);
     assert_int_equal(side_int(f, "SELECT count(*) FROM limit_counts WHERE kind = 'd'"), 2);
     assert_int_equal(side_int(f, "SELECT count(*) FROM limit_counts WHERE kind = 'c'"), 1); /* A's, at 510 */
     assert_int_equal(side_int(f, "SELECT count(*) FROM limit_counts WHERE kind = 't'"), 0);
+    assert_int_equal(side_int(f, "SELECT count(*) FROM limit_counts WHERE kind = 's'"), 1);
     /* not in the change feed: the counts are rewritten several times a second */
     assert_int_equal(feed_head(f), 0);
 }

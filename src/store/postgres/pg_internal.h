@@ -246,10 +246,10 @@ lk_code lk_pg_gwroute_delete(lk_store *s, int64_t id, lk_error *err);
 lk_code lk_pg_limit_counts_put(lk_store *s, const char *process, const lk_limit_count *recs, size_t n, int64_t at,
                                lk_error *err);
 lk_code lk_pg_limit_counts_others(lk_store *s, lk_arena *a, const char *process, int64_t since_second, int64_t day,
-                                  int64_t alive_after, int64_t window, lk_limit_count **out, size_t *n,
-                                  lk_error *err);
+                                  int64_t alive_after, int64_t window, int64_t signin_after, lk_limit_count **out,
+                                  size_t *n, lk_error *err);
 lk_code lk_pg_limit_counts_prune(lk_store *s, int64_t before_second, int64_t before_day, int64_t dead_before,
-                                 lk_error *err);
+                                 int64_t signin_before, lk_error *err);
 lk_code lk_pg_user_limits_list(lk_store *s, lk_arena *a, lk_user_limits **out, size_t *n, lk_error *err);
 lk_code lk_pg_user_limits_set(lk_store *s, const lk_user_limits *l, lk_error *err);
 lk_code lk_pg_user_limits_delete(lk_store *s, int64_t user_id, lk_error *err);

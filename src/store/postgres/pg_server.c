@@ -307,10 +307,12 @@ static const char SQL_LIMIT_OTHERS[] =
     " UNION ALL SELECT scope, kind, bucket, sum(n) FROM limit_counts"
     " WHERE kind = 'c' AND bucket = 0 AND at > $4 AND process <> $1 GROUP BY scope, kind, bucket"
     " UNION ALL SELECT scope, kind, bucket, sum(n) FROM limit_counts"
-    " WHERE kind = 't' AND bucket = $5 AND process <> $1 GROUP BY scope, kind, bucket";
+    " WHERE kind = 't' AND bucket = $5 AND process <> $1 GROUP BY scope, kind, bucket"
+    " UNION ALL SELECT scope, kind, bucket, sum(n) FROM limit_counts"
+    " WHERE kind = 's' AND bucket > $6 AND process <> $1 GROUP BY scope, kind, bucket";
 static const char SQL_LIMIT_PRUNE[] =
     "DELETE FROM limit_counts WHERE (kind = 'r' AND bucket < $1) OR (kind = 'd' AND bucket < $2)"
-    " OR (kind IN ('c', 't') AND at < $3)";
+    " OR (kind IN ('c', 't') AND at < $3) OR (kind = 's' AND bucket < $4)";
 
 /* a growing text buffer for the array literals */
 typedef struct lit {
@@ -400,8 +402,8 @@ static void limit_row(lk_arena *a, lk_pg_stmt *st, void *out)
 }
 
 lk_code lk_pg_limit_counts_others(lk_store *s, lk_arena *a, const char *process, int64_t since_second, int64_t day,
-                                  int64_t alive_after, int64_t window, lk_limit_count **out, size_t *n,
-                                  lk_error *err)
+                                  int64_t alive_after, int64_t window, int64_t signin_after, lk_limit_count **out,
+                                  size_t *n, lk_error *err)
 {
     static const lk_pg_ctx c = {.op = "limit_counts_others", .noun = "limit count"};
     lk_pg *q = lk_pg_of(s);
@@ -414,11 +416,12 @@ lk_code lk_pg_limit_counts_others(lk_store *s, lk_arena *a, const char *process,
     lk_pg_bind_int(q, st, 3, day);
     lk_pg_bind_int(q, st, 4, alive_after);
     lk_pg_bind_int(q, st, 5, window);
+    lk_pg_bind_int(q, st, 6, signin_after);
     return lk_pg_rows(q, st, a, sizeof **out, limit_row, (void **)out, n, &c, err);
 }
 
 lk_code lk_pg_limit_counts_prune(lk_store *s, int64_t before_second, int64_t before_day, int64_t dead_before,
-                                 lk_error *err)
+                                 int64_t signin_before, lk_error *err)
 {
     static const lk_pg_ctx c = {.op = "limit_counts_prune", .noun = "limit count"};
     lk_pg *q = lk_pg_of(s);
@@ -429,5 +432,6 @@ lk_code lk_pg_limit_counts_prune(lk_store *s, int64_t before_second, int64_t bef
     lk_pg_bind_int(q, st, 1, before_second);
     lk_pg_bind_int(q, st, 2, before_day);
     lk_pg_bind_int(q, st, 3, dead_before);
+    lk_pg_bind_int(q, st, 4, signin_before);
     return lk_pg_exec(q, st, &c, err);
 }

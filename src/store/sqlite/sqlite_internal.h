@@ -219,10 +219,10 @@ lk_code lk_sq_user_limits_delete(lk_store *s, int64_t user_id, lk_error *err);
 lk_code lk_sq_limit_counts_put(lk_store *s, const char *process, const lk_limit_count *recs, size_t n, int64_t at,
                                lk_error *err);
 lk_code lk_sq_limit_counts_others(lk_store *s, lk_arena *a, const char *process, int64_t since_second, int64_t day,
-                                  int64_t alive_after, int64_t window, lk_limit_count **out, size_t *n,
-                                  lk_error *err);
+                                  int64_t alive_after, int64_t window, int64_t signin_after, lk_limit_count **out,
+                                  size_t *n, lk_error *err);
 lk_code lk_sq_limit_counts_prune(lk_store *s, int64_t before_second, int64_t before_day, int64_t dead_before,
-                                 lk_error *err);
+                                 int64_t signin_before, lk_error *err);
 lk_code lk_sq_usage_add(lk_store *s, const lk_usage_rec *recs, size_t n, lk_error *err);
 lk_code lk_sq_errors_add(lk_store *s, const lk_error_rec *recs, size_t n, lk_error *err);
 lk_code lk_sq_usage_list(lk_store *s, lk_arena *a, const char *from_day, const char *to_day,

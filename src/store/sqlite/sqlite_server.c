@@ -294,10 +294,12 @@ static const char SQL_LIMIT_OTHERS[] =
     " UNION ALL SELECT scope, kind, bucket, sum(n) FROM limit_counts"
     " WHERE kind = 'c' AND bucket = 0 AND at > ?4 AND process <> ?1 GROUP BY scope, kind, bucket"
     " UNION ALL SELECT scope, kind, bucket, sum(n) FROM limit_counts"
-    " WHERE kind = 't' AND bucket = ?5 AND process <> ?1 GROUP BY scope, kind, bucket";
+    " WHERE kind = 't' AND bucket = ?5 AND process <> ?1 GROUP BY scope, kind, bucket"
+    " UNION ALL SELECT scope, kind, bucket, sum(n) FROM limit_counts"
+    " WHERE kind = 's' AND bucket > ?6 AND process <> ?1 GROUP BY scope, kind, bucket";
 static const char SQL_LIMIT_PRUNE[] =
     "DELETE FROM limit_counts WHERE (kind = 'r' AND bucket < ?1) OR (kind = 'd' AND bucket < ?2)"
-    " OR (kind IN ('c', 't') AND at < ?3)";
+    " OR (kind IN ('c', 't') AND at < ?3) OR (kind = 's' AND bucket < ?4)";
 
 static lk_code limit_put_all(lk_sq *q, const char *process, const lk_limit_count *recs, size_t n, int64_t at,
                              const lk_sq_ctx *c, lk_error *err)
@@ -341,8 +343,8 @@ static void limit_row(lk_arena *a, sqlite3_stmt *st, void *out)
 }
 
 lk_code lk_sq_limit_counts_others(lk_store *s, lk_arena *a, const char *process, int64_t since_second, int64_t day,
-                                  int64_t alive_after, int64_t window, lk_limit_count **out, size_t *n,
-                                  lk_error *err)
+                                  int64_t alive_after, int64_t window, int64_t signin_after, lk_limit_count **out,
+                                  size_t *n, lk_error *err)
 {
     static const lk_sq_ctx c = {.op = "limit_counts_others", .noun = "limit count"};
     lk_sq *q = lk_sq_of(s);
@@ -355,11 +357,12 @@ lk_code lk_sq_limit_counts_others(lk_store *s, lk_arena *a, const char *process,
     lk_sq_bind_int(q, st, 3, day);
     lk_sq_bind_int(q, st, 4, alive_after);
     lk_sq_bind_int(q, st, 5, window);
+    lk_sq_bind_int(q, st, 6, signin_after);
     return lk_sq_rows(q, st, a, sizeof **out, limit_row, (void **)out, n, &c, err);
 }
 
 lk_code lk_sq_limit_counts_prune(lk_store *s, int64_t before_second, int64_t before_day, int64_t dead_before,
-                                 lk_error *err)
+                                 int64_t signin_before, lk_error *err)
 {
     static const lk_sq_ctx c = {.op = "limit_counts_prune", .noun = "limit count"};
     lk_sq *q = lk_sq_of(s);
@@ -370,5 +373,6 @@ lk_code lk_sq_limit_counts_prune(lk_store *s, int64_t before_second, int64_t bef
     lk_sq_bind_int(q, st, 1, before_second);
     lk_sq_bind_int(q, st, 2, before_day);
     lk_sq_bind_int(q, st, 3, dead_before);
+    lk_sq_bind_int(q, st, 4, signin_before);
     return lk_sq_exec(q, st, &c, err);
 }
