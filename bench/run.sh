@@ -19,6 +19,9 @@
 #   BENCH_WARMUP    seconds of unmeasured load before a case's first round (default 2)
 #   BENCH_SERVICES  services and API users of cases (f), (g) and the memory figure (default 1000000)
 #   BENCH_KEEP=1    keep the temporary folder (databases, logs, wrk outputs)
+#   BENCH_PG=0      leave out the PostgreSQL cases (dp), (gp) (default 1: a private
+#                   PostgreSQL cluster, tests/pg/cluster.sh, holds the small instance,
+#                   moved there with latchkey export / import)
 # Cases, targets and how to read the figures: docs/benchmarks.md.
 set -euo pipefail
 
@@ -66,7 +69,12 @@ cleanup() {
     done
     if [ "${BENCH_KEEP:-0}" = 1 ]; then note "kept $T"; else rm -rf "$T"; fi
 }
-trap cleanup EXIT
+PG_DIR=""
+cleanup_all() {
+    cleanup
+    [ -n "$PG_DIR" ] && sh "$HERE/../tests/pg/cluster.sh" stop "$PG_DIR" >/dev/null 2>&1 || true
+}
+trap cleanup_all EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
 
@@ -418,6 +426,38 @@ BIG_BODY=$(curl -fsS "$L_URL/identity/oauth/token?grant_type=client_credentials&
     die "the identity endpoint refused the CLI's service ($N_LARGE services)"
 BIG_TOKEN=$(printf '%s' "$BIG_BODY" | sed -n 's/.*"access_token":"\([^"]*\)".*/\1/p')
 
+# the PostgreSQL cases: the small instance moved into a private PostgreSQL cluster
+# (export / import), served by a third latchkey on CPU 0 sharing the small one's key file
+PG=${BENCH_PG:-1}
+if [ "$PG" = 1 ]; then
+    pg=$(sh "$HERE/../tests/pg/cluster.sh" start) || die "cannot start a PostgreSQL cluster (BENCH_PG=0 leaves it out)"
+    PG_DIR=$(echo "$pg" | sed -n 1p)
+    PG_ADMIN=$(echo "$pg" | sed -n 2p)
+    psql -X -q -d "$PG_ADMIN" -c "CREATE DATABASE lk_bench" >/dev/null
+    PG_URL=$(echo "$PG_ADMIN" | sed 's#/postgres?#/lk_bench?#')
+    LK "$SMALL/latchkey.db" export "$SMALL/export.json" >/dev/null
+    LK "$PG_URL" migrate >/dev/null
+    LK "$PG_URL" import "$SMALL/export.json" >/dev/null
+    mkdir -p "$T/pg"
+    t0=$(date +%s.%N)
+    LATCHKEY_TOKEN_KEY_FILE="$SMALL/latchkey.db.keys" taskset -c "$SERVER_CPU" "$BIN" serve --listen 127.0.0.1:0 \
+        --db "$PG_URL" --threads 1 --access-log false 2>"$T/pg/serve.err" &
+    P_PID=$!
+    PIDS+=("$P_PID")
+    for n in $(seq 1 600); do
+        grep -q 'msg="listening on ' "$T/pg/serve.err" && break
+        kill -0 "$P_PID" 2>/dev/null || { cat "$T/pg/serve.err" >&2; die "latchkey serve on PostgreSQL exited at start"; }
+        sleep 0.1
+    done
+    P_URL=$(sed -n 's/.*msg="listening on \([^"]*\)".*/\1/p' "$T/pg/serve.err" | head -n1)
+    [ -n "$P_URL" ] || die "latchkey serve on PostgreSQL did not listen within 60 s"
+    P_BODY=$(curl -fsS "$P_URL$TOKEN_PATH") || die "the PostgreSQL instance refused the moved service"
+    P_TOKEN=$(printf '%s' "$P_BODY" | sed -n 's/.*"access_token":"\([^"]*\)".*/\1/p')
+    curl -fsS -o /dev/null -H "Authorization: Bearer $P_TOKEN" "$P_URL/rest/v1/stats/usage.json" ||
+        die "the PostgreSQL instance refused its own token"
+    note "PostgreSQL $(psql -X -A -t -d "$PG_ADMIN" -c 'SHOW server_version'): the small instance imported, served at $P_URL"
+fi
+
 # the two-thread cases: latchkey (a second process on the small database) and nginx
 # with two workers, each on both CPUs, wrk -t2 on both CPUs too
 start_latchkey "$SMALL" 2 0,1
@@ -447,6 +487,11 @@ S_UM=$(um_token "$SMALL" "$S_URL")
 L_UM=$(um_token "$LARGE" "$L_URL")
 [ -n "$S_UM" ] && [ -n "$L_UM" ] || die "no user management token"
 S_ROLE=$(sqlite3 "$SMALL/latchkey.db" "SELECT id FROM roles WHERE name = 'Bench API'")
+if [ "$PG" = 1 ]; then
+    P_UM=$(um_token "$SMALL" "$P_URL")
+    P_ROLE=$(psql -X -A -t -d "$PG_URL" -c "SELECT id FROM roles WHERE name = 'Bench API'")
+    [ -n "$P_UM" ] && [ -n "$P_ROLE" ] || die "no user management token on PostgreSQL"
+fi
 L_ROLE=$(sqlite3 "$LARGE/latchkey.db" "SELECT id FROM roles WHERE name = 'Bench API'")
 RUN=$(date +%s)
 
@@ -483,6 +528,13 @@ define_case d2 "(d) with --threads 2, wrk -t2 (both CPUs)" "$S2_PID" "$S2_URL/re
     -H "Authorization: Bearer $TOKEN"
 WCPUS[d2]=0,1
 WTHREADS[d2]=2
+CASES="a ae b c d e f fg gs gl h i j a2 d2"
+if [ "$PG" = 1 ]; then
+    define_case dp "(d) on PostgreSQL" "$P_PID" "$P_URL/rest/v1/stats/usage.json" -H "Authorization: Bearer $P_TOKEN"
+    define_case gp "(g) on PostgreSQL, $N_SMALL services" "$P_PID" "" -c"$UM_CONNS" -s "$HERE/um.lua" \
+        "$P_URL" -- "$P_UM" "$P_ROLE" "$P_ROLE" "gp$RUN"
+    CASES="$CASES dp gp"
+fi
 
 # (f0) once: the size of the catalog alone, before its services hand out tokens
 measure f0 1
@@ -533,7 +585,7 @@ rss_sampler &
 SAMPLER=$!
 PIDS+=("$SAMPLER")
 for r in $(seq 1 "$ROUNDS"); do
-    for name in a ae b c d e f fg gs gl h i j a2 d2; do measure "$name" "$r"; done
+    for name in $CASES; do measure "$name" "$r"; done
 done
 kill "$SAMPLER" 2>/dev/null || true
 wait "$SAMPLER" 2>/dev/null || true
@@ -602,6 +654,12 @@ ratio_target "(f) against (d), req/s" "${MED[f]}" "${MED[d]}" 0.9
 ratio_target "(f) while (g) runs against (d), req/s" "${MED[fg]}" "${MED[d]}" 0.9
 ratio_target "(g) with $N_LARGE services against $N_SMALL, writes/s" "${MED[gl]}" "${MED[gs]}" 0.5
 ratio_target "two threads: (d2) against nginx with 2 workers (a2), req/s" "${MED[d2]}" "${MED[a2]}" 0.7
+if [ "$PG" = 1 ]; then
+    # the hot path never touches the database: (d) does not care which store is behind it
+    ratio_target "(d) on PostgreSQL (dp) against (d) on SQLite, req/s" "${MED[dp]}" "${MED[d]}" 0.9
+    printf '  info  (g) on PostgreSQL (gp) against (g) on SQLite (gs), writes/s: %s vs %s (ratio %s)\n' \
+        "${MED[gp]}" "${MED[gs]}" "$(ratio "${MED[gp]}" "${MED[gs]}")"
+fi
 ratio_target "gateway: (i) with latchkey's auth_request against (h) without, req/s" "${MED[i]}" "${MED[h]}" 0.6
 printf '  info  (j) /auth/check alone against nginx (a): %s vs %s req/s (ratio %s)\n' "${MED[j]}" "$A" "$(ratio "${MED[j]}" "$A")"
 printf '  %s  a CLI change visible within 200 ms with %s services: %s ms\n' \

@@ -12,7 +12,8 @@ case "${1:-}" in
 libsqlite3-dev libsodium-dev libjansson-dev libcmocka-dev \
 libmicrohttpd-dev libgnutls28-dev libcurl4-openssl-dev libpq-dev \
 nodejs valgrind sqlite3 clang libclang-rt-14-dev tzdata chromium \
-python3 python3-yaml python3-aiosmtpd openssl groff-base nginx caddy" ;;
+python3 python3-yaml python3-aiosmtpd openssl groff-base nginx caddy \
+postgresql postgresql-client" ;;
     bench)
         PACKAGES="nginx wrk util-linux procps sqlite3 coreutils curl" ;;
     package)

@@ -7,7 +7,7 @@ BUILD=${1:-build-asan}
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 BUILD=$(cd "$ROOT/$BUILD" && pwd)
 LOG=$(mktemp -d)
-trap 'rm -rf "$LOG"' EXIT
+trap 'rm -rf "$LOG"' EXIT     # and the PostgreSQL cluster, below
 
 export ASAN_OPTIONS="detect_leaks=1:abort_on_error=0:halt_on_error=1:exitcode=86"
 export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1:exitcode=87"
@@ -32,6 +32,42 @@ for t in "$BUILD"/test_*; do
     fi
     passed=$((passed + p)); failed=$((failed + f))
 done
+
+# The same store-backed unit tests on PostgreSQL: a private cluster (tests/pg/cluster.sh)
+# in a temporary folder, stopped and removed on exit; each test gets a fresh database.
+PG_DIR=""
+trap 'rm -rf "$LOG"; [ -n "$PG_DIR" ] && sh "$ROOT/tests/pg/cluster.sh" stop "$PG_DIR"' EXIT
+if pg=$(sh "$ROOT/tests/pg/cluster.sh" start 2>"$LOG/pg.err"); then
+    PG_DIR=$(echo "$pg" | sed -n 1p)
+    export LATCHKEY_TEST_PG="$(echo "$pg" | sed -n 2p)"
+else
+    echo "FAIL postgresql: cannot start a private cluster (make deps installs postgresql)"
+    cat "$LOG/pg.err"
+    failed=$((failed + 1))
+fi
+pg_started=$(date +%s)
+if [ -n "$PG_DIR" ]; then
+    echo "== unit tests on PostgreSQL ($BUILD)"
+    # every unit test that works through the store (test_store_open is about SQLite files)
+    for name in test_store test_store_lists test_workspace test_permission test_role test_user test_service \
+                test_audit test_limits test_allowlist test_catalog test_session test_mailq test_authz test_gwroute \
+                test_worker test_peers; do
+        t="$BUILD/$name"
+        [ -x "$t" ] || continue
+        if "$t" >"$LOG/$name.pg.out" 2>&1; then rc=0; else rc=$?; fi
+        p=$(sed -n 's/^\[  PASSED  \] \([0-9]*\) test.*/\1/p' "$LOG/$name.pg.out" | tail -n 1)
+        f=$(sed -n 's/^\[  FAILED  \] \([0-9]*\) test.*/\1/p' "$LOG/$name.pg.out" | tail -n 1)
+        p=${p:-0}; f=${f:-0}
+        if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then f=1; fi
+        if [ "$rc" -ne 0 ] || [ "$f" -ne 0 ]; then
+            echo "FAIL $name on PostgreSQL (exit $rc)"; cat "$LOG/$name.pg.out"
+        else
+            echo "ok   $name on PostgreSQL: $p"
+        fi
+        passed=$((passed + p)); failed=$((failed + f))
+    done
+fi
+pg_seconds=$(( $(date +%s) - pg_started ))
 
 if [ -n "${FUZZ_BUILD:-}" ] && [ -d "$ROOT/$FUZZ_BUILD" ]; then
     echo "== fuzz targets (${FUZZ_TEST_SECONDS:-5} s each; 'make fuzz' runs them longer)"
@@ -92,6 +128,28 @@ if ls "$@" >/dev/null 2>&1; then
         echo "--- failing end-to-end output"; grep -B2 -A30 '^not ok\|^    not ok' "$LOG/e2e.tap" | head -n 400
     fi
     passed=$((passed + p)); failed=$((failed + f))
+fi
+
+# The server, user management and limits suites again on PostgreSQL, and the cluster
+# test (three nodes on one PostgreSQL); the e2e libs make a database per test.
+if [ -n "$PG_DIR" ]; then
+    echo "== end-to-end tests on PostgreSQL"
+    pg_started=$(date +%s)
+    set -- "$ROOT"/tests/e2e/server-*.test.mjs "$ROOT"/tests/e2e/usermgmt-*.test.mjs "$ROOT"/tests/e2e/limits.test.mjs \
+        "$ROOT"/tests/e2e/pg-*.test.mjs
+    if LATCHKEY_TEST_DB=postgres LATCHKEY_PG_DIR="$PG_DIR" node --test --test-reporter=tap "$@" >"$LOG/e2e-pg.tap" 2>&1; then
+        rc=0; else rc=$?; fi
+    p=$(sed -n 's/^# pass \([0-9]*\)$/\1/p' "$LOG/e2e-pg.tap" | tail -n 1)
+    f=$(sed -n 's/^# fail \([0-9]*\)$/\1/p' "$LOG/e2e-pg.tap" | tail -n 1)
+    p=${p:-0}; f=${f:-0}
+    if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then f=1; fi
+    grep -E '^(not ok|# (pass|fail|tests))' "$LOG/e2e-pg.tap" | grep -v '^# tests' || true
+    if [ "$f" -ne 0 ]; then
+        echo "--- failing end-to-end output (PostgreSQL)"; grep -B2 -A30 '^not ok\|^    not ok' "$LOG/e2e-pg.tap" | head -n 400
+    fi
+    passed=$((passed + p)); failed=$((failed + f))
+    # the run's added time on PostgreSQL (the unit tests again, these suites, the cluster)
+    echo "   PostgreSQL part: $((pg_seconds + $(date +%s) - pg_started)) s"
 fi
 
 if $openapi_ready; then

@@ -66,6 +66,8 @@ const lk_cli_noun *const lk_cli_nouns[] = {
     &lk_cli_noun_key,
     &lk_cli_noun_migrate,
     &lk_cli_noun_backup,
+    &lk_cli_noun_export,
+    &lk_cli_noun_import,
     &lk_cli_noun_restore,
     NULL,
 };

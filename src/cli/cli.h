@@ -113,6 +113,8 @@ extern const lk_cli_noun lk_cli_noun_mail;
 extern const lk_cli_noun lk_cli_noun_key;
 extern const lk_cli_noun lk_cli_noun_migrate;
 extern const lk_cli_noun lk_cli_noun_backup;
+extern const lk_cli_noun lk_cli_noun_export;
+extern const lk_cli_noun lk_cli_noun_import;
 extern const lk_cli_noun lk_cli_noun_restore;
 
 /* --- the tables, read by the generated manual pages and completion (tools/docgen.c) --- */

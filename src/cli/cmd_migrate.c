@@ -24,12 +24,14 @@ static lk_code migrate_run(lk_cli_cmd *c)
     const char *what = before.state == LK_DB_MISSING || before.state == LK_DB_EMPTY ? "created"
                        : before.state == LK_DB_OLDER                                 ? "migrated"
                                                                                      : "current";
+    char redacted[1024];
+    lk_store_redact(location, redacted, sizeof redacted);
     if (c->json) {
-        json_t *doc = json_pack("{s:s, s:s, s:i, s:i}", "database", location, "result", what, "from",
+        json_t *doc = json_pack("{s:s, s:s, s:i, s:i}", "database", redacted, "result", what, "from",
                                 before.version, "to", now);
         return lk_cli_emit(doc);
     }
-    const char *shown = lk_cli_clean(c->arena, location, true);
+    const char *shown = lk_cli_clean(c->arena, redacted, true);
     if (before.state == LK_DB_OLDER)
         printf("Migrated %s from schema version %d to %d (%d migration%s applied).\n", shown, before.version, now,
                before.missing, before.missing == 1 ? "" : "s");

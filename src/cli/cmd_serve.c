@@ -40,15 +40,17 @@
 #define HANGUP_WRITE_MS 5000 /* SIGHUP waits this long for the counts to be written */
 
 /* Where the setup link goes when stderr is no terminal: next to the database, as
- * "<database>-setup-link" (arena). */
+ * "<database>-setup-link"; for a database that is no file (PostgreSQL), as
+ * "latchkey-setup-link" in the token key file's folder (arena). */
 static const char *setup_link_file(lk_arena *a, const lk_config *cfg)
 {
     const char *db = lk_store_default_location(cfg->db[0] ? cfg->db : NULL);
-    if (strncmp(db, "sqlite://", 9) == 0)
-        db += 9;
-    else if (strncmp(db, "sqlite:", 7) == 0)
-        db += 7;
-    return lk_arena_printf(a, "%s-setup-link", db);
+    char file[4096];
+    if (lk_store_file_path(db, file, sizeof file))
+        return lk_arena_printf(a, "%s-setup-link", file);
+    char dir[4096];
+    lk_store_side_dir(db, cfg->token_key_file, dir, sizeof dir);
+    return lk_arena_printf(a, "%s/latchkey-setup-link", dir);
 }
 
 /* The link into a new file of mode 0600 (an old one, or whatever a name the

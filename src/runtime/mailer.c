@@ -50,14 +50,12 @@ const char *lk_mailer_outbox(const lk_config *cfg, char *buf, size_t len)
         snprintf(buf, len, "%s", cfg->mail_outbox);
         return buf;
     }
-    const char *db = lk_store_default_location(cfg->db[0] ? cfg->db : NULL);
-    if (strncmp(db, "sqlite:", 7) == 0)
-        db += 7;
-    const char *slash = strrchr(db, '/');
-    if (!slash)
+    char dir[LK_CONFIG_STR];
+    lk_store_side_dir(lk_store_default_location(cfg->db[0] ? cfg->db : NULL), cfg->token_key_file, dir, sizeof dir);
+    if (strcmp(dir, ".") == 0)
         snprintf(buf, len, "outbox");
     else
-        snprintf(buf, len, "%.*s/outbox", (int)(slash - db), db);
+        snprintf(buf, len, "%s/outbox", dir);
     return buf;
 }
 

@@ -33,6 +33,11 @@ struct lk_peers {
     atomic_bool alone;           /* the limiters count alone (stale) */
     _Atomic int64_t alive;
     _Atomic int64_t sync_us;
+    /* the rate buckets' time base (lk_peers_wall_clock): 0 on one machine; else the
+     * epoch second of monotonic second 0, re-measured only when the wall clock jumps */
+    bool wall;
+    bool based;
+    int64_t base;
     /* token-endpoint failures */
     int64_t auth_window;
     pthread_mutex_t failed_mu;
@@ -40,6 +45,13 @@ struct lk_peers {
     lk_map *failed;              /* hex of a key -> failed_key (owned; the key is its hex) */
     lk_throttle *others;         /* the others' failures, keyed by the raw key */
 };
+
+static int64_t wall_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
 
 static int64_t mono_us(void)
 {
@@ -92,6 +104,39 @@ void lk_peers_free(lk_peers *p)
     lk_throttle_free(p->others);
     pthread_mutex_destroy(&p->failed_mu);
     free(p);
+}
+
+void lk_peers_wall_clock(lk_peers *p, bool wall)
+{
+    p->wall = wall;
+    p->based = false;
+    p->base = 0;
+}
+
+/*
+ * What to add to a second of the limiters' clock to get the second published: 0 on
+ * one machine (CLOCK_MONOTONIC is shared); across machines the epoch second it falls
+ * in, measured in milliseconds so that two processes of one machine agree. Measured
+ * once and kept: a base that moved by a second between syncs would publish one
+ * second's count under two buckets. Measured again only when the wall clock jumped
+ * (set by hand, a large NTP step) by more than MAX_STEP seconds: until then this
+ * process's calls are placed that far off the others'.
+ */
+#define MAX_STEP 2
+static int64_t rate_base(lk_peers *p)
+{
+    if (!p->wall)
+        return 0;
+    int64_t ms = wall_ms() - lk_mono_ms();
+    int64_t cur = (ms >= 0 ? ms + 500 : ms - 500) / 1000;
+    if (p->based && llabs(cur - p->base) <= MAX_STEP)
+        return p->base;
+    if (p->based)
+        lk_log(LK_LOG_WARN, "the wall clock moved by %lld s: the rate windows shared with the other nodes follow it",
+               (long long)(cur - p->base));
+    p->based = true;
+    p->base = cur;
+    return cur;
 }
 
 /* ---- token-endpoint failures ------------------------------------------------------------ */
@@ -247,8 +292,10 @@ bool lk_peers_sync(lk_peers *p, lk_store *store, const lk_peers_limiters *lims, 
     lk_arena a = LK_ARENA_INIT;
     (void)failed_rows(p, &a, &mine);
     /* the rate windows count seconds of the limiters' clock (CLOCK_MONOTONIC: the same in
-     * every process of one machine), the rest wall-clock seconds and days */
+     * every process of one machine), published as rate_base() says; the rest wall-clock
+     * seconds and days */
     int64_t mono = lk_mono_ms() / 1000;
+    int64_t base = rate_base(p);
     int64_t from = p->synced_second ? p->synced_second - 1 : mono - LK_LIMIT_RATE_SECONDS_MAX;
     int64_t window = 0;
     for (size_t i = 0; i < n; i++) {
@@ -257,6 +304,9 @@ bool lk_peers_sync(lk_peers *p, lk_store *store, const lk_peers_limiters *lims, 
         if (w > window)
             window = w;
     }
+    for (size_t i = 0; i < mine.n; i++)
+        if (mine.recs[i].kind == 'r')
+            mine.recs[i].bucket += base;
 
     /* nothing changed since the last write, which is fresh: only read (an idle server
      * writes its heartbeat once a second, not five times) */
@@ -266,7 +316,8 @@ bool lk_peers_sync(lk_peers *p, lk_store *store, const lk_peers_limiters *lims, 
     if (ok && write) {
         lk_code rc = store->ops->limit_counts_put(store, p->id, mine.recs, mine.n, now, err);
         if (rc == LK_OK && ++p->syncs % PRUNE_EVERY == 0)
-            rc = store->ops->limit_counts_prune(store, mono - LK_LIMIT_RATE_SECONDS_MAX, day - 2, now - 60, err);
+            rc = store->ops->limit_counts_prune(store, mono + base - LK_LIMIT_RATE_SECONDS_MAX, day - 2, now - 60,
+                                                 err);
         ok = rc == LK_OK ? store->ops->commit(store, err) == LK_OK : (store->ops->rollback(store), false);
         if (ok) {
             p->written_sum = sum;
@@ -278,14 +329,17 @@ bool lk_peers_sync(lk_peers *p, lk_store *store, const lk_peers_limiters *lims, 
     lk_limit_count *rows = NULL;
     size_t n_rows = 0;
     if (ok)
-        ok = store->ops->limit_counts_others(store, &a, p->id, mono - (window > 0 ? window : 1), day,
+        ok = store->ops->limit_counts_others(store, &a, p->id, mono + base - (window > 0 ? window : 1), day,
                                              now - LK_PEERS_ALIVE, now / p->auth_window, &rows, &n_rows,
                                              err) == LK_OK;
     if (ok) {
         int64_t alive = 0;
-        for (size_t i = 0; i < n_rows; i++)
+        for (size_t i = 0; i < n_rows; i++) {
             if (rows[i].scope[0] == '\0' && rows[i].kind == 'c')
                 alive += rows[i].n;
+            if (rows[i].kind == 'r')
+                rows[i].bucket -= base; /* back to the limiters' clock */
+        }
         if (n_rows > 1)
             qsort(rows, n_rows, sizeof *rows, by_scope);
         apply(all, n, rows, n_rows, day, alive > 0);

@@ -43,6 +43,12 @@ typedef struct lk_peers_limiters {
 lk_peers *lk_peers_new(int64_t auth_window, size_t capacity);
 void lk_peers_free(lk_peers *p);
 
+/* The rate windows' seconds as published: false (the default) the limiters' own
+ * CLOCK_MONOTONIC seconds, right for the processes of one machine (SQLite); true the
+ * epoch seconds (wall clock), which nodes on different machines share as far as their
+ * clocks agree (PostgreSQL; docs/server.md#limits-across-nodes). Before the first sync. */
+void lk_peers_wall_clock(lk_peers *p, bool wall);
+
 /* One sync through store at now (seconds) on quota day `day`. false (err set) when the
  * store failed; the limiters keep what they had. */
 bool lk_peers_sync(lk_peers *p, lk_store *store, const lk_peers_limiters *lims, int64_t now, int64_t day,

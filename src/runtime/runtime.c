@@ -26,6 +26,7 @@
 #include "runtime/mailer.h"
 #include "runtime/peers.h"
 #include "runtime/persist.h"
+#include "runtime/listener.h"
 #include "runtime/prober.h"
 #include "runtime/signin.h"
 #include "runtime/throttle.h"
@@ -81,6 +82,7 @@ struct lk_runtime {
 
     /* for /metrics and /readyz (monotonic ms) */
     lk_prober *prober;
+    lk_listener *listener;  /* NULL: the store has no change notifications (SQLite) */
     atomic_llong catalog_checked_ms;
     atomic_llong flushed_ms;
     atomic_llong write_failures;
@@ -151,6 +153,11 @@ void lk_runtime_wake(lk_runtime *rt)
     rt->woken = true;
     pthread_cond_signal(&rt->bg_cond);
     pthread_mutex_unlock(&rt->bg_lock);
+}
+
+static void wake_cb(void *ctx)
+{
+    lk_runtime_wake(ctx);
 }
 
 lk_code lk_runtime_revoke(lk_runtime *rt, lk_store *store, const lk_token_fields *token, int64_t now,
@@ -607,6 +614,8 @@ lk_runtime *lk_runtime_open(const lk_config *cfg, lk_error *err)
     rt->client_throttle = lk_throttle_new((size_t)cfg->auth_fail_capacity, cfg->auth_fail_window);
     rt->signin = lk_signin_new((size_t)cfg->auth_fail_capacity, cfg->login_fail_limit, cfg->auth_fail_window);
     rt->peers = lk_peers_new(cfg->auth_fail_window, (size_t)cfg->auth_fail_capacity);
+    /* a store other than a file may be shared by several machines */
+    lk_peers_wall_clock(rt->peers, strcmp(store->ops->kind, "sqlite") != 0);
     int64_t now = lk_time_now();
     compute_day(now, &rt->day);
 
@@ -636,6 +645,13 @@ lk_runtime *lk_runtime_open(const lk_config *cfg, lk_error *err)
     atomic_store(&rt->flushed_ms, lk_mono_ms());
     rt->prober = lk_prober_start(location, cfg->ready_db_timeout_ms, err);
     if (!rt->prober) {
+        lk_runtime_close(rt);
+        return NULL;
+    }
+    if (err)
+        err->msg[0] = '\0';
+    rt->listener = lk_listener_start(location, wake_cb, rt, err);
+    if (!rt->listener && err && err->msg[0]) {
         lk_runtime_close(rt);
         return NULL;
     }
@@ -677,6 +693,7 @@ bool lk_runtime_close(lk_runtime *rt)
 {
     if (!rt)
         return true;
+    lk_listener_stop(rt->listener);
     lk_prober_stop(rt->prober);
     lk_worker_stop(rt->worker);
     lk_worker_stop(rt->passwords);

@@ -263,6 +263,11 @@ typedef struct lk_store_ops {
     lk_code (*limit_counts_prune)(lk_store *s, int64_t before_second, int64_t before_day, int64_t dead_before,
                                   lk_error *err);
 
+    /* waits up to timeout_ms for a notification that the change feed grew (another
+     * process committed); *woken says whether one came. NULL when the store has none
+     * (SQLite: the feed is polled). Not inside a transaction. */
+    lk_code (*wait_change)(lk_store *s, int64_t timeout_ms, bool *woken, lk_error *err);
+
     /* --- the console (migration 0003) --- */
 
     /* sessions: by the hash of their token */
@@ -380,5 +385,15 @@ const char *lk_store_default_location(const char *explicit_location);
  * file, or a path longer than out_len. Files that belong next to the database (the
  * token key file) are named after it. */
 bool lk_store_file_path(const char *location, char *out, size_t out_len);
+
+/* The location as it may be shown (messages, logs, JSON): a URL's password, in its
+ * user part or as a password= parameter, becomes "***". out gets at most out_len
+ * bytes (cut short, never a password). */
+void lk_store_redact(const char *location, char *out, size_t out_len);
+
+/* The folder where files that go with the database live when it is not a file
+ * (PostgreSQL): the token key file's folder, else "." — into out. For a SQLite
+ * location, the database file's folder. */
+void lk_store_side_dir(const char *location, const char *key_file, char *out, size_t out_len);
 
 #endif

@@ -57,16 +57,80 @@ export function tempDir() {
   return fs.mkdtempSync(os.tmpdir() + '/lk-e2e-');
 }
 
-// A database file in its own temporary folder. `init` runs `latchkey migrate` so that
-// the file exists (migrations applied) before the test looks at it (read-only commands
-// never create one).
+// LATCHKEY_TEST_DB=postgres (with LATCHKEY_TEST_PG, the URL of a PostgreSQL server's
+// maintenance database: tests/run.sh starts a private cluster, tests/pg/cluster.sh)
+// gives every test a fresh PostgreSQL database instead of a SQLite file.
+export const PG_ADMIN = process.env.LATCHKEY_TEST_DB === 'postgres' ? process.env.LATCHKEY_TEST_PG : null;
+export const ON_PG = Boolean(PG_ADMIN);
+let pgDbs = 0;
+const pgDrop = new Set();
+process.on('exit', () => {
+  for (const name of pgDrop) {
+    spawnSync('psql', ['-X', '-q', '-d', PG_ADMIN, '-c', `DROP DATABASE IF EXISTS ${name} WITH (FORCE)`],
+      { encoding: 'utf8', timeout: TIMEOUT_MS });
+  }
+});
+
+// psql on url (the admin database by default): the first column of each row
+export function psql(query, url = PG_ADMIN) {
+  const r = spawnSync('psql', ['-X', '-q', '-A', '-t', '-v', 'ON_ERROR_STOP=1', '-d', url, '-c', query],
+    { encoding: 'utf8', timeout: TIMEOUT_MS, maxBuffer: 256 * 1024 * 1024 });
+  assert.ok(!r.error, `psql: ${r.error}`);
+  assert.equal(r.status, 0, `psql ${query}: ${r.stderr}`);
+  return r.stdout.replace(/\n$/, '');
+}
+
+// what a `serve` or `key` command on db needs besides --db: PostgreSQL names its key file
+export const dbEnv = (db) => (typeof db === 'object' && db.pg ? { LATCHKEY_TOKEN_KEY_FILE: db.keyFile } : {});
+
+// url with its database replaced by name
+export function pgUrl(name, base = PG_ADMIN) {
+  const m = /^([a-z]+:\/\/[^/?]*)(\/[^?]*)?(\?.*)?$/.exec(base);
+  return `${m[1]}/${name}${m[3] ?? ''}`;
+}
+
+// SQLite's group_concat and json_extract, which the tests' queries use, on PostgreSQL
+const PG_SHIMS = `
+CREATE FUNCTION lk_gc(acc text, v text, sep text) RETURNS text LANGUAGE sql IMMUTABLE AS
+  $$ SELECT CASE WHEN v IS NULL THEN acc WHEN acc IS NULL THEN v ELSE acc || sep || v END $$;
+CREATE FUNCTION lk_gc1(acc text, v text) RETURNS text LANGUAGE sql IMMUTABLE AS $$ SELECT lk_gc(acc, v, ',') $$;
+CREATE AGGREGATE group_concat(text, text) (sfunc = lk_gc, stype = text);
+CREATE AGGREGATE group_concat(text) (sfunc = lk_gc1, stype = text);
+CREATE FUNCTION json_extract(d text, p text) RETURNS text LANGUAGE sql IMMUTABLE AS
+  $$ SELECT (d::jsonb) #>> string_to_array(substr(p, 3), '.') $$;`;
+
+// A database in its own temporary folder: a SQLite file, or (ON_PG) a fresh PostgreSQL
+// database whose token key file lives in the folder. `init` runs `latchkey migrate` so
+// that the database exists (migrations applied) before the test looks at it
+// (read-only commands never create one).
 export function newDb({ init = true } = {}) {
   const dir = tempDir();
-  const db = {
-    dir,
-    path: path.join(dir, 'latchkey.db'),
-    remove() { fs.rmSync(dir, { recursive: true, force: true }); },
-  };
+  let db;
+  if (ON_PG) {
+    const name = `lk_e2e_${process.pid}_${++pgDbs}`;
+    psql(`CREATE DATABASE ${name} TEMPLATE template0`);
+    const url = pgUrl(name);
+    psql(PG_SHIMS, url);
+    db = {
+      dir,
+      path: url,
+      pg: name,
+      keyFile: path.join(dir, 'latchkey.keys'),
+      // dropped when the test file's process ends: a server a test stops after removing its
+      // database (as the SQLite tests may) still writes its last counts into it
+      remove() {
+        pgDrop.add(name);
+        fs.rmSync(dir, { recursive: true, force: true });
+      },
+    };
+  } else {
+    db = {
+      dir,
+      path: path.join(dir, 'latchkey.db'),
+      keyFile: path.join(dir, 'latchkey.db.keys'),
+      remove() { fs.rmSync(dir, { recursive: true, force: true }); },
+    };
+  }
   if (init) {
     try {
       ok(db, 'migrate');
@@ -122,9 +186,10 @@ function show(a) {
  */
 export function run(args, { db, env: extra, cwd } = {}) {
   const full = db ? ['--db', dbPath(db), ...args] : [...args];
+  if (db && typeof db === 'object' && db.pg) extra = { LATCHKEY_TOKEN_KEY_FILE: db.keyFile, ...extra };
   const cmd = `latchkey ${full.map(show).join(' ')}`;
   const opts = {
-    cwd: cwd ?? (db ? path.dirname(dbPath(db)) : os.tmpdir()),
+    cwd: cwd ?? (db ? (typeof db === 'object' && db.dir ? db.dir : path.dirname(dbPath(db))) : os.tmpdir()),
     env: env(extra),
     timeout: TIMEOUT_MS,
     encoding: 'utf8',
@@ -235,6 +300,15 @@ export function refuse(db, { status, code, field, mentions = [] }, ...args) {
 // a running server writes several times a second (counts, limit_counts): wait for its
 // write lock as latchkey does, instead of failing with "database is locked"
 export function sql(db, query) {
+  if (typeof db === 'object' && db.pg) {
+    // a statement that returns no rows (INSERT, UPDATE, DELETE) runs as it is
+    if (!/^\s*(SELECT|WITH|VALUES)\b/i.test(query)) {
+      psql(query, db.path);
+      return [];
+    }
+    const out = psql(`SELECT coalesce(json_agg(q), '[]'::json) FROM (${query}) q`, db.path);
+    return JSON.parse(out);
+  }
   const r = spawnSync('sqlite3', ['-json', '-cmd', '.timeout 10000', dbPath(db), query], { encoding: 'utf8', timeout: TIMEOUT_MS });
   assert.ok(!r.error, `sqlite3: ${r.error}`);
   assert.equal(r.status, 0, `sqlite3 ${query}: ${r.stderr}`);
@@ -243,13 +317,18 @@ export function sql(db, query) {
 
 // The whole content of the database as SQL text (null when the file does not exist).
 export function dump(db) {
+  if (typeof db === 'object' && db.pg) {
+    return psql(`SELECT string_agg(c.relname || ': ' || query_to_xml(format('SELECT * FROM %I t ORDER BY t::text',
+      c.relname), true, false, '')::text, E'\n' ORDER BY c.relname) FROM pg_class c
+      WHERE c.relkind = 'r' AND c.relnamespace = current_schema()::regnamespace`, db.path);
+  }
   if (!fs.existsSync(dbPath(db))) return null;
   const r = spawnSync('sqlite3', [dbPath(db), '.dump'], { encoding: 'utf8', timeout: TIMEOUT_MS, maxBuffer: 256 * 1024 * 1024 });
   assert.equal(r.status, 0, `sqlite3 .dump: ${r.stderr}`);
   return r.stdout;
 }
 
-export const count = (db, table, where = '1') => sql(db, `SELECT count(*) AS n FROM ${table} WHERE ${where}`)[0].n;
+export const count = (db, table, where = 'TRUE') => sql(db, `SELECT count(*) AS n FROM ${table} WHERE ${where}`)[0].n;
 export const auditCount = (db) => count(db, 'audit_events');
 
 // The raw bytes of the database and of its companion files (-wal, -shm, -journal).

@@ -6,7 +6,7 @@ import fs from 'node:fs';
 import http from 'node:http';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { run } from './lib.mjs';
+import { ON_PG, dbEnv, pgUrl, run } from './lib.mjs';
 import {
   FORM_CT, USAGE, assertOk, call, creds, form, identity, makeInstance, raw, rest, startServer, token,
 } from './server-lib.mjs';
@@ -132,7 +132,7 @@ describe('HTTP', { concurrency: 1 }, () => {
   });
 
   test('a second server on the port in use → exit 1 with one line', () => {
-    const r = run(['serve', '--db', inst.db.path, '--listen', `127.0.0.1:${srv.port}`]);
+    const r = run(['serve', '--db', inst.db.path, '--listen', `127.0.0.1:${srv.port}`], { env: dbEnv(inst.db) });
     assert.equal(r.status, 1, r.stderr);
     const lines = r.stderr.split('\n').filter(Boolean);
     assert.equal(lines.length, 1, r.stderr);
@@ -179,8 +179,10 @@ describe('serve options', { concurrency: true }, () => {
 
   test('a database that cannot be opened: non-zero exit, one line, nothing listening', (t) => {
     const inst = makeInstance(t, { users: [] });
-    // a path under a regular file: no folder can be made there
-    const r = run(['serve', '--db', path.join(inst.db.path, 'sub', 'latchkey.db'), '--listen', '127.0.0.1:0']);
+    // a path under a regular file: no folder can be made there (PostgreSQL: a database
+    // that does not exist)
+    const where = ON_PG ? pgUrl('lk_no_such_database') : path.join(inst.db.path, 'sub', 'latchkey.db');
+    const r = run(['serve', '--db', where, '--listen', '127.0.0.1:0'], { env: dbEnv(inst.db) });
     assert.notEqual(r.status, 0, r.stderr);
     const lines = r.stderr.split('\n').filter(Boolean);
     assert.equal(lines.length, 1, r.stderr);

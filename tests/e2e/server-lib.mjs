@@ -11,11 +11,13 @@ import http from 'node:http';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { BIN, lk, newDb, sleep } from './lib.mjs';
+import { BIN, ON_PG, lk, newDb, sleep } from './lib.mjs';
 
 export { sleep };
 
-export const START_TIMEOUT_MS = 20_000;
+// a PostgreSQL node opens about eight connections as it starts (workers, prober, listener):
+// on a loaded machine under ASan that takes longer; a bound, not a timing assertion
+export const START_TIMEOUT_MS = ON_PG ? 60_000 : 20_000;
 // the log record that says where the server listens (logfmt or JSON)
 export const LISTENING_LINE = /listening on (https?:\/\/(\S+?):(\d+))["\s]/;
 export const STOP_TIMEOUT_MS = 20_000;
@@ -109,6 +111,8 @@ process.on('exit', () => {
 export async function startServer(t, db, args = [], { listen = '127.0.0.1:0', env, bin = BIN, startTimeoutMs = START_TIMEOUT_MS } = {}) {
   const dbPath = typeof db === 'string' ? db : db.path;
   const argv = ['serve', '--db', dbPath, '--listen', listen, ...args];
+  // PostgreSQL: the key file every node shares is named, not found next to the database
+  if (typeof db === 'object' && db.pg) env = { LATCHKEY_TOKEN_KEY_FILE: db.keyFile, ...env };
   const proc = spawn(bin, argv, { env: serverEnv(env), cwd: os.tmpdir(), stdio: ['ignore', 'pipe', 'pipe'] });
   running.add(proc);
   let err = '';
@@ -126,7 +130,8 @@ export async function startServer(t, db, args = [], { listen = '127.0.0.1:0', en
       if (m) { clearTimeout(timer); resolve(m); }
     });
     proc.on('error', (e) => { clearTimeout(timer); reject(e); });
-    exited.then(({ code, signal }) => {
+    // 'close' comes after the process's output is all read: the error names its last line
+    proc.on('close', (code, signal) => {
       clearTimeout(timer);
       reject(new Error(`${cmd}: exited (${code ?? signal}) before listening\nstderr: ${err}`));
     });
@@ -719,20 +724,24 @@ export async function consoleSetupLink(srv, count = 1) {
   return r.value[count - 1];
 }
 
-/* Another process holding the database's write lock (sqlite3: BEGIN IMMEDIATE) until
+/* Another process holding the database's write lock (sqlite3: BEGIN IMMEDIATE; PostgreSQL:
+ * psql holding the store's advisory lock, docs/storage.md#the-postgresql-store) until
  * release() (which may be called more than once). Resolves once the lock is held. */
 export async function holdWriteLock(t, dbPath) {
-  const p = spawn('sqlite3', [dbPath], { stdio: ['pipe', 'pipe', 'pipe'] });
+  const pg = /^postgres(ql)?:\/\//.test(dbPath);
+  const p = pg ? spawn('psql', ['-X', '-q', '-A', '-t', '-d', dbPath], { stdio: ['pipe', 'pipe', 'pipe'] })
+    : spawn('sqlite3', [dbPath], { stdio: ['pipe', 'pipe', 'pipe'] });
   let out = '';
   let err = '';
   p.stdout.on('data', (d) => { out += d; });
   p.stderr.on('data', (d) => { err += d; });
   const exited = new Promise((resolve) => p.on('exit', resolve));
   t.after(() => { try { p.kill('SIGKILL'); } catch { /* gone */ } });
-  p.stdin.write('.timeout 10000\nBEGIN IMMEDIATE;\nSELECT \'held\';\n');
+  p.stdin.write(pg ? 'BEGIN;\nSELECT pg_advisory_xact_lock(1280002393);\nSELECT \'held\';\n'
+    : '.timeout 10000\nBEGIN IMMEDIATE;\nSELECT \'held\';\n');
   const start = Date.now();
   while (!out.includes('held') && Date.now() - start < 15_000) {
-    if (err) throw new Error(`sqlite3 could not take the write lock: ${err}`);
+    if (err) throw new Error(`${pg ? 'psql' : 'sqlite3'} could not take the write lock: ${err}`);
     await sleep(20);
   }
   assert.ok(out.includes('held'), `sqlite3 took the write lock: ${out} ${err}`);
@@ -741,7 +750,7 @@ export async function holdWriteLock(t, dbPath) {
     async release() {
       if (released) return;
       released = true;
-      p.stdin.end('ROLLBACK;\n.quit\n');
+      p.stdin.end(pg ? 'ROLLBACK;\n\\q\n' : 'ROLLBACK;\n.quit\n');
       await exited;
     },
   };

@@ -184,7 +184,7 @@ describe('several processes on one database', { concurrency: true }, () => {
     const c = inst.user('c@example.com').service;
     const list = await servers(t, inst, 2);
     const [p1, p2] = list;
-    const keyFile = `${inst.db.path}.keys`;
+    const keyFile = inst.db.keyFile;
     assert.equal(fs.statSync(keyFile).mode & 0o777, 0o600, 'the key file is private');
     const before = cli(inst.db, 'key', 'list');
     assert.equal(before.keys.length, 1);
@@ -235,7 +235,7 @@ describe('several processes on one database', { concurrency: true }, () => {
   test('a new process makes the key file once; processes starting together share it', async (t) => {
     const inst = makeInstance(t, { users: ['a@example.com'] });
     const a = inst.users[0].service;
-    const keyFile = `${inst.db.path}.keys`;
+    const keyFile = inst.db.keyFile;
     assert.ok(!fs.existsSync(keyFile), 'no key file before the first start');
     const list = await Promise.all([1, 2, 3].map(() => startServer(null, inst.db)));
     t.after(async () => { for (const s of list) await s.stop(); });

@@ -7,6 +7,7 @@
 
 #include "fixture.h"
 #include "core/secret.h"
+#include "pgtest.h"
 
 #include <sqlite3.h>
 #include <stdio.h>
@@ -23,6 +24,8 @@ int lk_fixture_setup(void **state)
     if (!mkdtemp(f->dir))
         return -1;
     snprintf(f->path, sizeof f->path, "%s/test.db", f->dir);
+    if (lk_test_pg() && !lk_test_pg_create(f->path, sizeof f->path, f->pgdb, sizeof f->pgdb))
+        return -1;
     lk_error err = {0};
     f->store = lk_store_open(f->path, LK_STORE_WRITE, &err);
     if (!f->store) {
@@ -46,6 +49,7 @@ int lk_fixture_teardown(void **state)
         unlink(p);
     }
     rmdir(f->dir);
+    lk_test_pg_drop(f->pgdb);
     free(f);
     return 0;
 }
@@ -58,8 +62,18 @@ lk_op *lk_fixture_op(lk_fixture *f)
     return &f->op;
 }
 
+bool lk_fixture_pg(const lk_fixture *f)
+{
+    return f->pgdb[0] != '\0';
+}
+
 long lk_fixture_count(lk_fixture *f, const char *table)
 {
+    if (lk_fixture_pg(f)) {
+        char sql[128], out[32];
+        snprintf(sql, sizeof sql, "SELECT count(*) FROM %s", table);
+        return lk_test_pg_query(f->path, sql, out, sizeof out) ? atol(out) : -1;
+    }
     sqlite3 *db = NULL;
     long n = -1;
     if (sqlite3_open_v2(f->path, &db, SQLITE_OPEN_READONLY, NULL) == SQLITE_OK) {
@@ -76,6 +90,11 @@ long lk_fixture_count(lk_fixture *f, const char *table)
 
 const char *lk_fixture_text(lk_fixture *f, const char *sql)
 {
+    if (lk_fixture_pg(f)) {
+        char out[4096];
+        assert_true(lk_test_pg_query(f->path, sql, out, sizeof out));
+        return lk_arena_strdup(&f->arena, out);
+    }
     sqlite3 *db = NULL;
     assert_int_equal(sqlite3_open_v2(f->path, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
     sqlite3_stmt *st = NULL;
@@ -86,4 +105,22 @@ const char *lk_fixture_text(lk_fixture *f, const char *sql)
     sqlite3_finalize(st);
     sqlite3_close(db);
     return out;
+}
+
+void lk_fixture_exec(lk_fixture *f, const char *sql)
+{
+    if (lk_fixture_pg(f)) {
+        assert_true(lk_test_pg_query(f->path, sql, NULL, 0));
+        return;
+    }
+    sqlite3 *db = NULL;
+    assert_int_equal(sqlite3_open_v2(f->path, &db, SQLITE_OPEN_READWRITE, NULL), SQLITE_OK);
+    sqlite3_busy_timeout(db, 5000);
+    char *msg = NULL;
+    int rc = sqlite3_exec(db, sql, NULL, NULL, &msg);
+    if (rc != SQLITE_OK)
+        fprintf(stderr, "lk_fixture_exec: %s\n", msg ? msg : "?");
+    sqlite3_free(msg);
+    sqlite3_close(db);
+    assert_int_equal(rc, SQLITE_OK);
 }

@@ -218,19 +218,14 @@ static void switch_setting(void **state)
     expect_ok(op, f->store->ops->setting_get(f->store, &f->arena, "allowlist.enabled", &v, &op->err));
     assert_string_equal(v, "1");
 
-    sqlite3 *db = NULL;
-    assert_int_equal(sqlite3_open(f->path, &db), SQLITE_OK);
-    assert_int_equal(sqlite3_exec(db, "UPDATE settings SET value = 'yes' WHERE key = 'allowlist.enabled'", NULL,
-                                  NULL, NULL), SQLITE_OK);
+    lk_fixture_exec(f, "UPDATE settings SET value = 'yes' WHERE key = 'allowlist.enabled'");
     bool on;
     const char **cidrs;
     size_t n;
     op = lk_fixture_op(f);
     expect_err(op, lk_allowlist_get(op, &on, &cidrs, &n), LK_ESTORE, NULL, "allowlist.enabled");
     /* missing: off */
-    assert_int_equal(sqlite3_exec(db, "DELETE FROM settings WHERE key = 'allowlist.enabled'", NULL, NULL, NULL),
-                     SQLITE_OK);
-    sqlite3_close(db);
+    lk_fixture_exec(f, "DELETE FROM settings WHERE key = 'allowlist.enabled'");
     expect_list(f, false, LIST("10.0.0.0/8"));
 }
 

@@ -49,7 +49,7 @@ static const char *limits_state(lk_fixture *f)
                               " SELECT key || '=' || value || '@' || updated_at AS x FROM settings"
                               " UNION ALL SELECT 'u' || user_id || ':' || rate_calls || '/' || rate_seconds || ','"
                               "  || daily || ',' || concurrent || '@' || updated_at FROM user_limits"
-                              " UNION ALL SELECT 'feed=' || coalesce(max(seq), 0) FROM changes)");
+                              " UNION ALL SELECT 'feed=' || coalesce(max(seq), 0) FROM changes) AS t");
 }
 
 static char *limits_state_copy(lk_fixture *f)
@@ -232,15 +232,10 @@ static void settings_read(void **state)
     assert_string_equal(v, "1234");
 
     /* a missing key reads as its default; a broken one is a storage problem */
-    sqlite3 *db = NULL;
-    assert_int_equal(sqlite3_open(f->path, &db), SQLITE_OK);
-    assert_int_equal(sqlite3_exec(db, "DELETE FROM settings WHERE key = 'limits.concurrent'", NULL, NULL, NULL),
-                     SQLITE_OK);
+    lk_fixture_exec(f, "DELETE FROM settings WHERE key = 'limits.concurrent'");
     lk_limits l = instance(f);
     expect_limits(&l, 100, 20, 1234, 10);
-    assert_int_equal(sqlite3_exec(db, "UPDATE settings SET value = 'lots' WHERE key = 'limits.daily'", NULL, NULL,
-                                  NULL), SQLITE_OK);
-    sqlite3_close(db);
+    lk_fixture_exec(f, "UPDATE settings SET value = 'lots' WHERE key = 'limits.daily'");
     op = lk_fixture_op(f);
     expect_err(op, lk_limits_instance(op, &l), LK_ESTORE, NULL, "limits.daily");
 }

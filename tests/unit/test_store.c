@@ -35,40 +35,16 @@ static lk_fixture *fx(void **state)
     return *state;
 }
 
-/* a second read-write connection to the fixture's file */
-static sqlite3 *side_open(lk_fixture *f)
-{
-    sqlite3 *db = NULL;
-    assert_int_equal(sqlite3_open_v2(f->path, &db, SQLITE_OPEN_READWRITE, NULL), SQLITE_OK);
-    sqlite3_busy_timeout(db, 5000);
-    return db;
-}
-
+/* through a second connection, SQLite or PostgreSQL as the fixture's store */
 static void side_exec(lk_fixture *f, const char *sql)
 {
-    sqlite3 *db = side_open(f);
-    char *msg = NULL;
-    int rc = sqlite3_exec(db, sql, NULL, NULL, &msg);
-    if (rc != SQLITE_OK)
-        fprintf(stderr, "side_exec: %s\n", msg ? msg : "?");
-    sqlite3_free(msg);
-    sqlite3_close(db);
-    assert_int_equal(rc, SQLITE_OK);
+    lk_fixture_exec(f, sql);
 }
 
-/* the first column of the first row of sql, as text (static buffer) or integer */
+/* the first column of the first row of sql, as text or integer */
 static const char *side_text(lk_fixture *f, const char *sql)
 {
-    static char buf[256];
-    sqlite3 *db = side_open(f);
-    sqlite3_stmt *st = NULL;
-    buf[0] = '\0';
-    assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &st, NULL), SQLITE_OK);
-    if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_text(st, 0))
-        snprintf(buf, sizeof buf, "%s", (const char *)sqlite3_column_text(st, 0));
-    sqlite3_finalize(st);
-    sqlite3_close(db);
-    return buf;
+    return lk_fixture_text(f, sql);
 }
 
 static long side_int(lk_fixture *f, const char *sql)
@@ -152,22 +128,55 @@ static int64_t add_service(lk_fixture *f, const char *name, const char *client_i
 
 /* the migrations compiled in (their numbers may leave gaps while work is merged) */
 extern const lk_embedded_file lk_migrations[];
+extern const lk_embedded_file lk_pg_migrations[];
 
-static int64_t embedded_migrations(void)
+/* those of the fixture's store */
+static int64_t embedded_migrations_of(const lk_fixture *f)
 {
     int64_t n = 0;
-    for (const lk_embedded_file *m = lk_migrations; m->name; m++)
+    for (const lk_embedded_file *m = lk_fixture_pg(f) ? lk_pg_migrations : lk_migrations; m->name; m++)
         n++;
     return n;
+}
+
+/* PostgreSQL: one migration holds the schema of SQLite's 0001..0007 (its number); later
+ * ones are numbered as SQLite's */
+static void pg_migrations_applied_and_recorded(lk_fixture *f)
+{
+    assert_string_equal(OPS(f)->kind, "postgresql");
+    assert_int_equal(OPS(f)->schema_version(f->store), 9);
+    assert_int_equal(side_int(f, "SELECT count(*) FROM schema_migrations"), embedded_migrations_of(f));
+    assert_int_equal(side_int(f, "SELECT count(*) FROM schema_migrations"), 3);
+    assert_string_equal(side_text(f, "SELECT name FROM schema_migrations WHERE version = 7"), "0007_schema.sql");
+    assert_string_equal(side_text(f, "SELECT name FROM schema_migrations WHERE version = 8"), "0008_gateway.sql");
+    assert_string_equal(side_text(f, "SELECT name FROM schema_migrations WHERE version = 9"), "0009_limits.sql");
+    assert_string_equal(side_text(f, "SELECT obj_description('schema_migrations'::regclass, 'pg_class')"),
+                        "latchkey");
+    for (const char *t = "workspaces permissions roles role_permissions users user_roles invitations"
+                         " services audit_events settings allowlist user_limits usage_daily"
+                         " errors_daily sessions login_history mail_queue password_resets"
+                         " expiry_notices changes changes_pruned token_revocations role_holders"
+                         " gateway_routes limit_counts"; *t;) {
+        char sql[128];
+        size_t len = strcspn(t, " ");
+        snprintf(sql, sizeof sql, "SELECT to_regclass('%.*s') IS NOT NULL", (int)len, t);
+        assert_string_equal(side_text(f, sql), "1");
+        t += len;
+        t += strspn(t, " ");
+    }
 }
 
 static void migrations_applied_and_recorded(void **state)
 {
     lk_fixture *f = fx(state);
+    if (lk_fixture_pg(f)) {
+        pg_migrations_applied_and_recorded(f);
+        return;
+    }
     assert_string_equal(OPS(f)->kind, "sqlite");
     int v = OPS(f)->schema_version(f->store);
     assert_int_equal(v, 9);
-    assert_int_equal(side_int(f, "SELECT count(*) FROM schema_migrations"), embedded_migrations());
+    assert_int_equal(side_int(f, "SELECT count(*) FROM schema_migrations"), embedded_migrations_of(f));
     assert_int_equal(side_int(f, "SELECT max(version) FROM schema_migrations"), v);
     assert_string_equal(side_text(f, "SELECT name FROM schema_migrations WHERE version = 1"), "0001_init.sql");
     assert_string_equal(side_text(f, "SELECT name FROM schema_migrations WHERE version = 2"), "0002_server.sql");
@@ -252,7 +261,7 @@ static void reopen_is_idempotent(void **state)
     reopen(f);
     reopen(f);
     assert_int_equal(OPS(f)->schema_version(f->store), v);
-    assert_int_equal(side_int(f, "SELECT count(*) FROM schema_migrations"), embedded_migrations());
+    assert_int_equal(side_int(f, "SELECT count(*) FROM schema_migrations"), embedded_migrations_of(f));
     assert_int_equal(lk_fixture_count(f, "permissions"), 42);
     assert_int_equal(lk_fixture_count(f, "workspaces"), 2);
     assert_int_equal(lk_fixture_count(f, "roles"), 1);
@@ -278,7 +287,7 @@ static void newer_schema_is_refused(void **state)
         char knows[32];
         snprintf(knows, sizeof knows, "up to %d", v);
         assert_non_null(strstr(err.msg, knows));
-        assert_int_equal(side_int(f, "SELECT count(*) FROM schema_migrations"), embedded_migrations() + 1); /* untouched */
+        assert_int_equal(side_int(f, "SELECT count(*) FROM schema_migrations"), embedded_migrations_of(f) + 1); /* untouched */
     }
 
     side_exec(f, "DELETE FROM schema_migrations WHERE version = 999");
@@ -309,9 +318,34 @@ static void not_a_database_is_refused(void **state)
 
 /* a migration that fails rolls everything back and names itself: here 0007, on a
  * database that records only the ones before it and has a table in its way */
+/* PostgreSQL: a migration that fails leaves nothing of itself, in one transaction */
+static void pg_failed_migration_rolls_back(lk_fixture *f)
+{
+    OPS(f)->close(f->store);
+    f->store = NULL;
+    /* the record gone, the tables still there: applying 0007 again fails */
+    side_exec(f, "DELETE FROM schema_migrations WHERE version = 7");
+    lk_error err = {0};
+    assert_null(lk_store_open(f->path, LK_STORE_WRITE, &err)); /* older: refused unless migrating */
+    assert_int_equal(err.code, LK_ESCHEMA);
+    assert_non_null(strstr(err.msg, "latchkey migrate"));
+    assert_null(lk_store_open(f->path, LK_STORE_MIGRATE, &err));
+    assert_int_equal(err.code, LK_ESCHEMA);
+    assert_non_null(strstr(err.msg, "0007_schema.sql"));
+    assert_int_equal(side_int(f, "SELECT count(*) FROM schema_migrations WHERE version = 7"), 0);
+    assert_int_equal(side_int(f, "SELECT count(*) FROM workspaces"), 2); /* the data as it was */
+    side_exec(f, "INSERT INTO schema_migrations (version, name, applied_at) VALUES (7, '0007_schema.sql', 1)");
+    f->store = lk_store_open(f->path, LK_STORE_MIGRATE, &err);
+    assert_non_null(f->store);
+}
+
 static void failed_migration_rolls_back(void **state)
 {
     lk_fixture *f = fx(state);
+    if (lk_fixture_pg(f)) {
+        pg_failed_migration_rolls_back(f);
+        return;
+    }
     OPS(f)->close(f->store);
     f->store = NULL;
     side_exec(f, "DELETE FROM schema_migrations WHERE version = 7; CREATE TABLE mail_queue_new (x INTEGER)");
@@ -329,9 +363,28 @@ static void failed_migration_rolls_back(void **state)
     assert_int_equal(side_int(f, "SELECT count(*) FROM schema_migrations WHERE version = 7"), 1);
 }
 
+/* PostgreSQL: a store opened to read writes nothing (default_transaction_read_only) */
+static void pg_read_only_open_writes_nothing(lk_fixture *f)
+{
+    lk_error err = {0};
+    lk_store *r = lk_store_open(f->path, LK_STORE_READ, &err);
+    assert_non_null(r);
+    assert_int_equal(r->ops->begin(r, &err), LK_OK);
+    lk_workspace w = {.name = "Nope", .created_at = 1, .updated_at = 1};
+    assert_int_equal(r->ops->workspace_insert(r, &w, &err), LK_ESTORE);
+    assert_non_null(strstr(err.msg, "read-only"));
+    r->ops->rollback(r);
+    r->ops->close(r);
+    assert_int_equal(side_int(f, "SELECT count(*) FROM workspaces WHERE name = 'Nope'"), 0);
+}
+
 static void pragmas_in_effect(void **state)
 {
     lk_fixture *f = fx(state);
+    if (lk_fixture_pg(f)) {
+        pg_read_only_open_writes_nothing(f);
+        return;
+    }
     assert_string_equal(side_text(f, "PRAGMA journal_mode"), "wal"); /* persistent, in the file */
 
     /* synchronous and foreign_keys belong to the connection: ask the store's own */
@@ -357,11 +410,25 @@ static void locations(void **state)
 {
     lk_fixture *f = fx(state);
     lk_error err = {0};
-    assert_null(lk_store_open("postgres://db.example/latchkey", LK_STORE_WRITE, &err));
-    assert_int_equal(err.code, LK_EINVAL);
+    /* both URL schemes name the PostgreSQL store; a server that cannot be reached is
+     * a storage failure whose message never shows the URL's password */
+    assert_null(lk_store_open("postgres://lk:s3cret@/latchkey?host=/nonexistent-lk", LK_STORE_WRITE, &err));
+    assert_int_equal(err.code, LK_ESTORE);
     assert_non_null(strstr(err.msg, "PostgreSQL"));
-    assert_null(lk_store_open("postgresql://db.example/latchkey", LK_STORE_WRITE, &err));
-    assert_int_equal(err.code, LK_EINVAL);
+    assert_null(strstr(err.msg, "s3cret"));
+    assert_null(lk_store_open("postgresql://lk:s3cret@/latchkey?host=/nonexistent-lk", LK_STORE_READ, &err));
+    assert_int_equal(err.code, LK_ESTORE);
+    assert_null(strstr(err.msg, "s3cret"));
+    /* how a location is shown: a URL's password never */
+    char red[256];
+    lk_store_redact("postgresql://lk:s3cret@db.example/latchkey?sslmode=require", red, sizeof red);
+    assert_string_equal(red, "postgresql://lk:***@db.example/latchkey?sslmode=require");
+    lk_store_redact("postgresql:///latchkey?host=/run/pg&password=s3cret&user=lk", red, sizeof red);
+    assert_string_equal(red, "postgresql:///latchkey?host=/run/pg&password=***&user=lk");
+    lk_store_redact("postgres://lk@db.example/a@b", red, sizeof red);
+    assert_string_equal(red, "postgres://lk@db.example/a@b");
+    lk_store_redact("/var/lib/latchkey/x.db", red, sizeof red);
+    assert_string_equal(red, "/var/lib/latchkey/x.db");
     assert_null(lk_store_open("mysql://db.example/latchkey", LK_STORE_WRITE, &err));
     assert_int_equal(err.code, LK_EINVAL);
     assert_null(lk_store_open("", LK_STORE_WRITE, &err));
@@ -1462,7 +1529,10 @@ static void feed_reads_append_and_prune(void **state)
     assert_int_equal(ch[0].at, 100);
     assert_int_equal(ch[3].seq, start + 4);
     /* a kind this binary does not know reads as OTHER */
-    side_exec(f, "PRAGMA ignore_check_constraints = 1; INSERT INTO changes (kind, id, at) VALUES ('future', 3, 200)");
+    side_exec(f, lk_fixture_pg(f) ? "ALTER TABLE changes DROP CONSTRAINT changes_kind_check;"
+                                    " INSERT INTO changes (kind, id, at) VALUES ('future', 3, 200)"
+                                  : "PRAGMA ignore_check_constraints = 1;"
+                                    " INSERT INTO changes (kind, id, at) VALUES ('future', 3, 200)");
     assert_int_equal(OPS(f)->changes_since(f->store, &f->arena, start + 10, 10, &ch, &n, &err), LK_OK);
     assert_int_equal(n, 1);
     assert_int_equal(ch[0].kind, LK_CHANGE_OTHER);
@@ -1927,6 +1997,144 @@ static void catalog_scans(void **state)
     assert_int_equal(OPS(f)->service_get(f->store, &f->arena, 9999, &got, &err), LK_ENOTFOUND);
 }
 
+/* the gateway's routes (migration 0008): round trip, order, uniqueness, and every
+ * change in the feed as a 'settings' row (how each node's catalog hears of it) */
+static void gwroute_round_trip(void **state)
+{
+    lk_fixture *f = fx(state);
+    lk_error err = {0};
+    lk_arena *a = &f->arena;
+    lk_gw_route *rs = NULL;
+    size_t n = 99;
+    assert_int_equal(OPS(f)->gwroute_list(f->store, a, &rs, &n, &err), LK_OK);
+    assert_int_equal(n, 0);
+
+    const char *perms[] = {"Read-Only Lead", "Read-Write Lead"};
+    lk_gw_route r1 = {.method = "GET", .pattern = "/rest/v1/leads.json", .permissions = perms,
+                      .n_permissions = 2, .created_at = 100};
+    lk_gw_route r2 = {.method = "*", .pattern = "/rest/v1/{id}/*", .plain = true, .created_at = 101};
+    EXPECT_ROWS(f, "settings:0 settings:0", begin(f);
+                assert_int_equal(OPS(f)->gwroute_insert(f->store, &r1, &err), LK_OK);
+                assert_int_equal(OPS(f)->gwroute_insert(f->store, &r2, &err), LK_OK); commit(f));
+    assert_true(r1.id > 0);
+    assert_true(r2.id > r1.id);
+
+    assert_int_equal(OPS(f)->gwroute_list(f->store, a, &rs, &n, &err), LK_OK);
+    assert_int_equal(n, 2);
+    assert_int_equal(rs[0].id, r1.id); /* ordered by id */
+    assert_string_equal(rs[0].method, "GET");
+    assert_string_equal(rs[0].pattern, "/rest/v1/leads.json");
+    assert_int_equal(rs[0].n_permissions, 2);
+    assert_string_equal(rs[0].permissions[0], "Read-Only Lead");
+    assert_string_equal(rs[0].permissions[1], "Read-Write Lead");
+    assert_false(rs[0].plain);
+    assert_int_equal(rs[0].created_at, 100);
+    assert_string_equal(rs[1].method, "*");
+    assert_int_equal(rs[1].n_permissions, 0);
+    assert_true(rs[1].plain);
+
+    /* the same method and pattern again: refused, naming it; the transaction goes on */
+    lk_gw_route dup = {.method = "GET", .pattern = "/rest/v1/leads.json", .created_at = 102};
+    begin(f);
+    assert_int_equal(OPS(f)->gwroute_insert(f->store, &dup, &err), LK_EEXISTS);
+    assert_string_equal(err.field, "pattern");
+    assert_non_null(strstr(err.msg, "/rest/v1/leads.json"));
+    assert_int_equal(OPS(f)->gwroute_delete(f->store, r1.id, &err), LK_OK);
+    assert_int_equal(OPS(f)->gwroute_delete(f->store, r1.id, &err), LK_ENOTFOUND);
+    commit(f);
+    assert_int_equal(OPS(f)->gwroute_list(f->store, a, &rs, &n, &err), LK_OK);
+    assert_int_equal(n, 1);
+    assert_int_equal(rs[0].id, r2.id);
+    EXPECT_ROWS(f, "settings:0", begin(f); assert_int_equal(OPS(f)->gwroute_delete(f->store, r2.id, &err), LK_OK);
+                commit(f));
+    assert_int_equal(lk_fixture_count(f, "gateway_routes"), 0);
+}
+
+/* sums of the others' rows of kind k and scope sc in rows (0 when none) */
+static int64_t others_n(const lk_limit_count *rows, size_t n, const char *sc, char k, int64_t bucket)
+{
+    for (size_t i = 0; i < n; i++)
+        if (rows[i].kind == k && strcmp(rows[i].scope, sc) == 0 && rows[i].bucket == bucket)
+            return rows[i].n;
+    return 0;
+}
+
+/* limits across processes (migration 0009): a process's counts replace its own rows,
+ * the others' are summed per key within the windows asked, pruning by age */
+static void limit_counts_round_trip(void **state)
+{
+    lk_fixture *f = fx(state);
+    lk_error err = {0};
+    lk_arena *a = &f->arena;
+    const lk_limit_count pa[] = {
+        {.scope = "", .kind = 'c', .bucket = 0, .n = 1},    /* heartbeat */
+        {.scope = "i", .kind = 'r', .bucket = 1000, .n = 4},
+        {.scope = "i", .kind = 'r', .bucket = 1001, .n = 5},
+        {.scope = "i", .kind = 'd', .bucket = 20000, .n = 9},
+        {.scope = "u7", .kind = 'c', .bucket = 0, .n = 2},
+        {.scope = "tabc\"\\", .kind = 't', .bucket = 55, .n = 3}, /* quotes travel as they are */
+    };
+    const lk_limit_count pb[] = {
+        {.scope = "", .kind = 'c', .bucket = 0, .n = 1},
+        {.scope = "i", .kind = 'r', .bucket = 1001, .n = 2},
+        {.scope = "i", .kind = 'd', .bucket = 20000, .n = 1},
+        {.scope = "i", .kind = 'd', .bucket = 19999, .n = 50},  /* another day */
+    };
+    begin(f);
+    assert_int_equal(OPS(f)->limit_counts_put(f->store, "A", pa, sizeof pa / sizeof *pa, 500, &err), LK_OK);
+    assert_int_equal(OPS(f)->limit_counts_put(f->store, "B", pb, sizeof pb / sizeof *pb, 500, &err), LK_OK);
+    assert_int_equal(OPS(f)->limit_counts_put(f->store, "B", NULL, 0, 500, &err), LK_OK);
+    commit(f);
+    assert_int_equal(lk_fixture_count(f, "limit_counts"), 10);
+
+    /* C sees both: seconds after 1000, day 20000, alive after 499, window 55 */
+    lk_limit_count *rows = NULL;
+    size_t n = 0;
+    assert_int_equal(OPS(f)->limit_counts_others(f->store, a, "C", 1000, 20000, 499, 55, &rows, &n, &err), LK_OK);
+    assert_int_equal(others_n(rows, n, "", 'c', 0), 2);
+    assert_int_equal(others_n(rows, n, "i", 'r', 1000), 0); /* not after since_second */
+    assert_int_equal(others_n(rows, n, "i", 'r', 1001), 7);
+    assert_int_equal(others_n(rows, n, "i", 'd', 20000), 10);
+    assert_int_equal(others_n(rows, n, "i", 'd', 19999), 0);
+    assert_int_equal(others_n(rows, n, "u7", 'c', 0), 2);
+    assert_int_equal(others_n(rows, n, "tabc\"\\", 't', 55), 3);
+    assert_int_equal(n, 5);
+
+    /* A sees only B's; a heartbeat stamped too long ago is no longer alive */
+    assert_int_equal(OPS(f)->limit_counts_others(f->store, a, "A", 999, 20000, 499, 55, &rows, &n, &err), LK_OK);
+    assert_int_equal(others_n(rows, n, "i", 'r', 1001), 2);
+    assert_int_equal(others_n(rows, n, "i", 'd', 20000), 1);
+    assert_int_equal(others_n(rows, n, "", 'c', 0), 1);
+    assert_int_equal(others_n(rows, n, "tabc\"\\", 't', 55), 0);
+    assert_int_equal(OPS(f)->limit_counts_others(f->store, a, "A", 999, 20000, 500, 55, &rows, &n, &err), LK_OK);
+    assert_int_equal(others_n(rows, n, "", 'c', 0), 0);
+
+    /* a put replaces the process's values of those keys, stamps every row it writes */
+    const lk_limit_count again[] = {{.scope = "i", .kind = 'r', .bucket = 1001, .n = 6},
+                                    {.scope = "", .kind = 'c', .bucket = 0, .n = 0}};
+    begin(f);
+    assert_int_equal(OPS(f)->limit_counts_put(f->store, "A", again, 2, 510, &err), LK_OK);
+    commit(f);
+    assert_int_equal(OPS(f)->limit_counts_others(f->store, a, "C", 1000, 20000, 505, 55, &rows, &n, &err), LK_OK);
+    assert_int_equal(others_n(rows, n, "i", 'r', 1001), 8);
+    assert_int_equal(others_n(rows, n, "", 'c', 0), 0); /* A left (n 0), B's is old */
+    assert_int_equal(side_int(f, "SELECT at FROM limit_counts WHERE process = 'A' AND kind = 'r' AND bucket = 1001"),
+                     510);
+    assert_int_equal(side_int(f, "SELECT at FROM limit_counts WHERE process = 'A' AND kind = 'r' AND bucket = 1000"),
+                     500);
+
+    /* prune: seconds before 1001, days before 20000, 'c' and 't' stamped before 505 */
+    begin(f);
+    assert_int_equal(OPS(f)->limit_counts_prune(f->store, 1001, 20000, 505, &err), LK_OK);
+    commit(f);
+    assert_int_equal(side_int(f, "SELECT count(*) FROM limit_counts WHERE kind = 'r'"), 2);
+    assert_int_equal(side_int(f, "SELECT count(*) FROM limit_counts WHERE kind = 'd'"), 2);
+    assert_int_equal(side_int(f, "SELECT count(*) FROM limit_counts WHERE kind = 'c'"), 1); /* A's, at 510 */
+    assert_int_equal(side_int(f, "SELECT count(*) FROM limit_counts WHERE kind = 't'"), 0);
+    /* not in the change feed: the counts are rewritten several times a second */
+    assert_int_equal(feed_head(f), 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1961,6 +2169,8 @@ int main(void)
         T(revocation_round_trip),
         T(setting_round_trip),
         T(allowlist_round_trip),
+        T(gwroute_round_trip),
+        T(limit_counts_round_trip),
         T(user_limits_round_trip),
         T(usage_and_errors_add_up),
         T(catalog_scans),
