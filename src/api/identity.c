@@ -17,6 +17,7 @@
  */
 #include "api/api.h"
 #include "http/auth.h"
+#include "http/jsonout.h"
 #include "http/metrics.h"
 
 #include <string.h>
@@ -209,9 +210,25 @@ static void token_endpoint(lk_request *r, flavour fl)
     int64_t expires_at = lk_api_issue_token(r, svc, token);
     lk_resp_header(r, "Cache-Control", "no-store");
     lk_resp_header(r, "Pragma", "no-cache");
-    lk_resp_json(r, 200, json_pack("{s:s, s:s, s:I, s:s}", "access_token", token, "token_type",
-                                   fl == MARKETO ? "bearer" : "Bearer", "expires_in",
-                                   (json_int_t)(expires_at - r->now), "scope", lk_cat_user_email(r->user)));
+    const char *type = fl == MARKETO ? "bearer" : "Bearer";
+    /* written as it stands (the shape is fixed), the text json_dumps wrote */
+    lk_jw w;
+    lk_jw_init(&w, &r->arena, 256);
+    LK_JW_LIT(&w, "{\"access_token\":");
+    lk_jw_str(&w, token);
+    LK_JW_LIT(&w, ",\"token_type\":");
+    lk_jw_str(&w, type);
+    LK_JW_LIT(&w, ",\"expires_in\":");
+    lk_jw_int(&w, (json_int_t)(expires_at - r->now));
+    LK_JW_LIT(&w, ",\"scope\":");
+    lk_jw_str(&w, lk_cat_user_email(r->user));
+    LK_JW_LIT(&w, "}");
+    const char *text = lk_jw_finish(&w, NULL);
+    if (text)
+        lk_resp_text(r, 200, "application/json;charset=UTF-8", text);
+    else /* a scope that is not UTF-8: jansson's answer ("{}"), as before */
+        lk_resp_json(r, 200, json_pack("{s:s, s:s, s:I, s:s}", "access_token", token, "token_type", type, "expires_in",
+                                       (json_int_t)(expires_at - r->now), "scope", lk_cat_user_email(r->user)));
     memset(token, 0, sizeof token);
 }
 

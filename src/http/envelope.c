@@ -78,13 +78,39 @@ const char *lk_request_id(lk_request *r)
     return r->request_id;
 }
 
+/* The envelope's text is written as it stands, without a jansson tree: its shape is
+ * fixed, and the request id is a plain token (ours, or a trusted proxy's checked by
+ * the server), so the text is what json_dumps of the old tree wrote. */
+void lk_rest_ok_begin(lk_request *r, lk_jw *w)
+{
+    lk_jw_init(w, &r->arena, 512);
+    LK_JW_LIT(w, "{\"requestId\":");
+    lk_jw_str(w, lk_request_id(r));
+    LK_JW_LIT(w, ",\"result\":");
+}
+
+bool lk_rest_ok_end(lk_request *r, lk_jw *w)
+{
+    LK_JW_LIT(w, ",\"success\":true}");
+    const char *text = lk_jw_finish(w, NULL);
+    if (!text)
+        return false;
+    lk_resp_text(r, 200, "application/json;charset=UTF-8", text);
+    return true;
+}
+
 void lk_rest_ok(lk_request *r, json_t *result)
 {
-    json_t *env = json_object();
-    json_object_set_new(env, "requestId", json_string(lk_request_id(r)));
-    json_object_set_new(env, "result", result ? result : json_array());
-    json_object_set_new(env, "success", json_true());
-    lk_resp_json(r, 200, env);
+    lk_jw w;
+    lk_rest_ok_begin(r, &w);
+    if (result)
+        lk_jw_value(&w, result);
+    else
+        LK_JW_LIT(&w, "[]");
+    /* a result jansson cannot write made the whole answer "{}" before, and does now */
+    if (!lk_rest_ok_end(r, &w))
+        lk_resp_text(r, 200, "application/json;charset=UTF-8", "{}");
+    json_decref(result);
 }
 
 /* the user management API answers errors with an HTTP status (reference §5, §8) */
@@ -107,7 +133,18 @@ static int bare_status(int code)
 
 void lk_bare_fail(lk_request *r, int status, int code, const char *message)
 {
-    lk_resp_json(r, status, json_pack("{s:[{s:i, s:s}]}", "errors", "code", code, "message", message));
+    lk_jw w;
+    lk_jw_init(&w, &r->arena, 128);
+    LK_JW_LIT(&w, "{\"errors\":[{\"code\":");
+    lk_jw_int(&w, code);
+    LK_JW_LIT(&w, ",\"message\":");
+    lk_jw_str(&w, message);
+    LK_JW_LIT(&w, "}]}");
+    const char *text = lk_jw_finish(&w, NULL);
+    if (text) /* else a message that is not UTF-8: jansson's answer, as before */
+        lk_resp_text(r, status, "application/json;charset=UTF-8", text);
+    else
+        lk_resp_json(r, status, json_pack("{s:[{s:i, s:s}]}", "errors", "code", code, "message", message));
     r->code = lk_arena_printf(&r->arena, "%d", code);
 }
 
@@ -153,12 +190,30 @@ void lk_rest_fail(lk_request *r, lk_rest_error code, const char *message)
     }
     char num[8];
     snprintf(num, sizeof num, "%d", (int)code);
+    r->code = lk_arena_strdup(&r->arena, num);
+    if (!message)
+        message = lk_rest_message(code);
+    lk_jw w;
+    lk_jw_init(&w, &r->arena, 256);
+    LK_JW_LIT(&w, "{\"requestId\":");
+    lk_jw_str(&w, lk_request_id(r));
+    LK_JW_LIT(&w, ",\"success\":false,\"errors\":[{\"code\":");
+    lk_jw_str(&w, num);
+    LK_JW_LIT(&w, ",\"message\":");
+    lk_jw_str(&w, message);
+    LK_JW_LIT(&w, "}],\"warnings\":[]}");
+    const char *text = lk_jw_finish(&w, NULL);
+    if (text) {
+        lk_resp_text(r, 200, "application/json;charset=UTF-8", text);
+        return;
+    }
+    /* a message that is not UTF-8: the tree jansson answered with before (it drops
+     * the errors member) */
     json_t *env = json_object();
     json_object_set_new(env, "requestId", json_string(lk_request_id(r)));
     json_object_set_new(env, "success", json_false());
     json_object_set_new(env, "errors",
-                        json_pack("[{s:s, s:s}]", "code", num, "message", message ? message : lk_rest_message(code)));
+                        json_pack("[{s:s, s:s}]", "code", num, "message", message));
     json_object_set_new(env, "warnings", json_array());
     lk_resp_json(r, 200, env);
-    r->code = lk_arena_strdup(&r->arena, num);
 }

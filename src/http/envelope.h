@@ -9,6 +9,7 @@
 #include <stdbool.h>
 
 #include "http/http.h"
+#include "http/jsonout.h"
 
 typedef enum lk_rest_error {
     LK_REST_TOKEN_INVALID = 601,
@@ -38,6 +39,13 @@ const char *lk_request_id(lk_request *r);
 
 /* success envelope with result (stolen; an array) */
 void lk_rest_ok(lk_request *r, json_t *result);
+/* The same envelope with a result written as text: lk_rest_ok_begin writes the
+ * envelope's start into w (in r's arena), the caller writes the result (a JSON
+ * array) with the lk_jw functions, lk_rest_ok_end closes it and answers. If w went
+ * bad (a string that is not UTF-8), lk_rest_ok_end answers nothing and returns
+ * false: the caller answers with lk_rest_ok and a jansson tree instead. */
+void lk_rest_ok_begin(lk_request *r, lk_jw *w);
+bool lk_rest_ok_end(lk_request *r, lk_jw *w);
 /* failure envelope; message NULL means the catalog's message (606/615 are built
  * from the limits by the caller). For a gateway's auth check (r->gateway), a 401
  * or 403 whose X-Latchkey-* headers carry the code, message, the status and body

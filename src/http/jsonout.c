@@ -16,11 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-typedef struct jbuf {
-    lk_arena *a;
-    char *p;
-    size_t len, cap;
-} jbuf;
+typedef lk_jw jbuf;
 
 static __attribute__((noinline)) void jb_grow(jbuf *b, size_t more)
 {
@@ -175,12 +171,51 @@ char *lk_json_text(lk_arena *a, const json_t *v, size_t *len)
 {
     if (!v || (!json_is_object(v) && !json_is_array(v)))
         return NULL;
-    jbuf b = {.a = a, .cap = 512};
-    b.p = lk_arena_alloc(a, b.cap);
-    if (!put_value(&b, v, 0))
+    lk_jw w;
+    lk_jw_init(&w, a, 512);
+    lk_jw_value(&w, v);
+    return lk_jw_finish(&w, len);
+}
+
+/* ---- the writer for answers of a fixed shape --------------------------------------- */
+
+void lk_jw_init(lk_jw *w, lk_arena *a, size_t cap)
+{
+    w->a = a;
+    w->cap = cap ? cap : 64;
+    w->len = 0;
+    w->bad = false;
+    w->p = lk_arena_alloc(a, w->cap);
+}
+
+void lk_jw_raw(lk_jw *w, const char *s, size_t n)
+{
+    jb_put(w, s, n);
+}
+
+void lk_jw_str(lk_jw *w, const char *s)
+{
+    if (!s || !put_string(w, s, strlen(s)))
+        w->bad = true;
+}
+
+void lk_jw_int(lk_jw *w, json_int_t v)
+{
+    put_int(w, v);
+}
+
+void lk_jw_value(lk_jw *w, const json_t *v)
+{
+    if (!v || !put_value(w, v, 0))
+        w->bad = true;
+}
+
+char *lk_jw_finish(lk_jw *w, size_t *len)
+{
+    if (w->bad)
         return NULL;
-    jb_ch(&b, '\0');
+    jb_ch(w, '\0');
     if (len)
-        *len = b.len - 1;
-    return b.p;
+        *len = w->len - 1;
+    return w->p;
 }
