@@ -28,7 +28,7 @@ const ARGS = ['--trusted-proxies', '127.0.0.1'];
 
 // the sum of the published sign-in counts of one kind of key ('p' pairs, 'a' addresses, 'x' resets)
 const published = (db, kind) =>
-  Number(sql(db, `SELECT coalesce(sum(n), 0) AS n FROM limit_counts WHERE kind = 's' AND scope GLOB '${kind}*'`)[0].n);
+  Number(sql(db, `SELECT coalesce(sum(n), 0) AS n FROM limit_counts WHERE kind = 's' AND substr(scope, 1, 1) = '${kind}'`)[0].n);
 
 // A sign-in that waits out the slices: while other processes are alive, a process lets
 // through at most a slice of a key's attempts between two syncs (one of a pair, 1/20 of
