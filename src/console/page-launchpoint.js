@@ -233,6 +233,8 @@ async function detailsDialog(id, reload) {
         secretBox(t('services.newSecret'), res.clientSecret, { id: 'new-secret' }),
         res.service.previousSecretValidUntil
           ? h('p', { class: 'notice' }, t('services.previousValid', { when: fmtTime(res.service.previousSecretValidUntil) })) : null);
+      // the form that had the focus is gone: keep it in the dialog, on the secret's Copy
+      rotateBox.querySelector('button').focus();
       await reload();
     }, { fieldMap: { graceSeconds: 'graceSeconds', grace: 'graceSeconds' }, check: false });
     rotateBox.append(form);

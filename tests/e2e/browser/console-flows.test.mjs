@@ -121,8 +121,13 @@ test('Edit Service, Clone Role, the permission filter, the curl line\'s copy but
     await row(page, 'service', 'CRM Nightly').locator('[data-action=details]').click();
     const dlg = dialog(page, 'Details: CRM Nightly');
     await dlg.getByRole('button', { name: 'Rotate Secret' }).click();
+    // the list behind the dialog reloads after a rotation: act once it has
+    const reloaded = page.waitForResponse((r) => new URL(r.url()).pathname === '/admin/api/services' && r.request().method() === 'GET');
     await dlg.getByRole('button', { name: 'Rotate now' }).click();
     const secret = await dlg.locator('#new-secret').textContent();
+    await reloaded;
+    assert.equal(await page.evaluate(() => document.activeElement.closest('dialog')?.querySelector('h2')?.textContent),
+      'Details: CRM Nightly', 'the focus stays in the dialog when the rotate form goes');
     for (const how of ['Close', '×', 'Escape']) {
       // the buttons are activated by a click event rather than a mouse click at their
       // coordinates: the dialog grew with the new secret and the list behind it reloads,
