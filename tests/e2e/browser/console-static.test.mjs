@@ -94,6 +94,18 @@ test('every message the server can send the console has its German translation, 
   const doc = JSON.parse(read('messages-de.json'));
   const messages = serverMessages();
   assert.ok(messages.length > 100, `the sources were read (${messages.length} messages)`);
+  // the shapes the server builds messages in are read: both sides of a ?:, a #define or
+  // static const char array, the sign-in throttle, the store's own refusals
+  const from = (file, template) => messages.some((m) => m.file === file && m.template === template);
+  assert.ok(from('src/core/user.c', '%s is an API-only user: no invitation is needed, because no email is sent'), 'the ?: of user.c, its first side');
+  assert.ok(from('src/core/user.c', '%s has already accepted the invitation; send a password reset instead'), 'the ?: of user.c, its second side');
+  assert.ok(from('src/core/session.c', 'the session has ended; sign in again'), 'a #define');
+  assert.ok(from('src/core/password.c', 'this password reset link is not valid any more (used, expired or replaced); ask for a new one on the sign-in page'), 'a static const char array');
+  assert.ok(from('src/api/admin.c', 'too many failed sign-ins; try again later'), 'the sign-in throttle');
+  assert.ok(messages.some((m) => m.file.startsWith('src/store/') && m.template === "no user has the email or user id '%s'"), 'the store');
+  assert.ok(messages.some((m) => m.template === 'the user the service belongs to does not exist'), "the store's .fk_msg");
+  assert.ok(!messages.some((m) => /^%s(: %s)*$/.test(m.template)), 'no template without words of its own');
+  assert.ok(!messages.some((m) => /schema version/.test(m.template)), 'nothing of opening a database');
   const untranslated = messages.filter((m) => !(m.template in doc.templates)).map((m) => `${m.file}: ${m.template}`);
   assert.deepEqual(untranslated, [], 'messages without a German translation');
   const words = serverWords();

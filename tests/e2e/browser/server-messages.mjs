@@ -1,7 +1,10 @@
-// The sentences the server can put in a console error: the format strings of lk_fail()
-// in src/core and of lk_admin_fail() in src/api/admin*.c, read from the C sources (so a
-// new message cannot go untranslated). Used by console-static.test.mjs, which checks
-// that src/console/messages-de.json translates each of them.
+// The sentences the server can put in a console error, read from the C sources (so a new
+// message cannot go untranslated): the format strings of lk_fail() in src/core and in the
+// storage code the console's calls reach (src/store), of lk_admin_fail() and of the sign-in
+// throttle in src/api/admin*.c, and the store's foreign-key refusals (.fk_msg). A message
+// may be picked by a ?: (both sides are read), or named (a #define or a static const char
+// array of the same file). Used by console-static.test.mjs, which checks that
+// src/console/messages-de.json translates each of them, and by german-words.test.mjs.
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -47,35 +50,108 @@ function literal(expr) {
     .replace(/\\"/g, '"').replace(/\\n/g, '\n').replace(/\\\\/g, '\\');
 }
 
-// the message of an argument: a literal, or the format of lk_arena_printf(arena, "…", …)
-function message(expr) {
-  const lit = literal(expr);
-  if (lit !== null) return lit;
-  const m = /^lk_arena_printf\s*\(/.exec(expr);
-  if (!m) return null;
-  return literal(callArgs(expr, m[0].length - 1)[1] || '');
+// the index of the first top-level `ch` of a C expression at or after `from`
+// (outside strings and brackets; a nested ?: is skipped when looking for its ':'); -1 if none
+function topLevel(expr, ch, from = 0) {
+  let depth = 0;
+  let nested = 0;
+  for (let i = from; i < expr.length; i++) {
+    const c = expr[i];
+    if (c === '"' || c === "'") {
+      while (expr[++i] !== c) if (expr[i] === '\\') i++;
+      continue;
+    }
+    if ('({['.includes(c)) depth++;
+    else if (')}]'.includes(c)) depth--;
+    else if (depth === 0 && c === ch && nested === 0) return i;
+    else if (depth === 0 && ch === ':' && c === '?') nested++;
+    else if (depth === 0 && ch === ':' && c === ':') nested--;
+  }
+  return -1;
 }
 
-// [{file, template}] of every lk_fail / lk_admin_fail message in the console's reach
+// the messages an argument can be: a literal; the format of lk_arena_printf(arena, "…",
+// …); either side of cond ? A : B; a name the file defines as a literal
+function messages(expr, src) {
+  const e = expr.trim();
+  const q = topLevel(e, '?');
+  if (q >= 0) {
+    const colon = topLevel(e, ':', q + 1);
+    if (colon < 0) return [];
+    return [...messages(e.slice(q + 1, colon), src), ...messages(e.slice(colon + 1), src)];
+  }
+  const lit = literal(e);
+  if (lit !== null) return [lit];
+  const m = /^lk_arena_printf\s*\(/.exec(e);
+  if (m) return messages(callArgs(e, m[0].length - 1)[1] || '', src);
+  if (/^[A-Za-z_]\w*$/.test(e)) {
+    const lits = '((?:"(?:[^"\\\\]|\\\\.)*"\\s*)+)';
+    const def = new RegExp(`^#define ${e}\\s+${lits}$|^static const char ${e}\\[\\] = ${lits};`, 'm').exec(src);
+    const text = def ? literal((def[1] || def[2]).trim()) : null;
+    return text === null ? [] : [text];
+  }
+  return [];
+}
+
+// a template with no word of its own ("%s", "%s: %s") carries someone else's text (the
+// database's own error, a message built elsewhere): there is nothing of ours to translate
+const hasWords = (t) => /[A-Za-z]{2,}/.test(t.replace(/%(?:\.\d+)?(?:ll|l|z)?[sd]/g, ''));
+
+// the C files of a folder, subfolders included, as paths from ROOT
+const cFiles = (dir) => fs.readdirSync(path.join(ROOT, dir), { recursive: true })
+  .filter((f) => f.endsWith('.c')).sort().map((f) => `${dir}/${f}`);
+
+// The storage code no console call can meet: a backup, a restore and the inspection of
+// a database file are the command line's (latchkey backup/restore/doctor), and opening,
+// checking and migrating a database happen before the server answers anyone. Functions
+// are left out by name, so that a message in a new function is checked.
+const STORE_CLI_ONLY = ['src/store/store.c', 'src/store/sqlite/sqlite_backup.c', 'src/store/sqlite/sqlite_inspect.c'];
+const STORE_OPENING = new Set(['lk_store_sqlite_open', 'make_parent_dirs', 'create_private_file', 'open_failure',
+  'apply_settings', 'embedded_max_version', 'apply_migration', 'migrate_locked', 'refusal', 'connect_url',
+  'query_value', 'known_version']);
+
+// the name of the function whose body holds src[index] (definitions open with '{' on a
+// line of its own, as everywhere in latchkey's C)
+export function enclosingFunction(src, index) {
+  let name = '';
+  for (const m of src.matchAll(/^[A-Za-z][^;{}()]*?\b(\w+)\([^;{}]*\)\n\{/gm)) {
+    if (m.index > index) break;
+    name = m[1];
+  }
+  return name;
+}
+
+// the calls that carry a message, and the index of its argument (file: only there)
+const CALLS = [
+  { fn: 'lk_fail', at: 3 },
+  { fn: 'lk_admin_fail', at: 4 },
+  { fn: 'deny', at: 4, file: 'src/core/authz.c' }, // whose lk_fail passes "%s"
+  { fn: 'throttled', at: 2, file: 'src/api/admin.c' }, // the sign-in throttle's 429
+];
+
+// [{file, template}] of every message in the console's reach
 export function serverMessages() {
   const files = [
-    ...fs.readdirSync(path.join(ROOT, 'src/core')).filter((f) => f.endsWith('.c')).map((f) => `src/core/${f}`),
-    ...fs.readdirSync(path.join(ROOT, 'src/api')).filter((f) => /^admin.*\.c$/.test(f)).map((f) => `src/api/${f}`),
+    ...cFiles('src/core'),
+    ...cFiles('src/api').filter((f) => /\/admin[^/]*\.c$/.test(f)),
+    ...cFiles('src/store').filter((f) => !STORE_CLI_ONLY.includes(f)),
   ];
   const out = new Map();
+  const add = (t, file) => { if (hasWords(t) && !out.has(t)) out.set(t, file); };
+  const pattern = new RegExp(`\\b(${CALLS.map((c) => c.fn).join('|')})\\s*\\(`, 'g');
   for (const file of files) {
     const src = fs.readFileSync(path.join(ROOT, file), 'utf8');
-    // lk_fail(err, code, field, FMT, …), lk_admin_fail(c, status, code, field, MSG, …),
-    // and authz.c's deny(op, attempt, target, extra, FMT, …), whose lk_fail passes "%s"
-    const FORMAT_AT = { lk_fail: 3, lk_admin_fail: 4, deny: 4 };
-    for (const m of src.matchAll(/\b(lk_fail|lk_admin_fail|deny)\s*\(/g)) {
-      if (m[1] === 'deny' && !file.endsWith('/authz.c')) continue;
+    for (const m of src.matchAll(pattern)) {
+      const call = CALLS.find((c) => c.fn === m[1]);
+      if (call.file && call.file !== file) continue;
+      if (file.startsWith('src/store/') && STORE_OPENING.has(enclosingFunction(src, m.index))) continue;
       const line = src.slice(src.lastIndexOf('\n', m.index) + 1, m.index + 1);
-      if (/^\s*(static\s+)?(lk_code|void)\s/.test(line)) continue; // a definition
+      if (/^\s*(static\s+)?(lk_code|void|bool)\s/.test(line)) continue; // a definition
       const args = callArgs(src, m.index + m[0].length - 1);
-      const t = message(args[FORMAT_AT[m[1]]] || '');
-      if (t && t !== '%s' && !out.has(t)) out.set(t, file);
+      for (const t of messages(args[call.at] || '', src)) add(t, file);
     }
+    // the store's refusal when a row another one needs is missing ("%s" of fk_msg)
+    for (const m of src.matchAll(/\.fk_msg = ("(?:[^"\\]|\\.)*")/g)) add(literal(m[1]), file);
   }
   return [...out].map(([template, file]) => ({ file, template }));
 }
@@ -108,6 +184,14 @@ export function serverWords() {
   const user = fs.readFileSync(path.join(ROOT, 'src/core/user.c'), 'utf8');
   for (const m of user.matchAll(/\bwhy = (?:[^;]*: )?"([^"]+)"/g)) words.add(m[1]);
   for (const m of user.matchAll(/case LK_STATUS_\w+: return "(\w+)"/g)) words.add(m[1]);
+  // the store's "a %s with that %s already exists" / "%s: the %s's %s is required": what
+  // kind of record (.noun) and which unique column, '_' read as a space, as lk_sq_fail
+  // and lk_pg_fail write them
+  for (const file of cFiles('src/store').filter((f) => !STORE_CLI_ONLY.includes(f)))
+    for (const m of fs.readFileSync(path.join(ROOT, file), 'utf8').matchAll(/\.noun = "([^"]+)"/g)) words.add(m[1]);
+  for (const file of fs.readdirSync(path.join(ROOT, 'src/store'), { recursive: true }).filter((f) => f.endsWith('.sql')))
+    for (const m of fs.readFileSync(path.join(ROOT, 'src/store', file), 'utf8').matchAll(/^\s*(\w+)\s[^,\n]*\bUNIQUE\b/gim))
+      words.add(m[1].toLowerCase().replace(/_/g, ' '));
   // a label given as a variable ("label"), or adjacent literals read in pieces, is not a word
   return [...words].filter((w) => w && !/^%/.test(w));
 }
