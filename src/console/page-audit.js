@@ -68,8 +68,11 @@ function detailValue(k, v) {
   if (k === 'caller' && has(`audit.caller.${v}`)) return t(`audit.caller.${v}`);
   if (k === 'attempted') return actionText('Denied', v);
   if (k === 'self' && has(`audit.self.${v}`)) return t(`audit.self.${v}`);
-  // a refusal's sentence, in the page's language with its reason
-  if (k === 'message' && typeof v === 'string') return serverText(v) ?? h('span', { translate: 'no' }, v);
+  if (k === 'style' && (v === 'plain' || v === 'marketo')) return t(v === 'plain' ? 'ws.routePlain' : 'ws.routeMarketo');
+  // A refusal's sentence, in the page's language with its reason. It is ours, not data:
+  // one without a translation is shown as it is, unmarked, so that german-words.test.mjs
+  // finds it.
+  if (k === 'message' && typeof v === 'string') return serverText(v) ?? v;
   if (Array.isArray(v)) {
     if (v.every((x) => x && typeof x === 'object' && 'role' in x && 'workspace' in x))
       return h('span', { translate: 'no' }, v.map((g) => `${g.role} (${g.workspace})`).join(', '));

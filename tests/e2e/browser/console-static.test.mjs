@@ -1,14 +1,15 @@
 // Static checks of the console's files (no server, no browser): both translations are
 // complete and consistent, every key the code uses exists, every message the server can
 // send has its German translation, every audit area and action is offered and
-// translated, German says "erstellen" only, nothing builds HTML from strings, nothing
-// inline that the Content-Security-Policy would block, and meson embeds every file.
+// translated, every audit detail's name is labelled, German says "erstellen" only,
+// nothing builds HTML from strings, nothing inline that the Content-Security-Policy
+// would block, and meson embeds every file.
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { serverMessages, serverWords } from './server-messages.mjs';
+import { auditDetailKeys, serverMessages, serverWords } from './server-messages.mjs';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
 const DIR = path.join(ROOT, 'src/console');
@@ -175,6 +176,19 @@ test('the audit trail offers and translates every area, action and actor the ser
   for (const a of actors) for (const [lang, dict] of [['en', EN], ['de', DE]]) if (!(`audit.actor.${a}` in dict)) missing.push(`${lang}: audit.actor.${a}`);
   assert.deepEqual([...new Set(missing)], []);
   assert.ok(recorded.some(([a, x]) => a === 'Email' && x === 'Send'), 'the email area was found');
+});
+
+test("every member the server writes into an audit event's details has an English and a German label", () => {
+  const keys = auditDetailKeys();
+  // the reader found the builders: a snapshot (json_pack), a member set on its own, a change
+  for (const [key, file] of [['pattern', 'src/core/gwroute.c'], ['droppedKey', 'src/core/token_keys.c'], ['rolesAdded', 'src/core/user.c']])
+    assert.ok(keys.some((k) => k.key === key && k.file === file), `${key} of ${file} was read`);
+  // the mail queue's template values are not audit details
+  assert.ok(!keys.some((k) => k.key === 'subject_user'), 'the mail templates are left out');
+  const missing = [];
+  for (const { file, key } of keys)
+    for (const [lang, dict] of [['en', EN], ['de', DE]]) if (!(`audit.detail.${key}` in dict)) missing.push(`${lang}: audit.detail.${key} (${file})`);
+  assert.deepEqual(missing, []);
 });
 
 test('German uses one verb for making things: erstellen, never anlegen', () => {

@@ -195,3 +195,62 @@ export function serverWords() {
   // a label given as a variable ("label"), or adjacent literals read in pieces, is not a word
   return [...words].filter((w) => w && !/^%/.test(w));
 }
+
+// the object keys a jansson json_pack() format gives, from its call's argument list
+// (args[0] the format): "{s:s, s:o}", "k1", v1, "k2", v2 → the literal keys
+function packKeys(args) {
+  const fmt = literal(args[0] || '');
+  if (fmt === null) return [];
+  const keys = [];
+  const stack = [];
+  let arg = 1;
+  let isKey = false; // the next conversion is an object's key
+  for (let i = 0; i < fmt.length; i++) {
+    const c = fmt[i];
+    if (c === '{' || c === '[') {
+      stack.push(c);
+      isKey = c === '{';
+    } else if (c === '}' || c === ']') {
+      stack.pop();
+      isKey = false;
+    } else if (c === ',') {
+      isKey = stack.at(-1) === '{';
+    } else if (c === ':') {
+      isKey = false;
+    } else if ('sbiIfoOn'.includes(c)) {
+      let used = c === 'n' ? 0 : 1;
+      while ('#%+?*'.includes(fmt[i + 1] || '_')) { // s#, s% (a length), s++ (more strings), o?, o*
+        i++;
+        if ('#%+'.includes(fmt[i])) used++;
+      }
+      if (isKey) {
+        const k = literal(args[arg] || '');
+        if (k !== null) keys.push(k);
+      }
+      arg += used;
+    }
+  }
+  return keys;
+}
+
+// Every member name the server can write into an audit event's details: the keys of the
+// json_pack() formats, of json_object_set*() and of user.c's change_field() in
+// src/core, where the audit events are made. Left out: what the mail queue hands its
+// templates (a function that calls enqueue() and records no audit event).
+export function auditDetailKeys() {
+  const keys = new Map();
+  for (const file of cFiles('src/core')) {
+    const src = fs.readFileSync(path.join(ROOT, file), 'utf8');
+    const mailOnly = new Set();
+    for (const m of src.matchAll(/^[A-Za-z][^;{}()]*?\b(\w+)\([^;{}]*\)\n\{([\s\S]*?)^\}/gm))
+      if (/\benqueue\(/.test(m[2]) && !/\blk_audit_json\(/.test(m[2])) mailOnly.add(m[1]);
+    for (const m of src.matchAll(/\b(json_pack|json_object_set(?:_new)?|change_field)\s*\(/g)) {
+      const line = src.slice(src.lastIndexOf('\n', m.index) + 1, m.index + 1);
+      if (/^(static\s+)?(lk_code|void)\s/.test(line) || mailOnly.has(enclosingFunction(src, m.index))) continue;
+      const args = callArgs(src, m.index + m[0].length - 1);
+      const found = m[1] === 'json_pack' ? packKeys(args) : [literal(args[1] || '')].filter((k) => k !== null);
+      for (const k of found) if (!keys.has(k)) keys.set(k, file);
+    }
+  }
+  return [...keys].map(([key, file]) => ({ file, key }));
+}

@@ -7,7 +7,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { extractLink, readOutbox, waitFor } from '../mail-lib.mjs';
-import { ADMIN, cli, dialog, login, nav, ready, row, setupAdmin } from './browser-lib.mjs';
+import { ADMIN, cli, dialog, http, login, nav, ready, row, setupAdmin } from './browser-lib.mjs';
 
 const CONSOLE = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../src/console');
 export const DICT = {
@@ -234,9 +234,30 @@ export async function tour(page, { srv, db, setupLink, lang, stop }) {
   await stop('edit limits');
   await closeDialog(dlg);
 
+  // ---- events the console does not make, so that the Audit Trail shows their details
+  // too: gateway routes and a token key rotation (made with the CLI), and a refusal with
+  // the server's message (an integration tries to invite an Admin)
+  cli(db, 'route', 'add', '/rest/v1/leads.json', '--method', 'GET', '--permission', 'Read-Only Lead');
+  cli(db, 'route', 'import', 'marketo');
+  cli(db, 'key', 'rotate');
+  cli(db, 'role', 'create', '--name', 'UM', '--permission', 'Access User Management Api', '--permission', 'Access Users');
+  cli(db, 'user', 'invite', '--email', 'um@example.com', '--first', 'Um', '--last', 'Api', '--role', 'UM', '--api-only');
+  const um = cli(db, 'service', 'create', '--name', 'UM', '--user', 'um@example.com');
+  let id; // the running server sees the service made with the CLI within a moment
+  for (let i = 0; i < 100 && id?.status !== 200; i++) {
+    if (i) await new Promise((res) => setTimeout(res, 100));
+    id = await http(srv, `/identity/oauth/token?grant_type=client_credentials&client_id=${um.service.clientId}&client_secret=${um.clientSecret}`);
+  }
+  const refused = await http(srv, '/userservice/management/v1/users/invite.json', {
+    method: 'POST', headers: { Authorization: `Bearer ${id.json.access_token}` },
+    body: { emailAddress: 'boss@example.com', firstName: 'B', lastName: 'S', userRoleWorkspaces: [{ accessRoleId: 1, workspaceId: 0 }] },
+  });
+  if (refused.status !== 403) throw new Error(`the refusal for the Audit Trail: ${refused.status} ${refused.text}`);
+
   // ---- Audit Trail, with every detail open
   await nav(page, L['nav.audit']);
   await page.locator('#audit-list tbody tr[data-area="Email"]').first().waitFor();
+  for (const area of ['Denied', 'Token Keys']) await page.locator(`#audit-list tbody tr[data-area="${area}"]`).first().waitFor();
   await page.evaluate(() => { for (const d of document.querySelectorAll('details')) d.open = true; });
   await stop('audit trail');
 
