@@ -8,7 +8,7 @@ import path from 'node:path';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import {
-  FORM_CT, USAGE, assertOk, assertRestError, call, makeInstance, rest, startServer, token,
+  FORM_CT, USAGE, assertOk, assertRestError, assertUmError, call, makeInstance, rest, startServer, token, um,
 } from './server-lib.mjs';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
@@ -52,6 +52,8 @@ test('a running server: 601, 602 and 605 leave the day as it was; 603, 610 and 6
   assertRestError(await rest(srv, USAGE, tok, { method: 'DELETE' }), 605);
   assert.equal(left(await rest(srv, USAGE, tok)), start - 1, 'only the successful call counted');
   assertRestError(await rest(srv, '/rest/v1/leads.json', tok), 610);
+  // a token without the user management permissions (its role has Read-Only Lead only)
+  assertUmError(await um(srv, '/allusers.json', tok), 403, 603, 'Access denied');
   assertRestError(await call(`${srv.url}${USAGE}?_method=GET`, {
     method: 'POST', headers: { Authorization: `Bearer ${tok}`, 'Content-Type': 'application/json' }, body: '{}',
   }), 612);
@@ -59,8 +61,8 @@ test('a running server: 601, 602 and 605 leave the day as it was; 603, 610 and 6
     method: 'POST', headers: { Authorization: `Bearer ${tok}`, 'Content-Type': FORM_CT }, body: 'a=1',
   });
   assertOk(after);
-  assert.equal(left(after), start - 4, '610, 612 and the _method=GET call counted');
+  assert.equal(left(after), start - 5, '603, 610, 612 and the _method=GET call counted');
   const [today] = assertOk(await rest(srv, '/rest/v1/stats/errors.json', tok));
   const byCode = Object.fromEntries(today.errors.map((e) => [e.errorCode, e.count]));
-  assert.deepEqual(byCode, { 601: 1, 605: 1, 610: 1, 612: 1 }, 'every answered error is in the error statistics');
+  assert.deepEqual(byCode, { 601: 1, 603: 1, 605: 1, 610: 1, 612: 1 }, 'every answered error is in the error statistics');
 });
