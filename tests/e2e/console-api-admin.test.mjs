@@ -377,6 +377,14 @@ describe("console API: the administrator's path", { concurrency: 1 }, () => {
     assertConsoleError(await boss.call(`/services/${st.svc.id}`, { method: 'PUT', body: { name: '' } }), 400, 'invalid', 'name');
     assertConsoleError(await boss.call(`/services/${st.svc.id}`, { method: 'PUT', body: { name: 7 } }), 400, 'invalid', 'name');
     assertConsoleError(await boss.call('/services/999999', { method: 'PUT', body: { name: 'x' } }), 404, 'not_found');
+    // the name of another service, in any case, is refused (made and removed with the CLI:
+    // the trail of the administrator's own changes below stays as it is)
+    cli(db, 'service', 'create', '--name', 'Other Sync', '--user', 'sync@example.com');
+    const taken = await boss.call(`/services/${st.svc.id}`, { method: 'PUT', body: { name: 'other SYNC', description: 'x' } });
+    assertConsoleError(taken, 409, 'exists', 'name');
+    assert.match(taken.json.error.message, /^a service named 'Other Sync' already exists$/);
+    assert.equal(assertConsoleOk(await boss.call(`/services/${st.svc.id}`)).description, 'hourly', 'nothing changed');
+    cli(db, 'service', 'delete', 'Other Sync');
     assert.equal(assertConsoleOk(await boss.call(`/services/${st.svc.id}`, { method: 'PUT', body: { name: 'Sync' } })).name, 'Sync');
   });
 

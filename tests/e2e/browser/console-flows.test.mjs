@@ -74,7 +74,7 @@ test('Invite New User: step 1 refuses an expiry in the past, step 2 an API-only 
 });
 
 test('Edit Service, Clone Role, the permission filter, the curl line\'s copy button and "copied?"', async (t) => {
-  const { srv, page, svc } = await seeded(t);
+  const { srv, db, page, svc } = await seeded(t);
   const step = stepper(t);
 
   await step('Edit Service: a new display name and description; the secret and the token stay', async () => {
@@ -91,13 +91,22 @@ test('Edit Service, Clone Role, the permission filter, the curl line\'s copy but
     assert.equal(await r.locator('[data-col=description]').textContent(), 'leads, every night');
     const again = await http(srv, `/identity/oauth/token?grant_type=client_credentials&client_id=${svc.service.clientId}&client_secret=${svc.clientSecret}`);
     assert.equal(again.json.access_token, tok, 'the same secret gives the same token');
-    // a name in use is refused next to the field, with what was typed kept
+    // an empty name, and a name another service has, are refused next to the field, with
+    // what was typed kept
+    cli(db, 'service', 'create', '--name', 'ERP Sync', '--user', API_USER);
     await r.locator('[data-action=edit]').click();
     const d2 = dialog(page, 'Edit Service: CRM Nightly');
     await d2.getByLabel('Display Name').fill('');
     await d2.getByRole('button', { name: 'Save' }).click();
     await d2.locator('[data-field=name] .field-error').getByText('Please fill in this field.').waitFor();
+    await d2.getByLabel('Display Name').fill('erp sync');
+    await d2.getByRole('button', { name: 'Save' }).click();
+    await d2.locator('[data-field=name] .field-error').getByText('This name is already in use.').waitFor();
+    assert.equal(await d2.getByLabel('Display Name').inputValue(), 'erp sync');
     await d2.getByRole('button', { name: 'Cancel' }).click();
+    await d2.waitFor({ state: 'detached' });
+    cli(db, 'service', 'delete', 'ERP Sync');
+    assert.equal(await row(page, 'service', 'CRM Nightly').locator('[data-col=description]').textContent(), 'leads, every night', 'nothing changed');
   });
 
   await step('View Details → Get Token: the curl line has a copy button', async () => {
