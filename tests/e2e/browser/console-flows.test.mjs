@@ -148,7 +148,8 @@ test('Edit Service, Clone Role, the permission filter, the curl line\'s copy but
         await btn.dispatchEvent('click');
       }
       const ask = dialog(page, 'Copied the client secret?');
-      await ask.getByText('The client secret is never shown again').waitFor();
+      await ask.getByText('The client secret is never shown again').waitFor()
+        .catch((e) => { throw new Error(`${how}: the "copied?" question did not come: ${e.message}`); });
       await ask.getByRole('button', { name: 'Back to the secret' }).click();
       await ask.waitFor({ state: 'detached' });
       assert.equal(await dlg.locator('#new-secret').textContent(), secret, `${how}: the secret is still there`);
