@@ -28,6 +28,13 @@ postgresql postgresql-client" ;;
         exit 1 ;;
 esac
 
+# one run at a time (make -j bench deb, or two make runs): a second apt-get would fail on
+# the lock of the first, and the check below must see what the first installed
+if command -v flock >/dev/null 2>&1; then
+    exec 9<"$0"
+    flock 9
+fi
+
 missing=""
 for p in $PACKAGES; do
     status=$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null || true)
