@@ -241,3 +241,25 @@ test('debian/control Build-Depends names what meson.build uses, and is what scri
   for (const p of ['meson', 'ninja-build', 'pkgconf', 'python3', 'python3-yaml'])
     assert.ok(buildDepends.includes(p), `Build-Depends has ${p}`);
 });
+
+// dh_shlibdeps makes the package depend on the Debian packages of the binary's shared
+// libraries; docs/operations.md names them, found here from the binary as it is built
+test('docs/operations.md names the package of every shared library the binary needs', () => {
+  const needed = [...spawnSync('readelf', ['-d', BIN], { encoding: 'utf8' }).stdout.matchAll(/\(NEEDED\).*\[(.+)\]/g)]
+    .map((m) => m[1]).filter((l) => !/^lib(a|ub|l|t)san\.so/.test(l)); // the sanitizers' runtimes of a test build
+  assert.ok(needed.includes('libc.so.6') && needed.includes('libsqlite3.so.0'), `readelf -d: ${needed}`);
+  const ldd = spawnSync('ldd', [BIN], { encoding: 'utf8' }).stdout;
+  const packages = new Set(needed.map((lib) => {
+    const line = ldd.split('\n').find((l) => l.trim().startsWith(lib) || l.includes(`/${lib} `));
+    const file = line && /(\/\S+)/.exec(line.split('=>').pop())[1];
+    assert.ok(file, `ldd finds ${lib}:\n${ldd}`);
+    // /lib and /usr/lib are one folder on Debian 12; dpkg knows each file under one of them
+    const r = spawnSync('dpkg', ['-S', `*${file.replace(/^\/usr\//, '/')}`], { encoding: 'utf8' });
+    assert.equal(r.status, 0, `dpkg -S ${file}: ${r.stderr}`);
+    return r.stdout.split('\n')[0].split(':')[0];
+  }));
+  const docs = fs.readFileSync(path.join(ROOT, 'docs/operations.md'), 'utf8').replace(/\s+/g, ' ');
+  const listed = /\(`\$\{shlibs:Depends\}`: ([^)]*)\)/.exec(docs);
+  assert.ok(listed, 'docs/operations.md lists ${shlibs:Depends}');
+  assert.deepEqual(listed[1].split(/,\s*/).sort(), [...packages].sort());
+});
