@@ -23,7 +23,7 @@ static const struct {
     const char *type;
 } TYPES[] = {
     {".html", "text/html;charset=UTF-8"},  {".js", "text/javascript;charset=UTF-8"},
-    {".css", "text/css;charset=UTF-8"},    {".json", "application/json;charset=UTF-8"},
+    {".css", "text/css;charset=UTF-8"},    {".json", LK_JSON_TYPE},
     {".svg", "image/svg+xml"},             {".png", "image/png"},
     {".ico", "image/x-icon"},
 };

@@ -225,7 +225,7 @@ static void token_endpoint(lk_request *r, flavour fl)
     LK_JW_LIT(&w, "}");
     const char *text = lk_jw_finish(&w, NULL);
     if (text)
-        lk_resp_text(r, 200, "application/json;charset=UTF-8", text);
+        lk_resp_text(r, 200, LK_JSON_TYPE, text);
     else /* a scope that is not UTF-8: jansson's answer ("{}"), as before */
         lk_resp_json(r, 200, json_pack("{s:s, s:s, s:I, s:s}", "access_token", token, "token_type", type, "expires_in",
                                        (json_int_t)(expires_at - r->now), "scope", lk_cat_user_email(r->user)));
@@ -297,7 +297,7 @@ static void revoke_durably(lk_request *r)
         return;
     }
     lk_resp_header(r, "Cache-Control", "no-store");
-    lk_resp_text(r, 200, "application/json;charset=UTF-8", "{}");
+    lk_resp_text(r, 200, LK_JSON_TYPE, "{}");
 }
 
 void lk_api_oauth2_revoke(lk_request *r)
@@ -320,7 +320,7 @@ void lk_api_oauth2_revoke(lk_request *r)
         return;
     }
     lk_resp_header(r, "Cache-Control", "no-store");
-    lk_resp_text(r, 200, "application/json;charset=UTF-8", "{}");
+    lk_resp_text(r, 200, LK_JSON_TYPE, "{}");
 }
 
 void lk_api_oauth2_metadata(lk_request *r)

@@ -14,7 +14,7 @@ void lk_api_openapi(lk_request *r)
     lk_resp_header(r, "Cache-Control", "no-cache");
     lk_resp_header(r, "Access-Control-Allow-Origin", "*");
     r->status = 200;
-    r->content_type = "application/json;charset=UTF-8";
+    r->content_type = LK_JSON_TYPE;
     r->resp = (const char *)f->data;
     r->resp_len = f->size;
 }

@@ -321,7 +321,7 @@ void lk_api_um_invite(lk_request *r)
         return fail_core(r, &op);
     sodium_memzero(invite.token, sizeof invite.token);
     lk_runtime_refresh(r->rt, r->store);
-    lk_resp_text(r, 200, "application/json;charset=UTF-8", "true");
+    lk_resp_text(r, 200, LK_JSON_TYPE, "true");
 }
 
 /* the user's record after a change, or the change's error */

@@ -95,7 +95,7 @@ bool lk_rest_ok_end(lk_request *r, lk_jw *w)
     const char *text = lk_jw_finish(w, NULL);
     if (!text)
         return false;
-    lk_resp_text(r, 200, "application/json;charset=UTF-8", text);
+    lk_resp_text(r, 200, LK_JSON_TYPE, text);
     return true;
 }
 
@@ -109,7 +109,7 @@ void lk_rest_ok(lk_request *r, json_t *result)
         LK_JW_LIT(&w, "[]");
     /* a result jansson cannot write made the whole answer "{}" before, and does now */
     if (!lk_rest_ok_end(r, &w))
-        lk_resp_text(r, 200, "application/json;charset=UTF-8", "{}");
+        lk_resp_text(r, 200, LK_JSON_TYPE, "{}");
     json_decref(result);
 }
 
@@ -142,7 +142,7 @@ void lk_bare_fail(lk_request *r, int status, int code, const char *message)
     LK_JW_LIT(&w, "}]}");
     const char *text = lk_jw_finish(&w, NULL);
     if (text) /* else a message that is not UTF-8: jansson's answer, as before */
-        lk_resp_text(r, status, "application/json;charset=UTF-8", text);
+        lk_resp_text(r, status, LK_JSON_TYPE, text);
     else
         lk_resp_json(r, status, json_pack("{s:[{s:i, s:s}]}", "errors", "code", code, "message", message));
     r->code = lk_arena_printf(&r->arena, "%d", code);
@@ -174,7 +174,7 @@ static void gateway_fail(lk_request *r, lk_rest_error code, const char *message)
     lk_resp_header(r, "X-Latchkey-Body", kept);
     lk_resp_header(r, "X-Latchkey-Request-Id", lk_request_id(r));
     bool token = code == LK_REST_TOKEN_INVALID || code == LK_REST_TOKEN_EXPIRED;
-    lk_resp_text(r, token ? 401 : 403, "application/json;charset=UTF-8", kept);
+    lk_resp_text(r, token ? 401 : 403, LK_JSON_TYPE, kept);
     r->code = lk_arena_strdup(&r->arena, num);
 }
 
@@ -204,7 +204,7 @@ void lk_rest_fail(lk_request *r, lk_rest_error code, const char *message)
     LK_JW_LIT(&w, "}],\"warnings\":[]}");
     const char *text = lk_jw_finish(&w, NULL);
     if (text) {
-        lk_resp_text(r, 200, "application/json;charset=UTF-8", text);
+        lk_resp_text(r, 200, LK_JSON_TYPE, text);
         return;
     }
     /* a message that is not UTF-8: the tree jansson answered with before (it drops

@@ -94,6 +94,9 @@ void lk_resp_header(lk_request *r, const char *name, const char *value);
 /* a JSON body (reference stolen), Content-Type application/json;charset=UTF-8 */
 void lk_resp_json(lk_request *r, int status, json_t *body);
 /* text is borrowed, not copied: static, or in the request's arena */
+/* the content type of every JSON answer latchkey writes */
+#define LK_JSON_TYPE "application/json;charset=UTF-8"
+
 void lk_resp_text(lk_request *r, int status, const char *content_type, const char *text);
 
 #endif

@@ -144,7 +144,7 @@ void lk_resp_json(lk_request *r, int status, json_t *body)
 {
     const char *text = lk_json_text(&r->arena, body, NULL);
     json_decref(body);
-    lk_resp_text(r, status, "application/json;charset=UTF-8", text ? text : "{}");
+    lk_resp_text(r, status, LK_JSON_TYPE, text ? text : "{}");
 }
 
 /* ---- client address -------------------------------------------------------------- */

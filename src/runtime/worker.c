@@ -8,12 +8,18 @@
  */
 #include "runtime/worker.h"
 #include "runtime/prober.h"
+#include "util/log.h"
 #include "util/xalloc.h"
 
 #include <assert.h>
+#include <errno.h>
 #include <pthread.h>
 #include <stdbool.h>
 #include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
 typedef struct job {
     lk_store_job fn;
@@ -37,14 +43,31 @@ struct lk_worker {
     size_t jobs;                 /* queued + running */
     bool cancelled;              /* jobs taken from now on run without the store */
     bool stopping;               /* the threads end once the queue is empty */
+    int nice;                    /* lk_worker_opts.nice */
     size_t n;
     runner *runners;
 };
+
+/* Linux keeps a niceness per thread (setpriority on the thread's id); raising it needs
+ * no privilege. Only ever raised: lowering it again would need CAP_SYS_NICE. */
+static void lower_priority(int nice)
+{
+    if (nice <= 0)
+        return;
+    id_t tid = (id_t)syscall(SYS_gettid);
+    errno = 0;
+    int now = getpriority(PRIO_PROCESS, tid);
+    if (errno == 0 && now >= nice)
+        return;
+    if (setpriority(PRIO_PROCESS, tid, nice) != 0)
+        lk_log(LK_LOG_WARN, "could not lower a background thread's priority to nice %d: %s", nice, strerror(errno));
+}
 
 static void *run(void *arg)
 {
     runner *me = arg;
     lk_worker *w = me->w;
+    lower_priority(w->nice);
     pthread_mutex_lock(&w->mu);
     for (;;) {
         while (!w->head && !w->stopping)
@@ -91,11 +114,12 @@ static void join_all(lk_worker *w)
             pthread_join(w->runners[i].thread, NULL);
 }
 
-lk_worker *lk_worker_start(const char *location, size_t threads, lk_error *err)
+lk_worker *lk_worker_start(const char *location, size_t threads, lk_worker_opts opts, lk_error *err)
 {
     lk_worker *w = lk_xcalloc(1, sizeof *w);
     pthread_mutex_init(&w->mu, NULL);
     pthread_cond_init(&w->cond, NULL);
+    w->nice = opts.nice;
     w->n = threads ? threads : 1;
     w->runners = lk_xcalloc(w->n, sizeof *w->runners);
     for (size_t i = 0; i < w->n; i++) {
@@ -110,6 +134,8 @@ lk_worker *lk_worker_start(const char *location, size_t threads, lk_error *err)
             return NULL;
         }
         r->started = true;
+        if (opts.name)
+            pthread_setname_np(r->thread, opts.name); /* best effort: ps -L, top -H */
     }
     return w;
 }

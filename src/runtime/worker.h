@@ -25,9 +25,17 @@ typedef struct lk_worker lk_worker;
  * without the store */
 typedef void (*lk_store_job)(void *arg, lk_store *store);
 
+/* how a worker's threads show in ps and top: a name (at most 15 bytes) and a niceness
+ * they run at at least (0: the process's own; 1-19 lower their priority, so that under
+ * a full CPU the request threads come first) */
+typedef struct lk_worker_opts {
+    const char *name;
+    int nice;
+} lk_worker_opts;
+
 /* opens one connection per thread and starts `threads` threads (at least one); NULL
  * with err set on failure */
-lk_worker *lk_worker_start(const char *location, size_t threads, lk_error *err);
+lk_worker *lk_worker_start(const char *location, size_t threads, lk_worker_opts opts, lk_error *err);
 /* jobs queued before lk_worker_stop; never after it */
 void lk_worker_defer(lk_worker *w, lk_store_job fn, void *arg);
 /* jobs waiting or running; *oldest_ms (may be NULL) gets when the oldest of them was

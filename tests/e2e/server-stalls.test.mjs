@@ -13,6 +13,7 @@
 //   the calls still queued 503, and exits 3 saying what was lost; when the lock goes in
 //   time, it writes them and exits 0. SIGHUP writes the counts and does not stop.
 import assert from 'node:assert/strict';
+import fs from 'node:fs';
 import http from 'node:http';
 import net from 'node:net';
 import { describe, test } from 'node:test';
@@ -86,6 +87,35 @@ describe('no outage from strangers or stalls', { concurrency: 1 }, () => {
     // on the store worker it would come after the sign-ins queued before it; on its own
     // it overtakes all but the few that were done before it arrived
     assert.ok(order.indexOf('um') < 4, `the user management call does not wait for the sign-ins queued before it: ${order.join(' ')}`);
+  });
+
+  test('administration yields to requests under a full CPU: the store worker and the password pool run at background_nice (19), the writer and the request threads at the process\'s own', async (t) => {
+    // name → niceness of every thread of the process, read as `ps -L -o comm,nice` shows them
+    const threads = (pid) => fs.readdirSync(`/proc/${pid}/task`).map((tid) => {
+      const stat = fs.readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' '); // from field 3 (state) on
+      return { tid: Number(tid), name: fs.readFileSync(`/proc/${pid}/task/${tid}/comm`, 'utf8').trim(), nice: Number(fields[16]) };
+    });
+    const inst = makeUmInstance(t);
+    for (let [args, want] of [[[], 19], [['--background-nice', '0'], 0], [['--background-nice', '5', '--password-threads', '3'], 5]]) {
+      const srv = await startServer(t, inst.db, args);
+      const tok = await token(srv, inst.caller.service);
+      assertUmOk(await um(srv, '/allusers.json', tok), 'a user management call on the store worker');
+      const all = threads(srv.proc.pid);
+      const named = (n) => all.filter((th) => th.name === n);
+      // raised to background_nice, never below what the process was started with
+      const base = all.find((th) => th.tid === srv.proc.pid).nice;
+      want = Math.max(want, base);
+      assert.equal(named('lk-store').length, 1, JSON.stringify(all));
+      assert.equal(named('lk-store')[0].nice, want, `lk-store with ${args.join(' ') || 'the defaults'}`);
+      const pool = named('lk-password');
+      assert.equal(pool.length, args.includes('--password-threads') ? 3 : 2, JSON.stringify(all));
+      for (const th of pool) assert.equal(th.nice, want, 'the password pool');
+      assert.equal(named('lk-writer').length, 1);
+      assert.equal(named('lk-writer')[0].nice, base, 'the writer of tokens and counts keeps the process\'s niceness');
+      for (const th of all.filter((x) => !x.name.startsWith('lk-'))) assert.equal(th.nice, base, `${th.name}: the other threads keep it too`);
+      await srv.stop();
+    }
   });
 
   test('one address holding 1,100 slow connections does not keep another address from getting a token', async (t) => {

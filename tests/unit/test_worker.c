@@ -10,7 +10,11 @@
 
 #include <pthread.h>
 #include <stdatomic.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "fixture.h"
 #include "runtime/worker.h"
@@ -68,7 +72,7 @@ static void a_pool_runs_jobs_side_by_side(void **state)
 {
     lk_fixture *f = *state;
     lk_error err = {0};
-    lk_worker *w = lk_worker_start(f->path, 2, &err);
+    lk_worker *w = lk_worker_start(f->path, 2, (lk_worker_opts){0}, &err);
     assert_non_null(w);
     gate g = {.mu = PTHREAD_MUTEX_INITIALIZER, .cond = PTHREAD_COND_INITIALIZER};
     atomic_int with = 0, without = 0;
@@ -92,7 +96,7 @@ static void cancel_answers_the_queue_without_the_store(void **state)
 {
     lk_fixture *f = *state;
     lk_error err = {0};
-    lk_worker *w = lk_worker_start(f->path, 1, &err);
+    lk_worker *w = lk_worker_start(f->path, 1, (lk_worker_opts){0}, &err);
     assert_non_null(w);
     gate g = {.mu = PTHREAD_MUTEX_INITIALIZER, .cond = PTHREAD_COND_INITIALIZER};
     atomic_int with = 0, without = 0;
@@ -108,12 +112,56 @@ static void cancel_answers_the_queue_without_the_store(void **state)
     assert_int_equal(atomic_load(&without), 9);
 }
 
+typedef struct where {
+    atomic_int done;
+    int nice;
+    char name[16];
+} where;
+
+/* what the thread running it is called and how nice it is */
+static void note_thread(void *arg, lk_store *store)
+{
+    (void)store;
+    where *w = arg;
+    w->nice = getpriority(PRIO_PROCESS, (id_t)syscall(SYS_gettid));
+    pthread_getname_np(pthread_self(), w->name, sizeof w->name);
+    atomic_store(&w->done, 1);
+}
+
+static where run_noting(const char *path, lk_worker_opts opts)
+{
+    lk_error err = {0};
+    lk_worker *w = lk_worker_start(path, 1, opts, &err);
+    assert_non_null(w);
+    where at = {0};
+    lk_worker_defer(w, note_thread, &at);
+    lk_worker_stop(w); /* runs what was queued, then ends */
+    assert_int_equal(atomic_load(&at.done), 1);
+    return at;
+}
+
+/* the threads carry their name, and run at the niceness asked for (raised, never
+ * lowered below the process's own); the caller's thread keeps its own */
+static void threads_are_named_and_as_nice_as_asked(void **state)
+{
+    lk_fixture *f = *state;
+    int mine = getpriority(PRIO_PROCESS, (id_t)syscall(SYS_gettid));
+    where at = run_noting(f->path, (lk_worker_opts){"lk-test", 7});
+    assert_string_equal(at.name, "lk-test");
+    assert_int_equal(at.nice, mine > 7 ? mine : 7);
+    at = run_noting(f->path, (lk_worker_opts){"lk-test0", 0});
+    assert_string_equal(at.name, "lk-test0");
+    assert_int_equal(at.nice, mine);
+    assert_int_equal(getpriority(PRIO_PROCESS, (id_t)syscall(SYS_gettid)), mine);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(a_pool_runs_jobs_side_by_side, lk_fixture_setup, lk_fixture_teardown),
         cmocka_unit_test_setup_teardown(cancel_answers_the_queue_without_the_store, lk_fixture_setup,
                                         lk_fixture_teardown),
+        cmocka_unit_test_setup_teardown(threads_are_named_and_as_nice_as_asked, lk_fixture_setup, lk_fixture_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
