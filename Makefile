@@ -9,7 +9,10 @@
 #   make package-test  lintian, then the package installed with apt into a new Debian 12 (root)
 #   make bench    build, install nginx/wrk if missing, print requests/s against nginx (docs/benchmarks.md)
 #   make clean    remove build folders
-# Every target is safe under make -j: each build folder is set up only after `deps`.
+# Every target is safe under make -j: each build folder is set up only after `deps`, every
+# other package group (deps-package, bench-deps) installs after it, and scripts/deps.sh takes
+# a lock besides, so that two make runs never start apt-get at once either. `clean` with other
+# goals (make -j clean test) makes the whole run serial: the goals then go in the order given.
 
 BUILD      := build
 ASAN_BUILD := build-asan
@@ -28,6 +31,10 @@ RELEASE_OPTS := -Doptimization=2 -Ddebug=false -Dwerror=true -Dtests=disabled --
 
 .PHONY: all deps deps-package bench-deps build build-asan build-fuzz run test fuzz install deb \
         package-test bench clean
+
+ifneq ($(filter clean,$(MAKECMDGOALS)),)
+.NOTPARALLEL:
+endif
 
 all: build
 
@@ -91,8 +98,9 @@ deb: deps-package
 package-test: deb
 	@sh tests/package/run.sh
 
-# the reference server, the load tool and friends, installed only if missing
-bench-deps:
+# the reference server, the load tool and friends, installed only if missing; after `deps`,
+# so that make -j never starts two apt-get at once
+bench-deps: deps
 	@sh scripts/deps.sh bench
 
 # a few minutes on a 2-core machine; BENCH_SECONDS=N per case (default 8)

@@ -6,22 +6,34 @@
 #   sh scripts/deps.sh package  only what `make deb` and `make package-test` need besides
 set -eu
 
+# What building needs: the Build-Depends of debian/control, word for word, besides the
+# compiler and C library Debian's build-essential stands for there (tests/e2e/install.test.mjs
+# compares the two lists)
+BUILD_DEPS="meson ninja-build pkgconf libsqlite3-dev libpq-dev libsodium-dev libjansson-dev \
+libmicrohttpd-dev libgnutls28-dev libcurl4-openssl-dev python3 python3-yaml"
+
 case "${1:-}" in
     "")
-        PACKAGES="meson ninja-build pkg-config gcc libc6-dev \
-libsqlite3-dev libsodium-dev libjansson-dev libcmocka-dev \
-libmicrohttpd-dev libgnutls28-dev libcurl4-openssl-dev libpq-dev \
+        PACKAGES="$BUILD_DEPS gcc libc6-dev libcmocka-dev \
 nodejs valgrind sqlite3 clang libclang-rt-14-dev tzdata chromium \
-python3 python3-yaml python3-aiosmtpd openssl groff-base nginx caddy faketime \
+python3-aiosmtpd openssl groff-base nginx caddy faketime \
 postgresql postgresql-client" ;;
     bench)
         PACKAGES="nginx wrk util-linux procps sqlite3 coreutils curl" ;;
     package)
+        # debhelper: debian/control's debhelper-compat
         PACKAGES="dpkg-dev debhelper lintian debootstrap systemd-container" ;;
     *)
         echo "deps: unknown group '$1' (known: bench, package)" >&2
         exit 1 ;;
 esac
+
+# one run at a time (make -j bench deb, or two make runs): a second apt-get would fail on
+# the lock of the first, and the check below must see what the first installed
+if command -v flock >/dev/null 2>&1; then
+    exec 9<"$0"
+    flock 9
+fi
 
 missing=""
 for p in $PACKAGES; do

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { BIN, run, tempDir } from './lib.mjs';
+import { BIN, ROOT, run, tempDir } from './lib.mjs';
 import { cli, startServer } from './server-lib.mjs';
 
 const DIST = path.join(path.dirname(BIN), 'dist');
@@ -201,4 +201,65 @@ test('root working on a database another user owns acts as that user: every file
   const denied = run(['--db', db, 'backup', path.join(rootOnly, 'x.db'), '--json']);
   assert.equal(denied.status, 3, 'the copy is written as the owner, who cannot write into root\'s folder');
   assert.match(denied.json.error.message, /cannot create .*x\.db\.partial-\w+: Permission denied/);
+});
+
+// The Debian package builds on a clean builder only with every package the build uses
+// named in Build-Depends; `make deps` installs the same list (scripts/deps.sh BUILD_DEPS).
+test('debian/control Build-Depends names what meson.build uses, and is what scripts/deps.sh installs for the build', () => {
+  const control = fs.readFileSync(path.join(ROOT, 'debian/control'), 'utf8');
+  const field = /^Build-Depends:((?:.*\n)(?:[ \t].*\n)*)/m.exec(control);
+  assert.ok(field, 'debian/control has Build-Depends');
+  // names only: no version, architecture or profile restrictions
+  const buildDepends = field[1].split(',').map((d) => d.replace(/\(.*?\)|\[.*?\]|<.*?>|:\w+/g, '').trim()).filter(Boolean);
+  const deps = fs.readFileSync(path.join(ROOT, 'scripts/deps.sh'), 'utf8').replace(/\\\n/g, ' ');
+  const list = (re) => {
+    const m = re.exec(deps);
+    assert.ok(m, `scripts/deps.sh has ${re}`);
+    return m[1].split(/\s+/).filter(Boolean);
+  };
+  const buildDeps = list(/^BUILD_DEPS="([^"]*)"/m);
+  assert.deepEqual([...buildDepends].filter((d) => d !== 'debhelper-compat').sort(), [...buildDeps].sort(),
+    'Build-Depends (but debhelper-compat) is BUILD_DEPS of scripts/deps.sh');
+  assert.ok(buildDepends.includes('debhelper-compat'));
+  assert.ok(list(/^\s+package\)\s*(?:#.*\n\s*)?PACKAGES="([^"]*)"/m).includes('debhelper'), 'deps.sh package installs debhelper');
+  assert.ok(list(/^\s+""\)\s*PACKAGES="([^"]*)"/m).includes('$BUILD_DEPS'), 'deps.sh installs BUILD_DEPS');
+
+  // every library meson.build looks for, and the tools its build steps run
+  const meson = fs.readFileSync(path.join(ROOT, 'meson.build'), 'utf8');
+  const debianPackage = {
+    sqlite3: 'libsqlite3-dev', libpq: 'libpq-dev', libsodium: 'libsodium-dev', jansson: 'libjansson-dev',
+    libmicrohttpd: 'libmicrohttpd-dev', gnutls: 'libgnutls28-dev', libcurl: 'libcurl4-openssl-dev',
+  };
+  const notPackaged = ['threads', 'cmocka']; // the C library's; the unit tests' (the package builds -Dtests=disabled)
+  const libs = [...meson.matchAll(/dependency\('([^']+)'/g)].map((m) => m[1]).filter((d) => !notPackaged.includes(d));
+  assert.ok(libs.length >= 7, `meson.build's dependencies: ${libs}`);
+  for (const d of libs) {
+    assert.ok(debianPackage[d], `meson.build's dependency('${d}'): name its Debian package here and in Build-Depends`);
+    assert.ok(buildDepends.includes(debianPackage[d]), `Build-Depends has ${debianPackage[d]} (meson.build: dependency('${d}'))`);
+  }
+  assert.ok(/find_program\('python3'\)/.test(meson) && /tools\/yaml2json\.py/.test(meson), 'the build runs tools/yaml2json.py');
+  for (const p of ['meson', 'ninja-build', 'pkgconf', 'python3', 'python3-yaml'])
+    assert.ok(buildDepends.includes(p), `Build-Depends has ${p}`);
+});
+
+// dh_shlibdeps makes the package depend on the Debian packages of the binary's shared
+// libraries; docs/operations.md names them, found here from the binary as it is built
+test('docs/operations.md names the package of every shared library the binary needs', () => {
+  const needed = [...spawnSync('readelf', ['-d', BIN], { encoding: 'utf8' }).stdout.matchAll(/\(NEEDED\).*\[(.+)\]/g)]
+    .map((m) => m[1]).filter((l) => !/^lib(a|ub|l|t)san\.so/.test(l)); // the sanitizers' runtimes of a test build
+  assert.ok(needed.includes('libc.so.6') && needed.includes('libsqlite3.so.0'), `readelf -d: ${needed}`);
+  const ldd = spawnSync('ldd', [BIN], { encoding: 'utf8' }).stdout;
+  const packages = new Set(needed.map((lib) => {
+    const line = ldd.split('\n').find((l) => l.trim().startsWith(lib) || l.includes(`/${lib} `));
+    const file = line && /(\/\S+)/.exec(line.split('=>').pop())[1];
+    assert.ok(file, `ldd finds ${lib}:\n${ldd}`);
+    // /lib and /usr/lib are one folder on Debian 12; dpkg knows each file under one of them
+    const r = spawnSync('dpkg', ['-S', `*${file.replace(/^\/usr\//, '/')}`], { encoding: 'utf8' });
+    assert.equal(r.status, 0, `dpkg -S ${file}: ${r.stderr}`);
+    return r.stdout.split('\n')[0].split(':')[0];
+  }));
+  const docs = fs.readFileSync(path.join(ROOT, 'docs/operations.md'), 'utf8').replace(/\s+/g, ' ');
+  const listed = /\(`\$\{shlibs:Depends\}`: ([^)]*)\)/.exec(docs);
+  assert.ok(listed, 'docs/operations.md lists ${shlibs:Depends}');
+  assert.deepEqual(listed[1].split(/,\s*/).sort(), [...packages].sort());
 });

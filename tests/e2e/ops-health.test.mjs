@@ -1,13 +1,14 @@
 // Operations: liveness (/healthz), readiness (/readyz) and the Prometheus metrics
-// (docs/operations.md#health, #metrics). Readiness is driven for real: another process
-// (the sqlite3 tool) holds the database's write lock, /readyz answers 503 with the
-// reason, and 200 again once the lock is released. Every wait is bounded; nothing
-// asserts timings.
+// (docs/operations.md#health, #metrics). Readiness is driven for real, one check at a
+// time: another process (the sqlite3 tool) holds the database's write lock (database,
+// writer), keeps user management calls waiting on the store worker (store_worker), or
+// takes the change feed's table away (catalog); /readyz answers 503 with the reason, and
+// 200 again once the cause is gone. Every wait is bounded; nothing asserts timings.
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { run } from './lib.mjs';
+import { run, sql } from './lib.mjs';
 import {
-  USAGE, assertOk, call, cli, eventually, holdWriteLock, makeInstance, rest, startServer, token,
+  USAGE, assertOk, call, cli, eventually, holdWriteLock, makeInstance, makeUmInstance, rest, startServer, token, um,
 } from './server-lib.mjs';
 
 const readyz = (srv) => call(`${srv.url}/readyz`);
@@ -78,6 +79,67 @@ describe('health and readiness', { concurrency: true }, () => {
     assert.equal(metricValue(m2, 'latchkey_ready'), 1);
     // and what waited was written: the call is in the database's usage
     await eventually('the count written', async () => cli(inst.db, 'usage'), (u) => JSON.stringify(u).includes(inst.users[0].email));
+  });
+  test('the change feed unreadable for longer than ready_catalog_max_age → 503 naming the catalog; readable again → 200', async (t) => {
+    const inst = makeInstance(t);
+    const srv = await startServer(t, inst.db, ['--ready-catalog-max-age', '1']);
+    const { value: first } = await eventually('ready at first', () => readyz(srv), (x) => x.status === 200);
+    const generation = first.json.checks.catalog.generation;
+    // the feed's table under another name: every poll of the feed fails from now on, and
+    // the catalog in memory stays as it was last found current
+    sql(inst.db, 'ALTER TABLE changes RENAME TO changes_away');
+    const { value: down } = await eventually('503 while the feed cannot be read', () => readyz(srv),
+      (x) => x.status === 503 && x.json.checks.catalog.ok === false, { timeoutMs: 15_000, intervalMs: 100 });
+    assert.equal(down.json.status, 'not_ready', down.text);
+    assert.match(down.json.checks.catalog.reason, /^the catalog was last found current \d+ ms ago \(at most 1 s\)$/, down.text);
+    assert.ok(down.json.checks.catalog.age_ms > 1000, down.text);
+    assert.equal(down.json.checks.catalog.generation, generation, 'the catalog kept its place in the feed');
+    assert.ok(down.json.reasons.some((x) => /^catalog: the catalog was last found current/.test(x)), down.text);
+    assert.match(srv.stderr(), /could not read the change feed \(will retry\)/);
+    // the tokens and the REST calls go on from the catalog in memory
+    const tok = await token(srv, inst.users[0].service);
+    assertOk(await rest(srv, USAGE, tok), 'a REST call while the catalog is stale');
+
+    sql(inst.db, 'ALTER TABLE changes_away RENAME TO changes');
+    const { value: up } = await eventually('200 once the feed reads again', () => readyz(srv),
+      (x) => x.status === 200, { timeoutMs: 15_000, intervalMs: 100 });
+    assert.equal(up.json.checks.catalog.ok, true, up.text);
+    assert.deepEqual(up.json.reasons, []);
+    // and the feed is followed again: a change made by the CLI reaches the server
+    cli(inst.db, 'service', 'create', '--name', 'after', '--user', inst.users[0].email);
+    await eventually('the new service seen', () => call(`${srv.url}/metrics`), (x) => metricValue(x.text, 'latchkey_services') === 2);
+  });
+
+  test('a store worker call waiting past ready_writer_max_lag → 503 naming store_worker; the call done → 200', async (t) => {
+    const inst = makeUmInstance(t);
+    // the database check's deadline far beyond this test: only the store worker falls behind
+    const srv = await startServer(t, inst.db, ['--ready-writer-max-lag', '1', '--ready-db-timeout-ms', '30000']);
+    await eventually('ready at first', () => readyz(srv), (x) => x.status === 200);
+    const tok = await token(srv, inst.caller.service);
+    const lock = await holdWriteLock(t, inst.db.path);
+    // user management writes run on the store worker; each waits there for the write lock
+    // (at most the store's busy timeout, longer than the 1 s allowed)
+    const waiting = Array.from({ length: 2 }, (_, i) => um(srv, '/invite.json', tok, {
+      body: { emailAddress: `waits${i}@example.com`, firstName: 'W', lastName: 'L', apiOnly: true,
+        userRoleWorkspaces: [{ accessRoleId: inst.roles.reader.id, workspaceId: 0 }] },
+    }));
+    const { value: down } = await eventually('503 while the store worker waits', () => readyz(srv),
+      (x) => x.status === 503 && x.json.checks.store_worker.ok === false, { timeoutMs: 15_000, intervalMs: 100 });
+    assert.equal(down.json.status, 'not_ready', down.text);
+    const w = down.json.checks.store_worker;
+    assert.match(w.reason, /^the oldest of \d+ call\(s\) for the store worker has waited \d+ ms \(at most 1 s\)$/, down.text);
+    assert.ok(w.queued >= 1 && w.oldest_ms > 1000, down.text);
+    assert.ok(down.json.reasons.some((x) => /^store_worker: the oldest of/.test(x)), down.text);
+    assert.equal(down.json.checks.database.ok, true, `the probe is still within its deadline: ${down.text}`);
+    assert.equal((await call(`${srv.url}/healthz`)).status, 200);
+
+    await lock.release();
+    await Promise.all(waiting);
+    const { value: up } = await eventually('200 once the calls are done', () => readyz(srv),
+      (x) => x.status === 200, { timeoutMs: 20_000, intervalMs: 100 });
+    assert.equal(up.json.checks.store_worker.ok, true, up.text);
+    assert.equal(up.json.checks.store_worker.queued, 0, up.text);
+    assert.deepEqual(up.json.reasons, []);
   });
 });
 

@@ -6,7 +6,8 @@
 //    (status, content type, body schema);
 //  - the answers the other end-to-end suites received (captured by server-lib.mjs when
 //    $LATCHKEY_CAPTURE_DIR is set, as tests/run.sh does) are checked the same way, and an
-//    answer on a path the document does not describe fails (docs/testing.md#openapi).
+//    answer on a path the document does not describe fails (docs/testing.md#openapi); the
+//    variable set and nothing captured fails too.
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -233,11 +234,14 @@ describe('answers against the document', () => {
 
   test('the answers the end-to-end suites received (tests/run.sh captures them)', (t) => {
     const dir = process.env.LATCHKEY_CAPTURE_DIR;
-    const files = dir && fs.existsSync(dir) ? fs.readdirSync(dir).filter((f) => f.endsWith('.jsonl')) : [];
-    if (files.length === 0) {
+    if (!dir) {
       t.skip('no captured answers: run through tests/run.sh (make test), which sets LATCHKEY_CAPTURE_DIR');
       return;
     }
+    // set but empty: the capture is broken, and nothing would be checked
+    assert.ok(fs.existsSync(dir), `LATCHKEY_CAPTURE_DIR=${dir} does not exist`);
+    const files = fs.readdirSync(dir).filter((f) => f.endsWith('.jsonl'));
+    assert.ok(files.length > 0, `LATCHKEY_CAPTURE_DIR=${dir} holds no captured answers (*.jsonl): server-lib.mjs recorded nothing`);
     const checker = new SpecChecker(spec);
     const problems = new Map(); // problem → suites
     let n = 0;
