@@ -91,10 +91,15 @@ describe('no outage from strangers or stalls', { concurrency: 1 }, () => {
 
   test('administration yields to requests under a full CPU: the store worker and the password pool run at background_nice (19), the writer and the request threads at the process\'s own', async (t) => {
     // name → niceness of every thread of the process, read as `ps -L -o comm,nice` shows them
-    const threads = (pid) => fs.readdirSync(`/proc/${pid}/task`).map((tid) => {
-      const stat = fs.readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
-      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' '); // from field 3 (state) on
-      return { tid: Number(tid), name: fs.readFileSync(`/proc/${pid}/task/${tid}/comm`, 'utf8').trim(), nice: Number(fields[16]) };
+    const threads = (pid) => fs.readdirSync(`/proc/${pid}/task`).flatMap((tid) => {
+      try {
+        const stat = fs.readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
+        const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' '); // from field 3 (state) on
+        return [{ tid: Number(tid), name: fs.readFileSync(`/proc/${pid}/task/${tid}/comm`, 'utf8').trim(), nice: Number(fields[16]) }];
+      } catch (e) {
+        if (e.code === 'ENOENT' || e.code === 'ESRCH') return []; // a short-lived thread gone meanwhile
+        throw e;
+      }
     });
     const inst = makeUmInstance(t);
     for (let [args, want] of [[[], 19], [['--background-nice', '0'], 0], [['--background-nice', '5', '--password-threads', '3'], 5]]) {
