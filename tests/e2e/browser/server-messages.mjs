@@ -110,13 +110,18 @@ const STORE_OPENING = new Set(['lk_store_sqlite_open', 'make_parent_dirs', 'crea
   'apply_settings', 'embedded_max_version', 'apply_migration', 'migrate_locked', 'refusal', 'connect_url',
   'query_value', 'known_version']);
 
-// the name of the function whose body holds src[index] (definitions open with '{' on a
-// line of its own, as everywhere in latchkey's C)
-export function enclosingFunction(src, index) {
+// the function definitions of a C file, in order: {name, start, body} (a definition opens
+// with '{' on a line of its own and ends with '}' at the start of a line, as everywhere in
+// latchkey's C)
+const functions = (src) => [...src.matchAll(/^[A-Za-z][^;{}()]*?\b(\w+)\([^;{}]*\)\n\{([\s\S]*?)^\}/gm)]
+  .map((m) => ({ name: m[1], start: m.index, body: m[2] }));
+
+// the name of the function whose body holds src[index]
+function enclosingFunction(src, index) {
   let name = '';
-  for (const m of src.matchAll(/^[A-Za-z][^;{}()]*?\b(\w+)\([^;{}]*\)\n\{/gm)) {
-    if (m.index > index) break;
-    name = m[1];
+  for (const f of functions(src)) {
+    if (f.start > index) break;
+    name = f.name;
   }
   return name;
 }
@@ -241,9 +246,8 @@ export function auditDetailKeys() {
   const keys = new Map();
   for (const file of cFiles('src/core')) {
     const src = fs.readFileSync(path.join(ROOT, file), 'utf8');
-    const mailOnly = new Set();
-    for (const m of src.matchAll(/^[A-Za-z][^;{}()]*?\b(\w+)\([^;{}]*\)\n\{([\s\S]*?)^\}/gm))
-      if (/\benqueue\(/.test(m[2]) && !/\blk_audit_json\(/.test(m[2])) mailOnly.add(m[1]);
+    const mailOnly = new Set(functions(src)
+      .filter((f) => /\benqueue\(/.test(f.body) && !/\blk_audit_json\(/.test(f.body)).map((f) => f.name));
     for (const m of src.matchAll(/\b(json_pack|json_object_set(?:_new)?|change_field)\s*\(/g)) {
       const line = src.slice(src.lastIndexOf('\n', m.index) + 1, m.index + 1);
       if (/^(static\s+)?(lk_code|void)\s/.test(line) || mailOnly.has(enclosingFunction(src, m.index))) continue;
