@@ -129,6 +129,27 @@ export function clearErrors(root) {
 export const formError = () => h('p', { class: 'form-error', role: 'alert', tabindex: '-1', hidden: true });
 
 /*
+ * Esc on a guarded dialog (the topmost open one) asks from this keydown handler, which
+ * cancels the browser's own close request. That request's cancel event is only cancelable
+ * after recent user activation (the browser's rules against pages that trap Esc), and a
+ * question opened while it is dispatched can be closed by the same key press: the question
+ * came and went unseen now and then under load. The cancel and close handlers below stay
+ * for the other close requests (a back gesture).
+ */
+let escapeWatched = false;
+function watchEscape() {
+  if (escapeWatched) return;
+  escapeWatched = true;
+  document.addEventListener('keydown', (ev) => {
+    if (ev.key !== 'Escape' || ev.defaultPrevented || ev.isComposing) return;
+    const top = [...document.querySelectorAll('dialog[open]')].pop();
+    if (!top || !top.isGuarded || !top.isGuarded()) return;
+    ev.preventDefault();
+    top.requestClose();
+  });
+}
+
+/*
  * A modal <dialog>: {title, body (nodes), actions (nodes), onclose, wide}. Esc and the
  * close button close it; focus goes back to where it was. Returns the dialog with
  * .close(), .body and .actions, and .requestClose(): closes it unless the guard set
@@ -136,6 +157,7 @@ export const formError = () => h('p', { class: 'form-error', role: 'alert', tabi
  * go through it too (a secret shown once asks "copied?" before it goes).
  */
 export function openDialog({ title, body = [], actions = [], onclose, wide = false, form = false }) {
+  watchEscape();
   const titleId = nextId('dlg-title');
   const opener = document.activeElement;
   const bodyEl = h('div', { class: 'dialog-body' }, body);
@@ -154,6 +176,7 @@ export function openDialog({ title, body = [], actions = [], onclose, wide = fal
   let asking = false;
   let approved = false;
   dlg.guardClose = (fn) => { guard = fn; };
+  dlg.isGuarded = () => guard !== null;
   dlg.requestClose = async () => {
     if (asking) return;
     asking = true;
@@ -168,13 +191,15 @@ export function openDialog({ title, body = [], actions = [], onclose, wide = fal
   };
   closeBtn.addEventListener('click', () => dlg.requestClose());
   dlg.addEventListener('cancel', (ev) => {
-    if (!guard) return;
+    // an uncancelable cancel is followed by the close: the question waits for it (opened
+    // now, it would go under the dialog brought back, or go with it)
+    if (!guard || !ev.cancelable) return;
     ev.preventDefault();
     dlg.requestClose();
   });
   dlg.addEventListener('close', () => {
-    // a browser may close a dialog on Esc whatever the cancel handler says: a guarded
-    // one comes back and asks
+    // a browser may close a dialog whatever the cancel handler says: a guarded one comes
+    // back and asks
     if (guard && !approved) {
       dlg.showModal();
       dlg.requestClose();
