@@ -58,8 +58,11 @@ static const opt OPTIONS[] = {
     {"password_threads", OPT_INT, F(password_threads), "2", 1, 64,
      "threads that check and hash console passwords (Argon2id), apart from the store worker"},
     {"background_nice", OPT_INT, F(background_nice), "19", 0, 19,
-     "niceness of the store worker and the password pool (user management, console, sign-ins): under a full "
-     "CPU the API's requests come first; 0: the process's own"},
+     "niceness of the store worker (user management, console calls): under a full CPU the API's requests "
+     "come first; 0: the process's own"},
+    {"password_nice", OPT_INT, F(password_nice), "10", 0, 19,
+     "niceness of the password pool (sign-ins): below the API's requests, but never starved by them, so "
+     "that a full CPU does not keep administrators out; 0: the process's own"},
     {"stop_write_timeout", OPT_INT, F(stop_write_timeout), "10", 1, 600,
      "seconds a stop (SIGTERM, SIGINT) keeps retrying to write the queued usage counts"},
     {"auth_fail_limit", OPT_INT, F(auth_fail_limit), "10", 1, 1000000,

@@ -33,7 +33,8 @@ typedef struct lk_config {
     int64_t per_ip_connection_limit;     /* simultaneous connections from one address (0: no cap) */
     int64_t header_timeout;              /* seconds to receive a request's headers, whatever trickles in */
     int64_t password_threads;            /* threads hashing and checking passwords (Argon2id) */
-    int64_t background_nice;             /* niceness of the store worker and the password pool */
+    int64_t background_nice;             /* niceness of the store worker */
+    int64_t password_nice;               /* niceness of the password pool */
     int64_t stop_write_timeout;          /* seconds a stop keeps retrying to write what is queued */
     int64_t auth_fail_limit;             /* failed token requests per client id and per address ... */
     int64_t auth_fail_window;            /* ... per this many seconds, then 429 */

@@ -634,14 +634,15 @@ lk_runtime *lk_runtime_open(const lk_config *cfg, lk_error *err)
     malloc_trim(0); /* the load's scratch goes back to the system */
     clock_gettime(CLOCK_MONOTONIC, &t1);
     rt->load_seconds = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
-    /* administration and password hashing yield to the request threads under a full CPU
-     * (background_nice); the writer of tokens and counts does not: its lag is bounded */
-    int nice = (int)cfg->background_nice;
-    rt->worker = lk_worker_start(location, 1, (lk_worker_opts){"lk-store", nice}, err);
+    /* administration yields to the request threads under a full CPU (background_nice), and
+     * password hashing too, less (password_nice: at 19 a sign-in took 45 times as long on a
+     * full CPU, a lockout in effect); the writer of tokens and counts does not: its lag is
+     * bounded */
+    rt->worker = lk_worker_start(location, 1, (lk_worker_opts){"lk-store", (int)cfg->background_nice}, err);
     rt->prune_more = true; /* a first prune soon after the start, then once a minute */
     rt->writer = rt->worker ? lk_worker_start(location, 1, (lk_worker_opts){"lk-writer", 0}, err) : NULL;
     rt->passwords = rt->writer
-        ? lk_worker_start(location, (size_t)cfg->password_threads, (lk_worker_opts){"lk-password", nice}, err)
+        ? lk_worker_start(location, (size_t)cfg->password_threads, (lk_worker_opts){"lk-password", (int)cfg->password_nice}, err)
         : NULL;
     if (!rt->worker || !rt->writer || !rt->passwords) {
         lk_runtime_close(rt);

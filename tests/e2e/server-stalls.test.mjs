@@ -89,7 +89,7 @@ describe('no outage from strangers or stalls', { concurrency: 1 }, () => {
     assert.ok(order.indexOf('um') < 4, `the user management call does not wait for the sign-ins queued before it: ${order.join(' ')}`);
   });
 
-  test('administration yields to requests under a full CPU: the store worker and the password pool run at background_nice (19), the writer and the request threads at the process\'s own', async (t) => {
+  test('administration yields to requests under a full CPU: the store worker runs at background_nice (19), the password pool at password_nice (10), the writer and the request threads at the process\'s own', async (t) => {
     // name → niceness of every thread of the process, read as `ps -L -o comm,nice` shows them
     const threads = (pid) => fs.readdirSync(`/proc/${pid}/task`).flatMap((tid) => {
       try {
@@ -102,20 +102,27 @@ describe('no outage from strangers or stalls', { concurrency: 1 }, () => {
       }
     });
     const inst = makeUmInstance(t);
-    for (let [args, want] of [[[], 19], [['--background-nice', '0'], 0], [['--background-nice', '5', '--password-threads', '3'], 5]]) {
+    const cases = [
+      [[], 19, 10],
+      [['--background-nice', '0'], 0, 10],
+      [['--background-nice', '5', '--password-nice', '0', '--password-threads', '3'], 5, 0],
+      [['--password-nice', '19'], 19, 19],
+    ];
+    for (let [args, want, wantPool] of cases) {
       const srv = await startServer(t, inst.db, args);
       const tok = await token(srv, inst.caller.service);
       assertUmOk(await um(srv, '/allusers.json', tok), 'a user management call on the store worker');
       const all = threads(srv.proc.pid);
       const named = (n) => all.filter((th) => th.name === n);
-      // raised to background_nice, never below what the process was started with
+      // raised to background_nice and password_nice, never below what the process was started with
       const base = all.find((th) => th.tid === srv.proc.pid).nice;
       want = Math.max(want, base);
+      wantPool = Math.max(wantPool, base);
       assert.equal(named('lk-store').length, 1, JSON.stringify(all));
       assert.equal(named('lk-store')[0].nice, want, `lk-store with ${args.join(' ') || 'the defaults'}`);
       const pool = named('lk-password');
       assert.equal(pool.length, args.includes('--password-threads') ? 3 : 2, JSON.stringify(all));
-      for (const th of pool) assert.equal(th.nice, want, 'the password pool');
+      for (const th of pool) assert.equal(th.nice, wantPool, `the password pool with ${args.join(' ') || 'the defaults'}`);
       assert.equal(named('lk-writer').length, 1);
       assert.equal(named('lk-writer')[0].nice, base, 'the writer of tokens and counts keeps the process\'s niceness');
       for (const th of all.filter((x) => !x.name.startsWith('lk-'))) assert.equal(th.nice, base, `${th.name}: the other threads keep it too`);

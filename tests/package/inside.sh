@@ -50,9 +50,11 @@ echo "     systemd-analyze security latchkey.service: $security"
 check "exposure below 2.0 (systemd calls up to 2.0 OK)" \
     awk -v s="${security%% *}" 'BEGIN { exit !(s != "" && s + 0 < 2.0) }'
 
-# the unit's system call filter lets the store worker lower its own priority (background_nice)
+# the unit's system call filter lets the store worker and the password pool lower their own
+# priority (background_nice, password_nice)
 thread_nice() { for t in /proc/"$pid"/task/*; do [ "$(cat "$t/comm")" = "$1" ] && sed 's/.*) //' "$t/stat" | cut -d' ' -f17; done; }
 check "under the unit the store worker runs at niceness 19 (lk-store: $(thread_nice lk-store))" test "$(thread_nice lk-store)" = 19
+check "... the password pool at 10 (lk-password: $(thread_nice lk-password | tr '\n' ' '))" test "$(thread_nice lk-password | sort -u)" = 10
 check "... and the writer at the process's own (lk-writer: $(thread_nice lk-writer))" test "$(thread_nice lk-writer)" = 0
 
 systemctl reload latchkey.service
