@@ -143,7 +143,7 @@ function watchEscape() {
   document.addEventListener('keydown', (ev) => {
     if (ev.key !== 'Escape' || ev.defaultPrevented || ev.isComposing) return;
     const top = [...document.querySelectorAll('dialog[open]')].pop();
-    if (!top || !top.isGuarded || !top.isGuarded()) return;
+    if (!top?.isGuarded?.()) return;
     ev.preventDefault();
     top.requestClose();
   });
