@@ -852,6 +852,9 @@ bool lk_server_reload_tls(lk_server *s, char *err, size_t err_len)
     return lk_tls_reload(err, err_len);
 }
 
+/* how long a stop waits, after the last call, for the answers still to be sent */
+#define FLUSH_MS 2000
+
 void lk_server_stop(lk_server *s, int grace_ms)
 {
     if (!s)
@@ -868,6 +871,12 @@ void lk_server_stop(lk_server *s, int grace_ms)
      * after `stopping` (see on_request). */
     lk_runtime_cancel_store_calls(s->rt);
     while (atomic_load(&s->suspended) > 0)
+        usleep(10000);
+    /* the answers just made (503 for the cancelled, the last calls' own) are still to be
+     * sent by the daemon's threads, and stopping it closes every connection: a moment
+     * for them to go out, bounded (a client that does not read would hold it) */
+    deadline = mono_ms() + FLUSH_MS;
+    while (atomic_load(&s->active) > 0 && mono_ms() < deadline)
         usleep(10000);
     stop_reaper(s);
     stop_listener(&s->mgmt);

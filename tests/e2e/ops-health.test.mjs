@@ -8,14 +8,10 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { run, sql } from './lib.mjs';
 import {
-  USAGE, assertOk, call, cli, eventually, holdWriteLock, makeInstance, makeUmInstance, rest, startServer, token, um,
+  USAGE, assertOk, call, cli, eventually, holdWriteLock, makeInstance, makeUmInstance, metricValue, rest, startServer, token, um,
 } from './server-lib.mjs';
 
 const readyz = (srv) => call(`${srv.url}/readyz`);
-const metricValue = (text, name) => {
-  const m = new RegExp(`^${name.replace(/[{}"[\]]/g, '\\$&')} (\\S+)$`, 'm').exec(text);
-  return m ? Number(m[1]) : undefined;
-};
 
 describe('health and readiness', { concurrency: true }, () => {
   test('/healthz says the process is alive; /readyz says ready, with every check and no reasons', async (t) => {

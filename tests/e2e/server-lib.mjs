@@ -351,6 +351,12 @@ export async function poll(fn, pred, { timeoutMs = 10_000, intervalMs = 50 } = {
   }
 }
 
+// The value of one sample in /metrics' text (NAME with its labels, as printed), or undefined.
+export const metricValue = (text, name) => {
+  const m = new RegExp(`^${name.replace(/[{}"[\]]/g, '\\$&')} (\\S+)$`, 'm').exec(text);
+  return m ? Number(m[1]) : undefined;
+};
+
 // waits until the running server has picked up the latest CLI change: polls until
 // pred holds (10 s at most: generous, as a loaded machine is slow; no timing is asserted)
 // and fails with what it saw otherwise

@@ -19,7 +19,7 @@ import net from 'node:net';
 import { describe, test } from 'node:test';
 import {
   USAGE, assertOk, assertRestError, assertUmOk, call, cli, consoleCall, identity, creds, makeInstance, makeUmInstance,
-  rest, sleep, startServer, token, um, logRecords, assertClean, holdWriteLock,
+  rest, sleep, startServer, token, um, logRecords, assertClean, holdWriteLock, eventually, metricValue,
 } from './server-lib.mjs';
 import { sql } from './lib.mjs';
 
@@ -220,7 +220,10 @@ describe('clean stops and SIGHUP', { concurrency: 1 }, () => {
         userRoleWorkspaces: [{ accessRoleId: inst.roles.reader.id, workspaceId: 0 }] }),
       timeoutMs: 60_000,
     }).catch((e) => ({ status: 0, text: String(e) })));
-    await sleep(300);
+    // every call is with the server before the stop (the gauge counts the running one too)
+    // (a connection not yet taken when the listener closes would fail, which is not the point)
+    await eventually('12 calls with the store worker', () => call(`${srv.url}/metrics`),
+      (m) => metricValue(m.text, 'latchkey_store_worker_queue_length') >= 12, { timeoutMs: 20_000, intervalMs: 100 });
     srv.proc.kill('SIGTERM');
     // bound: 10 s grace + one running store call (5 s busy timeout) + stop_write_timeout
     // (1 s) + one last try (5 s) — well within 40 s, whatever is queued
