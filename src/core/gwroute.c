@@ -189,10 +189,16 @@ static int method_fit(const char *route, const char *call)
 lk_gw_found lk_gwroute_pick(const lk_gw_route *routes, size_t n, const char *method, const char *path,
                             const lk_gw_route **out)
 {
+    return lk_gwroute_pick_some(routes, NULL, n, method, path, out);
+}
+
+lk_gw_found lk_gwroute_pick_some(const lk_gw_route *routes, const uint32_t *idx, size_t n, const char *method,
+                                 const char *path, const lk_gw_route **out)
+{
     const lk_gw_route *best = NULL, *any = NULL;
     int best_fit = 0;
     for (size_t i = 0; i < n; i++) {
-        const lk_gw_route *r = &routes[i];
+        const lk_gw_route *r = &routes[idx ? idx[i] : i];
         if (!lk_gwpath_match(r->pattern, path))
             continue;
         if (!any || lk_gwpath_compare(r->pattern, any->pattern) > 0)

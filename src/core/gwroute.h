@@ -15,6 +15,8 @@
 
 #include "core/op.h"
 
+#include <stdint.h>
+
 #define LK_GWROUTE_MAX_PERMS 8
 
 /* every route, ordered by id (op's arena) */
@@ -51,6 +53,10 @@ typedef enum lk_gw_found {
  * LK_GW_METHOD, *out is the most specific route of the path (for its style). */
 lk_gw_found lk_gwroute_pick(const lk_gw_route *routes, size_t n, const char *method, const char *path,
                             const lk_gw_route **out);
+/* the same among routes[idx[0]], routes[idx[1]], ... (idx ascending; NULL: the first
+ * n), for core/gwindex.h: which routes it looks at is all that differs */
+lk_gw_found lk_gwroute_pick_some(const lk_gw_route *routes, const uint32_t *idx, size_t n, const char *method,
+                                 const char *path, const lk_gw_route **out);
 
 /* is the method well-formed (upper-case letters, at most 16, or "*")? */
 bool lk_gwroute_method_ok(const char *method);

@@ -1,7 +1,7 @@
 /* gateway — the forward-auth endpoint (see gateway.h). */
 #include "http/gateway.h"
 #include "core/gwpath.h"
-#include "core/gwroute.h"
+#include "core/gwindex.h"
 #include "http/envelope.h"
 #include "http/rest_input.h"
 #include "http/routes.h"
@@ -102,17 +102,16 @@ void lk_gateway_check(lk_request *r)
     lk_rest_input_read(r, lk_runtime_config(r->rt)->legacy_query_token, &in);
     r->token = in.token;
 
-    size_t n = 0;
-    const lk_gw_route *routes = lk_catalog_gw_routes(r->cat, &n);
+    const lk_gwroute_index *routes = lk_catalog_gw_index(r->cat);
     const lk_gw_route *route = NULL;
     lk_gw_found found = LK_GW_NONE;
     if (path_ok) {
-        found = lk_gwroute_pick(routes, n, in.method, path, &route);
+        found = lk_gwroute_index_pick(routes, in.method, path, &route);
         /* _method=GET: a GET only for an upstream that honours it (Marketo-style);
          * else the POST it is to a plain upstream. A Marketo-style POST route whose
          * GET has no Marketo-style route is refused: its upstream would serve a GET. */
         if (in.overridden && (found != LK_GW_MATCH || route->plain)) {
-            found = lk_gwroute_pick(routes, n, "POST", path, &route);
+            found = lk_gwroute_index_pick(routes, "POST", path, &route);
             if (found == LK_GW_MATCH && !route->plain)
                 found = LK_GW_METHOD;
         }

@@ -21,6 +21,7 @@
  */
 #include "runtime/catalog.h"
 #include "core/authz.h"
+#include "core/gwindex.h"
 #include "core/service.h"
 #include "core/secret.h"
 #include "util/arena.h"
@@ -50,11 +51,12 @@ typedef struct cat_settings {
     lk_cidr allow[];
 } cat_settings;
 
-/* the gateway's route table, copied whole into its own arena */
+/* the gateway's route table, copied whole into its own arena, with its index */
 typedef struct cat_routes {
     lk_arena arena;
     size_t n;
     lk_gw_route *routes;
+    lk_gwroute_index *index;
 } cat_routes;
 
 struct lk_catalog {
@@ -219,6 +221,26 @@ static void routes_free(void *p)
     free(r);
 }
 
+/* a table of its own: the routes copied into its arena, and their index */
+static cat_routes *routes_new(const lk_gw_route *routes, size_t n)
+{
+    cat_routes *r = lk_xcalloc(1, sizeof *r);
+    r->arena = (lk_arena)LK_ARENA_INIT;
+    r->n = n;
+    r->routes = lk_arena_alloc(&r->arena, (n ? n : 1) * sizeof *r->routes);
+    for (size_t i = 0; i < n; i++) {
+        lk_gw_route *d = &r->routes[i];
+        *d = routes[i];
+        d->method = lk_arena_strdup(&r->arena, routes[i].method);
+        d->pattern = lk_arena_strdup(&r->arena, routes[i].pattern);
+        d->permissions = lk_arena_alloc(&r->arena, (d->n_permissions ? d->n_permissions : 1) * sizeof *d->permissions);
+        for (size_t k = 0; k < d->n_permissions; k++)
+            d->permissions[k] = lk_arena_strdup(&r->arena, routes[i].permissions[k]);
+    }
+    r->index = lk_gwroute_index_build(&r->arena, r->routes, n);
+    return r;
+}
+
 /* ---- life ---------------------------------------------------------------------------- */
 
 lk_catalog *lk_catalog_new(void)
@@ -231,7 +253,7 @@ lk_catalog *lk_catalog_new(void)
     c->users = lk_cindex_new(c->ebr, user_id_hash, user_id_match, NULL);
     atomic_init(&c->roles, roles_new(1));
     atomic_init(&c->settings, lk_xcalloc(1, sizeof(cat_settings)));
-    atomic_init(&c->routes, lk_xcalloc(1, sizeof(cat_routes)));
+    atomic_init(&c->routes, routes_new(NULL, 0));
     pthread_mutexattr_t ma; /* error-checking: an unlock by another thread is caught */
     pthread_mutexattr_init(&ma);
     pthread_mutexattr_settype(&ma, PTHREAD_MUTEX_ERRORCHECK);
@@ -705,28 +727,13 @@ void lk_catalog_set_settings(lk_catalog *c, const lk_limits *instance, bool allo
 
 void lk_catalog_set_gw_routes(lk_catalog *c, const lk_gw_route *routes, size_t n)
 {
-    cat_routes *r = lk_xcalloc(1, sizeof *r);
-    r->arena = (lk_arena)LK_ARENA_INIT;
-    r->n = n;
-    r->routes = lk_arena_alloc(&r->arena, (n ? n : 1) * sizeof *r->routes);
-    for (size_t i = 0; i < n; i++) {
-        lk_gw_route *d = &r->routes[i];
-        *d = routes[i];
-        d->method = lk_arena_strdup(&r->arena, routes[i].method);
-        d->pattern = lk_arena_strdup(&r->arena, routes[i].pattern);
-        d->permissions = lk_arena_alloc(&r->arena, (d->n_permissions ? d->n_permissions : 1) * sizeof *d->permissions);
-        for (size_t k = 0; k < d->n_permissions; k++)
-            d->permissions[k] = lk_arena_strdup(&r->arena, routes[i].permissions[k]);
-    }
-    cat_routes *old = atomic_exchange_explicit(&c->routes, r, memory_order_acq_rel);
+    cat_routes *old = atomic_exchange_explicit(&c->routes, routes_new(routes, n), memory_order_acq_rel);
     lk_ebr_retire(c->ebr, old, routes_free);
 }
 
-const lk_gw_route *lk_catalog_gw_routes(const lk_catalog *c, size_t *n)
+const lk_gwroute_index *lk_catalog_gw_index(const lk_catalog *c)
 {
-    const cat_routes *r = atomic_load_explicit(&((lk_catalog *)c)->routes, memory_order_acquire);
-    *n = r->n;
-    return r->routes;
+    return atomic_load_explicit(&((lk_catalog *)c)->routes, memory_order_acquire)->index;
 }
 
 void lk_catalog_set_position(lk_catalog *c, int64_t seq)

@@ -121,8 +121,9 @@ bool lk_catalog_allows(const lk_catalog *c, const lk_ip *ip);
  * bits of the hashes */
 bool lk_cat_service_secret_matches(const lk_cat_service *s, const char *secret, int64_t now);
 
-/* the gateway's route table (core/gwroute.h), ordered by id; NULL when empty */
-const lk_gw_route *lk_catalog_gw_routes(const lk_catalog *c, size_t *n);
+/* the gateway's route table (core/gwroute.h) with its index (core/gwindex.h) */
+typedef struct lk_gwroute_index lk_gwroute_index;
+const lk_gwroute_index *lk_catalog_gw_index(const lk_catalog *c);
 
 /* each service once, in no particular order: zero *it first */
 typedef struct lk_catalog_iter {

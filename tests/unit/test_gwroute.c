@@ -15,6 +15,7 @@
 #include "fixture.h"
 #include "core/gwpath.h"
 #include "core/gwroute.h"
+#include "core/gwindex.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -230,6 +231,107 @@ static void pick(void **state)
     assert_null(r);
 }
 
+/* --- gwindex: the indexed pick is the pick ------------------------------------------------ */
+
+/* both picks for every method: the same answer and the same route */
+static void same_pick(const lk_gwroute_index *ix, const lk_gw_route *routes, size_t n, const char *path)
+{
+    static const char *methods[] = {"GET", "POST", "HEAD", "PUT", "DELETE", "PATCH"};
+    for (size_t m = 0; m < sizeof methods / sizeof *methods; m++) {
+        const lk_gw_route *a = NULL, *b = NULL;
+        lk_gw_found fa = lk_gwroute_pick(routes, n, methods[m], path, &a);
+        lk_gw_found fb = lk_gwroute_index_pick(ix, methods[m], path, &b);
+        if (fa != fb || a != b)
+            fail_msg("%s %s: the scan found %d (route %lld), the index %d (route %lld)", methods[m], path, fa,
+                     a ? (long long)a->id : 0LL, fb, b ? (long long)b->id : 0LL);
+    }
+}
+
+static const char *pick_of(const char **from, size_t n)
+{
+    return from[(size_t)rand() % n];
+}
+
+/* a random pattern (or, with as_path, a path) of a few segments from small
+ * alphabets, so that starts, parameters and '*' overlap often */
+static char *random_text(lk_arena *a, bool as_path)
+{
+    static const char *lit[] = {"a", "b", "ab", "rest", "v1", "x.json", "leads.json", "7.json", "x7"};
+    static const char *par[] = {"{p}", "{p}.json", "x{p}", "a{p}b", "{q}"};
+    static const char *path_only[] = {"", "zz", "x", ".json", "a7b", "x.json.json"};
+    char buf[256] = "";
+    size_t segs = 1 + (size_t)rand() % 4;
+    for (size_t i = 0; i < segs; i++) {
+        strcat(buf, "/");
+        int k = rand() % 10;
+        if (as_path)
+            strcat(buf, k < 8 ? pick_of(lit, sizeof lit / sizeof *lit) : pick_of(path_only, 6));
+        else if (i == segs - 1 && k == 0)
+            strcat(buf, "*");
+        else
+            strcat(buf, k < 6 ? pick_of(lit, sizeof lit / sizeof *lit) : pick_of(par, sizeof par / sizeof *par));
+    }
+    return lk_arena_strdup(a, buf);
+}
+
+static void index_same_as_scan(void **state)
+{
+    (void)state;
+    lk_arena a = LK_ARENA_INIT;
+    srand(20261202);
+    /* the test table and Marketo's map, with the paths of their own patterns */
+    size_t n_m = 0;
+    while (lk_gwroute_marketo[n_m].method)
+        n_m++;
+    lk_gw_route *mk = lk_arena_alloc(&a, n_m * sizeof *mk);
+    for (size_t i = 0; i < n_m; i++)
+        mk[i] = (lk_gw_route){.id = (int64_t)i + 1, .method = lk_gwroute_marketo[i].method,
+                              .pattern = lk_gwroute_marketo[i].pattern};
+    lk_gwroute_index *ix_t = lk_gwroute_index_build(&a, TABLE, N_TABLE);
+    lk_gwroute_index *ix_m = lk_gwroute_index_build(&a, mk, n_m);
+    for (size_t i = 0; i < n_m; i++) {
+        same_pick(ix_m, mk, n_m, mk[i].pattern);
+        same_pick(ix_t, TABLE, N_TABLE, mk[i].pattern);
+    }
+    const char *paths[] = {"/", "/rest/v1/leads.json", "/rest/v1/lead/7.json", "/rest/asset/v1/program/9/approveDraft.json",
+                           "/api/ping", "/api/orders/7", "/api/", "/rest/v1/leads.jsonx", "/rest/v1/lead/.json",
+                           "/rest/v1/lead/{id}.json", "/a*b", "/rest/asset/v1/"};
+    for (size_t i = 0; i < sizeof paths / sizeof *paths; i++) {
+        same_pick(ix_t, TABLE, N_TABLE, paths[i]);
+        same_pick(ix_m, mk, n_m, paths[i]);
+    }
+    /* random tables of 1 to 200 routes (the larger ones overflow a pick's stack of
+     * candidates: it must then scan), random paths */
+    static const char *methods[] = {"GET", "POST", "*", "HEAD", "DELETE"};
+    for (int round = 0; round < 300; round++) {
+        size_t n = 1 + (size_t)rand() % (round % 10 == 9 ? 200 : 24);
+        lk_gw_route *t = lk_arena_alloc(&a, n * sizeof *t);
+        for (size_t i = 0; i < n; i++)
+            t[i] = (lk_gw_route){.id = (int64_t)i + 1, .method = pick_of(methods, 5),
+                                 .pattern = random_text(&a, false)};
+        lk_gwroute_index *ix = lk_gwroute_index_build(&a, t, n);
+        for (int k = 0; k < 40; k++)
+            same_pick(ix, t, n, random_text(&a, true));
+        for (size_t i = 0; i < n; i++)
+            same_pick(ix, t, n, t[i].pattern);
+    }
+    /* more routes of one start than a pick holds at once */
+    lk_gw_route many[100];
+    for (size_t i = 0; i < 100; i++)
+        many[i] = (lk_gw_route){.id = (int64_t)i + 1, .method = i == 50 ? "POST" : "*",
+                                .pattern = i % 2 ? "/{p}" : "/{p}.json"};
+    lk_gwroute_index *ix = lk_gwroute_index_build(&a, many, 100);
+    same_pick(ix, many, 100, "/x.json");
+    const lk_gw_route *r = NULL;
+    assert_int_equal(lk_gwroute_index_pick(ix, "POST", "/x.json", &r), LK_GW_MATCH);
+    assert_int_equal(r->id, 51);
+    /* an empty table */
+    lk_gwroute_index *none = lk_gwroute_index_build(&a, NULL, 0);
+    assert_int_equal(lk_gwroute_index_pick(none, "GET", "/", &r), LK_GW_NONE);
+    assert_null(r);
+    lk_arena_free(&a);
+}
+
 /* --- gwroute: the table ----------------------------------------------------------------- */
 
 /* the routes in id order as one text (SQL of the fixture's store) */
@@ -349,6 +451,7 @@ int main(void)
         cmocka_unit_test(paths),
         cmocka_unit_test(matching),
         cmocka_unit_test(pick),
+        cmocka_unit_test(index_same_as_scan),
 #define T(fn) cmocka_unit_test_setup_teardown(fn, lk_fixture_setup, lk_fixture_teardown)
         T(table),
         T(import_marketo),
