@@ -5,7 +5,8 @@
  * of that path (a match needs the path to begin with the pattern's literal start,
  * core/gwpath.c); the candidates go to lk_gwroute_pick_some in table order, so that
  * ties fall as they do without the index; a path with more candidates than a pick
- * holds at once is picked among all routes instead (the same answer, only slower).
+ * holds at once, or a table with a start longer than any checked pattern's, is
+ * picked among all routes instead (the same answer, only slower).
  */
 #include "core/gwindex.h"
 #include "core/gwpath.h"
@@ -31,6 +32,7 @@ struct lk_gwroute_index {
     uint32_t *idx;          /* route indexes, grouped by start, ascending in each */
     bool has_len[LK_GWPATTERN_MAX + 1];   /* the lengths some start has */
     size_t max_len;
+    bool scan;              /* a start longer than a pattern may be: pick by scanning */
 };
 
 /* FNV-1a, one byte at a time: the hash of each beginning of a path follows from
@@ -82,8 +84,11 @@ lk_gwroute_index *lk_gwroute_index_build(lk_arena *a, const lk_gw_route *routes,
         if (!s->count)
             *s = (start){.hash = h, .text = p, .len = (uint32_t)len};
         s->count++;
-        if (len <= LK_GWPATTERN_MAX) /* always: patterns are checked when stored */
-            ix->has_len[len] = true;
+        if (len > LK_GWPATTERN_MAX) { /* not from a checked table; still picked right */
+            ix->scan = true;
+            continue;
+        }
+        ix->has_len[len] = true;
         if (len > ix->max_len)
             ix->max_len = len;
     }
@@ -122,6 +127,8 @@ static bool gather(const lk_gwroute_index *ix, const start *s, uint32_t *cand, s
 lk_gw_found lk_gwroute_index_pick(const lk_gwroute_index *ix, const char *method, const char *path,
                                   const lk_gw_route **out)
 {
+    if (ix->scan)
+        return lk_gwroute_pick(ix->routes, ix->n, method, path, out);
     uint32_t cand[CANDIDATES_MAX];
     size_t n = 0;
     uint64_t h = FNV_BASIS;
