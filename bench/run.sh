@@ -3,7 +3,8 @@
 # core, in the same run; user management writes on a large instance against a small one;
 # latchkey's start time and resident memory with 1,000,000 services and tokens; how soon
 # a CLI change reaches a running server; two threads against two nginx workers; nginx in
-# front of an upstream with and without latchkey's auth_request (docs/gateway.md).
+# front of an upstream with and without latchkey's auth_request, and with an auth_request
+# to a service that does nothing (the ceiling of any auth service; docs/gateway.md).
 #
 # The server under test runs on CPU 0 (latchkey with --threads 1 --access-log false),
 # wrk on CPU 1 (-t1 -c64 --latency, keep-alive); the two-thread cases put the server and
