@@ -45,11 +45,6 @@ static uint64_t fnv_step(uint64_t h, unsigned char c)
     return (h ^ c) * FNV_PRIME;
 }
 
-static size_t literal_start(const char *pattern)
-{
-    return strcspn(pattern, "{*");
-}
-
 /* the slot of (hash, text, len): its own, or the empty one where it belongs */
 static start *slot(const lk_gwroute_index *ix, uint64_t hash, const char *text, size_t len)
 {
@@ -71,16 +66,15 @@ lk_gwroute_index *lk_gwroute_index_build(lk_arena *a, const lk_gw_route *routes,
     ix->slots = lk_arena_alloc(a, cap * sizeof *ix->slots);
     ix->mask = cap - 1;
     ix->idx = lk_arena_alloc(a, (n ? n : 1) * sizeof *ix->idx);
-    uint64_t *hashes = lk_arena_alloc(a, (n ? n : 1) * sizeof *hashes);
+    start **of = lk_arena_alloc(a, (n ? n : 1) * sizeof *of); /* each route's start */
     /* count the routes of each start, then give each start its run of idx */
     for (size_t i = 0; i < n; i++) {
         const char *p = routes[i].pattern;
-        size_t len = literal_start(p);
+        size_t len = strcspn(p, "{*"); /* its literal start */
         uint64_t h = FNV_BASIS;
         for (size_t k = 0; k < len; k++)
             h = fnv_step(h, (unsigned char)p[k]);
-        hashes[i] = h;
-        start *s = slot(ix, h, p, len);
+        start *s = of[i] = slot(ix, h, p, len);
         if (!s->count)
             *s = (start){.hash = h, .text = p, .len = (uint32_t)len};
         s->count++;
@@ -100,10 +94,8 @@ lk_gwroute_index *lk_gwroute_index_build(lk_arena *a, const lk_gw_route *routes,
             next += s->count;
         }
     }
-    for (size_t i = 0; i < n; i++) {
-        start *s = slot(ix, hashes[i], routes[i].pattern, literal_start(routes[i].pattern));
-        ix->idx[s->first + s->filled++] = (uint32_t)i;
-    }
+    for (size_t i = 0; i < n; i++)
+        ix->idx[of[i]->first + of[i]->filled++] = (uint32_t)i;
     return ix;
 }
 

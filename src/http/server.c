@@ -855,6 +855,14 @@ bool lk_server_reload_tls(lk_server *s, char *err, size_t err_len)
 /* how long a stop waits, after the last call, for the answers still to be sent */
 #define FLUSH_MS 2000
 
+/* until no request is between its URI and its completion, for ms at most */
+static void wait_inactive(lk_server *s, int ms)
+{
+    int64_t deadline = mono_ms() + ms;
+    while (atomic_load(&s->active) > 0 && mono_ms() < deadline)
+        usleep(10000);
+}
+
 void lk_server_stop(lk_server *s, int grace_ms)
 {
     if (!s)
@@ -862,9 +870,7 @@ void lk_server_stop(lk_server *s, int grace_ms)
     atomic_store(&s->stopping, true);
     quiesce_listener(&s->pub);
     quiesce_listener(&s->mgmt);
-    int64_t deadline = mono_ms() + grace_ms;
-    while (atomic_load(&s->active) > 0 && mono_ms() < deadline)
-        usleep(10000);
+    wait_inactive(s, grace_ms);
     /* libmicrohttpd must not stop with a suspended connection. Calls still queued for
      * the store worker or the password pool are answered 503 at once; those running
      * finish (each bounded by the store's busy timeout); no request is suspended
@@ -875,9 +881,7 @@ void lk_server_stop(lk_server *s, int grace_ms)
     /* the answers just made (503 for the cancelled, the last calls' own) are still to be
      * sent by the daemon's threads, and stopping it closes every connection: a moment
      * for them to go out, bounded (a client that does not read would hold it) */
-    deadline = mono_ms() + FLUSH_MS;
-    while (atomic_load(&s->active) > 0 && mono_ms() < deadline)
-        usleep(10000);
+    wait_inactive(s, FLUSH_MS);
     stop_reaper(s);
     stop_listener(&s->mgmt);
     stop_listener(&s->pub);

@@ -54,9 +54,7 @@ typedef struct cat_settings {
 /* the gateway's route table, copied whole into its own arena, with its index */
 typedef struct cat_routes {
     lk_arena arena;
-    size_t n;
-    lk_gw_route *routes;
-    lk_gwroute_index *index;
+    lk_gwroute_index *index;     /* over the routes in the arena */
 } cat_routes;
 
 struct lk_catalog {
@@ -226,10 +224,9 @@ static cat_routes *routes_new(const lk_gw_route *routes, size_t n)
 {
     cat_routes *r = lk_xcalloc(1, sizeof *r);
     r->arena = (lk_arena)LK_ARENA_INIT;
-    r->n = n;
-    r->routes = lk_arena_alloc(&r->arena, (n ? n : 1) * sizeof *r->routes);
+    lk_gw_route *copy = lk_arena_alloc(&r->arena, (n ? n : 1) * sizeof *copy);
     for (size_t i = 0; i < n; i++) {
-        lk_gw_route *d = &r->routes[i];
+        lk_gw_route *d = &copy[i];
         *d = routes[i];
         d->method = lk_arena_strdup(&r->arena, routes[i].method);
         d->pattern = lk_arena_strdup(&r->arena, routes[i].pattern);
@@ -237,7 +234,7 @@ static cat_routes *routes_new(const lk_gw_route *routes, size_t n)
         for (size_t k = 0; k < d->n_permissions; k++)
             d->permissions[k] = lk_arena_strdup(&r->arena, routes[i].permissions[k]);
     }
-    r->index = lk_gwroute_index_build(&r->arena, r->routes, n);
+    r->index = lk_gwroute_index_build(&r->arena, copy, n);
     return r;
 }
 
