@@ -203,16 +203,38 @@ static lk_signin_seen seen(lk_signin *s, char kind, const char *hex, const char 
 
 static void clear_local(lk_signin *s, const char *folded, size_t flen, int64_t now);
 
-/* another process's clears: this one forgets its counts from before them */
+static int64_t min64(int64_t a, int64_t b)
+{
+    return a < b ? a : b;
+}
+
+/* Another process's clears: this one forgets its counts from before them. A reset is
+ * applied once (this process's epoch of the account moves past it). Its own failures
+ * since the reset's second, but before it saw the reset, stay counted as the others
+ * count them (in the buckets after that second): the account's, and those of this
+ * attempt's pair (the account's other pairs here start again). */
 static void apply_clears(lk_signin *s, const names *n, const char *folded, size_t flen, const char *address,
                          int64_t now)
 {
     int64_t reset = seen(s, 'x', n->account, NULL).last;
     if (reset && reset >= epoch_of(s, folded, flen, now)) {
-        lk_throttle_entry acct;
-        bool counted = lk_throttle_peek(s->accounts, folded, flen, now, &acct);
-        if (!counted || acct.last <= reset)
-            clear_local(s, folded, flen, now);
+        char pkey[KEY_MAX], sc[LK_SIGNIN_SCOPE_MAX];
+        size_t plen = pair_key(s, pkey, folded, flen, address, now);
+        lk_throttle_entry pair, acct;
+        int64_t pair_since = 0, acct_since = 0;
+        if (lk_throttle_peek(s->pairs, pkey, plen, now, &pair))
+            pair_since = min64(pair.failures, lk_signin_share_mine_after(s->share, scope(sc, 'p', n->account, n->pair),
+                                                                         reset, now));
+        if (lk_throttle_peek(s->accounts, folded, flen, now, &acct))
+            acct_since = min64(acct.failures,
+                               lk_signin_share_mine_after(s->share, scope(sc, 'A', n->account, NULL), reset, now));
+        clear_local(s, folded, flen, now);
+        if (pair_since > 0) {
+            plen = pair_key(s, pkey, folded, flen, address, now);
+            (void)lk_throttle_set(s->pairs, pkey, plen, pair_since, pair.start, pair.last);
+        }
+        if (acct_since > 0)
+            (void)lk_throttle_set(s->accounts, folded, flen, acct_since, acct.start, acct.last);
     }
     int64_t success = seen(s, 'y', n->pair, NULL).last;
     if (success) {

@@ -180,6 +180,19 @@ int64_t lk_signin_share_pending(lk_signin_share *sh, const char *scope, int64_t 
     return pending;
 }
 
+int64_t lk_signin_share_mine_after(lk_signin_share *sh, const char *scope, int64_t after, int64_t now)
+{
+    int64_t b = now - now % LK_SIGNIN_BUCKET, n = 0;
+    pthread_mutex_lock(&sh->mu);
+    for (int64_t k = b; k > after && k > b - LK_SIGNIN_HORIZON - LK_SIGNIN_BUCKET; k -= LK_SIGNIN_BUCKET) {
+        const jrow *r = entry(sh, scope, k, false);
+        if (r && r->n > 0)
+            n += r->n;
+    }
+    pthread_mutex_unlock(&sh->mu);
+    return n;
+}
+
 void lk_signin_share_set_peers(lk_signin_share *sh, bool peers)
 {
     pthread_mutex_lock(&sh->mu);

@@ -75,6 +75,9 @@ void lk_signin_share_set_others(lk_signin_share *sh, const lk_limit_count *rows,
  * counts alone).
  */
 int64_t lk_signin_share_pending(lk_signin_share *sh, const char *scope, int64_t now);
+/* this process's own count of a scope in the buckets after a clear's second `after`,
+ * up to now's: what the other processes count of it past that clear */
+int64_t lk_signin_share_mine_after(lk_signin_share *sh, const char *scope, int64_t after, int64_t now);
 void lk_signin_share_set_peers(lk_signin_share *sh, bool peers);
 bool lk_signin_share_peers(lk_signin_share *sh);
 

@@ -156,8 +156,10 @@ describe('console sign-in throttles across processes', { concurrency: 1 }, () =>
     consoleSessionOf(p2, await completeReset(p2, tokenOf(linkOf(mail, 'reset')), fresh), 'the reset on process 2');
     await eventually('the reset published', () => published(it.db, 'x'), (n) => n >= 1, { intervalMs: 100 });
     // process 1 counted the pair's failures itself; the reset on process 2 clears them:
-    // once it has synced, the pair has its free failures again (a wait there would be
-    // a 429: not counted, so waiting for the first 401 changes nothing)
+    // once it has synced, the pair has its free failures again. Before its sync, the
+    // first guess gets a 429 (not counted) or, the pair's delay over, is checked: then it
+    // stays counted as one failure after the reset; the five before it are forgotten all
+    // the same
     await eventually('process 1 checks a guess of the pair again', () => login(p1, BOSS, 'a typo after the reset', ip),
       (r) => r.status === 401, { timeoutMs: 10_000, intervalMs: 300 });
     for (let i = 1; i < FREE - 1; i++)

@@ -359,6 +359,36 @@ static void a_reset_or_a_success_on_one_process_clears_the_others(void **state)
     lk_signin_free(b);
 }
 
+/* A failure checked on a after a reset on b, but before a has seen the reset (its delay
+ * had run out): a still forgets the failures from before the reset, and counts that one */
+static void a_reset_seen_late_forgets_what_came_before_it(void **state)
+{
+    (void)state;
+    static table db;
+    memset(&db, 0, sizeof db);
+    lk_signin *a = lk_signin_new(1000, 1000, WINDOW), *b = lk_signin_new(1000, 1000, WINDOW);
+    for (int i = 0; i < LK_SIGNIN_FREE; i++)
+        assert_true(try_fail(a, VICTIM, "10.0.0.1", T0 + 1));
+    sync_with(&db, 1, a, T0 + 1);
+    lk_signin_clear(b, VICTIM, T0 + 25);
+    sync_with(&db, 2, b, T0 + 25);
+    /* a has not synced since: the pair's delay has run out, the guess is checked there */
+    assert_true(try_fail(a, VICTIM, "10.0.0.1", T0 + 32));
+    sync_with(&db, 1, a, T0 + 33);
+    /* the five before the reset are forgotten, the one after it counts */
+    for (int i = 1; i < LK_SIGNIN_FREE; i++)
+        assert_true(try_fail(a, VICTIM, "10.0.0.1", T0 + 33));
+    int64_t wait = 0;
+    assert_false(lk_signin_reserve(a, VICTIM, "10.0.0.1", T0 + 33, &wait));
+    assert_int_equal(wait, 2);
+    /* and b, too, counts the failures a made after the reset */
+    sync_with(&db, 1, a, T0 + 34);
+    sync_with(&db, 2, b, T0 + 34);
+    assert_false(lk_signin_reserve(b, VICTIM, "10.0.0.1", T0 + 34, &wait));
+    lk_signin_free(a);
+    lk_signin_free(b);
+}
+
 static void rows_from_a_clock_stepped_back_do_not_count(void **state)
 {
     (void)state;
@@ -424,6 +454,7 @@ int main(void)
         cmocka_unit_test(a_pair_throttled_on_one_process_waits_on_another),
         cmocka_unit_test(the_address_allowance_is_shared),
         cmocka_unit_test(a_reset_or_a_success_on_one_process_clears_the_others),
+        cmocka_unit_test(a_reset_seen_late_forgets_what_came_before_it),
         cmocka_unit_test(rows_from_a_clock_stepped_back_do_not_count),
         cmocka_unit_test(with_others_alive_a_slice_between_syncs),
     };
