@@ -14,13 +14,19 @@ set -eu
 root=$1 timeout=$2 log=$3 cgroups=${4:-own}
 self=$(cd "$(dirname "$0")" && pwd)/$(basename "$0")
 if [ "${LATCHKEY_BOOT_NAMESPACE:-}" != 1 ]; then
-    exec unshare --mount --propagation private env LATCHKEY_BOOT_NAMESPACE=1 sh "$self" "$@"
+    # "--propagation private" would fail where / is not a mount point (a chroot): made
+    # private below instead
+    exec unshare --mount --propagation unchanged env LATCHKEY_BOOT_NAMESPACE=1 sh "$self" "$@"
 fi
-if ! mountpoint -q /; then
+if [ "${LATCHKEY_BOOT_REROOTED:-}" = 1 ]; then
+    : # running from the rbind of /, private already
+elif mountpoint -q /; then
+    mount --make-rprivate /
+else
     mkdir -p /run/latchkey-pkgtest-root
     mount --rbind / /run/latchkey-pkgtest-root
     mount --make-rprivate /run/latchkey-pkgtest-root
-    exec chroot /run/latchkey-pkgtest-root sh "$self" "$@"
+    exec chroot /run/latchkey-pkgtest-root env LATCHKEY_BOOT_REROOTED=1 sh "$self" "$@"
 fi
 case $cgroups in
 own)
