@@ -8,7 +8,8 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { run, sql } from './lib.mjs';
 import {
-  USAGE, assertOk, call, cli, eventually, holdWriteLock, makeInstance, makeUmInstance, metricValue, rest, startServer, token, um,
+  USAGE, assertOk, call, cli, eventually, holdWriteLock, makeInstance, makeUmInstance, metricValue, metricsWith, rest,
+  startServer, token, um,
 } from './server-lib.mjs';
 
 const readyz = (srv) => call(`${srv.url}/readyz`);
@@ -220,7 +221,7 @@ describe('management listener', { concurrency: true }, () => {
     assertOk(await rest(srv, USAGE, tok));
     assert.equal((await call(`${srv.url}/openapi.json`)).status, 200);
     // requests on either port are counted in the metrics
-    const m = (await call(`${mgmt}/metrics`)).text;
+    const m = await metricsWith(mgmt, ['latchkey_http_requests_total{route="stats_usage",status="200"}']);
     assert.ok(metricValue(m, 'latchkey_http_requests_total{route="stats_usage",status="200"}') >= 1);
     assert.ok(metricValue(m, 'latchkey_http_requests_total{route="none",status="404"}') >= 1);
   });

@@ -8,7 +8,7 @@ import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { ON_PG, dbEnv, pgUrl, run } from './lib.mjs';
 import {
-  FORM_CT, USAGE, assertOk, call, creds, form, identity, makeInstance, raw, rest, startServer, token,
+  FORM_CT, USAGE, assertOk, call, creds, form, identity, makeInstance, metricsWith, raw, rest, startServer, token,
 } from './server-lib.mjs';
 
 describe('HTTP', { concurrency: 1 }, () => {
@@ -84,7 +84,8 @@ describe('HTTP', { concurrency: 1 }, () => {
     const r = await call(`${srv.url}/metrics`);
     assert.equal(r.status, 200);
     assert.match(r.headers.get('content-type'), /^text\/plain/);
-    const m = r.text;
+    const m = await metricsWith(srv.url, ['latchkey_http_requests_total{route="healthz",status="200"}',
+      'latchkey_http_requests_total{route="stats_usage",status="200"}']);
     for (const name of ['latchkey_http_requests_total', 'latchkey_tokens_issued_total', 'latchkey_limit_rejections_total',
       'latchkey_http_request_duration_seconds_bucket'])
       assert.match(m, new RegExp(`^# TYPE ${name.replace(/_bucket$/, '')} (counter|histogram)$`, 'm'), `TYPE of ${name}`);

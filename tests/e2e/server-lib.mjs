@@ -357,6 +357,15 @@ export const metricValue = (text, name) => {
   return m ? Number(m[1]) : undefined;
 };
 
+// /metrics of base (a server's URL) once every sample named in `want` is there: a request
+// is counted when its answer has been sent, a moment after the client read it, so the
+// last one may show only in the next scrape. The text; the caller asserts on it.
+export async function metricsWith(base, want, { timeoutMs = 5_000 } = {}) {
+  const r = await poll(() => call(`${base}/metrics`), (x) => want.every((n) => metricValue(x.text, n) >= 1),
+    { timeoutMs, intervalMs: 100 });
+  return r.value.text;
+}
+
 // waits until the running server has picked up the latest CLI change: polls until
 // pred holds (10 s at most: generous, as a loaded machine is slow; no timing is asserted)
 // and fails with what it saw otherwise
