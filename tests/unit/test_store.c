@@ -144,13 +144,16 @@ static int64_t embedded_migrations_of(const lk_fixture *f)
 static void pg_migrations_applied_and_recorded(lk_fixture *f)
 {
     assert_string_equal(OPS(f)->kind, "postgresql");
-    assert_int_equal(OPS(f)->schema_version(f->store), 10);
+    assert_int_equal(OPS(f)->schema_version(f->store), 11);
     assert_int_equal(side_int(f, "SELECT count(*) FROM schema_migrations"), embedded_migrations_of(f));
-    assert_int_equal(side_int(f, "SELECT count(*) FROM schema_migrations"), 4);
+    assert_int_equal(side_int(f, "SELECT count(*) FROM schema_migrations"), 5);
     assert_string_equal(side_text(f, "SELECT name FROM schema_migrations WHERE version = 7"), "0007_schema.sql");
     assert_string_equal(side_text(f, "SELECT name FROM schema_migrations WHERE version = 8"), "0008_gateway.sql");
     assert_string_equal(side_text(f, "SELECT name FROM schema_migrations WHERE version = 9"), "0009_limits.sql");
     assert_string_equal(side_text(f, "SELECT name FROM schema_migrations WHERE version = 10"), "0010_signin.sql");
+    assert_string_equal(side_text(f, "SELECT name FROM schema_migrations WHERE version = 11"),
+                        "0011_services_search.sql");
+    assert_string_equal(side_text(f, "SELECT to_regclass('services_search') IS NOT NULL"), "1");
     assert_string_equal(side_text(f, "SELECT obj_description('schema_migrations'::regclass, 'pg_class')"),
                         "latchkey");
     for (const char *t = "workspaces permissions roles role_permissions users user_roles invitations"
@@ -176,7 +179,7 @@ static void migrations_applied_and_recorded(void **state)
     }
     assert_string_equal(OPS(f)->kind, "sqlite");
     int v = OPS(f)->schema_version(f->store);
-    assert_int_equal(v, 10);
+    assert_int_equal(v, 11);
     assert_int_equal(side_int(f, "SELECT count(*) FROM schema_migrations"), embedded_migrations_of(f));
     assert_int_equal(side_int(f, "SELECT max(version) FROM schema_migrations"), v);
     assert_string_equal(side_text(f, "SELECT name FROM schema_migrations WHERE version = 1"), "0001_init.sql");
@@ -189,6 +192,8 @@ static void migrations_applied_and_recorded(void **state)
     assert_string_equal(side_text(f, "SELECT name FROM schema_migrations WHERE version = 8"), "0008_gateway.sql");
     assert_string_equal(side_text(f, "SELECT name FROM schema_migrations WHERE version = 9"), "0009_limits.sql");
     assert_string_equal(side_text(f, "SELECT name FROM schema_migrations WHERE version = 10"), "0010_signin.sql");
+    assert_string_equal(side_text(f, "SELECT name FROM schema_migrations WHERE version = 11"),
+                        "0011_services_search.sql");
     assert_true(side_int(f, "SELECT applied_at FROM schema_migrations WHERE version = 1") > 1700000000);
     assert_int_equal(side_int(f, "PRAGMA user_version"), v);
     assert_int_equal(side_int(f, "PRAGMA application_id"), (long)LK_SQLITE_APPLICATION_ID);

@@ -135,6 +135,10 @@ const char *lk_pg_search_words(lk_arena *a, const char *text, const char **whole
  * none: a single LIKE the trigram index can answer (PostgreSQL's GIN cannot use a
  * LIKE ALL of an array), which the statement ANDs to the LIKE ALL of every word. */
 const char *lk_pg_search_key(lk_arena *a, const char *text);
+/* a user's search text, of the alias u: must stay the expression of the index
+ * users_search (migration 0007); the users' and the services' searches use it */
+#define LK_PG_USER_SEARCH_TEXT \
+    "lower(u.email::text || E'\\n' || u.userid::text || E'\\n' || u.first_name || E'\\n' || u.last_name)"
 /* the text trimmed, lower case; NULL when blank */
 const char *lk_pg_search_fold(lk_arena *a, const char *text);
 /* '%text%' with LIKE's specials escaped (text as given) */
@@ -145,8 +149,10 @@ static inline int64_t lk_pg_limit(int64_t n)
     return n > 0 ? n : INT64_MAX;
 }
 
-/* the users' list statement (pg_users.c; $1..$11), for its test of the plan */
+/* the users' and the services' list statements (pg_users.c, $1..$11; pg_services.c,
+ * $1..$7), for the tests of their plans */
 extern const char lk_pg_sql_user_list[];
+extern const char lk_pg_sql_service_list[];
 
 /* --- the ops (see store.h for their contracts) ---------------------------- */
 

@@ -22,16 +22,25 @@
 /*
  * Lists (store.h, lk_service_filter), in id order: $1 cursor, $2 owner, $3 a whole
  * client id (its unique index), $4 a LIKE pattern (the whole text) of the name or
- * the owner's email, $5 the words' patterns (text[]) the search text must all
- * match (the trigram index of migration 0007 on the name; the owner's email is
- * looked at for the rows that pass), $6 limit.
+ * the owner's email, $5 the words' patterns (text[]) the search text (name and
+ * owner's email) must all match, $6 limit, $7 the longest word's pattern
+ * (lk_pg_search_key), which the name or the owner's search text must hold. $7 lets
+ * the planner choose: a word few services hold is found through the trigram index
+ * services_search (migration 0011) OR'ed with the services of the owners users_search
+ * finds (an array computed once, matched through services_by_user), the other words
+ * then checked on those rows only; a word many hold, by reading in id order until the
+ * page is full. A count is the same FROM ... WHERE under a LIMIT of the cap.
  */
 #define SVCS_WHERE                                                                                   \
     SVC_FROM " WHERE s.id > $1::bigint AND ($2::bigint = 0 OR s.user_id = $2::bigint)"              \
     " AND ($3::text IS NULL OR s.client_id = $3::text)"                                              \
     " AND ($4::text IS NULL OR lower(s.name::text) LIKE lower($4::text) OR lower(u.email::text) LIKE lower($4::text))" \
-    " AND ($5::text[] IS NULL OR lower(s.name::text || E'\\n' || u.email::text) LIKE ALL (lower($5::text)::text[]))"
-static const char SQL_SVC_LIST[] = SVC_COLS SVCS_WHERE " ORDER BY s.id LIMIT $6";
+    " AND ($5::text[] IS NULL OR lower(s.name::text || E'\\n' || u.email::text) LIKE ALL (lower($5::text)::text[]))" \
+    " AND ($7::text IS NULL OR lower(s.name::text) LIKE lower($7::text)"  /* services_search's expression */ \
+    "  OR s.user_id = ANY (ARRAY(SELECT u.id FROM users u WHERE " LK_PG_USER_SEARCH_TEXT " LIKE lower($7::text))))"
+/* not static: test_store_lists asks the planner how it runs (the trigram indexes) */
+const char lk_pg_sql_service_list[] = SVC_COLS SVCS_WHERE " ORDER BY s.id LIMIT $6";
+#define SQL_SVC_LIST lk_pg_sql_service_list
 static const char SQL_SVC_COUNT[] = "SELECT count(*) FROM (SELECT 1" SVCS_WHERE " LIMIT $6) x";
 static const char SQL_SVC_BY_USER[] = SVC_SELECT " WHERE s.user_id = $1 ORDER BY s.id";
 static const char SQL_SVC_FIND[] = SVC_SELECT " WHERE s.name = $1";
@@ -105,6 +114,7 @@ static lk_code service_query(lk_pg *q, lk_arena *a, const lk_service_filter *f, 
     lk_code code = lk_pg_prepare(q, count ? SQL_SVC_COUNT : SQL_SVC_LIST, c, st, err);
     if (code != LK_OK)
         return code;
+    lk_pg_bind_text(q, *st, 7, words ? lk_pg_search_key(a, f->search) : NULL);
     lk_pg_bind_int(q, *st, 1, !count && f->after > 0 ? f->after : 0); /* a count ignores the cursor */
     lk_pg_bind_int(q, *st, 2, f->user_id > 0 ? f->user_id : 0);
     lk_pg_bind_text(q, *st, 3, client);

@@ -34,9 +34,6 @@
     "u.id, u.email, u.userid, u.first_name, u.last_name, u.reason, u.expires_at, u.api_only, u.status," \
     " u.lock_reason, u.password_hash, u.failed_logins, u.last_login_at, u.created_at, u.updated_at,"    \
     " u.must_change_password, u.lang"
-/* must stay the expression of the index users_search (migration 0007) */
-#define USER_SEARCH_TEXT \
-    "lower(u.email::text || E'\\n' || u.userid::text || E'\\n' || u.first_name || E'\\n' || u.last_name)"
 #define USERS_WHERE                                                                              \
     " FROM users u WHERE u.id > $1::bigint"                                                      \
     " AND ($2::int < 0 OR u.api_only = $2::int) AND ($3::int = 0 OR u.status <> 'pending')"     \
@@ -46,8 +43,8 @@
     " AND ($6::text IS NULL OR lower(u.email::text) LIKE lower($6::text) OR lower(u.userid::text) LIKE lower($6::text)"  \
     "  OR lower(u.first_name) LIKE lower($6::text) OR lower(u.last_name) LIKE lower($6::text))"                 \
     " AND ($7::bigint = 0 OR EXISTS (SELECT 1 FROM user_roles h WHERE h.user_id = u.id AND h.role_id = $7::bigint))" \
-    " AND ($8::text[] IS NULL OR " USER_SEARCH_TEXT " LIKE ALL (lower($8::text)::text[]))"       \
-    " AND ($11::text IS NULL OR " USER_SEARCH_TEXT " LIKE lower($11::text))"
+    " AND ($8::text[] IS NULL OR " LK_PG_USER_SEARCH_TEXT " LIKE ALL (lower($8::text)::text[]))"       \
+    " AND ($11::text IS NULL OR " LK_PG_USER_SEARCH_TEXT " LIKE lower($11::text))"
 
 /* not static: test_store_lists asks the planner how it runs (the trigram index) */
 const char lk_pg_sql_user_list[] = "SELECT " USER_COLS_U USERS_WHERE " ORDER BY u.id LIMIT $9 OFFSET $10";

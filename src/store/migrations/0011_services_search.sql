@@ -1,0 +1,4 @@
+-- 0011 — the services' search through an index. On SQLite, services_search has been an
+-- FTS5 trigram table since 0006 (its name and owner's email): nothing to change. The
+-- migration is here so that both stores count their schema versions alike; PostgreSQL's
+-- src/store/postgres/migrations/0011_services_search.sql adds its trigram index.
