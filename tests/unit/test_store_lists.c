@@ -391,6 +391,24 @@ static void services_search_filter_cursor(void **state)
         assert_string_equal(lk_fixture_text(f, "SELECT count(*) FROM services_search"), "2");
 }
 
+/* the plan of one of the store's statements with its values, planned as the store's
+ * connection plans it (each run with its values: store_pg.c) */
+static const char *plan_of(lk_fixture *f, const char *statement, int n, const char *const *vals)
+{
+    PGconn *conn = PQconnectdb(f->path);
+    assert_int_equal(PQstatus(conn), CONNECTION_OK);
+    PQclear(PQexec(conn, "SET plan_cache_mode = force_custom_plan"));
+    char *sql = lk_arena_printf(&f->arena, "EXPLAIN %s", statement);
+    PGresult *res = PQexecParams(conn, sql, n, NULL, vals, NULL, NULL, 0);
+    assert_int_equal(PQresultStatus(res), PGRES_TUPLES_OK);
+    const char *plan = "";
+    for (int i = 0; i < PQntuples(res); i++)
+        plan = lk_arena_printf(&f->arena, "%s%s\n", plan, PQgetvalue(res, i, 0));
+    PQclear(res);
+    PQfinish(conn);
+    return plan;
+}
+
 /* PostgreSQL: a users' search is answered by the trigram index users_search, not by
  * reading every user (EXPLAIN of the store's own statement, planned with its values as
  * the store's connection plans it, on 20,000 users) */
@@ -404,20 +422,10 @@ static void pg_users_search_uses_the_trigram_index(void **state)
                        " 'user' || g || '@example' || (g % 97) || '.com', 'First' || md5(g::text), 'Last' || g, '',"
                        " 0, 'active', 0, 0 FROM generate_series(1, 20000) g");
     lk_fixture_exec(f, "ANALYZE users");
-    PGconn *conn = PQconnectdb(f->path);
-    assert_int_equal(PQstatus(conn), CONNECTION_OK);
-    PQclear(PQexec(conn, "SET plan_cache_mode = force_custom_plan"));
-    char *sql = lk_arena_printf(&f->arena, "EXPLAIN %s", lk_pg_sql_user_list);
     /* what user_query binds for the search "abc12 example5" */
     const char *vals[11] = {"0", "-1", "0", "-1", "0", NULL, "0", "{\"%abc12%\",\"%example5%\"}", "50", "0",
                             "%example5%"};
-    PGresult *res = PQexecParams(conn, sql, 11, NULL, vals, NULL, NULL, 0);
-    assert_int_equal(PQresultStatus(res), PGRES_TUPLES_OK);
-    const char *plan = "";
-    for (int i = 0; i < PQntuples(res); i++)
-        plan = lk_arena_printf(&f->arena, "%s%s\n", plan, PQgetvalue(res, i, 0));
-    PQclear(res);
-    PQfinish(conn);
+    const char *plan = plan_of(f, lk_pg_sql_user_list, 11, vals);
     if (!strstr(plan, "Index Scan on users_search"))
         fail_msg("the search does not use the trigram index:\n%s", plan);
     /* and the store's answer is the rows that hold both words, whatever their case */
@@ -452,19 +460,9 @@ static void pg_services_search_uses_the_trigram_index(void **state)
      * (which the planner counts as read by every search) into the indexes proper */
     lk_fixture_exec(f, "VACUUM ANALYZE users");
     lk_fixture_exec(f, "VACUUM ANALYZE services");
-    PGconn *conn = PQconnectdb(f->path);
-    assert_int_equal(PQstatus(conn), CONNECTION_OK);
-    PQclear(PQexec(conn, "SET plan_cache_mode = force_custom_plan"));
-    char *sql = lk_arena_printf(&f->arena, "EXPLAIN %s", lk_pg_sql_service_list);
     /* what service_query binds for the search "export ledger" (20 names hold it) */
     const char *vals[7] = {"0", "0", NULL, NULL, "{\"%export%\",\"%ledger%\"}", "50", "%ledger%"};
-    PGresult *res = PQexecParams(conn, sql, 7, NULL, vals, NULL, NULL, 0);
-    assert_int_equal(PQresultStatus(res), PGRES_TUPLES_OK);
-    const char *plan = "";
-    for (int i = 0; i < PQntuples(res); i++)
-        plan = lk_arena_printf(&f->arena, "%s%s\n", plan, PQgetvalue(res, i, 0));
-    PQclear(res);
-    PQfinish(conn);
+    const char *plan = plan_of(f, lk_pg_sql_service_list, 7, vals);
     if (!strstr(plan, "Index Scan on services_search"))
         fail_msg("the search does not use the trigram index:\n%s", plan);
     /* the store's answers: the rows holding every word, in the name or the owner's email */
