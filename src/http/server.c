@@ -21,6 +21,7 @@
  * answered; libmicrohttpd then calls the access handler again, which sends it.
  */
 #include "http/server.h"
+#include "http/conncap.h"
 #include "http/envelope.h"
 #include "http/http.h"
 #include "http/jsonout.h"
@@ -65,6 +66,8 @@ struct lk_server {
     const lk_config *cfg;
     lk_cidr proxies[16];
     size_t n_proxies;
+    lk_conncap *conncap;         /* per_ip_connection_limit with the trusted proxies left out
+                                  * (NULL: none configured, libmicrohttpd's own cap) */
     atomic_int active;           /* requests between URI log and completion */
     atomic_int suspended;        /* requests waiting for the store worker (and reservations) */
     atomic_bool stopping;        /* lk_server_stop began: no request may be suspended any more */
@@ -99,6 +102,8 @@ struct conn_req {
     bool reaped;                 /* shut down by the header deadline */
     _Atomic int64_t waiting_ms;  /* monotonic ms since when it owes a request's headers; 0: not */
     atomic_bool kept_alive;      /* it answered before: idle time up to connection_timeout is fine */
+    lk_ip peer;                  /* counted in srv->conncap (capped) until it closes */
+    bool capped;
 };
 
 static uint64_t mono_ns(void)
@@ -174,6 +179,19 @@ static bool is_proxy(const lk_server *s, const lk_ip *ip)
         if (lk_cidr_contains(&s->proxies[i], ip))
             return true;
     return false;
+}
+
+/* libmicrohttpd's accept policy: the cap per address, trusted proxies left out (conncap.h) */
+static enum MHD_Result on_accept(void *cls, const struct sockaddr *addr, socklen_t addrlen)
+{
+    const listener *l = cls;
+    lk_server *s = l->srv;
+    (void)addrlen;
+    if (l->management || !s->conncap)
+        return MHD_YES;
+    lk_ip ip;
+    sockaddr_ip(addr, &ip);
+    return is_proxy(s, &ip) || lk_conncap_admits(s->conncap, &ip) ? MHD_YES : MHD_NO;
 }
 
 /* the peer, or — when the peer is a trusted proxy — the right-most address of
@@ -294,6 +312,13 @@ static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_
         atomic_store(&c->waiting_ms, mono_ms());
         if (c->fd >= 0)
             conn_list(s, c);
+        if (s->conncap && !lst->management) {
+            ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+            sockaddr_ip(ci ? ci->client_addr : NULL, &c->peer);
+            c->capped = c->peer.family != 0 && !is_proxy(s, &c->peer);
+            if (c->capped)
+                lk_conncap_add(s->conncap, &c->peer);
+        }
         *socket_context = c;
         return;
     }
@@ -302,6 +327,9 @@ static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_
     if (!c)
         return;
     conn_unlist(s, c);
+    if (c->capped)
+        lk_conncap_remove(s->conncap, &c->peer);
+    c->capped = false;
     /* libmicrohttpd reports a request's completion before its connection's close;
      * should it ever not, the completion frees */
     if (c->in_use)
@@ -667,7 +695,7 @@ static bool start_listener(lk_server *s, listener *l, const char *what, const ch
         flags |= MHD_USE_TLS;
     else
         tls_opts[0].option = MHD_OPTION_END;
-    l->daemon = MHD_start_daemon(flags, 0, NULL, NULL, on_request, l,
+    l->daemon = MHD_start_daemon(flags, 0, on_accept, l, on_request, l,
                                  MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL, /* first, as it asks */
                                  MHD_OPTION_LISTEN_SOCKET, l->fd,
                                  MHD_OPTION_THREAD_POOL_SIZE, threads > 1 ? threads : 0,
@@ -808,17 +836,23 @@ lk_server *lk_server_start(lk_runtime *rt, char *err, size_t err_len)
         }
         s->pub.tls = true;
     }
+    unsigned per_ip = (unsigned)cfg->per_ip_connection_limit;
+    if (per_ip > 0 && s->n_proxies > 0) {
+        s->conncap = lk_conncap_new(per_ip);
+        per_ip = 0; /* counted here, the proxies left out */
+    }
     long cores = sysconf(_SC_NPROCESSORS_ONLN);
     unsigned threads = (unsigned)(cfg->threads > 0 ? cfg->threads : (cores > 0 ? cores : 1));
     pthread_mutex_init(&s->conns_mu, NULL);
     if (!start_listener(s, &s->pub, "listen", cfg->listen, threads, (unsigned)cfg->connection_limit,
-                        (unsigned)cfg->per_ip_connection_limit, err, err_len) ||
+                        per_ip, err, err_len) ||
         (cfg->management_listen[0] &&
          !start_listener(s, &s->mgmt, "management_listen", cfg->management_listen, 1, 64, 0, err, err_len)) ||
         !start_reaper(s, err, err_len)) {
         stop_listener(&s->mgmt);
         stop_listener(&s->pub);
         pthread_mutex_destroy(&s->conns_mu);
+        lk_conncap_free(s->conncap);
         lk_tls_free();
         free(s);
         return NULL;
@@ -886,6 +920,7 @@ void lk_server_stop(lk_server *s, int grace_ms)
     stop_listener(&s->mgmt);
     stop_listener(&s->pub);
     pthread_mutex_destroy(&s->conns_mu);
+    lk_conncap_free(s->conncap);
     lk_tls_free();
     free(s);
 }

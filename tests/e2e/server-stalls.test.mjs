@@ -19,7 +19,7 @@ import net from 'node:net';
 import { describe, test } from 'node:test';
 import {
   USAGE, assertOk, assertRestError, assertUmOk, call, cli, consoleCall, identity, creds, makeInstance, makeUmInstance,
-  rest, sleep, startServer, token, um, logRecords, assertClean, holdWriteLock, eventually, metricValue,
+  poll, rest, sleep, startServer, token, um, logRecords, assertClean, holdWriteLock, eventually, metricValue,
 } from './server-lib.mjs';
 import { sql } from './lib.mjs';
 
@@ -144,6 +144,32 @@ describe('no outage from strangers or stalls', { concurrency: 1 }, () => {
     const r = await tokenFrom(srv, inst.users[0].service, '127.0.0.2');
     assert.equal(r.status, 200, `another address gets its token: ${r.status} ${r.text}`);
     for (const c of held) c.socket.destroy();
+  });
+
+  test('a trusted proxy is not capped per address (a gateway is one address for all of its clients); any other address is, and gets its places back as its connections close', async (t) => {
+    const inst = makeInstance(t);
+    // one HTTP thread: a connection is counted before the next is accepted, so the cap is exact
+    const srv = await startServer(t, inst.db, ['--trusted-proxies', '127.0.0.1', '--per-ip-connection-limit', '4',
+      '--threads', '1', '--header-timeout', '60', '--connection-timeout', '120']);
+    const proxy = [], other = [];
+    t.after(() => { for (const c of [...proxy, ...other]) c.socket.destroy(); });
+    for (let i = 0; i < 12; i++) proxy.push(await slowConnection(srv, '127.0.0.1'));
+    for (let i = 0; i < 12; i++) other.push(await slowConnection(srv, '127.0.0.2'));
+    const open = (list) => list.filter((c) => !c.closed).length;
+    const { ok } = await poll(() => open(other), (n) => n <= 4, { timeoutMs: 10_000, intervalMs: 100 });
+    assert.ok(ok, `127.0.0.2 keeps at most per_ip_connection_limit (4) connections: ${open(other)} open`);
+    await sleep(300);
+    assert.equal(open(other), 4, 'the first four of 127.0.0.2 stay open');
+    assert.equal(open(proxy), 12, 'the trusted proxy keeps all of its connections');
+    const svc = inst.users[0].service;
+    assert.equal((await tokenFrom(srv, svc, '127.0.0.1')).status, 200, 'the proxy\'s calls go on');
+    const refused = await tokenFrom(srv, svc, '127.0.0.2').then((r) => r.status, (e) => e.code || e.message);
+    assert.notEqual(refused, 200, 'a fifth connection of 127.0.0.2 is refused');
+    // 127.0.0.2's places come back as its connections close
+    for (const c of other) c.socket.destroy();
+    const again = await poll(() => tokenFrom(srv, svc, '127.0.0.2').catch((e) => ({ status: e.code || e.message })),
+      (r) => r.status === 200, { timeoutMs: 10_000, intervalMs: 200 });
+    assert.ok(again.ok, `127.0.0.2 is served again once its connections closed: ${again.value.status}`);
   });
 
   test('a header trickled byte by byte does not hold a connection past header_timeout', async (t) => {
