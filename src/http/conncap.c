@@ -1,7 +1,7 @@
 /*
- * conncap — connections per address (conncap.h). A map from the address (its family
- * and bytes, in hex) to its count; an entry goes when its count is back at 0, so the
- * map holds only the addresses with open connections.
+ * conncap — connections per address (conncap.h). A map from the address (as text) to
+ * its count; an entry goes when its count is back at 0, so the map holds only the
+ * addresses with open connections.
  */
 #include "http/conncap.h"
 #include "util/map.h"
@@ -11,11 +11,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#define KEY_LEN 40   /* family digit, 32 hex digits, NUL */
-
 typedef struct entry {
     unsigned n;
-    char key[KEY_LEN];
+    char key[LK_CIDR_TEXT];
 } entry;
 
 struct lk_conncap {
@@ -46,16 +44,14 @@ void lk_conncap_free(lk_conncap *c)
     free(c);
 }
 
-static void key_of(const lk_ip *ip, char out[KEY_LEN])
+static void key_of(const lk_ip *ip, char out[LK_CIDR_TEXT])
 {
-    int n = snprintf(out, KEY_LEN, "%d", ip->family == 6 ? 6 : 4);
-    for (int i = 0; i < 16 && n < KEY_LEN - 2; i++)
-        n += snprintf(out + n, (size_t)(KEY_LEN - n), "%02x", ip->addr[i]);
+    lk_ip_format(ip, out); /* "0.0.0.0" and "::" apart: the families never share a text */
 }
 
 unsigned lk_conncap_count(lk_conncap *c, const lk_ip *ip)
 {
-    char key[KEY_LEN];
+    char key[LK_CIDR_TEXT];
     key_of(ip, key);
     pthread_mutex_lock(&c->mu);
     const entry *e = lk_map_get_str(c->counts, key);
@@ -71,7 +67,7 @@ bool lk_conncap_admits(lk_conncap *c, const lk_ip *ip)
 
 void lk_conncap_add(lk_conncap *c, const lk_ip *ip)
 {
-    char key[KEY_LEN];
+    char key[LK_CIDR_TEXT];
     key_of(ip, key);
     pthread_mutex_lock(&c->mu);
     entry *e = lk_map_get_str(c->counts, key);
@@ -86,7 +82,7 @@ void lk_conncap_add(lk_conncap *c, const lk_ip *ip)
 
 void lk_conncap_remove(lk_conncap *c, const lk_ip *ip)
 {
-    char key[KEY_LEN];
+    char key[LK_CIDR_TEXT];
     key_of(ip, key);
     pthread_mutex_lock(&c->mu);
     entry *e = lk_map_get_str(c->counts, key);
